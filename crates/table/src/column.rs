@@ -1,0 +1,239 @@
+//! Columns: categorical codes over a shared dictionary, or f64 with NaN for missing.
+
+use crate::date::{format_date, format_datetime};
+use crate::dictionary::{Dictionary, MISSING};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The storage type of a column as inferred (or declared in the spec).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueType {
+    Integer,
+    Float,
+    Date,
+    Datetime,
+    Categorical,
+    FreeText,
+}
+
+impl ValueType {
+    /// The name used in the CLI, the spec and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueType::Integer => "integer",
+            ValueType::Float => "float",
+            ValueType::Date => "date",
+            ValueType::Datetime => "datetime",
+            ValueType::Categorical => "categorical",
+            ValueType::FreeText => "free_text",
+        }
+    }
+
+    /// True for types stored as f64.
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            ValueType::Integer | ValueType::Float | ValueType::Date | ValueType::Datetime
+        )
+    }
+}
+
+impl std::str::FromStr for ValueType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "integer" | "int" => ValueType::Integer,
+            "float" | "number" => ValueType::Float,
+            "date" => ValueType::Date,
+            "datetime" | "timestamp" => ValueType::Datetime,
+            "categorical" | "string" | "text" => ValueType::Categorical,
+            "free_text" => ValueType::FreeText,
+            other => return Err(format!("unknown type {other:?}")),
+        })
+    }
+}
+
+/// Why a column got its type: how many rows parsed as what.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TypeEvidence {
+    pub missing: u64,
+    pub integer: u64,
+    pub float: u64,
+    pub date: u64,
+    pub datetime: u64,
+    pub text: u64,
+    /// Mean length in characters of the non-missing text values.
+    pub mean_length: f64,
+    /// First value that is not a number, with its 1-based line, when numbers dominate.
+    pub first_text: Option<(String, u64)>,
+    /// True when the type was declared (spec or flag) rather than inferred.
+    pub declared: bool,
+}
+
+impl TypeEvidence {
+    /// A short human sentence explaining the type.
+    pub fn sentence(&self, ty: ValueType) -> String {
+        let n = self.integer + self.float + self.date + self.datetime + self.text;
+        if self.declared {
+            return format!("declared {}", ty.as_str());
+        }
+        let numeric = self.integer + self.float;
+        match (ty, &self.first_text) {
+            (ValueType::Categorical, Some((v, line))) if numeric > 0 => format!(
+                "mixed: {numeric} of {n} values are numbers, {} text (first text {v:?} at line {line})",
+                self.text
+            ),
+            (ValueType::Integer, _) => format!("{n} of {n} values are integers"),
+            (ValueType::Float, _) => format!("{n} of {n} values are numbers"),
+            (ValueType::Date, _) => format!("{n} of {n} values are dates"),
+            (ValueType::Datetime, _) => format!("{n} of {n} values are dates or date-times"),
+            (ValueType::FreeText, _) => {
+                format!("long varied text (mean {:.0} characters)", self.mean_length)
+            }
+            _ => format!("{n} text values, mean {:.0} characters", self.mean_length),
+        }
+    }
+
+    /// True when numbers and text are mixed in one column.
+    pub fn is_mixed(&self) -> bool {
+        self.text > 0 && self.integer + self.float > 0
+    }
+}
+
+/// Categorical codes with their (possibly shared) dictionary.
+#[derive(Clone, Debug)]
+pub struct CatData {
+    pub codes: Vec<u32>,
+    pub dict: Arc<Dictionary>,
+}
+
+/// The values of a column.
+#[derive(Clone, Debug)]
+pub enum ColumnData {
+    Categorical(CatData),
+    Numeric(Vec<f64>),
+}
+
+/// One named, typed column.
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub name: String,
+    pub value_type: ValueType,
+    pub data: ColumnData,
+    pub evidence: TypeEvidence,
+}
+
+impl Column {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match &self.data {
+            ColumnData::Categorical(c) => c.codes.len(),
+            ColumnData::Numeric(v) => v.len(),
+        }
+    }
+
+    /// True for a column with no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True when row `i` is missing.
+    pub fn is_missing(&self, i: usize) -> bool {
+        match &self.data {
+            ColumnData::Categorical(c) => c.codes[i] == MISSING,
+            ColumnData::Numeric(v) => v[i].is_nan(),
+        }
+    }
+
+    /// Number of missing rows.
+    pub fn missing_count(&self) -> usize {
+        match &self.data {
+            ColumnData::Categorical(c) => c.codes.iter().filter(|&&x| x == MISSING).count(),
+            ColumnData::Numeric(v) => v.iter().filter(|x| x.is_nan()).count(),
+        }
+    }
+
+    /// The display text of row `i` (None when missing).
+    pub fn display(&self, i: usize) -> Option<String> {
+        match &self.data {
+            ColumnData::Categorical(c) => {
+                (c.codes[i] != MISSING).then(|| c.dict.get(c.codes[i]).to_owned())
+            }
+            ColumnData::Numeric(v) => format_number(v[i], self.value_type),
+        }
+    }
+
+    /// Distinct non-missing values with their row counts, in first-seen (categorical) or
+    /// ascending (numeric) order, as display text.
+    pub fn value_counts(&self) -> Vec<(String, u64)> {
+        match &self.data {
+            ColumnData::Categorical(c) => {
+                let mut counts = vec![0u64; c.dict.len()];
+                for &code in &c.codes {
+                    if code != MISSING {
+                        counts[code as usize] += 1;
+                    }
+                }
+                c.dict
+                    .iter()
+                    .zip(counts)
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(v, n)| (v.to_owned(), n))
+                    .collect()
+            }
+            ColumnData::Numeric(v) => {
+                let mut sorted: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                sorted.sort_unstable_by(f64::total_cmp);
+                let mut out: Vec<(String, u64)> = Vec::new();
+                let mut prev: Option<f64> = None;
+                for x in sorted {
+                    if prev == Some(x) {
+                        out.last_mut().expect("pushed before").1 += 1;
+                    } else {
+                        out.push((format_number(x, self.value_type).unwrap_or_default(), 1));
+                        prev = Some(x);
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// Dense codes for any column: categorical codes as they are, numeric values ranked
+    /// (distinct values ascending); missing is [`MISSING`].
+    pub fn codes(&self) -> std::borrow::Cow<'_, [u32]> {
+        match &self.data {
+            ColumnData::Categorical(c) => std::borrow::Cow::Borrowed(&c.codes),
+            ColumnData::Numeric(v) => {
+                let mut distinct: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                distinct.sort_unstable_by(f64::total_cmp);
+                distinct.dedup();
+                std::borrow::Cow::Owned(
+                    v.iter()
+                        .map(|x| {
+                            if x.is_nan() {
+                                MISSING
+                            } else {
+                                distinct.partition_point(|d| d < x) as u32
+                            }
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
+}
+
+/// Formats a numeric value for display according to its type.
+pub fn format_number(x: f64, ty: ValueType) -> Option<String> {
+    if x.is_nan() {
+        return None;
+    }
+    Some(match ty {
+        ValueType::Integer => format!("{}", x as i64),
+        ValueType::Date => format_date(x as i64),
+        ValueType::Datetime => format_datetime(x),
+        _ => format!("{x}"),
+    })
+}

@@ -1,0 +1,657 @@
+//! CSV reading: encoding detection, delimiter sniffing, quote-aware chunking and parallel
+//! dictionary encoding, then type inference over the distinct values.
+
+use crate::column::{CatData, Column, ColumnData, ValueType};
+use crate::dictionary::{Dictionary, MISSING};
+use crate::error::{Result, TableError};
+use crate::infer::{infer, numeric_under, Parsed};
+use crate::table::{FileFormat, Origin, RowLines, Table};
+use rayon::prelude::*;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Missing-value tokens recognised by default.
+pub const DEFAULT_MISSING: &[&str] = &["", "NA", "N/A", "NULL", "null", "?", "-", "\\N"];
+
+/// Delimiters the sniffer chooses among, in tie-break order.
+pub const CANDIDATE_DELIMITERS: &[u8] = b",;\t|";
+
+/// Default limit on one field's size; larger fields are almost always a broken quote.
+pub const DEFAULT_MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// Text encodings datavisa reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// UTF-8 (with or without BOM), else GB18030 (a superset of GBK).
+    #[default]
+    Auto,
+    Utf8,
+    Gb18030,
+}
+
+impl std::str::FromStr for Encoding {
+    type Err = TableError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "auto" => Ok(Encoding::Auto),
+            "utf-8" | "utf8" | "utf-8-sig" => Ok(Encoding::Utf8),
+            "gb18030" | "gbk" | "gb2312" | "cp936" => Ok(Encoding::Gb18030),
+            _ => Err(TableError::UnknownEncoding { name: s.to_owned() }),
+        }
+    }
+}
+
+/// How to read a delimited text file.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    pub delimiter: Option<u8>,
+    pub has_header: bool,
+    pub encoding: Encoding,
+    pub missing_tokens: Vec<String>,
+    pub max_field_bytes: usize,
+    /// Declared types by column name; they replace inference and must fit every value.
+    pub types: HashMap<String, ValueType>,
+    /// Bytes per parallel parse chunk; 0 picks one from the file size and thread count.
+    pub chunk_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            delimiter: None,
+            has_header: true,
+            encoding: Encoding::Auto,
+            missing_tokens: DEFAULT_MISSING.iter().map(|s| s.to_string()).collect(),
+            max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
+            types: HashMap::new(),
+            chunk_bytes: 0,
+        }
+    }
+}
+
+/// Reads a CSV/TSV file into a typed table.
+pub fn read_csv_bytes(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Table> {
+    let (text, encoding) = decode(path, bytes, opts.encoding)?;
+    if text.trim().is_empty() {
+        return Err(TableError::Empty { path: path.into() });
+    }
+    let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(&text));
+    let (names, data_start, first_data_line) = read_header(path, &text, delimiter, opts)?;
+    let data = &text.as_bytes()[data_start..];
+    let raw = parse_parallel(path, data, first_data_line, delimiter, &names, opts)?;
+    if raw.n_rows == 0 {
+        return Err(if opts.has_header {
+            TableError::HeaderOnly { path: path.into() }
+        } else {
+            TableError::Empty { path: path.into() }
+        });
+    }
+    let origin = Origin {
+        path: Some(path.to_path_buf()),
+        format: FileFormat::Csv,
+        delimiter: Some(delimiter as char),
+        encoding: Some(encoding.to_owned()),
+        has_header: opts.has_header,
+        row_lines: raw.row_lines.clone(),
+        bytes: bytes.len() as u64,
+    };
+    let columns = type_columns(path, names, raw.columns, &raw.row_lines, &opts.types)?;
+    Ok(Table {
+        n_rows: raw.n_rows,
+        columns,
+        origin,
+    })
+}
+
+fn line_at(bytes: &[u8], offset: usize) -> u64 {
+    memchr::memchr_iter(b'\n', &bytes[..offset.min(bytes.len())]).count() as u64 + 1
+}
+
+/// Decodes the bytes to UTF-8 text, naming the encoding used.
+fn decode<'a>(path: &Path, bytes: &'a [u8], enc: Encoding) -> Result<(Cow<'a, str>, &'static str)> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(TableError::Utf16 { path: path.into() });
+    }
+    if let Some(offset) = memchr::memchr(0, bytes) {
+        return Err(TableError::Binary {
+            path: path.into(),
+            offset: offset as u64,
+        });
+    }
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    let utf8 = std::str::from_utf8(body);
+    match (enc, utf8) {
+        (Encoding::Auto | Encoding::Utf8, Ok(s)) => Ok((Cow::Borrowed(s), "utf-8")),
+        (Encoding::Utf8, Err(e)) => Err(TableError::NotInEncoding {
+            path: path.into(),
+            encoding: "UTF-8".into(),
+            line: line_at(body, e.valid_up_to()),
+            offset: e.valid_up_to() as u64,
+        }),
+        (Encoding::Auto | Encoding::Gb18030, utf8) => {
+            match encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(body) {
+                Some(s) => Ok((Cow::Owned(s.into_owned()), "gb18030")),
+                None => {
+                    let offset = first_gb18030_error(body);
+                    let line = line_at(body, offset);
+                    Err(match (enc, utf8) {
+                        (Encoding::Auto, _) => TableError::Encoding {
+                            path: path.into(),
+                            line,
+                            offset: offset as u64,
+                        },
+                        _ => TableError::NotInEncoding {
+                            path: path.into(),
+                            encoding: "GB18030/GBK".into(),
+                            line,
+                            offset: offset as u64,
+                        },
+                    })
+                }
+            }
+        }
+    }
+}
+
+fn first_gb18030_error(body: &[u8]) -> usize {
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(body.len() * 3 + 16);
+    let (result, read) = decoder.decode_to_string_without_replacement(body, &mut out, true);
+    match result {
+        encoding_rs::DecoderResult::Malformed(bad, _) => read.saturating_sub(bad as usize),
+        _ => read,
+    }
+}
+
+/// Picks the delimiter that splits the first lines into the same number (> 1) of fields.
+pub fn sniff_delimiter(text: &str) -> u8 {
+    let mut sample = &text[..text.len().min(64 * 1024)];
+    if sample.len() < text.len() {
+        if let Some(cut) = sample.rfind('\n') {
+            sample = &sample[..cut];
+        }
+    }
+    let mut best = (false, 0usize, b',');
+    for &d in CANDIDATE_DELIMITERS {
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(d)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(sample.as_bytes());
+        let mut counts: Vec<usize> = Vec::new();
+        let mut rec = csv::ByteRecord::new();
+        while counts.len() < 200 && rdr.read_byte_record(&mut rec).unwrap_or(false) {
+            counts.push(rec.len());
+        }
+        let Some(&first) = counts.first() else {
+            continue;
+        };
+        let agree = counts.iter().filter(|&&c| c == first).count();
+        let consistent = agree as f64 >= 0.9 * counts.len() as f64;
+        let key = (
+            consistent && first > 1,
+            if first > 1 { first } else { 0 },
+            d,
+        );
+        if (key.0, key.1) > (best.0, best.1) {
+            best = key;
+        }
+    }
+    best.2
+}
+
+fn trim_bytes(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+fn read_header(
+    path: &Path,
+    text: &str,
+    delimiter: u8,
+    opts: &ReadOptions,
+) -> Result<(Vec<String>, usize, u64)> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rec = csv::StringRecord::new();
+    if !rdr.read_record(&mut rec).unwrap_or(false) {
+        return Err(TableError::Empty { path: path.into() });
+    }
+    let fields: Vec<String> = rec.iter().map(|s| s.trim().to_owned()).collect();
+    if !opts.has_header {
+        let names = (1..=fields.len()).map(|i| format!("col_{i}")).collect();
+        return Ok((names, 0, 1));
+    }
+    // The reader stops before the header's final newline; the data starts after it.
+    let mut end = rdr.position().byte() as usize;
+    if text.as_bytes().get(end) == Some(&b'\n') {
+        end += 1;
+    }
+    let names: Vec<String> = fields
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if f.is_empty() {
+                format!("col_{}", i + 1)
+            } else {
+                f
+            }
+        })
+        .collect();
+    check_duplicate_names(path, &names)?;
+    let first_data_line = line_at(text.as_bytes(), end);
+    Ok((names, end, first_data_line))
+}
+
+/// Fails on two columns with the same name.
+pub fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, n) in names.iter().enumerate() {
+        if let Some(&first) = seen.get(n.as_str()) {
+            return Err(TableError::DuplicateColumn {
+                path: path.into(),
+                name: n.clone(),
+                first: first + 1,
+                second: i + 1,
+            });
+        }
+        seen.insert(n, i);
+    }
+    Ok(())
+}
+
+/// Dictionary-encoded columns before typing.
+struct RawColumns {
+    columns: Vec<(Dictionary, Vec<u32>)>,
+    n_rows: usize,
+    row_lines: RowLines,
+}
+
+struct Chunk {
+    dicts: Vec<Dictionary>,
+    codes: Vec<Vec<u32>>,
+    rows: usize,
+    /// (row within chunk, physical line) wherever lines stop following rows one to one.
+    line_marks: Vec<(usize, u64)>,
+}
+
+/// A slice of the data that starts at a record boundary, with its first line number.
+struct Span {
+    start: usize,
+    end: usize,
+    first_line: u64,
+}
+
+fn parse_parallel(
+    path: &Path,
+    data: &[u8],
+    first_line: u64,
+    delimiter: u8,
+    names: &[String],
+    opts: &ReadOptions,
+) -> Result<RawColumns> {
+    let target = match opts.chunk_bytes {
+        0 => (data.len() / (rayon::current_num_threads() * 4)).max(1 << 20),
+        n => n,
+    };
+    let spans = split_records(path, data, first_line, delimiter, target)?;
+    let results: Vec<Result<Chunk>> = spans
+        .par_iter()
+        .map(|s| {
+            parse_chunk(
+                path,
+                &data[s.start..s.end],
+                s.first_line,
+                delimiter,
+                names,
+                opts,
+            )
+        })
+        .collect();
+    let chunks = match results.into_iter().collect::<Result<Vec<_>>>() {
+        Ok(c) => c,
+        // A split can land wrongly on odd quoting; the sequential parse gives the true first error.
+        Err(_) if spans.len() > 1 => {
+            vec![parse_chunk(path, data, first_line, delimiter, names, opts)?]
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(merge_chunks(chunks, names.len(), first_line))
+}
+
+/// Cuts the data into spans of about `target` bytes at record boundaries, respecting quotes.
+fn split_records(
+    path: &Path,
+    data: &[u8],
+    first_line: u64,
+    delimiter: u8,
+    target: usize,
+) -> Result<Vec<Span>> {
+    let mut cuts = vec![(0usize, first_line)];
+    if memchr::memchr(b'"', data).is_none() {
+        let mut line = first_line;
+        let mut last = 0usize;
+        let mut next_target = target;
+        while next_target < data.len() {
+            let Some(nl) = memchr::memchr(b'\n', &data[next_target..]) else {
+                break;
+            };
+            let cut = next_target + nl + 1;
+            line += memchr::memchr_iter(b'\n', &data[last..cut]).count() as u64;
+            cuts.push((cut, line));
+            last = cut;
+            next_target = cut + target;
+        }
+    } else {
+        quoted_cuts(path, data, first_line, delimiter, target, &mut cuts)?;
+    }
+    let mut spans = Vec::with_capacity(cuts.len());
+    for (i, &(start, line)) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).map_or(data.len(), |c| c.0);
+        if end > start {
+            spans.push(Span {
+                start,
+                end,
+                first_line: line,
+            });
+        }
+    }
+    Ok(spans)
+}
+
+// Quotes open a field only at its start, as the csv crate reads them; a doubled quote inside a
+// quoted field is an escaped quote. Cuts go on newlines outside quotes.
+fn quoted_cuts(
+    path: &Path,
+    data: &[u8],
+    first_line: u64,
+    delimiter: u8,
+    target: usize,
+    cuts: &mut Vec<(usize, u64)>,
+) -> Result<()> {
+    let mut i = 0usize;
+    let mut line = first_line;
+    let mut next_target = target;
+    let n = data.len();
+    while i < n {
+        // At a field start.
+        if data[i] == b'"' {
+            let open_line = line;
+            i += 1;
+            loop {
+                let Some(q) = memchr::memchr(b'"', &data[i..]) else {
+                    return Err(TableError::UnclosedQuote {
+                        path: path.into(),
+                        line: open_line,
+                    });
+                };
+                line += memchr::memchr_iter(b'\n', &data[i..i + q]).count() as u64;
+                i += q + 1;
+                if data.get(i) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+        match memchr::memchr2(delimiter, b'\n', &data[i..]) {
+            None => break,
+            Some(p) => {
+                i += p;
+                if data[i] == b'\n' {
+                    line += 1;
+                    i += 1;
+                    if i >= next_target && i < n {
+                        cuts.push((i, line));
+                        next_target = i + target;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_chunk(
+    path: &Path,
+    data: &[u8],
+    first_line: u64,
+    delimiter: u8,
+    names: &[String],
+    opts: &ReadOptions,
+) -> Result<Chunk> {
+    let ncols = names.len();
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data);
+    let missing: Vec<&[u8]> = opts.missing_tokens.iter().map(|t| t.as_bytes()).collect();
+    let longest_missing = missing.iter().map(|m| m.len()).max().unwrap_or(0);
+    let est_rows = data.len() / (ncols * 8).max(1) + 1;
+    let mut dicts = vec![Dictionary::new(); ncols];
+    let mut codes: Vec<Vec<u32>> = (0..ncols).map(|_| Vec::with_capacity(est_rows)).collect();
+    let mut rec = csv::ByteRecord::new();
+    let mut rows = 0usize;
+    let mut prev_line = first_line.wrapping_sub(1);
+    let mut line = first_line;
+    let mut counted_to = 0usize;
+    let mut line_marks = Vec::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let at = e.position().map_or(0, |p| p.byte() as usize);
+                let line = first_line
+                    + memchr::memchr_iter(b'\n', &data[..at.min(data.len())]).count() as u64;
+                return Err(TableError::Invalid(format!(
+                    "{}: line {line}: {e}",
+                    path.display()
+                )));
+            }
+        }
+        // The csv crate counts records, not physical lines; count newlines up to this record.
+        let mut start = rec.position().map_or(counted_to, |p| p.byte() as usize);
+        // A record's position is the previous record's newline; the record starts after it.
+        if data.get(start) == Some(&b'\n') {
+            start += 1;
+        }
+        line += memchr::memchr_iter(b'\n', &data[counted_to..start.max(counted_to)]).count() as u64;
+        counted_to = start.max(counted_to);
+        if line != prev_line.wrapping_add(1) || rows == 0 {
+            line_marks.push((rows, line));
+        }
+        prev_line = line;
+        if rec.len() != ncols {
+            return Err(TableError::Ragged {
+                path: path.into(),
+                line,
+                expected: ncols,
+                found: rec.len(),
+                delimiter: delimiter as char,
+            });
+        }
+        for (j, field) in rec.iter().enumerate() {
+            let f = trim_bytes(field);
+            if f.len() > opts.max_field_bytes {
+                return Err(TableError::FieldTooLarge {
+                    path: path.into(),
+                    line,
+                    column: j + 1,
+                    name: names[j].clone(),
+                    size: f.len(),
+                    limit: opts.max_field_bytes,
+                });
+            }
+            let code = if f.len() <= longest_missing && missing.contains(&f) {
+                MISSING
+            } else {
+                dicts[j].intern_utf8_bytes(f)
+            };
+            codes[j].push(code);
+        }
+        rows += 1;
+    }
+    Ok(Chunk {
+        dicts,
+        codes,
+        rows,
+        line_marks,
+    })
+}
+
+fn merge_chunks(chunks: Vec<Chunk>, ncols: usize, first_line: u64) -> RawColumns {
+    let n_rows: usize = chunks.iter().map(|c| c.rows).sum();
+    let mut marks = Vec::new();
+    let mut offset = 0usize;
+    for c in &chunks {
+        for &(r, line) in &c.line_marks {
+            let row = offset + r;
+            let extra = line - first_line - row as u64;
+            if marks.last().map(|&(_, e)| e) != Some(extra) {
+                marks.push((row as u64, extra));
+            }
+        }
+        offset += c.rows;
+    }
+    let mut per_col: Vec<Vec<(Dictionary, Vec<u32>)>> = (0..ncols).map(|_| Vec::new()).collect();
+    for c in chunks {
+        for (j, (d, codes)) in c.dicts.into_iter().zip(c.codes).enumerate() {
+            per_col[j].push((d, codes));
+        }
+    }
+    let columns = per_col
+        .into_par_iter()
+        .map(|parts| merge_column(parts, n_rows))
+        .collect();
+    RawColumns {
+        columns,
+        n_rows,
+        row_lines: RowLines {
+            first: first_line,
+            marks,
+        },
+    }
+}
+
+fn merge_column(parts: Vec<(Dictionary, Vec<u32>)>, n_rows: usize) -> (Dictionary, Vec<u32>) {
+    let mut iter = parts.into_iter();
+    let Some((mut global, mut codes)) = iter.next() else {
+        return (Dictionary::new(), Vec::new());
+    };
+    codes.reserve(n_rows.saturating_sub(codes.len()));
+    for (local, local_codes) in iter {
+        let remap: Vec<u32> = local.iter().map(|v| global.intern(v)).collect();
+        codes.extend(local_codes.iter().map(|&c| {
+            if c == MISSING {
+                MISSING
+            } else {
+                remap[c as usize]
+            }
+        }));
+    }
+    (global, codes)
+}
+
+/// Infers (or applies declared) types and converts numeric columns to f64.
+pub(crate) fn type_columns(
+    path: &Path,
+    names: Vec<String>,
+    raw: Vec<(Dictionary, Vec<u32>)>,
+    row_lines: &RowLines,
+    declared: &HashMap<String, ValueType>,
+) -> Result<Vec<Column>> {
+    names
+        .into_par_iter()
+        .zip(raw)
+        .enumerate()
+        .map(|(j, (name, (dict, codes)))| {
+            type_column(path, j, name, dict, codes, row_lines, declared)
+        })
+        .collect()
+}
+
+fn type_column(
+    path: &Path,
+    j: usize,
+    name: String,
+    dict: Dictionary,
+    codes: Vec<u32>,
+    row_lines: &RowLines,
+    declared: &HashMap<String, ValueType>,
+) -> Result<Column> {
+    let mut counts = vec![0u64; dict.len()];
+    let mut missing = 0u64;
+    for &c in &codes {
+        if c == MISSING {
+            missing += 1;
+        } else {
+            counts[c as usize] += 1;
+        }
+    }
+    let mut inf = infer(&dict, &counts, missing);
+    let first_row_where =
+        |pred: &dyn Fn(u32) -> bool| codes.iter().position(|&c| c != MISSING && pred(c));
+    if inf.evidence.is_mixed() {
+        if let Some(row) = first_row_where(&|c| inf.parsed[c as usize] == Parsed::Text) {
+            let v = dict.get(codes[row]).to_owned();
+            inf.evidence.first_text = Some((v, row_lines.line_of(row)));
+        }
+    }
+    let value_type = match declared.get(&name) {
+        Some(&t) => {
+            inf.evidence.declared = true;
+            t
+        }
+        None => inf.value_type,
+    };
+    if !value_type.is_numeric() {
+        return Ok(Column {
+            name,
+            value_type,
+            data: ColumnData::Categorical(CatData {
+                codes,
+                dict: Arc::new(dict),
+            }),
+            evidence: inf.evidence,
+        });
+    }
+    let lut: Vec<Option<f64>> = inf
+        .parsed
+        .iter()
+        .map(|&p| numeric_under(p, value_type))
+        .collect();
+    if let Some(row) = first_row_where(&|c| lut[c as usize].is_none()) {
+        return Err(TableError::BadValue {
+            path: PathBuf::from(path),
+            line: row_lines.line_of(row),
+            column: j + 1,
+            name,
+            value: dict.get(codes[row]).to_owned(),
+            expected: value_type.as_str().to_owned(),
+        });
+    }
+    let values = codes
+        .iter()
+        .map(|&c| {
+            if c == MISSING {
+                f64::NAN
+            } else {
+                lut[c as usize].unwrap_or(f64::NAN)
+            }
+        })
+        .collect();
+    Ok(Column {
+        name,
+        value_type,
+        data: ColumnData::Numeric(values),
+        evidence: inf.evidence,
+    })
+}

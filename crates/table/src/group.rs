@@ -1,0 +1,121 @@
+//! Equivalence classes: rows grouped by their exact combination of values over some columns.
+
+use crate::dictionary::MISSING;
+use crate::table::Table;
+use rayon::prelude::*;
+use std::hash::{BuildHasher, Hasher};
+
+/// Rows grouped by identical values over a set of columns (missing is a value of its own).
+#[derive(Clone, Debug)]
+pub struct EquivalenceClasses {
+    /// Class id of each row; ids follow the rows' sorted key order (deterministic).
+    pub class_of_row: Vec<u32>,
+    /// Number of rows in each class.
+    pub sizes: Vec<u64>,
+}
+
+impl EquivalenceClasses {
+    /// Groups the rows of `table` over the columns at `cols`.
+    pub fn of(table: &Table, cols: &[usize]) -> EquivalenceClasses {
+        let codes: Vec<std::borrow::Cow<'_, [u32]>> =
+            cols.iter().map(|&c| table.columns[c].codes()).collect();
+        let slices: Vec<&[u32]> = codes.iter().map(|c| c.as_ref()).collect();
+        Self::of_codes(&slices, table.n_rows)
+    }
+
+    /// Groups rows given one code slice per column.
+    pub fn of_codes(cols: &[&[u32]], n_rows: usize) -> EquivalenceClasses {
+        let state = foldhash::fast::FixedState::with_seed(0x6571_636c);
+        let hashes: Vec<u64> = (0..n_rows)
+            .into_par_iter()
+            .map(|r| {
+                let mut h = state.build_hasher();
+                for c in cols {
+                    h.write_u32(c[r]);
+                }
+                h.finish()
+            })
+            .collect();
+        let mut order: Vec<u32> = (0..n_rows as u32).collect();
+        let key_cmp = |&a: &u32, &b: &u32| {
+            let (a, b) = (a as usize, b as usize);
+            hashes[a].cmp(&hashes[b]).then_with(|| {
+                cols.iter()
+                    .map(|c| c[a].cmp(&c[b]))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+        };
+        order.par_sort_unstable_by(key_cmp);
+        let mut class_of_row = vec![0u32; n_rows];
+        let mut sizes: Vec<u64> = Vec::new();
+        for (i, &r) in order.iter().enumerate() {
+            let same = i > 0 && key_cmp(&order[i - 1], &r).is_eq();
+            if !same {
+                sizes.push(0);
+            }
+            let id = sizes.len() - 1;
+            sizes[id] += 1;
+            class_of_row[r as usize] = id as u32;
+        }
+        EquivalenceClasses {
+            class_of_row,
+            sizes,
+        }
+    }
+
+    /// Number of classes.
+    pub fn len(&self) -> usize {
+        self.sizes.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.sizes.is_empty()
+    }
+
+    /// Rows that sit in classes of exactly `k` rows.
+    pub fn rows_in_classes_of_size(&self, k: u64) -> u64 {
+        self.sizes.iter().filter(|&&s| s == k).sum()
+    }
+}
+
+/// True when a code denotes a missing value.
+pub fn is_missing_code(c: u32) -> bool {
+    c == MISSING
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn hand_computed_classes() {
+        let a = [0u32, 0, 1, 1, 1, MISSING];
+        let b = [5u32, 5, 6, 6, 7, 7];
+        let ec = EquivalenceClasses::of_codes(&[&a, &b], 6);
+        let mut sizes = ec.sizes.clone();
+        sizes.sort();
+        assert_eq!(sizes, vec![1, 1, 2, 2]);
+        assert_eq!(ec.rows_in_classes_of_size(1), 2);
+        assert_eq!(ec.class_of_row[0], ec.class_of_row[1]);
+        assert_ne!(ec.class_of_row[4], ec.class_of_row[5]);
+    }
+
+    proptest! {
+        #[test]
+        fn classes_match_a_hash_map(rows in proptest::collection::vec((0u32..4, 0u32..3), 0..200)) {
+            let a: Vec<u32> = rows.iter().map(|r| r.0).collect();
+            let b: Vec<u32> = rows.iter().map(|r| r.1).collect();
+            let ec = EquivalenceClasses::of_codes(&[&a, &b], rows.len());
+            let mut expect: HashMap<(u32, u32), u64> = HashMap::new();
+            for r in &rows { *expect.entry(*r).or_default() += 1; }
+            prop_assert_eq!(ec.len(), expect.len());
+            for (i, r) in rows.iter().enumerate() {
+                prop_assert_eq!(ec.sizes[ec.class_of_row[i] as usize], expect[r]);
+            }
+        }
+    }
+}

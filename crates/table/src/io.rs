@@ -1,0 +1,115 @@
+//! Opening any supported table file, writing tables atomically, and content hashes.
+
+use crate::column::{format_number, ColumnData};
+use crate::csv_read::{read_csv_bytes, ReadOptions};
+use crate::dictionary::MISSING;
+use crate::error::{Result, TableError};
+use crate::parquet_io::{read_parquet, write_parquet};
+use crate::table::Table;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+
+const PARQUET_MAGIC: &[u8] = b"PAR1";
+
+/// Reads a CSV/TSV or Parquet file (Parquet recognised by its magic bytes).
+pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<Table> {
+    let meta = std::fs::metadata(path).map_err(|e| TableError::io(path, e))?;
+    if meta.is_dir() {
+        return Err(TableError::IsDirectory { path: path.into() });
+    }
+    if meta.len() == 0 {
+        return Err(TableError::Empty { path: path.into() });
+    }
+    let bytes = std::fs::read(path).map_err(|e| TableError::io(path, e))?;
+    if bytes.starts_with(PARQUET_MAGIC) && bytes.ends_with(PARQUET_MAGIC) {
+        drop(bytes);
+        return read_parquet(path, &opts.missing_tokens, &opts.types);
+    }
+    read_csv_bytes(path, &bytes, opts)
+}
+
+/// Hex SHA-256 of a file's bytes.
+pub fn file_sha256(path: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(path).map_err(|e| TableError::io(path, e))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|e| TableError::io(path, e))?;
+    Ok(hex(&h.finalize()))
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `contents` through a temp file in the same directory, renamed into place at the end,
+/// so a crash never leaves a half-written file under the final name.
+pub fn write_atomic(
+    path: &Path,
+    contents: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".datavisa-tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| TableError::io(dir, e))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        contents(&mut w)?;
+        w.flush().map_err(|e| TableError::io(path, e))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| TableError::io(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| TableError::io(path, e.error))?;
+    Ok(())
+}
+
+/// Writes a table as Parquet (`.parquet`, `.pq`) or delimited text (tab for `.tsv`, else comma).
+pub fn write_table(table: &Table, path: &Path) -> Result<()> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "parquet" | "pq" => write_atomic(path, |w| write_parquet(table, w, path)),
+        "tsv" | "tab" => write_atomic(path, |w| write_csv(table, w, b'\t', path)),
+        _ => write_atomic(path, |w| write_csv(table, w, b',', path)),
+    }
+}
+
+/// Writes a table as RFC 4180 CSV with a header row; missing values are empty fields.
+pub fn write_csv<W: Write>(table: &Table, out: W, delimiter: u8, path: &Path) -> Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(out);
+    let err = |e: csv::Error| TableError::Invalid(format!("{}: {e}", path.display()));
+    w.write_record(table.columns.iter().map(|c| c.name.as_str()))
+        .map_err(err)?;
+    let mut buf: Vec<String> = vec![String::new(); table.columns.len()];
+    for r in 0..table.n_rows {
+        for (slot, c) in buf.iter_mut().zip(&table.columns) {
+            slot.clear();
+            match &c.data {
+                ColumnData::Categorical(cat) => {
+                    if cat.codes[r] != MISSING {
+                        slot.push_str(cat.dict.get(cat.codes[r]));
+                    }
+                }
+                ColumnData::Numeric(v) => {
+                    if let Some(s) = format_number(v[r], c.value_type) {
+                        slot.push_str(&s);
+                    }
+                }
+            }
+        }
+        w.write_record(&buf).map_err(err)?;
+    }
+    w.flush().map_err(|e| TableError::io(path, e))?;
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Reading real-world and broken tables.
+
+use datavisa_table::*;
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn read(p: &Path) -> Result<Table> {
+    read_table(p, &ReadOptions::default())
+}
+
+fn err(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> String {
+    read(&write(dir, name, bytes)).unwrap_err().to_string()
+}
+
+fn shared(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(p)
+}
+
+#[test]
+fn bad_inputs_get_clear_messages() {
+    let d = tempfile::tempdir().unwrap();
+    assert!(err(&d, "e.csv", b"").contains("empty"));
+    assert!(err(&d, "w.csv", b"  \n\n").contains("empty"));
+    assert!(err(&d, "h.csv", b"a,b,c\n").contains("no data rows"));
+    let e = err(&d, "r.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8\n");
+    assert!(
+        e.contains("line 3") && e.contains("expected 3 fields") && e.contains("found 2"),
+        "{e}"
+    );
+    assert!(err(&d, "b.bin", b"a,b\x00\x01\x02").contains("binary"));
+    assert!(err(&d, "u16.csv", b"\xff\xfea\x00,\x00").contains("UTF-16"));
+    let e = err(&d, "latin1.csv", b"name,city\nJos\xe9,Par\xeds\n");
+    assert!(
+        e.contains("neither UTF-8 nor GB18030") && e.contains("line 2"),
+        "{e}"
+    );
+    let e = err(&d, "q.csv", b"a,b\n1,2\n3,\"open\n5,6\n");
+    assert!(e.contains("line 3") && e.contains("never closes"), "{e}");
+    let big = format!("a,b\n1,{}\n", "x".repeat(10 << 20));
+    let e = err(&d, "big.csv", big.as_bytes());
+    assert!(
+        e.contains("line 2, column 2") && e.contains("exceeds the limit"),
+        "{e}"
+    );
+    let e = err(&d, "dup.csv", b"a,b,a\n1,2,3\n");
+    assert!(
+        e.contains("duplicate column name \"a\"") && e.contains("columns 1 and 3"),
+        "{e}"
+    );
+    let e = read(&d.path().join("nope.csv")).unwrap_err().to_string();
+    assert!(e.contains("nope.csv") && e.contains("cannot read"), "{e}");
+    assert!(read(d.path())
+        .unwrap_err()
+        .to_string()
+        .contains("directory"));
+}
+
+#[test]
+fn mixed_column_is_text_with_evidence_and_declared_type_fails_with_line() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(&d, "m.csv", b"id,v\n1,10\n2,20\n3,abc\n4,40\n");
+    let t = read(&p).unwrap();
+    let c = t.column("v").unwrap();
+    assert_eq!(c.value_type, ValueType::Categorical);
+    assert!(c.evidence.is_mixed());
+    assert_eq!(c.evidence.first_text, Some(("abc".to_owned(), 4)));
+    let mut o = ReadOptions::default();
+    o.types.insert("v".into(), ValueType::Integer);
+    let e = read_table(&p, &o).unwrap_err().to_string();
+    assert!(
+        e.contains("line 4, column 2") && e.contains("\"abc\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn gbk_file_is_detected_and_decoded() {
+    let d = tempfile::tempdir().unwrap();
+    let text = "姓名,城市\n张三,北京\n李四,上海\n";
+    let (gbk, _, bad) = encoding_rs::GBK.encode(text);
+    assert!(!bad);
+    let p = write(&d, "gbk.csv", &gbk);
+    let t = read(&p).unwrap();
+    assert_eq!(t.origin.encoding.as_deref(), Some("gb18030"));
+    assert_eq!(t.column_names(), vec!["姓名", "城市"]);
+    assert_eq!(
+        t.column("城市").unwrap().display(1).as_deref(),
+        Some("上海")
+    );
+    let mut o = ReadOptions::default();
+    o.encoding = Encoding::Utf8;
+    assert!(read_table(&p, &o)
+        .unwrap_err()
+        .to_string()
+        .contains("not valid UTF-8"));
+}
+
+#[test]
+fn bom_quotes_missing_tokens_and_trimming() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        &d,
+        "q.csv",
+        "\u{feff}name;note;n\r\n\"Li; Wei\";\"said \"\"hi\"\"\nthen left\"; 3 \r\n Wang ;NA;?\r\n"
+            .as_bytes(),
+    );
+    let t = read(&p).unwrap();
+    assert_eq!(t.origin.delimiter, Some(';'));
+    assert_eq!(t.n_rows, 2);
+    assert_eq!(
+        t.column("name").unwrap().display(0).as_deref(),
+        Some("Li; Wei")
+    );
+    assert_eq!(
+        t.column("name").unwrap().display(1).as_deref(),
+        Some("Wang")
+    );
+    let note = t.column("note").unwrap();
+    assert_eq!(note.display(0).as_deref(), Some("said \"hi\"\nthen left"));
+    assert!(note.is_missing(1));
+    let n = t.column("n").unwrap();
+    assert_eq!(n.value_type, ValueType::Integer);
+    assert!(n.is_missing(1));
+    // The record after a two-line record starts on line 4.
+    assert_eq!(t.origin.row_lines.line_of(1), 4);
+}
+
+#[test]
+fn arx_adult_semicolons() {
+    let t = read(&shared("arx/adult.csv")).unwrap();
+    assert_eq!(t.origin.delimiter, Some(';'));
+    assert_eq!(t.n_rows, 30_162);
+    assert_eq!(t.columns.len(), 9);
+    assert_eq!(t.column("age").unwrap().value_type, ValueType::Integer);
+    assert_eq!(t.column("sex").unwrap().value_type, ValueType::Categorical);
+}
+
+#[test]
+fn anonymeter_adults_types() {
+    let t = read(&shared("anonymeter/adults_ori.csv")).unwrap();
+    assert_eq!(t.origin.delimiter, Some(','));
+    assert_eq!(t.n_rows, 100);
+    for (c, ty) in [
+        ("age", ValueType::Integer),
+        ("education_num", ValueType::Integer),
+        ("income", ValueType::Categorical),
+        ("country", ValueType::Categorical),
+    ] {
+        assert_eq!(t.column(c).unwrap().value_type, ty, "{c}");
+    }
+}
+
+#[test]
+fn parquet_round_trip_keeps_types_and_missing() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        &d,
+        "t.csv",
+        b"id,score,day,at,city\n1,1.5,2020-01-02,2020-01-02 03:04:05,Beijing\n2,,2021-12-31,,\n",
+    );
+    let t = read(&p).unwrap();
+    let pq = d.path().join("t.parquet");
+    write_table(&t, &pq).unwrap();
+    let back = read(&pq).unwrap();
+    assert_eq!(back.origin.format, FileFormat::Parquet);
+    for c in &t.columns {
+        let b = back.column(&c.name).unwrap();
+        assert_eq!(b.value_type, c.value_type, "{}", c.name);
+        for r in 0..t.n_rows {
+            assert_eq!(b.display(r), c.display(r), "{} row {r}", c.name);
+        }
+    }
+    let csv2 = d.path().join("t2.csv");
+    write_table(&back, &csv2).unwrap();
+    let again = read(&csv2).unwrap();
+    assert_eq!(
+        again.column("at").unwrap().display(0).as_deref(),
+        Some("2020-01-02 03:04:05")
+    );
+}
+
+#[test]
+fn shared_dictionaries_make_codes_comparable() {
+    let d = tempfile::tempdir().unwrap();
+    let a = read(&write(&d, "a.csv", b"c,n\nx,1\ny,2\n")).unwrap();
+    let b = read(&write(&d, "b.csv", b"n,c\n3,z\n4,x\n")).unwrap();
+    let s = encode_shared(&[&a, &b]).unwrap();
+    let (ca, cb) = match (
+        &s[0].column("c").unwrap().data,
+        &s[1].column("c").unwrap().data,
+    ) {
+        (ColumnData::Categorical(x), ColumnData::Categorical(y)) => (x, y),
+        _ => panic!("categorical expected"),
+    };
+    assert!(std::sync::Arc::ptr_eq(&ca.dict, &cb.dict));
+    assert_eq!(ca.codes[0], cb.codes[1]);
+    assert_eq!(s[1].column_names(), vec!["c", "n"]);
+    let other = read(&write(&d, "o.csv", b"q\n1\n")).unwrap();
+    assert!(encode_shared(&[&a, &other]).is_err());
+}
+
+#[test]
+fn take_and_unique_share() {
+    let d = tempfile::tempdir().unwrap();
+    let t = read(&write(&d, "u.csv", b"a,b\n1,x\n1,x\n2,x\n3,y\n")).unwrap();
+    assert!((t.unique_row_share() - 0.5).abs() < 1e-12);
+    let s = t.take(&[3, 0]);
+    assert_eq!(s.column("b").unwrap().display(0).as_deref(), Some("y"));
+}
+
+fn csv_field() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z0-9 ]{0,6}",
+        "\"[a-z,;\\n ]{0,6}\"",
+        Just("\"a\"\"b\"".to_owned()),
+        Just("NA".to_owned()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn chunked_parse_equals_sequential(
+        rows in proptest::collection::vec(proptest::collection::vec(csv_field(), 3), 1..40),
+        chunk in 1usize..64,
+    ) {
+        let d = tempfile::tempdir().unwrap();
+        let mut text = "a,b,c\n".to_owned();
+        for r in &rows { text.push_str(&r.join(",")); text.push('\n'); }
+        let p = write(&d, "p.csv", text.as_bytes());
+        let whole = read_table(&p, &ReadOptions { delimiter: Some(b','), ..Default::default() });
+        let chunked = read_table(&p, &ReadOptions { delimiter: Some(b','), chunk_bytes: chunk, ..Default::default() });
+        match (whole, chunked) {
+            (Ok(w), Ok(c)) => {
+                prop_assert_eq!(w.n_rows, c.n_rows);
+                for (x, y) in w.columns.iter().zip(&c.columns) {
+                    for r in 0..w.n_rows { prop_assert_eq!(x.display(r), y.display(r)); }
+                }
+                for r in 0..w.n_rows {
+                    prop_assert_eq!(w.origin.row_lines.line_of(r), c.origin.row_lines.line_of(r));
+                }
+            }
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => prop_assert!(false, "differ: {:?} vs {:?}", a.map(|t| t.n_rows), b.map(|t| t.n_rows)),
+        }
+    }
+
+    #[test]
+    fn reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(&d, "f.csv", &bytes);
+        let _ = read(&p);
+        if let Ok(s) = std::str::from_utf8(&bytes) { let _ = csv_read::sniff_delimiter(s); }
+    }
+
+    #[test]
+    fn text_reader_never_panics(s in "[a-z0-9,;|\\t\"\\n ]{0,200}") {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(&d, "t.csv", s.as_bytes());
+        let _ = read(&p);
+    }
+}
