@@ -181,6 +181,15 @@ impl Spec {
             .and_then(|c| c.role)
     }
 
+    /// A spec built in memory (e.g. a draft written by `scan`).
+    pub fn new(source: Option<SourceSpec>, columns: Vec<ColumnSpec>) -> Spec {
+        Spec {
+            source,
+            columns,
+            ..Default::default()
+        }
+    }
+
     /// Serialises the spec as TOML.
     pub fn to_toml(&self) -> Result<String> {
         toml::to_string_pretty(self).map_err(|e| TableError::Invalid(format!("spec: {e}")))
