@@ -309,7 +309,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -446,8 +446,11 @@ pub fn minors(values: &Distinct<'_>, kind: Kind, reference: i64) -> u64 {
         .0
 }
 
+/// Rows per kind and per category found inside free text.
+pub type InsideCounts = (Vec<(Kind, u64)>, Vec<(SensitiveCategory, u64)>);
+
 /// Rows of free text holding each kind or category, over all distinct values.
-pub fn inside_counts(values: &Distinct<'_>) -> (Vec<(Kind, u64)>, Vec<(SensitiveCategory, u64)>) {
+pub fn inside_counts(values: &Distinct<'_>) -> InsideCounts {
     let found: Vec<(Inside, u64)> = (0..values.len())
         .into_par_iter()
         .with_min_len(64)

@@ -127,7 +127,13 @@ fn scan_column(col: &Column, n_rows: usize, opts: &ScanOptions) -> (ColumnFindin
     }
     let hits = detect(col, &values, opts);
     let mut evidence: Vec<String> = Vec::new();
-    if let Some(h) = best(&hits, true, opts.min_confidence) {
+    let unique = distinct == present && missing == 0;
+    // Sequential unique codes (C00000001, C00000002...) are record keys even when their format
+    // happens to match a weak detector, unless the header says otherwise.
+    let record_key = unique && is_sequential(&values);
+    if let Some(h) = best(&hits, true, opts.min_confidence)
+        .filter(|h| !(record_key && h.hint.is_none() && weak(h.target)))
+    {
         if let Target::Kind(k) = h.target {
             f.kind = Some(k);
             f.confidence = h.confidence;
@@ -185,6 +191,41 @@ fn scan_column(col: &Column, n_rows: usize, opts: &ScanOptions) -> (ColumnFindin
     (f, minors_rows)
 }
 
+fn weak(t: Target) -> bool {
+    DETECTORS
+        .iter()
+        .any(|d| d.target == t && d.specificity < 0.9)
+}
+
+/// True when the numbers inside the values (prefixes stripped) form a near-contiguous range.
+fn is_sequential(values: &Distinct<'_>) -> bool {
+    let nums: Vec<u64> = (0..values.len())
+        .filter_map(|i| {
+            let v = values.get(i).0;
+            let digits = v.trim_start_matches(|c: char| !c.is_ascii_digit());
+            (digits.len() <= 18 && !digits.is_empty())
+                .then(|| digits.parse::<u64>().ok())
+                .flatten()
+        })
+        .collect();
+    if nums.len() < 20 || nums.len() < values.len() {
+        return false;
+    }
+    let (lo, hi) = (
+        nums.iter().min().copied().unwrap_or(0),
+        nums.iter().max().copied().unwrap_or(0),
+    );
+    hi - lo < 2 * nums.len() as u64
+}
+
+// Long text (or a remarks header) gets its values searched for identifiers inside.
+fn is_text_body(col: &Column) -> bool {
+    col.value_type == ValueType::FreeText
+        || (col.value_type == ValueType::Categorical
+            && (col.evidence.mean_length >= 15.0
+                || hint::matches(&col.name, hints::FREE_TEXT).is_some()))
+}
+
 fn classify_without_kind(
     col: &Column,
     values: &Distinct<'_>,
@@ -193,7 +234,7 @@ fn classify_without_kind(
     f: &mut ColumnFinding,
     evidence: &mut Vec<String>,
 ) {
-    if col.value_type == ValueType::FreeText {
+    if is_text_body(col) {
         let (kinds, cats) = inside_counts(values);
         f.kind = Some(Kind::FreeText);
         f.confidence = f.confidence.max(0.9);

@@ -148,6 +148,20 @@ pub fn find_inside(s: &str) -> Inside {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn recognisers_never_panic(s in "\\PC{0,60}") {
+            let _ = (is_person_name(&s), is_address(&s), is_ethnicity(&s), is_gender(&s));
+            let _ = (is_health(&s), is_religion(&s), is_specific_identity(&s), find_inside(&s));
+        }
+
+        #[test]
+        fn digit_runs_never_panic(s in "[0-9Xx @a-z.\\- 电话]{0,80}") {
+            let _ = find_inside(&s);
+        }
+    }
 
     #[test]
     fn names_addresses_vocab() {

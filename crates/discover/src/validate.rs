@@ -97,7 +97,7 @@ pub fn luhn_ok(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The Luhn check digit to append to `body`.
@@ -170,7 +170,7 @@ pub fn is_landline(s: &str) -> bool {
         );
     let main = t.split(['转', '#', 'x', 'X']).next().unwrap_or("");
     let d = strip_separators(main);
-    if !d.iter().all(u8::is_ascii_digit) || d.first() != Some(&b'0') || d.get(1) == Some(&b'0') {
+    if d.len() < 9 || !d.iter().all(u8::is_ascii_digit) || d[0] != b'0' || d[1] == b'0' {
         return false;
     }
     // 010 and 02x have 2-digit area codes (with 8-digit numbers); the rest 3 digits.
@@ -327,6 +327,33 @@ pub fn is_lat_lng_pair(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // Fuzz: validators take any text a table may hold and never panic.
+        #[test]
+        fn validators_never_panic(s in "\\PC{0,24}", d in "[0-9 +()-]{0,24}") {
+            for v in [s.as_str(), d.as_str()] {
+                let _ = (is_resident_id(v), is_bank_card(v), is_imei(v), is_mobile(v), is_landline(v));
+                let _ = (is_email(v), is_ip(v), is_passport(v), is_travel_permit(v), is_uscc(v));
+                let _ = (is_license_plate(v), is_postcode(v), is_icd10(v), is_lat_lng_pair(v));
+            }
+        }
+
+        #[test]
+        fn generated_checks_validate(body in "[1-9][0-9]{14,17}") {
+            let check = luhn_check_digit(body.as_bytes()) as char;
+            let full = format!("{}{}", body, check);
+            prop_assert!(luhn_ok(full.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn landline_regressions() {
+        for v in ["0", "01", "0-", "(0)", ""] {
+            assert!(!is_landline(v));
+        }
+    }
 
     #[test]
     fn resident_ids() {

@@ -468,6 +468,22 @@ pub mod hints {
         "credit_score",
         "capital",
     ];
+    pub const FREE_TEXT: &[&str] = &[
+        "备注",
+        "说明",
+        "描述",
+        "评论",
+        "留言",
+        "意见",
+        "反馈",
+        "remark",
+        "note",
+        "comment",
+        "description",
+        "memo",
+        "feedback",
+        "message",
+    ];
     pub const QUASI: &[&str] = &[
         "婚",
         "学历",

@@ -167,9 +167,11 @@ fn first_gb18030_error(body: &[u8]) -> usize {
 
 /// Picks the delimiter that splits the first lines into the same number (> 1) of fields.
 pub fn sniff_delimiter(text: &str) -> u8 {
-    let mut sample = &text[..text.len().min(64 * 1024)];
-    if sample.len() < text.len() {
-        if let Some(cut) = sample.rfind('\n') {
+    // Bytes, not str: a 64 KiB cut can fall inside a multi-byte character.
+    let bytes = text.as_bytes();
+    let mut sample = &bytes[..bytes.len().min(64 * 1024)];
+    if sample.len() < bytes.len() {
+        if let Some(cut) = memchr::memrchr(b'\n', sample) {
             sample = &sample[..cut];
         }
     }
@@ -179,7 +181,7 @@ pub fn sniff_delimiter(text: &str) -> u8 {
             .delimiter(d)
             .has_headers(false)
             .flexible(true)
-            .from_reader(sample.as_bytes());
+            .from_reader(sample);
         let mut counts: Vec<usize> = Vec::new();
         let mut rec = csv::ByteRecord::new();
         while counts.len() < 200 && rdr.read_byte_record(&mut rec).unwrap_or(false) {

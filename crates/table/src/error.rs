@@ -5,12 +5,9 @@ use std::path::PathBuf;
 /// Everything that can go wrong reading, typing or writing a table.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
-    #[error("{}: cannot read: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    // The IO error is part of the message, not a `source`, so it is printed once.
+    #[error("{}: cannot read: {err}", path.display())]
+    Io { path: PathBuf, err: std::io::Error },
     #[error("{}: is a directory, not a table file", path.display())]
     IsDirectory { path: PathBuf },
     #[error("{}: the file is empty", path.display())]
@@ -91,7 +88,7 @@ impl TableError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         TableError::Io {
             path: path.into(),
-            source,
+            err: source,
         }
     }
 }

@@ -64,6 +64,19 @@ fn bad_inputs_get_clear_messages() {
 }
 
 #[test]
+fn sniffing_a_large_cjk_file_cuts_on_bytes() {
+    // Regression: the 64 KiB sniff sample once split a three-byte character and panicked.
+    let d = tempfile::tempdir().unwrap();
+    let mut text = "名,备注\n".to_owned();
+    while text.len() < 70_000 {
+        text.push_str("张三,客户要求周末送货上门\n");
+    }
+    let t = read(&write(&d, "cjk.csv", text.as_bytes())).unwrap();
+    assert_eq!(t.origin.delimiter, Some(','));
+    assert_eq!(t.columns.len(), 2);
+}
+
+#[test]
 fn mixed_column_is_text_with_evidence_and_declared_type_fails_with_line() {
     let d = tempfile::tempdir().unwrap();
     let p = write(&d, "m.csv", b"id,v\n1,10\n2,20\n3,abc\n4,40\n");
@@ -95,8 +108,10 @@ fn gbk_file_is_detected_and_decoded() {
         t.column("城市").unwrap().display(1).as_deref(),
         Some("上海")
     );
-    let mut o = ReadOptions::default();
-    o.encoding = Encoding::Utf8;
+    let o = ReadOptions {
+        encoding: Encoding::Utf8,
+        ..Default::default()
+    };
     assert!(read_table(&p, &o)
         .unwrap_err()
         .to_string()

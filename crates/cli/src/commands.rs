@@ -1,0 +1,427 @@
+//! One function per verb: read inputs, call the library, print or write the result.
+
+use crate::output::{pct, spinner, table};
+use crate::{Cli, Command, Format, ReadArgs};
+use anyhow::{Context, Result};
+use datavisa_discover::{scan, spec_draft, ScanOptions, ScanReport};
+use datavisa_table::{
+    date::parse_date, file_sha256, read_table, write_atomic, write_table, Encoding, ReadOptions,
+    Spec, Table, TableError,
+};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A flag with a value the command cannot use.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Inspect {
+            file,
+            read,
+            top,
+            format,
+        } => inspect(&file, &read, top, format, quiet),
+        Command::Scan {
+            file,
+            read,
+            write_spec,
+            sample,
+            seed,
+            as_of,
+            format,
+        } => {
+            let opts = ScanOptions {
+                sample_size: sample.max(1),
+                seed,
+                reference_date: as_of_date(as_of.as_deref())?,
+                ..Default::default()
+            };
+            scan_cmd(&file, &read, write_spec.as_deref(), &opts, format, quiet)
+        }
+        Command::Demo {
+            out,
+            rows,
+            seed,
+            as_of,
+            format,
+        } => demo(
+            &out,
+            rows,
+            seed,
+            as_of_date(as_of.as_deref())?,
+            format,
+            quiet,
+        ),
+    }
+}
+
+fn as_of_date(s: Option<&str>) -> Result<i64> {
+    match s {
+        None => Ok(datavisa_table::date::today()),
+        Some(s) => parse_date(s).ok_or_else(|| {
+            UsageError(format!("--as-of {s:?} is not a date (use YYYY-MM-DD)")).into()
+        }),
+    }
+}
+
+fn parse_delimiter(s: &str) -> Result<u8> {
+    match s {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(UsageError(format!(
+            "--delimiter {s:?} must be one ASCII character (or 'tab')"
+        ))
+        .into()),
+    }
+}
+
+/// Builds read options from flags, falling back to the spec's `[source]`.
+fn read_options(args: &ReadArgs, spec: Option<&Spec>) -> Result<ReadOptions> {
+    let source = spec.and_then(|s| s.source.as_ref());
+    let mut o = ReadOptions::default();
+    let delimiter = args
+        .delimiter
+        .clone()
+        .or_else(|| source.and_then(|s| s.delimiter.clone()));
+    if let Some(d) = delimiter {
+        o.delimiter = Some(parse_delimiter(&d)?);
+    }
+    let encoding = args
+        .encoding
+        .clone()
+        .or_else(|| source.and_then(|s| s.encoding.clone()));
+    if let Some(e) = encoding {
+        o.encoding = e.parse::<Encoding>()?;
+    }
+    o.has_header = !args.no_header && source.and_then(|s| s.header).unwrap_or(true);
+    if let Some(na) = args
+        .na
+        .clone()
+        .or_else(|| source.and_then(|s| s.missing.clone()))
+    {
+        o.missing_tokens = na;
+    }
+    o.max_field_bytes = args.max_field_bytes;
+    if let Some(s) = spec {
+        o.types = s.declared_types();
+    }
+    Ok(o)
+}
+
+/// Reads a table as the flags and spec say, checking the spec's columns against it.
+pub fn load(file: &Path, args: &ReadArgs, quiet: bool) -> Result<(Table, f64)> {
+    let spec = args.spec.as_deref().map(Spec::load).transpose()?;
+    let opts = read_options(args, spec.as_ref())?;
+    let pb = spinner(quiet, &format!("reading {}", file.display()));
+    let t0 = Instant::now();
+    let t = read_table(file, &opts)?;
+    let secs = t0.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    if let Some(s) = &spec {
+        s.check_columns(&t)?;
+    }
+    Ok((t, secs))
+}
+
+fn print_json(v: &Value) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn inspect_json(file: &Path, t: &Table, top: usize, secs: f64) -> Value {
+    let cols: Vec<Value> = t
+        .columns
+        .iter()
+        .map(|c| {
+            let mut counts = c.value_counts();
+            let distinct = counts.len();
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let tops: Vec<Value> = counts
+                .iter()
+                .take(top)
+                .map(|(v, n)| json!({"value": v, "count": n}))
+                .collect();
+            json!({
+                "name": c.name,
+                "type": c.value_type.as_str(),
+                "missing_share": c.missing_count() as f64 / t.n_rows.max(1) as f64,
+                "distinct": distinct,
+                "top_values": tops,
+                "evidence": c.evidence.sentence(c.value_type),
+                "mixed": c.evidence.is_mixed(),
+            })
+        })
+        .collect();
+    json!({
+        "file": file.display().to_string(),
+        "format": t.origin.format.as_str(),
+        "delimiter": t.origin.delimiter.map(|d| d.to_string()),
+        "encoding": t.origin.encoding,
+        "bytes": t.origin.bytes,
+        "rows": t.n_rows,
+        "n_columns": t.columns.len(),
+        "unique_row_share": t.unique_row_share(),
+        "read_seconds": secs,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "columns": cols,
+    })
+}
+
+fn inspect(file: &Path, args: &ReadArgs, top: usize, format: Format, quiet: bool) -> Result<()> {
+    let (t, secs) = load(file, args, quiet)?;
+    let v = inspect_json(file, &t, top, secs);
+    if format == Format::Json {
+        return print_json(&v);
+    }
+    print_inspect_human(&v);
+    for c in t.columns.iter().filter(|c| c.evidence.is_mixed()) {
+        eprintln!(
+            "warning: column {:?}: {}",
+            c.name,
+            c.evidence.sentence(c.value_type)
+        );
+    }
+    Ok(())
+}
+
+fn print_inspect_human(v: &Value) {
+    println!(
+        "{}: {} rows × {} columns ({}, delimiter {}, encoding {}); {} of rows are unique on all columns",
+        v["file"].as_str().unwrap_or(""),
+        v["rows"],
+        v["n_columns"],
+        v["format"].as_str().unwrap_or(""),
+        v["delimiter"].as_str().map_or("-".into(), |d| format!("{d:?}")),
+        v["encoding"].as_str().unwrap_or("-"),
+        pct(v["unique_row_share"].as_f64().unwrap_or(0.0)),
+    );
+    let rows: Vec<Vec<String>> = v["columns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let tops: Vec<String> = c["top_values"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| format!("{} ({})", t["value"].as_str().unwrap_or(""), t["count"]))
+                .collect();
+            vec![
+                c["name"].as_str().unwrap_or("").to_owned(),
+                c["type"].as_str().unwrap_or("").to_owned(),
+                pct(c["missing_share"].as_f64().unwrap_or(0.0)),
+                c["distinct"].to_string(),
+                tops.join(", "),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(
+            &["column", "type", "missing", "distinct", "top values"],
+            &rows,
+            60
+        )
+    );
+}
+
+fn scan_cmd(
+    file: &Path,
+    args: &ReadArgs,
+    write_spec: Option<&Path>,
+    opts: &ScanOptions,
+    format: Format,
+    quiet: bool,
+) -> Result<()> {
+    let (t, read_secs) = load(file, args, quiet)?;
+    let pb = spinner(quiet, "scanning");
+    let t0 = Instant::now();
+    let report = scan(&t, &file.display().to_string(), opts);
+    let scan_secs = t0.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    if let Some(path) = write_spec {
+        write_spec_file(&report, &t, file, path)?;
+    }
+    let mut v = serde_json::to_value(&report)?;
+    v["read_seconds"] = json!(read_secs);
+    v["scan_seconds"] = json!(scan_secs);
+    if let Some(p) = write_spec {
+        v["spec"] = json!(p.display().to_string());
+    }
+    if format == Format::Json {
+        return print_json(&v);
+    }
+    print_scan_human(&report);
+    if let Some(p) = write_spec {
+        println!("spec draft written to {}", p.display());
+    }
+    Ok(())
+}
+
+fn write_spec_file(report: &ScanReport, t: &Table, file: &Path, path: &Path) -> Result<()> {
+    let sha = if file.is_file() {
+        Some(file_sha256(file)?)
+    } else {
+        None
+    };
+    let spec = spec_draft(report, t, sha);
+    let text = format!(
+        "# datavisa spec, drafted by `datavisa scan` {} from {}.\n# Review every role before relying on it.\n\n{}",
+        env!("CARGO_PKG_VERSION"),
+        file.display(),
+        spec.to_toml()?
+    );
+    write_atomic(path, |w| {
+        use std::io::Write;
+        w.write_all(text.as_bytes())
+            .map_err(|e| TableError::io(path, e))
+    })?;
+    Ok(())
+}
+
+fn print_scan_human(r: &ScanReport) {
+    println!("{}: {} rows, {} columns", r.file, r.rows, r.columns.len());
+    let rows: Vec<Vec<String>> = r
+        .columns
+        .iter()
+        .map(|c| {
+            vec![
+                c.name.clone(),
+                c.kind.map_or("-".into(), |k| k.as_str().to_owned()),
+                c.role.as_str().to_owned(),
+                c.sensitive_category
+                    .map_or("-".into(), |s| s.as_str().to_owned()),
+                format!("{:.2}", c.confidence),
+                c.evidence.clone(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table(
+            &["column", "kind", "role", "sensitive", "conf", "evidence"],
+            &rows,
+            90
+        )
+    );
+    if r.sensitive_categories.is_empty() {
+        println!("no PIPL sensitive personal information recognised");
+    } else {
+        for c in &r.sensitive_categories {
+            println!(
+                "sensitive ({}): {}",
+                c.category.as_str(),
+                c.columns.join(", ")
+            );
+        }
+    }
+    if r.minors_under_14 > 0 {
+        println!(
+            "{} rows concern minors under 14 on {}: all their personal information is sensitive (PIPL Art. 28)",
+            r.minors_under_14, r.reference_date
+        );
+    }
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(v)?;
+    write_atomic(path, |w| {
+        use std::io::Write;
+        w.write_all(text.as_bytes())
+            .map_err(|e| TableError::io(path, e))
+    })?;
+    Ok(())
+}
+
+fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: bool) -> Result<()> {
+    if rows == 0 {
+        return Err(UsageError("--rows must be at least 1".into()).into());
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let csv = out.join("customers.csv");
+    let pb = spinner(quiet, &format!("generating {rows} customers"));
+    let t0 = Instant::now();
+    datavisa_discover::fake::write_customers(&csv, rows, seed, as_of)?;
+    let gen_secs = t0.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+
+    let (t, read_secs) = load(&csv, &ReadArgs::default(), quiet)?;
+    let parquet = out.join("customers.parquet");
+    write_table(&t, &parquet)?;
+    let inspect_path = out.join("inspect.json");
+    write_json(&inspect_path, &inspect_json(&csv, &t, 3, read_secs))?;
+
+    let pb = spinner(quiet, "scanning");
+    let opts = ScanOptions {
+        seed,
+        reference_date: as_of,
+        ..Default::default()
+    };
+    let report = scan(&t, &csv.display().to_string(), &opts);
+    pb.finish_and_clear();
+    let scan_path = out.join("scan.json");
+    write_json(&scan_path, &serde_json::to_value(&report)?)?;
+    let spec_path = out.join("spec.toml");
+    write_spec_file(&report, &t, &csv, &spec_path)?;
+
+    let by_role = |role: &str| -> Vec<String> {
+        report
+            .columns
+            .iter()
+            .filter(|c| c.role.as_str() == role)
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let files: Vec<PathBuf> = vec![
+        csv.clone(),
+        parquet,
+        inspect_path.clone(),
+        scan_path.clone(),
+        spec_path.clone(),
+    ];
+    let summary = json!({
+        "out": out.display().to_string(),
+        "seed": seed,
+        "rows": rows,
+        "as_of": datavisa_table::date::format_date(as_of),
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "steps": [
+            {"step": "generate", "file": csv.display().to_string(), "seconds": gen_secs,
+             "sha256": file_sha256(&csv)?},
+            {"step": "inspect", "file": inspect_path.display().to_string(), "rows": t.n_rows,
+             "columns": t.columns.len(), "unique_row_share": t.unique_row_share()},
+            {"step": "scan", "file": scan_path.display().to_string(), "spec": spec_path.display().to_string(),
+             "identifier": by_role("identifier"), "quasi": by_role("quasi"),
+             "sensitive": by_role("sensitive"), "other": by_role("other"),
+             "sensitive_categories": report.sensitive_categories,
+             "minors_under_14": report.minors_under_14},
+        ],
+        "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+    });
+    if format == Format::Json {
+        return print_json(&summary);
+    }
+    println!(
+        "datavisa demo: {rows} fake customers from seed {seed} in {}\n",
+        out.display()
+    );
+    print_scan_human(&report);
+    println!("\nwritten:");
+    for f in &files {
+        println!("  {}", f.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,341 @@
+//! End-to-end tests through the `datavisa` binary.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn datavisa(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_datavisa"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("binary runs")
+}
+
+fn json_of(o: &Output) -> Value {
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("stdout is one JSON value")
+}
+
+fn shared(p: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(p)
+        .display()
+        .to_string()
+}
+
+fn column<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+fn fails_with(o: &Output, code: i32, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{n:?} not in: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn demo_runs_every_step_and_writes_its_files() {
+    let d = tempfile::tempdir().unwrap();
+    let v = json_of(&datavisa(
+        &[
+            "demo",
+            "--rows",
+            "3000",
+            "--out",
+            "demo",
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    assert_eq!(v["rows"], 3000);
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(
+        steps
+            .iter()
+            .map(|s| s["step"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["generate", "inspect", "scan"]
+    );
+    let scan = &steps[2];
+    for id in ["身份证号", "手机号", "银行卡号", "姓名"] {
+        assert!(
+            scan["identifier"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == id),
+            "{id}"
+        );
+    }
+    for f in v["files"].as_array().unwrap() {
+        assert!(d.path().join(f.as_str().unwrap()).is_file(), "{f}");
+    }
+    // The spec draft reads back and drives a typed inspect of the same file.
+    let i = json_of(&datavisa(
+        &[
+            "inspect",
+            "demo/customers.csv",
+            "--spec",
+            "demo/spec.toml",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    assert_eq!(i["rows"], 3000);
+    assert_eq!(column(&i, "出生日期")["type"], "date");
+    // Parquet written by the demo reads back to the same shape.
+    let p = json_of(&datavisa(
+        &["inspect", "demo/customers.parquet", "--format", "json"],
+        d.path(),
+    ));
+    assert_eq!(
+        (p["rows"].clone(), p["format"].clone()),
+        (Value::from(3000), Value::from("parquet"))
+    );
+    // Same seed, same data.
+    let again = json_of(&datavisa(
+        &[
+            "demo",
+            "--rows",
+            "3000",
+            "--out",
+            "demo2",
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    assert_eq!(steps[0]["sha256"], again["steps"][0]["sha256"]);
+}
+
+#[test]
+fn scan_anonymeter_adults() {
+    let d = tempfile::tempdir().unwrap();
+    let v = json_of(&datavisa(
+        &[
+            "scan",
+            &shared("anonymeter/adults_ori.csv"),
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    assert_eq!(v["rows"], 100);
+    assert_eq!(v["columns"].as_array().unwrap().len(), 14);
+    let expect = [
+        ("age", "integer", Some("age"), "quasi"),
+        ("sex", "categorical", Some("gender"), "quasi"),
+        ("race", "categorical", None, "quasi"),
+        ("education", "categorical", None, "quasi"),
+        ("country", "categorical", None, "quasi"),
+        ("income", "categorical", None, "sensitive"),
+        ("hr_per_week", "integer", None, "other"),
+    ];
+    for (name, ty, kind, role) in expect {
+        let c = column(&v, name);
+        assert_eq!(c["type"], ty, "{name}");
+        assert_eq!(c["kind"].as_str(), kind, "{name}");
+        assert_eq!(c["role"], role, "{name}");
+        assert!(c["evidence"].as_str().unwrap().len() > 10);
+    }
+}
+
+#[test]
+fn scan_and_inspect_arx_adult_semicolons() {
+    let d = tempfile::tempdir().unwrap();
+    let i = json_of(&datavisa(
+        &["inspect", &shared("arx/adult.csv"), "--format", "json"],
+        d.path(),
+    ));
+    assert_eq!(i["delimiter"], ";");
+    assert_eq!(i["rows"], 30162);
+    assert_eq!(column(&i, "age")["type"], "integer");
+    assert_eq!(column(&i, "sex")["distinct"], 2);
+    let u = i["unique_row_share"].as_f64().unwrap();
+    assert!(u > 0.0 && u < 1.0);
+    let v = json_of(&datavisa(
+        &[
+            "scan",
+            &shared("arx/adult.csv"),
+            "--write-spec",
+            "adult.toml",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    for q in [
+        "age",
+        "sex",
+        "race",
+        "marital-status",
+        "education",
+        "native-country",
+        "workclass",
+        "occupation",
+    ] {
+        assert_eq!(column(&v, q)["role"], "quasi", "{q}");
+    }
+    assert_eq!(column(&v, "salary-class")["role"], "sensitive");
+    let spec = std::fs::read_to_string(d.path().join("adult.toml")).unwrap();
+    assert!(spec.contains("delimiter = \";\"") && spec.contains("name = \"salary-class\""));
+    assert!(spec.contains("sha256 = "));
+}
+
+#[test]
+fn gbk_export_is_read_and_scanned() {
+    let d = tempfile::tempdir().unwrap();
+    let mut rng = datavisa_table_rng();
+    let mut text = "姓名,身份证号,手机,备注\n".to_owned();
+    for i in 0..60 {
+        let birth = 7000 + i * 97;
+        let id = datavisa_discover::fake::resident_id(&mut rng, "440305", birth, i % 2 == 0);
+        text.push_str(&format!(
+            "张{},{id},1380013{:04},无\n",
+            ["伟", "芳", "磊"][i as usize % 3],
+            i
+        ));
+    }
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    std::fs::write(d.path().join("gbk.csv"), &gbk).unwrap();
+    let v = json_of(&datavisa(
+        &["scan", "gbk.csv", "--format", "json"],
+        d.path(),
+    ));
+    assert_eq!(column(&v, "姓名")["kind"], "person_name");
+    assert_eq!(column(&v, "身份证号")["kind"], "cn_resident_id");
+    assert_eq!(column(&v, "手机")["kind"], "cn_mobile");
+    let i = json_of(&datavisa(
+        &["inspect", "gbk.csv", "--format", "json"],
+        d.path(),
+    ));
+    assert_eq!(i["encoding"], "gb18030");
+}
+
+fn datavisa_table_rng() -> rand_chacha::ChaCha20Rng {
+    datavisa_table::sample::rng(5)
+}
+
+#[test]
+fn bad_inputs_fail_cleanly_with_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let w = |name: &str, bytes: &[u8]| std::fs::write(d.path().join(name), bytes).unwrap();
+    w("empty.csv", b"");
+    w("header.csv", b"a,b\n");
+    w("ragged.csv", b"a,b\n1,2\n3\n");
+    w("bin.dat", b"\x00\x01\x02\x03");
+    w("quote.csv", b"a,b\n1,\"2\n");
+    w("latin1.csv", b"a\nJos\xe9\n");
+    w("dup.csv", b"x,x\n1,2\n");
+    for (args, needles) in [
+        (vec!["scan", "empty.csv"], vec!["empty.csv", "empty"]),
+        (vec!["scan", "header.csv"], vec!["no data rows"]),
+        (
+            vec!["inspect", "ragged.csv"],
+            vec!["ragged.csv: line 3", "expected 2 fields"],
+        ),
+        (vec!["scan", "bin.dat"], vec!["binary"]),
+        (vec!["scan", "quote.csv"], vec!["line 2", "never closes"]),
+        (
+            vec!["scan", "latin1.csv"],
+            vec!["neither UTF-8 nor GB18030"],
+        ),
+        (vec!["scan", "dup.csv"], vec!["duplicate column name"]),
+        (
+            vec!["scan", "missing.csv"],
+            vec!["missing.csv", "cannot read"],
+        ),
+        (vec!["scan", "."], vec!["directory"]),
+        (
+            vec!["scan", "header.csv", "--delimiter", "ab"],
+            vec!["one ASCII character"],
+        ),
+        (
+            vec!["scan", "header.csv", "--encoding", "latin9"],
+            vec!["unknown encoding"],
+        ),
+    ] {
+        fails_with(&datavisa(&args, d.path()), 2, &needles);
+    }
+}
+
+#[test]
+fn spec_naming_a_missing_column_points_at_the_spec_line() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("t.csv"), "a,b\n1,x\n2,y\n").unwrap();
+    std::fs::write(
+        d.path().join("s.toml"),
+        "[[columns]]\nname = \"a\"\ntype = \"integer\"\n\n[[columns]]\nname = \"zzz\"\nrole = \"quasi\"\n",
+    )
+    .unwrap();
+    fails_with(
+        &datavisa(&["inspect", "t.csv", "--spec", "s.toml"], d.path()),
+        2,
+        &["s.toml: line 6", "\"zzz\" is not in the table"],
+    );
+    std::fs::write(
+        d.path().join("bad.toml"),
+        "[[columns]]\nname = \"b\"\ntype = \"integer\"\n",
+    )
+    .unwrap();
+    fails_with(
+        &datavisa(&["inspect", "t.csv", "--spec", "bad.toml"], d.path()),
+        2,
+        &["line 2, column 2", "\"x\" is not a valid integer"],
+    );
+}
+
+#[test]
+fn failed_spec_write_leaves_nothing_behind() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("t.csv"), "a,b\n1,x\n").unwrap();
+    let o = datavisa(
+        &["scan", "t.csv", "--write-spec", "no/such/dir/spec.toml"],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!d.path().join("no").exists());
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}
+
+#[test]
+fn human_output_and_quiet() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("t.csv"),
+        "name,phone\n张伟,13800138000\n李娜,13900139000\n",
+    )
+    .unwrap();
+    let o = datavisa(&["--quiet", "scan", "t.csv"], d.path());
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("cn_mobile") && out.contains("identifier"),
+        "{out}"
+    );
+    assert!(o.stderr.is_empty());
+}
