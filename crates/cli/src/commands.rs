@@ -146,12 +146,10 @@ fn inspect_json(file: &Path, t: &Table, top: usize, secs: f64) -> Value {
         .columns
         .iter()
         .map(|c| {
-            let mut counts = c.value_counts();
-            let distinct = counts.len();
-            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            let tops: Vec<Value> = counts
+            let distinct = c.distinct_count();
+            let tops: Vec<Value> = c
+                .top_values(top)
                 .iter()
-                .take(top)
                 .map(|(v, n)| json!({"value": v, "count": n}))
                 .collect();
             json!({

@@ -200,6 +200,55 @@ impl Column {
         }
     }
 
+    /// Number of distinct non-missing values.
+    pub fn distinct_count(&self) -> usize {
+        match &self.data {
+            ColumnData::Categorical(c) => {
+                let mut seen = vec![false; c.dict.len()];
+                c.codes
+                    .iter()
+                    .filter(|&&x| x != MISSING)
+                    .for_each(|&x| seen[x as usize] = true);
+                seen.iter().filter(|&&s| s).count()
+            }
+            ColumnData::Numeric(_) => self.value_counts().len(),
+        }
+    }
+
+    /// The `n` most frequent values with their counts; ties go to the value seen first
+    /// (categorical) or the smaller value (numeric). Counts codes, never compares strings.
+    pub fn top_values(&self, n: usize) -> Vec<(String, u64)> {
+        match &self.data {
+            ColumnData::Categorical(c) => {
+                let mut counts = vec![0u64; c.dict.len()];
+                for &x in &c.codes {
+                    if x != MISSING {
+                        counts[x as usize] += 1;
+                    }
+                }
+                let mut idx: Vec<u32> = (0..counts.len() as u32)
+                    .filter(|&i| counts[i as usize] > 0)
+                    .collect();
+                let key = |&i: &u32| (std::cmp::Reverse(counts[i as usize]), i);
+                if idx.len() > n && n > 0 {
+                    idx.select_nth_unstable_by_key(n - 1, key);
+                    idx.truncate(n);
+                }
+                idx.sort_unstable_by_key(key);
+                idx.into_iter()
+                    .take(n)
+                    .map(|i| (c.dict.get(i).to_owned(), counts[i as usize]))
+                    .collect()
+            }
+            ColumnData::Numeric(_) => {
+                let mut vc = self.value_counts();
+                vc.sort_by_key(|v| std::cmp::Reverse(v.1));
+                vc.truncate(n);
+                vc
+            }
+        }
+    }
+
     /// Dense codes for any column: categorical codes as they are, numeric values ranked
     /// (distinct values ascending); missing is [`MISSING`].
     pub fn codes(&self) -> std::borrow::Cow<'_, [u32]> {

@@ -4,6 +4,7 @@
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 /// The code that marks a missing value in a categorical column.
 pub const MISSING: u32 = u32::MAX;
@@ -13,12 +14,21 @@ pub const MISSING: u32 = u32::MAX;
 pub struct Dictionary {
     arena: String,
     ends: Vec<usize>,
-    index: HashTable<u32>,
+    // (upper 32 bits of the hash, code): 8-byte entries keep the table small and cache friendly;
+    // a probe touches the arena only when the tags agree. Built on first lookup: a table read
+    // from a file and only analysed never pays for it.
+    index: OnceLock<HashTable<(u32, u32)>>,
 }
 
 // Fixed seeds keep hashing (and so everything built on it) reproducible across runs.
-fn hasher() -> FixedState {
-    FixedState::with_seed(0x6461_7461_7669_7361)
+/// The hash datavisa uses for dictionary values.
+pub fn hash_bytes(b: &[u8]) -> u64 {
+    FixedState::with_seed(0x6461_7461_7669_7361).hash_one(b)
+}
+
+/// The part of a hash kept in an index entry.
+pub fn tag(h: u64) -> u32 {
+    (h >> 32) as u32
 }
 
 impl std::fmt::Debug for Dictionary {
@@ -38,6 +48,11 @@ impl Dictionary {
         self.ends.len()
     }
 
+    /// Total bytes of all values.
+    pub fn byte_len(&self) -> usize {
+        self.arena.len()
+    }
+
     /// True when no value was added.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
@@ -45,49 +60,124 @@ impl Dictionary {
 
     /// The value behind a code.
     pub fn get(&self, code: u32) -> &str {
-        let i = code as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.arena[start..self.ends[i]]
+        slice(&self.arena, &self.ends, code)
+    }
+
+    fn index(&self) -> &HashTable<(u32, u32)> {
+        self.index.get_or_init(|| {
+            let mut t = HashTable::with_capacity(self.len());
+            for c in 0..self.len() as u32 {
+                let h = hash_bytes(self.get(c).as_bytes());
+                t.insert_unique(h, (tag(h), c), |&(_, c)| {
+                    hash_bytes(slice(&self.arena, &self.ends, c).as_bytes())
+                });
+            }
+            t
+        })
     }
 
     /// The code of a value, if present.
     pub fn code_of(&self, value: &str) -> Option<u32> {
-        let h = hasher().hash_one(value.as_bytes());
-        self.index
-            .find(h, |&c| self.get(c).as_bytes() == value.as_bytes())
-            .copied()
+        let h = hash_bytes(value.as_bytes());
+        let t = tag(h);
+        self.index()
+            .find(h, |&(et, c)| {
+                et == t && self.get(c).as_bytes() == value.as_bytes()
+            })
+            .map(|&(_, c)| c)
     }
 
     /// Adds a value if new and returns its code.
     pub fn intern(&mut self, value: &str) -> u32 {
-        self.intern_bytes_checked(value.as_bytes(), || value.to_owned())
+        self.intern_bytes(value.as_bytes())
     }
 
-    /// Looks up raw bytes, converting to a string only when the value is new. The caller
-    /// guarantees the bytes are UTF-8 (they come from validated text).
+    /// Looks up raw bytes known to be UTF-8 (they come from validated text), copying them only
+    /// when the value is new.
     pub(crate) fn intern_utf8_bytes(&mut self, value: &[u8]) -> u32 {
-        self.intern_bytes_checked(value, || String::from_utf8_lossy(value).into_owned())
+        self.intern_bytes(value)
     }
 
-    fn intern_bytes_checked(&mut self, value: &[u8], owned: impl FnOnce() -> String) -> u32 {
-        let h = hasher().hash_one(value);
-        if let Some(&c) = self.index.find(h, |&c| self.get(c).as_bytes() == value) {
-            return c;
-        }
-        let code = self.ends.len() as u32;
-        self.arena.push_str(&owned());
-        self.ends.push(self.arena.len());
+    fn intern_bytes(&mut self, value: &[u8]) -> u32 {
+        self.index();
+        let h = hash_bytes(value);
+        let t = tag(h);
         let (arena, ends) = (&self.arena, &self.ends);
-        self.index.insert_unique(h, code, |&c| {
-            let i = c as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            hasher().hash_one(&arena.as_bytes()[start..ends[i]])
-        });
+        let index = self.index.get_mut().expect("built above");
+        // One probe finds the value or the slot it goes in.
+        let entry = index.entry(
+            h,
+            |&(et, c)| et == t && slice(arena, ends, c).as_bytes() == value,
+            |&(_, c)| hash_bytes(slice(arena, ends, c).as_bytes()),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(o) => o.get().1,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let code = self.ends.len() as u32;
+                v.insert((t, code));
+                push_text(&mut self.arena, value);
+                self.ends.push(self.arena.len());
+                code
+            }
+        }
+    }
+
+    /// Appends a value the caller knows is not present yet (no lookup); the index, if built,
+    /// is dropped and rebuilt on the next lookup.
+    pub(crate) fn push_new(&mut self, value: &[u8]) -> u32 {
+        let code = self.ends.len() as u32;
+        push_text(&mut self.arena, value);
+        self.ends.push(self.arena.len());
+        self.index.take();
         code
+    }
+
+    /// Makes room for `values` more values of `bytes` more bytes.
+    pub(crate) fn reserve(&mut self, values: usize, bytes: usize) {
+        self.arena.reserve(bytes);
+        self.ends.reserve(values);
+    }
+
+    /// Interns every value of `other`, returning the code each of its codes maps to.
+    pub fn absorb(&mut self, other: &Dictionary) -> Vec<u32> {
+        other.iter().map(|v| self.intern(v)).collect()
     }
 
     /// Iterates values in code order.
     pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
         (0..self.len() as u32).map(move |c| self.get(c))
+    }
+}
+
+// Values come from validated text, so the strict check passes and the lossy path never runs;
+// it is there so that a caller's mistake shows as U+FFFD rather than undefined behaviour.
+fn push_text(arena: &mut String, value: &[u8]) {
+    match std::str::from_utf8(value) {
+        Ok(s) => arena.push_str(s),
+        Err(_) => arena.push_str(&String::from_utf8_lossy(value)),
+    }
+}
+
+fn slice<'a>(arena: &'a str, ends: &[usize], code: u32) -> &'a str {
+    let i = code as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &arena[start..ends[i]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_first_seen_order_and_absorb_maps_codes() {
+        let mut a = Dictionary::new();
+        assert_eq!((a.intern("x"), a.intern("y"), a.intern("x")), (0, 1, 0));
+        let mut b = Dictionary::new();
+        b.intern("z");
+        b.intern("x");
+        assert_eq!(a.absorb(&b), vec![2, 0]);
+        assert_eq!(a.get(2), "z");
+        assert_eq!(a.code_of("y"), Some(1));
+        assert_eq!(a.code_of("w"), None);
     }
 }

@@ -45,6 +45,10 @@ pub fn parse_value(s: &str) -> Parsed {
             }
         }
     }
+    // Every date form we read opens with a four-digit year: skip the parsers otherwise.
+    if b.len() < 8 || !b[..4].iter().all(u8::is_ascii_digit) {
+        return Parsed::Text;
+    }
     if let Some(d) = parse_date(s) {
         return Parsed::Date(d as f64);
     }

@@ -21,12 +21,16 @@ pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<Table> {
     if meta.len() == 0 {
         return Err(TableError::Empty { path: path.into() });
     }
-    let bytes = std::fs::read(path).map_err(|e| TableError::io(path, e))?;
-    if bytes.starts_with(PARQUET_MAGIC) && bytes.ends_with(PARQUET_MAGIC) {
-        drop(bytes);
+    let file = std::fs::File::open(path).map_err(|e| TableError::io(path, e))?;
+    // SAFETY: the map is read-only and dropped before returning; a file truncated by another
+    // process while we read it can fault, which is the accepted risk of mapping (as in polars).
+    let map =
+        unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(|e| TableError::io(path, e))?;
+    if map.starts_with(PARQUET_MAGIC) && map.ends_with(PARQUET_MAGIC) {
+        drop(map);
         return read_parquet(path, &opts.missing_tokens, &opts.types);
     }
-    read_csv_bytes(path, &bytes, opts)
+    read_csv_bytes(path, &map, opts)
 }
 
 /// Hex SHA-256 of a file's bytes.

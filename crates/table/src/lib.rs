@@ -7,6 +7,7 @@ pub mod column;
 pub mod csv_read;
 pub mod date;
 pub mod dictionary;
+pub mod encode;
 pub mod error;
 pub mod group;
 pub mod infer;

@@ -283,3 +283,42 @@ proptest! {
         let _ = read(&p);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+    // The quote-free fast path must read exactly what the csv crate reads.
+    #[test]
+    fn plain_path_matches_csv_crate(
+        rows in proptest::collection::vec(proptest::collection::vec("[a-z0-9 张]{0,5}", 3), 1..50),
+        crlf: bool,
+        blank_every in 0usize..7,
+        chunk in 1usize..80,
+    ) {
+        let d = tempfile::tempdir().unwrap();
+        let nl = if crlf { "\r\n" } else { "\n" };
+        let mut text = format!("a;b;c{nl}");
+        for (i, r) in rows.iter().enumerate() {
+            if blank_every > 0 && i % blank_every == 0 { text.push_str(nl); }
+            text.push_str(&r.join(";"));
+            text.push_str(nl);
+        }
+        let p = write(&d, "p.csv", text.as_bytes());
+        let ours = read_table(&p, &ReadOptions { delimiter: Some(b';'), chunk_bytes: chunk, ..Default::default() });
+        let mut rdr = csv::ReaderBuilder::new().delimiter(b';').from_reader(text.as_bytes());
+        let expect: Vec<Vec<String>> = rdr.records().map(|r| r.unwrap().iter().map(|f| f.trim().to_owned()).collect()).collect();
+        match ours {
+            Ok(t) => {
+                prop_assert_eq!(t.n_rows, expect.len());
+                for (r, row) in expect.iter().enumerate() {
+                    for (c, v) in row.iter().enumerate() {
+                        let got = t.columns[c].display(r).unwrap_or_default();
+                        let want = if DEFAULT_MISSING.contains(&v.as_str()) { String::new() } else { v.clone() };
+                        // Numbers may print differently from their text ("007" stays text, "7" is 7).
+                        prop_assert!(got == want || got.parse::<f64>().ok() == want.parse::<f64>().ok(), "row {} col {}: {:?} vs {:?}", r, c, got, want);
+                    }
+                }
+            }
+            Err(e) => prop_assert!(expect.is_empty(), "{}", e),
+        }
+    }
+}
