@@ -133,7 +133,32 @@ pub fn load(file: &Path, args: &ReadArgs, quiet: bool) -> Result<(Table, f64)> {
     if let Some(s) = &spec {
         s.check_columns(&t)?;
     }
+    if args.strict {
+        check_not_mixed(file, &t)?;
+    }
     Ok((t, secs))
+}
+
+/// Fails on the first column that mixes numbers and text, naming where its first text value is.
+fn check_not_mixed(file: &Path, t: &Table) -> Result<()> {
+    for (j, c) in t.columns.iter().enumerate() {
+        if let (true, Some((value, line))) = (c.evidence.is_mixed(), &c.evidence.first_text) {
+            return Err(TableError::BadValue {
+                path: file.to_path_buf(),
+                line: *line,
+                column: j + 1,
+                name: c.name.clone(),
+                value: value.clone(),
+                expected: format!(
+                    "number ({} of {} values in this column are numbers; --strict refuses mixed columns)",
+                    c.evidence.integer + c.evidence.float,
+                    c.evidence.integer + c.evidence.float + c.evidence.text
+                ),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 fn print_json(v: &Value) -> Result<()> {

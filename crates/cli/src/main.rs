@@ -48,6 +48,9 @@ pub struct ReadArgs {
     /// Spec file: declared column types and how the source is read.
     #[arg(long)]
     pub spec: Option<PathBuf>,
+    /// Treat a column mixing numbers and text as an error (exit 2) instead of a warning.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl Default for ReadArgs {
@@ -59,6 +62,7 @@ impl Default for ReadArgs {
             na: None,
             max_field_bytes: datavisa_table::csv_read::DEFAULT_MAX_FIELD_BYTES,
             spec: None,
+            strict: false,
         }
     }
 }

@@ -323,6 +323,24 @@ fn failed_spec_write_leaves_nothing_behind() {
 }
 
 #[test]
+fn mixed_column_warns_by_default_and_fails_with_strict() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("m.csv"), "id,amount\n1,10\n2,20\n3,twelve\n").unwrap();
+    let o = datavisa(&["inspect", "m.csv"], d.path());
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning") && err.contains("\"twelve\" at line 4"),
+        "{err}"
+    );
+    fails_with(
+        &datavisa(&["scan", "m.csv", "--strict"], d.path()),
+        2,
+        &["m.csv: line 4, column 2 (\"amount\")", "\"twelve\""],
+    );
+}
+
+#[test]
 fn human_output_and_quiet() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -287,12 +287,12 @@ pub fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
 /// One column's trimmed fields from one chunk: offsets into `bytes`, which is the chunk itself
 /// (no quotes: nothing to unescape, nothing copied) or a buffer of unescaped fields. `ends` has
 /// the high bit set for a missing value; chunks are capped at 1 GiB so offsets fit in 31 bits.
-struct FieldBuf<'a> {
-    bytes: Cow<'a, [u8]>,
+struct FieldBuf {
+    bytes: Vec<u8>,
     ends: Vec<u32>,
 }
 
-impl FieldBuf<'_> {
+impl FieldBuf {
     fn field(&self, i: usize) -> Option<&[u8]> {
         let e = self.ends[i];
         if e & MISSING_BIT != 0 {
@@ -308,14 +308,14 @@ impl FieldBuf<'_> {
 }
 
 /// One column's buffers from every chunk, read as one sequence of rows.
-struct ColumnBufs<'a> {
-    bufs: Vec<FieldBuf<'a>>,
+struct ColumnBufs {
+    bufs: Vec<FieldBuf>,
     /// First row of each buffer.
     first_rows: Vec<usize>,
     n_rows: usize,
 }
 
-impl crate::encode::Fields for ColumnBufs<'_> {
+impl crate::encode::Fields for ColumnBufs {
     fn len(&self) -> usize {
         self.n_rows
     }
@@ -345,8 +345,8 @@ impl crate::encode::Fields for ColumnBufs<'_> {
 const MISSING_BIT: u32 = 1 << 31;
 const MAX_CHUNK: usize = 1 << 30;
 
-struct Chunk<'a> {
-    cols: Vec<FieldBuf<'a>>,
+struct Chunk {
+    cols: Vec<FieldBuf>,
     rows: usize,
     /// (row within chunk, physical line) wherever lines stop following rows one to one.
     line_marks: Vec<(usize, u64)>,
@@ -360,16 +360,16 @@ struct Span {
 }
 
 /// Per column, its field buffers in chunk order; and the row-to-line map.
-type Fields<'a> = (Vec<Vec<FieldBuf<'a>>>, RowLines);
+type Fields = (Vec<Vec<FieldBuf>>, RowLines);
 
-fn parse_parallel<'a>(
+fn parse_parallel(
     path: &Path,
-    data: &'a [u8],
+    data: &[u8],
     first_line: u64,
     delimiter: u8,
     names: &[String],
     opts: &ReadOptions,
-) -> Result<Fields<'a>> {
+) -> Result<Fields> {
     let target = match opts.chunk_bytes {
         // Several chunks per thread balance the cores; chunks share nothing, so more cost nothing.
         0 => (data.len() / (rayon::current_num_threads() * 4)).max(1 << 20) + 1,
@@ -382,7 +382,7 @@ fn parse_parallel<'a>(
     } else {
         parse_chunk
     };
-    let results: Vec<Result<Chunk<'a>>> = spans
+    let results: Vec<Result<Chunk>> = spans
         .par_iter()
         .map(|s| {
             parse(
@@ -510,11 +510,11 @@ fn quoted_cuts(
     Ok(())
 }
 
-fn new_bufs<'a>(data: &[u8], ncols: usize) -> Vec<FieldBuf<'a>> {
+fn new_bufs(data: &[u8], ncols: usize) -> Vec<FieldBuf> {
     let est_rows = data.len() / (ncols * 8).max(1) + 1;
     (0..ncols)
         .map(|_| FieldBuf {
-            bytes: Cow::Owned(Vec::with_capacity(data.len() / ncols.max(1) + 16)),
+            bytes: Vec::with_capacity(data.len() / ncols.max(1) + 16),
             ends: Vec::with_capacity(est_rows),
         })
         .collect()
@@ -557,10 +557,10 @@ impl<'a> Sink<'a> {
     }
 
     /// Copies an unescaped field into the column's own buffer.
-    fn push_copy(&self, col: &mut FieldBuf<'_>, j: usize, field: &[u8], line: u64) -> Result<()> {
+    fn push_copy(&self, col: &mut FieldBuf, j: usize, field: &[u8], line: u64) -> Result<()> {
         let f = trim_bytes(field);
         let missing = self.check(f, j, line)?;
-        let buf = col.bytes.to_mut();
+        let buf = &mut col.bytes;
         if !missing {
             buf.extend_from_slice(f);
         }
@@ -570,9 +570,29 @@ impl<'a> Sink<'a> {
     }
 }
 
+/// Asks the kernel to back a large buffer with huge pages: one fault per 2 MiB instead of per
+/// 4 KiB when the buffer is first written. A hint only; nothing changes if it is refused.
+fn huge<T>(mut v: Vec<T>) -> Vec<T> {
+    const HUGE: usize = 2 << 20;
+    let bytes = v.capacity() * std::mem::size_of::<T>();
+    if bytes >= 4 * HUGE {
+        let start = v.as_mut_ptr() as usize;
+        let aligned = (start + HUGE - 1) & !(HUGE - 1);
+        let len = (start + bytes).saturating_sub(aligned) & !(HUGE - 1);
+        if len > 0 {
+            // SAFETY: the range lies inside the vector's own allocation; MADV_HUGEPAGE changes
+            // only how the kernel backs the pages, never their contents.
+            unsafe {
+                libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    v
+}
+
 /// Column buffers sized from the first records, so copying fields never regrows them: each
 /// column's contiguous buffer is what makes the encoding pass cache friendly.
-fn sized_bufs<'a>(data: &[u8], ncols: usize, delimiter: u8) -> Vec<FieldBuf<'a>> {
+fn sized_bufs(data: &[u8], ncols: usize, delimiter: u8) -> Vec<FieldBuf> {
     let sample = &data[..data.len().min(256 * 1024)];
     let sample = match memchr::memrchr(b'\n', sample) {
         Some(i) if sample.len() < data.len() => &sample[..=i],
@@ -595,8 +615,8 @@ fn sized_bufs<'a>(data: &[u8], ncols: usize, delimiter: u8) -> Vec<FieldBuf<'a>>
     widths
         .iter()
         .map(|&w| FieldBuf {
-            bytes: Cow::Owned(Vec::with_capacity((w as f64 * scale * 1.1) as usize + 64)),
-            ends: Vec::with_capacity(est_rows),
+            bytes: huge(Vec::with_capacity((w as f64 * scale * 1.1) as usize + 64)),
+            ends: huge(Vec::with_capacity(est_rows)),
         })
         .collect()
 }
@@ -604,14 +624,14 @@ fn sized_bufs<'a>(data: &[u8], ncols: usize, delimiter: u8) -> Vec<FieldBuf<'a>>
 /// Parses a chunk with no quotes: fields are cut at delimiters and newlines with memchr, several
 /// times faster than a general CSV state machine, and recorded as offsets into the chunk. Blank
 /// lines are skipped, as the csv crate does.
-fn parse_plain_chunk<'a>(
+fn parse_plain_chunk(
     path: &Path,
-    data: &'a [u8],
+    data: &[u8],
     first_line: u64,
     delimiter: u8,
     names: &[String],
     opts: &ReadOptions,
-) -> Result<Chunk<'a>> {
+) -> Result<Chunk> {
     let ncols = names.len();
     let sink = Sink::new(path, names, opts);
     let mut cols = sized_bufs(data, ncols, delimiter);
@@ -620,32 +640,28 @@ fn parse_plain_chunk<'a>(
     let mut line_marks = Vec::new();
     // One streaming pass finds delimiters and newlines together.
     let (mut field_start, mut j) = (0usize, 0usize);
-    let end_record = |cols: &mut Vec<FieldBuf<'a>>,
-                      start: usize,
-                      end: usize,
-                      j: usize,
-                      line: u64|
-     -> Result<bool> {
-        let end = if end > start && data[end - 1] == b'\r' {
-            end - 1
-        } else {
-            end
+    let end_record =
+        |cols: &mut Vec<FieldBuf>, start: usize, end: usize, j: usize, line: u64| -> Result<bool> {
+            let end = if end > start && data[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
+            if j == 0 && end == start {
+                return Ok(false); // a blank line, skipped as the csv crate does
+            }
+            if j + 1 != ncols {
+                return Err(TableError::Ragged {
+                    path: path.into(),
+                    line,
+                    expected: ncols,
+                    found: j + 1,
+                    delimiter: delimiter as char,
+                });
+            }
+            sink.push_copy(&mut cols[j], j, &data[start..end], line)?;
+            Ok(true)
         };
-        if j == 0 && end == start {
-            return Ok(false); // a blank line, skipped as the csv crate does
-        }
-        if j + 1 != ncols {
-            return Err(TableError::Ragged {
-                path: path.into(),
-                line,
-                expected: ncols,
-                found: j + 1,
-                delimiter: delimiter as char,
-            });
-        }
-        sink.push_copy(&mut cols[j], j, &data[start..end], line)?;
-        Ok(true)
-    };
     for p in memchr::memchr2_iter(delimiter, b'\n', data) {
         if data[p] == delimiter {
             if j + 1 < ncols {
@@ -679,14 +695,14 @@ fn parse_plain_chunk<'a>(
     })
 }
 
-fn parse_chunk<'a>(
+fn parse_chunk(
     path: &Path,
-    data: &'a [u8],
+    data: &[u8],
     first_line: u64,
     delimiter: u8,
     names: &[String],
     opts: &ReadOptions,
-) -> Result<Chunk<'a>> {
+) -> Result<Chunk> {
     let ncols = names.len();
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -748,7 +764,7 @@ fn parse_chunk<'a>(
     })
 }
 
-fn transpose(chunks: Vec<Chunk<'_>>, ncols: usize, first_line: u64) -> Fields<'_> {
+fn transpose(chunks: Vec<Chunk>, ncols: usize, first_line: u64) -> Fields {
     let mut marks = Vec::new();
     let mut offset = 0usize;
     for c in &chunks {
@@ -761,7 +777,7 @@ fn transpose(chunks: Vec<Chunk<'_>>, ncols: usize, first_line: u64) -> Fields<'_
         }
         offset += c.rows;
     }
-    let mut per_col: Vec<Vec<FieldBuf<'_>>> = (0..ncols).map(|_| Vec::new()).collect();
+    let mut per_col: Vec<Vec<FieldBuf>> = (0..ncols).map(|_| Vec::new()).collect();
     for c in chunks {
         for (j, buf) in c.cols.into_iter().enumerate() {
             per_col[j].push(buf);
@@ -777,7 +793,7 @@ fn transpose(chunks: Vec<Chunk<'_>>, ncols: usize, first_line: u64) -> Fields<'_
 }
 
 /// Dictionary-encodes one column's fields across all chunks into one dictionary.
-fn encode_column(bufs: Vec<FieldBuf<'_>>, n_rows: usize) -> (Dictionary, Vec<u32>) {
+fn encode_column(bufs: Vec<FieldBuf>, n_rows: usize) -> (Dictionary, Vec<u32>) {
     let mut first_rows = Vec::with_capacity(bufs.len());
     let mut r = 0;
     for b in &bufs {

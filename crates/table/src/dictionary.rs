@@ -122,20 +122,26 @@ impl Dictionary {
         }
     }
 
-    /// Appends a value the caller knows is not present yet (no lookup); the index, if built,
-    /// is dropped and rebuilt on the next lookup.
-    pub(crate) fn push_new(&mut self, value: &[u8]) -> u32 {
-        let code = self.ends.len() as u32;
-        push_text(&mut self.arena, value);
-        self.ends.push(self.arena.len());
-        self.index.take();
-        code
-    }
-
-    /// Makes room for `values` more values of `bytes` more bytes.
-    pub(crate) fn reserve(&mut self, values: usize, bytes: usize) {
-        self.arena.reserve(bytes);
-        self.ends.reserve(values);
+    /// A dictionary from distinct values already laid end to end (`ends[i]` is where value `i`
+    /// ends). The arena is validated as UTF-8 once, as a whole; invalid bytes become U+FFFD.
+    pub(crate) fn from_parts(arena: Vec<u8>, ends: Vec<usize>) -> Dictionary {
+        match String::from_utf8(arena) {
+            Ok(arena) => Dictionary {
+                arena,
+                ends,
+                index: OnceLock::new(),
+            },
+            Err(e) => {
+                let bytes = e.into_bytes();
+                let mut d = Dictionary::new();
+                let mut start = 0;
+                for &end in &ends {
+                    d.intern_bytes(&bytes[start..end]);
+                    start = end;
+                }
+                d
+            }
+        }
     }
 
     /// Interns every value of `other`, returning the code each of its codes maps to.

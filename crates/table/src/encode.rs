@@ -143,15 +143,21 @@ pub fn encode_partitioned<F: Fields + ?Sized>(fields: &F) -> (Dictionary, Vec<u3
         }
     }
     drop(order);
-    let mut dict = Dictionary::new();
-    dict.reserve(n, bytes.min(1 << 30));
+    let mut arena: Vec<u8> = Vec::with_capacity(bytes);
+    let mut ends: Vec<usize> = Vec::new();
     let mut codes = vec![MISSING; n];
     fields.for_each(|r, f| {
         let Some(v) = f else { return };
         let f = first[r] as usize;
-        codes[r] = if f == r { dict.push_new(v) } else { codes[f] };
+        codes[r] = if f == r {
+            arena.extend_from_slice(v);
+            ends.push(arena.len());
+            (ends.len() - 1) as u32
+        } else {
+            codes[f]
+        };
     });
-    (dict, codes)
+    (Dictionary::from_parts(arena, ends), codes)
 }
 
 #[cfg(test)]

@@ -20,7 +20,11 @@ const MAX_INTEGER_DIGITS: usize = 15;
 /// Parses one value the way inference sees it.
 pub fn parse_value(s: &str) -> Parsed {
     let b = s.as_bytes();
-    if b.is_empty() {
+    // Numbers and dates open with a digit, a sign or a point: anything else is text at once.
+    if !b
+        .first()
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.'))
+    {
         return Parsed::Text;
     }
     let body = if b[0] == b'-' || b[0] == b'+' {
