@@ -8,7 +8,7 @@ use crate::text::*;
 use crate::validate::*;
 use crate::vocab::hints;
 use datavisa_table::date::parse_date;
-use datavisa_table::{Column, ColumnData, Dictionary, ValueType, MISSING};
+use datavisa_table::{Column, ColumnData, Dictionary, ValueType};
 use rayon::prelude::*;
 
 /// Settings of a scan.
@@ -44,15 +44,7 @@ impl<'a> Distinct<'a> {
     /// The distinct values of a column (categorical: its dictionary; numeric: formatted).
     pub fn of(col: &'a Column) -> Distinct<'a> {
         match &col.data {
-            ColumnData::Categorical(c) => {
-                let mut counts = vec![0u64; c.dict.len()];
-                for &x in &c.codes {
-                    if x != MISSING {
-                        counts[x as usize] += 1;
-                    }
-                }
-                Distinct::Dict(&c.dict, counts)
-            }
+            ColumnData::Categorical(c) => Distinct::Dict(&c.dict, c.counts()),
             ColumnData::Numeric(_) => Distinct::Owned(col.value_counts()),
         }
     }

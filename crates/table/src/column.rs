@@ -108,6 +108,24 @@ pub struct CatData {
     pub dict: Arc<Dictionary>,
 }
 
+impl CatData {
+    /// Rows holding each code (index = code), missing rows left out.
+    pub fn counts(&self) -> Vec<u64> {
+        code_counts(&self.codes, self.dict.len())
+    }
+}
+
+/// Rows holding each code below `n_codes`; [`MISSING`] rows are left out.
+pub fn code_counts(codes: &[u32], n_codes: usize) -> Vec<u64> {
+    let mut counts = vec![0u64; n_codes];
+    for &x in codes {
+        if x != MISSING {
+            counts[x as usize] += 1;
+        }
+    }
+    counts
+}
+
 /// The values of a column.
 #[derive(Clone, Debug)]
 pub enum ColumnData {
@@ -169,12 +187,7 @@ impl Column {
     pub fn value_counts(&self) -> Vec<(String, u64)> {
         match &self.data {
             ColumnData::Categorical(c) => {
-                let mut counts = vec![0u64; c.dict.len()];
-                for &code in &c.codes {
-                    if code != MISSING {
-                        counts[code as usize] += 1;
-                    }
-                }
+                let counts = c.counts();
                 c.dict
                     .iter()
                     .zip(counts)
@@ -220,12 +233,7 @@ impl Column {
     pub fn top_values(&self, n: usize) -> Vec<(String, u64)> {
         match &self.data {
             ColumnData::Categorical(c) => {
-                let mut counts = vec![0u64; c.dict.len()];
-                for &x in &c.codes {
-                    if x != MISSING {
-                        counts[x as usize] += 1;
-                    }
-                }
+                let counts = c.counts();
                 let mut idx: Vec<u32> = (0..counts.len() as u32)
                     .filter(|&i| counts[i as usize] > 0)
                     .collect();

@@ -98,7 +98,19 @@ pub fn read_csv_bytes(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<T
         .zip(fields)
         .enumerate()
         .map(|(j, (name, bufs))| {
-            let (dict, codes) = encode_column(bufs, n_rows);
+            let fields = column_bufs(bufs, n_rows);
+            let declared = opts.types.get(&name).copied();
+            if let Some((value_type, evidence, values)) =
+                crate::infer::infer_direct(&fields, declared)
+            {
+                return Ok(Column {
+                    name,
+                    value_type,
+                    data: ColumnData::Numeric(values),
+                    evidence,
+                });
+            }
+            let (dict, codes) = crate::encode::encode_fields(&fields);
             type_column(path, j, name, dict, codes, &row_lines, &opts.types)
         })
         .collect::<Result<Vec<Column>>>()?;
@@ -621,9 +633,9 @@ fn sized_bufs(data: &[u8], ncols: usize, delimiter: u8) -> Vec<FieldBuf> {
         .collect()
 }
 
-/// Parses a chunk with no quotes: fields are cut at delimiters and newlines with memchr, several
-/// times faster than a general CSV state machine, and recorded as offsets into the chunk. Blank
-/// lines are skipped, as the csv crate does.
+/// Parses a chunk with no quotes: fields are cut at delimiters and newlines in one memchr pass,
+/// several times faster than a general CSV state machine, and copied into per-column buffers.
+/// Blank lines are skipped, as the csv crate does.
 fn parse_plain_chunk(
     path: &Path,
     data: &[u8],
@@ -792,19 +804,19 @@ fn transpose(chunks: Vec<Chunk>, ncols: usize, first_line: u64) -> Fields {
     )
 }
 
-/// Dictionary-encodes one column's fields across all chunks into one dictionary.
-fn encode_column(bufs: Vec<FieldBuf>, n_rows: usize) -> (Dictionary, Vec<u32>) {
+/// One column's buffers from every chunk, as one sequence of rows.
+fn column_bufs(bufs: Vec<FieldBuf>, n_rows: usize) -> ColumnBufs {
     let mut first_rows = Vec::with_capacity(bufs.len());
     let mut r = 0;
     for b in &bufs {
         first_rows.push(r);
         r += b.ends.len();
     }
-    crate::encode::encode_fields(&ColumnBufs {
+    ColumnBufs {
         bufs,
         first_rows,
         n_rows,
-    })
+    }
 }
 
 /// Infers (or applies declared) types and converts numeric columns to f64.
@@ -834,15 +846,8 @@ fn type_column(
     row_lines: &RowLines,
     declared: &HashMap<String, ValueType>,
 ) -> Result<Column> {
-    let mut counts = vec![0u64; dict.len()];
-    let mut missing = 0u64;
-    for &c in &codes {
-        if c == MISSING {
-            missing += 1;
-        } else {
-            counts[c as usize] += 1;
-        }
-    }
+    let counts = crate::column::code_counts(&codes, dict.len());
+    let missing = codes.len() as u64 - counts.iter().sum::<u64>();
     let mut inf = infer(&dict, &counts, missing);
     let first_row_where =
         |pred: &dyn Fn(u32) -> bool| codes.iter().position(|&c| c != MISSING && pred(c));

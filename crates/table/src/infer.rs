@@ -141,6 +141,90 @@ fn decide(ev: &TypeEvidence, total: u64, distinct: u64) -> ValueType {
     ValueType::Categorical
 }
 
+/// Rows probed before trying to parse a column straight to numbers.
+const DIRECT_PROBE: usize = 65_536;
+
+/// Parses a column of numbers or dates straight to f64, row by row, without a dictionary (the
+/// table stores such columns as f64 anyway). Returns None as soon as a value does not fit, or
+/// when the first rows are not all numbers or all dates, or when the declared type is not one of
+/// those the values fit: the caller then takes the dictionary path, which gives the same result
+/// (or the same error with its line) for every column.
+pub fn infer_direct<F: crate::encode::Fields + ?Sized>(
+    fields: &F,
+    declared: Option<ValueType>,
+) -> Option<(ValueType, TypeEvidence, Vec<f64>)> {
+    if declared.is_some_and(|t| !t.is_numeric()) {
+        return None;
+    }
+    let (mut numbers, mut temporal) = (0usize, 0usize);
+    for r in 0..fields.len().min(DIRECT_PROBE) {
+        let Some(b) = fields.get(r) else { continue };
+        match parse_value(std::str::from_utf8(b).ok()?) {
+            Parsed::Integer(_) | Parsed::Float(_) => numbers += 1,
+            Parsed::Date(_) | Parsed::Datetime(_) => temporal += 1,
+            Parsed::Text => return None,
+        }
+        if numbers > 0 && temporal > 0 {
+            return None;
+        }
+    }
+    if numbers + temporal == 0 {
+        return None;
+    }
+    let mut ev = TypeEvidence::default();
+    let mut values = Vec::with_capacity(fields.len());
+    let (mut ok, mut chars) = (true, 0u64);
+    // Dates are kept in seconds until the type is known; a Date column is divided back to days.
+    fields.for_each(|_, f| {
+        if !ok {
+            return;
+        }
+        let Some(b) = f else {
+            ev.missing += 1;
+            values.push(f64::NAN);
+            return;
+        };
+        chars += b.len() as u64;
+        let v = match std::str::from_utf8(b).map_or(Parsed::Text, parse_value) {
+            Parsed::Integer(v) if numbers > 0 => (ev.integer += 1, v).1,
+            Parsed::Float(v) if numbers > 0 => (ev.float += 1, v).1,
+            Parsed::Date(v) if temporal > 0 => (ev.date += 1, v * 86_400.0).1,
+            Parsed::Datetime(v) if temporal > 0 => (ev.datetime += 1, v).1,
+            _ => {
+                ok = false;
+                return;
+            }
+        };
+        values.push(v);
+    });
+    if !ok {
+        return None;
+    }
+    let total = ev.integer + ev.float + ev.date + ev.datetime;
+    ev.mean_length = chars as f64 / total.max(1) as f64;
+    let inferred = decide(&ev, total, 0);
+    let ty = match declared {
+        None => inferred,
+        Some(t) => {
+            let fits = match t {
+                ValueType::Integer => ev.float == 0 && numbers > 0,
+                ValueType::Float => numbers > 0,
+                ValueType::Date => ev.datetime == 0 && temporal > 0,
+                _ => temporal > 0,
+            };
+            if !fits {
+                return None;
+            }
+            ev.declared = true;
+            t
+        }
+    };
+    if ty == ValueType::Date {
+        values.iter_mut().for_each(|v| *v /= 86_400.0);
+    }
+    Some((ty, ev, values))
+}
+
 /// The numeric value of a parsed cell under a declared type, if it fits.
 pub fn numeric_under(p: Parsed, ty: ValueType) -> Option<f64> {
     match (ty, p) {
@@ -156,6 +240,71 @@ pub fn numeric_under(p: Parsed, ty: ValueType) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn via_dictionary(
+        vals: &[Option<String>],
+        declared: Option<ValueType>,
+    ) -> Option<(ValueType, TypeEvidence, Vec<f64>)> {
+        let mut d = Dictionary::new();
+        let codes: Vec<u32> = vals
+            .iter()
+            .map(|v| v.as_deref().map_or(crate::MISSING, |s| d.intern(s)))
+            .collect();
+        let counts = crate::column::code_counts(&codes, d.len());
+        let missing = codes.len() as u64 - counts.iter().sum::<u64>();
+        let mut inf = infer(&d, &counts, missing);
+        let ty = declared.unwrap_or(inf.value_type);
+        inf.evidence.declared = declared.is_some();
+        if !ty.is_numeric() {
+            return None;
+        }
+        let values = codes
+            .iter()
+            .map(|&c| {
+                if c == crate::MISSING {
+                    Some(f64::NAN)
+                } else {
+                    numeric_under(inf.parsed[c as usize], ty)
+                }
+            })
+            .collect::<Option<Vec<f64>>>()?;
+        Some((ty, inf.evidence, values))
+    }
+
+    fn value() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            Just(None),
+            (-500i64..500).prop_map(|v| Some(v.to_string())),
+            (-50.0f64..50.0).prop_map(|v| Some(format!("{v:.2}"))),
+            (0i64..30).prop_map(|d| Some(crate::date::format_date(18_000 + d))),
+            (0i64..30)
+                .prop_map(|d| Some(format!("{} 10:00:00", crate::date::format_date(18_000 + d)))),
+            Just(Some("007".to_owned())),
+            Just(Some("abc".to_owned())),
+        ]
+    }
+
+    proptest! {
+        // Where the direct path answers, it answers exactly as the dictionary path does.
+        #[test]
+        fn direct_typing_equals_dictionary_typing(
+            vals in proptest::collection::vec(value(), 1..200),
+            declared in proptest::option::of(prop_oneof![Just(ValueType::Integer), Just(ValueType::Float), Just(ValueType::Date), Just(ValueType::Datetime)]),
+        ) {
+            let refs: Vec<Option<&[u8]>> = vals.iter().map(|v| v.as_deref().map(str::as_bytes)).collect();
+            if let Some((ty, ev, values)) = infer_direct(refs.as_slice(), declared) {
+                let (dty, dev, dvalues) = via_dictionary(&vals, declared).expect("dictionary path agrees it is numeric");
+                prop_assert_eq!(ty, dty);
+                prop_assert_eq!((ev.integer, ev.float, ev.date, ev.datetime, ev.missing, ev.declared), (dev.integer, dev.float, dev.date, dev.datetime, dev.missing, dev.declared));
+                prop_assert!((ev.mean_length - dev.mean_length).abs() < 1e-9);
+                prop_assert_eq!(values.len(), dvalues.len());
+                for (a, b) in values.iter().zip(&dvalues) {
+                    prop_assert!(a == b || (a.is_nan() && b.is_nan()), "{} vs {}", a, b);
+                }
+            }
+        }
+    }
 
     fn dict(values: &[&str]) -> (Dictionary, Vec<u64>) {
         let mut d = Dictionary::new();
