@@ -71,17 +71,23 @@ impl Default for ReadOptions {
     }
 }
 
-/// Reads a CSV/TSV file into a typed table.
-pub fn read_csv_bytes(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Table> {
-    let n_bytes = bytes.len() as u64;
-    let (text, encoding) = decode(path, bytes, opts.encoding)?;
-    if text.trim().is_empty() {
-        return Err(TableError::Empty { path: path.into() });
-    }
-    let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(&text));
-    let (names, data_start, first_data_line) = read_header(path, &text, delimiter, opts)?;
-    let data = &text.as_bytes()[data_start..];
-    let (fields, row_lines) = parse_parallel(path, data, first_data_line, delimiter, &names, opts)?;
+/// Reads a CSV/TSV file into a typed table. Takes the bytes (a memory map) by value: they are
+/// released as soon as every field has been copied into its column's buffer, before encoding.
+pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions) -> Result<Table> {
+    let n_bytes = bytes.as_ref().len() as u64;
+    let (fields, row_lines, names, delimiter, encoding) = {
+        let (text, encoding) = decode(path, bytes.as_ref(), opts.encoding)?;
+        if text.trim().is_empty() {
+            return Err(TableError::Empty { path: path.into() });
+        }
+        let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(&text));
+        let (names, data_start, first_data_line) = read_header(path, &text, delimiter, opts)?;
+        let data = &text.as_bytes()[data_start..];
+        let (fields, row_lines) =
+            parse_parallel(path, data, first_data_line, delimiter, &names, opts)?;
+        (fields, row_lines, names, delimiter, encoding)
+    };
+    drop(bytes);
     let n_rows = fields
         .first()
         .map_or(0, |c| c.iter().map(|b| b.ends.len()).sum());
@@ -114,7 +120,6 @@ pub fn read_csv_bytes(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<T
             type_column(path, j, name, dict, codes, &row_lines, &opts.types)
         })
         .collect::<Result<Vec<Column>>>()?;
-    drop(text);
     let origin = Origin {
         path: Some(path.to_path_buf()),
         format: FileFormat::Csv,
@@ -582,26 +587,6 @@ impl<'a> Sink<'a> {
     }
 }
 
-/// Asks the kernel to back a large buffer with huge pages: one fault per 2 MiB instead of per
-/// 4 KiB when the buffer is first written. A hint only; nothing changes if it is refused.
-fn huge<T>(mut v: Vec<T>) -> Vec<T> {
-    const HUGE: usize = 2 << 20;
-    let bytes = v.capacity() * std::mem::size_of::<T>();
-    if bytes >= 4 * HUGE {
-        let start = v.as_mut_ptr() as usize;
-        let aligned = (start + HUGE - 1) & !(HUGE - 1);
-        let len = (start + bytes).saturating_sub(aligned) & !(HUGE - 1);
-        if len > 0 {
-            // SAFETY: the range lies inside the vector's own allocation; MADV_HUGEPAGE changes
-            // only how the kernel backs the pages, never their contents.
-            unsafe {
-                libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    v
-}
-
 /// Column buffers sized from the first records, so copying fields never regrows them: each
 /// column's contiguous buffer is what makes the encoding pass cache friendly.
 fn sized_bufs(data: &[u8], ncols: usize, delimiter: u8) -> Vec<FieldBuf> {
@@ -627,8 +612,8 @@ fn sized_bufs(data: &[u8], ncols: usize, delimiter: u8) -> Vec<FieldBuf> {
     widths
         .iter()
         .map(|&w| FieldBuf {
-            bytes: huge(Vec::with_capacity((w as f64 * scale * 1.1) as usize + 64)),
-            ends: huge(Vec::with_capacity(est_rows)),
+            bytes: Vec::with_capacity((w as f64 * scale * 1.1) as usize + 64),
+            ends: Vec::with_capacity(est_rows),
         })
         .collect()
 }
