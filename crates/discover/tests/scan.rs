@@ -95,7 +95,6 @@ fn header_hint_never_overrides_contradicting_values() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
     // Fuzz: any table that reads also scans, without panicking.
     #[test]
     fn scan_never_panics(rows in proptest::collection::vec(proptest::collection::vec("[0-9A-Za-z@.+ 张王北京市路号-]{0,20}", 3), 1..60)) {

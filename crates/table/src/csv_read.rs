@@ -91,6 +91,15 @@ pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions)
     let n_rows = fields
         .first()
         .map_or(0, |c| c.iter().map(|b| b.ends.len()).sum());
+    if fields
+        .iter()
+        .any(|c| c.iter().map(|b| b.ends.len()).sum::<usize>() != n_rows)
+    {
+        return Err(TableError::Invalid(format!(
+            "{}: internal error: columns read with different row counts; please report this file",
+            path.display()
+        )));
+    }
     if n_rows == 0 {
         return Err(if opts.has_header {
             TableError::HeaderOnly { path: path.into() }
@@ -679,7 +688,10 @@ fn parse_plain_chunk(
         j = 0;
         field_start = p + 1;
     }
-    if field_start < data.len() && end_record(&mut cols, field_start, data.len(), j, line)? {
+    // A last record without a newline still counts when it has a delimiter, even if its last
+    // field is empty ("a,").
+    let pending = j > 0 || field_start < data.len();
+    if pending && end_record(&mut cols, field_start, data.len(), j, line)? {
         if line != prev_line.wrapping_add(1) || rows == 0 {
             line_marks.push((rows, line));
         }

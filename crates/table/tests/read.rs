@@ -77,6 +77,18 @@ fn sniffing_a_large_cjk_file_cuts_on_bytes() {
 }
 
 #[test]
+fn last_record_without_newline_and_empty_last_field() {
+    // Regression found by `text_reader_never_panics`: the fast path dropped this record's last field.
+    let d = tempfile::tempdir().unwrap();
+    let t = read(&write(&d, "f.csv", b"\"\",\n,")).unwrap();
+    assert_eq!((t.n_rows, t.columns.len()), (1, 2));
+    assert!(t.columns[1].is_missing(0));
+    let t = read(&write(&d, "g.csv", b"a,b\n1,")).unwrap();
+    assert_eq!(t.column("a").unwrap().display(0).as_deref(), Some("1"));
+    assert!(t.column("b").unwrap().is_missing(0));
+}
+
+#[test]
 fn mixed_column_is_text_with_evidence_and_declared_type_fails_with_line() {
     let d = tempfile::tempdir().unwrap();
     let p = write(&d, "m.csv", b"id,v\n1,10\n2,20\n3,abc\n4,40\n");
@@ -268,20 +280,6 @@ proptest! {
         }
     }
 
-    #[test]
-    fn reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let d = tempfile::tempdir().unwrap();
-        let p = write(&d, "f.csv", &bytes);
-        let _ = read(&p);
-        if let Ok(s) = std::str::from_utf8(&bytes) { let _ = csv_read::sniff_delimiter(s); }
-    }
-
-    #[test]
-    fn text_reader_never_panics(s in "[a-z0-9,;|\\t\"\\n ]{0,200}") {
-        let d = tempfile::tempdir().unwrap();
-        let p = write(&d, "t.csv", s.as_bytes());
-        let _ = read(&p);
-    }
 }
 
 proptest! {
@@ -293,6 +291,7 @@ proptest! {
         crlf: bool,
         blank_every in 0usize..7,
         chunk in 1usize..80,
+        last_newline: bool,
     ) {
         let d = tempfile::tempdir().unwrap();
         let nl = if crlf { "\r\n" } else { "\n" };
@@ -301,6 +300,9 @@ proptest! {
             if blank_every > 0 && i % blank_every == 0 { text.push_str(nl); }
             text.push_str(&r.join(";"));
             text.push_str(nl);
+        }
+        if !last_newline {
+            text.truncate(text.len() - nl.len());
         }
         let p = write(&d, "p.csv", text.as_bytes());
         let ours = read_table(&p, &ReadOptions { delimiter: Some(b';'), chunk_bytes: chunk, ..Default::default() });
@@ -320,5 +322,23 @@ proptest! {
             }
             Err(e) => prop_assert!(expect.is_empty(), "{}", e),
         }
+    }
+}
+
+proptest! {
+    // Fuzzers: default config (256 cases; raise with PROPTEST_CASES for a long local run).
+    #[test]
+    fn reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(&d, "f.csv", &bytes);
+        let _ = read(&p);
+        if let Ok(s) = std::str::from_utf8(&bytes) { let _ = csv_read::sniff_delimiter(s); }
+    }
+
+    #[test]
+    fn text_reader_never_panics(s in "[a-z0-9,;|\\t\"\\n ]{0,200}") {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(&d, "t.csv", s.as_bytes());
+        let _ = read(&p);
     }
 }
