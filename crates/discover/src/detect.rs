@@ -110,10 +110,6 @@ fn is_birth_date(s: &str) -> bool {
     parse_date(s).is_some_and(|d| (-25_567..=datavisa_table::date::today()).contains(&d))
 }
 
-fn is_lat_lng_text(s: &str) -> bool {
-    is_lat_lng_pair(s)
-}
-
 use SensitiveCategory as C;
 use Target::{Category as Cat, Kind as K};
 
@@ -271,7 +267,7 @@ pub const DETECTORS: &[Detector] = &[
         specificity: 0.9,
         noun: "latitude/longitude pairs",
         hints: hints::LOCATION,
-        test: Some(is_lat_lng_text),
+        test: Some(is_lat_lng_pair),
     },
     Detector {
         target: Cat(C::Biometric),

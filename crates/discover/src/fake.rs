@@ -510,36 +510,18 @@ pub fn write_customers(
     today: i64,
 ) -> datavisa_table::Result<()> {
     let mut rng = datavisa_table::sample::rng(seed);
+    let err =
+        |e: csv::Error| datavisa_table::TableError::Invalid(format!("{}: {e}", path.display()));
     datavisa_table::write_atomic(path, |w| {
-        let mut csv = csv_writer(w);
-        let err = |e: std::io::Error| datavisa_table::TableError::io(path, e);
-        csv(&CUSTOMER_COLUMNS
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>())
-        .map_err(err)?;
+        let mut out = csv::Writer::from_writer(w);
+        out.write_record(CUSTOMER_COLUMNS).map_err(err)?;
         for i in 0..rows {
-            csv(&customer(&mut rng, i, today)).map_err(err)?;
+            out.write_record(customer(&mut rng, i, today))
+                .map_err(err)?;
         }
-        Ok(())
+        out.flush()
+            .map_err(|e| datavisa_table::TableError::io(path, e))
     })
-}
-
-// Fields never contain the delimiter, quotes or newlines except remarks, which we quote.
-fn csv_writer<W: std::io::Write>(w: &mut W) -> impl FnMut(&[String]) -> std::io::Result<()> + '_ {
-    move |fields: &[String]| {
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                w.write_all(b",")?;
-            }
-            if f.contains([',', '"', '\n']) {
-                write!(w, "\"{}\"", f.replace('"', "\"\""))?;
-            } else {
-                w.write_all(f.as_bytes())?;
-            }
-        }
-        w.write_all(b"\n")
-    }
 }
 
 #[cfg(test)]

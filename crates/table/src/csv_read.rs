@@ -310,9 +310,9 @@ pub fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// One column's trimmed fields from one chunk: offsets into `bytes`, which is the chunk itself
-/// (no quotes: nothing to unescape, nothing copied) or a buffer of unescaped fields. `ends` has
-/// the high bit set for a missing value; chunks are capped at 1 GiB so offsets fit in 31 bits.
+/// One column's trimmed, unescaped fields from one chunk, laid end to end in `bytes`; `ends[i]`
+/// is where field `i` ends, with the high bit set for a missing value. Chunks are capped at
+/// 1 GiB so offsets fit in 31 bits.
 struct FieldBuf {
     bytes: Vec<u8>,
     ends: Vec<u32>,

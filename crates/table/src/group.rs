@@ -1,6 +1,5 @@
 //! Equivalence classes: rows grouped by their exact combination of values over some columns.
 
-use crate::dictionary::MISSING;
 use crate::table::Table;
 use rayon::prelude::*;
 use std::hash::{BuildHasher, Hasher};
@@ -80,14 +79,10 @@ impl EquivalenceClasses {
     }
 }
 
-/// True when a code denotes a missing value.
-pub fn is_missing_code(c: u32) -> bool {
-    c == MISSING
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dictionary::MISSING;
     use proptest::prelude::*;
     use std::collections::HashMap;
 

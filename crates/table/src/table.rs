@@ -209,7 +209,7 @@ fn share_column(cols: &[&Column]) -> Vec<Column> {
         .iter()
         .map(|c| match &c.data {
             ColumnData::Categorical(cat) => {
-                let remap: Vec<u32> = cat.dict.iter().map(|v| dict.intern(v)).collect();
+                let remap = dict.absorb(&cat.dict);
                 cat.codes
                     .iter()
                     .map(|&x| {
