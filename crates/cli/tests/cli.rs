@@ -110,6 +110,27 @@ fn demo_runs_every_step_and_writes_its_files() {
         (p["rows"].clone(), p["format"].clone()),
         (Value::from(3000), Value::from("parquet"))
     );
+    // Scanning the Parquet copy finds the same identifiers: typed columns (phones as Int64, birth
+    // dates as Date32) reach the detectors as text.
+    let sp = json_of(&datavisa(
+        &[
+            "scan",
+            "demo/customers.parquet",
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    for (name, kind) in [
+        ("身份证号", "cn_resident_id"),
+        ("手机号", "cn_mobile"),
+        ("出生日期", "date_of_birth"),
+        ("银行卡号", "bank_card"),
+    ] {
+        assert_eq!(column(&sp, name)["kind"], kind, "{name}");
+    }
     // Same seed, same data.
     let again = json_of(&datavisa(
         &[
