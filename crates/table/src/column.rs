@@ -216,15 +216,14 @@ impl Column {
     /// Number of distinct non-missing values.
     pub fn distinct_count(&self) -> usize {
         match &self.data {
-            ColumnData::Categorical(c) => {
-                let mut seen = vec![false; c.dict.len()];
-                c.codes
-                    .iter()
-                    .filter(|&&x| x != MISSING)
-                    .for_each(|&x| seen[x as usize] = true);
-                seen.iter().filter(|&&s| s).count()
+            ColumnData::Categorical(c) => c.counts().iter().filter(|&&n| n > 0).count(),
+            // Counted on the numbers themselves: formatting each value would only be thrown away.
+            ColumnData::Numeric(v) => {
+                let mut sorted: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                sorted.sort_unstable_by(f64::total_cmp);
+                sorted.dedup();
+                sorted.len()
             }
-            ColumnData::Numeric(_) => self.value_counts().len(),
         }
     }
 

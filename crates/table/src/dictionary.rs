@@ -92,13 +92,8 @@ impl Dictionary {
         self.intern_bytes(value.as_bytes())
     }
 
-    /// Looks up raw bytes known to be UTF-8 (they come from validated text), copying them only
-    /// when the value is new.
-    pub(crate) fn intern_utf8_bytes(&mut self, value: &[u8]) -> u32 {
-        self.intern_bytes(value)
-    }
-
-    fn intern_bytes(&mut self, value: &[u8]) -> u32 {
+    /// Looks up raw bytes (UTF-8 from validated text), copying them only when the value is new.
+    pub(crate) fn intern_bytes(&mut self, value: &[u8]) -> u32 {
         self.index();
         let h = hash_bytes(value);
         let t = tag(h);

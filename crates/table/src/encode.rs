@@ -62,7 +62,7 @@ pub fn encode_fields<F: Fields + ?Sized>(fields: &F) -> (Dictionary, Vec<u32>) {
             None => MISSING,
             Some(v) => {
                 present += usize::from(r < probe);
-                dict.intern_utf8_bytes(v)
+                dict.intern_bytes(v)
             }
         });
     });
@@ -169,7 +169,7 @@ mod tests {
         let mut d = Dictionary::new();
         let codes = fields
             .iter()
-            .map(|f| f.map_or(MISSING, |v| d.intern_utf8_bytes(v)))
+            .map(|f| f.map_or(MISSING, |v| d.intern_bytes(v)))
             .collect();
         (d.iter().map(str::to_owned).collect(), codes)
     }
