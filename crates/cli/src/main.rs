@@ -1,6 +1,7 @@
 //! The `datavisa` binary: argument parsing, output formatting and exit codes; the work is done
 //! by the library crates.
 
+mod attack;
 mod commands;
 mod output;
 
@@ -99,6 +100,76 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Attack a twin the way a recipient could: singling out, linkability or inference.
+    Attack {
+        #[command(subcommand)]
+        attack: AttackCommand,
+    },
+    /// Classic re-identification risk over quasi-identifiers (k, prosecutor/journalist/marketer,
+    /// population uniqueness, l-diversity, t-closeness; DCR and copies with --source).
+    Risk {
+        /// The table to measure (a twin, or any release).
+        #[arg(long)]
+        file: PathBuf,
+        /// Quasi-identifiers, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        quasi: Vec<String>,
+        /// Sensitive columns for l-diversity and t-closeness, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        sensitive: Vec<String>,
+        /// Report the records in classes smaller than k.
+        #[arg(long)]
+        k: Option<u64>,
+        /// Record risk above which a record counts as at risk.
+        #[arg(long, default_value_t = 0.2)]
+        threshold: f64,
+        /// Population table (a superset of --file) for journalist and marketer risk.
+        #[arg(long)]
+        population: Option<PathBuf>,
+        /// Population size for population-uniqueness estimates (Pitman, Zayatz, SNB, Dankar).
+        #[arg(long)]
+        population_size: Option<f64>,
+        /// l for distinct, entropy and recursive (c,l)-diversity checks.
+        #[arg(long)]
+        l: Option<f64>,
+        /// c for recursive (c,l)-diversity.
+        #[arg(long)]
+        c: Option<f64>,
+        /// t for t-closeness checks.
+        #[arg(long)]
+        t: Option<f64>,
+        /// The twin's training data: adds DCR, NNDR and exact copies.
+        #[arg(long)]
+        source: Option<PathBuf>,
+        /// Records from the same population not used for the twin (DCR baseline).
+        #[arg(long)]
+        holdout: Option<PathBuf>,
+        /// Twin rows measured for DCR/NNDR.
+        #[arg(long, default_value_t = 10_000)]
+        samples: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// How well a twin keeps its source's distributions, associations and counts.
+    Utility {
+        #[arg(long)]
+        source: PathBuf,
+        #[arg(long)]
+        twin: PathBuf,
+        /// Random 2- and 3-way count queries in the workload.
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Generate a realistic Chinese customer table from a seed and run every step on it.
     Demo {
         /// Directory for everything the demo writes.
@@ -113,6 +184,106 @@ pub enum Command {
         as_of: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+    },
+}
+
+/// Inputs and settings every attack shares.
+#[derive(Args, Clone, Debug)]
+pub struct AttackArgs {
+    /// The records the twin was made from.
+    #[arg(long)]
+    pub source: PathBuf,
+    /// The release being attacked.
+    #[arg(long)]
+    pub twin: PathBuf,
+    /// Records of the same population not used to make the twin (strongly recommended).
+    #[arg(long)]
+    pub control: Option<PathBuf>,
+    #[arg(long, default_value_t = 500)]
+    pub n_attacks: usize,
+    /// Confidence level of the intervals.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Singling-out query mode.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ModeArg {
+    Univariate,
+    Multivariate,
+}
+
+/// Denominator of the singling-out rates.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DenominatorArg {
+    /// Queries actually found (corrected).
+    Generated,
+    /// Requested n_attacks (Anonymeter 1.1.0).
+    Requested,
+}
+
+/// How an inferred secret is judged.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SecretKindArg {
+    Auto,
+    Categorical,
+    Numeric,
+}
+
+#[derive(Subcommand)]
+pub enum AttackCommand {
+    /// Can a query isolate one source record?
+    SinglingOut {
+        #[command(flatten)]
+        common: AttackArgs,
+        #[arg(long, value_enum, default_value = "multivariate")]
+        mode: ModeArg,
+        /// Columns per query in multivariate mode.
+        #[arg(long, default_value_t = 3)]
+        n_cols: usize,
+        /// Candidate queries tried before giving up.
+        #[arg(long, default_value_t = 10_000_000)]
+        max_attempts: u64,
+        #[arg(long, value_enum, default_value = "generated")]
+        denominator: DenominatorArg,
+    },
+    /// Can two data sets holding different columns be joined through the twin?
+    Linkability {
+        #[command(flatten)]
+        common: AttackArgs,
+        /// Columns of the first external data set.
+        #[arg(long, value_delimiter = ',')]
+        aux_a: Vec<String>,
+        /// Columns of the second external data set.
+        #[arg(long, value_delimiter = ',')]
+        aux_b: Vec<String>,
+        /// Alternative to --aux-a/--aux-b: the first half of these columns is A, the rest B.
+        #[arg(long, value_delimiter = ',', conflicts_with_all = ["aux_a", "aux_b"])]
+        aux_cols: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        n_neighbors: usize,
+    },
+    /// Can a secret column be guessed from columns the attacker knows?
+    Inference {
+        #[command(flatten)]
+        common: AttackArgs,
+        /// The column to infer.
+        #[arg(long)]
+        secret: String,
+        /// Columns the attacker knows (default: every other column).
+        #[arg(long, value_delimiter = ',')]
+        aux_cols: Vec<String>,
+        #[arg(long, value_enum, default_value = "auto")]
+        secret_kind: SecretKindArg,
+        /// Numeric guesses within this share of the true value count as correct.
+        #[arg(long, default_value_t = 0.05)]
+        tolerance: f64,
     },
 }
 

@@ -70,3 +70,18 @@ pub fn spinner(quiet: bool, msg: &str) -> ProgressBar {
 pub fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
+
+/// A progress bar on stderr for `len` steps, hidden when stderr is not a terminal or with --quiet.
+pub fn progress_bar(quiet: bool, len: u64, msg: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed} (eta {eta})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(msg.to_owned());
+    pb
+}

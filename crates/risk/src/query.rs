@@ -1,0 +1,445 @@
+//! Singling-out queries: conjunctions of per-column predicates, evaluated on encoded columns
+//! through per-column indexes (posting lists for codes, sorted values for numbers), starting from
+//! the most selective predicate and stopping as soon as a second match is found.
+
+use datavisa_table::{ColumnData, Table, MISSING};
+use serde::Serialize;
+
+/// A comparison operator on numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+}
+
+impl Op {
+    /// All six operators, in a fixed order (the baseline draws from it).
+    pub const ALL: [Op; 6] = [Op::Eq, Op::Ne, Op::Gt, Op::Lt, Op::Ge, Op::Le];
+
+    fn symbol(self) -> &'static str {
+        match self {
+            Op::Eq => "==",
+            Op::Ne => "!=",
+            Op::Lt => "<",
+            Op::Gt => ">",
+            Op::Le => "<=",
+            Op::Ge => ">=",
+        }
+    }
+
+    fn holds(self, x: f64, v: f64) -> bool {
+        match self {
+            Op::Eq => x == v,
+            Op::Ne => x != v,
+            Op::Lt => x < v,
+            Op::Gt => x > v,
+            Op::Le => x <= v,
+            Op::Ge => x >= v,
+        }
+    }
+}
+
+/// One predicate on one column. A comparison with a missing value is false, as in SQL.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Predicate {
+    IsNull(u32),
+    NotNull(u32),
+    Code { col: u32, eq: bool, code: u32 },
+    Num { col: u32, op: Op, value: f64 },
+}
+
+impl Predicate {
+    /// The column the predicate reads.
+    pub fn column(&self) -> u32 {
+        match *self {
+            Predicate::IsNull(c) | Predicate::NotNull(c) => c,
+            Predicate::Code { col, .. } | Predicate::Num { col, .. } => col,
+        }
+    }
+
+    fn key(&self) -> (u32, u8, u64) {
+        match *self {
+            Predicate::IsNull(c) => (c, 0, 0),
+            Predicate::NotNull(c) => (c, 1, 0),
+            Predicate::Code { col, eq, code } => (col, 2 + eq as u8, code as u64),
+            Predicate::Num { col, op, value } => (col, 4 + op as u8, value.to_bits()),
+        }
+    }
+
+    /// True when row `r` of `cols` satisfies the predicate.
+    #[inline]
+    pub fn matches(&self, cols: &[ColumnView<'_>], r: usize) -> bool {
+        match *self {
+            Predicate::IsNull(c) => cols[c as usize].is_missing(r),
+            Predicate::NotNull(c) => !cols[c as usize].is_missing(r),
+            Predicate::Code { col, eq, code } => match cols[col as usize] {
+                ColumnView::Codes(v) => v[r] != MISSING && (v[r] == code) == eq,
+                ColumnView::Numbers(_) => false,
+            },
+            Predicate::Num { col, op, value } => match cols[col as usize] {
+                ColumnView::Numbers(v) => !v[r].is_nan() && op.holds(v[r], value),
+                ColumnView::Codes(_) => false,
+            },
+        }
+    }
+
+    /// Human-readable form, e.g. `age >= 67` or `sex == "Female"`.
+    pub fn describe(&self, t: &Table) -> String {
+        let name = |c: u32| t.columns[c as usize].name.as_str();
+        match *self {
+            Predicate::IsNull(c) => format!("{} is null", name(c)),
+            Predicate::NotNull(c) => format!("{} is not null", name(c)),
+            Predicate::Code { col, eq, code } => {
+                let text = match &t.columns[col as usize].data {
+                    ColumnData::Categorical(cat) => cat.dict.get(code).to_owned(),
+                    ColumnData::Numeric(_) => code.to_string(),
+                };
+                format!("{} {} {:?}", name(col), if eq { "==" } else { "!=" }, text)
+            }
+            Predicate::Num { col, op, value } => {
+                format!("{} {} {}", name(col), op.symbol(), value)
+            }
+        }
+    }
+}
+
+/// A conjunction of predicates, kept sorted by column so equal sets compare equal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query(pub Vec<Predicate>);
+
+impl Query {
+    /// A query from predicates in any order.
+    pub fn new(mut preds: Vec<Predicate>) -> Query {
+        preds.sort_by_key(|p| p.key());
+        Query(preds)
+    }
+
+    /// A hashable identity (two queries with the same predicates have the same key).
+    pub fn key(&self) -> Vec<(u32, u8, u64)> {
+        self.0.iter().map(Predicate::key).collect()
+    }
+
+    /// Human-readable form joined with `and`.
+    pub fn describe(&self, t: &Table) -> String {
+        self.0
+            .iter()
+            .map(|p| p.describe(t))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    }
+}
+
+/// A borrowed view of one column.
+#[derive(Clone, Copy, Debug)]
+pub enum ColumnView<'a> {
+    Codes(&'a [u32]),
+    Numbers(&'a [f64]),
+}
+
+impl ColumnView<'_> {
+    #[inline]
+    fn is_missing(&self, r: usize) -> bool {
+        match self {
+            ColumnView::Codes(v) => v[r] == MISSING,
+            ColumnView::Numbers(v) => v[r].is_nan(),
+        }
+    }
+}
+
+/// Views of every column of a table.
+pub fn views(t: &Table) -> Vec<ColumnView<'_>> {
+    t.columns
+        .iter()
+        .map(|c| match &c.data {
+            ColumnData::Categorical(cat) => ColumnView::Codes(&cat.codes),
+            ColumnData::Numeric(v) => ColumnView::Numbers(v),
+        })
+        .collect()
+}
+
+enum ColumnIndex {
+    /// Rows grouped by code: `rows[offsets[c]..offsets[c+1]]` hold code `c`.
+    Postings { offsets: Vec<u32>, rows: Vec<u32> },
+    /// Non-missing rows sorted by value, and their values.
+    Sorted { values: Vec<f64>, rows: Vec<u32> },
+}
+
+/// A table indexed for fast query counting.
+pub struct QueryIndex<'a> {
+    cols: Vec<ColumnView<'a>>,
+    index: Vec<ColumnIndex>,
+    missing: Vec<Vec<u32>>,
+    n_rows: usize,
+}
+
+/// Where the matches of a predicate can be enumerated from.
+enum Source<'s> {
+    Empty,
+    Slice(&'s [u32]),
+    Two(&'s [u32], &'s [u32]),
+    Scan,
+}
+
+impl<'a> QueryIndex<'a> {
+    /// Indexes every column of `t`.
+    pub fn new(t: &'a Table) -> QueryIndex<'a> {
+        let cols = views(t);
+        let built: Vec<(ColumnIndex, Vec<u32>)> = {
+            use rayon::prelude::*;
+            cols.par_iter().map(|c| build_index(*c)).collect()
+        };
+        let (index, missing) = built.into_iter().unzip();
+        QueryIndex {
+            cols,
+            index,
+            missing,
+            n_rows: t.n_rows,
+        }
+    }
+
+    /// Rows of the indexed table.
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    /// How many rows satisfy `p`, and where to enumerate them.
+    fn selectivity(&self, p: &Predicate) -> (usize, Source<'_>) {
+        let c = p.column() as usize;
+        let n_missing = self.missing[c].len();
+        let present = self.n_rows - n_missing;
+        match (*p, &self.index[c]) {
+            (Predicate::IsNull(_), _) => (n_missing, Source::Slice(&self.missing[c])),
+            (Predicate::NotNull(_), _) => (present, Source::Scan),
+            (Predicate::Code { eq, code, .. }, ColumnIndex::Postings { offsets, rows }) => {
+                let (lo, hi) = match offsets.get(code as usize + 1) {
+                    Some(&hi) => (offsets[code as usize] as usize, hi as usize),
+                    None => (0, 0),
+                };
+                if eq {
+                    (hi - lo, Source::Slice(&rows[lo..hi]))
+                } else {
+                    (present - (hi - lo), Source::Two(&rows[..lo], &rows[hi..]))
+                }
+            }
+            (Predicate::Num { op, value, .. }, ColumnIndex::Sorted { values, rows }) => {
+                if value.is_nan() {
+                    return (0, Source::Empty);
+                }
+                let lt = values.partition_point(|&x| x < value);
+                let le = values.partition_point(|&x| x <= value);
+                let (a, b): (&[u32], &[u32]) = match op {
+                    Op::Eq => (&rows[lt..le], &[]),
+                    Op::Ne => (&rows[..lt], &rows[le..]),
+                    Op::Lt => (&rows[..lt], &[]),
+                    Op::Le => (&rows[..le], &[]),
+                    Op::Gt => (&rows[le..], &[]),
+                    Op::Ge => (&rows[lt..], &[]),
+                };
+                (a.len() + b.len(), Source::Two(a, b))
+            }
+            _ => (0, Source::Empty),
+        }
+    }
+
+    /// Number of rows matching `q`, counted up to `cap` (enough to know "exactly one").
+    pub fn count_capped(&self, q: &Query, cap: usize) -> usize {
+        if self.n_rows == 0 {
+            return 0;
+        }
+        if q.0.is_empty() {
+            return self.n_rows.min(cap);
+        }
+        let mut best: Option<(usize, usize, Source<'_>)> = None;
+        for (i, p) in q.0.iter().enumerate() {
+            let (n, src) = self.selectivity(p);
+            if n == 0 {
+                return 0;
+            }
+            if best.as_ref().is_none_or(|b| n < b.0) {
+                best = Some((n, i, src));
+            }
+        }
+        let (_, lead, src) = best.expect("non-empty query");
+        let others: Vec<&Predicate> =
+            q.0.iter()
+                .enumerate()
+                .filter(|&(i, _)| i != lead)
+                .map(|(_, p)| p)
+                .collect();
+        let ok = |r: usize| others.iter().all(|p| p.matches(&self.cols, r));
+        let mut count = 0;
+        let mut visit = |rows: &mut dyn Iterator<Item = usize>| {
+            for r in rows {
+                if ok(r) {
+                    count += 1;
+                    if count >= cap {
+                        return true;
+                    }
+                }
+            }
+            false
+        };
+        match src {
+            Source::Empty => {}
+            Source::Slice(s) => {
+                visit(&mut s.iter().map(|&r| r as usize));
+            }
+            Source::Two(a, b) => {
+                if !visit(&mut a.iter().map(|&r| r as usize)) {
+                    visit(&mut b.iter().map(|&r| r as usize));
+                }
+            }
+            Source::Scan => {
+                let lead_p = q.0[lead];
+                visit(&mut (0..self.n_rows).filter(|&r| lead_p.matches(&self.cols, r)));
+            }
+        }
+        count
+    }
+
+    /// True when `q` matches exactly one row.
+    pub fn singles_out(&self, q: &Query) -> bool {
+        self.count_capped(q, 2) == 1
+    }
+}
+
+fn build_index(c: ColumnView<'_>) -> (ColumnIndex, Vec<u32>) {
+    match c {
+        ColumnView::Codes(codes) => {
+            let max = codes
+                .iter()
+                .filter(|&&x| x != MISSING)
+                .max()
+                .map_or(0, |&m| m as usize + 1);
+            let mut offsets = vec![0u32; max + 1];
+            let mut missing = Vec::new();
+            for (r, &x) in codes.iter().enumerate() {
+                if x == MISSING {
+                    missing.push(r as u32);
+                } else {
+                    offsets[x as usize + 1] += 1;
+                }
+            }
+            for i in 1..offsets.len() {
+                offsets[i] += offsets[i - 1];
+            }
+            let mut fill = offsets.clone();
+            let mut rows = vec![0u32; codes.len() - missing.len()];
+            for (r, &x) in codes.iter().enumerate() {
+                if x != MISSING {
+                    rows[fill[x as usize] as usize] = r as u32;
+                    fill[x as usize] += 1;
+                }
+            }
+            (ColumnIndex::Postings { offsets, rows }, missing)
+        }
+        ColumnView::Numbers(v) => {
+            let mut missing = Vec::new();
+            let mut pairs: Vec<(f64, u32)> = Vec::with_capacity(v.len());
+            for (r, &x) in v.iter().enumerate() {
+                if x.is_nan() {
+                    missing.push(r as u32);
+                } else {
+                    pairs.push((x, r as u32));
+                }
+            }
+            pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let (values, rows) = pairs.into_iter().unzip();
+            (ColumnIndex::Sorted { values, rows }, missing)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datavisa_table::{CatData, Column, Dictionary, TypeEvidence, ValueType};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    fn table(cats: Vec<u32>, nums: Vec<f64>) -> Table {
+        let mut d = Dictionary::new();
+        for v in ["a", "b", "c", "d"] {
+            d.intern(v);
+        }
+        Table::new(vec![
+            Column {
+                name: "c".into(),
+                value_type: ValueType::Categorical,
+                data: ColumnData::Categorical(CatData {
+                    codes: cats,
+                    dict: Arc::new(d),
+                }),
+                evidence: TypeEvidence::default(),
+            },
+            Column {
+                name: "x".into(),
+                value_type: ValueType::Float,
+                data: ColumnData::Numeric(nums),
+                evidence: TypeEvidence::default(),
+            },
+        ])
+        .unwrap()
+    }
+
+    fn brute(t: &Table, q: &Query) -> usize {
+        let v = views(t);
+        (0..t.n_rows)
+            .filter(|&r| q.0.iter().all(|p| p.matches(&v, r)))
+            .count()
+    }
+
+    #[test]
+    fn hand_computed_counts() {
+        let t = table(
+            vec![0, 0, 1, MISSING, 2],
+            vec![1.0, 2.0, 2.0, f64::NAN, 5.0],
+        );
+        let ix = QueryIndex::new(&t);
+        let q = |p: Vec<Predicate>| Query::new(p);
+        let code = |eq, code| Predicate::Code { col: 0, eq, code };
+        let num = |op, value| Predicate::Num { col: 1, op, value };
+        assert!(ix.singles_out(&q(vec![Predicate::IsNull(0)])));
+        assert!(ix.singles_out(&q(vec![code(true, 2)])));
+        assert_eq!(ix.count_capped(&q(vec![code(false, 0)]), 10), 2); // missing is not "!= a"
+        assert_eq!(ix.count_capped(&q(vec![num(Op::Ge, 2.0)]), 10), 3);
+        assert!(ix.singles_out(&q(vec![code(true, 0), num(Op::Le, 1.0)])));
+        assert_eq!(ix.count_capped(&q(vec![num(Op::Ne, 2.0)]), 10), 2);
+        assert_eq!(ix.count_capped(&q(vec![code(true, 3)]), 10), 0);
+        assert_eq!(ix.count_capped(&q(vec![Predicate::NotNull(1)]), 10), 4);
+    }
+
+    fn pred() -> impl Strategy<Value = Predicate> {
+        prop_oneof![
+            (0u32..2).prop_map(Predicate::IsNull),
+            (0u32..2).prop_map(Predicate::NotNull),
+            (any::<bool>(), 0u32..5).prop_map(|(eq, code)| Predicate::Code { col: 0, eq, code }),
+            (0usize..6, 0i32..6).prop_map(|(o, v)| Predicate::Num {
+                col: 1,
+                op: Op::ALL[o],
+                value: v as f64
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn index_counts_equal_brute_force(
+            rows in proptest::collection::vec((0u32..5, 0i32..7), 0..60),
+            preds in proptest::collection::vec(pred(), 1..4),
+        ) {
+            let cats = rows.iter().map(|r| if r.0 == 4 { MISSING } else { r.0 }).collect();
+            let nums = rows.iter().map(|r| if r.1 == 6 { f64::NAN } else { r.1 as f64 }).collect();
+            let t = table(cats, nums);
+            let ix = QueryIndex::new(&t);
+            let q = Query::new(preds);
+            let b = brute(&t, &q);
+            prop_assert_eq!(ix.count_capped(&q, usize::MAX), b);
+            prop_assert_eq!(ix.singles_out(&q), b == 1);
+        }
+    }
+}
