@@ -239,15 +239,18 @@ pub struct RiskArgs {
 
 /// Classic risk of a table (and distance checks when it is a twin of `source`).
 pub fn risk(a: RiskArgs, read: &ReadArgs, format: Format, quiet: bool) -> Result<()> {
-    let (t, _) = load(&a.file, read, quiet)?;
+    let (t, read_s) = load(&a.file, read, quiet)?;
     let pop = a
         .population
         .as_deref()
         .map(|p| load(p, read, quiet))
         .transpose()?
         .map(|x| x.0);
+    let t0 = std::time::Instant::now();
     let report = classic_risk(&t, pop.as_ref(), &a.params).map_err(lib_err)?;
+    let risk_s = t0.elapsed().as_secs_f64();
     let mut v = serde_json::to_value(&report)?;
+    v["seconds"] = json!({"read": read_s, "risk": risk_s});
     let mut inputs = json!({"file": input_evidence(&a.file, &t)?});
     if let (Some(p), Some(pt)) = (&a.population, &pop) {
         inputs["population"] = input_evidence(p, pt)?;

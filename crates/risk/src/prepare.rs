@@ -26,6 +26,10 @@ pub fn prepare(source: &Table, twin: &Table, control: Option<&Table>) -> Result<
         .into_iter()
         .filter(|n| !names.contains(n))
         .collect();
+    check_has(source, &names, "source")?;
+    if let Some(c) = control {
+        check_has(c, &names, "control")?;
+    }
     let src = project(source, &names)?;
     let ctl = control.map(|c| project(c, &names)).transpose()?;
     let mut all: Vec<&Table> = vec![&src, twin];
@@ -42,6 +46,27 @@ pub fn prepare(source: &Table, twin: &Table, control: Option<&Table>) -> Result<
         control,
         dropped,
     })
+}
+
+/// Fails, naming the file, when `t` lacks one of the twin's columns.
+fn check_has(t: &Table, names: &[String], role: &str) -> Result<()> {
+    let missing: Vec<&str> = names
+        .iter()
+        .filter(|n| t.index_of(n).is_err())
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let file = t
+        .origin
+        .path
+        .as_ref()
+        .map_or(String::new(), |p| format!(" ({})", p.display()));
+    Err(invalid(format!(
+        "the twin has column(s) {} that the {role}{file} does not; source, twin and control must describe the same columns",
+        missing.join(", ")
+    )))
 }
 
 /// The table restricted to `names`, in that order.

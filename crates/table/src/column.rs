@@ -261,24 +261,30 @@ impl Column {
     pub fn codes(&self) -> std::borrow::Cow<'_, [u32]> {
         match &self.data {
             ColumnData::Categorical(c) => std::borrow::Cow::Borrowed(&c.codes),
-            ColumnData::Numeric(v) => {
-                let mut distinct: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-                distinct.sort_unstable_by(f64::total_cmp);
-                distinct.dedup();
-                std::borrow::Cow::Owned(
-                    v.iter()
-                        .map(|x| {
-                            if x.is_nan() {
-                                MISSING
-                            } else {
-                                distinct.partition_point(|d| d < x) as u32
-                            }
-                        })
-                        .collect(),
-                )
-            }
+            ColumnData::Numeric(v) => std::borrow::Cow::Owned(numeric_ranks(v)),
         }
     }
+}
+
+/// Rank of each value among the column's distinct values (ascending), [`MISSING`] for NaN.
+/// Distinct values are found by hashing, so only they are sorted, not every row.
+fn numeric_ranks(v: &[f64]) -> Vec<u32> {
+    let bits = |x: f64| if x == 0.0 { 0u64 } else { x.to_bits() };
+    let mut seen: hashbrown::HashMap<u64, u32, foldhash::fast::FixedState> =
+        hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::with_seed(3));
+    for &x in v {
+        if !x.is_nan() {
+            seen.entry(bits(x)).or_insert(0);
+        }
+    }
+    let mut distinct: Vec<f64> = seen.keys().map(|&b| f64::from_bits(b)).collect();
+    distinct.sort_unstable_by(f64::total_cmp);
+    for (rank, d) in distinct.iter().enumerate() {
+        seen.insert(bits(*d), rank as u32);
+    }
+    v.iter()
+        .map(|&x| if x.is_nan() { MISSING } else { seen[&bits(x)] })
+        .collect()
 }
 
 /// Formats a numeric value for display according to its type.
