@@ -506,6 +506,67 @@ fn write_json(path: &Path, v: &Value) -> Result<()> {
     Ok(())
 }
 
+/// Population the demo's customers are imagined to be drawn from (mainland China, 2024).
+const DEMO_POPULATION: f64 = 1_408_280_000.0;
+
+/// Demo step: classic risk over the quasi-identifiers the scan proposed.
+fn demo_risk(
+    out: &Path,
+    t: &Table,
+    quasi: &[String],
+    sensitive: &[String],
+) -> Result<(PathBuf, Value)> {
+    let path = out.join("risk.json");
+    if quasi.is_empty() {
+        return Ok((
+            path,
+            json!({"step": "risk", "skipped": "the scan proposed no quasi-identifiers"}),
+        ));
+    }
+    let params = ClassicParams {
+        quasi: quasi.to_vec(),
+        sensitive: sensitive.to_vec(),
+        k: Some(5),
+        population_size: Some(DEMO_POPULATION),
+        ..Default::default()
+    };
+    let r = datavisa_risk::classic::classic_risk(t, None, &params)
+        .map_err(|e| anyhow::anyhow!("demo risk step: {e}"))?;
+    write_json(&path, &serde_json::to_value(&r)?)?;
+    Ok((
+        path.clone(),
+        json!({"step": "risk", "file": path.display().to_string(), "quasi": quasi, "k": r.k,
+               "sample_uniqueness": r.sample_uniqueness,
+               "prosecutor_highest": r.prosecutor.highest, "records_below_k5": r.records_below_k,
+               "population_uniqueness": r.population.as_ref().map(|p| p.population_uniqueness)}),
+    ))
+}
+
+/// Demo step: what a recipient of the raw table could do. Half the customers are "exported"
+/// as they are (the twin is a copy), the other half is the control; singling out is attacked.
+fn demo_attack(out: &Path, t: &Table, seed: u64, quiet: bool) -> Result<(PathBuf, Value)> {
+    let path = out.join("attack-raw-export.json");
+    let split = datavisa_table::split_indices(t.n_rows, t.n_rows / 2, seed);
+    let (src, ctl) = (t.take(&split.train), t.take(&split.control));
+    let data = datavisa_risk::prepare(&src, &src, Some(&ctl))
+        .map_err(|e| anyhow::anyhow!("demo attack step: {e}"))?;
+    let pb = spinner(quiet, "attacking the raw export (singling out)");
+    let params = datavisa_risk::singling_out::SinglingOutParams {
+        n_attacks: 500,
+        seed,
+        ..Default::default()
+    };
+    let r = datavisa_risk::singling_out::singling_out(&data, &params)
+        .map_err(|e| anyhow::anyhow!("demo attack step: {e}"))?;
+    pb.finish_and_clear();
+    write_json(&path, &serde_json::to_value(&r)?)?;
+    Ok((
+        path.clone(),
+        json!({"step": "attack", "file": path.display().to_string(), "attack": r.attack,
+               "twin": "raw copy of half the customers", "risk": r.risk}),
+    ))
+}
+
 fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: bool) -> Result<()> {
     if rows == 0 {
         return Err(UsageError("--rows must be at least 1".into()).into());
@@ -545,12 +606,16 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
             .map(|c| c.name.clone())
             .collect()
     };
+    let (risk_path, risk_step) = demo_risk(out, &t, &by_role("quasi"), &by_role("sensitive"))?;
+    let (attack_path, attack_step) = demo_attack(out, &t, seed, quiet)?;
     let files: Vec<PathBuf> = vec![
         csv.clone(),
         parquet,
         inspect_path.clone(),
         scan_path.clone(),
         spec_path.clone(),
+        risk_path,
+        attack_path,
     ];
     let summary = json!({
         "out": out.display().to_string(),
@@ -568,6 +633,8 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
              "sensitive": by_role("sensitive"), "other": by_role("other"),
              "sensitive_categories": report.sensitive_categories,
              "minors_under_14": report.minors_under_14},
+            risk_step,
+            attack_step,
         ],
         "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
     });
@@ -579,6 +646,12 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         out.display()
     );
     print_scan_human(&report);
+    println!(
+        "\nexporting the raw table: singling-out risk {} (CI {} – {}); the data is personal information",
+        pct(summary["steps"][4]["risk"]["value"].as_f64().unwrap_or(0.0)),
+        pct(summary["steps"][4]["risk"]["ci"][0].as_f64().unwrap_or(0.0)),
+        pct(summary["steps"][4]["risk"]["ci"][1].as_f64().unwrap_or(0.0)),
+    );
     println!("\nwritten:");
     for f in &files {
         println!("  {}", f.display());

@@ -313,6 +313,7 @@ fn diversity(
     }
     let mut counts = vec![0f64; n_values];
     let mut touched: Vec<usize> = Vec::new();
+    let ordered = OrderedDistance::new(&q[..n_values - 1]);
     let (mut min_distinct, mut min_entropy, mut t_eq, mut t_ord) =
         (u64::MAX, f64::INFINITY, 0f64, 0f64);
     let (mut v_distinct, mut v_entropy, mut v_recursive, mut v_t) = (0u64, 0u64, 0u64, 0u64);
@@ -342,15 +343,13 @@ fn diversity(
                 .sum::<f64>()
                 + 1.0);
         let tord = if numeric && n_values > 2 {
-            // Values in rank order; the missing slot (last) is left out.
-            let m = n_values - 1;
-            let mut cum = 0.0;
-            let mut total = 0.0;
-            for v in 0..m {
-                cum += counts[v] / size - q[v];
-                total += cum.abs();
-            }
-            total / (m - 1) as f64
+            touched.sort_unstable();
+            ordered.distance(
+                touched
+                    .iter()
+                    .filter(|&&v| v < n_values - 1)
+                    .map(|&v| (v, counts[v] / size)),
+            )
         } else {
             0.0
         };
@@ -402,6 +401,59 @@ fn diversity(
         t_ordered: numeric.then_some(t_ord),
         violations,
     })
+}
+
+/// Ordered (EMD) distance of class distributions to the table's, computed from the class's
+/// present values only: between two of them the class's cumulative share is constant, and the
+/// table's cumulative share is monotone, so each stretch is summed in O(log m) with prefix sums.
+struct OrderedDistance {
+    /// Cumulative table share up to and including rank i.
+    cum: Vec<f64>,
+    /// prefix[i] = Σ_{k<i} cum[k].
+    prefix: Vec<f64>,
+}
+
+impl OrderedDistance {
+    fn new(q: &[f64]) -> OrderedDistance {
+        let mut cum = Vec::with_capacity(q.len());
+        let mut acc = 0.0;
+        for &x in q {
+            acc += x;
+            cum.push(acc);
+        }
+        let mut prefix = vec![0.0; q.len() + 1];
+        for i in 0..q.len() {
+            prefix[i + 1] = prefix[i] + cum[i];
+        }
+        OrderedDistance { cum, prefix }
+    }
+
+    /// Σ_{i∈[a,b)} |c − cum[i]|.
+    fn stretch(&self, a: usize, b: usize, c: f64) -> f64 {
+        if a >= b {
+            return 0.0;
+        }
+        let s = a + self.cum[a..b].partition_point(|&x| x <= c);
+        let below = c * (s - a) as f64 - (self.prefix[s] - self.prefix[a]);
+        let above = (self.prefix[b] - self.prefix[s]) - c * (b - s) as f64;
+        below + above
+    }
+
+    /// Distance for a class given its (rank, share) pairs in ascending rank order.
+    fn distance(&self, present: impl Iterator<Item = (usize, f64)>) -> f64 {
+        let m = self.cum.len();
+        if m < 2 {
+            return 0.0;
+        }
+        let (mut start, mut level, mut total) = (0usize, 0.0f64, 0.0f64);
+        for (v, share) in present {
+            total += self.stretch(start, v, level);
+            level += share;
+            start = v;
+        }
+        total += self.stretch(start, m, level);
+        total / (m - 1) as f64
+    }
 }
 
 #[cfg(test)]
@@ -512,6 +564,28 @@ mod tests {
         assert!((r.journalist.average - (4.0f64 / 13.0).max(m)).abs() < 1e-12);
         let pu = r.population.unwrap();
         assert_eq!(pu.population_size, 13.0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ordered_distance_equals_the_direct_sum(
+            q in proptest::collection::vec(0.0f64..1.0, 2..30),
+            p in proptest::collection::vec(0.0f64..1.0, 2..30),
+        ) {
+            let m = q.len().min(p.len());
+            let (qs, ps): (f64, f64) = (q[..m].iter().sum(), p[..m].iter().sum());
+            let q: Vec<f64> = q[..m].iter().map(|x| x / qs).collect();
+            let p: Vec<f64> = p[..m].iter().map(|x| x / ps).collect();
+            let (mut cum, mut direct) = (0.0, 0.0);
+            for i in 0..m {
+                cum += p[i] - q[i];
+                direct += f64::abs(cum);
+            }
+            direct /= (m - 1) as f64;
+            let fast = OrderedDistance::new(&q)
+                .distance(p.iter().copied().enumerate().filter(|(_, x)| *x > 0.0));
+            proptest::prop_assert!((fast - direct).abs() < 1e-9, "{} vs {}", fast, direct);
+        }
     }
 
     #[test]

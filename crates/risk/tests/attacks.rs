@@ -10,7 +10,9 @@ use datavisa_table::{read_table, split_indices, ReadOptions, Table};
 use std::path::PathBuf;
 
 fn data(name: &str) -> Table {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/anonymeter").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/anonymeter")
+        .join(name);
     read_table(&p, &ReadOptions::default()).expect("shared Adult data")
 }
 
@@ -35,7 +37,13 @@ fn so(d: &Prepared, n: usize, seed: u64) -> AttackResult {
 }
 
 /// Anonymeter's notebook split: A = employer, education, hours, capital loss and gain.
-const NOTEBOOK_A: &[&str] = &["type_employer", "education", "hr_per_week", "capital_loss", "capital_gain"];
+const NOTEBOOK_A: &[&str] = &[
+    "type_employer",
+    "education",
+    "hr_per_week",
+    "capital_loss",
+    "capital_gain",
+];
 const NOTEBOOK_B: &[&str] = &["race", "sex", "fnlwgt", "age", "country"];
 
 fn link(d: &Prepared, n: usize, seed: u64) -> AttackResult {
@@ -56,7 +64,12 @@ fn link_with(d: &Prepared, a: &[&str], b: &[&str], n: usize, seed: u64) -> Attac
 }
 
 fn infer(d: &Prepared, secret: &str, n: usize, seed: u64) -> AttackResult {
-    let aux = d.twin.column_names().into_iter().filter(|c| c != secret).collect();
+    let aux = d
+        .twin
+        .column_names()
+        .into_iter()
+        .filter(|c| c != secret)
+        .collect();
     let p = InferenceParams {
         n_attacks: n,
         aux_cols: aux,
@@ -78,7 +91,15 @@ fn a_copied_twin_is_high_risk() {
     // Each group must identify records for a copy to be linkable: with the notebook's groups
     // many records tie on A (five coarse columns), and the k nearest are a random draw of them.
     let a = ["fnlwgt", "age", "sex", "race", "country"];
-    let b = ["type_employer", "education", "marital", "occupation", "relationship", "hr_per_week", "capital_gain"];
+    let b = [
+        "type_employer",
+        "education",
+        "marital",
+        "occupation",
+        "relationship",
+        "hr_per_week",
+        "capital_gain",
+    ];
     let r = link_with(&d, &a, &b, 300, 1);
     assert!(r.risk.value > 0.8, "linkability {:?}", r.risk);
     let r = infer(&d, "fnlwgt", 300, 1);
@@ -90,7 +111,12 @@ fn an_independent_twin_has_intervals_that_include_zero() {
     let (src, ctl) = halves();
     let twin = data("adults_syn_ctgan.csv");
     let d = prepare(&src, &twin, Some(&ctl)).unwrap();
-    for r in [so(&d, 500, 3), link(&d, 500, 3), infer(&d, "income", 500, 3), infer(&d, "sex", 500, 3)] {
+    for r in [
+        so(&d, 500, 3),
+        link(&d, 500, 3),
+        infer(&d, "income", 500, 3),
+        infer(&d, "sex", 500, 3),
+    ] {
         assert_eq!(r.risk.ci[0], 0.0, "{} {:?}", r.attack, r.risk);
     }
 }
@@ -101,10 +127,17 @@ fn same_seed_same_result_on_any_thread_count() {
     let twin = data("adults_syn_ctgan.csv");
     let d = prepare(&src, &twin, Some(&ctl)).unwrap();
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
-            [so(&d, 200, 9), link(&d, 200, 9), infer(&d, "income", 200, 9)]
-                .map(|r| serde_json::to_string(&r).unwrap())
+            [
+                so(&d, 200, 9),
+                link(&d, 200, 9),
+                infer(&d, "income", 200, 9),
+            ]
+            .map(|r| serde_json::to_string(&r).unwrap())
         })
     };
     assert_eq!(run(1), run(3));

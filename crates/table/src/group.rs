@@ -34,7 +34,10 @@ impl EquivalenceClasses {
     /// Groups rows by one 64-bit key each (class ids in ascending key order). Each thread
     /// groups its chunk in a small hash table; the distinct keys are then ranked once.
     fn of_keys(keys: &[u64]) -> EquivalenceClasses {
-        let chunk = keys.len().div_ceil(rayon::current_num_threads().max(1) * 4).max(1 << 14);
+        let chunk = keys
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1) * 4)
+            .max(1 << 14);
         let local: Vec<(Vec<u64>, Vec<u32>)> = keys
             .par_chunks(chunk)
             .map(|part| {
@@ -58,7 +61,11 @@ impl EquivalenceClasses {
         all.dedup();
         let remaps: Vec<Vec<u32>> = local
             .par_iter()
-            .map(|(d, _)| d.iter().map(|k| all.partition_point(|x| x < k) as u32).collect())
+            .map(|(d, _)| {
+                d.iter()
+                    .map(|k| all.partition_point(|x| x < k) as u32)
+                    .collect()
+            })
             .collect();
         let mut class_of_row = vec![0u32; keys.len()];
         class_of_row
