@@ -2,7 +2,7 @@
 //! `risk` crate, print one JSON object (or a short human summary) with the evidence.
 
 use crate::commands::{load, print_json, UsageError};
-use crate::output::{pct, progress_bar, table};
+use crate::output::{pct, progress_bar, spinner, table};
 use crate::{Format, ReadArgs};
 use anyhow::Result;
 use datavisa_risk::classic::{classic_risk, ClassicParams};
@@ -108,18 +108,23 @@ pub fn attack(inputs: Inputs, kind: AttackKind, c: &Common) -> Result<()> {
             n_cols,
             max_attempts,
             denominator,
-        } => singling_out(
-            data,
-            &SinglingOutParams {
-                n_attacks: c.n_attacks,
-                n_cols,
-                mode,
-                max_attempts,
-                confidence: c.confidence,
-                seed: c.seed,
-                denominator,
-            },
-        ),
+        } => {
+            let pb = spinner(c.quiet, "singling out");
+            let out = singling_out(
+                data,
+                &SinglingOutParams {
+                    n_attacks: c.n_attacks,
+                    n_cols,
+                    mode,
+                    max_attempts,
+                    confidence: c.confidence,
+                    seed: c.seed,
+                    denominator,
+                },
+            );
+            pb.finish_and_clear();
+            out
+        }
         AttackKind::Linkability {
             aux_a,
             aux_b,

@@ -75,7 +75,11 @@ fn demo_runs_every_step_and_writes_its_files() {
     );
     // Exporting raw customers: unique on the proposed quasi-identifiers, and singled out.
     assert_eq!(steps[3]["k"], 1);
-    assert!(steps[4]["risk"]["value"].as_f64().unwrap() > 0.9, "{}", steps[4]);
+    assert!(
+        steps[4]["risk"]["value"].as_f64().unwrap() > 0.9,
+        "{}",
+        steps[4]
+    );
     let scan = &steps[2];
     for id in ["身份证号", "手机号", "银行卡号", "姓名"] {
         assert!(
