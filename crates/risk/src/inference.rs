@@ -169,7 +169,6 @@ pub fn inference(
         &main_ok,
         &main_keys,
         control.as_ref(),
-        baseline,
         &data.source,
         sc,
         p.confidence,
@@ -198,13 +197,13 @@ pub fn inference(
 
 const MAX_GROUPS: usize = 100;
 
-/// Risk for each value of the secret: main and control restricted to targets holding that value,
-/// baseline shared (as Anonymeter's `risk_for_groups`). Skipped above [`MAX_GROUPS`] values.
+/// Risk for each value of the secret: main and control restricted to targets holding that value
+/// (as Anonymeter's `risk_for_groups`; the baseline, shared, does not enter the risk). Skipped
+/// above [`MAX_GROUPS`] values.
 fn per_group(
     main_ok: &[bool],
     main_keys: &[u64],
     control: Option<&(Vec<bool>, Vec<u64>)>,
-    baseline: Tally,
     source: &Table,
     sc: usize,
     confidence: f64,
@@ -230,10 +229,7 @@ fn per_group(
     };
     let label = |key: u64| -> String {
         match &source.columns[sc].data {
-            ColumnData::Categorical(cat) if key as u32 == MISSING => {
-                let _ = cat;
-                "(missing)".into()
-            }
+            ColumnData::Categorical(_) if key as u32 == MISSING => "(missing)".into(),
             ColumnData::Categorical(cat) => cat.dict.get(key as u32).to_owned(),
             ColumnData::Numeric(_) => f64::from_bits(key).to_string(),
         }
@@ -249,7 +245,6 @@ fn per_group(
         let m = rate(main)?;
         let c = ctrl.map(rate).transpose()?;
         let (v, e) = crate::rates::residual(m, c);
-        let _ = baseline;
         out.push(
             json!({"value": label(key), "n_targets": main.attempts, "n_success": main.successes,
                         "n_control_targets": ctrl.map(|t| t.attempts),
