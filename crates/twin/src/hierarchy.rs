@@ -1,0 +1,447 @@
+//! Generalization hierarchies: ARX's CSV format (one row per leaf value, one column per level,
+//! the last the root), and builders for numeric intervals, dates, right-masking of codes and
+//! categorical groupings written in TOML. Every hierarchy is validated: equal row widths, unique
+//! leaves, and a value that never maps to two parents.
+
+use crate::error::{Result, TwinError};
+use datavisa_table::date::{civil_from_days, format_date};
+use hashbrown::HashMap;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// A validated hierarchy. Level 0 holds the leaves (one per row); the last level is the root.
+#[derive(Clone, Debug)]
+pub struct Hierarchy {
+    pub column: String,
+    /// `labels[l][node]`: the text of each node at level l.
+    pub labels: Vec<Vec<String>>,
+    /// `map[l][leaf]`: the node at level l a leaf generalizes to.
+    pub map: Vec<Vec<u32>>,
+    /// `leaves[l][node]`: hierarchy rows under a node (ARX's Loss uses these over the row count).
+    pub leaves: Vec<Vec<u32>>,
+    /// Where it came from (a file or a builder).
+    pub source: HierarchySource,
+    leaf_index: HashMap<String, u32>,
+}
+
+/// The origin of a hierarchy, recorded in manifests.
+#[derive(Clone, Debug, Serialize)]
+pub struct HierarchySource {
+    pub kind: String,
+    pub detail: String,
+}
+
+impl Hierarchy {
+    /// Height (number of generalization steps above the leaves).
+    pub fn height(&self) -> usize {
+        self.map.len() - 1
+    }
+
+    /// Number of hierarchy rows (the domain size of ARX's Loss).
+    pub fn domain(&self) -> usize {
+        self.labels[0].len()
+    }
+
+    /// The leaf index of a value, if the hierarchy has it.
+    pub fn leaf_of(&self, value: &str) -> Option<u32> {
+        self.leaf_index.get(value).copied()
+    }
+
+    /// Builds and validates a hierarchy from rows (leaf first, root last). `line_of(i)` gives
+    /// the line of row i for error messages.
+    pub fn from_rows(
+        column: &str,
+        rows: &[Vec<String>],
+        path: &Path,
+        line_of: &dyn Fn(usize) -> usize,
+        source: HierarchySource,
+    ) -> Result<Hierarchy> {
+        let err = |line: usize, message: String| TwinError::Hierarchy {
+            path: path.to_path_buf(),
+            line,
+            column: column.to_owned(),
+            message,
+        };
+        let width = rows
+            .first()
+            .map(Vec::len)
+            .ok_or_else(|| err(1, "the hierarchy has no rows".into()))?;
+        let mut labels: Vec<Vec<String>> = vec![Vec::new(); width];
+        let mut ids: Vec<HashMap<String, u32>> = vec![HashMap::new(); width];
+        let mut map: Vec<Vec<u32>> = vec![Vec::with_capacity(rows.len()); width];
+        let mut parent: Vec<HashMap<u32, (u32, usize)>> = vec![HashMap::new(); width];
+        for (i, row) in rows.iter().enumerate() {
+            if row.len() != width {
+                return Err(err(
+                    line_of(i),
+                    format!("{} levels where the first row has {width}", row.len()),
+                ));
+            }
+            if ids[0].contains_key(&row[0]) {
+                return Err(err(line_of(i), format!("value {:?} appears twice", row[0])));
+            }
+            for (l, label) in row.iter().enumerate() {
+                let next = labels[l].len() as u32;
+                let id = *ids[l].entry(label.clone()).or_insert_with(|| {
+                    labels[l].push(label.clone());
+                    next
+                });
+                map[l].push(id);
+                if l > 0 {
+                    let child = map[l - 1][i];
+                    match parent[l - 1].get(&child) {
+                        Some(&(p, first)) if p != id => {
+                            return Err(err(
+                                line_of(i),
+                                format!(
+                                    "{:?} at level {} maps to {:?} here but to {:?} on line {}",
+                                    row[l - 1],
+                                    l - 1,
+                                    label,
+                                    labels[l][p as usize],
+                                    first
+                                ),
+                            ))
+                        }
+                        Some(_) => {}
+                        None => {
+                            parent[l - 1].insert(child, (id, line_of(i)));
+                        }
+                    }
+                }
+            }
+        }
+        let leaves = map
+            .iter()
+            .zip(&labels)
+            .map(|(m, l)| {
+                let mut c = vec![0u32; l.len()];
+                for &x in m {
+                    c[x as usize] += 1;
+                }
+                c
+            })
+            .collect();
+        let leaf_index = ids.swap_remove(0);
+        Ok(Hierarchy {
+            column: column.to_owned(),
+            labels,
+            map,
+            leaves,
+            source,
+            leaf_index,
+        })
+    }
+
+    /// Reads an ARX hierarchy CSV (`;`-delimited, no header; other delimiters sniffed).
+    pub fn load_arx(path: &Path, column: &str) -> Result<Hierarchy> {
+        let bytes = std::fs::read(path).map_err(|e| datavisa_table::TableError::io(path, e))?;
+        let text = String::from_utf8(bytes).map_err(|_| TwinError::Hierarchy {
+            path: path.to_path_buf(),
+            line: 1,
+            column: column.to_owned(),
+            message: "not UTF-8 text".into(),
+        })?;
+        let first = text.lines().next().unwrap_or("");
+        let delim = [b';', b',', b'\t', b'|']
+            .into_iter()
+            .max_by_key(|d| first.bytes().filter(|b| b == d).count())
+            .unwrap_or(b';');
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delim)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut rows = Vec::new();
+        let mut lines = Vec::new();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| TwinError::Hierarchy {
+                path: path.to_path_buf(),
+                line: e.position().map_or(0, |p| p.line() as usize),
+                column: column.to_owned(),
+                message: e.to_string(),
+            })?;
+            if rec.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            lines.push(rec.position().map_or(0, |p| p.line() as usize));
+            rows.push(rec.iter().map(|f| f.trim().to_owned()).collect());
+        }
+        let source = HierarchySource {
+            kind: "arx_csv".into(),
+            detail: path.display().to_string(),
+        };
+        Self::from_rows(column, &rows, path, &|i| lines[i], source)
+    }
+
+    /// Builds a hierarchy from a `[hierarchies.<column>]` table of the spec, for the given
+    /// distinct values of the column (as displayed) and their numeric values (for numbers/dates).
+    pub fn build(
+        column: &str,
+        def: &toml::Table,
+        values: &[(String, Option<f64>)],
+        spec_path: &Path,
+    ) -> Result<Hierarchy> {
+        let bad = |m: String| TwinError::Hierarchy {
+            path: spec_path.to_path_buf(),
+            line: 0,
+            column: column.to_owned(),
+            message: m,
+        };
+        let kind = def
+            .get("type")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| bad("needs type = \"file\" | \"interval\" | \"date\" | \"mask\" | \"groups\"".into()))?;
+        if kind == "file" {
+            let file = def
+                .get("file")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| bad("type = \"file\" needs file = \"path.csv\"".into()))?;
+            let base = spec_path.parent().unwrap_or(Path::new("."));
+            return Self::load_arx(&base.join(file), column);
+        }
+        let rows: Vec<Vec<String>> = match kind {
+            "interval" => interval_rows(def, values).map_err(bad)?,
+            "date" => date_rows(def, values).map_err(bad)?,
+            "mask" => mask_rows(def, values).map_err(bad)?,
+            "groups" => group_rows(def, values).map_err(bad)?,
+            other => return Err(bad(format!("unknown hierarchy type {other:?}"))),
+        };
+        let source = HierarchySource {
+            kind: kind.to_owned(),
+            detail: toml::to_string(def).unwrap_or_default().trim().replace('\n', "; "),
+        };
+        Self::from_rows(column, &rows, spec_path, &|_| 0, source)
+    }
+}
+
+fn numbers(values: &[(String, Option<f64>)], what: &str) -> std::result::Result<Vec<(String, f64)>, String> {
+    values
+        .iter()
+        .map(|(s, x)| x.map(|x| (s.clone(), x)).ok_or_else(|| format!("{what} hierarchy needs numbers, got {s:?}")))
+        .collect()
+}
+
+fn interval_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result::Result<Vec<Vec<String>>, String> {
+    let widths: Vec<f64> = def
+        .get("widths")
+        .and_then(|v| v.as_array())
+        .ok_or("interval hierarchy needs widths = [5, 10, ...]")?
+        .iter()
+        .map(|w| w.as_float().or_else(|| w.as_integer().map(|i| i as f64)).filter(|w| *w > 0.0))
+        .collect::<Option<_>>()
+        .ok_or("widths must be positive numbers")?;
+    for w in widths.windows(2) {
+        let ratio = w[1] / w[0];
+        if (ratio - ratio.round()).abs() > 1e-9 || ratio < 1.0 {
+            return Err(format!("each width must be a multiple of the one before ({} then {})", w[0], w[1]));
+        }
+    }
+    let start = def.get("start").and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64))).unwrap_or(0.0);
+    let fmt = |x: f64| if x.fract() == 0.0 { format!("{}", x as i64) } else { format!("{x}") };
+    Ok(numbers(values, "an interval")?
+        .into_iter()
+        .map(|(s, x)| {
+            let mut row = vec![s];
+            for w in &widths {
+                let lo = start + ((x - start) / w).floor() * w;
+                row.push(format!("[{}, {})", fmt(lo), fmt(lo + w)));
+            }
+            row.push("*".into());
+            row
+        })
+        .collect())
+}
+
+fn date_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result::Result<Vec<Vec<String>>, String> {
+    let levels: Vec<String> = def
+        .get("levels")
+        .and_then(|v| v.as_array())
+        .ok_or("date hierarchy needs levels = [\"month\", \"year\", ...]")?
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect::<Option<_>>()
+        .ok_or("levels must be strings")?;
+    let order = ["day", "week", "month", "quarter", "year", "decade", "century"];
+    let mut last = 0;
+    for l in &levels {
+        let i = order.iter().position(|o| o == l).ok_or(format!("unknown date level {l:?}; use {}", order.join(", ")))?;
+        if i < last {
+            return Err("date levels must go from fine to coarse".into());
+        }
+        last = i;
+    }
+    Ok(numbers(values, "a date")?
+        .into_iter()
+        .map(|(s, x)| {
+            // Dates are days since 1970-01-01; datetimes are seconds.
+            let days = if x.abs() > 1e6 { (x / 86_400.0).floor() as i64 } else { x.floor() as i64 };
+            let (y, m, _) = civil_from_days(days);
+            let mut row = vec![s];
+            for l in &levels {
+                row.push(match l.as_str() {
+                    "day" => format_date(days),
+                    "week" => format_date(days - (days + 3).rem_euclid(7)),
+                    "month" => format!("{y:04}-{m:02}"),
+                    "quarter" => format!("{y:04}-Q{}", (m - 1) / 3 + 1),
+                    "year" => format!("{y:04}"),
+                    "decade" => format!("{}s", y.div_euclid(10) * 10),
+                    _ => format!("{}xx", y.div_euclid(100)),
+                });
+            }
+            row.push("*".into());
+            row
+        })
+        .collect())
+}
+
+fn mask_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result::Result<Vec<Vec<String>>, String> {
+    let longest = values.iter().map(|(s, _)| s.chars().count()).max().unwrap_or(0);
+    let levels = def
+        .get("levels")
+        .and_then(|v| v.as_integer())
+        .map_or(longest, |l| l.max(0) as usize)
+        .min(longest);
+    Ok(values
+        .iter()
+        .map(|(s, _)| {
+            let chars: Vec<char> = s.chars().collect();
+            let mut row = vec![s.clone()];
+            for l in 1..=levels {
+                let keep = chars.len().saturating_sub(l);
+                let masked: String = chars[..keep].iter().chain(std::iter::repeat_n(&'*', chars.len() - keep)).collect();
+                row.push(masked);
+            }
+            row.push("*".into());
+            row
+        })
+        .collect())
+}
+
+fn group_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result::Result<Vec<Vec<String>>, String> {
+    let levels = def
+        .get("levels")
+        .and_then(|v| v.as_array())
+        .ok_or("groups hierarchy needs levels = [{ group = [values...] }, ...]")?;
+    let mut maps: Vec<HashMap<String, String>> = Vec::new();
+    for (i, level) in levels.iter().enumerate() {
+        let t = level.as_table().ok_or(format!("level {} must be a table of group = [members]", i + 1))?;
+        let mut m = HashMap::new();
+        for (group, members) in t {
+            for member in members.as_array().ok_or(format!("group {group:?} must list its members"))? {
+                let member = member.as_str().ok_or("members must be strings")?;
+                if let Some(prev) = m.insert(member.to_owned(), group.clone()) {
+                    return Err(format!("{member:?} is in both {prev:?} and {group:?} at level {}", i + 1));
+                }
+            }
+        }
+        maps.push(m);
+    }
+    values
+        .iter()
+        .map(|(s, _)| {
+            let mut row = vec![s.clone()];
+            for (i, m) in maps.iter().enumerate() {
+                let prev = row.last().expect("leaf first");
+                let g = m.get(prev).ok_or(format!("{prev:?} is in no group of level {}", i + 1))?;
+                row.push(g.clone());
+            }
+            row.push("*".into());
+            Ok(row)
+        })
+        .collect()
+}
+
+/// A hierarchy's file path relative to a spec, resolved.
+pub fn resolve(spec_path: &Path, file: &str) -> PathBuf {
+    spec_path.parent().unwrap_or(Path::new(".")).join(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(v: &[&[&str]]) -> Vec<Vec<String>> {
+        v.iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect()
+    }
+
+    fn src() -> HierarchySource {
+        HierarchySource { kind: "test".into(), detail: String::new() }
+    }
+
+    #[test]
+    fn builds_maps_and_leaf_counts() {
+        let h = Hierarchy::from_rows(
+            "x",
+            &rows(&[&["a", "ab", "*"], &["b", "ab", "*"], &["c", "c", "*"]]),
+            Path::new("h.csv"),
+            &|i| i + 1,
+            src(),
+        )
+        .unwrap();
+        assert_eq!(h.height(), 2);
+        assert_eq!(h.domain(), 3);
+        assert_eq!(h.map[1], vec![0, 0, 1]);
+        assert_eq!(h.leaves[1], vec![2, 1]);
+        assert_eq!(h.leaves[2], vec![3]);
+        assert_eq!(h.leaf_of("c"), Some(2));
+    }
+
+    #[test]
+    fn inconsistent_parents_and_ragged_rows_name_the_line() {
+        let e = Hierarchy::from_rows(
+            "x",
+            &rows(&[&["a", "ab", "*"], &["b", "ab", "*"], &["c", "ab", "top2"]]),
+            Path::new("h.csv"),
+            &|i| i + 1,
+            src(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("h.csv:3") && e.contains("\"ab\""), "{e}");
+        let e = Hierarchy::from_rows("x", &rows(&[&["a", "*"], &["b"]]), Path::new("h.csv"), &|i| i + 1, src())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("h.csv:2"), "{e}");
+        let e = Hierarchy::from_rows("x", &rows(&[&["a", "*"], &["a", "*"]]), Path::new("h.csv"), &|i| i + 1, src())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn builders() {
+        let vals: Vec<(String, Option<f64>)> = [17.0, 23.0, 39.0].iter().map(|&x| (format!("{x}"), Some(x))).collect();
+        let def: toml::Table = toml::from_str("type = \"interval\"\nwidths = [5, 10, 20]").unwrap();
+        let h = Hierarchy::build("age", &def, &vals, Path::new("s.toml")).unwrap();
+        assert_eq!(h.labels[1][h.map[1][1] as usize], "[20, 25)");
+        assert_eq!(h.labels[3][h.map[3][2] as usize], "[20, 40)");
+        let bad: toml::Table = toml::from_str("type = \"interval\"\nwidths = [5, 7]").unwrap();
+        assert!(Hierarchy::build("age", &bad, &vals, Path::new("s.toml")).is_err());
+        let zips: Vec<(String, Option<f64>)> = ["100871", "100872"].iter().map(|s| (s.to_string(), None)).collect();
+        let def: toml::Table = toml::from_str("type = \"mask\"\nlevels = 2").unwrap();
+        let h = Hierarchy::build("zip", &def, &zips, Path::new("s.toml")).unwrap();
+        assert_eq!(h.labels[1], vec!["10087*"]);
+        assert_eq!(h.labels[2], vec!["1008**"]);
+        let def: toml::Table = toml::from_str("type = \"groups\"\nlevels = [{ north = [\"100871\"], south = [\"100872\"] }]").unwrap();
+        let h = Hierarchy::build("zip", &def, &zips, Path::new("s.toml")).unwrap();
+        assert_eq!(h.height(), 2);
+        let def: toml::Table = toml::from_str("type = \"groups\"\nlevels = [{ north = [\"100871\"] }]").unwrap();
+        assert!(Hierarchy::build("zip", &def, &zips, Path::new("s.toml")).unwrap_err().to_string().contains("no group"));
+        let days = datavisa_table::date::days_from_civil(2020, 5, 17) as f64;
+        let def: toml::Table = toml::from_str("type = \"date\"\nlevels = [\"month\", \"quarter\", \"year\", \"decade\"]").unwrap();
+        let h = Hierarchy::build("d", &def, &[("2020-05-17".into(), Some(days))], Path::new("s.toml")).unwrap();
+        let path: Vec<&str> = (0..5).map(|l| h.labels[l][h.map[l][0] as usize].as_str()).collect();
+        assert_eq!(path, ["2020-05-17", "2020-05", "2020-Q2", "2020", "2020s", ]);
+    }
+
+    #[test]
+    fn arx_adult_hierarchies_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/arx");
+        let h = Hierarchy::load_arx(&dir.join("adult_hierarchy_age.csv"), "age").unwrap();
+        assert_eq!(h.height(), 4);
+        assert_eq!(h.domain(), 100);
+        let h = Hierarchy::load_arx(&dir.join("adult_hierarchy_native-country.csv"), "native-country").unwrap();
+        assert_eq!(h.height(), 2);
+    }
+}

@@ -1,0 +1,13 @@
+//! Twins: protected versions of a table for one recipient. This crate makes generalized twins
+//! (full-domain generalization with hierarchies, record suppression, an optimal lattice search and
+//! a heuristic one); pseudonymized and synthetic twins come with their issues.
+
+pub mod apply;
+pub mod engine;
+pub mod error;
+pub mod hierarchy;
+pub mod quality;
+pub mod search;
+
+pub use error::{Result, TwinError};
+pub use hierarchy::Hierarchy;

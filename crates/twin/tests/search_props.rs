@@ -1,0 +1,121 @@
+//! Property tests: on random small tables and hierarchies the optimal search finds exactly what
+//! evaluating the whole lattice finds, and its output passes an independent check by the `risk`
+//! crate (not the search code).
+
+use datavisa_risk::classic::{classic_risk, ClassicParams};
+use datavisa_table::{CatData, Column, ColumnData, Dictionary, Table, TypeEvidence, ValueType};
+use datavisa_twin::apply::generalized_table;
+use datavisa_twin::engine::{LVariant, Models, Problem, TDistance};
+use datavisa_twin::hierarchy::HierarchySource;
+use datavisa_twin::quality::{Metric, Quality};
+use datavisa_twin::search::{brute_force, search, SearchParams, Strategy};
+use datavisa_twin::Hierarchy;
+use proptest::prelude::*;
+use std::path::Path;
+use std::sync::Arc;
+
+fn cat(name: &str, values: Vec<String>) -> Column {
+    let mut d = Dictionary::new();
+    let codes = values.iter().map(|v| d.intern(v)).collect();
+    Column {
+        name: name.into(),
+        value_type: ValueType::Categorical,
+        data: ColumnData::Categorical(CatData { codes, dict: Arc::new(d) }),
+        evidence: TypeEvidence::default(),
+    }
+}
+
+/// Leaves v0..v{n-1}; level i groups leaves by index / 2^i; the root is "*".
+fn hierarchy(name: &str, n: usize, height: usize) -> Hierarchy {
+    let rows: Vec<Vec<String>> = (0..n)
+        .map(|v| {
+            let mut r = vec![format!("v{v}")];
+            for l in 1..height {
+                r.push(format!("g{l}_{}", v >> l));
+            }
+            r.push("*".into());
+            r
+        })
+        .collect();
+    Hierarchy::from_rows(name, &rows, Path::new("test"), &|i| i + 1, HierarchySource { kind: "test".into(), detail: String::new() }).unwrap()
+}
+
+fn metric(i: usize) -> Metric {
+    [Metric::Loss, Metric::Precision, Metric::Height, Metric::Discernibility, Metric::Aecs, Metric::Entropy][i]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #[test]
+    fn optimal_equals_brute_force(
+        rows in proptest::collection::vec((0usize..5, 0usize..4, 0usize..3, 0usize..3), 4..40),
+        heights in (1usize..4, 1usize..3, 1usize..3),
+        k in 1u64..4,
+        supp in 0usize..3,
+        l in proptest::option::of(1u8..3),
+        t in proptest::option::of(0usize..3),
+        mi in 0usize..6,
+        lv in 0usize..3,
+        td in 0usize..2,
+        avg in proptest::option::of(0usize..3),
+    ) {
+        let t_model = t.map(|i| [0.2, 0.4, 0.6][i]);
+        let col = |i: usize| rows.iter().map(|r| format!("v{}", [r.0, r.1, r.2][i])).collect::<Vec<_>>();
+        let table = Table::new(vec![
+            cat("a", col(0)),
+            cat("b", col(1)),
+            cat("c", col(2)),
+            cat("s", rows.iter().map(|r| format!("s{}", r.3)).collect()),
+        ]).unwrap();
+        let qis = vec![
+            ("a".to_string(), hierarchy("a", 5, heights.0)),
+            ("b".to_string(), hierarchy("b", 4, heights.1)),
+            ("c".to_string(), hierarchy("c", 3, heights.2)),
+        ];
+        let p = Problem::new(&table, qis, vec![("s".into(), None)]).unwrap();
+        let m = Models {
+            k: Some(k.min(rows.len() as u64)),
+            l: l.map(f64::from),
+            l_variant: [LVariant::Distinct, LVariant::Entropy, LVariant::Recursive][lv],
+            c: 2.0,
+            t: t_model,
+            t_distance: [TDistance::Equal, TDistance::Ordered][td],
+            avg_risk: avg.map(|i| [0.2, 0.4, 0.7][i]),
+            suppression: [0.0, 0.1, 0.3][supp],
+        };
+        let q = Quality::new(&p, metric(mi));
+        let sp = SearchParams { strategy: Strategy::Optimal, ..Default::default() };
+        let got = search(&p, &m, &q, &sp).unwrap().best;
+        let want = brute_force(&p, &m, &q);
+        match (&got, &want) {
+            (None, None) => {}
+            (Some((g, c)), Some(w)) => {
+                prop_assert_eq!(&g.levels, &w.levels);
+                prop_assert!((g.score - w.score).abs() < 1e-9);
+                // Independent check of the output with the risk crate.
+                let out = generalized_table(&table, &p, c, &[]).unwrap();
+                let kept: Vec<usize> = (0..out.n_rows).filter(|&r| out.columns[0].display(r).as_deref() != Some("*")).collect();
+                if !kept.is_empty() {
+                    let kept_t = out.take(&kept);
+                    let r = classic_risk(&kept_t, None, &ClassicParams {
+                        quasi: vec!["a".into(), "b".into(), "c".into()],
+                        sensitive: vec!["s".into()],
+                        ..Default::default()
+                    }).unwrap();
+                    prop_assert!(r.k >= m.k.unwrap(), "k {} < {}", r.k, m.k.unwrap());
+                    if let (Some(l), LVariant::Distinct) = (m.l, m.l_variant) {
+                        prop_assert!(r.sensitive[0].distinct_l as f64 >= l);
+                    }
+                    if let (Some(l), LVariant::Entropy) = (m.l, m.l_variant) {
+                        prop_assert!(r.sensitive[0].entropy_l >= l - 1e-9);
+                    }
+                    if let Some(risk) = m.avg_risk {
+                        prop_assert!(r.prosecutor.average <= risk + 1e-9);
+                    }
+                }
+                prop_assert!(g.suppressed as f64 <= m.suppression * rows.len() as f64 + 1e-9);
+            }
+            _ => prop_assert!(false, "search {:?} vs brute force {:?}", got.map(|g| g.0), want),
+        }
+    }
+}
