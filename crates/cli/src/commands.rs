@@ -4,7 +4,7 @@ use crate::attack::{attack, read_inputs, risk, utility_cmd, AttackKind, Common, 
 use crate::output::{pct, spinner, table};
 use crate::{
     AttackArgs, AttackCommand, Cli, Command, DenominatorArg, Format, ModeArg, ReadArgs,
-    SecretKindArg,
+    SecretKindArg, TwinCommand,
 };
 use anyhow::{Context, Result};
 use datavisa_discover::{scan, spec_draft, ScanOptions, ScanReport};
@@ -59,6 +59,26 @@ pub fn run(cli: Cli) -> Result<()> {
             scan_cmd(&file, &read, write_spec.as_deref(), &opts, format, quiet)
         }
         Command::Attack { attack: a } => attack_cmd(a, quiet),
+        Command::Twin { twin } => match twin {
+            TwinCommand::Generalize { args, read, format } => {
+                crate::generalize::generalize_cmd(&args, &read, format, quiet)
+            }
+            TwinCommand::Apply {
+                recipe,
+                input,
+                output,
+                read,
+                format,
+            } => crate::generalize::apply_cmd(&recipe, &input, &output, &read, format, quiet),
+        },
+        Command::Check {
+            file,
+            quasi,
+            sensitive,
+            models,
+            read,
+            format,
+        } => crate::generalize::check_cmd(&file, &quasi, &sensitive, &models, &read, format, quiet),
         Command::Risk {
             file,
             quasi,

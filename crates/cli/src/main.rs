@@ -3,6 +3,7 @@
 
 mod attack;
 mod commands;
+mod generalize;
 mod output;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -170,6 +171,25 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Make a twin: a protected version of a table for one recipient.
+    Twin {
+        #[command(subcommand)]
+        twin: TwinCommand,
+    },
+    /// Check a table as it is against privacy models and list the classes that fail.
+    Check {
+        file: PathBuf,
+        #[arg(long, value_delimiter = ',')]
+        quasi: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        sensitive: Vec<String>,
+        #[command(flatten)]
+        models: ModelArgs,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Generate a realistic Chinese customer table from a seed and run every step on it.
     Demo {
         /// Directory for everything the demo writes.
@@ -284,6 +304,94 @@ pub enum AttackCommand {
         /// Numeric guesses within this share of the true value count as correct.
         #[arg(long, default_value_t = 0.05)]
         tolerance: f64,
+    },
+}
+
+/// Privacy models and the suppression limit.
+#[derive(Args, Clone, Debug)]
+pub struct ModelArgs {
+    /// k-anonymity: every class has at least k records.
+    #[arg(long)]
+    pub k: Option<u64>,
+    /// l-diversity of each sensitive column.
+    #[arg(long)]
+    pub l: Option<f64>,
+    /// distinct, entropy or recursive.
+    #[arg(long, default_value = "distinct")]
+    pub l_variant: String,
+    /// c of recursive (c,l)-diversity.
+    #[arg(long, default_value_t = 3.0)]
+    pub c: f64,
+    /// t-closeness of each sensitive column.
+    #[arg(long)]
+    pub t: Option<f64>,
+    /// equal, ordered or hierarchical.
+    #[arg(long, default_value = "equal")]
+    pub t_distance: String,
+    /// Average re-identification risk (classes / records) at most this.
+    #[arg(long)]
+    pub avg_risk: Option<f64>,
+    /// Share of records that may be suppressed (whole classes).
+    #[arg(long, default_value_t = 0.0)]
+    pub suppression: f64,
+}
+
+/// Arguments of `twin generalize`.
+#[derive(Args, Clone, Debug)]
+pub struct GeneralizeArgs {
+    pub input: PathBuf,
+    /// The twin to write (.csv, .tsv or .parquet); a manifest is written next to it.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Quasi-identifiers (default: the spec's role = "quasi" columns).
+    #[arg(long, value_delimiter = ',')]
+    pub quasi: Vec<String>,
+    /// Sensitive columns (default: the spec's role = "sensitive" columns).
+    #[arg(long, value_delimiter = ',')]
+    pub sensitive: Vec<String>,
+    /// COLUMN=FILE: an ARX-format hierarchy (repeatable).
+    #[arg(long)]
+    pub hierarchy: Vec<String>,
+    #[command(flatten)]
+    pub models: ModelArgs,
+    /// loss, precision, height, discernibility, aecs or entropy.
+    #[arg(long, default_value = "loss")]
+    pub metric: String,
+    /// optimal, heuristic or auto (optimal up to 100,000 lattice nodes).
+    #[arg(long, default_value = "auto")]
+    pub search: String,
+    /// Heuristic search: nodes checked at most.
+    #[arg(long, default_value_t = 2000)]
+    pub max_checks: usize,
+    /// Heuristic search: seconds at most.
+    #[arg(long, default_value_t = 60.0)]
+    pub time_limit: f64,
+}
+
+#[derive(Subcommand)]
+pub enum TwinCommand {
+    /// Generalize quasi-identifiers and suppress records until the privacy models hold, with the
+    /// best quality (ARX's models and Loss).
+    Generalize {
+        #[command(flatten)]
+        args: GeneralizeArgs,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Re-apply a generalized twin's recorded transformation to new data.
+    Apply {
+        /// The manifest of an earlier `twin generalize`.
+        #[arg(long)]
+        recipe: PathBuf,
+        input: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
 }
 

@@ -41,11 +41,17 @@ pub fn generalized_table(t: &Table, p: &Problem, c: &Check, drop: &[String]) -> 
         columns.push(Column {
             name: col.name.clone(),
             value_type: ValueType::Categorical,
-            data: ColumnData::Categorical(CatData { codes, dict: Arc::new(dict) }),
+            data: ColumnData::Categorical(CatData {
+                codes,
+                dict: Arc::new(dict),
+            }),
             evidence: TypeEvidence::default(),
         });
     }
     let mut out = Table::new(columns)?;
-    out.origin = datavisa_table::Origin { path: None, ..t.origin.clone() };
+    out.origin = datavisa_table::Origin {
+        path: None,
+        ..t.origin.clone()
+    };
     Ok(out)
 }

@@ -6,7 +6,7 @@ use crate::error::{invalid, Result};
 use crate::hierarchy::Hierarchy;
 use datavisa_table::{EquivalenceClasses, Table, MISSING};
 use hashbrown::HashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A quasi-identifier with its hierarchy.
 pub struct Qi {
@@ -179,13 +179,26 @@ impl Problem {
         for (name, h) in sensitive {
             let c = t.index_of(&name)?;
             if qi_out.iter().any(|q| q.name == name) {
-                return Err(invalid(format!("{name:?} cannot be both a quasi-identifier and sensitive")));
+                return Err(invalid(format!(
+                    "{name:?} cannot be both a quasi-identifier and sensitive"
+                )));
             }
             let codes = t.columns[c].codes();
-            let n_values = codes.iter().filter(|&&x| x != MISSING).max().map_or(0, |&m| m as usize + 1) + 1;
+            let n_values = codes
+                .iter()
+                .filter(|&&x| x != MISSING)
+                .max()
+                .map_or(0, |&m| m as usize + 1)
+                + 1;
             let values: Vec<u32> = codes
                 .iter()
-                .map(|&x| if x == MISSING { (n_values - 1) as u32 } else { x })
+                .map(|&x| {
+                    if x == MISSING {
+                        (n_values - 1) as u32
+                    } else {
+                        x
+                    }
+                })
                 .collect();
             let mut overall = vec![0f64; n_values];
             for &v in &values {
@@ -198,7 +211,9 @@ impl Problem {
                 for (r, &v) in values.iter().enumerate() {
                     let s = txt[r].clone().unwrap_or_default();
                     value_leaf[v as usize] = h.leaf_of(&s).ok_or_else(|| {
-                        invalid(format!("value {s:?} of sensitive column {name:?} is not in its hierarchy"))
+                        invalid(format!(
+                            "value {s:?} of sensitive column {name:?} is not in its hierarchy"
+                        ))
                     })?;
                 }
             }
@@ -217,12 +232,11 @@ impl Problem {
         let m = leaves.len();
         let mut tuples = vec![0u32; ec.len() * m];
         let mut seen = vec![false; ec.len()];
-        for r in 0..t.n_rows {
-            let c = ec.class_of_row[r] as usize;
-            if !seen[c] {
-                seen[c] = true;
-                for a in 0..m {
-                    tuples[c * m + a] = leaves[a][r];
+        for (r, &c) in ec.class_of_row.iter().enumerate() {
+            let c = c as usize;
+            if !std::mem::replace(&mut seen[c], true) {
+                for (slot, leaf) in tuples[c * m..(c + 1) * m].iter_mut().zip(&leaves) {
+                    *slot = leaf[r];
                 }
             }
         }
@@ -253,7 +267,10 @@ impl Problem {
 
     /// Heights of the hierarchies.
     pub fn heights(&self) -> Vec<u8> {
-        self.qis.iter().map(|q| q.hierarchy.height() as u8).collect()
+        self.qis
+            .iter()
+            .map(|q| q.hierarchy.height() as u8)
+            .collect()
     }
 
     /// The classes of node `levels`, rolled up from `from` (which must be at most as general).
@@ -264,27 +281,92 @@ impl Problem {
             .zip(&self.qis)
             .map(|(&l, q)| q.width(l as usize) as u128)
             .collect();
-        let fits = radices.iter().try_fold(1u128, |acc, &r| acc.checked_mul(r)).is_some();
+        let fits = radices
+            .iter()
+            .try_fold(1u128, |acc, &r| acc.checked_mul(r))
+            .is_some();
         let n_from = from.len();
         let mut new_of_old = vec![0u32; n_from];
         let mut tuples = Vec::new();
         let mut counts: Vec<u64> = Vec::new();
         let mut lifted = vec![0u32; m];
+        // The level pair is fixed for the whole call: resolve each attribute's map once.
+        let maps: Vec<&[u32]> = (0..m)
+            .map(|a| {
+                let (f, t) = (from.levels[a] as usize, levels[a] as usize);
+                self.qis[a].up[f][t - f].as_slice()
+            })
+            .collect();
+        let narrow = radices
+            .iter()
+            .try_fold(1u64, |acc, &r| acc.checked_mul(r as u64))
+            .is_some();
         let mut by_key: HashMap<u128, u32, foldhash::fast::FixedState> =
-            HashMap::with_capacity_and_hasher(n_from.min(1 << 16), foldhash::fast::FixedState::with_seed(1));
+            HashMap::with_hasher(foldhash::fast::FixedState::with_seed(1));
+        let mut by_u64: HashMap<u64, u32, foldhash::fast::FixedState> =
+            HashMap::with_capacity_and_hasher(
+                n_from.min(1 << 16),
+                foldhash::fast::FixedState::with_seed(1),
+            );
         let mut by_tuple: HashMap<Vec<u32>, u32> = HashMap::new();
-        for i in 0..n_from {
-            let old = &from.tuples[i * m..(i + 1) * m];
-            let mut key = 0u128;
+        // Small key spaces index a reusable array directly instead of hashing.
+        let space = radices
+            .iter()
+            .try_fold(1u128, |acc, &r| acc.checked_mul(r))
+            .unwrap_or(u128::MAX);
+        let dense = space <= DENSE_KEYS as u128;
+        let mut scratch = if dense { take_scratch() } else { Vec::new() };
+        if narrow {
+            // Keys column by column (a tight gather loop per attribute), then one grouping pass.
+            let mut keys = vec![0u64; n_from];
             for a in 0..m {
-                let x = self.qis[a].lift(from.levels[a] as usize, levels[a] as usize, old[a]);
-                lifted[a] = x;
-                if fits {
-                    key = key * radices[a] + x as u128;
+                let (map, r) = (maps[a], radices[a] as u64);
+                for (k, old) in keys.iter_mut().zip(from.tuples.chunks_exact(m)) {
+                    *k = *k * r + map[old[a] as usize] as u64;
                 }
             }
+            for (i, &key) in keys.iter().enumerate() {
+                let next = counts.len() as u32;
+                let id = if dense {
+                    let slot = &mut scratch[key as usize];
+                    if *slot == u32::MAX {
+                        *slot = next;
+                    }
+                    *slot
+                } else {
+                    *by_u64.entry(key).or_insert(next)
+                };
+                if id == next {
+                    let old = &from.tuples[i * m..(i + 1) * m];
+                    tuples.extend((0..m).map(|a| maps[a][old[a] as usize]));
+                    counts.push(0);
+                }
+                counts[id as usize] += from.counts[i];
+                new_of_old[i] = id;
+            }
+        }
+        for (i, old) in from
+            .tuples
+            .chunks_exact(m.max(1))
+            .enumerate()
+            .take(if narrow { 0 } else { n_from })
+        {
+            let mut key = 0u128;
+            for a in 0..m {
+                let x = maps[a][old[a] as usize];
+                lifted[a] = x;
+                key = key.wrapping_mul(radices[a]).wrapping_add(x as u128);
+            }
             let next = counts.len() as u32;
-            let id = if fits {
+            let id = if dense {
+                let slot = &mut scratch[key as usize];
+                if *slot == u32::MAX {
+                    *slot = next;
+                }
+                *slot
+            } else if narrow {
+                *by_u64.entry(key as u64).or_insert(next)
+            } else if fits {
                 *by_key.entry(key).or_insert(next)
             } else {
                 *by_tuple.entry(lifted.clone()).or_insert(next)
@@ -296,6 +378,17 @@ impl Problem {
             counts[id as usize] += from.counts[i];
             new_of_old[i] = id;
         }
+        if dense {
+            // Reset only the slots used, by recomputing the keys of the new classes.
+            for t in tuples.chunks_exact(m.max(1)) {
+                let key = t
+                    .iter()
+                    .zip(&radices)
+                    .fold(0u128, |k, (&x, &r)| k * r + x as u128);
+                scratch[key as usize] = u32::MAX;
+            }
+            give_scratch(scratch);
+        }
         let hists = from
             .hists
             .iter()
@@ -306,13 +399,42 @@ impl Problem {
             tuples,
             counts,
             hists,
-            base_to_class: from.base_to_class.iter().map(|&c| new_of_old[c as usize]).collect(),
+            base_to_class: from
+                .base_to_class
+                .iter()
+                .map(|&c| new_of_old[c as usize])
+                .collect(),
         }
     }
 }
 
+/// Key spaces up to this size are grouped through a direct-indexed array.
+const DENSE_KEYS: usize = 1 << 20;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A thread's all-`u32::MAX` scratch array of `DENSE_KEYS` slots.
+fn take_scratch() -> Vec<u32> {
+    let v = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    if v.len() == DENSE_KEYS {
+        v
+    } else {
+        vec![u32::MAX; DENSE_KEYS]
+    }
+}
+
+fn give_scratch(v: Vec<u32>) {
+    SCRATCH.with(|s| *s.borrow_mut() = v);
+}
+
 fn base_hist(class_of_row: &[u32], n_classes: usize, values: &[u32]) -> Hist {
-    let mut pairs: Vec<(u32, u32)> = class_of_row.iter().copied().zip(values.iter().copied()).collect();
+    let mut pairs: Vec<(u32, u32)> = class_of_row
+        .iter()
+        .copied()
+        .zip(values.iter().copied())
+        .collect();
     pairs.sort_unstable();
     let mut offsets = vec![0u32; n_classes + 1];
     let mut entries: Vec<(u32, u64)> = Vec::new();
@@ -332,17 +454,28 @@ fn base_hist(class_of_row: &[u32], n_classes: usize, values: &[u32]) -> Hist {
     Hist { offsets, entries }
 }
 
-/// Histograms of merged classes: members concatenated per new class, then merged by value.
+/// Histograms of merged classes: members gathered per new class (counting sort), their entries
+/// concatenated, sorted by value and summed.
 fn merge_hists(h: &Hist, new_of_old: &[u32], n_new: usize) -> Hist {
-    let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_new];
+    let mut start = vec![0u32; n_new + 1];
+    for &new in new_of_old {
+        start[new as usize + 1] += 1;
+    }
+    for i in 0..n_new {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut members = vec![0u32; new_of_old.len()];
     for (old, &new) in new_of_old.iter().enumerate() {
-        members[new as usize].push(old as u32);
+        members[fill[new as usize] as usize] = old as u32;
+        fill[new as usize] += 1;
     }
     let mut offsets = Vec::with_capacity(n_new + 1);
     offsets.push(0u32);
     let mut entries = Vec::with_capacity(h.entries.len());
     let mut scratch: Vec<(u32, u64)> = Vec::new();
-    for ms in &members {
+    for c in 0..n_new {
+        let ms = &members[start[c] as usize..start[c + 1] as usize];
         if ms.len() == 1 {
             entries.extend_from_slice(h.of(ms[0] as usize));
         } else {
@@ -351,12 +484,12 @@ fn merge_hists(h: &Hist, new_of_old: &[u32], n_new: usize) -> Hist {
                 scratch.extend_from_slice(h.of(o as usize));
             }
             scratch.sort_unstable_by_key(|e| e.0);
-            let start = *offsets.last().expect("started") as usize;
-            for &(v, c) in &scratch {
-                let fresh = entries.len() == start;
+            let first = entries.len();
+            for &(v, n) in &scratch {
+                let len = entries.len();
                 match entries.last_mut() {
-                    Some((lv, lc)) if !fresh && *lv == v => *lc += c,
-                    _ => entries.push((v, c)),
+                    Some((lv, ln)) if len > first && *lv == v => *ln += n,
+                    _ => entries.push((v, n)),
                 }
             }
         }
@@ -366,7 +499,7 @@ fn merge_hists(h: &Hist, new_of_old: &[u32], n_new: usize) -> Hist {
 }
 
 /// Which l-diversity.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LVariant {
     Distinct,
@@ -375,7 +508,7 @@ pub enum LVariant {
 }
 
 /// Which t-closeness ground distance.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TDistance {
     Equal,
@@ -384,7 +517,7 @@ pub enum TDistance {
 }
 
 /// The privacy models of one run, with the suppression limit.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Models {
     pub k: Option<u64>,
     pub l: Option<f64>,
@@ -401,18 +534,28 @@ impl Models {
     /// Checks the parameters against the problem.
     pub fn validate(&self, p: &Problem) -> Result<()> {
         if self.k.is_none() && self.l.is_none() && self.t.is_none() && self.avg_risk.is_none() {
-            return Err(invalid("name at least one privacy model (--k, --l, --t or --avg-risk)"));
+            return Err(invalid(
+                "name at least one privacy model (--k, --l, --t or --avg-risk)",
+            ));
         }
         if !(0.0..=1.0).contains(&self.suppression) {
-            return Err(invalid(format!("the suppression limit {} is not in [0, 1]", self.suppression)));
+            return Err(invalid(format!(
+                "the suppression limit {} is not in [0, 1]",
+                self.suppression
+            )));
         }
         if let Some(k) = self.k {
             if k == 0 || k > p.n {
-                return Err(invalid(format!("k = {k} must be between 1 and the table's {} records", p.n)));
+                return Err(invalid(format!(
+                    "k = {k} must be between 1 and the table's {} records",
+                    p.n
+                )));
             }
         }
         if (self.l.is_some() || self.t.is_some()) && p.sensitive.is_empty() {
-            return Err(invalid("l-diversity and t-closeness need a sensitive column (--sensitive)"));
+            return Err(invalid(
+                "l-diversity and t-closeness need a sensitive column (--sensitive)",
+            ));
         }
         if let Some(l) = self.l {
             if l < 1.0 {
@@ -426,8 +569,12 @@ impl Models {
             if !(0.0..=1.0).contains(&t) {
                 return Err(invalid("t must be in [0, 1]"));
             }
-            if self.t_distance == TDistance::Hierarchical && p.sensitive.iter().any(|s| s.hierarchy.is_none()) {
-                return Err(invalid("hierarchical t-closeness needs a hierarchy for each sensitive column"));
+            if self.t_distance == TDistance::Hierarchical
+                && p.sensitive.iter().any(|s| s.hierarchy.is_none())
+            {
+                return Err(invalid(
+                    "hierarchical t-closeness needs a hierarchy for each sensitive column",
+                ));
             }
         }
         if let Some(r) = self.avg_risk {
@@ -486,7 +633,11 @@ pub fn t_distance(s: &Sensitive, d: TDistance, h: &[(u32, u64)], size: u64) -> f
     let n = size as f64;
     match d {
         TDistance::Equal => {
-            0.5 * (h.iter().map(|&(v, c)| (c as f64 / n - s.overall[v as usize]).abs() - s.overall[v as usize]).sum::<f64>() + 1.0)
+            0.5 * (h
+                .iter()
+                .map(|&(v, c)| (c as f64 / n - s.overall[v as usize]).abs() - s.overall[v as usize])
+                .sum::<f64>()
+                + 1.0)
         }
         TDistance::Ordered => {
             let m = s.n_values;
@@ -498,8 +649,8 @@ pub fn t_distance(s: &Sensitive, d: TDistance, h: &[(u32, u64)], size: u64) -> f
                 p[v as usize] = c as f64 / n;
             }
             let (mut cum, mut total) = (0.0, 0.0);
-            for v in 0..m {
-                cum += p[v] - s.overall[v];
+            for (pv, qv) in p.iter().zip(&s.overall) {
+                cum += pv - qv;
                 total += f64::abs(cum);
             }
             total / (m - 1) as f64
@@ -546,7 +697,10 @@ fn hierarchical_emd(s: &Sensitive, h: &[(u32, u64)], n: f64) -> f64 {
 impl Hierarchy {
     /// The parent (at `level + 1`) of a node at `level`.
     pub fn up_one(&self, level: usize, node: u32) -> u32 {
-        let leaf = self.map[level].iter().position(|&x| x == node).expect("node exists");
+        let leaf = self.map[level]
+            .iter()
+            .position(|&x| x == node)
+            .expect("node exists");
         self.map[level + 1][leaf]
     }
 }
@@ -555,7 +709,7 @@ impl Hierarchy {
 #[derive(Clone, Debug)]
 pub struct Check {
     pub levels: Vec<u8>,
-    pub classes: ClassTable,
+    pub classes: std::sync::Arc<ClassTable>,
     /// Per class: suppressed.
     pub suppressed_class: Vec<bool>,
     pub suppressed: u64,
@@ -566,7 +720,8 @@ pub struct Check {
 }
 
 /// Checks the classes of a node against the models and the suppression limit.
-pub fn check(p: &Problem, m: &Models, classes: ClassTable) -> Check {
+pub fn check(p: &Problem, m: &Models, classes: impl Into<std::sync::Arc<ClassTable>>) -> Check {
+    let classes: std::sync::Arc<ClassTable> = classes.into();
     let budget = m.budget(p.n);
     let n_classes = classes.len();
     let mut mono_fail = vec![false; n_classes];
@@ -596,7 +751,10 @@ pub fn check(p: &Problem, m: &Models, classes: ClassTable) -> Check {
     }
     let with_risk = |fail: &[bool]| -> (Vec<bool>, u64) {
         let mut out = fail.to_vec();
-        let mut sup: u64 = (0..n_classes).filter(|&c| out[c]).map(|c| classes.counts[c]).sum();
+        let mut sup: u64 = (0..n_classes)
+            .filter(|&c| out[c])
+            .map(|c| classes.counts[c])
+            .sum();
         if let Some(r) = m.avg_risk {
             // Suppress whole classes, smallest first, until classes/records ≤ r.
             let mut order: Vec<usize> = (0..n_classes).filter(|&c| !out[c]).collect();
@@ -617,8 +775,16 @@ pub fn check(p: &Problem, m: &Models, classes: ClassTable) -> Check {
     };
     let (mono_out, mono_sup) = with_risk(&mono_fail);
     let anonymous_monotone = mono_sup <= budget;
-    let all_fail: Vec<bool> = mono_fail.iter().zip(&t_fail).map(|(a, b)| *a || *b).collect();
-    let (out, sup) = if t_fail.iter().any(|&x| x) { with_risk(&all_fail) } else { (mono_out, mono_sup) };
+    let all_fail: Vec<bool> = mono_fail
+        .iter()
+        .zip(&t_fail)
+        .map(|(a, b)| *a || *b)
+        .collect();
+    let (out, sup) = if t_fail.iter().any(|&x| x) {
+        with_risk(&all_fail)
+    } else {
+        (mono_out, mono_sup)
+    };
     Check {
         levels: classes.levels.clone(),
         suppressed_class: out,

@@ -29,6 +29,9 @@ pub struct Hierarchy {
 pub struct HierarchySource {
     pub kind: String,
     pub detail: String,
+    /// The builder's definition (to rebuild it on new data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub def: Option<toml::Table>,
 }
 
 impl Hierarchy {
@@ -168,8 +171,12 @@ impl Hierarchy {
             rows.push(rec.iter().map(|f| f.trim().to_owned()).collect());
         }
         let source = HierarchySource {
-            kind: "arx_csv".into(),
-            detail: path.display().to_string(),
+            kind: "file".into(),
+            detail: std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.to_path_buf())
+                .display()
+                .to_string(),
+            def: None,
         };
         Self::from_rows(column, &rows, path, &|i| lines[i], source)
     }
@@ -188,10 +195,9 @@ impl Hierarchy {
             column: column.to_owned(),
             message: m,
         };
-        let kind = def
-            .get("type")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| bad("needs type = \"file\" | \"interval\" | \"date\" | \"mask\" | \"groups\"".into()))?;
+        let kind = def.get("type").and_then(|v| v.as_str()).ok_or_else(|| {
+            bad("needs type = \"file\" | \"interval\" | \"date\" | \"mask\" | \"groups\"".into())
+        })?;
         if kind == "file" {
             let file = def
                 .get("file")
@@ -209,36 +215,65 @@ impl Hierarchy {
         };
         let source = HierarchySource {
             kind: kind.to_owned(),
-            detail: toml::to_string(def).unwrap_or_default().trim().replace('\n', "; "),
+            detail: toml::to_string(def)
+                .unwrap_or_default()
+                .trim()
+                .replace('\n', "; "),
+            def: Some(def.clone()),
         };
         Self::from_rows(column, &rows, spec_path, &|_| 0, source)
     }
 }
 
-fn numbers(values: &[(String, Option<f64>)], what: &str) -> std::result::Result<Vec<(String, f64)>, String> {
+fn numbers(
+    values: &[(String, Option<f64>)],
+    what: &str,
+) -> std::result::Result<Vec<(String, f64)>, String> {
     values
         .iter()
-        .map(|(s, x)| x.map(|x| (s.clone(), x)).ok_or_else(|| format!("{what} hierarchy needs numbers, got {s:?}")))
+        .map(|(s, x)| {
+            x.map(|x| (s.clone(), x))
+                .ok_or_else(|| format!("{what} hierarchy needs numbers, got {s:?}"))
+        })
         .collect()
 }
 
-fn interval_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result::Result<Vec<Vec<String>>, String> {
+fn interval_rows(
+    def: &toml::Table,
+    values: &[(String, Option<f64>)],
+) -> std::result::Result<Vec<Vec<String>>, String> {
     let widths: Vec<f64> = def
         .get("widths")
         .and_then(|v| v.as_array())
         .ok_or("interval hierarchy needs widths = [5, 10, ...]")?
         .iter()
-        .map(|w| w.as_float().or_else(|| w.as_integer().map(|i| i as f64)).filter(|w| *w > 0.0))
+        .map(|w| {
+            w.as_float()
+                .or_else(|| w.as_integer().map(|i| i as f64))
+                .filter(|w| *w > 0.0)
+        })
         .collect::<Option<_>>()
         .ok_or("widths must be positive numbers")?;
     for w in widths.windows(2) {
         let ratio = w[1] / w[0];
         if (ratio - ratio.round()).abs() > 1e-9 || ratio < 1.0 {
-            return Err(format!("each width must be a multiple of the one before ({} then {})", w[0], w[1]));
+            return Err(format!(
+                "each width must be a multiple of the one before ({} then {})",
+                w[0], w[1]
+            ));
         }
     }
-    let start = def.get("start").and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64))).unwrap_or(0.0);
-    let fmt = |x: f64| if x.fract() == 0.0 { format!("{}", x as i64) } else { format!("{x}") };
+    let start = def
+        .get("start")
+        .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+        .unwrap_or(0.0);
+    let fmt = |x: f64| {
+        if x.fract() == 0.0 {
+            format!("{}", x as i64)
+        } else {
+            format!("{x}")
+        }
+    };
     Ok(numbers(values, "an interval")?
         .into_iter()
         .map(|(s, x)| {
@@ -253,7 +288,10 @@ fn interval_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::re
         .collect())
 }
 
-fn date_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result::Result<Vec<Vec<String>>, String> {
+fn date_rows(
+    def: &toml::Table,
+    values: &[(String, Option<f64>)],
+) -> std::result::Result<Vec<Vec<String>>, String> {
     let levels: Vec<String> = def
         .get("levels")
         .and_then(|v| v.as_array())
@@ -262,10 +300,15 @@ fn date_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result
         .map(|v| v.as_str().map(str::to_owned))
         .collect::<Option<_>>()
         .ok_or("levels must be strings")?;
-    let order = ["day", "week", "month", "quarter", "year", "decade", "century"];
+    let order = [
+        "day", "week", "month", "quarter", "year", "decade", "century",
+    ];
     let mut last = 0;
     for l in &levels {
-        let i = order.iter().position(|o| o == l).ok_or(format!("unknown date level {l:?}; use {}", order.join(", ")))?;
+        let i = order.iter().position(|o| o == l).ok_or(format!(
+            "unknown date level {l:?}; use {}",
+            order.join(", ")
+        ))?;
         if i < last {
             return Err("date levels must go from fine to coarse".into());
         }
@@ -275,7 +318,11 @@ fn date_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result
         .into_iter()
         .map(|(s, x)| {
             // Dates are days since 1970-01-01; datetimes are seconds.
-            let days = if x.abs() > 1e6 { (x / 86_400.0).floor() as i64 } else { x.floor() as i64 };
+            let days = if x.abs() > 1e6 {
+                (x / 86_400.0).floor() as i64
+            } else {
+                x.floor() as i64
+            };
             let (y, m, _) = civil_from_days(days);
             let mut row = vec![s];
             for l in &levels {
@@ -295,8 +342,15 @@ fn date_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result
         .collect())
 }
 
-fn mask_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result::Result<Vec<Vec<String>>, String> {
-    let longest = values.iter().map(|(s, _)| s.chars().count()).max().unwrap_or(0);
+fn mask_rows(
+    def: &toml::Table,
+    values: &[(String, Option<f64>)],
+) -> std::result::Result<Vec<Vec<String>>, String> {
+    let longest = values
+        .iter()
+        .map(|(s, _)| s.chars().count())
+        .max()
+        .unwrap_or(0);
     let levels = def
         .get("levels")
         .and_then(|v| v.as_integer())
@@ -309,7 +363,10 @@ fn mask_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result
             let mut row = vec![s.clone()];
             for l in 1..=levels {
                 let keep = chars.len().saturating_sub(l);
-                let masked: String = chars[..keep].iter().chain(std::iter::repeat_n(&'*', chars.len() - keep)).collect();
+                let masked: String = chars[..keep]
+                    .iter()
+                    .chain(std::iter::repeat_n(&'*', chars.len() - keep))
+                    .collect();
                 row.push(masked);
             }
             row.push("*".into());
@@ -318,20 +375,32 @@ fn mask_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result
         .collect())
 }
 
-fn group_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::result::Result<Vec<Vec<String>>, String> {
+fn group_rows(
+    def: &toml::Table,
+    values: &[(String, Option<f64>)],
+) -> std::result::Result<Vec<Vec<String>>, String> {
     let levels = def
         .get("levels")
         .and_then(|v| v.as_array())
         .ok_or("groups hierarchy needs levels = [{ group = [values...] }, ...]")?;
     let mut maps: Vec<HashMap<String, String>> = Vec::new();
     for (i, level) in levels.iter().enumerate() {
-        let t = level.as_table().ok_or(format!("level {} must be a table of group = [members]", i + 1))?;
+        let t = level.as_table().ok_or(format!(
+            "level {} must be a table of group = [members]",
+            i + 1
+        ))?;
         let mut m = HashMap::new();
         for (group, members) in t {
-            for member in members.as_array().ok_or(format!("group {group:?} must list its members"))? {
+            for member in members
+                .as_array()
+                .ok_or(format!("group {group:?} must list its members"))?
+            {
                 let member = member.as_str().ok_or("members must be strings")?;
                 if let Some(prev) = m.insert(member.to_owned(), group.clone()) {
-                    return Err(format!("{member:?} is in both {prev:?} and {group:?} at level {}", i + 1));
+                    return Err(format!(
+                        "{member:?} is in both {prev:?} and {group:?} at level {}",
+                        i + 1
+                    ));
                 }
             }
         }
@@ -343,7 +412,9 @@ fn group_rows(def: &toml::Table, values: &[(String, Option<f64>)]) -> std::resul
             let mut row = vec![s.clone()];
             for (i, m) in maps.iter().enumerate() {
                 let prev = row.last().expect("leaf first");
-                let g = m.get(prev).ok_or(format!("{prev:?} is in no group of level {}", i + 1))?;
+                let g = m
+                    .get(prev)
+                    .ok_or(format!("{prev:?} is in no group of level {}", i + 1))?;
                 row.push(g.clone());
             }
             row.push("*".into());
@@ -362,11 +433,17 @@ mod tests {
     use super::*;
 
     fn rows(v: &[&[&str]]) -> Vec<Vec<String>> {
-        v.iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect()
+        v.iter()
+            .map(|r| r.iter().map(|s| s.to_string()).collect())
+            .collect()
     }
 
     fn src() -> HierarchySource {
-        HierarchySource { kind: "test".into(), detail: String::new() }
+        HierarchySource {
+            kind: "test".into(),
+            detail: String::new(),
+            def: None,
+        }
     }
 
     #[test]
@@ -399,40 +476,76 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("h.csv:3") && e.contains("\"ab\""), "{e}");
-        let e = Hierarchy::from_rows("x", &rows(&[&["a", "*"], &["b"]]), Path::new("h.csv"), &|i| i + 1, src())
-            .unwrap_err()
-            .to_string();
+        let e = Hierarchy::from_rows(
+            "x",
+            &rows(&[&["a", "*"], &["b"]]),
+            Path::new("h.csv"),
+            &|i| i + 1,
+            src(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("h.csv:2"), "{e}");
-        let e = Hierarchy::from_rows("x", &rows(&[&["a", "*"], &["a", "*"]]), Path::new("h.csv"), &|i| i + 1, src())
-            .unwrap_err()
-            .to_string();
+        let e = Hierarchy::from_rows(
+            "x",
+            &rows(&[&["a", "*"], &["a", "*"]]),
+            Path::new("h.csv"),
+            &|i| i + 1,
+            src(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("twice"), "{e}");
     }
 
     #[test]
     fn builders() {
-        let vals: Vec<(String, Option<f64>)> = [17.0, 23.0, 39.0].iter().map(|&x| (format!("{x}"), Some(x))).collect();
+        let vals: Vec<(String, Option<f64>)> = [17.0, 23.0, 39.0]
+            .iter()
+            .map(|&x| (format!("{x}"), Some(x)))
+            .collect();
         let def: toml::Table = toml::from_str("type = \"interval\"\nwidths = [5, 10, 20]").unwrap();
         let h = Hierarchy::build("age", &def, &vals, Path::new("s.toml")).unwrap();
         assert_eq!(h.labels[1][h.map[1][1] as usize], "[20, 25)");
         assert_eq!(h.labels[3][h.map[3][2] as usize], "[20, 40)");
         let bad: toml::Table = toml::from_str("type = \"interval\"\nwidths = [5, 7]").unwrap();
         assert!(Hierarchy::build("age", &bad, &vals, Path::new("s.toml")).is_err());
-        let zips: Vec<(String, Option<f64>)> = ["100871", "100872"].iter().map(|s| (s.to_string(), None)).collect();
+        let zips: Vec<(String, Option<f64>)> = ["100871", "100872"]
+            .iter()
+            .map(|s| (s.to_string(), None))
+            .collect();
         let def: toml::Table = toml::from_str("type = \"mask\"\nlevels = 2").unwrap();
         let h = Hierarchy::build("zip", &def, &zips, Path::new("s.toml")).unwrap();
         assert_eq!(h.labels[1], vec!["10087*"]);
         assert_eq!(h.labels[2], vec!["1008**"]);
-        let def: toml::Table = toml::from_str("type = \"groups\"\nlevels = [{ north = [\"100871\"], south = [\"100872\"] }]").unwrap();
+        let def: toml::Table = toml::from_str(
+            "type = \"groups\"\nlevels = [{ north = [\"100871\"], south = [\"100872\"] }]",
+        )
+        .unwrap();
         let h = Hierarchy::build("zip", &def, &zips, Path::new("s.toml")).unwrap();
         assert_eq!(h.height(), 2);
-        let def: toml::Table = toml::from_str("type = \"groups\"\nlevels = [{ north = [\"100871\"] }]").unwrap();
-        assert!(Hierarchy::build("zip", &def, &zips, Path::new("s.toml")).unwrap_err().to_string().contains("no group"));
+        let def: toml::Table =
+            toml::from_str("type = \"groups\"\nlevels = [{ north = [\"100871\"] }]").unwrap();
+        assert!(Hierarchy::build("zip", &def, &zips, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string()
+            .contains("no group"));
         let days = datavisa_table::date::days_from_civil(2020, 5, 17) as f64;
-        let def: toml::Table = toml::from_str("type = \"date\"\nlevels = [\"month\", \"quarter\", \"year\", \"decade\"]").unwrap();
-        let h = Hierarchy::build("d", &def, &[("2020-05-17".into(), Some(days))], Path::new("s.toml")).unwrap();
-        let path: Vec<&str> = (0..5).map(|l| h.labels[l][h.map[l][0] as usize].as_str()).collect();
-        assert_eq!(path, ["2020-05-17", "2020-05", "2020-Q2", "2020", "2020s", ]);
+        let def: toml::Table = toml::from_str(
+            "type = \"date\"\nlevels = [\"month\", \"quarter\", \"year\", \"decade\"]",
+        )
+        .unwrap();
+        let h = Hierarchy::build(
+            "d",
+            &def,
+            &[("2020-05-17".into(), Some(days))],
+            Path::new("s.toml"),
+        )
+        .unwrap();
+        let path: Vec<&str> = (0..5)
+            .map(|l| h.labels[l][h.map[l][0] as usize].as_str())
+            .collect();
+        assert_eq!(path, ["2020-05-17", "2020-05", "2020-Q2", "2020", "2020s",]);
     }
 
     #[test]
@@ -441,7 +554,11 @@ mod tests {
         let h = Hierarchy::load_arx(&dir.join("adult_hierarchy_age.csv"), "age").unwrap();
         assert_eq!(h.height(), 4);
         assert_eq!(h.domain(), 100);
-        let h = Hierarchy::load_arx(&dir.join("adult_hierarchy_native-country.csv"), "native-country").unwrap();
+        let h = Hierarchy::load_arx(
+            &dir.join("adult_hierarchy_native-country.csv"),
+            "native-country",
+        )
+        .unwrap();
         assert_eq!(h.height(), 2);
     }
 }

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod error;
 pub mod hierarchy;
 pub mod quality;
+pub mod recipe;
 pub mod search;
 
 pub use error::{Result, TwinError};

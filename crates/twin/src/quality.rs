@@ -4,10 +4,10 @@
 //! one exists (its value with nothing suppressed), which the search uses to prune.
 
 use crate::engine::{Check, Problem};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A quality model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     Loss,
@@ -78,7 +78,12 @@ impl Quality {
             nue_cost.push(costs);
             nue_sum.push(sums);
         }
-        Quality { metric, loss_sum, nue_cost, nue_sum }
+        Quality {
+            metric,
+            loss_sum,
+            nue_cost,
+            nue_sum,
+        }
     }
 
     /// Value with nothing suppressed, when it does not depend on the grouping (else None).
@@ -87,7 +92,11 @@ impl Quality {
         match self.metric {
             Metric::Loss => Some(aggregate_loss(
                 p.qis.iter().enumerate().map(|(a, q)| {
-                    normalise_loss(self.loss_sum[a][levels[a] as usize], n, q.hierarchy.domain() as f64)
+                    normalise_loss(
+                        self.loss_sum[a][levels[a] as usize],
+                        n,
+                        q.hierarchy.domain() as f64,
+                    )
                 }),
                 p.m(),
             )),
@@ -100,7 +109,11 @@ impl Quality {
                     / p.m() as f64,
             ),
             Metric::Height => Some(levels.iter().map(|&l| l as f64).sum()),
-            Metric::Entropy => Some((0..p.m()).map(|a| self.nue_sum[a][levels[a] as usize]).sum()),
+            Metric::Entropy => Some(
+                (0..p.m())
+                    .map(|a| self.nue_sum[a][levels[a] as usize])
+                    .sum(),
+            ),
             Metric::Discernibility | Metric::Aecs => None,
         }
     }
@@ -120,7 +133,10 @@ impl Quality {
                     let d = h.domain() as f64;
                     let s: f64 = (0..t.len())
                         .filter(|&i| kept(i))
-                        .map(|i| t.counts[i] as f64 * h.leaves[l][t.tuples[i * m + a] as usize] as f64 / d)
+                        .map(|i| {
+                            t.counts[i] as f64 * h.leaves[l][t.tuples[i * m + a] as usize] as f64
+                                / d
+                        })
                         .sum::<f64>()
                         + sup;
                     normalise_loss(s, n, d)
@@ -131,13 +147,19 @@ impl Quality {
                 p.qis
                     .iter()
                     .zip(&c.levels)
-                    .map(|(q, &l)| ((n - sup) * ratio(l as f64, q.hierarchy.height() as f64) + sup) / n)
+                    .map(|(q, &l)| {
+                        ((n - sup) * ratio(l as f64, q.hierarchy.height() as f64) + sup) / n
+                    })
                     .sum::<f64>()
                     / m as f64
             }
             Metric::Height => c.levels.iter().map(|&l| l as f64).sum(),
             Metric::Discernibility => {
-                (0..t.len()).filter(|&i| kept(i)).map(|i| (t.counts[i] as f64).powi(2)).sum::<f64>() + sup * n
+                (0..t.len())
+                    .filter(|&i| kept(i))
+                    .map(|i| (t.counts[i] as f64).powi(2))
+                    .sum::<f64>()
+                    + sup * n
             }
             Metric::Aecs => {
                 let classes = (0..t.len()).filter(|&i| kept(i)).count() + usize::from(sup > 0.0);
@@ -150,7 +172,11 @@ impl Quality {
                     let suppressed = c.suppressed_class[t.base_to_class[b] as usize];
                     for a in 0..m {
                         let top = p.qis[a].hierarchy.height();
-                        let l = if suppressed { top } else { c.levels[a] as usize };
+                        let l = if suppressed {
+                            top
+                        } else {
+                            c.levels[a] as usize
+                        };
                         let leaf = base.tuples[b * m + a] as usize;
                         // Suppressed cells cost as if generalized to the root.
                         let cost = if suppressed {

@@ -108,7 +108,11 @@ impl Lattice {
 
     /// Index of a level vector.
     pub fn index(&self, levels: &[u8]) -> u64 {
-        levels.iter().zip(&self.strides).map(|(&l, &s)| l as u64 * s).sum()
+        levels
+            .iter()
+            .zip(&self.strides)
+            .map(|(&l, &s)| l as u64 * s)
+            .sum()
     }
 
     /// Level vector of an index.
@@ -187,7 +191,7 @@ struct Checker<'a> {
     checked: usize,
 }
 
-const CACHE: usize = 32;
+const CACHE: usize = 256;
 
 impl<'a> Checker<'a> {
     fn new(p: &'a Problem, m: &'a Models, q: &'a Quality) -> Checker<'a> {
@@ -211,7 +215,11 @@ impl<'a> Checker<'a> {
     }
 
     fn eval_from(&self, src: &ClassTable, levels: &[u8]) -> (NodeResult, Check) {
-        let classes = if src.levels == levels { src.clone() } else { self.p.roll_up(src, levels) };
+        let classes = if src.levels == levels {
+            Arc::new(src.clone())
+        } else {
+            Arc::new(self.p.roll_up(src, levels))
+        };
         let c = check(self.p, self.m, classes);
         let score = self.q.score(self.p, &c);
         (
@@ -230,7 +238,7 @@ impl<'a> Checker<'a> {
         if self.cache.len() == CACHE {
             self.cache.remove(0);
         }
-        self.cache.push((c.levels.clone(), Arc::new(c.classes.clone())));
+        self.cache.push((c.levels.clone(), Arc::clone(&c.classes)));
     }
 
     fn eval(&mut self, levels: &[u8]) -> (NodeResult, Check) {
@@ -279,13 +287,20 @@ pub fn search(p: &Problem, m: &Models, q: &Quality, sp: &SearchParams) -> Result
     };
     let mut checker = Checker::new(p, m, q);
     let (best, exhausted) = if optimal {
-        (optimal_search(&mut checker, lattice.as_ref().expect("small lattice")), false)
+        (
+            optimal_search(&mut checker, lattice.as_ref().expect("small lattice")),
+            false,
+        )
     } else {
         heuristic_search(&mut checker, &heights, sp, t0)
     };
     Ok(SearchOutcome {
         best,
-        algorithm: if optimal { "optimal (flash-style)" } else { "heuristic (lightning-style)" },
+        algorithm: if optimal {
+            "optimal (flash-style)"
+        } else {
+            "heuristic (lightning-style)"
+        },
         lattice_size: size,
         checked: checker.checked,
         seconds: t0.elapsed().as_secs_f64(),
@@ -312,78 +327,116 @@ fn optimal_search(ck: &mut Checker<'_>, lat: &Lattice) -> Option<(NodeResult, Ch
     let mut kept: HashMap<u64, Check> = HashMap::new();
     let top: Vec<u8> = heights.clone();
     let bottom = vec![0u8; heights.len()];
-    for &start in &order {
-        if tag[start as usize] != 0 {
-            continue;
-        }
-        // A path upward through untagged nodes, first successor in the stable order.
-        let mut path = vec![start];
-        let mut cur = lat.levels(start);
-        loop {
-            let next = lat
+    // Several paths are binary-searched in lockstep so their checks run in parallel. The number
+    // of paths is fixed, so the nodes checked do not depend on the number of threads.
+    const PATHS: usize = 4;
+    struct PathSearch {
+        path: Vec<u64>,
+        lo: usize,
+        hi: usize,
+    }
+    let mut active: Vec<PathSearch> = Vec::new();
+    let mut next_start = 0usize;
+    loop {
+        while active.len() < PATHS {
+            while next_start < order.len()
+                && (tag[order[next_start] as usize] != 0
+                    || active.iter().any(|a| a.path[0] == order[next_start]))
+            {
+                next_start += 1;
+            }
+            let Some(&start) = order.get(next_start) else {
+                break;
+            };
+            next_start += 1;
+            // A path upward through untagged nodes, first successor in the stable order.
+            let mut path = vec![start];
+            let mut cur = lat.levels(start);
+            while let Some(i) = lat
                 .successors(&cur)
                 .into_iter()
                 .map(|s| lat.index(&s))
                 .filter(|&i| tag[i as usize] == 0)
-                .min_by_key(|&i| rank[i as usize]);
-            match next {
-                Some(i) => {
-                    path.push(i);
-                    cur = lat.levels(i);
+                .min_by_key(|&i| rank[i as usize])
+            {
+                path.push(i);
+                cur = lat.levels(i);
+            }
+            let hi = path.len();
+            active.push(PathSearch { path, lo: 0, hi });
+        }
+        if active.is_empty() {
+            break;
+        }
+        // Resolve midpoints whose tag is already known; collect the ones to check.
+        let mut todo: Vec<u64> = Vec::new();
+        for a in active.iter_mut() {
+            while a.lo < a.hi {
+                let mid = (a.lo + a.hi) / 2;
+                let node = a.path[mid];
+                match tag[node as usize] {
+                    ANON => a.hi = mid,
+                    NOT => a.lo = mid + 1,
+                    _ => {
+                        if !todo.contains(&node) {
+                            todo.push(node);
+                        }
+                        break;
+                    }
                 }
-                None => break,
             }
         }
-        let (mut lo, mut hi) = (0usize, path.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let node = path[mid];
-            let anon = match tag[node as usize] {
-                ANON => true,
-                NOT => false,
-                _ => {
-                    let levels = lat.levels(node);
-                    let (r, c) = ck.eval(&levels);
-                    results.insert(node, r);
-                    c.anonymous_monotone
-                }
-            };
-            let levels = lat.levels(node);
-            if anon {
-                lat.for_box(&levels, &top, &mut |i| {
-                    if tag[i as usize] == 0 {
-                        tag[i as usize] = ANON
+        let levels: Vec<Vec<u8>> = todo.iter().map(|&i| lat.levels(i)).collect();
+        for (r, c) in ck.eval_many(&levels) {
+            let i = lat.index(&r.levels);
+            let l = r.levels.clone();
+            results.insert(i, r);
+            if c.anonymous_monotone {
+                lat.for_box(&l, &top, &mut |j| {
+                    if tag[j as usize] == 0 {
+                        tag[j as usize] = ANON
                     }
                 });
-                hi = mid;
             } else {
-                lat.for_box(&bottom, &levels, &mut |i| {
-                    if tag[i as usize] == 0 {
-                        tag[i as usize] = NOT
+                lat.for_box(&bottom, &l, &mut |j| {
+                    if tag[j as usize] == 0 {
+                        tag[j as usize] = NOT
                     }
                 });
-                lo = mid + 1;
             }
         }
+        active.retain(|a| a.lo < a.hi);
     }
     // Phase 2: anonymous nodes by lower bound.
     let mut cands: Vec<(f64, u64)> = (0..lat.size)
         .filter(|&i| tag[i as usize] == ANON)
-        .map(|i| (ck.q.lower_bound(p, &lat.levels(i)).unwrap_or(f64::NEG_INFINITY), i))
+        .map(|i| {
+            (
+                ck.q.lower_bound(p, &lat.levels(i))
+                    .unwrap_or(f64::NEG_INFINITY),
+                i,
+            )
+        })
         .collect();
     cands.sort_by(|a, b| {
-        a.0.total_cmp(&b.0)
-            .then_with(|| stable_key(&lat.levels(a.1), heights).cmp(&stable_key(&lat.levels(b.1), heights)))
+        a.0.total_cmp(&b.0).then_with(|| {
+            stable_key(&lat.levels(a.1), heights).cmp(&stable_key(&lat.levels(b.1), heights))
+        })
     });
-    let exact_bound = ck.m.fully_monotone()
-        && ck.m.suppression == 0.0
-        && ck.q.lower_bound(p, &bottom).is_some();
+    let exact_bound =
+        ck.m.fully_monotone() && ck.m.suppression == 0.0 && ck.q.lower_bound(p, &bottom).is_some();
     let mut best: Option<NodeResult> = None;
     let mut best_check: Option<Check> = None;
     if exact_bound {
         // Nothing can be suppressed, so every anonymous node scores its lower bound.
         for &(lb, i) in &cands {
-            let r = NodeResult { levels: lat.levels(i), score: lb, suppressed: 0, classes: 0, anonymous: true };
+            let r = NodeResult {
+                levels: lat.levels(i),
+                score: lb,
+                suppressed: 0,
+                classes: 0,
+                anonymous: true,
+            };
             if best.as_ref().is_none_or(|b| better(&r, b)) {
                 best = Some(r);
             }
@@ -403,9 +456,16 @@ fn optimal_search(ck: &mut Checker<'_>, lat: &Lattice) -> Option<(NodeResult, Ch
                 break;
             }
         }
-        let batch: Vec<u64> = cands[pos..(pos + BATCH).min(cands.len())].iter().map(|c| c.1).collect();
+        let batch: Vec<u64> = cands[pos..(pos + BATCH).min(cands.len())]
+            .iter()
+            .map(|c| c.1)
+            .collect();
         pos += batch.len();
-        let todo: Vec<Vec<u8>> = batch.iter().filter(|i| !results.contains_key(i)).map(|&i| lat.levels(i)).collect();
+        let todo: Vec<Vec<u8>> = batch
+            .iter()
+            .filter(|i| !results.contains_key(i))
+            .map(|&i| lat.levels(i))
+            .collect();
         for (r, c) in ck.eval_many(&todo) {
             let i = lat.index(&r.levels);
             if c.anonymous {
@@ -466,7 +526,8 @@ fn heuristic_search(
     let mut best: Option<(NodeResult, Check)> = None;
     let lattice_height: usize = heights.iter().map(|&h| h as usize).sum::<usize>().max(1);
     let mut expansions = 0usize;
-    let out_of_budget = |ck: &Checker<'_>| ck.checked >= sp.max_checks || t0.elapsed() >= sp.time_limit;
+    let out_of_budget =
+        |ck: &Checker<'_>| ck.checked >= sp.max_checks || t0.elapsed() >= sp.time_limit;
     let consider = |best: &mut Option<(NodeResult, Check)>, r: NodeResult, c: Check| {
         if c.anonymous && best.as_ref().is_none_or(|b| better(&r, &b.0)) {
             *best = Some((r, c));
@@ -492,7 +553,7 @@ fn heuristic_search(
                 }
             }
         }
-        if expansions % lattice_height == 0 && !anon {
+        if expansions.is_multiple_of(lattice_height) && !anon {
             // Greedy climb: always the best-scoring successor, until an anonymous node.
             let mut cur = levels.clone();
             loop {

@@ -8,7 +8,16 @@ use datavisa_twin::search::{search, SearchParams, Strategy};
 use datavisa_twin::Hierarchy;
 use std::path::PathBuf;
 
-const QI: [&str; 8] = ["age", "sex", "race", "marital-status", "education", "native-country", "workclass", "occupation"];
+const QI: [&str; 8] = [
+    "age",
+    "sex",
+    "race",
+    "marital-status",
+    "education",
+    "native-country",
+    "workclass",
+    "occupation",
+];
 
 fn arx() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/arx")
@@ -18,7 +27,12 @@ fn adult() -> (Table, Problem) {
     let t = read_table(&arx().join("adult.csv"), &ReadOptions::default()).unwrap();
     let qis = QI
         .iter()
-        .map(|q| (q.to_string(), Hierarchy::load_arx(&arx().join(format!("adult_hierarchy_{q}.csv")), q).unwrap()))
+        .map(|q| {
+            (
+                q.to_string(),
+                Hierarchy::load_arx(&arx().join(format!("adult_hierarchy_{q}.csv")), q).unwrap(),
+            )
+        })
         .collect();
     let p = Problem::new(&t, qis, vec![("salary-class".into(), None)]).unwrap();
     (t, p)
@@ -39,10 +53,15 @@ fn models(k: u64, suppression: f64) -> Models {
 
 fn run(p: &Problem, m: &Models) -> (Vec<u8>, f64, u64, usize, usize) {
     let q = Quality::new(p, Metric::Loss);
-    let sp = SearchParams { strategy: Strategy::Optimal, ..Default::default() };
+    let sp = SearchParams {
+        strategy: Strategy::Optimal,
+        ..Default::default()
+    };
     let out = search(p, m, &q, &sp).unwrap();
     let (r, c) = out.best.expect("an optimum exists");
-    let classes = (0..c.classes.len()).filter(|&i| !c.suppressed_class[i]).count();
+    let classes = (0..c.classes.len())
+        .filter(|&i| !c.suppressed_class[i])
+        .count();
     (r.levels, r.score, r.suppressed, classes, out.checked)
 }
 

@@ -20,7 +20,10 @@ fn cat(name: &str, values: Vec<String>) -> Column {
     Column {
         name: name.into(),
         value_type: ValueType::Categorical,
-        data: ColumnData::Categorical(CatData { codes, dict: Arc::new(d) }),
+        data: ColumnData::Categorical(CatData {
+            codes,
+            dict: Arc::new(d),
+        }),
         evidence: TypeEvidence::default(),
     }
 }
@@ -37,11 +40,29 @@ fn hierarchy(name: &str, n: usize, height: usize) -> Hierarchy {
             r
         })
         .collect();
-    Hierarchy::from_rows(name, &rows, Path::new("test"), &|i| i + 1, HierarchySource { kind: "test".into(), detail: String::new() }).unwrap()
+    Hierarchy::from_rows(
+        name,
+        &rows,
+        Path::new("test"),
+        &|i| i + 1,
+        HierarchySource {
+            kind: "test".into(),
+            detail: String::new(),
+            def: None,
+        },
+    )
+    .unwrap()
 }
 
 fn metric(i: usize) -> Metric {
-    [Metric::Loss, Metric::Precision, Metric::Height, Metric::Discernibility, Metric::Aecs, Metric::Entropy][i]
+    [
+        Metric::Loss,
+        Metric::Precision,
+        Metric::Height,
+        Metric::Discernibility,
+        Metric::Aecs,
+        Metric::Entropy,
+    ][i]
 }
 
 proptest! {

@@ -1,0 +1,402 @@
+//! A generalization recipe (what to protect, how, with which hierarchies) and running it: the
+//! twin table plus a manifest that records everything needed to explain and re-apply it.
+
+use crate::apply::generalized_table;
+use crate::engine::{entropy, t_distance, Check, LVariant, Models, Problem};
+use crate::error::{invalid, Result};
+use crate::hierarchy::{Hierarchy, HierarchySource};
+use crate::quality::{Metric, Quality};
+use crate::search::{search, SearchParams};
+use datavisa_table::{ColumnData, Table, ValueType};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where a column's hierarchy comes from.
+#[derive(Clone, Debug)]
+pub enum HierarchySpec {
+    /// An ARX-format CSV file.
+    File(PathBuf),
+    /// A builder definition (`[hierarchies.<column>]`), with the file it was read from.
+    Builder(toml::Table, PathBuf),
+    /// Chosen from the column's type (dates by month/year/decade, numbers by intervals,
+    /// fixed-length digit codes by masking, small categories value-or-`*`).
+    Auto,
+}
+
+/// Everything that defines a generalized twin.
+#[derive(Clone, Debug)]
+pub struct Recipe {
+    pub quasi: Vec<String>,
+    pub sensitive: Vec<String>,
+    /// Identifier columns, left out of the twin.
+    pub drop: Vec<String>,
+    pub hierarchies: BTreeMap<String, HierarchySpec>,
+    pub models: Models,
+    pub metric: Metric,
+    pub search: SearchParams,
+}
+
+/// Categories above which a quasi-identifier needs a real hierarchy.
+pub const MAX_FLAT_VALUES: usize = 1000;
+
+/// Distinct values of a column as (text, number) pairs.
+fn distinct_values(t: &Table, c: usize) -> Vec<(String, Option<f64>)> {
+    let col = &t.columns[c];
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for r in 0..t.n_rows {
+        let num = match &col.data {
+            ColumnData::Numeric(v) if !v[r].is_nan() => Some(v[r]),
+            _ => None,
+        };
+        let text = col.display(r).unwrap_or_default();
+        if seen.insert(text.clone()) {
+            out.push((text, num));
+        }
+    }
+    out
+}
+
+/// The hierarchy a column gets when none is given.
+pub fn auto_hierarchy(t: &Table, column: &str) -> Result<Hierarchy> {
+    let c = t.index_of(column)?;
+    let col = &t.columns[c];
+    let values = distinct_values(t, c);
+    let def: toml::Table = match col.value_type {
+        ValueType::Date | ValueType::Datetime => toml::from_str("type = \"date\"\nlevels = [\"month\", \"year\", \"decade\"]"),
+        ValueType::Integer | ValueType::Float => {
+            let xs: Vec<f64> = values.iter().filter_map(|v| v.1).collect();
+            let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+            let range = (hi - lo).max(1.0);
+            let w = 10f64.powf((range / 16.0).log10().floor()).max(if col.value_type == ValueType::Integer { 1.0 } else { 0.0 });
+            let w = if w > 0.0 { w } else { range / 16.0 };
+            toml::from_str(&format!("type = \"interval\"\nwidths = [{w}, {}, {}, {}]", 2.0 * w, 4.0 * w, 8.0 * w))
+        }
+        _ => {
+            let len = values.first().map_or(0, |v| v.0.chars().count());
+            let codes = len >= 3
+                && values.iter().all(|(s, _)| s.chars().count() == len && s.chars().all(|ch| ch.is_ascii_digit()));
+            if codes {
+                toml::from_str(&format!("type = \"mask\"\nlevels = {len}"))
+            } else if values.len() <= MAX_FLAT_VALUES {
+                let rows: Vec<Vec<String>> = values.iter().map(|(s, _)| vec![s.clone(), "*".into()]).collect();
+                let src = HierarchySource { kind: "flat".into(), detail: "value or *".into(), def: None };
+                return Hierarchy::from_rows(column, &rows, Path::new(column), &|_| 0, src);
+            } else {
+                return Err(invalid(format!(
+                    "quasi-identifier {column:?} has {} distinct values and no hierarchy, which would make \
+                     every record unique; give it one (--hierarchy {column}=FILE or [hierarchies.\"{column}\"] in the spec)",
+                    values.len()
+                )));
+            }
+        }
+    }
+    .map_err(|e| invalid(e.to_string()))?;
+    Hierarchy::build(column, &def, &values, Path::new("(auto)"))
+}
+
+/// Loads or builds each quasi-identifier's hierarchy.
+pub fn resolve_hierarchies(t: &Table, r: &Recipe) -> Result<Vec<(String, Hierarchy)>> {
+    r.quasi
+        .iter()
+        .map(|q| {
+            let h = match r.hierarchies.get(q).unwrap_or(&HierarchySpec::Auto) {
+                HierarchySpec::File(p) => Hierarchy::load_arx(p, q)?,
+                HierarchySpec::Builder(def, from) => {
+                    let c = t.index_of(q)?;
+                    Hierarchy::build(q, def, &distinct_values(t, c), from)?
+                }
+                HierarchySpec::Auto => auto_hierarchy(t, q)?,
+            };
+            Ok((q.clone(), h))
+        })
+        .collect()
+}
+
+/// A made twin with its report.
+pub struct Generalized {
+    pub twin: Table,
+    /// The manifest body (recipe, result, search); the caller adds file paths and hashes.
+    pub report: Value,
+}
+
+/// Runs a recipe on a table.
+pub fn generalize(t: &Table, r: &Recipe) -> Result<Generalized> {
+    let hs = resolve_hierarchies(t, r)?;
+    let sources: Vec<Value> = hs
+        .iter()
+        .map(|(q, h)| json!({"column": q, "height": h.height(), "source": h.source}))
+        .collect();
+    // Sensitive values only matter to l-diversity and t-closeness; without them the classes
+    // carry no histograms (they are kept verbatim in the twin either way).
+    let needs_values = r.models.l.is_some() || r.models.t.is_some();
+    let sens = if needs_values {
+        r.sensitive.iter().map(|s| (s.clone(), None)).collect()
+    } else {
+        Vec::new()
+    };
+    let p = Problem::new(t, hs, sens)?;
+    let q = Quality::new(&p, r.metric);
+    let out = search(&p, &r.models, &q, &r.search)?;
+    let recipe = json!({
+        "quasi": r.quasi, "sensitive": r.sensitive, "dropped": r.drop, "hierarchies": sources,
+        "models": r.models, "metric": r.metric.as_str(), "search": r.search,
+    });
+    let search_json = json!({"algorithm": out.algorithm, "nodes_checked": out.checked,
+        "lattice_size": out.lattice_size, "seconds": out.seconds, "budget_exhausted": out.budget_exhausted});
+    let Some((best, c)) = out.best else {
+        // Say how far the most general node gets.
+        let top: Vec<u8> = p.heights();
+        let tc = crate::engine::check(&p, &r.models, p.roll_up(&p.base, &top));
+        return Err(invalid(format!(
+            "no transformation satisfies the models within the suppression limit; even full generalization \
+             needs {} of {} records suppressed ({:.1}%, limit {:.1}%), achieving {}",
+            tc.suppressed,
+            p.n,
+            100.0 * tc.suppressed as f64 / p.n as f64,
+            100.0 * r.models.suppression,
+            achieved(&p, &r.models, &tc)
+        )));
+    };
+    let twin = generalized_table(t, &p, &c, &r.drop)?;
+    let levels: serde_json::Map<String, Value> = p
+        .qis
+        .iter()
+        .zip(&best.levels)
+        .map(|(q, &l)| (q.name.clone(), json!(l)))
+        .collect();
+    let kept_classes = (0..c.classes.len())
+        .filter(|&i| !c.suppressed_class[i])
+        .count();
+    let report = json!({
+        "kind": "generalized_twin",
+        "rows": p.n,
+        "levels": levels,
+        "quality": {"metric": r.metric.as_str(), "value": best.score},
+        "suppressed": c.suppressed,
+        "classes": kept_classes,
+        "models": achieved(&p, &r.models, &c),
+        "search": search_json,
+        "recipe": recipe,
+        "statement": "generalized and suppressed as recorded here; whether this twin is anonymized for a given recipient is decided by the verdict, not by this step",
+    });
+    Ok(Generalized { twin, report })
+}
+
+/// What each model achieves on the records that are kept.
+pub fn achieved(p: &Problem, m: &Models, c: &Check) -> Value {
+    let t = &c.classes;
+    let kept: Vec<usize> = (0..t.len()).filter(|&i| !c.suppressed_class[i]).collect();
+    let kept_records: u64 = kept.iter().map(|&i| t.counts[i]).sum();
+    let mut out = Vec::new();
+    if let Some(k) = m.k {
+        let min = kept.iter().map(|&i| t.counts[i]).min().unwrap_or(0);
+        out.push(json!({"model": "k-anonymity", "k": k, "achieved": min, "holds": min >= k || kept.is_empty()}));
+    }
+    for (s, h) in p.sensitive.iter().zip(&t.hists) {
+        if let Some(l) = m.l {
+            let value = match m.l_variant {
+                LVariant::Distinct => kept
+                    .iter()
+                    .map(|&i| h.of(i).len() as f64)
+                    .fold(f64::INFINITY, f64::min),
+                LVariant::Entropy => kept
+                    .iter()
+                    .map(|&i| entropy(h.of(i), t.counts[i]).exp())
+                    .fold(f64::INFINITY, f64::min),
+                LVariant::Recursive => f64::NAN,
+            };
+            out.push(json!({"model": format!("{:?}-l-diversity", m.l_variant).to_lowercase(), "column": s.name,
+                            "l": l, "c": (m.l_variant == LVariant::Recursive).then_some(m.c),
+                            "achieved": value.is_finite().then_some(value), "holds": c.anonymous}));
+        }
+        if let Some(tt) = m.t {
+            let worst = kept
+                .iter()
+                .map(|&i| t_distance(s, m.t_distance, h.of(i), t.counts[i]))
+                .fold(0.0, f64::max);
+            out.push(
+                json!({"model": "t-closeness", "distance": m.t_distance, "column": s.name, "t": tt,
+                            "achieved": worst, "holds": worst <= tt + 1e-12}),
+            );
+        }
+    }
+    if let Some(r) = m.avg_risk {
+        let avg = if kept_records == 0 {
+            0.0
+        } else {
+            kept.len() as f64 / kept_records as f64
+        };
+        out.push(json!({"model": "average-risk", "threshold": r, "achieved": avg, "holds": avg <= r + 1e-12}));
+    }
+    out.push(
+        json!({"model": "suppression-limit", "limit": m.suppression, "budget": m.budget(p.n),
+                    "achieved": c.suppressed, "holds": c.suppressed <= m.budget(p.n)}),
+    );
+    Value::Array(out)
+}
+
+/// Checks a table as it is (no generalization) and lists the classes that fail.
+pub fn check_table(
+    t: &Table,
+    quasi: &[String],
+    sensitive: &[String],
+    m: &Models,
+    max_listed: usize,
+) -> Result<Value> {
+    let hs = quasi
+        .iter()
+        .map(|q| {
+            let c = t.index_of(q)?;
+            let rows: Vec<Vec<String>> = distinct_values(t, c)
+                .into_iter()
+                .map(|(s, _)| vec![s, "*".into()])
+                .collect();
+            let src = HierarchySource {
+                kind: "identity".into(),
+                detail: String::new(),
+                def: None,
+            };
+            Ok((
+                q.clone(),
+                Hierarchy::from_rows(q, &rows, Path::new(q), &|_| 0, src)?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let p = Problem::new(t, hs, sensitive.iter().map(|s| (s.clone(), None)).collect())?;
+    m.validate(&p)?;
+    let c = crate::engine::check(&p, m, p.base.clone());
+    let mm = p.m();
+    let mut failing: Vec<usize> = (0..c.classes.len())
+        .filter(|&i| c.suppressed_class[i])
+        .collect();
+    failing.sort_by_key(|&i| (c.classes.counts[i], i));
+    let listed: Vec<Value> = failing
+        .iter()
+        .take(max_listed)
+        .map(|&i| {
+            let values: serde_json::Map<String, Value> = p
+                .qis
+                .iter()
+                .enumerate()
+                .map(|(a, q)| {
+                    (
+                        q.name.clone(),
+                        json!(q.hierarchy.labels[0][c.classes.tuples[i * mm + a] as usize]),
+                    )
+                })
+                .collect();
+            json!({"values": values, "records": c.classes.counts[i]})
+        })
+        .collect();
+    Ok(json!({
+        "satisfied": c.anonymous,
+        "records": p.n,
+        "classes": c.classes.len(),
+        "failing_classes": failing.len(),
+        "failing_records": c.suppressed,
+        "models": achieved(&p, m, &crate::engine::Check { suppressed_class: vec![false; c.classes.len()], ..c.clone() }),
+        "failing": listed,
+    }))
+}
+
+/// Re-applies the transformation recorded in a manifest to new data: same hierarchies and
+/// levels; classes that now fail the models are suppressed, and the report says whether that
+/// stays within the recorded suppression limit.
+pub fn reapply(t: &Table, manifest: &Value) -> Result<Generalized> {
+    let bad = |what: &str| {
+        invalid(format!(
+            "the manifest has no valid {what}; is it a generalized twin's manifest?"
+        ))
+    };
+    let recipe = &manifest["recipe"];
+    let strings = |v: &Value| -> Option<Vec<String>> {
+        v.as_array()?
+            .iter()
+            .map(|x| x.as_str().map(str::to_owned))
+            .collect()
+    };
+    let quasi = strings(&recipe["quasi"]).ok_or_else(|| bad("recipe.quasi"))?;
+    let sensitive = strings(&recipe["sensitive"]).unwrap_or_default();
+    let drop = strings(&recipe["dropped"]).unwrap_or_default();
+    let models: Models =
+        serde_json::from_value(recipe["models"].clone()).map_err(|_| bad("recipe.models"))?;
+    let metric: Metric =
+        serde_json::from_value(recipe["metric"].clone()).map_err(|_| bad("recipe.metric"))?;
+    let mut hierarchies = BTreeMap::new();
+    for h in recipe["hierarchies"]
+        .as_array()
+        .ok_or_else(|| bad("recipe.hierarchies"))?
+    {
+        let col = h["column"]
+            .as_str()
+            .ok_or_else(|| bad("hierarchy column"))?
+            .to_owned();
+        let src = &h["source"];
+        let spec = match src["kind"].as_str() {
+            Some("file") => {
+                HierarchySpec::File(PathBuf::from(src["detail"].as_str().unwrap_or_default()))
+            }
+            Some("flat") => HierarchySpec::Auto,
+            Some(_) => {
+                let def: toml::Table = serde_json::from_value(src["def"].clone())
+                    .map_err(|_| bad("hierarchy definition"))?;
+                HierarchySpec::Builder(def, PathBuf::from("(manifest)"))
+            }
+            None => return Err(bad("hierarchy source")),
+        };
+        hierarchies.insert(col, spec);
+    }
+    let levels: Vec<u8> = quasi
+        .iter()
+        .map(|q| {
+            manifest["levels"][q]
+                .as_u64()
+                .map(|l| l as u8)
+                .ok_or_else(|| bad("levels"))
+        })
+        .collect::<Result<_>>()?;
+    let r = Recipe {
+        quasi,
+        sensitive,
+        drop,
+        hierarchies,
+        models,
+        metric,
+        search: SearchParams::default(),
+    };
+    let hs = resolve_hierarchies(t, &r)?;
+    for ((q, h), &l) in hs.iter().zip(&levels) {
+        if l as usize > h.height() {
+            return Err(invalid(format!(
+                "level {l} of {q:?} is above its hierarchy's height {}",
+                h.height()
+            )));
+        }
+    }
+    let p = Problem::new(
+        t,
+        hs,
+        r.sensitive.iter().map(|s| (s.clone(), None)).collect(),
+    )?;
+    let c = crate::engine::check(&p, &r.models, p.roll_up(&p.base, &levels));
+    let score = Quality::new(&p, r.metric).score(&p, &c);
+    let twin = generalized_table(t, &p, &c, &r.drop)?;
+    let kept_classes = (0..c.classes.len())
+        .filter(|&i| !c.suppressed_class[i])
+        .count();
+    let report = json!({
+        "kind": "generalized_twin",
+        "reapplied_from": manifest.get("output").cloned().unwrap_or(Value::Null),
+        "rows": p.n,
+        "levels": manifest["levels"],
+        "quality": {"metric": r.metric.as_str(), "value": score},
+        "suppressed": c.suppressed,
+        "classes": kept_classes,
+        "within_suppression_limit": c.anonymous,
+        "models": achieved(&p, &r.models, &c),
+        "recipe": recipe,
+    });
+    Ok(Generalized { twin, report })
+}
