@@ -374,7 +374,7 @@ pub enum TwinCommand {
     /// best quality (ARX's models and Loss).
     Generalize {
         #[command(flatten)]
-        args: GeneralizeArgs,
+        args: Box<GeneralizeArgs>,
         #[command(flatten)]
         read: ReadArgs,
         #[arg(long, value_enum, default_value_t)]
