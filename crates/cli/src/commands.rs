@@ -562,6 +562,48 @@ fn demo_risk(
     ))
 }
 
+/// Demo step: a generalized twin (k = 5, up to 5% suppressed) over the scan's quasi-identifiers,
+/// hierarchies chosen from each column's type, identifiers left out.
+fn demo_generalize(
+    out: &Path,
+    csv: &Path,
+    t: &Table,
+    quasi: &[String],
+    sensitive: &[String],
+    identifiers: &[String],
+    quiet: bool,
+) -> Result<(PathBuf, Value)> {
+    let path = out.join("customers-generalized.csv");
+    let recipe = datavisa_twin::recipe::Recipe {
+        quasi: quasi.to_vec(),
+        sensitive: sensitive.to_vec(),
+        drop: identifiers.to_vec(),
+        hierarchies: Default::default(),
+        models: datavisa_twin::engine::Models {
+            k: Some(5),
+            l: None,
+            l_variant: datavisa_twin::engine::LVariant::Distinct,
+            c: 3.0,
+            t: None,
+            t_distance: datavisa_twin::engine::TDistance::Equal,
+            avg_risk: None,
+            suppression: 0.05,
+        },
+        metric: datavisa_twin::quality::Metric::Loss,
+        search: Default::default(),
+    };
+    let pb = spinner(quiet, "generalizing (k = 5, 5% suppression)");
+    let g = datavisa_twin::recipe::generalize(t, &recipe).map_err(|e| anyhow::anyhow!("demo twin step: {e}"));
+    pb.finish_and_clear();
+    let m = crate::generalize::write_twin(csv, t, &path, g?)?;
+    Ok((
+        path.clone(),
+        json!({"step": "twin", "kind": "generalized", "file": path.display().to_string(),
+               "levels": m["levels"], "suppressed": m["suppressed"], "classes": m["classes"],
+               "quality": m["quality"], "dropped": identifiers}),
+    ))
+}
+
 /// Demo step: what a recipient of the raw table could do. Half the customers are "exported"
 /// as they are (the twin is a copy), the other half is the control; singling out is attacked.
 fn demo_attack(out: &Path, t: &Table, seed: u64, quiet: bool) -> Result<(PathBuf, Value)> {
@@ -628,6 +670,15 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
     };
     let (risk_path, risk_step) = demo_risk(out, &t, &by_role("quasi"), &by_role("sensitive"))?;
     let (attack_path, attack_step) = demo_attack(out, &t, seed, quiet)?;
+    let (twin_path, twin_step) = demo_generalize(
+        out,
+        &csv,
+        &t,
+        &by_role("quasi"),
+        &by_role("sensitive"),
+        &by_role("identifier"),
+        quiet,
+    )?;
     let files: Vec<PathBuf> = vec![
         csv.clone(),
         parquet,
@@ -636,6 +687,8 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         spec_path.clone(),
         risk_path,
         attack_path,
+        twin_path.clone(),
+        crate::generalize::manifest_path(&twin_path),
     ];
     let summary = json!({
         "out": out.display().to_string(),
@@ -655,6 +708,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
              "minors_under_14": report.minors_under_14},
             risk_step,
             attack_step,
+            twin_step,
         ],
         "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
     });

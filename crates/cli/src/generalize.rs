@@ -141,7 +141,7 @@ fn metric(s: &str) -> Result<Metric> {
 }
 
 /// Writes the twin and its manifest; returns the manifest.
-fn write_twin(input: &Path, t: &Table, output: &Path, g: Generalized) -> Result<Value> {
+pub fn write_twin(input: &Path, t: &Table, output: &Path, g: Generalized) -> Result<Value> {
     if std::fs::canonicalize(input).ok() == std::fs::canonicalize(output).ok() && output.exists() {
         return Err(UsageError("the output would overwrite the input".into()).into());
     }
