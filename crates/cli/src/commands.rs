@@ -593,7 +593,8 @@ fn demo_generalize(
         search: Default::default(),
     };
     let pb = spinner(quiet, "generalizing (k = 5, 5% suppression)");
-    let g = datavisa_twin::recipe::generalize(t, &recipe).map_err(|e| anyhow::anyhow!("demo twin step: {e}"));
+    let g = datavisa_twin::recipe::generalize(t, &recipe)
+        .map_err(|e| anyhow::anyhow!("demo twin step: {e}"));
     pb.finish_and_clear();
     let m = crate::generalize::write_twin(csv, t, &path, g?)?;
     Ok((

@@ -74,8 +74,16 @@ fn demo_runs_every_step_and_writes_its_files() {
         ["generate", "inspect", "scan", "risk", "attack", "twin"]
     );
     // The generalized twin has no identifiers left and suppresses at most 5%.
-    assert!(steps[5]["suppressed"].as_u64().unwrap() <= 150, "{}", steps[5]);
-    assert!(steps[5]["dropped"].as_array().unwrap().iter().any(|x| x == "身份证号"));
+    assert!(
+        steps[5]["suppressed"].as_u64().unwrap() <= 150,
+        "{}",
+        steps[5]
+    );
+    assert!(steps[5]["dropped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x == "身份证号"));
     // Exporting raw customers: unique on the proposed quasi-identifiers, and singled out.
     assert_eq!(steps[3]["k"], 1);
     assert!(

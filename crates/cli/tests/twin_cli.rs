@@ -5,11 +5,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn datavisa(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_datavisa")).args(args).output().expect("binary runs")
+    Command::new(env!("CARGO_BIN_EXE_datavisa"))
+        .args(args)
+        .output()
+        .expect("binary runs")
 }
 
 fn json_of(o: &Output) -> Value {
-    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     serde_json::from_slice(&o.stdout).expect("stdout is one JSON value")
 }
 
@@ -24,17 +31,42 @@ fn arx() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/arx")
 }
 
-const QI: [&str; 8] = ["age", "sex", "race", "marital-status", "education", "native-country", "workclass", "occupation"];
+const QI: [&str; 8] = [
+    "age",
+    "sex",
+    "race",
+    "marital-status",
+    "education",
+    "native-country",
+    "workclass",
+    "occupation",
+];
 
 fn hierarchy_flags() -> Vec<String> {
     QI.iter()
-        .flat_map(|q| ["--hierarchy".to_string(), format!("{q}={}", arx().join(format!("adult_hierarchy_{q}.csv")).display())])
+        .flat_map(|q| {
+            [
+                "--hierarchy".to_string(),
+                format!(
+                    "{q}={}",
+                    arx().join(format!("adult_hierarchy_{q}.csv")).display()
+                ),
+            ]
+        })
         .collect()
 }
 
 fn generalize(extra: &[&str], out: &Path) -> Output {
     let input = arx().join("adult.csv");
-    let mut args: Vec<String> = vec!["twin".into(), "generalize".into(), input.display().to_string(), "-o".into(), out.display().to_string(), "--quasi".into(), QI.join(",")];
+    let mut args: Vec<String> = vec![
+        "twin".into(),
+        "generalize".into(),
+        input.display().to_string(),
+        "-o".into(),
+        out.display().to_string(),
+        "--quasi".into(),
+        QI.join(","),
+    ];
     args.extend(hierarchy_flags());
     args.extend(extra.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -45,8 +77,23 @@ fn generalize(extra: &[&str], out: &Path) -> Output {
 fn generalize_reaches_arx_optimum_and_reapplies() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("k5.csv");
-    let v = json_of(&generalize(&["--k", "5", "--suppression", "0.05", "--sensitive", "salary-class", "--format", "json"], &out));
-    let levels: Vec<u64> = QI.iter().map(|q| v["levels"][q].as_u64().unwrap()).collect();
+    let v = json_of(&generalize(
+        &[
+            "--k",
+            "5",
+            "--suppression",
+            "0.05",
+            "--sensitive",
+            "salary-class",
+            "--format",
+            "json",
+        ],
+        &out,
+    ));
+    let levels: Vec<u64> = QI
+        .iter()
+        .map(|q| v["levels"][q].as_u64().unwrap())
+        .collect();
     assert_eq!(levels, [3, 0, 0, 0, 1, 1, 1, 2]);
     assert!((v["quality"]["value"].as_f64().unwrap() - 0.2518517152).abs() < 1e-9);
     assert_eq!(v["suppressed"], 1458);
@@ -63,8 +110,15 @@ fn generalize_reaches_arx_optimum_and_reapplies() {
     // Re-applying the recipe to the same data reproduces the twin's counts.
     let again = d.path().join("again.csv");
     let a = json_of(&datavisa(&[
-        "twin", "apply", "--recipe", manifest.to_str().unwrap(), arx().join("adult.csv").to_str().unwrap(),
-        "-o", again.to_str().unwrap(), "--format", "json",
+        "twin",
+        "apply",
+        "--recipe",
+        manifest.to_str().unwrap(),
+        arx().join("adult.csv").to_str().unwrap(),
+        "-o",
+        again.to_str().unwrap(),
+        "--format",
+        "json",
     ]));
     assert_eq!(a["suppressed"], 1458);
     assert_eq!(a["within_suppression_limit"], true);
@@ -74,12 +128,30 @@ fn generalize_reaches_arx_optimum_and_reapplies() {
 #[test]
 fn check_lists_failing_classes() {
     let f = arx().join("adult.csv");
-    let v = json_of(&datavisa(&["check", f.to_str().unwrap(), "--quasi", "age,sex,race", "--k", "5", "--format", "json"]));
+    let v = json_of(&datavisa(&[
+        "check",
+        f.to_str().unwrap(),
+        "--quasi",
+        "age,sex,race",
+        "--k",
+        "5",
+        "--format",
+        "json",
+    ]));
     assert_eq!(v["satisfied"], false);
     assert!(v["failing_classes"].as_u64().unwrap() > 0);
     let first = &v["failing"][0];
     assert!(first["records"].as_u64().unwrap() < 5);
-    let v = json_of(&datavisa(&["check", f.to_str().unwrap(), "--quasi", "sex", "--k", "5", "--format", "json"]));
+    let v = json_of(&datavisa(&[
+        "check",
+        f.to_str().unwrap(),
+        "--quasi",
+        "sex",
+        "--k",
+        "5",
+        "--format",
+        "json",
+    ]));
     assert_eq!(v["satisfied"], true);
 }
 
@@ -91,18 +163,49 @@ fn generalize_bad_inputs_exit_2() {
     let short = d.path().join("sex.csv");
     std::fs::write(&short, "Male;*\n").unwrap();
     let input = arx().join("adult.csv");
-    let o = datavisa(&["twin", "generalize", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--quasi", "sex",
-        "--hierarchy", &format!("sex={}", short.display()), "--k", "2"]);
+    let o = datavisa(&[
+        "twin",
+        "generalize",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quasi",
+        "sex",
+        "--hierarchy",
+        &format!("sex={}", short.display()),
+        "--k",
+        "2",
+    ]);
     fails_with(&o, "\"Female\"");
     // A value mapping to two parents.
     let bad = d.path().join("race.csv");
     std::fs::write(&bad, "White;A;*\nBlack;A;*\nOther;B;*\nAsian-Pac-Islander;C;*\nAmer-Indian-Eskimo;C;*\nWhite;B;*\n").unwrap();
-    let o = datavisa(&["twin", "generalize", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--quasi", "race",
-        "--hierarchy", &format!("race={}", bad.display()), "--k", "2"]);
+    let o = datavisa(&[
+        "twin",
+        "generalize",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quasi",
+        "race",
+        "--hierarchy",
+        &format!("race={}", bad.display()),
+        "--k",
+        "2",
+    ]);
     fails_with(&o, "race.csv:6");
     fails_with(&generalize(&["--k", "40000"], &out), "k = 40000");
-    fails_with(&generalize(&["--k", "5", "--suppression", "1.5"], &out), "suppression limit");
-    fails_with(&generalize(&["--k", "5", "--l", "3", "--sensitive", "salary-class"], &out), "no transformation satisfies");
+    fails_with(
+        &generalize(&["--k", "5", "--suppression", "1.5"], &out),
+        "suppression limit",
+    );
+    fails_with(
+        &generalize(
+            &["--k", "5", "--l", "3", "--sensitive", "salary-class"],
+            &out,
+        ),
+        "no transformation satisfies",
+    );
     fails_with(&generalize(&[], &out), "privacy model");
     assert!(!out.exists(), "nothing written on failure");
     // A text quasi-identifier with thousands of values and no hierarchy.
@@ -112,6 +215,16 @@ fn generalize_bad_inputs_exit_2() {
         s.push_str(&format!("c{i:05},{}\n", i % 3));
     }
     std::fs::write(&ids, s).unwrap();
-    let o = datavisa(&["twin", "generalize", ids.to_str().unwrap(), "-o", out.to_str().unwrap(), "--quasi", "id,x", "--k", "2"]);
+    let o = datavisa(&[
+        "twin",
+        "generalize",
+        ids.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quasi",
+        "id,x",
+        "--k",
+        "2",
+    ]);
     fails_with(&o, "\"id\" has 1500 distinct values");
 }

@@ -89,7 +89,7 @@ pub struct Problem {
     pub n: u64,
     pub qis: Vec<Qi>,
     pub sensitive: Vec<Sensitive>,
-    pub base: ClassTable,
+    pub base: std::sync::Arc<ClassTable>,
     /// Base class of each row.
     pub row_base: Vec<u32>,
 }
@@ -247,13 +247,13 @@ impl Problem {
         let n_base = ec.len();
         Ok(Problem {
             n: t.n_rows as u64,
-            base: ClassTable {
+            base: std::sync::Arc::new(ClassTable {
                 levels: vec![0; m],
                 tuples,
                 counts: ec.sizes.clone(),
                 hists,
                 base_to_class: (0..n_base as u32).collect(),
-            },
+            }),
             row_base: ec.class_of_row,
             qis: qi_out,
             sensitive: sens_out,

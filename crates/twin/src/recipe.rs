@@ -69,8 +69,9 @@ pub fn auto_hierarchy(t: &Table, column: &str) -> Result<Hierarchy> {
             let xs: Vec<f64> = values.iter().filter_map(|v| v.1).collect();
             let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
             let range = (hi - lo).max(1.0);
-            let w = 10f64.powf((range / 16.0).log10().floor()).max(if col.value_type == ValueType::Integer { 1.0 } else { 0.0 });
-            let w = if w > 0.0 { w } else { range / 16.0 };
+            // A round width giving at most about 16 intervals at the first level.
+            let w = 10f64.powf((range / 16.0).log10().ceil());
+            let w = if col.value_type == ValueType::Integer { w.max(1.0) } else { w };
             toml::from_str(&format!("type = \"interval\"\nwidths = [{w}, {}, {}, {}]", 2.0 * w, 4.0 * w, 8.0 * w))
         }
         _ => {
@@ -266,7 +267,7 @@ pub fn check_table(
         .collect::<Result<Vec<_>>>()?;
     let p = Problem::new(t, hs, sensitive.iter().map(|s| (s.clone(), None)).collect())?;
     m.validate(&p)?;
-    let c = crate::engine::check(&p, m, p.base.clone());
+    let c = crate::engine::check(&p, m, std::sync::Arc::clone(&p.base));
     let mm = p.m();
     let mut failing: Vec<usize> = (0..c.classes.len())
         .filter(|&i| c.suppressed_class[i])

@@ -191,7 +191,19 @@ struct Checker<'a> {
     checked: usize,
 }
 
+/// Class tables kept for roll-up: at most this many, and at most this many bytes in all.
 const CACHE: usize = 256;
+const CACHE_BYTES: usize = 1 << 29;
+
+fn table_bytes(t: &ClassTable) -> usize {
+    t.tuples.len() * 4
+        + t.counts.len() * 8
+        + t.base_to_class.len() * 4
+        + t.hists
+            .iter()
+            .map(|h| h.entries.len() * 16 + h.offsets.len() * 4)
+            .sum::<usize>()
+}
 
 impl<'a> Checker<'a> {
     fn new(p: &'a Problem, m: &'a Models, q: &'a Quality) -> Checker<'a> {
@@ -199,7 +211,7 @@ impl<'a> Checker<'a> {
             p,
             m,
             q,
-            base: Arc::new(p.base.clone()),
+            base: Arc::clone(&p.base),
             cache: Vec::new(),
             checked: 0,
         }
@@ -235,7 +247,18 @@ impl<'a> Checker<'a> {
     }
 
     fn remember(&mut self, c: &Check) {
-        if self.cache.len() == CACHE {
+        let bytes = table_bytes(&c.classes);
+        if bytes > CACHE_BYTES / 4 {
+            return;
+        }
+        let mut total: usize = self
+            .cache
+            .iter()
+            .map(|(_, t)| table_bytes(t))
+            .sum::<usize>()
+            + bytes;
+        while !self.cache.is_empty() && (self.cache.len() >= CACHE || total > CACHE_BYTES) {
+            total -= table_bytes(&self.cache[0].1);
             self.cache.remove(0);
         }
         self.cache.push((c.levels.clone(), Arc::clone(&c.classes)));
@@ -249,18 +272,23 @@ impl<'a> Checker<'a> {
         out
     }
 
-    /// Evaluates several nodes in parallel (deterministic: results in input order).
+    /// Evaluates several nodes in parallel, one per thread at a time so that memory stays
+    /// bounded on large tables (deterministic: results in input order).
     fn eval_many(&mut self, nodes: &[Vec<u8>]) -> Vec<(NodeResult, Check)> {
-        let srcs: Vec<Arc<ClassTable>> = nodes.iter().map(|l| self.source_for(l)).collect();
-        let this = &*self;
-        let out: Vec<(NodeResult, Check)> = nodes
-            .par_iter()
-            .zip(srcs.par_iter())
-            .map(|(l, s)| this.eval_from(s, l))
-            .collect();
-        self.checked += nodes.len();
-        for (_, c) in &out {
-            self.remember(c);
+        let mut out = Vec::with_capacity(nodes.len());
+        for chunk in nodes.chunks(rayon::current_num_threads().max(1)) {
+            let srcs: Vec<Arc<ClassTable>> = chunk.iter().map(|l| self.source_for(l)).collect();
+            let this = &*self;
+            let part: Vec<(NodeResult, Check)> = chunk
+                .par_iter()
+                .zip(srcs.par_iter())
+                .map(|(l, s)| this.eval_from(s, l))
+                .collect();
+            self.checked += chunk.len();
+            for (_, c) in &part {
+                self.remember(c);
+            }
+            out.extend(part);
         }
         out
     }
@@ -518,14 +546,6 @@ fn heuristic_search(
 ) -> (Option<(NodeResult, Check)>, bool) {
     let p = ck.p;
     let bound = |l: &[u8]| ck.q.lower_bound(p, l).unwrap_or(f64::NEG_INFINITY);
-    let mut seen: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
-    let mut heap = BinaryHeap::new();
-    let bottom = vec![0u8; heights.len()];
-    heap.push(Queued(bound(&bottom), stable_key(&bottom, heights)));
-    seen.insert(bottom);
-    let mut best: Option<(NodeResult, Check)> = None;
-    let lattice_height: usize = heights.iter().map(|&h| h as usize).sum::<usize>().max(1);
-    let mut expansions = 0usize;
     let out_of_budget =
         |ck: &Checker<'_>| ck.checked >= sp.max_checks || t0.elapsed() >= sp.time_limit;
     let consider = |best: &mut Option<(NodeResult, Check)>, r: NodeResult, c: Check| {
@@ -533,10 +553,105 @@ fn heuristic_search(
             *best = Some((r, c));
         }
     };
-    let lattice = Lattice::new(heights);
-    while let Some(Queued(lb, key)) = heap.pop() {
+    let bottom = vec![0u8; heights.len()];
+    let mut best: Option<(NodeResult, Check)> = None;
+    let mut exhausted = false;
+    // Greedy climb: from `start`, always to the best-scoring successor, until an anonymous node.
+    // Each step rolls up from the node before it, so steps get cheaper as classes merge.
+    let climb =
+        |ck: &mut Checker<'_>, best: &mut Option<(NodeResult, Check)>, start: &[u8]| -> bool {
+            let mut cur = start.to_vec();
+            loop {
+                if out_of_budget(ck) {
+                    return true;
+                }
+                let succ = successors(&cur, heights);
+                if succ.is_empty() {
+                    return false;
+                }
+                let mut pick: Option<(NodeResult, Check)> = None;
+                for (r, c) in ck.eval_many(&succ) {
+                    if pick.as_ref().is_none_or(|p| better(&r, &p.0)) {
+                        pick = Some((r, c));
+                    }
+                }
+                let (r, c) = pick.expect("non-empty");
+                cur = r.levels.clone();
+                let done = c.anonymous;
+                consider(best, r, c);
+                if done {
+                    return false;
+                }
+            }
+        };
+    // An incumbent first, so pruning starts early and a budget stop still has an answer:
+    // binary search on the diagonal (every attribute raised together), whose nodes are also
+    // cheap roll-up sources for everything above them.
+    let max_h = heights.iter().copied().max().unwrap_or(0) as usize;
+    let diag =
+        |j: usize| -> Vec<u8> { heights.iter().map(|&h| (h as usize).min(j) as u8).collect() };
+    let (mut lo, mut hi) = (0usize, max_h);
+    while lo < hi && !out_of_budget(ck) {
+        let mid = (lo + hi) / 2;
+        let (r, c) = ck.eval(&diag(mid));
+        let anon = c.anonymous;
+        consider(&mut best, r, c);
+        if anon {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    if best.is_none() && !out_of_budget(ck) {
+        let (r, c) = ck.eval(&diag(max_h));
+        consider(&mut best, r, c);
+    }
+    // Descent: from the incumbent, move to the best anonymous predecessor while one exists.
+    // Predecessors of a diagonal node sit above the diagonal node below it, so they roll up
+    // from a small table.
+    if lo > 0 {
+        let _ = ck.eval(&diag(lo - 1));
+    }
+    while let Some((cur, _)) = best.as_ref().map(|b| (b.0.levels.clone(), ())) {
         if out_of_budget(ck) {
-            return (best, true);
+            exhausted = true;
+            break;
+        }
+        let preds: Vec<Vec<u8>> = (0..cur.len())
+            .filter(|&a| cur[a] > 0)
+            .map(|a| {
+                let mut l = cur.clone();
+                l[a] -= 1;
+                l
+            })
+            .collect();
+        if preds.is_empty() {
+            break;
+        }
+        let mut improved = false;
+        for (r, c) in ck.eval_many(&preds) {
+            if c.anonymous && best.as_ref().is_some_and(|b| better(&r, &b.0)) {
+                best = Some((r, c));
+                improved = true;
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    let lattice_height: usize = heights.iter().map(|&h| h as usize).sum::<usize>().max(1);
+    let mut seen: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
+    let mut heap = BinaryHeap::new();
+    for s in successors(&bottom, heights) {
+        seen.insert(s.clone());
+        heap.push(Queued(bound(&s), stable_key(&s, heights)));
+    }
+    seen.insert(bottom);
+    let mut expansions = 0usize;
+    while let Some(Queued(lb, key)) = heap.pop() {
+        if exhausted || out_of_budget(ck) {
+            exhausted = true;
+            break;
         }
         if best.as_ref().is_some_and(|b| lb > b.0.score) {
             continue;
@@ -546,42 +661,21 @@ fn heuristic_search(
         let anon = c.anonymous;
         consider(&mut best, r, c);
         expansions += 1;
-        if !anon || lattice.is_none() {
-            for s in successors(&levels, heights) {
-                if seen.insert(s.clone()) {
-                    heap.push(Queued(bound(&s), stable_key(&s, heights)));
-                }
+        for s in successors(&levels, heights) {
+            if seen.insert(s.clone()) {
+                heap.push(Queued(bound(&s), stable_key(&s, heights)));
             }
         }
         if expansions.is_multiple_of(lattice_height) && !anon {
-            // Greedy climb: always the best-scoring successor, until an anonymous node.
-            let mut cur = levels.clone();
-            loop {
-                if out_of_budget(ck) {
-                    return (best, true);
-                }
-                let succ = successors(&cur, heights);
-                if succ.is_empty() {
-                    break;
-                }
-                let evals = ck.eval_many(&succ);
-                let mut pick: Option<(NodeResult, Check)> = None;
-                for (r, c) in evals {
-                    if pick.as_ref().is_none_or(|p| better(&r, &p.0)) {
-                        pick = Some((r, c));
-                    }
-                }
-                let (r, c) = pick.expect("non-empty");
-                cur = r.levels.clone();
-                let done = c.anonymous;
-                consider(&mut best, r, c);
-                if done {
-                    break;
-                }
-            }
+            exhausted |= climb(ck, &mut best, &levels);
         }
     }
-    (best, false)
+    if best.is_none() {
+        // Whatever else happened, the most general node is the fallback answer.
+        let (r, c) = ck.eval(heights);
+        consider(&mut best, r, c);
+    }
+    (best, exhausted)
 }
 
 fn successors(levels: &[u8], heights: &[u8]) -> Vec<Vec<u8>> {

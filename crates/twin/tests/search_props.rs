@@ -108,6 +108,14 @@ proptest! {
         let sp = SearchParams { strategy: Strategy::Optimal, ..Default::default() };
         let got = search(&p, &m, &q, &sp).unwrap().best;
         let want = brute_force(&p, &m, &q);
+        // The heuristic with an unlimited budget is a complete best-first search.
+        let hp = SearchParams { strategy: Strategy::Heuristic, max_checks: usize::MAX, ..Default::default() };
+        let heur = search(&p, &m, &q, &hp).unwrap().best.map(|b| b.0);
+        if metric(mi) == Metric::Loss {
+            prop_assert_eq!(heur.as_ref().map(|h| h.levels.clone()), want.as_ref().map(|w| w.levels.clone()));
+        } else if let (Some(h), Some(w)) = (&heur, &want) {
+            prop_assert!(h.score >= w.score - 1e-9);
+        }
         match (&got, &want) {
             (None, None) => {}
             (Some((g, c)), Some(w)) => {
