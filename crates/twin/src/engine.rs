@@ -674,10 +674,14 @@ fn hierarchical_emd(s: &Sensitive, h: &[(u32, u64)], n: f64) -> f64 {
     let mut cost = 0.0;
     let mut level_extra = extra;
     for l in 1..hier.map.len() {
+        let mut parent = vec![0u32; hier.labels[l - 1].len()];
+        for leaf in 0..hier.domain() {
+            parent[hier.map[l - 1][leaf] as usize] = hier.map[l][leaf];
+        }
         let mut pos = vec![0f64; hier.labels[l].len()];
         let mut neg = vec![0f64; hier.labels[l].len()];
         for (child, &x) in level_extra.iter().enumerate() {
-            let parent = hier.up_one(l - 1, child as u32) as usize;
+            let parent = parent[child] as usize;
             if x > 0.0 {
                 pos[parent] += x;
             } else {
@@ -692,17 +696,6 @@ fn hierarchical_emd(s: &Sensitive, h: &[(u32, u64)], n: f64) -> f64 {
         level_extra = next;
     }
     cost
-}
-
-impl Hierarchy {
-    /// The parent (at `level + 1`) of a node at `level`.
-    pub fn up_one(&self, level: usize, node: u32) -> u32 {
-        let leaf = self.map[level]
-            .iter()
-            .position(|&x| x == node)
-            .expect("node exists");
-        self.map[level + 1][leaf]
-    }
 }
 
 /// The outcome of checking one node.
@@ -792,5 +785,43 @@ pub fn check(p: &Problem, m: &Models, classes: impl Into<std::sync::Arc<ClassTab
         anonymous: sup <= budget,
         anonymous_monotone,
         classes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hierarchy::HierarchySource;
+    use std::path::Path;
+
+    #[test]
+    fn hierarchical_emd_hand_computed() {
+        // Leaves a, b under X; c under Y; root *. Table q = (.25, .25, .5); class all "a".
+        let rows: Vec<Vec<String>> = [["a", "X", "*"], ["b", "X", "*"], ["c", "Y", "*"]]
+            .iter()
+            .map(|r| r.iter().map(|s| s.to_string()).collect())
+            .collect();
+        let src = HierarchySource {
+            kind: "test".into(),
+            detail: String::new(),
+            def: None,
+        };
+        let h = Hierarchy::from_rows("s", &rows, Path::new("t"), &|i| i + 1, src).unwrap();
+        let s = Sensitive {
+            name: "s".into(),
+            values: vec![],
+            n_values: 3,
+            numeric: false,
+            overall: vec![0.25, 0.25, 0.5],
+            hierarchy: Some(h),
+            value_leaf: vec![0, 1, 2],
+        };
+        // Move .25 a→b at cost 1/2 and .5 a→c at cost 1: 0.625.
+        let d = t_distance(&s, TDistance::Hierarchical, &[(0, 4)], 4);
+        assert!((d - 0.625).abs() < 1e-12, "{d}");
+        // Equal distance of the same class: ½(.75 + .25 + .5) = .75.
+        assert!((t_distance(&s, TDistance::Equal, &[(0, 4)], 4) - 0.75).abs() < 1e-12);
+        // Ordered: cumulative .75, .5, 0 → 1.25 / 2.
+        assert!((t_distance(&s, TDistance::Ordered, &[(0, 4)], 4) - 0.625).abs() < 1e-12);
     }
 }

@@ -115,6 +115,26 @@ pub fn resolve_hierarchies(t: &Table, r: &Recipe) -> Result<Vec<(String, Hierarc
         .collect()
 }
 
+/// Sensitive columns, each with its hierarchy when one is given (hierarchical t-closeness).
+fn sensitive_with_hierarchies(t: &Table, r: &Recipe) -> Result<Vec<(String, Option<Hierarchy>)>> {
+    r.sensitive
+        .iter()
+        .map(|s| {
+            let h = match r.hierarchies.get(s) {
+                Some(HierarchySpec::File(p)) => Some(Hierarchy::load_arx(p, s)?),
+                Some(HierarchySpec::Builder(def, from)) => Some(Hierarchy::build(
+                    s,
+                    def,
+                    &distinct_values(t, t.index_of(s)?),
+                    from,
+                )?),
+                _ => None,
+            };
+            Ok((s.clone(), h))
+        })
+        .collect()
+}
+
 /// A made twin with its report.
 pub struct Generalized {
     pub twin: Table,
@@ -133,7 +153,7 @@ pub fn generalize(t: &Table, r: &Recipe) -> Result<Generalized> {
     // carry no histograms (they are kept verbatim in the twin either way).
     let needs_values = r.models.l.is_some() || r.models.t.is_some();
     let sens = if needs_values {
-        r.sensitive.iter().map(|s| (s.clone(), None)).collect()
+        sensitive_with_hierarchies(t, r)?
     } else {
         Vec::new()
     };
