@@ -276,7 +276,9 @@ impl<'a> Checker<'a> {
     /// bounded on large tables (deterministic: results in input order).
     fn eval_many(&mut self, nodes: &[Vec<u8>]) -> Vec<(NodeResult, Check)> {
         let mut out = Vec::with_capacity(nodes.len());
-        for chunk in nodes.chunks(rayon::current_num_threads().max(1)) {
+        // Large tables: one node per thread at a time, so memory stays bounded.
+        let per_round = if self.base.len() > 1_000_000 { rayon::current_num_threads().max(1) } else { nodes.len().max(1) };
+        for chunk in nodes.chunks(per_round) {
             let srcs: Vec<Arc<ClassTable>> = chunk.iter().map(|l| self.source_for(l)).collect();
             let this = &*self;
             let part: Vec<(NodeResult, Check)> = chunk
@@ -357,7 +359,7 @@ fn optimal_search(ck: &mut Checker<'_>, lat: &Lattice) -> Option<(NodeResult, Ch
     let bottom = vec![0u8; heights.len()];
     // Several paths are binary-searched in lockstep so their checks run in parallel. The number
     // of paths is fixed, so the nodes checked do not depend on the number of threads.
-    const PATHS: usize = 4;
+    const PATHS: usize = 8;
     struct PathSearch {
         path: Vec<u64>,
         lo: usize,
