@@ -277,7 +277,11 @@ impl<'a> Checker<'a> {
     fn eval_many(&mut self, nodes: &[Vec<u8>]) -> Vec<(NodeResult, Check)> {
         let mut out = Vec::with_capacity(nodes.len());
         // Large tables: one node per thread at a time, so memory stays bounded.
-        let per_round = if self.base.len() > 1_000_000 { rayon::current_num_threads().max(1) } else { nodes.len().max(1) };
+        let per_round = if self.base.len() > 1_000_000 {
+            rayon::current_num_threads().max(1)
+        } else {
+            nodes.len().max(1)
+        };
         for chunk in nodes.chunks(per_round) {
             let srcs: Vec<Arc<ClassTable>> = chunk.iter().map(|l| self.source_for(l)).collect();
             let this = &*self;
