@@ -243,6 +243,12 @@ pub fn snb(h: &Histogram, big_n: f64) -> Option<f64> {
         return None;
     }
     let k = shlosser(h, f);
+    // A population cell is 1 + G records with G ~ NegBin(a, b); sampling each record with
+    // probability f thins G to NegBin(a, p') with p' = b / (1 − d), d = (1 − f)(1 − b). Then
+    // P(sample count 1) = f·p'^a·(1 + a·d/(1 − d)) and
+    // P(sample count 2) = a·b^a·f²·(1 − b)·(2 − (1 − a)·d) / (2·(1 − d)^(a+2)).
+    // (ARX's ModelSNB multiplies by (1 − d)^(a+2) in the second and subtracts 1 per histogram
+    // entry in the Shlosser denominator; both read like precedence slips, so we follow the papers.)
     let eqs = |a: f64, b: f64| {
         let d = (1.0 - f) * (1.0 - b);
         let p = (b / (1.0 - d)).powf(a);
