@@ -1,33 +1,10 @@
 //! End-to-end tests through the `datavisa` binary.
 
+mod common;
+
+use common::{datavisa_in as datavisa, fails_with, json_of, shared};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn datavisa(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_datavisa"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("binary runs")
-}
-
-fn json_of(o: &Output) -> Value {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("stdout is one JSON value")
-}
-
-fn shared(p: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(p)
-        .display()
-        .to_string()
-}
+use std::path::PathBuf;
 
 fn column<'a>(v: &'a Value, name: &str) -> &'a Value {
     v["columns"]
@@ -36,15 +13,6 @@ fn column<'a>(v: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no column {name}"))
-}
-
-fn fails_with(o: &Output, code: i32, needles: &[&str]) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
-    for n in needles {
-        assert!(err.contains(n), "{n:?} not in: {err}");
-    }
-    assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]
