@@ -1,7 +1,7 @@
 //! The `attack`, `risk` and `utility` verbs: read the tables, run the measurement from the
 //! `risk` crate, print one JSON object (or a short human summary) with the evidence.
 
-use crate::commands::{load, print_json, UsageError};
+use crate::commands::{input_evidence, load, print_json, tool, UsageError};
 use crate::output::{pct, progress_bar, spinner, table};
 use crate::{Format, ReadArgs};
 use anyhow::Result;
@@ -12,7 +12,8 @@ use datavisa_risk::linkability::{linkability, LinkabilityParams};
 use datavisa_risk::singling_out::{singling_out, Denominator, Mode, SinglingOutParams};
 use datavisa_risk::utility::utility;
 use datavisa_risk::{prepare, AttackResult, Prepared, RiskError};
-use datavisa_table::{file_sha256, Table};
+use datavisa_table::Table;
+
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -23,18 +24,6 @@ fn lib_err(e: RiskError) -> anyhow::Error {
         RiskError::Invalid(m) => UsageError(m).into(),
         RiskError::Rate(r) => UsageError(r.to_string()).into(),
     }
-}
-
-/// What every result records about one input file.
-fn input_evidence(path: &Path, t: &Table) -> Result<Value> {
-    Ok(
-        json!({"path": path.display().to_string(), "sha256": file_sha256(path)?,
-              "rows": t.n_rows, "columns": t.columns.len()}),
-    )
-}
-
-fn tool() -> Value {
-    json!({"name": "datavisa", "version": env!("CARGO_PKG_VERSION")})
 }
 
 /// The tables an attack compares, read and prepared, with their evidence.
@@ -57,12 +46,21 @@ pub fn read_inputs(
         .map(|c| load(c, read, quiet))
         .transpose()?
         .map(|x| x.0);
+    inputs_of((source, &s), (twin, &t), control.zip(c.as_ref()))
+}
+
+/// Prepares tables already read, with their evidence.
+pub fn inputs_of(
+    (source, s): (&Path, &Table),
+    (twin, t): (&Path, &Table),
+    control: Option<(&Path, &Table)>,
+) -> Result<Inputs> {
     let mut evidence =
-        json!({"source": input_evidence(source, &s)?, "twin": input_evidence(twin, &t)?});
-    if let (Some(path), Some(ct)) = (control, &c) {
+        json!({"source": input_evidence(source, s)?, "twin": input_evidence(twin, t)?});
+    if let Some((path, ct)) = control {
         evidence["control"] = input_evidence(path, ct)?;
     }
-    let data = prepare(&s, &t, c.as_ref()).map_err(lib_err)?;
+    let data = prepare(s, t, control.map(|c| c.1)).map_err(lib_err)?;
     if !data.dropped.is_empty() {
         evidence["source_columns_not_in_twin"] = json!(data.dropped);
     }
@@ -261,8 +259,19 @@ pub fn risk(a: RiskArgs, read: &ReadArgs, format: Format, quiet: bool) -> Result
         inputs["population"] = input_evidence(p, pt)?;
     }
     if let Some(src) = &a.source {
-        let Inputs { data, evidence } =
-            read_inputs(src, &a.file, a.holdout.as_deref(), read, quiet)?;
+        // The file measured above is the twin: it is not read again.
+        let (s, _) = load(src, read, quiet)?;
+        let h = a
+            .holdout
+            .as_deref()
+            .map(|h| load(h, read, quiet))
+            .transpose()?
+            .map(|x| x.0);
+        let Inputs { data, evidence } = inputs_of(
+            (src, &s),
+            (&a.file, &t),
+            a.holdout.as_deref().zip(h.as_ref()),
+        )?;
         let d = distances(&data, a.samples, a.seed).map_err(lib_err)?;
         v["distance"] = serde_json::to_value(&d)?;
         inputs["distance_inputs"] = evidence;

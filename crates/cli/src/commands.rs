@@ -516,7 +516,21 @@ fn print_scan_human(r: &ScanReport) {
     }
 }
 
-fn write_json(path: &Path, v: &Value) -> Result<()> {
+/// The tool's name and version, recorded with every result.
+pub fn tool() -> Value {
+    json!({"name": "datavisa", "version": env!("CARGO_PKG_VERSION")})
+}
+
+/// What every result records about one input file.
+pub fn input_evidence(path: &Path, t: &Table) -> Result<Value> {
+    Ok(
+        json!({"path": path.display().to_string(), "sha256": file_sha256(path)?,
+              "rows": t.n_rows, "columns": t.columns.len()}),
+    )
+}
+
+/// Writes a JSON value atomically.
+pub fn write_json(path: &Path, v: &Value) -> Result<()> {
     let text = serde_json::to_string_pretty(v)?;
     write_atomic(path, |w| {
         use std::io::Write;

@@ -1,11 +1,11 @@
 //! `datavisa twin generalize`, `datavisa twin apply` and `datavisa check`: thin wrappers over the
 //! `twin` crate's recipes, with the spec as the place where roles and hierarchies live.
 
-use crate::commands::{load, print_json, UsageError};
+use crate::commands::{input_evidence, load, print_json, tool, write_json, UsageError};
 use crate::output::{pct, spinner, table};
 use crate::{Format, GeneralizeArgs, ModelArgs, ReadArgs};
 use anyhow::{Context, Result};
-use datavisa_table::{file_sha256, write_atomic, write_table, Role, Spec, Table, TableError};
+use datavisa_table::{write_table, Role, Spec, Table};
 use datavisa_twin::engine::{LVariant, Models, TDistance};
 use datavisa_twin::quality::Metric;
 use datavisa_twin::recipe::{check_table, generalize, reapply, Generalized, HierarchySpec, Recipe};
@@ -146,20 +146,15 @@ pub fn write_twin(input: &Path, t: &Table, output: &Path, g: Generalized) -> Res
         return Err(UsageError("the output would overwrite the input".into()).into());
     }
     let mut manifest = g.report;
-    manifest["source"] = json!({"path": input.display().to_string(), "sha256": file_sha256(input)?, "rows": t.n_rows});
+    manifest["source"] = input_evidence(input, t)?;
     manifest["output"] = json!(output.display().to_string());
-    manifest["tool"] = json!({"name": "datavisa", "version": env!("CARGO_PKG_VERSION")});
+    manifest["tool"] = tool();
     manifest["created_at_unix"] = json!(std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs()));
     write_table(&g.twin, output)?;
     let mpath = manifest_path(output);
-    let text = serde_json::to_string_pretty(&manifest)?;
-    write_atomic(&mpath, |w| {
-        use std::io::Write;
-        w.write_all(text.as_bytes())
-            .map_err(|e| TableError::io(&mpath, e))
-    })?;
+    write_json(&mpath, &manifest)?;
     manifest["manifest"] = json!(mpath.display().to_string());
     Ok(manifest)
 }
@@ -314,8 +309,8 @@ pub fn check_cmd(
         .into());
     }
     let mut v = check_table(&t, &quasi, &sensitive, &models(m), 20).map_err(twin_err)?;
-    v["file"] = json!({"path": file.display().to_string(), "sha256": file_sha256(file)?});
-    v["tool"] = json!({"name": "datavisa", "version": env!("CARGO_PKG_VERSION")});
+    v["file"] = input_evidence(file, &t)?;
+    v["tool"] = tool();
     if format == Format::Json {
         return print_json(&v);
     }
