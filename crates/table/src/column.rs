@@ -213,6 +213,27 @@ impl Column {
         }
     }
 
+    /// The first row of each distinct value (missing counts as one), in order of appearance:
+    /// one representative per value, found from the codes without formatting any row.
+    pub fn first_rows(&self) -> Vec<usize> {
+        let codes = self.codes();
+        let n_codes = codes
+            .iter()
+            .filter(|&&c| c != MISSING)
+            .max()
+            .map_or(0, |&m| m as usize + 1);
+        let mut seen = vec![false; n_codes + 1];
+        codes
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| {
+                let slot = if c == MISSING { n_codes } else { c as usize };
+                !std::mem::replace(&mut seen[slot], true)
+            })
+            .map(|(r, _)| r)
+            .collect()
+    }
+
     /// Number of distinct non-missing values.
     pub fn distinct_count(&self) -> usize {
         match &self.data {

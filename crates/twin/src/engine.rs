@@ -94,11 +94,6 @@ pub struct Problem {
     pub row_base: Vec<u32>,
 }
 
-/// Text of each row of a column (None for missing).
-fn texts(t: &Table, c: usize) -> Vec<Option<String>> {
-    (0..t.n_rows).map(|r| t.columns[c].display(r)).collect()
-}
-
 fn lifts(h: &Hierarchy) -> Vec<Vec<Vec<u32>>> {
     let levels = h.map.len();
     (0..levels)
@@ -207,10 +202,10 @@ impl Problem {
             overall.iter_mut().for_each(|x| *x /= t.n_rows as f64);
             let mut value_leaf = vec![0u32; n_values];
             if let Some(h) = &h {
-                let txt = texts(t, c);
-                for (r, &v) in values.iter().enumerate() {
-                    let s = txt[r].clone().unwrap_or_default();
-                    value_leaf[v as usize] = h.leaf_of(&s).ok_or_else(|| {
+                // One lookup per value, through its first row.
+                for r in t.columns[c].first_rows() {
+                    let s = t.columns[c].display(r).unwrap_or_default();
+                    value_leaf[values[r] as usize] = h.leaf_of(&s).ok_or_else(|| {
                         invalid(format!(
                             "value {s:?} of sensitive column {name:?} is not in its hierarchy"
                         ))

@@ -136,6 +136,21 @@ impl Hierarchy {
         })
     }
 
+    /// Two levels: each value, then `*` (keep the value or suppress it).
+    pub fn flat(
+        column: &str,
+        values: impl IntoIterator<Item = String>,
+        kind: &str,
+    ) -> Result<Hierarchy> {
+        let rows: Vec<Vec<String>> = values.into_iter().map(|v| vec![v, "*".into()]).collect();
+        let source = HierarchySource {
+            kind: kind.into(),
+            detail: "value or *".into(),
+            def: None,
+        };
+        Self::from_rows(column, &rows, Path::new(column), &|_| 0, source)
+    }
+
     /// Reads an ARX hierarchy CSV (`;`-delimited, no header; other delimiters sniffed).
     pub fn load_arx(path: &Path, column: &str) -> Result<Hierarchy> {
         let bytes = std::fs::read(path).map_err(|e| datavisa_table::TableError::io(path, e))?;

@@ -4,7 +4,7 @@
 use crate::apply::generalized_table;
 use crate::engine::{entropy, t_distance, Check, LVariant, Models, Problem};
 use crate::error::{invalid, Result};
-use crate::hierarchy::{Hierarchy, HierarchySource};
+use crate::hierarchy::Hierarchy;
 use crate::quality::{Metric, Quality};
 use crate::search::{search, SearchParams};
 use datavisa_table::{ColumnData, Table, ValueType};
@@ -43,19 +43,16 @@ pub const MAX_FLAT_VALUES: usize = 1000;
 /// Distinct values of a column as (text, number) pairs.
 fn distinct_values(t: &Table, c: usize) -> Vec<(String, Option<f64>)> {
     let col = &t.columns[c];
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for r in 0..t.n_rows {
-        let num = match &col.data {
-            ColumnData::Numeric(v) if !v[r].is_nan() => Some(v[r]),
-            _ => None,
-        };
-        let text = col.display(r).unwrap_or_default();
-        if seen.insert(text.clone()) {
-            out.push((text, num));
-        }
-    }
-    out
+    col.first_rows()
+        .into_iter()
+        .map(|r| {
+            let num = match &col.data {
+                ColumnData::Numeric(v) if !v[r].is_nan() => Some(v[r]),
+                _ => None,
+            };
+            (col.display(r).unwrap_or_default(), num)
+        })
+        .collect()
 }
 
 /// The hierarchy a column gets when none is given.
@@ -81,9 +78,7 @@ pub fn auto_hierarchy(t: &Table, column: &str) -> Result<Hierarchy> {
             if codes {
                 toml::from_str(&format!("type = \"mask\"\nlevels = {len}"))
             } else if values.len() <= MAX_FLAT_VALUES {
-                let rows: Vec<Vec<String>> = values.iter().map(|(s, _)| vec![s.clone(), "*".into()]).collect();
-                let src = HierarchySource { kind: "flat".into(), detail: "value or *".into(), def: None };
-                return Hierarchy::from_rows(column, &rows, Path::new(column), &|_| 0, src);
+                return Hierarchy::flat(column, values.into_iter().map(|v| v.0), "flat");
             } else {
                 return Err(invalid(format!(
                     "quasi-identifier {column:?} has {} distinct values and no hierarchy, which would make \
@@ -269,20 +264,8 @@ pub fn check_table(
     let hs = quasi
         .iter()
         .map(|q| {
-            let c = t.index_of(q)?;
-            let rows: Vec<Vec<String>> = distinct_values(t, c)
-                .into_iter()
-                .map(|(s, _)| vec![s, "*".into()])
-                .collect();
-            let src = HierarchySource {
-                kind: "identity".into(),
-                detail: String::new(),
-                def: None,
-            };
-            Ok((
-                q.clone(),
-                Hierarchy::from_rows(q, &rows, Path::new(q), &|_| 0, src)?,
-            ))
+            let values = distinct_values(t, t.index_of(q)?).into_iter().map(|v| v.0);
+            Ok((q.clone(), Hierarchy::flat(q, values, "identity")?))
         })
         .collect::<Result<Vec<_>>>()?;
     let p = Problem::new(t, hs, sensitive.iter().map(|s| (s.clone(), None)).collect())?;
