@@ -271,20 +271,11 @@ impl Problem {
     /// The classes of node `levels`, rolled up from `from` (which must be at most as general).
     pub fn roll_up(&self, from: &ClassTable, levels: &[u8]) -> ClassTable {
         let m = self.m();
-        let radices: Vec<u128> = levels
+        let radices: Vec<u64> = levels
             .iter()
             .zip(&self.qis)
-            .map(|(&l, q)| q.width(l as usize) as u128)
+            .map(|(&l, q)| q.width(l as usize) as u64)
             .collect();
-        let fits = radices
-            .iter()
-            .try_fold(1u128, |acc, &r| acc.checked_mul(r))
-            .is_some();
-        let n_from = from.len();
-        let mut new_of_old = vec![0u32; n_from];
-        let mut tuples = Vec::new();
-        let mut counts: Vec<u64> = Vec::new();
-        let mut lifted = vec![0u32; m];
         // The level pair is fixed for the whole call: resolve each attribute's map once.
         let maps: Vec<&[u32]> = (0..m)
             .map(|a| {
@@ -292,98 +283,15 @@ impl Problem {
                 self.qis[a].up[f][t - f].as_slice()
             })
             .collect();
-        let narrow = radices
-            .iter()
-            .try_fold(1u64, |acc, &r| acc.checked_mul(r as u64))
-            .is_some();
-        let mut by_key: HashMap<u128, u32, foldhash::fast::FixedState> =
-            HashMap::with_hasher(foldhash::fast::FixedState::with_seed(1));
-        let mut by_u64: HashMap<u64, u32, foldhash::fast::FixedState> =
-            HashMap::with_capacity_and_hasher(
-                n_from.min(1 << 16),
-                foldhash::fast::FixedState::with_seed(1),
-            );
-        let mut by_tuple: HashMap<Vec<u32>, u32> = HashMap::new();
-        // Small key spaces index a reusable array directly instead of hashing.
-        let space = radices
-            .iter()
-            .try_fold(1u128, |acc, &r| acc.checked_mul(r))
-            .unwrap_or(u128::MAX);
-        let dense = space <= DENSE_KEYS as u128;
-        let mut scratch = if dense { take_scratch() } else { Vec::new() };
-        if narrow {
-            // Keys column by column (a tight gather loop per attribute), then one grouping pass.
-            let mut keys = vec![0u64; n_from];
-            for a in 0..m {
-                let (map, r) = (maps[a], radices[a] as u64);
-                for (k, old) in keys.iter_mut().zip(from.tuples.chunks_exact(m)) {
-                    *k = *k * r + map[old[a] as usize] as u64;
-                }
-            }
-            for (i, &key) in keys.iter().enumerate() {
-                let next = counts.len() as u32;
-                let id = if dense {
-                    let slot = &mut scratch[key as usize];
-                    if *slot == u32::MAX {
-                        *slot = next;
-                    }
-                    *slot
-                } else {
-                    *by_u64.entry(key).or_insert(next)
-                };
-                if id == next {
-                    let old = &from.tuples[i * m..(i + 1) * m];
-                    tuples.extend((0..m).map(|a| maps[a][old[a] as usize]));
-                    counts.push(0);
-                }
-                counts[id as usize] += from.counts[i];
-                new_of_old[i] = id;
-            }
-        }
-        for (i, old) in from
-            .tuples
-            .chunks_exact(m.max(1))
-            .enumerate()
-            .take(if narrow { 0 } else { n_from })
-        {
-            let mut key = 0u128;
-            for a in 0..m {
-                let x = maps[a][old[a] as usize];
-                lifted[a] = x;
-                key = key.wrapping_mul(radices[a]).wrapping_add(x as u128);
-            }
-            let next = counts.len() as u32;
-            let id = if dense {
-                let slot = &mut scratch[key as usize];
-                if *slot == u32::MAX {
-                    *slot = next;
-                }
-                *slot
-            } else if narrow {
-                *by_u64.entry(key as u64).or_insert(next)
-            } else if fits {
-                *by_key.entry(key).or_insert(next)
-            } else {
-                *by_tuple.entry(lifted.clone()).or_insert(next)
-            };
-            if id == next {
-                tuples.extend_from_slice(&lifted);
-                counts.push(0);
-            }
-            counts[id as usize] += from.counts[i];
-            new_of_old[i] = id;
-        }
-        if dense {
-            // Reset only the slots used, by recomputing the keys of the new classes.
-            for t in tuples.chunks_exact(m.max(1)) {
-                let key = t
-                    .iter()
-                    .zip(&radices)
-                    .fold(0u128, |k, (&x, &r)| k * r + x as u128);
-                scratch[key as usize] = u32::MAX;
-            }
-            give_scratch(scratch);
-        }
+        let narrow = radices.iter().try_fold(1u64, |acc, &r| acc.checked_mul(r));
+        let Grouped {
+            new_of_old,
+            tuples,
+            counts,
+        } = match narrow {
+            Some(space) => group_narrow(from, &maps, &radices, space),
+            None => group_wide(from, &maps, &radices),
+        };
         let hists = from
             .hists
             .iter()
@@ -401,6 +309,112 @@ impl Problem {
                 .collect(),
         }
     }
+}
+
+/// Classes of a roll-up: the new class of each old one, and each new class's tuple and count.
+struct Grouped {
+    new_of_old: Vec<u32>,
+    tuples: Vec<u32>,
+    counts: Vec<u64>,
+}
+
+impl Grouped {
+    fn with_capacity(n_from: usize) -> Grouped {
+        Grouped {
+            new_of_old: vec![0; n_from],
+            tuples: Vec::new(),
+            counts: Vec::new(),
+        }
+    }
+
+    /// Adds old class `i` (tuple `lifted`, `count` records) to class `id`, opening it if new.
+    #[inline]
+    fn add(&mut self, i: usize, id: u32, lifted: impl Iterator<Item = u32>, count: u64) {
+        if id as usize == self.counts.len() {
+            self.tuples.extend(lifted);
+            self.counts.push(0);
+        }
+        self.counts[id as usize] += count;
+        self.new_of_old[i] = id;
+    }
+}
+
+/// Keys that fit in 64 bits: built column by column (a tight gather loop per attribute), then
+/// grouped through a reusable direct-indexed array when the key space is small, else hashed.
+fn group_narrow(from: &ClassTable, maps: &[&[u32]], radices: &[u64], space: u64) -> Grouped {
+    let m = maps.len();
+    let n_from = from.len();
+    let mut keys = vec![0u64; n_from];
+    for (a, (map, &r)) in maps.iter().zip(radices).enumerate() {
+        for (k, old) in keys.iter_mut().zip(from.tuples.chunks_exact(m)) {
+            *k = *k * r + map[old[a] as usize] as u64;
+        }
+    }
+    let mut g = Grouped::with_capacity(n_from);
+    let lift = |i: usize| {
+        let old = &from.tuples[i * m..(i + 1) * m];
+        (0..m).map(move |a| maps[a][old[a] as usize])
+    };
+    if space <= DENSE_KEYS as u64 {
+        let mut scratch = take_scratch();
+        let mut used = Vec::new();
+        for (i, &key) in keys.iter().enumerate() {
+            let slot = &mut scratch[key as usize];
+            if *slot == u32::MAX {
+                *slot = g.counts.len() as u32;
+                used.push(key);
+            }
+            let id = *slot;
+            g.add(i, id, lift(i), from.counts[i]);
+        }
+        for key in used {
+            scratch[key as usize] = u32::MAX;
+        }
+        give_scratch(scratch);
+    } else {
+        let mut ids: HashMap<u64, u32, foldhash::fast::FixedState> =
+            HashMap::with_capacity_and_hasher(
+                n_from.min(1 << 16),
+                foldhash::fast::FixedState::with_seed(1),
+            );
+        for (i, &key) in keys.iter().enumerate() {
+            let next = g.counts.len() as u32;
+            let id = *ids.entry(key).or_insert(next);
+            g.add(i, id, lift(i), from.counts[i]);
+        }
+    }
+    g
+}
+
+/// Keys wider than 64 bits: packed into 128 bits when they fit, else the tuple itself.
+fn group_wide(from: &ClassTable, maps: &[&[u32]], radices: &[u64]) -> Grouped {
+    let m = maps.len();
+    let fits = radices
+        .iter()
+        .try_fold(1u128, |acc, &r| acc.checked_mul(r as u128))
+        .is_some();
+    let mut by_key: HashMap<u128, u32, foldhash::fast::FixedState> =
+        HashMap::with_hasher(foldhash::fast::FixedState::with_seed(1));
+    let mut by_tuple: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut g = Grouped::with_capacity(from.len());
+    let mut lifted = vec![0u32; m];
+    for (i, old) in from.tuples.chunks_exact(m).enumerate() {
+        let mut key = 0u128;
+        for a in 0..m {
+            lifted[a] = maps[a][old[a] as usize];
+            key = key
+                .wrapping_mul(radices[a] as u128)
+                .wrapping_add(lifted[a] as u128);
+        }
+        let next = g.counts.len() as u32;
+        let id = if fits {
+            *by_key.entry(key).or_insert(next)
+        } else {
+            *by_tuple.entry(lifted.clone()).or_insert(next)
+        };
+        g.add(i, id, lifted.iter().copied(), from.counts[i]);
+    }
+    g
 }
 
 /// Key spaces up to this size are grouped through a direct-indexed array.
@@ -788,6 +802,30 @@ mod tests {
     use super::*;
     use crate::hierarchy::HierarchySource;
     use std::path::Path;
+
+    #[test]
+    fn wide_and_narrow_grouping_agree() {
+        // Three attributes; leaves 0..4 map to nodes leaf / 2.
+        let map: Vec<u32> = vec![0, 0, 1, 1];
+        let maps: Vec<&[u32]> = vec![&map, &map, &map];
+        let tuples: Vec<u32> = vec![0, 1, 2, 1, 0, 3, 3, 3, 3, 2, 2, 2, 0, 0, 0];
+        let from = ClassTable {
+            levels: vec![0; 3],
+            tuples,
+            counts: vec![1, 2, 3, 4, 5],
+            hists: vec![],
+            base_to_class: (0..5).collect(),
+        };
+        let radices = [2u64, 2, 2];
+        let a = group_narrow(&from, &maps, &radices, 8);
+        let b = group_wide(&from, &maps, &radices);
+        assert_eq!(a.new_of_old, b.new_of_old);
+        assert_eq!(a.tuples, b.tuples);
+        assert_eq!(a.counts, b.counts);
+        // Lifted: (0,0,1) (0,0,1) (1,1,1) (1,1,1) (0,0,0).
+        assert_eq!(a.new_of_old, vec![0, 0, 1, 1, 2]);
+        assert_eq!(a.counts, vec![3, 7, 5]);
+    }
 
     #[test]
     fn hierarchical_emd_hand_computed() {

@@ -129,14 +129,7 @@ impl Lattice {
 
     /// Direct successors (one attribute one level up).
     pub fn successors(&self, levels: &[u8]) -> Vec<Vec<u8>> {
-        (0..levels.len())
-            .filter(|&a| levels[a] < self.heights[a])
-            .map(|a| {
-                let mut s = levels.to_vec();
-                s[a] += 1;
-                s
-            })
-            .collect()
+        successors(levels, &self.heights)
     }
 
     /// Calls `f` on every node in the box `lo ≤ x ≤ hi`.
@@ -684,6 +677,7 @@ fn heuristic_search(
     (best, exhausted)
 }
 
+/// Direct successors of a node given the hierarchy heights (no lattice needed).
 fn successors(levels: &[u8], heights: &[u8]) -> Vec<Vec<u8>> {
     (0..levels.len())
         .filter(|&a| levels[a] < heights[a])
