@@ -5,7 +5,9 @@
 use crate::error::{invalid, Result};
 use crate::population::{estimate, Histogram, PopulationUniques};
 use crate::prepare::column_indices;
-use datavisa_table::{encode_shared, ColumnData, EquivalenceClasses, Table, MISSING};
+use datavisa_table::{
+    encode_shared, numeric_ranks, Column, ColumnData, EquivalenceClasses, Table, MISSING,
+};
 use serde::Serialize;
 
 /// What to measure.
@@ -191,14 +193,9 @@ fn journalist_marketer(
     let b = crate::prepare::project(pop, quasi)?;
     let shared = encode_shared(&[&a, &b])?;
     // One grouping over sample rows followed by population rows, so keys are comparable.
-    let joined: Vec<Vec<u32>> = (0..quasi.len())
-        .map(|c| {
-            let mut v = shared[0].columns[c].codes().into_owned();
-            v.extend_from_slice(&shared[1].columns[c].codes());
-            v
-        })
+    let both: Vec<Vec<u32>> = (0..quasi.len())
+        .map(|c| joined_codes(&shared[0].columns[c], &shared[1].columns[c]))
         .collect();
-    let both = numeric_safe_codes(&shared, quasi.len(), joined);
     let slices: Vec<&[u32]> = both.iter().map(|v| v.as_slice()).collect();
     let all = EquivalenceClasses::of_codes(&slices, a.n_rows + b.n_rows);
     let mut pop_size = vec![0u64; all.len()];
@@ -244,26 +241,18 @@ fn journalist_marketer(
     ))
 }
 
-/// Numeric columns' `codes()` are ranks within one table; re-rank over the joined values so a
-/// number means the same code in sample and population.
-fn numeric_safe_codes(shared: &[Table], n_cols: usize, mut joined: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
-    for (c, codes) in joined.iter_mut().enumerate().take(n_cols) {
-        if let (ColumnData::Numeric(x), ColumnData::Numeric(y)) =
-            (&shared[0].columns[c].data, &shared[1].columns[c].data)
-        {
-            let mut all: Vec<f64> = x.iter().chain(y).copied().filter(|v| !v.is_nan()).collect();
-            all.sort_unstable_by(f64::total_cmp);
-            all.dedup();
-            for (code, v) in codes.iter_mut().zip(x.iter().chain(y)) {
-                *code = if v.is_nan() {
-                    MISSING
-                } else {
-                    all.partition_point(|d| d < v) as u32
-                };
-            }
-        }
+/// Codes of one column over sample rows then population rows, meaning the same value in both:
+/// shared dictionary codes, or (numbers) ranks over the joined values, since `codes()` ranks
+/// within one table.
+fn joined_codes(a: &Column, b: &Column) -> Vec<u32> {
+    if let (ColumnData::Numeric(x), ColumnData::Numeric(y)) = (&a.data, &b.data) {
+        let mut all = x.clone();
+        all.extend_from_slice(y);
+        return numeric_ranks(&all);
     }
-    joined
+    let mut v = a.codes().into_owned();
+    v.extend_from_slice(&b.codes());
+    v
 }
 
 /// l-diversity and t-closeness of one sensitive column over the classes.

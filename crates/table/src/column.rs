@@ -289,7 +289,7 @@ impl Column {
 
 /// Rank of each value among the column's distinct values (ascending), [`MISSING`] for NaN.
 /// Distinct values are found by hashing, so only they are sorted, not every row.
-fn numeric_ranks(v: &[f64]) -> Vec<u32> {
+pub fn numeric_ranks(v: &[f64]) -> Vec<u32> {
     let bits = |x: f64| if x == 0.0 { 0u64 } else { x.to_bits() };
     let mut seen: hashbrown::HashMap<u64, u32, foldhash::fast::FixedState> =
         hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::with_seed(3));

@@ -17,7 +17,9 @@ pub mod sample;
 pub mod spec;
 pub mod table;
 
-pub use column::{format_number, CatData, Column, ColumnData, TypeEvidence, ValueType};
+pub use column::{
+    format_number, numeric_ranks, CatData, Column, ColumnData, TypeEvidence, ValueType,
+};
 pub use csv_read::{Encoding, ReadOptions, DEFAULT_MISSING};
 pub use dictionary::{Dictionary, MISSING};
 pub use error::{Result, TableError};
