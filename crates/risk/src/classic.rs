@@ -448,30 +448,14 @@ impl OrderedDistance {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datavisa_table::{CatData, Column, Dictionary, TypeEvidence, ValueType};
-    use std::sync::Arc;
+    use datavisa_table::ValueType;
 
     fn cat(name: &str, values: &[&str]) -> Column {
-        let mut d = Dictionary::new();
-        let codes = values.iter().map(|v| d.intern(v)).collect();
-        Column {
-            name: name.into(),
-            value_type: ValueType::Categorical,
-            data: ColumnData::Categorical(CatData {
-                codes,
-                dict: Arc::new(d),
-            }),
-            evidence: TypeEvidence::default(),
-        }
+        Column::from_texts(name, values)
     }
 
     fn num(name: &str, values: &[f64]) -> Column {
-        Column {
-            name: name.into(),
-            value_type: ValueType::Integer,
-            data: ColumnData::Numeric(values.to_vec()),
-            evidence: TypeEvidence::default(),
-        }
+        Column::from_numbers(name, ValueType::Integer, values.to_vec())
     }
 
     /// 10 records: classes (a,1)×4, (a,2)×3, (b,1)×2, (b,2)×1.

@@ -143,6 +143,34 @@ pub struct Column {
 }
 
 impl Column {
+    /// A categorical column from text values (no missing values), typed `categorical`.
+    pub fn from_texts<S: AsRef<str>>(name: &str, values: impl IntoIterator<Item = S>) -> Column {
+        let mut dict = Dictionary::new();
+        let codes = values
+            .into_iter()
+            .map(|v| dict.intern(v.as_ref()))
+            .collect();
+        Column {
+            name: name.to_owned(),
+            value_type: ValueType::Categorical,
+            data: ColumnData::Categorical(CatData {
+                codes,
+                dict: Arc::new(dict),
+            }),
+            evidence: TypeEvidence::default(),
+        }
+    }
+
+    /// A numeric column (NaN for missing) of the given type.
+    pub fn from_numbers(name: &str, value_type: ValueType, values: Vec<f64>) -> Column {
+        Column {
+            name: name.to_owned(),
+            value_type,
+            data: ColumnData::Numeric(values),
+            evidence: TypeEvidence::default(),
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         match &self.data {

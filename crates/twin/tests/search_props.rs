@@ -3,7 +3,7 @@
 //! crate (not the search code).
 
 use datavisa_risk::classic::{classic_risk, ClassicParams};
-use datavisa_table::{CatData, Column, ColumnData, Dictionary, Table, TypeEvidence, ValueType};
+use datavisa_table::{Column, Table};
 use datavisa_twin::apply::generalized_table;
 use datavisa_twin::engine::{LVariant, Models, Problem, TDistance};
 use datavisa_twin::hierarchy::HierarchySource;
@@ -12,20 +12,9 @@ use datavisa_twin::search::{brute_force, search, SearchParams, Strategy};
 use datavisa_twin::Hierarchy;
 use proptest::prelude::*;
 use std::path::Path;
-use std::sync::Arc;
 
 fn cat(name: &str, values: Vec<String>) -> Column {
-    let mut d = Dictionary::new();
-    let codes = values.iter().map(|v| d.intern(v)).collect();
-    Column {
-        name: name.into(),
-        value_type: ValueType::Categorical,
-        data: ColumnData::Categorical(CatData {
-            codes,
-            dict: Arc::new(d),
-        }),
-        evidence: TypeEvidence::default(),
-    }
+    Column::from_texts(name, values)
 }
 
 /// Leaves v0..v{n-1}; level i groups leaves by index / 2^i; the root is "*".
