@@ -317,20 +317,8 @@ fn diversity(
         }
         let size = members.len() as f64;
         let distinct = touched.len() as u64;
-        let entropy: f64 = touched
-            .iter()
-            .map(|&v| {
-                let pv = counts[v] / size;
-                -pv * pv.ln()
-            })
-            .sum();
-        // Equal distance: ½ Σ|p−q| = ½ (Σ_{v∈E} (|p−q| − q) + 1).
-        let teq = 0.5
-            * (touched
-                .iter()
-                .map(|&v| (counts[v] / size - q[v]).abs() - q[v])
-                .sum::<f64>()
-                + 1.0);
+        let entropy = entropy_of(touched.iter().map(|&v| counts[v] / size));
+        let teq = equal_distance(touched.iter().map(|&v| (v, counts[v] / size)), &q);
         let tord = if numeric && n_values > 2 {
             touched.sort_unstable();
             ordered.distance(
@@ -392,10 +380,22 @@ fn diversity(
     })
 }
 
+/// Shannon entropy (natural log) of a class's value shares.
+pub fn entropy_of(shares: impl Iterator<Item = f64>) -> f64 {
+    shares.map(|p| -p * p.ln()).sum()
+}
+
+/// Equal-distance t-closeness (total variation) of a class, from its present values' shares:
+/// ½ Σ|p − q| = ½ (Σ_{v present} (|p − q| − q) + 1).
+pub fn equal_distance(present: impl Iterator<Item = (usize, f64)>, q: &[f64]) -> f64 {
+    0.5 * (present.map(|(v, p)| (p - q[v]).abs() - q[v]).sum::<f64>() + 1.0)
+}
+
 /// Ordered (EMD) distance of class distributions to the table's, computed from the class's
 /// present values only: between two of them the class's cumulative share is constant, and the
 /// table's cumulative share is monotone, so each stretch is summed in O(log m) with prefix sums.
-struct OrderedDistance {
+#[derive(Clone, Debug)]
+pub struct OrderedDistance {
     /// Cumulative table share up to and including rank i.
     cum: Vec<f64>,
     /// prefix[i] = Σ_{k<i} cum[k].
@@ -403,7 +403,8 @@ struct OrderedDistance {
 }
 
 impl OrderedDistance {
-    fn new(q: &[f64]) -> OrderedDistance {
+    /// Prepares the prefix sums of the table distribution `q` (values in rank order).
+    pub fn new(q: &[f64]) -> OrderedDistance {
         let mut cum = Vec::with_capacity(q.len());
         let mut acc = 0.0;
         for &x in q {
@@ -429,7 +430,7 @@ impl OrderedDistance {
     }
 
     /// Distance for a class given its (rank, share) pairs in ascending rank order.
-    fn distance(&self, present: impl Iterator<Item = (usize, f64)>) -> f64 {
+    pub fn distance(&self, present: impl Iterator<Item = (usize, f64)>) -> f64 {
         let m = self.cum.len();
         if m < 2 {
             return 0.0;

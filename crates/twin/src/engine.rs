@@ -4,6 +4,7 @@
 
 use crate::error::{invalid, Result};
 use crate::hierarchy::Hierarchy;
+use datavisa_risk::classic::{entropy_of, equal_distance, OrderedDistance};
 use datavisa_table::{EquivalenceClasses, Table, MISSING};
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,8 @@ pub struct Sensitive {
     pub numeric: bool,
     /// Share of each value in the whole table.
     pub overall: Vec<f64>,
+    /// Prefix sums of `overall` for ordered t-closeness.
+    pub ordered: OrderedDistance,
     /// For hierarchical t-closeness.
     pub hierarchy: Option<Hierarchy>,
     /// Leaf of each value id in `hierarchy`.
@@ -213,6 +216,7 @@ impl Problem {
                 }
             }
             sens_out.push(Sensitive {
+                ordered: OrderedDistance::new(&overall),
                 name,
                 numeric: t.columns[c].value_type.is_numeric(),
                 values,
@@ -629,41 +633,20 @@ fn l_ok(m: &Models, h: &[(u32, u64)], size: u64) -> bool {
 
 /// Shannon entropy (natural log) of a class histogram.
 pub fn entropy(h: &[(u32, u64)], size: u64) -> f64 {
-    h.iter()
-        .map(|&(_, c)| {
-            let p = c as f64 / size as f64;
-            -p * p.ln()
-        })
-        .sum()
+    entropy_of(h.iter().map(|&(_, c)| c as f64 / size as f64))
+}
+
+fn shares(h: &[(u32, u64)], n: f64) -> impl Iterator<Item = (usize, f64)> + '_ {
+    h.iter().map(move |&(v, c)| (v as usize, c as f64 / n))
 }
 
 /// t-closeness distance of a class histogram to the table's distribution.
 pub fn t_distance(s: &Sensitive, d: TDistance, h: &[(u32, u64)], size: u64) -> f64 {
     let n = size as f64;
     match d {
-        TDistance::Equal => {
-            0.5 * (h
-                .iter()
-                .map(|&(v, c)| (c as f64 / n - s.overall[v as usize]).abs() - s.overall[v as usize])
-                .sum::<f64>()
-                + 1.0)
-        }
-        TDistance::Ordered => {
-            let m = s.n_values;
-            if m < 2 {
-                return 0.0;
-            }
-            let mut p = vec![0f64; m];
-            for &(v, c) in h {
-                p[v as usize] = c as f64 / n;
-            }
-            let (mut cum, mut total) = (0.0, 0.0);
-            for (pv, qv) in p.iter().zip(&s.overall) {
-                cum += pv - qv;
-                total += f64::abs(cum);
-            }
-            total / (m - 1) as f64
-        }
+        TDistance::Equal => equal_distance(shares(h, n), &s.overall),
+        // Histogram entries are in value (rank) order, as the prefix sums need.
+        TDistance::Ordered => s.ordered.distance(shares(h, n)),
         TDistance::Hierarchical => hierarchical_emd(s, h, n),
     }
 }
@@ -846,6 +829,7 @@ mod tests {
             n_values: 3,
             numeric: false,
             overall: vec![0.25, 0.25, 0.5],
+            ordered: OrderedDistance::new(&[0.25, 0.25, 0.5]),
             hierarchy: Some(h),
             value_leaf: vec![0, 1, 2],
         };
