@@ -1,0 +1,413 @@
+//! The vault file: a SQLite database under the store directory, created owner-only, opened only
+//! after its format, integrity and master key are checked, written only in transactions.
+
+use crate::audit;
+use crate::crypto::{random_id, random_secret, KdfParams, MasterKeys, Passphrase};
+use crate::error::{Result, VaultError};
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// The vault format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// File name of the vault inside the store directory.
+pub const VAULT_FILE: &str = "vault.db";
+
+/// How long a command waits for another process holding the vault before giving up.
+const BUSY_WAIT: Duration = Duration::from_secs(3);
+
+const SCHEMA_V1: &str = "
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE domain_keys (
+    id INTEGER PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    wrapped BLOB,
+    destroyed_at TEXT,
+    UNIQUE (recipient, domain, version)
+);
+CREATE TABLE token_index (
+    key_id INTEGER NOT NULL,
+    token BLOB NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (key_id, token)
+) WITHOUT ROWID;
+CREATE TABLE twins (
+    id TEXT PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    output TEXT NOT NULL,
+    output_sha256 TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    columns TEXT NOT NULL
+);
+CREATE TABLE approvers (
+    name TEXT PRIMARY KEY,
+    salt TEXT NOT NULL,
+    credential TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    removed_at TEXT
+);
+CREATE TABLE relink_requests (
+    id TEXT PRIMARY KEY,
+    twin_id TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    pseudonyms TEXT NOT NULL,
+    n_values INTEGER NOT NULL,
+    purpose TEXT NOT NULL,
+    legal_basis TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    expires_unix INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    closed_at TEXT,
+    closed_by TEXT,
+    reason TEXT
+);
+CREATE TABLE approvals (
+    request_id TEXT NOT NULL,
+    approver TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (request_id, approver)
+);
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    mac TEXT NOT NULL
+);
+";
+
+/// An open, unlocked vault.
+pub struct Vault {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+    pub(crate) master: MasterKeys,
+    pub(crate) audit_key: Zeroizing<Vec<u8>>,
+    pub(crate) vault_id: String,
+    /// Who is acting (recorded in the audit log).
+    pub actor: String,
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// RFC 3339 UTC time of Unix seconds.
+pub fn rfc3339(secs: i64) -> String {
+    datavisa_table::date::format_datetime(secs as f64).replace(' ', "T") + "Z"
+}
+
+/// Maps SQLite failures to what they mean for a vault at `path`.
+pub(crate) fn sql_err(path: &Path, e: rusqlite::Error) -> VaultError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            VaultError::Locked { path: path.into() }
+        }
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => VaultError::Corrupted {
+            path: path.into(),
+            detail: e.to_string(),
+        },
+        _ => VaultError::Sql(e),
+    }
+}
+
+/// Creates the store directory owner-only if it does not exist.
+fn create_store_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(|e| VaultError::Io {
+        path: dir.into(),
+        source: e,
+    })
+}
+
+/// Creates an empty file readable and writable by its owner only; fails if it exists.
+pub fn create_private_file(path: &Path) -> Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path).map_err(|e| VaultError::Io {
+        path: path.into(),
+        source: e,
+    })
+}
+
+fn configure(conn: &Connection, path: &Path) -> Result<()> {
+    conn.busy_timeout(BUSY_WAIT).map_err(|e| sql_err(path, e))?;
+    // Deleted rows (destroyed keys, token indexes) are overwritten, not left in free pages.
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(|e| sql_err(path, e))?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| sql_err(path, e))?;
+    Ok(())
+}
+
+fn get_meta(conn: &Connection, name: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
+pub(crate) fn set_meta(tx: &Transaction, name: &str, value: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO meta (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        [name, value],
+    )
+    .map(|_| ())
+}
+
+impl Vault {
+    /// The vault file of a store directory.
+    pub fn file_in(store: &Path) -> PathBuf {
+        store.join(VAULT_FILE)
+    }
+
+    /// Creates a new vault in `store`, protected by `pass`.
+    pub fn init(store: &Path, pass: &Passphrase, kdf: KdfParams, actor: &str) -> Result<Vault> {
+        let path = Self::file_in(store);
+        if path.exists() {
+            return Err(VaultError::Exists { path });
+        }
+        create_store_dir(store)?;
+        drop(create_private_file(&path)?);
+        let made = Self::create(&path, pass, kdf, actor);
+        if made.is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+        made
+    }
+
+    fn create(path: &Path, pass: &Passphrase, kdf: KdfParams, actor: &str) -> Result<Vault> {
+        let mut conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| sql_err(path, e))?;
+        configure(&conn, path)?;
+        let salt = random_secret::<16>()?;
+        let master = MasterKeys::derive(pass, &salt[..], kdf)?;
+        let vault_id = random_id("vault")?;
+        let audit_key = random_secret::<32>()?;
+        let wrapped_audit = master.wrap(&audit_label(&vault_id), &audit_key[..])?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_err(path, e))?;
+        tx.execute_batch(SCHEMA_V1)?;
+        let now = rfc3339(unix_now());
+        for (k, v) in [
+            ("format_version", FORMAT_VERSION.to_string()),
+            ("vault_id", vault_id.clone()),
+            ("created_at", now),
+            ("kdf", serde_json::to_string(&kdf).expect("plain struct")),
+            ("salt", crate::crypto::hex(&salt[..])),
+            ("verifier", master.verifier(&vault_id)),
+            ("audit_key", crate::crypto::hex(&wrapped_audit)),
+        ] {
+            set_meta(&tx, k, &v)?;
+        }
+        tx.pragma_update(None, "user_version", FORMAT_VERSION)?;
+        let audit_key = Zeroizing::new(audit_key.to_vec());
+        audit::append(
+            &tx,
+            &audit_key,
+            actor,
+            "vault.init",
+            serde_json::json!({"vault_id": vault_id, "kdf": kdf}),
+        )?;
+        tx.commit().map_err(|e| sql_err(path, e))?;
+        Ok(Vault {
+            conn,
+            path: path.into(),
+            master,
+            audit_key,
+            vault_id,
+            actor: actor.into(),
+        })
+    }
+
+    /// Opens the vault in `store`: checks format, integrity and master key before anything else.
+    pub fn open(store: &Path, pass: &Passphrase, actor: &str) -> Result<Vault> {
+        let path = Self::file_in(store);
+        if !path.is_file() {
+            return Err(VaultError::NoVault { path });
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| sql_err(&path, e))?;
+        configure(&conn, &path)?;
+        let corrupted = |detail: String| VaultError::Corrupted {
+            path: path.clone(),
+            detail,
+        };
+        let meta = |name: &str| -> Result<String> {
+            match get_meta(&conn, name) {
+                Ok(Some(v)) => Ok(v),
+                Ok(None) => Err(corrupted(format!("no {name} recorded"))),
+                Err(e) => match sql_err(&path, e) {
+                    VaultError::Sql(e) => Err(corrupted(e.to_string())),
+                    other => Err(other),
+                },
+            }
+        };
+        let found: u32 = meta("format_version")?
+            .parse()
+            .map_err(|_| corrupted("unreadable format version".into()))?;
+        if found > FORMAT_VERSION {
+            return Err(VaultError::NewerFormat {
+                path,
+                found,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| corrupted(e.to_string()))?;
+        if check != "ok" {
+            return Err(corrupted(check));
+        }
+        let vault_id = meta("vault_id")?;
+        let kdf: KdfParams = serde_json::from_str(&meta("kdf")?)
+            .map_err(|e| corrupted(format!("KDF parameters: {e}")))?;
+        let salt = crate::crypto::unhex(&meta("salt")?).ok_or_else(|| corrupted("salt".into()))?;
+        let master = MasterKeys::derive(pass, &salt, kdf)?;
+        if !crate::crypto::ct_eq(
+            master.verifier(&vault_id).as_bytes(),
+            meta("verifier")?.as_bytes(),
+        ) {
+            return Err(VaultError::WrongMasterKey { path });
+        }
+        let wrapped = crate::crypto::unhex(&meta("audit_key")?)
+            .ok_or_else(|| corrupted("audit key".into()))?;
+        let audit_key = master
+            .unwrap(&audit_label(&vault_id), &wrapped)
+            .map_err(|e| corrupted(e.to_string()))?;
+        Ok(Vault {
+            conn,
+            path,
+            master,
+            audit_key,
+            vault_id,
+            actor: actor.into(),
+        })
+    }
+
+    /// The vault file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The vault's random identifier.
+    pub fn id(&self) -> &str {
+        &self.vault_id
+    }
+
+    /// Runs `f` in a write transaction (waiting briefly for other processes), with the audit
+    /// key at hand; nothing is kept unless `f` succeeds.
+    pub(crate) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Transaction, &Ctx) -> Result<T>,
+    ) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_err(&path, e))?;
+        let ctx = Ctx {
+            audit_key: &self.audit_key,
+            actor: &self.actor,
+            master: &self.master,
+            vault_id: &self.vault_id,
+        };
+        let out = f(&tx, &ctx)?;
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok(out)
+    }
+
+    /// Records one event in the audit log, in its own transaction.
+    pub fn log(&mut self, action: &str, detail: serde_json::Value) -> Result<()> {
+        self.write(|tx, ctx| ctx.log(tx, action, detail))
+    }
+
+    /// Changes the master key: every stored secret is re-wrapped in one transaction.
+    pub fn rekey(&mut self, new_pass: &Passphrase, kdf: KdfParams) -> Result<()> {
+        let salt = random_secret::<16>()?;
+        let new_master = MasterKeys::derive(new_pass, &salt[..], kdf)?;
+        let vault_id = self.vault_id.clone();
+        self.write(|tx, ctx| {
+            let rows: Vec<(i64, String, String, u32, Vec<u8>)> = tx
+                .prepare(
+                    "SELECT id, recipient, domain, version, wrapped FROM domain_keys
+                     WHERE wrapped IS NOT NULL",
+                )?
+                .query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, recipient, domain, version, wrapped) in rows {
+                let label = crate::keys::key_label(&vault_id, &recipient, &domain, version);
+                let root = ctx.master.unwrap(&label, &wrapped)?;
+                let rewrapped = new_master.wrap(&label, &root)?;
+                tx.execute(
+                    "UPDATE domain_keys SET wrapped = ?1 WHERE id = ?2",
+                    rusqlite::params![rewrapped, id],
+                )?;
+            }
+            let audit = new_master.wrap(&audit_label(&vault_id), ctx.audit_key)?;
+            set_meta(tx, "audit_key", &crate::crypto::hex(&audit))?;
+            set_meta(tx, "salt", &crate::crypto::hex(&salt[..]))?;
+            set_meta(
+                tx,
+                "kdf",
+                &serde_json::to_string(&kdf).expect("plain struct"),
+            )?;
+            set_meta(tx, "verifier", &new_master.verifier(&vault_id))?;
+            ctx.log(tx, "vault.rekey", serde_json::json!({"kdf": kdf}))
+        })?;
+        self.master = new_master;
+        Ok(())
+    }
+}
+
+fn audit_label(vault_id: &str) -> String {
+    format!("audit-key/{vault_id}")
+}
+
+/// What a write transaction needs besides the transaction itself.
+pub(crate) struct Ctx<'a> {
+    pub audit_key: &'a [u8],
+    pub actor: &'a str,
+    pub master: &'a MasterKeys,
+    pub vault_id: &'a str,
+}
+
+impl Ctx<'_> {
+    /// Appends an audit entry inside the current transaction.
+    pub fn log(&self, tx: &Transaction, action: &str, detail: serde_json::Value) -> Result<()> {
+        audit::append(tx, self.audit_key, self.actor, action, detail)
+    }
+}

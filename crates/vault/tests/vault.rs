@@ -1,0 +1,399 @@
+//! The vault end to end at the library level: opening, keys, twins, relink rules, audit log.
+
+use datavisa_vault::crypto::hex;
+use datavisa_vault::{
+    KdfParams, NewRequest, Passphrase, TwinColumn, TwinRecord, Vault, VaultError,
+};
+use std::path::Path;
+
+const KDF: KdfParams = KdfParams {
+    m_kib: 256,
+    t: 1,
+    p: 1,
+};
+
+fn pass(s: &str) -> Passphrase {
+    Passphrase::new(s.as_bytes().to_vec()).unwrap()
+}
+
+fn new_vault(dir: &Path) -> Vault {
+    Vault::init(dir, &pass("correct horse"), KDF, "tester").unwrap()
+}
+
+fn open(dir: &Path) -> Vault {
+    Vault::open(dir, &pass("correct horse"), "tester").unwrap()
+}
+
+/// A registered twin with one token column holding `values`; returns (twin id, tokens).
+fn token_twin(v: &mut Vault, recipient: &str, values: &[&str]) -> (String, Vec<String>) {
+    let keys = v.domain_keys(recipient, "person").unwrap();
+    let tokens: Vec<String> = values.iter().map(|x| keys.token(x)).collect();
+    let index: Vec<_> = values
+        .iter()
+        .map(|x| (keys.key_ref.key_id, keys.index_entry(x).unwrap()))
+        .collect();
+    let id = datavisa_vault::crypto::random_id("tw").unwrap();
+    let rec = TwinRecord {
+        id: id.clone(),
+        recipient: recipient.into(),
+        created_at: "2026-11-22T00:00:00Z".into(),
+        output: "out.csv".into(),
+        output_sha256: "00".into(),
+        source_sha256: "11".into(),
+        rows: values.len() as u64,
+        columns: vec![TwinColumn {
+            column: "id".into(),
+            method: "token".into(),
+            key: Some(keys.key_ref.clone()),
+            params: serde_json::Value::Null,
+        }],
+    };
+    v.register_twin(&rec, &index).unwrap();
+    (id, tokens)
+}
+
+fn request(
+    v: &mut Vault,
+    twin: &str,
+    tokens: &[String],
+    by: &str,
+    ttl: i64,
+) -> Result<String, VaultError> {
+    v.request_relink(NewRequest {
+        twin_id: twin.into(),
+        column: "id".into(),
+        pseudonyms: tokens.to_vec(),
+        purpose: "court order 2026-17".into(),
+        legal_basis: "PIPL Art. 13(3)".into(),
+        requested_by: by.into(),
+        ttl_secs: ttl,
+    })
+    .map(|r| r.id)
+}
+
+fn approvers(v: &mut Vault) {
+    for n in ["alice", "bob", "carol"] {
+        v.add_approver(n, &pass(&format!("{n}-secret"))).unwrap();
+    }
+}
+
+fn execute(v: &mut Vault, id: &str) -> Result<Vec<String>, VaultError> {
+    v.execute_relink(id, |a| {
+        let out: Vec<String> = a
+            .pseudonyms
+            .iter()
+            .map(|t| a.token_value(t).unwrap().unwrap().to_string())
+            .collect();
+        Ok((out, serde_json::json!({"n": a.pseudonyms.len()})))
+    })
+}
+
+#[test]
+fn opens_only_with_the_right_key_and_a_sound_file() {
+    let d = tempfile::tempdir().unwrap();
+    let store = d.path().join(".datavisa");
+    drop(new_vault(&store));
+    let file = Vault::file_in(&store);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(&store).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+    assert!(matches!(
+        Vault::init(&store, &pass("x"), KDF, "t"),
+        Err(VaultError::Exists { .. })
+    ));
+    let before = std::fs::read(&file).unwrap();
+    assert!(matches!(
+        Vault::open(&store, &pass("wrong"), "t"),
+        Err(VaultError::WrongMasterKey { .. })
+    ));
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "a wrong key changes nothing"
+    );
+    assert!(matches!(
+        Vault::open(&d.path().join("none"), &pass("x"), "t"),
+        Err(VaultError::NoVault { .. })
+    ));
+
+    // A vault from a newer datavisa.
+    let newer = d.path().join("newer");
+    drop(new_vault(&newer));
+    let c = rusqlite::Connection::open(Vault::file_in(&newer)).unwrap();
+    c.execute(
+        "UPDATE meta SET value = '9' WHERE name = 'format_version'",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    let e = Vault::open(&newer, &pass("correct horse"), "t")
+        .err()
+        .unwrap();
+    assert!(matches!(e, VaultError::NewerFormat { found: 9, .. }), "{e}");
+
+    // Truncated and overwritten files.
+    for (name, damage) in [("trunc", 0usize), ("garbage", 1)] {
+        let s = d.path().join(name);
+        drop(new_vault(&s));
+        let f = Vault::file_in(&s);
+        let bytes = std::fs::read(&f).unwrap();
+        let damaged = if damage == 0 {
+            bytes[..bytes.len() / 3].to_vec()
+        } else {
+            vec![0x5a; bytes.len()]
+        };
+        std::fs::write(&f, &damaged).unwrap();
+        let e = Vault::open(&s, &pass("correct horse"), "t").err().unwrap();
+        assert!(matches!(e, VaultError::Corrupted { .. }), "{name}: {e}");
+        assert_eq!(
+            std::fs::read(&f).unwrap(),
+            damaged,
+            "{name}: nothing changed"
+        );
+    }
+}
+
+#[test]
+fn a_second_writer_is_told_the_vault_is_locked() {
+    let d = tempfile::tempdir().unwrap();
+    let mut v = new_vault(d.path());
+    let blocker = rusqlite::Connection::open(Vault::file_in(d.path())).unwrap();
+    blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let e = v.domain_keys("r", "person").err().unwrap();
+    assert!(matches!(e, VaultError::Locked { .. }), "{e}");
+    blocker.execute_batch("ROLLBACK").unwrap();
+    assert!(v.domain_keys("r", "person").is_ok());
+}
+
+#[test]
+fn keys_differ_per_recipient_persist_rotate_and_rekey() {
+    let d = tempfile::tempdir().unwrap();
+    let mut v = new_vault(d.path());
+    let a = v
+        .domain_keys("acme", "person")
+        .unwrap()
+        .token("110105194912310025");
+    let b = v
+        .domain_keys("globex", "person")
+        .unwrap()
+        .token("110105194912310025");
+    let other_domain = v
+        .domain_keys("acme", "phone")
+        .unwrap()
+        .token("110105194912310025");
+    assert_ne!(a, b);
+    assert_ne!(a, other_domain);
+    drop(v);
+    let mut v = open(d.path());
+    assert_eq!(
+        v.domain_keys("acme", "person")
+            .unwrap()
+            .token("110105194912310025"),
+        a
+    );
+    let rotated = v.rotate(Some("acme"), Some("person")).unwrap();
+    assert_eq!(rotated[0].version, 2);
+    let k2 = v.domain_keys("acme", "person").unwrap();
+    assert_eq!(k2.key_ref.version, 2);
+    assert_ne!(k2.token("110105194912310025"), a);
+    // The retired version still works for older twins.
+    let old = v
+        .keys()
+        .unwrap()
+        .into_iter()
+        .find(|k| {
+            k.key_ref.version == 1 && k.key_ref.domain == "person" && k.key_ref.recipient == "acme"
+        })
+        .unwrap();
+    assert_eq!(old.status, "retired");
+    assert_eq!(
+        v.keys_by_id(old.key_ref.key_id)
+            .unwrap()
+            .token("110105194912310025"),
+        a
+    );
+    v.rekey(&pass("new passphrase"), KDF).unwrap();
+    drop(v);
+    assert!(matches!(
+        Vault::open(d.path(), &pass("correct horse"), "t"),
+        Err(VaultError::WrongMasterKey { .. })
+    ));
+    let v = Vault::open(d.path(), &pass("new passphrase"), "t").unwrap();
+    assert_eq!(
+        v.keys_by_id(old.key_ref.key_id)
+            .unwrap()
+            .token("110105194912310025"),
+        a
+    );
+    assert!(v.verify_audit().unwrap().intact);
+    let actions: Vec<String> = v
+        .audit_entries()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.iter().filter(|a| *a == "key.created").count() == 3,
+        "{actions:?}"
+    );
+    assert!(actions.contains(&"key.rotated".into()) && actions.contains(&"vault.rekey".into()));
+}
+
+#[test]
+fn relink_needs_two_approvers_other_than_the_requester() {
+    let d = tempfile::tempdir().unwrap();
+    let mut v = new_vault(d.path());
+    approvers(&mut v);
+    let values = ["110105194912310025", "440524188001010014"];
+    let (twin, tokens) = token_twin(&mut v, "acme", &values);
+
+    let id = request(&mut v, &twin, &tokens, "alice", 3600).unwrap();
+    assert!(
+        matches!(execute(&mut v, &id), Err(VaultError::Refused(_))),
+        "0 approvals"
+    );
+    let e = v
+        .approve(&id, "alice", &pass("alice-secret"))
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("cannot approve"), "{e}");
+    let e = v.approve(&id, "bob", &pass("wrong")).err().unwrap();
+    assert!(e.to_string().contains("wrong credential"), "{e}");
+    let e = v.approve(&id, "mallory", &pass("x")).err().unwrap();
+    assert!(e.to_string().contains("not a registered approver"), "{e}");
+    v.approve(&id, "bob", &pass("bob-secret")).unwrap();
+    let e = v.approve(&id, "BOB ", &pass("bob-secret")).err().unwrap();
+    assert!(e.to_string().contains("already approved"), "{e}");
+    assert!(
+        matches!(execute(&mut v, &id), Err(VaultError::Refused(_))),
+        "1 approval"
+    );
+    v.approve(&id, "carol", &pass("carol-secret")).unwrap();
+    assert_eq!(execute(&mut v, &id).unwrap(), values);
+    let e = execute(&mut v, &id).err().unwrap();
+    assert!(e.to_string().contains("executed"), "single use: {e}");
+
+    // Unknown tokens, missing purpose, denial and withdrawal.
+    let e = request(&mut v, &twin, &["00".repeat(16)], "dave", 60)
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("not pseudonyms"), "{e}");
+    let id2 = request(&mut v, &twin, &tokens, "dave", 60).unwrap();
+    v.deny(
+        &id2,
+        "alice",
+        &pass("alice-secret"),
+        "no court order attached",
+    )
+    .unwrap();
+    assert!(v.approve(&id2, "bob", &pass("bob-secret")).is_err());
+    let id3 = request(&mut v, &twin, &tokens, "dave", 60).unwrap();
+    assert!(v.withdraw(&id3, "erin").is_err());
+    assert_eq!(v.withdraw(&id3, "dave").unwrap().status, "withdrawn");
+
+    let log = v.audit_entries().unwrap();
+    let refused = log.iter().filter(|e| e.action == "relink.refused").count();
+    assert!(refused >= 8, "every refusal is logged ({refused})");
+    assert!(v.verify_audit().unwrap().intact);
+    let text = serde_json::to_string(&log).unwrap();
+    for x in values {
+        assert!(!text.contains(x), "identities never enter the log");
+    }
+}
+
+#[test]
+fn expired_and_shredded_requests_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let mut v = new_vault(d.path());
+    approvers(&mut v);
+    let (twin, tokens) = token_twin(&mut v, "acme", &["a1", "a2"]);
+    let id = request(&mut v, &twin, &tokens, "dave", 1).unwrap();
+    v.approve(&id, "alice", &pass("alice-secret")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let e = v.approve(&id, "bob", &pass("bob-secret")).err().unwrap();
+    assert!(e.to_string().contains("expired"), "{e}");
+    assert_eq!(v.request(&id).unwrap().status, "expired");
+
+    let id = request(&mut v, &twin, &tokens, "dave", 3600).unwrap();
+    v.approve(&id, "alice", &pass("alice-secret")).unwrap();
+    v.approve(&id, "bob", &pass("bob-secret")).unwrap();
+    let shredded = v.destroy("acme", None).unwrap();
+    assert_eq!(shredded.twins, vec![twin.clone()]);
+    assert_eq!(shredded.token_index_rows, 2);
+    let e = execute(&mut v, &id).err().unwrap();
+    assert!(e.to_string().contains("destroyed"), "{e}");
+    assert_eq!(v.twin(&twin).unwrap().status, "shredded");
+    let e = request(&mut v, &twin, &tokens, "dave", 60).err().unwrap();
+    assert!(e.to_string().contains("destroyed"), "{e}");
+    // A new twin for the recipient gets a fresh key (version 2), logged as first use.
+    assert_eq!(v.domain_keys("acme", "person").unwrap().key_ref.version, 2);
+    assert!(v.verify_audit().unwrap().intact);
+}
+
+fn tamper(sql: &str) -> Vec<&'static str> {
+    let d = tempfile::tempdir().unwrap();
+    let mut v = new_vault(d.path());
+    for i in 0..5 {
+        v.log("test.event", serde_json::json!({ "i": i })).unwrap();
+    }
+    assert!(v.verify_audit().unwrap().intact);
+    let c = rusqlite::Connection::open(Vault::file_in(d.path())).unwrap();
+    c.execute_batch(sql).unwrap();
+    drop(c);
+    let r = v.verify_audit().unwrap();
+    assert!(!r.intact, "{sql}");
+    r.problems.iter().map(|p| p.kind).collect()
+}
+
+#[test]
+fn audit_verify_names_each_kind_of_tampering() {
+    assert_eq!(
+        tamper("UPDATE audit SET detail = '{\"i\":9}' WHERE seq = 3"),
+        vec!["edited"]
+    );
+    assert_eq!(tamper("DELETE FROM audit WHERE seq = 3"), vec!["deleted"]);
+    assert!(tamper("DELETE FROM audit WHERE seq = 6").contains(&"deleted"));
+    let swapped = tamper(
+        "UPDATE audit SET seq = 100 WHERE seq = 3; UPDATE audit SET seq = 3 WHERE seq = 4;
+         UPDATE audit SET seq = 4 WHERE seq = 100;",
+    );
+    assert!(swapped.contains(&"reordered"), "{swapped:?}");
+    // An entry appended with a correct chain link but without the vault's key.
+    let forged = {
+        let d = tempfile::tempdir().unwrap();
+        let mut v = new_vault(d.path());
+        v.log("test.event", serde_json::json!({})).unwrap();
+        let last = v.audit_entries().unwrap().pop().unwrap();
+        let at = "2026-01-01T00:00:00Z";
+        let detail = "{}";
+        let canonical =
+            serde_json::json!([last.seq + 1, at, "x", "relink.approved", detail, last.hash])
+                .to_string();
+        let hash = datavisa_vault::crypto::sha256_hex(canonical.as_bytes());
+        let c = rusqlite::Connection::open(Vault::file_in(d.path())).unwrap();
+        c.execute(
+            "INSERT INTO audit VALUES (?1, ?2, 'x', 'relink.approved', ?3, ?4, ?5, ?6)",
+            rusqlite::params![last.seq + 1, at, detail, last.hash, hash, hex(&[0u8; 32])],
+        )
+        .unwrap();
+        v.verify_audit()
+            .unwrap()
+            .problems
+            .iter()
+            .map(|p| p.kind)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        forged.contains(&"forged") && forged.contains(&"inserted"),
+        "{forged:?}"
+    );
+}
