@@ -31,6 +31,18 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// A refusal: a relink step the rules do not allow, or an audit log that fails verification.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let quiet = cli.quiet;
@@ -70,7 +82,20 @@ pub fn run(cli: Cli) -> Result<()> {
                 read,
                 format,
             } => crate::generalize::apply_cmd(&recipe, &input, &output, &read, format, quiet),
+            TwinCommand::Pseudonymize {
+                input,
+                output,
+                recipient,
+                vault,
+                read,
+                format,
+            } => crate::pseudonymize::pseudonymize_cmd(
+                &input, &output, &recipient, &vault, &read, format, quiet,
+            ),
         },
+        Command::Vault { vault } => crate::vault::vault_cmd(vault),
+        Command::Relink { relink } => crate::vault::relink_cmd(relink),
+        Command::Audit { audit } => crate::vault::audit_cmd(audit),
         Command::Check {
             file,
             quasi,
@@ -246,7 +271,7 @@ fn parse_delimiter(s: &str) -> Result<u8> {
 }
 
 /// Builds read options from flags, falling back to the spec's `[source]`.
-fn read_options(args: &ReadArgs, spec: Option<&Spec>) -> Result<ReadOptions> {
+pub fn read_options(args: &ReadArgs, spec: Option<&Spec>) -> Result<ReadOptions> {
     let source = spec.and_then(|s| s.source.as_ref());
     let mut o = ReadOptions::default();
     let delimiter = args

@@ -5,6 +5,8 @@ mod attack;
 mod commands;
 mod generalize;
 mod output;
+mod pseudonymize;
+mod vault;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -190,6 +192,22 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// The in-country key vault: create it, list keys and twins, rotate, register approvers,
+    /// destroy a recipient's keys.
+    Vault {
+        #[command(subcommand)]
+        vault: VaultCommand,
+    },
+    /// Turn a pseudonymized twin's tokens back into identities: request, two approvals, execute.
+    Relink {
+        #[command(subcommand)]
+        relink: RelinkCommand,
+    },
+    /// The vault's hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        audit: AuditCommand,
+    },
     /// Generate a realistic Chinese customer table from a seed and run every step on it.
     Demo {
         /// Directory for everything the demo writes.
@@ -368,8 +386,227 @@ pub struct GeneralizeArgs {
     pub time_limit: f64,
 }
 
+/// Where the vault lives and how it is unlocked.
+#[derive(Args, Clone, Debug)]
+pub struct VaultArgs {
+    /// Store directory; the vault is `vault.db` inside it.
+    #[arg(long, default_value = ".datavisa")]
+    pub store: PathBuf,
+    /// File holding the master key (otherwise the DATAVISA_MASTER_KEY environment variable).
+    #[arg(long)]
+    pub master_key_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum VaultCommand {
+    /// Create the vault, protected by a master key (Argon2id).
+    Init {
+        #[command(flatten)]
+        vault: VaultArgs,
+        /// Argon2id memory in MiB.
+        #[arg(long, default_value_t = 64)]
+        kdf_memory_mib: u32,
+        /// Argon2id passes.
+        #[arg(long, default_value_t = 3)]
+        kdf_passes: u32,
+    },
+    /// Write a new random master key file (owner-only); never overwrites.
+    Keygen {
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Keys (identities and states, never bytes), twins and approvers.
+    Status {
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// New key versions for a recipient (one domain or all); old versions stay for relinking.
+    Rotate {
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long)]
+        recipient: Option<String>,
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Change the master key (new one from --new-master-key-file or DATAVISA_NEW_MASTER_KEY).
+    Rekey {
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long)]
+        new_master_key_file: Option<PathBuf>,
+    },
+    /// Register, remove or list the people who approve relink requests.
+    Approver {
+        #[command(subcommand)]
+        approver: ApproverCommand,
+    },
+    /// Crypto-shredding: destroy a recipient's keys and token index (irreversible).
+    Destroy {
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long)]
+        recipient: String,
+        #[arg(long)]
+        domain: Option<String>,
+        /// Confirm that the twins made with these keys can never be relinked.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ApproverCommand {
+    /// Register an approver; their credential comes from --credential-file or
+    /// DATAVISA_APPROVER_CREDENTIAL and is asked for at every approval.
+    Add {
+        name: String,
+        #[arg(long)]
+        credential_file: Option<PathBuf>,
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
+    /// Remove an approver (their approvals no longer count).
+    Remove {
+        name: String,
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
+    /// List approvers.
+    List {
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RelinkCommand {
+    /// File a request to relink pseudonyms of a twin's column.
+    Request {
+        #[command(flatten)]
+        vault: VaultArgs,
+        /// The twin's manifest (`OUTPUT.manifest.json`).
+        #[arg(long)]
+        twin: PathBuf,
+        /// File of pseudonyms, one per line (otherwise every value of --column in the twin).
+        #[arg(long)]
+        values: Option<PathBuf>,
+        /// The twin column the pseudonyms come from (needed when it has several keyed columns).
+        #[arg(long)]
+        column: Option<String>,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        legal_basis: String,
+        #[arg(long)]
+        requested_by: String,
+        /// Time to live: e.g. 72h, 30m, 7d, 90s.
+        #[arg(long, default_value = "72h")]
+        ttl: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Approve a request (credential from --credential-file or DATAVISA_APPROVER_CREDENTIAL).
+    Approve {
+        id: String,
+        #[arg(long = "as")]
+        approver: String,
+        #[arg(long)]
+        credential_file: Option<PathBuf>,
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
+    /// Deny a request (final).
+    Deny {
+        id: String,
+        #[arg(long = "as")]
+        approver: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        credential_file: Option<PathBuf>,
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
+    /// Withdraw a request (its requester only).
+    Withdraw {
+        id: String,
+        #[arg(long = "as")]
+        by: String,
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
+    /// Execute an approved request once: writes pseudonym,value pairs (owner-only file).
+    Execute {
+        id: String,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Who executes (recorded); the OS user by default.
+        #[arg(long = "as")]
+        by: Option<String>,
+        #[command(flatten)]
+        vault: VaultArgs,
+    },
+    /// List requests.
+    List {
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show one request.
+    Show {
+        id: String,
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Print the audit log.
+    Log {
+        #[command(flatten)]
+        vault: VaultArgs,
+        /// Only the last N entries.
+        #[arg(long)]
+        last: Option<usize>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Check the chain, every MAC and the head; exit 3 naming each tampered entry.
+    Verify {
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
 #[derive(Subcommand)]
 pub enum TwinCommand {
+    /// Replace identifiers with the recipient's pseudonyms (token, encrypt, fpe, mask, drop,
+    /// generalize-date, date-shift, keep per column, from the spec or from what scan finds).
+    Pseudonymize {
+        input: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The recipient whose keys are used (created on first use).
+        #[arg(long)]
+        recipient: String,
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Generalize quasi-identifiers and suppress records until the privacy models hold, with the
     /// best quality (ARX's models and Loss).
     Generalize {
@@ -402,7 +639,10 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             // Bad input (a file, a spec, a value) exits 2; anything else 1.
-            if e.downcast_ref::<datavisa_table::TableError>().is_some()
+            if e.is::<commands::Refused>() {
+                // A refused relink step or a tampered audit log.
+                ExitCode::from(3)
+            } else if e.downcast_ref::<datavisa_table::TableError>().is_some()
                 || e.is::<commands::UsageError>()
             {
                 ExitCode::from(2)

@@ -55,6 +55,9 @@ pub struct ReadOptions {
     pub types: HashMap<String, ValueType>,
     /// Bytes per parallel parse chunk; 0 picks one from the file size and thread count.
     pub chunk_bytes: usize,
+    /// Read every column as text, exactly as written (for twins that must copy values as
+    /// they are: `007` stays `007`, an 18-digit ID never passes through a float).
+    pub all_text: bool,
 }
 
 impl Default for ReadOptions {
@@ -67,6 +70,7 @@ impl Default for ReadOptions {
             max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
             types: HashMap::new(),
             chunk_bytes: 0,
+            all_text: false,
         }
     }
 }
@@ -107,6 +111,16 @@ pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions)
             TableError::Empty { path: path.into() }
         });
     }
+    let text_types: HashMap<String, ValueType>;
+    let types = if opts.all_text {
+        text_types = names
+            .iter()
+            .map(|n| (n.clone(), ValueType::Categorical))
+            .collect();
+        &text_types
+    } else {
+        &opts.types
+    };
     // Each column is encoded and typed in one task, so the cores stay busy to the end.
     let columns = names
         .into_par_iter()
@@ -114,7 +128,7 @@ pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions)
         .enumerate()
         .map(|(j, (name, bufs))| {
             let fields = column_bufs(bufs, n_rows);
-            let declared = opts.types.get(&name).copied();
+            let declared = types.get(&name).copied();
             if let Some((value_type, evidence, values)) =
                 crate::infer::infer_direct(&fields, declared)
             {
@@ -126,7 +140,7 @@ pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions)
                 });
             }
             let (dict, codes) = crate::encode::encode_fields(&fields);
-            type_column(path, j, name, dict, codes, &row_lines, &opts.types)
+            type_column(path, j, name, dict, codes, &row_lines, types)
         })
         .collect::<Result<Vec<Column>>>()?;
     let origin = Origin {

@@ -165,6 +165,13 @@ impl Spec {
             .map(|c| line_col(&self.text, c.name.span().start))
     }
 
+    /// The 1-based line where `needle` (e.g. a section header) first appears in the spec text.
+    pub fn line_of(&self, needle: &str) -> Option<usize> {
+        self.text
+            .find(needle)
+            .map(|off| line_col(&self.text, off).0)
+    }
+
     /// The declared type of each column that has one.
     pub fn declared_types(&self) -> HashMap<String, ValueType> {
         self.columns

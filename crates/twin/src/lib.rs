@@ -6,6 +6,7 @@ pub mod apply;
 pub mod engine;
 pub mod error;
 pub mod hierarchy;
+pub mod pseudonymize;
 pub mod quality;
 pub mod recipe;
 pub mod search;
