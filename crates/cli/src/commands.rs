@@ -719,7 +719,8 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         &by_role("identifier"),
         quiet,
     )?;
-    let files: Vec<PathBuf> = vec![
+    let (pseudo_files, pseudo_step) = crate::pseudonymize::demo_pseudonymize(out, &csv, quiet)?;
+    let mut files: Vec<PathBuf> = vec![
         csv.clone(),
         parquet,
         inspect_path.clone(),
@@ -730,6 +731,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         twin_path.clone(),
         crate::generalize::manifest_path(&twin_path),
     ];
+    files.extend(pseudo_files);
     let summary = json!({
         "out": out.display().to_string(),
         "seed": seed,
@@ -749,6 +751,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
             risk_step,
             attack_step,
             twin_step,
+            pseudo_step,
         ],
         "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
     });
@@ -765,6 +768,14 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         pct(summary["steps"][4]["risk"]["value"].as_f64().unwrap_or(0.0)),
         pct(summary["steps"][4]["risk"]["ci"][0].as_f64().unwrap_or(0.0)),
         pct(summary["steps"][4]["risk"]["ci"][1].as_f64().unwrap_or(0.0)),
+    );
+    let ps = &summary["steps"][6];
+    println!(
+        "pseudonymized twin for {}: de-identified, still personal information; relink {} of {} value(s) approved by two and logged (audit log intact: {})",
+        ps["recipient"].as_str().unwrap_or(""),
+        ps["relink"]["request"].as_str().unwrap_or(""),
+        ps["relink"]["values"],
+        ps["audit"]["intact"]
     );
     println!("\nwritten:");
     for f in &files {

@@ -1,7 +1,7 @@
 //! `datavisa twin pseudonymize` and the twin side of a relink request: reading, planning,
 //! fetching the recipient's keys, writing the twin and its manifest, registering it in the vault.
 
-use crate::commands::{input_evidence, load, print_json, tool, write_json, UsageError};
+use crate::commands::{input_evidence, print_json, tool, write_json, UsageError};
 use crate::generalize::manifest_path;
 use crate::output::{spinner, table};
 use crate::vault::{open, os_user, vault_err};
@@ -12,7 +12,7 @@ use datavisa_table::{file_sha256, read_table, ReadOptions, Spec, Table};
 use datavisa_twin::pseudonymize::plan::{plan, ColumnPlan};
 use datavisa_twin::pseudonymize::{domains_needed, pseudonymize, Applied, LEGAL_STATUS};
 use datavisa_vault::store::{rfc3339, unix_now};
-use datavisa_vault::{TwinColumn, TwinRecord, Vault};
+use datavisa_vault::{DomainKeys, TwinColumn, TwinRecord, Vault};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,14 +24,9 @@ fn twin_err(e: datavisa_twin::TwinError) -> anyhow::Error {
     }
 }
 
-/// Kinds `scan` finds for the columns the spec does not describe (none when it describes all).
-/// The scan reads the input with inferred types, as `datavisa scan` would.
-fn scanned_kinds(
-    t: &Table,
-    spec: Option<&Spec>,
-    input: &Path,
-    read: &ReadArgs,
-) -> Result<BTreeMap<String, String>> {
+/// Kinds `scan` finds for the columns the spec does not describe (so a column the spec forgot
+/// is still recognised); those columns are typed in memory first, as `datavisa scan` would see them.
+fn scanned_kinds(t: &Table, spec: Option<&Spec>, input: &Path) -> Result<BTreeMap<String, String>> {
     let described = |name: &str| {
         spec.is_some_and(|s| {
             s.columns
@@ -43,10 +38,15 @@ fn scanned_kinds(
                     .is_some_and(|p| p.contains_key(name))
         })
     };
-    if t.columns.iter().all(|c| described(&c.name)) {
+    let rest: Vec<String> = t
+        .column_names()
+        .into_iter()
+        .filter(|n| !described(n))
+        .collect();
+    if rest.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let (typed, _) = load(input, read, true)?;
+    let typed = datavisa_table::csv_read::infer_text_columns(t, &rest)?;
     let report = scan(
         &typed,
         &input.display().to_string(),
@@ -82,17 +82,57 @@ pub fn pseudonymize_cmd(
     if std::fs::canonicalize(input).ok() == std::fs::canonicalize(output).ok() && output.exists() {
         return Err(UsageError("the output would overwrite the input".into()).into());
     }
+    let mut clock = Clock::default();
+    clock.lap("start");
     let spec = read.spec.as_deref().map(Spec::load).transpose()?;
     let t = load_text(input, read, spec.as_ref(), quiet)?;
-    let kinds = scanned_kinds(&t, spec.as_ref(), input, read)?;
+    clock.lap("read");
+    let kinds = scanned_kinds(&t, spec.as_ref(), input)?;
     let plans = plan(&t, spec.as_ref(), &kinds).map_err(twin_err)?;
+    clock.lap("plan");
     let mut v = open(vault, &os_user())?;
-    let manifest = make_twin(&mut v, input, &t, output, recipient, &plans, quiet)?;
+    clock.lap("unlock");
+    let job = TwinJob {
+        input,
+        table: &t,
+        output,
+        recipient,
+        plans: &plans,
+    };
+    let manifest = make_twin(&mut v, &job, quiet, &mut clock)?;
     if format == Format::Json {
         return print_json(&manifest);
     }
     print_summary(&manifest);
     Ok(())
+}
+
+/// Wall-clock seconds of each step, recorded in the manifest.
+#[derive(Default)]
+pub struct Clock {
+    last: Option<std::time::Instant>,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl Clock {
+    /// Records the time since the previous lap (or since the clock was made) under `step`.
+    pub fn lap(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        let since = self.last.map_or(0.0, |l| (now - l).as_secs_f64());
+        if self.last.is_some() {
+            self.laps.push((step, since));
+        }
+        self.last = Some(now);
+    }
+
+    fn json(&self) -> Value {
+        Value::Object(
+            self.laps
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), json!((v * 1000.0).round() / 1000.0)))
+                .collect(),
+        )
+    }
 }
 
 /// The input with every column as text, so kept values are copied exactly.
@@ -109,31 +149,35 @@ fn load_text(input: &Path, read: &ReadArgs, spec: Option<&Spec>, quiet: bool) ->
     Ok(t)
 }
 
-/// Pseudonymizes `t` for `recipient`, writes the twin and its manifest, registers it; returns
-/// the manifest.
-pub fn make_twin(
-    v: &mut Vault,
-    input: &Path,
-    t: &Table,
-    output: &Path,
-    recipient: &str,
-    plans: &[ColumnPlan],
-    quiet: bool,
-) -> Result<Value> {
+/// One pseudonymized twin to make: from where, to where, for whom, how.
+pub struct TwinJob<'a> {
+    pub input: &'a Path,
+    pub table: &'a Table,
+    pub output: &'a Path,
+    pub recipient: &'a str,
+    pub plans: &'a [ColumnPlan],
+}
+
+/// Pseudonymizes the job's table, writes the twin and its manifest, registers it; returns the
+/// manifest.
+pub fn make_twin(v: &mut Vault, job: &TwinJob, quiet: bool, clock: &mut Clock) -> Result<Value> {
     let mut keys = hashbrown::HashMap::new();
-    for d in domains_needed(plans) {
-        let k = v.domain_keys(recipient, &d).map_err(vault_err)?;
+    for d in domains_needed(job.plans) {
+        let k = v.domain_keys(job.recipient, &d).map_err(vault_err)?;
         keys.insert(d, k);
     }
     let pb = spinner(quiet, "pseudonymizing");
-    let applied: Applied = pseudonymize(t, plans, &keys).map_err(twin_err)?;
+    clock.lap("keys");
+    let applied: Applied = pseudonymize(job.table, job.plans, &keys).map_err(twin_err)?;
     pb.finish_and_clear();
-    drop(keys);
+    clock.lap("transform");
     // Written under a temporary name, registered in the vault, then renamed: a crash leaves
     // neither a partial twin nor a twin the vault cannot relink.
-    let tmp = temp_twin_path(output)?;
+    let tmp = temp_twin_path(job.output)?;
     datavisa_table::write_table(&applied.table, &tmp)?;
-    let result = register_and_place(v, input, t, output, &tmp, recipient, &applied);
+    clock.lap("write");
+    let keys: Vec<&DomainKeys> = keys.values().collect();
+    let result = register_and_place(v, job, &tmp, &keys, &applied, clock);
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -142,13 +186,13 @@ pub fn make_twin(
 
 fn register_and_place(
     v: &mut Vault,
-    input: &Path,
-    t: &Table,
-    output: &Path,
+    job: &TwinJob,
     tmp: &Path,
-    recipient: &str,
+    keys: &[&DomainKeys],
     applied: &Applied,
+    clock: &mut Clock,
 ) -> Result<Value> {
+    let (input, t, output, recipient) = (job.input, job.table, job.output, job.recipient);
     let source = input_evidence(input, t)?;
     let output_sha = file_sha256(tmp)?;
     let twin_id = datavisa_vault::crypto::random_id("tw").map_err(vault_err)?;
@@ -173,8 +217,10 @@ fn register_and_place(
         rows: applied.table.n_rows as u64,
         columns,
     };
-    v.register_twin(&record, &applied.index)
+    clock.lap("hash");
+    v.register_twin(&record, keys, &applied.index)
         .map_err(vault_err)?;
+    clock.lap("register");
     std::fs::rename(tmp, output)
         .with_context(|| format!("cannot move the twin to {}", output.display()))?;
     let manifest = json!({
@@ -194,6 +240,7 @@ fn register_and_place(
         "keys_note": "key ids and versions only; the keys stay in the vault",
         "tool": tool(),
         "created_at": created_at,
+        "timings_secs": clock.json(),
     });
     let mpath = manifest_path(output);
     write_json(&mpath, &manifest)?;
@@ -316,4 +363,92 @@ fn twin_column(manifest: &Path, m: &Value, column: &str) -> Result<Vec<String>> 
     let t = read_table(&path, &opts)?;
     let c = t.column(column)?;
     Ok(c.value_counts().into_iter().map(|(v, _)| v).collect())
+}
+
+/// Demo step: a pseudonymized twin for one recipient in a demo vault made afresh under `out`
+/// (master key from DATAVISA_MASTER_KEY, else a new owner-only key file), two approvers, and
+/// one approved relink of three resident IDs; the audit log verified at the end.
+pub fn demo_pseudonymize(out: &Path, csv: &Path, quiet: bool) -> Result<(Vec<PathBuf>, Value)> {
+    use datavisa_vault::crypto::{hex, random_secret};
+    use datavisa_vault::{KdfParams, NewRequest, Passphrase};
+    let store = out.join("demo-vault");
+    if store.exists() {
+        std::fs::remove_dir_all(&store)
+            .with_context(|| format!("cannot reset {}", store.display()))?;
+    }
+    let key_file = out.join("demo-master.key");
+    let pass = match std::env::var_os("DATAVISA_MASTER_KEY") {
+        Some(k) => Passphrase::new(k.into_encoded_bytes()).map_err(vault_err)?,
+        None => {
+            let _ = std::fs::remove_file(&key_file);
+            let k = random_secret::<32>().map_err(vault_err)?;
+            let text = zeroize::Zeroizing::new(hex(&k[..]));
+            let mut f = datavisa_vault::store::create_private_file(&key_file).map_err(vault_err)?;
+            std::io::Write::write_all(&mut f, text.as_bytes())?;
+            Passphrase::new(text.as_bytes().to_vec()).map_err(vault_err)?
+        }
+    };
+    let mut v = Vault::init(&store, &pass, KdfParams::default(), "demo").map_err(vault_err)?;
+    let text = load_text(csv, &ReadArgs::default(), None, quiet)?;
+    let t = &text;
+    let kinds = scanned_kinds(t, None, csv)?;
+    let plans = plan(t, None, &kinds).map_err(twin_err)?;
+    let twin = out.join("customers-pseudonymized.csv");
+    let mut clock = Clock::default();
+    clock.lap("start");
+    let job = TwinJob {
+        input: csv,
+        table: t,
+        output: &twin,
+        recipient: "partner-sg",
+        plans: &plans,
+    };
+    let manifest = make_twin(&mut v, &job, quiet, &mut clock)?;
+
+    // Two approvers whose credentials exist only in this process.
+    let mut creds = Vec::new();
+    for name in ["approver-wang", "approver-li"] {
+        let c = random_secret::<16>().map_err(vault_err)?;
+        let p = Passphrase::new(hex(&c[..]).into_bytes()).map_err(vault_err)?;
+        v.add_approver(name, &p).map_err(vault_err)?;
+        creds.push((name, p));
+    }
+    let column = plans
+        .iter()
+        .find(|p| p.kind.as_deref() == Some("cn_resident_id") && p.method.is_keyed())
+        .or_else(|| plans.iter().find(|p| p.method.is_keyed()))
+        .map(|p| p.column.clone())
+        .ok_or_else(|| UsageError("the demo table has no identifier to pseudonymize".into()))?;
+    let values = twin_column(&manifest_path(&twin), &manifest, &column)?;
+    let req = v
+        .request_relink(NewRequest {
+            twin_id: manifest["twin_id"].as_str().unwrap_or_default().to_owned(),
+            column: column.clone(),
+            pseudonyms: values.into_iter().take(3).collect(),
+            purpose: "demo: a customer complaint needs the three customers' identities".into(),
+            legal_basis: "demo: PIPL Art. 13(2), performance of the customer contract".into(),
+            requested_by: "analyst-zhao".into(),
+            ttl_secs: 3600,
+        })
+        .map_err(vault_err)?;
+    for (name, p) in &creds {
+        v.approve(&req.id, name, p).map_err(vault_err)?;
+    }
+    let relinked = out.join("relinked.csv");
+    let n = crate::vault::execute(&mut v, &req.id, &relinked)?;
+    let audit = v.verify_audit().map_err(vault_err)?;
+    let mut files = vec![twin.clone(), manifest_path(&twin), relinked.clone()];
+    if key_file.exists() {
+        files.push(key_file);
+    }
+    Ok((
+        files,
+        json!({"step": "pseudonymize", "file": twin.display().to_string(), "recipient": "partner-sg",
+               "twin_id": manifest["twin_id"], "legal_status": "de_identified",
+               "methods": manifest["columns"].as_array().map(|c| c.iter().map(|x| json!({"column": x["column"], "method": x["method"]})).collect::<Vec<_>>()),
+               "vault": store.display().to_string(),
+               "relink": {"request": req.id, "column": column, "approvers": creds.iter().map(|c| c.0).collect::<Vec<_>>(),
+                          "values": n, "file": relinked.display().to_string()},
+               "audit": {"entries": audit.entries, "intact": audit.intact}}),
+    ))
 }

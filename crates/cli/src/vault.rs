@@ -170,7 +170,7 @@ pub fn vault_cmd(c: VaultCommand) -> Result<()> {
             println!(
                 "destroyed {} key(s) and {} token index entries; twins that can no longer be relinked: {}",
                 s.keys.len(),
-                s.token_index_rows,
+                s.token_index_entries,
                 if s.twins.is_empty() { "none".into() } else { s.twins.join(", ") }
             );
             Ok(())

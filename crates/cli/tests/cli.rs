@@ -39,8 +39,21 @@ fn demo_runs_every_step_and_writes_its_files() {
             .iter()
             .map(|s| s["step"].as_str().unwrap())
             .collect::<Vec<_>>(),
-        ["generate", "inspect", "scan", "risk", "attack", "twin"]
+        ["generate", "inspect", "scan", "risk", "attack", "twin", "pseudonymize"]
     );
+    // The pseudonymized twin: de-identified, one approved relink of three IDs, log intact.
+    let ps = &steps[6];
+    assert_eq!(ps["legal_status"], "de_identified");
+    assert_eq!(ps["relink"]["values"], 3);
+    assert_eq!(ps["relink"]["column"], "身份证号");
+    assert_eq!(ps["audit"]["intact"], true);
+    let source = std::fs::read_to_string(d.path().join("demo/customers.csv")).unwrap();
+    let twin = std::fs::read_to_string(d.path().join("demo/customers-pseudonymized.csv")).unwrap();
+    let relinked = std::fs::read_to_string(d.path().join("demo/relinked.csv")).unwrap();
+    for line in relinked.lines().skip(1) {
+        let (pseudonym, id) = line.split_once(',').unwrap();
+        assert!(twin.contains(pseudonym) && source.contains(id) && !twin.contains(id), "{line}");
+    }
     // The generalized twin has no identifiers left and suppresses at most 5%.
     assert!(
         steps[5]["suppressed"].as_u64().unwrap() <= 150,

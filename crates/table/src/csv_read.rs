@@ -830,6 +830,35 @@ fn column_bufs(bufs: Vec<FieldBuf>, n_rows: usize) -> ColumnBufs {
     }
 }
 
+/// The columns of a table read as text (`all_text`), typed as a normal read would type them:
+/// lets a caller that must copy values exactly still see numbers and dates for what they are,
+/// without reading the file twice.
+pub fn infer_text_columns(t: &Table, names: &[String]) -> Result<Table> {
+    let path = t.origin.path.clone().unwrap_or_default();
+    let mut raw = Vec::with_capacity(names.len());
+    for n in names {
+        let c = t.column(n)?;
+        match &c.data {
+            ColumnData::Categorical(cat) => raw.push(((*cat.dict).clone(), cat.codes.clone())),
+            ColumnData::Numeric(_) => {
+                return Err(TableError::Invalid(format!(
+                    "column {n:?} is already typed"
+                )))
+            }
+        }
+    }
+    let columns = type_columns(
+        &path,
+        names.to_vec(),
+        raw,
+        &t.origin.row_lines,
+        &HashMap::new(),
+    )?;
+    let mut out = Table::new(columns)?;
+    out.origin = t.origin.clone();
+    Ok(out)
+}
+
 /// Infers (or applies declared) types and converts numeric columns to f64.
 pub(crate) fn type_columns(
     path: &Path,

@@ -139,6 +139,23 @@ impl Dictionary {
         }
     }
 
+    /// A dictionary of values known to be distinct (e.g. the images of distinct values under an
+    /// injective function), laid end to end without hashing; the lookup index is built only if
+    /// a lookup is ever made.
+    pub fn from_distinct<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Dictionary {
+        let mut arena = String::new();
+        let mut ends = Vec::new();
+        for v in values {
+            arena.push_str(v.as_ref());
+            ends.push(arena.len());
+        }
+        Dictionary {
+            arena,
+            ends,
+            index: OnceLock::new(),
+        }
+    }
+
     /// Interns every value of `other`, returning the code each of its codes maps to.
     pub fn absorb(&mut self, other: &Dictionary) -> Vec<u32> {
         other.iter().map(|v| self.intern(v)).collect()
@@ -168,6 +185,14 @@ fn slice<'a>(arena: &'a str, ends: &[usize], code: u32) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_distinct_keeps_order_and_finds_values() {
+        let d = Dictionary::from_distinct(["b", "a", "ccc"]);
+        assert_eq!(d.iter().collect::<Vec<_>>(), ["b", "a", "ccc"]);
+        assert_eq!(d.code_of("ccc"), Some(2));
+        assert_eq!(d.code_of("z"), None);
+    }
 
     #[test]
     fn codes_are_first_seen_order_and_absorb_maps_codes() {

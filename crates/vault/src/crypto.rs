@@ -3,10 +3,10 @@
 //! deterministic encryption, FF1 format-preserving encryption, date-shift offsets).
 
 use crate::error::{invalid, Result, VaultError};
+use crate::ff1::Ff1Decimal;
 use aes::Aes256;
 use aes_siv::{siv::Aes256Siv, KeyInit};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use fpe::ff1::{FlexibleNumeralString, FF1};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -209,12 +209,11 @@ pub struct DomainKeys {
     token: HmacSha256,
     siv: Zeroizing<[u8; 64]>,
     index: Zeroizing<[u8; 64]>,
-    ff1: FF1<Aes256>,
+    ff1: Ff1Decimal<Aes256>,
     shift: HmacSha256,
 }
 
 const ENCRYPT_AD: &[u8] = b"datavisa/v1/encrypt";
-const INDEX_AD: &[u8] = b"datavisa/v1/token-index";
 
 impl DomainKeys {
     /// Derives every working key of a domain from its 32-byte root key.
@@ -227,7 +226,7 @@ impl DomainKeys {
             token: <HmacSha256 as KeyInit>::new_from_slice(&token[..]).expect("any length"),
             siv: hkdf_expand(root, "datavisa/v1/siv"),
             index: hkdf_expand(root, "datavisa/v1/index"),
-            ff1: FF1::<Aes256>::new(&ff1[..], 10).expect("radix 10 is valid"),
+            ff1: Ff1Decimal::new(Aes256::new_from_slice(&ff1[..]).expect("32-byte key")),
             shift: <HmacSha256 as KeyInit>::new_from_slice(&shift[..]).expect("any length"),
         }
     }
@@ -251,22 +250,18 @@ impl DomainKeys {
         Sealer(Aes256Siv::new((&*self.siv).into()))
     }
 
-    /// FF1 (AES-256, radix 10) of a decimal digit string under a tweak.
-    pub fn ff1_encrypt(&self, tweak: &[u8], digits: &[u16]) -> Result<Vec<u16>> {
-        let ns = FlexibleNumeralString::from(digits.to_vec());
+    /// FF1 (AES-256, radix 10) of decimal digits (values 0-9), in place, under a tweak.
+    pub fn ff1_encrypt(&self, tweak: &[u8], digits: &mut [u8]) -> Result<()> {
         self.ff1
-            .encrypt(tweak, &ns)
-            .map(Vec::from)
-            .map_err(|e| VaultError::Crypto(format!("FF1: {e}")))
+            .encrypt(tweak, digits)
+            .map_err(|e| invalid(format!("FF1: {e}")))
     }
 
     /// Inverse of [`DomainKeys::ff1_encrypt`].
-    pub fn ff1_decrypt(&self, tweak: &[u8], digits: &[u16]) -> Result<Vec<u16>> {
-        let ns = FlexibleNumeralString::from(digits.to_vec());
+    pub fn ff1_decrypt(&self, tweak: &[u8], digits: &mut [u8]) -> Result<()> {
         self.ff1
-            .decrypt(tweak, &ns)
-            .map(Vec::from)
-            .map_err(|e| VaultError::Crypto(format!("FF1: {e}")))
+            .decrypt(tweak, digits)
+            .map_err(|e| invalid(format!("FF1: {e}")))
     }
 
     /// A per-person date offset in days, never 0, in `-max_days..=max_days`.
@@ -284,26 +279,32 @@ impl DomainKeys {
         }
     }
 
-    /// The token index entry of a value: its token and the value encrypted for the vault.
-    pub fn index_entry(&self, value: &str) -> Result<IndexEntry> {
-        Ok(IndexEntry {
+    /// The token index entry of a value: its token and the value (sealed by the vault in
+    /// chunks when the twin is registered).
+    pub fn index_entry(&self, value: &str) -> IndexEntry {
+        IndexEntry {
             token: self.token_bytes(value),
-            sealed: siv_seal(&self.index, INDEX_AD, value.as_bytes())?,
-        })
+            value: value.to_owned(),
+        }
     }
 
-    /// Decrypts a token index entry.
-    pub(crate) fn index_open(&self, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        siv_open(&self.index, INDEX_AD, sealed)
+    /// Encrypts one chunk of the token index, bound to where it belongs (`ad`).
+    pub(crate) fn seal_chunk(&self, ad: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
+        siv_seal(&self.index, ad.as_bytes(), plaintext)
+    }
+
+    /// Decrypts one chunk of the token index; fails if it was altered or moved.
+    pub(crate) fn open_chunk(&self, ad: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        siv_open(&self.index, ad.as_bytes(), sealed)
     }
 }
 
-/// One row of the token index: a token and its value, encrypted so that only the vault reads it.
+/// One entry of the token index: a token and its value (stored only encrypted, in chunks).
 pub struct IndexEntry {
     /// The token's bytes (its hex is what the twin holds).
     pub token: [u8; TOKEN_BYTES],
-    /// The value under the domain's index key (AES-SIV).
-    pub sealed: Vec<u8>,
+    /// The value the token stands for.
+    pub value: String,
 }
 
 /// Token bytes of a 32-hex-character token; None when it is not one.
@@ -343,6 +344,7 @@ impl Sealer {
 mod tests {
     use super::*;
     use aes_siv::siv::Aes128Siv;
+    use fpe::ff1::{FlexibleNumeralString, FF1};
 
     fn h(s: &str) -> Vec<u8> {
         unhex(&s.replace([' ', '\n'], "")).unwrap()
@@ -414,7 +416,8 @@ mod tests {
         s.chars().map(|c| c.to_digit(36).unwrap() as u16).collect()
     }
 
-    /// NIST SP 800-38G FF1 samples 1-3 (AES-128) and 7-9 (AES-256).
+    /// NIST SP 800-38G FF1 samples 1-3 (AES-128) and 7-9 (AES-256) on the `fpe` crate, the
+    /// reference our radix-10 FF1 (`crate::ff1`) is checked against.
     #[test]
     fn ff1_nist_samples() {
         use aes::Aes128;
@@ -482,19 +485,22 @@ mod tests {
         assert_eq!(ct, a.sealer().seal("张三").unwrap());
         assert_eq!(&*s.open(&ct).unwrap(), "张三");
         assert!(b.sealer().open(&ct).is_err());
-        let d = digits("11010519491231002");
-        let e = a.ff1_encrypt(b"", &d).unwrap();
-        assert_eq!(e.len(), 17);
+        let d: Vec<u8> = b"11010519491231002".iter().map(|c| c - b'0').collect();
+        let mut e = d.clone();
+        a.ff1_encrypt(b"", &mut e).unwrap();
         assert_ne!(e, d);
-        assert_eq!(a.ff1_decrypt(b"", &e).unwrap(), d);
+        a.ff1_decrypt(b"", &mut e).unwrap();
+        assert_eq!(e, d);
         for p in ["a", "b", "c"] {
             let s = a.shift_days(p, 30);
             assert!(s != 0 && s.abs() <= 30);
             assert_eq!(s, a.shift_days(p, 30));
         }
-        let e = a.index_entry("v").unwrap();
+        let e = a.index_entry("v");
         assert_eq!(hex(&e.token), a.token("v"));
-        assert_eq!(&a.index_open(&e.sealed).unwrap()[..], b"v");
+        let sealed = a.seal_chunk("here", b"chunk").unwrap();
+        assert_eq!(&a.open_chunk("here", &sealed).unwrap()[..], b"chunk");
+        assert!(a.open_chunk("elsewhere", &sealed).is_err());
     }
 
     #[test]

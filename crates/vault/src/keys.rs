@@ -31,7 +31,7 @@ pub struct KeyInfo {
 #[derive(Clone, Debug, Serialize)]
 pub struct Shredded {
     pub keys: Vec<KeyRef>,
-    pub token_index_rows: u64,
+    pub token_index_entries: u64,
     pub twins: Vec<String>,
 }
 
@@ -232,7 +232,12 @@ impl Vault {
             let now = rfc3339(unix_now());
             let mut rows = 0u64;
             for k in &keys {
-                rows += tx.execute("DELETE FROM token_index WHERE key_id = ?1", [k.key_id])? as u64;
+                rows += tx.query_row(
+                    "SELECT COALESCE(SUM(entries), 0) FROM token_index WHERE key_id = ?1",
+                    [k.key_id],
+                    |r| r.get::<_, i64>(0),
+                )? as u64;
+                tx.execute("DELETE FROM token_index WHERE key_id = ?1", [k.key_id])?;
                 tx.execute(
                     "UPDATE domain_keys SET wrapped = NULL, status = 'destroyed', destroyed_at = ?1
                      WHERE id = ?2",
@@ -242,7 +247,7 @@ impl Vault {
             let twins = crate::twins::twins_using(tx, &keys)?;
             let shredded = Shredded {
                 keys,
-                token_index_rows: rows,
+                token_index_entries: rows,
                 twins,
             };
             ctx.log(

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod crypto;
 pub mod error;
+pub mod ff1;
 pub mod keys;
 pub mod relink;
 pub mod store;

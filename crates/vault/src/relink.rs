@@ -6,7 +6,7 @@ use crate::crypto::{
 };
 use crate::error::{invalid, Result, VaultError};
 use crate::store::{rfc3339, unix_now, Vault};
-use crate::twins::{lookup, TwinColumn};
+use crate::twins::{lookup_many, TwinColumn};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::json;
@@ -80,9 +80,9 @@ pub struct Authorized<'a> {
 }
 
 impl Authorized<'_> {
-    /// The value behind a token of this column, from the vault's token index.
-    pub fn token_value(&self, token: &str) -> Result<Option<Zeroizing<String>>> {
-        lookup(self.conn, &self.keys, token)
+    /// The values behind tokens of this column, from the vault's token index.
+    pub fn token_values(&self, tokens: &[String]) -> Result<Vec<Option<Zeroizing<String>>>> {
+        lookup_many(self.conn, &self.keys, tokens)
     }
 }
 
@@ -297,7 +297,7 @@ impl Vault {
             Err(e) => return Err(e),
         };
         let unknown: Vec<&str> = match col.method.as_str() {
-            "token" => self.unknown_tokens(key.key_id, &req.pseudonyms)?,
+            "token" => self.unknown_tokens(&keys, &req.pseudonyms)?,
             "encrypt" => {
                 let mut s = keys.sealer();
                 req.pseudonyms

@@ -34,11 +34,16 @@ CREATE TABLE domain_keys (
     UNIQUE (recipient, domain, version)
 );
 CREATE TABLE token_index (
+    id INTEGER PRIMARY KEY,
     key_id INTEGER NOT NULL,
-    token BLOB NOT NULL,
-    value BLOB NOT NULL,
-    PRIMARY KEY (key_id, token)
-) WITHOUT ROWID;
+    twin_id TEXT NOT NULL,
+    chunk INTEGER NOT NULL,
+    first BLOB NOT NULL,
+    last BLOB NOT NULL,
+    entries INTEGER NOT NULL,
+    sealed BLOB NOT NULL
+);
+CREATE INDEX token_index_key ON token_index (key_id, first);
 CREATE TABLE twins (
     id TEXT PRIMARY KEY,
     recipient TEXT NOT NULL,
@@ -284,11 +289,14 @@ impl Vault {
                 supported: FORMAT_VERSION,
             });
         }
-        let check: String = conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(|e| corrupted(e.to_string()))?;
-        if check != "ok" {
-            return Err(corrupted(check));
+        check_size(&path).map_err(corrupted)?;
+        if std::fs::metadata(&path).map_or(0, |m| m.len()) <= QUICK_CHECK_BYTES {
+            let check: String = conn
+                .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                .map_err(|e| corrupted(e.to_string()))?;
+            if check != "ok" {
+                return Err(corrupted(check));
+            }
         }
         let vault_id = meta("vault_id")?;
         let kdf: KdfParams = serde_json::from_str(&meta("kdf")?)
@@ -391,6 +399,35 @@ impl Vault {
         self.master = new_master;
         Ok(())
     }
+}
+
+/// Vaults up to this size get SQLite's full structural check at every open; larger ones (big
+/// token indexes) only the header check, which still catches truncation.
+const QUICK_CHECK_BYTES: u64 = 16 << 20;
+
+/// The file is at least as long as its SQLite header says (a truncated copy is not).
+fn check_size(path: &Path) -> std::result::Result<(), String> {
+    use std::io::Read;
+    let mut head = [0u8; 100];
+    let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    f.read_exact(&mut head)
+        .map_err(|_| "shorter than a database header".to_owned())?;
+    if &head[..16] != b"SQLite format 3\0" {
+        return Err("not an SQLite database".into());
+    }
+    let page = match u16::from_be_bytes([head[16], head[17]]) {
+        1 => 65_536u64,
+        p => p as u64,
+    };
+    let pages = u32::from_be_bytes([head[28], head[29], head[30], head[31]]) as u64;
+    let len = f.metadata().map_err(|e| e.to_string())?.len();
+    if pages * page > len {
+        return Err(format!(
+            "truncated: {len} bytes where the header says {}",
+            pages * page
+        ));
+    }
+    Ok(())
 }
 
 fn audit_label(vault_id: &str) -> String {

@@ -4,8 +4,10 @@
 use crate::crypto::{token_bytes_of, DomainKeys, IndexEntry, KeyRef};
 use crate::error::{Result, VaultError};
 use crate::store::Vault;
+use rayon::prelude::*;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use zeroize::Zeroizing;
 
 /// One column of a pseudonymized twin: how it was transformed and with which key.
@@ -122,33 +124,145 @@ pub(crate) fn twins_using(tx: &Transaction, keys: &[KeyRef]) -> Result<Vec<Strin
     Ok(out)
 }
 
-/// The value behind a token, if the index has it.
-pub(crate) fn lookup(
+/// Entries per token index chunk: one AES-SIV seal and one row per this many tokens.
+const CHUNK: usize = 4096;
+
+/// Where a chunk belongs, bound into its encryption so chunks cannot be moved between keys,
+/// twins or positions.
+fn chunk_ad(key_id: i64, twin_id: &str, chunk: i64) -> String {
+    format!("token-index/{key_id}/{twin_id}/{chunk}")
+}
+
+fn encode_chunk(entries: &[&IndexEntry]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(entries.len() * 40));
+    for e in entries {
+        out.extend_from_slice(&e.token);
+        out.extend_from_slice(&(e.value.len() as u32).to_le_bytes());
+        out.extend_from_slice(e.value.as_bytes());
+    }
+    out
+}
+
+/// A chunk in the directory: row id, twin, position, first and last token.
+type ChunkRow = (i64, String, i64, Vec<u8>, Vec<u8>);
+
+/// Token and value pairs of a decrypted chunk, in token order.
+type Decoded = Vec<([u8; 16], Zeroizing<String>)>;
+
+fn decode_chunk(mut b: &[u8]) -> Option<Decoded> {
+    let mut out = Vec::new();
+    while !b.is_empty() {
+        let token: [u8; 16] = b.get(..16)?.try_into().ok()?;
+        let len = u32::from_le_bytes(b.get(16..20)?.try_into().ok()?) as usize;
+        let value = std::str::from_utf8(b.get(20..20 + len)?).ok()?;
+        out.push((token, Zeroizing::new(value.to_owned())));
+        b = &b[20 + len..];
+    }
+    Some(out)
+}
+
+/// Writes the token index of one twin: per key, entries sorted by token, deduplicated, sealed
+/// in chunks (in parallel; the inserts are then a few hundred rows).
+fn insert_index(
+    tx: &Transaction,
+    keys: &[&DomainKeys],
+    twin_id: &str,
+    index: &[(i64, IndexEntry)],
+) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO token_index (key_id, twin_id, chunk, first, last, entries, sealed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for k in keys {
+        let key_id = k.key_ref.key_id;
+        let mut mine: Vec<&IndexEntry> = index
+            .iter()
+            .filter(|(id, _)| *id == key_id)
+            .map(|(_, e)| e)
+            .collect();
+        mine.par_sort_unstable_by(|a, b| a.token.cmp(&b.token));
+        mine.dedup_by(|a, b| a.token == b.token);
+        let sealed: Vec<Vec<u8>> = mine
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(n, chunk)| {
+                k.seal_chunk(&chunk_ad(key_id, twin_id, n as i64), &encode_chunk(chunk))
+            })
+            .collect::<Result<_>>()?;
+        for (n, (chunk, sealed)) in mine.chunks(CHUNK).zip(sealed).enumerate() {
+            let (first, last) = (&chunk[0].token, &chunk[chunk.len() - 1].token);
+            st.execute(rusqlite::params![
+                key_id,
+                twin_id,
+                n as i64,
+                &first[..],
+                &last[..],
+                chunk.len() as i64,
+                sealed
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// Looks tokens up in the index of `keys`: the chunk directory is read once, each chunk that
+/// may hold a token is decrypted once.
+pub(crate) fn lookup_many(
     conn: &Connection,
     keys: &DomainKeys,
-    token: &str,
-) -> Result<Option<Zeroizing<String>>> {
-    let Some(t) = token_bytes_of(token) else {
-        return Ok(None);
-    };
-    let sealed: Option<Vec<u8>> = conn
-        .prepare_cached("SELECT value FROM token_index WHERE key_id = ?1 AND token = ?2")?
-        .query_row(rusqlite::params![keys.key_ref.key_id, &t[..]], |r| r.get(0))
-        .optional()?;
-    let Some(sealed) = sealed else {
-        return Ok(None);
-    };
-    let v = keys.index_open(&sealed)?;
-    String::from_utf8(v.to_vec())
-        .map(|s| Some(Zeroizing::new(s)))
-        .map_err(|_| VaultError::Crypto("token index value is not UTF-8".into()))
+    tokens: &[String],
+) -> Result<Vec<Option<Zeroizing<String>>>> {
+    let key_id = keys.key_ref.key_id;
+    let mut st = conn.prepare_cached(
+        "SELECT id, twin_id, chunk, first, last FROM token_index WHERE key_id = ?1 ORDER BY first",
+    )?;
+    let dir: Vec<ChunkRow> = st
+        .query_map([key_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut opened: HashMap<i64, Decoded> = HashMap::new();
+    let mut out = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        let Some(tb) = token_bytes_of(t) else {
+            out.push(None);
+            continue;
+        };
+        let mut found = None;
+        // Chunks are sorted by first token; those starting after the token cannot hold it.
+        let upto = dir.partition_point(|c| c.3.as_slice() <= &tb[..]);
+        for (id, twin, chunk, _, last) in dir[..upto].iter().rev() {
+            if last.as_slice() < &tb[..] {
+                continue;
+            }
+            if !opened.contains_key(id) {
+                let sealed: Vec<u8> =
+                    conn.query_row("SELECT sealed FROM token_index WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })?;
+                let plain = keys.open_chunk(&chunk_ad(key_id, twin, *chunk), &sealed)?;
+                let decoded = decode_chunk(&plain)
+                    .ok_or_else(|| VaultError::Crypto("token index chunk is malformed".into()))?;
+                opened.insert(*id, decoded);
+            }
+            let entries = &opened[id];
+            if let Ok(i) = entries.binary_search_by(|(k, _)| k.cmp(&tb)) {
+                found = Some(entries[i].1.clone());
+                break;
+            }
+        }
+        out.push(found);
+    }
+    Ok(out)
 }
 
 impl Vault {
-    /// Records a twin and its token index (rows of `(key id, entry)`) in one transaction.
+    /// Records a twin and its token index (rows of `(key id, entry)`, sealed with `keys`) in
+    /// one transaction.
     pub fn register_twin(
         &mut self,
         record: &TwinRecord,
+        keys: &[&DomainKeys],
         index: &[(i64, IndexEntry)],
     ) -> Result<()> {
         self.write(|tx, ctx| {
@@ -166,12 +280,7 @@ impl Vault {
                     serde_json::to_string(record).expect("plain struct"),
                 ],
             )?;
-            let mut st = tx.prepare_cached(
-                "INSERT OR IGNORE INTO token_index (key_id, token, value) VALUES (?1, ?2, ?3)",
-            )?;
-            for (key_id, e) in index {
-                st.execute(rusqlite::params![key_id, &e.token[..], e.sealed])?;
-            }
+            insert_index(tx, keys, &record.id, index)?;
             let columns: Vec<_> = record
                 .columns
                 .iter()
@@ -217,21 +326,18 @@ impl Vault {
             .collect()
     }
 
-    /// The tokens among `tokens` that the index of `key_id` does not hold.
-    pub fn unknown_tokens<'a>(&self, key_id: i64, tokens: &'a [String]) -> Result<Vec<&'a str>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT 1 FROM token_index WHERE key_id = ?1 AND token = ?2")?;
-        let mut out = Vec::new();
-        for t in tokens {
-            let known = match token_bytes_of(t) {
-                Some(b) => st.exists(rusqlite::params![key_id, &b[..]])?,
-                None => false,
-            };
-            if !known {
-                out.push(t.as_str());
-            }
-        }
-        Ok(out)
+    /// The tokens among `tokens` that the index of `keys` does not hold.
+    pub fn unknown_tokens<'a>(
+        &self,
+        keys: &DomainKeys,
+        tokens: &'a [String],
+    ) -> Result<Vec<&'a str>> {
+        let found = lookup_many(&self.conn, keys, tokens)?;
+        Ok(tokens
+            .iter()
+            .zip(found)
+            .filter(|(_, f)| f.is_none())
+            .map(|(t, _)| t.as_str())
+            .collect())
     }
 }

@@ -30,7 +30,7 @@ fn token_twin(v: &mut Vault, recipient: &str, values: &[&str]) -> (String, Vec<S
     let tokens: Vec<String> = values.iter().map(|x| keys.token(x)).collect();
     let index: Vec<_> = values
         .iter()
-        .map(|x| (keys.key_ref.key_id, keys.index_entry(x).unwrap()))
+        .map(|x| (keys.key_ref.key_id, keys.index_entry(x)))
         .collect();
     let id = datavisa_vault::crypto::random_id("tw").unwrap();
     let rec = TwinRecord {
@@ -48,7 +48,7 @@ fn token_twin(v: &mut Vault, recipient: &str, values: &[&str]) -> (String, Vec<S
             params: serde_json::Value::Null,
         }],
     };
-    v.register_twin(&rec, &index).unwrap();
+    v.register_twin(&rec, &[&keys], &index).unwrap();
     (id, tokens)
 }
 
@@ -80,9 +80,10 @@ fn approvers(v: &mut Vault) {
 fn execute(v: &mut Vault, id: &str) -> Result<Vec<String>, VaultError> {
     v.execute_relink(id, |a| {
         let out: Vec<String> = a
-            .pseudonyms
-            .iter()
-            .map(|t| a.token_value(t).unwrap().unwrap().to_string())
+            .token_values(&a.pseudonyms)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.unwrap().to_string())
             .collect();
         Ok((out, serde_json::json!({"n": a.pseudonyms.len()})))
     })
@@ -328,7 +329,7 @@ fn expired_and_shredded_requests_are_refused() {
     v.approve(&id, "bob", &pass("bob-secret")).unwrap();
     let shredded = v.destroy("acme", None).unwrap();
     assert_eq!(shredded.twins, vec![twin.clone()]);
-    assert_eq!(shredded.token_index_rows, 2);
+    assert_eq!(shredded.token_index_entries, 2);
     let e = execute(&mut v, &id).err().unwrap();
     assert!(e.to_string().contains("destroyed"), "{e}");
     assert_eq!(v.twin(&twin).unwrap().status, "shredded");

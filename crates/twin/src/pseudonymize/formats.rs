@@ -179,14 +179,14 @@ pub fn fpe(
     let mut tweak = format.as_str().as_bytes().to_vec();
     tweak.push(b':');
     tweak.extend_from_slice(&kept);
-    let mut x: Vec<u16> = enc_pos.iter().map(|&i| (b[i] - b'0') as u16).collect();
+    let mut x: Vec<u8> = enc_pos.iter().map(|&i| b[i] - b'0').collect();
     // Cycle walking keeps a mobile number's second digit in 3..=9 (a permutation of the
     // valid numbers); about 1.4 FF1 calls per value on average.
     loop {
-        x = if decrypt {
-            keys.ff1_decrypt(&tweak, &x)
+        if decrypt {
+            keys.ff1_decrypt(&tweak, &mut x)
         } else {
-            keys.ff1_encrypt(&tweak, &x)
+            keys.ff1_encrypt(&tweak, &mut x)
         }
         .map_err(|e| e.to_string())?;
         if !lay.first_at_least_3 || x[0] >= 3 {
@@ -194,7 +194,7 @@ pub fn fpe(
         }
     }
     for (&i, d) in enc_pos.iter().zip(&x) {
-        b[i] = b'0' + *d as u8;
+        b[i] = b'0' + d;
     }
     let last = *lay.positions.last().expect("a layout has digits");
     match lay.check {

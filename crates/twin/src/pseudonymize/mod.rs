@@ -89,13 +89,30 @@ fn as_text(col: &Column) -> std::borrow::Cow<'_, CatData> {
 type Outcome = std::result::Result<String, String>;
 
 /// Rebuilds a column from per-code outcomes; failures become missing (the caller has already
-/// refused them when the plan says `error`).
-fn rebuild(name: &str, cat: &CatData, outcomes: &[Outcome]) -> (Column, u64) {
-    let mut dict = Dictionary::new();
-    let remap: Vec<u32> = outcomes
-        .iter()
-        .map(|o| o.as_ref().map_or(MISSING, |s| dict.intern(s)))
-        .collect();
+/// refused them when the plan says `error`). Outcomes of an injective method (keyed ones) are
+/// distinct already and are laid out without hashing.
+fn rebuild(name: &str, cat: &CatData, outcomes: &[Outcome], injective: bool) -> (Column, u64) {
+    let (dict, remap) = if injective {
+        let mut next = 0u32;
+        let remap: Vec<u32> = outcomes
+            .iter()
+            .map(|o| {
+                o.as_ref().map_or(MISSING, |_| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect();
+        let dict = Dictionary::from_distinct(outcomes.iter().filter_map(|o| o.as_ref().ok()));
+        (dict, remap)
+    } else {
+        let mut dict = Dictionary::new();
+        let remap = outcomes
+            .iter()
+            .map(|o| o.as_ref().map_or(MISSING, |s| dict.intern(s)))
+            .collect();
+        (dict, remap)
+    };
     let codes: Vec<u32> = cat
         .codes
         .par_iter()
@@ -240,8 +257,7 @@ pub fn pseudonymize(
                 let entries: Vec<IndexEntry> = (0..cat.dict.len() as u32)
                     .into_par_iter()
                     .map(|c| k.index_entry(&normalize(kind, cat.dict.get(c))))
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|e| invalid(e.to_string()))?;
+                    .collect();
                 let out = entries
                     .iter()
                     .map(|e| Ok(datavisa_vault::crypto::hex(&e.token)))
@@ -293,7 +309,7 @@ pub fn pseudonymize(
             }
         };
         check_outcomes(table, p, &cat, &outcomes)?;
-        let (column, suppressed) = rebuild(&p.column, &cat, &outcomes);
+        let (column, suppressed) = rebuild(&p.column, &cat, &outcomes, p.method.is_keyed());
         columns.push(column);
         applied.push(AppliedColumn {
             plan: p.clone(),
@@ -362,12 +378,16 @@ pub fn reverse(auth: &Authorized) -> Result<Vec<(String, Option<String>)>> {
         .and_then(|m| m.as_str())
         .unwrap_or(&auth.column.method);
     let out = match method {
-        "token" => auth
-            .pseudonyms
-            .iter()
-            .map(|t| Ok((t.clone(), auth.token_value(t)?.map(|v| v.to_string()))))
-            .collect::<std::result::Result<Vec<_>, datavisa_vault::VaultError>>()
-            .map_err(|e| invalid(e.to_string()))?,
+        "token" => {
+            let found = auth
+                .token_values(&auth.pseudonyms)
+                .map_err(|e| invalid(e.to_string()))?;
+            auth.pseudonyms
+                .iter()
+                .zip(found)
+                .map(|(t, v)| (t.clone(), v.map(|v| v.to_string())))
+                .collect()
+        }
         "encrypt" => {
             let mut s = auth.keys.sealer();
             auth.pseudonyms

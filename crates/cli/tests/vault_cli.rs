@@ -1,0 +1,720 @@
+//! End to end through the CLI: the vault, pseudonymized twins, relinking, the audit log, and
+//! what happens with bad input, wrong keys and interrupted writes.
+
+mod common;
+
+use common::fails_with;
+use datavisa_discover::validate::{is_bank_card, is_mobile, is_resident_id, resident_id_check};
+use proptest::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const MASTER: &str = "correct horse battery staple";
+
+/// Runs `datavisa` in `dir` with the test master key and any extra environment.
+fn dv(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_datavisa"));
+    c.args(args)
+        .current_dir(dir)
+        .env("DATAVISA_MASTER_KEY", MASTER)
+        .env_remove("DATAVISA_APPROVER_CREDENTIAL");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("binary runs")
+}
+
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// A vault with cheap KDF settings (tests only) and approvers alice, bob and carol.
+fn vault_dir() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    ok(dv(
+        d.path(),
+        &[],
+        &[
+            "vault",
+            "init",
+            "--kdf-memory-mib",
+            "1",
+            "--kdf-passes",
+            "1",
+        ],
+    ));
+    for n in ["alice", "bob", "carol"] {
+        let cred = format!("{n}-credential");
+        ok(dv(
+            d.path(),
+            &[("DATAVISA_APPROVER_CREDENTIAL", &cred)],
+            &["vault", "approver", "add", n],
+        ));
+    }
+    d
+}
+
+fn approve(dir: &Path, id: &str, who: &str) -> Output {
+    let cred = format!("{who}-credential");
+    dv(
+        dir,
+        &[("DATAVISA_APPROVER_CREDENTIAL", &cred)],
+        &["relink", "approve", id, "--as", who],
+    )
+}
+
+/// `n` people: resident ID, mobile, e-mail, bank card, name, birth date, visit date, amount.
+fn people_csv(path: &Path, n: usize, seed: u64) {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut next = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        s >> 33
+    };
+    let mut out = String::from("id_number,mobile,email,card,name,birth_date,visit_date,amount\n");
+    for i in 0..n {
+        let (y, m, d) = (1940 + next() % 60, 1 + next() % 12, 1 + next() % 28);
+        let body = format!("110105{y:04}{m:02}{d:02}{:03}", i % 1000);
+        let check = resident_id_check(body.as_bytes()).unwrap() as char;
+        let mobile = format!("13{:09}", (next() * 7919 + i as u64) % 1_000_000_000);
+        let card_body = format!(
+            "622202{:012}",
+            (next() * 104729 + i as u64) % 1_000_000_000_000
+        );
+        let card_check =
+            datavisa_discover::validate::luhn_check_digit(card_body.as_bytes()) as char;
+        out.push_str(&format!(
+            "{body}{check},{mobile},user{i}@example.com,{card_body}{card_check},张{},{y:04}-{m:02}-{d:02},2025-{:02}-{:02},{}.{:02}\n",
+            ["伟", "芳", "娜", "敏"][i % 4],
+            1 + next() % 12,
+            1 + next() % 28,
+            next() % 5000,
+            next() % 100
+        ));
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+const SPEC: &str = r#"
+[pseudonymize.id_number]
+method = "fpe"
+format = "cn_resident_id"
+domain = "person"
+
+[pseudonymize.mobile]
+method = "fpe"
+format = "cn_mobile"
+
+[pseudonymize.email]
+method = "token"
+
+[pseudonymize.card]
+method = "encrypt"
+
+[pseudonymize.name]
+method = "mask"
+keep_prefix = 1
+
+[pseudonymize.birth_date]
+method = "generalize-date"
+to = "month"
+
+[pseudonymize.visit_date]
+method = "date-shift"
+person = "id_number"
+max_days = 30
+"#;
+
+fn csv_rows(path: &Path) -> Vec<HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    r.records()
+        .map(|rec| {
+            h.iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+fn pseudonymize(
+    dir: &Path,
+    input: &str,
+    out: &str,
+    recipient: &str,
+    spec: bool,
+) -> serde_json::Value {
+    let mut args = vec![
+        "twin",
+        "pseudonymize",
+        input,
+        "-o",
+        out,
+        "--recipient",
+        recipient,
+        "--format",
+        "json",
+        "--quiet",
+    ];
+    if spec {
+        args.extend(["--spec", "spec.toml"]);
+    }
+    serde_json::from_str(&ok(dv(dir, &[], &args))).unwrap()
+}
+
+#[test]
+fn pseudonyms_are_stable_per_recipient_different_across_recipients_and_keep_formats() {
+    let d = vault_dir();
+    let p = d.path();
+    people_csv(&p.join("a.csv"), 300, 1);
+    std::fs::write(p.join("spec.toml"), SPEC).unwrap();
+    let m = pseudonymize(p, "a.csv", "acme1.csv", "acme", true);
+    pseudonymize(p, "a.csv", "acme2.csv", "acme", true);
+    pseudonymize(p, "a.csv", "globex.csv", "globex", true);
+    assert_eq!(m["legal_status"], "de_identified");
+    assert!(m["statement"].as_str().unwrap().contains("Art. 73(3)"));
+    let src = csv_rows(&p.join("a.csv"));
+    let a1 = csv_rows(&p.join("acme1.csv"));
+    let a2 = csv_rows(&p.join("acme2.csv"));
+    let g = csv_rows(&p.join("globex.csv"));
+    assert_eq!(a1, a2, "same recipient, same pseudonyms across runs");
+    let mut offsets: HashMap<String, i64> = HashMap::new();
+    for ((s, a), g) in src.iter().zip(&a1).zip(&g) {
+        for c in ["id_number", "mobile", "email", "card"] {
+            assert_ne!(a[c], s[c], "{c} changed");
+            assert_ne!(a[c], g[c], "{c} differs between recipients");
+        }
+        assert!(is_resident_id(&a["id_number"]) || a["id_number"].len() == 18);
+        assert_eq!(
+            resident_id_check(&a["id_number"].as_bytes()[..17]),
+            Some(a["id_number"].as_bytes()[17])
+        );
+        assert!(is_mobile(&a["mobile"]), "{}", a["mobile"]);
+        assert_eq!(a["email"].len(), 32);
+        assert_eq!(a["name"].chars().count(), s["name"].chars().count());
+        assert!(a["name"].starts_with('张') && a["name"].ends_with('*'));
+        assert_eq!(a["birth_date"], s["birth_date"][..7]);
+        assert_eq!(a["amount"], s["amount"], "kept columns are copied exactly");
+        let day = |x: &str| datavisa_table::date::parse_date(x).unwrap();
+        let shift = day(&a["visit_date"]) - day(&s["visit_date"]);
+        assert!(shift != 0 && shift.abs() <= 30);
+        let prev = offsets.insert(s["id_number"].clone(), shift);
+        assert!(prev.is_none_or(|p| p == shift), "one offset per person");
+    }
+    // The same person in another file gets the same pseudonym for this recipient.
+    let mut lines: Vec<String> = std::fs::read_to_string(p.join("a.csv"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines[1..].reverse();
+    std::fs::write(p.join("b.csv"), lines.join("\n")).unwrap();
+    pseudonymize(p, "b.csv", "acme-b.csv", "acme", true);
+    let b = csv_rows(&p.join("acme-b.csv"));
+    assert_eq!(b.last().unwrap()["id_number"], a1[0]["id_number"]);
+    assert_eq!(b.last().unwrap()["email"], a1[0]["email"]);
+    // Without a spec the scan's kinds choose the methods.
+    let m = pseudonymize(p, "a.csv", "scanned.csv", "acme", false);
+    let methods: HashMap<String, String> = m["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["column"].as_str().unwrap().to_owned(),
+                c["method"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(methods["id_number"], "fpe");
+    assert_eq!(methods["mobile"], "fpe");
+    assert_eq!(methods["email"], "token");
+    assert_eq!(methods["card"], "fpe");
+    assert_eq!(methods["amount"], "keep");
+    let s = csv_rows(&p.join("scanned.csv"));
+    assert!(is_bank_card(&s[0]["card"]) || s[0]["card"].len() == src[0]["card"].len());
+}
+
+fn request(dir: &Path, column: &str, values: Option<&str>, by: &str, ttl: &str) -> Output {
+    let mut args = vec![
+        "relink",
+        "request",
+        "--twin",
+        "twin.csv.manifest.json",
+        "--column",
+        column,
+        "--purpose",
+        "court order (2026) Jing 01 No. 17",
+        "--legal-basis",
+        "PIPL Art. 13(3)",
+        "--requested-by",
+        by,
+        "--ttl",
+        ttl,
+    ];
+    if let Some(v) = values {
+        args.extend(["--values", v]);
+    }
+    dv(dir, &[], &args)
+}
+
+fn request_id(o: Output) -> String {
+    ok(o).trim().to_owned()
+}
+
+/// Round trip on 100,000 rows: every pseudonym of three keyed columns back to its value.
+#[test]
+fn relink_round_trips_a_100k_row_twin() {
+    let d = vault_dir();
+    let p = d.path();
+    people_csv(&p.join("src.csv"), 100_000, 7);
+    std::fs::write(p.join("spec.toml"), SPEC).unwrap();
+    pseudonymize(p, "src.csv", "twin.csv", "acme", true);
+    let src = csv_rows(&p.join("src.csv"));
+    let twin = csv_rows(&p.join("twin.csv"));
+    for column in ["id_number", "email", "card"] {
+        let id = request_id(request(p, column, None, "dave", "1h"));
+        ok(approve(p, &id, "alice"));
+        ok(approve(p, &id, "bob"));
+        let out = format!("relinked-{column}.csv");
+        ok(dv(p, &[], &["relink", "execute", &id, "-o", &out]));
+        let map: HashMap<String, String> = csv_rows(&p.join(&out))
+            .into_iter()
+            .map(|r| (r["pseudonym"].clone(), r["value"].clone()))
+            .collect();
+        let distinct: std::collections::HashSet<&String> = src.iter().map(|r| &r[column]).collect();
+        assert_eq!(map.len(), distinct.len(), "{column}");
+        for (s, t) in src.iter().zip(&twin) {
+            assert_eq!(map[&t[column]], s[column], "{column}");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(p.join(&out))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "relinked identities are owner-only");
+        }
+    }
+    ok(dv(p, &[], &["audit", "verify"]));
+}
+
+#[test]
+fn relink_is_refused_without_two_approvers_after_expiry_and_after_shredding() {
+    let d = vault_dir();
+    let p = d.path();
+    people_csv(&p.join("src.csv"), 50, 3);
+    std::fs::write(p.join("spec.toml"), SPEC).unwrap();
+    pseudonymize(p, "src.csv", "twin.csv", "acme", true);
+    let tokens: Vec<String> = csv_rows(&p.join("twin.csv"))
+        .iter()
+        .take(3)
+        .map(|r| r["email"].clone())
+        .collect();
+    std::fs::write(p.join("tokens.txt"), tokens.join("\n")).unwrap();
+
+    let id = request_id(request(p, "email", Some("tokens.txt"), "alice", "1h"));
+    fails_with(
+        &dv(p, &[], &["relink", "execute", &id, "-o", "x.csv"]),
+        3,
+        &["0 valid approval"],
+    );
+    fails_with(&approve(p, &id, "alice"), 3, &["cannot approve"]);
+    ok(approve(p, &id, "bob"));
+    fails_with(
+        &dv(p, &[], &["relink", "execute", &id, "-o", "x.csv"]),
+        3,
+        &["1 valid approval"],
+    );
+    fails_with(
+        &dv(
+            p,
+            &[("DATAVISA_APPROVER_CREDENTIAL", "guess")],
+            &["relink", "approve", &id, "--as", "carol"],
+        ),
+        3,
+        &["wrong credential"],
+    );
+    assert!(!p.join("x.csv").exists());
+
+    let short = request_id(request(p, "email", Some("tokens.txt"), "dave", "1s"));
+    ok(approve(p, &short, "alice"));
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    fails_with(&approve(p, &short, "bob"), 3, &["expired"]);
+    fails_with(
+        &dv(p, &[], &["relink", "execute", &short, "-o", "x.csv"]),
+        3,
+        &["expired"],
+    );
+
+    // A token that is not in the twin's index.
+    std::fs::write(p.join("bogus.txt"), "0123456789abcdef0123456789abcdef\n").unwrap();
+    fails_with(
+        &request(p, "email", Some("bogus.txt"), "dave", "1h"),
+        3,
+        &["not pseudonyms"],
+    );
+
+    let late = request_id(request(p, "email", Some("tokens.txt"), "dave", "1h"));
+    ok(approve(p, &late, "alice"));
+    ok(approve(p, &late, "bob"));
+    fails_with(
+        &dv(p, &[], &["vault", "destroy", "--recipient", "acme"]),
+        2,
+        &["--yes"],
+    );
+    ok(dv(
+        p,
+        &[],
+        &["vault", "destroy", "--recipient", "acme", "--yes"],
+    ));
+    fails_with(
+        &dv(p, &[], &["relink", "execute", &late, "-o", "x.csv"]),
+        3,
+        &["destroyed"],
+    );
+    fails_with(
+        &request(p, "email", Some("tokens.txt"), "dave", "1h"),
+        3,
+        &["destroyed"],
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(dv(p, &[], &["vault", "status", "--format", "json"]))).unwrap();
+    assert_eq!(status["twins"][0]["status"], "shredded");
+    assert!(!p.join("x.csv").exists());
+
+    let log: serde_json::Value =
+        serde_json::from_str(&ok(dv(p, &[], &["audit", "log", "--format", "json"]))).unwrap();
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.iter().filter(|a| **a == "relink.refused").count() >= 8,
+        "{actions:?}"
+    );
+    assert!(actions.contains(&"vault.destroyed"));
+    ok(dv(p, &[], &["audit", "verify"]));
+}
+
+#[test]
+fn audit_verify_reports_tampering_and_exits_3() {
+    let d = vault_dir();
+    let p = d.path();
+    ok(dv(p, &[], &["audit", "verify"]));
+    let db = p.join(".datavisa/vault.db");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute("UPDATE audit SET actor = 'nobody' WHERE seq = 2", [])
+        .unwrap();
+    c.execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
+    drop(c);
+    let o = dv(p, &[], &["audit", "verify"]);
+    fails_with(&o, 3, &["entry 2: edited", "deleted"]);
+}
+
+#[test]
+fn bad_keys_bad_input_and_locks_change_nothing() {
+    let d = vault_dir();
+    let p = d.path();
+    people_csv(&p.join("src.csv"), 20, 5);
+    let db = p.join(".datavisa/vault.db");
+    let before = std::fs::read(&db).unwrap();
+    let wrong = dv(
+        p,
+        &[("DATAVISA_MASTER_KEY", "wrong")],
+        &[
+            "twin",
+            "pseudonymize",
+            "src.csv",
+            "-o",
+            "t.csv",
+            "--recipient",
+            "acme",
+        ],
+    );
+    fails_with(&wrong, 2, &["wrong master key"]);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_datavisa"));
+    let none = c
+        .args(["vault", "status"])
+        .current_dir(p)
+        .env_remove("DATAVISA_MASTER_KEY")
+        .output()
+        .unwrap();
+    fails_with(&none, 2, &["DATAVISA_MASTER_KEY", "--master-key-file"]);
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    assert!(!p.join("t.csv").exists());
+
+    // A spec naming a column the input lacks: file and line.
+    std::fs::write(
+        p.join("spec.toml"),
+        "\n\n[pseudonymize.phone]\nmethod = \"token\"\n",
+    )
+    .unwrap();
+    let o = dv(
+        p,
+        &[],
+        &[
+            "twin",
+            "pseudonymize",
+            "src.csv",
+            "-o",
+            "t.csv",
+            "--recipient",
+            "acme",
+            "--spec",
+            "spec.toml",
+        ],
+    );
+    fails_with(&o, 2, &["spec.toml:3", "\"phone\" is not in the table"]);
+    std::fs::write(
+        p.join("spec.toml"),
+        "[pseudonymize.email]\nmethod = \"rot13\"\n",
+    )
+    .unwrap();
+    let o = dv(
+        p,
+        &[],
+        &[
+            "twin",
+            "pseudonymize",
+            "src.csv",
+            "-o",
+            "t.csv",
+            "--recipient",
+            "acme",
+            "--spec",
+            "spec.toml",
+        ],
+    );
+    fails_with(&o, 2, &["unknown method \"rot13\""]);
+
+    // A value that does not fit the fpe format: the rows are named, nothing leaves in clear.
+    let mut text = std::fs::read_to_string(p.join("src.csv")).unwrap();
+    text = text.replacen(
+        "\n",
+        "\nNOT-AN-ID,13800000000,x@y.cn,6222020000000000000,李四,1990-01-01,2025-01-01,1\n",
+        1,
+    );
+    std::fs::write(p.join("bad.csv"), &text).unwrap();
+    std::fs::write(p.join("spec.toml"), SPEC).unwrap();
+    let o = dv(
+        p,
+        &[],
+        &[
+            "twin",
+            "pseudonymize",
+            "bad.csv",
+            "-o",
+            "t.csv",
+            "--recipient",
+            "acme",
+            "--spec",
+            "spec.toml",
+        ],
+    );
+    fails_with(&o, 2, &["bad.csv", "id_number", "line 2", "on_invalid"]);
+    assert!(!p.join("t.csv").exists());
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(p)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| {
+            f.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".datavisa-tmp")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let suppress = SPEC.replace(
+        "domain = \"person\"",
+        "domain = \"person\"\non_invalid = \"suppress\"",
+    );
+    std::fs::write(p.join("spec.toml"), suppress).unwrap();
+    let m = pseudonymize(p, "bad.csv", "t.csv", "acme", true);
+    assert_eq!(m["columns"][0]["suppressed"], 1);
+    assert_eq!(csv_rows(&p.join("t.csv"))[0]["id_number"], "");
+
+    // Another process holding the vault.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let o = dv(p, &[], &["vault", "rotate", "--recipient", "acme"]);
+    fails_with(&o, 2, &["locked by another process"]);
+    c.execute_batch("ROLLBACK").unwrap();
+    ok(dv(p, &[], &["vault", "rotate", "--recipient", "acme"]));
+
+    // A newer vault, a corrupted one.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute(
+        "UPDATE meta SET value = '2' WHERE name = 'format_version'",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    fails_with(
+        &dv(p, &[], &["vault", "status"]),
+        2,
+        &["newer than this datavisa"],
+    );
+    std::fs::write(
+        &db,
+        b"not a database at all, just text that is long enough to look like a header",
+    )
+    .unwrap();
+    fails_with(&dv(p, &[], &["vault", "status"]), 2, &["corrupted"]);
+}
+
+/// kill -9 at any moment of a pseudonymization: no output under the final name unless complete,
+/// the vault still opens and its chain still verifies.
+#[test]
+fn a_killed_pseudonymization_leaves_no_partial_twin() {
+    let d = vault_dir();
+    let p = d.path();
+    people_csv(&p.join("src.csv"), 60_000, 9);
+    std::fs::write(p.join("spec.toml"), SPEC).unwrap();
+    for delay_ms in [50u64, 200, 400, 700] {
+        let _ = std::fs::remove_file(p.join("t.csv"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_datavisa"))
+            .args([
+                "twin",
+                "pseudonymize",
+                "src.csv",
+                "-o",
+                "t.csv",
+                "--recipient",
+                "acme",
+                "--spec",
+                "spec.toml",
+                "--quiet",
+            ])
+            .current_dir(p)
+            .env("DATAVISA_MASTER_KEY", MASTER)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        if p.join("t.csv").exists() {
+            assert_eq!(
+                csv_rows(&p.join("t.csv")).len(),
+                60_000,
+                "a twin under its name is complete"
+            );
+        }
+        ok(dv(p, &[], &["audit", "verify"]));
+    }
+}
+
+/// The root keys as stored (unwrapped with the master key, as only the vault does).
+fn root_keys(dir: &Path) -> Vec<Vec<u8>> {
+    use datavisa_vault::crypto::{unhex, MasterKeys};
+    let c = rusqlite::Connection::open(dir.join(".datavisa/vault.db")).unwrap();
+    let meta = |n: &str| -> String {
+        c.query_row("SELECT value FROM meta WHERE name = ?1", [n], |r| r.get(0))
+            .unwrap()
+    };
+    let kdf: datavisa_vault::KdfParams = serde_json::from_str(&meta("kdf")).unwrap();
+    let m = MasterKeys::derive(
+        &datavisa_vault::Passphrase::new(MASTER.as_bytes().to_vec()).unwrap(),
+        &unhex(&meta("salt")).unwrap(),
+        kdf,
+    )
+    .unwrap();
+    let vault_id = meta("vault_id");
+    let mut st = c
+        .prepare(
+            "SELECT recipient, domain, version, wrapped FROM domain_keys WHERE wrapped IS NOT NULL",
+        )
+        .unwrap();
+    let rows: Vec<(String, String, u32, Vec<u8>)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut keys: Vec<Vec<u8>> = rows
+        .into_iter()
+        .map(|(r, d, v, w)| {
+            m.unwrap(&format!("domain-key/{vault_id}/{r}/{d}/{v}"), &w)
+                .unwrap()
+                .to_vec()
+        })
+        .collect();
+    keys.push(
+        m.unwrap(
+            &format!("audit-key/{vault_id}"),
+            &unhex(&meta("audit_key")).unwrap(),
+        )
+        .unwrap()
+        .to_vec(),
+    );
+    keys
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    /// No key (raw, hex, or base64) and not the master key appears in any file or output.
+    #[test]
+    fn no_key_material_in_any_output(seed in 0u64..1_000_000, rows in 5usize..60, relink in any::<bool>()) {
+        use base64::Engine;
+        let d = vault_dir();
+        let p = d.path();
+        people_csv(&p.join("src.csv"), rows, seed);
+        std::fs::write(p.join("spec.toml"), SPEC).unwrap();
+        let mut printed = Vec::new();
+        let o = dv(p, &[], &["twin", "pseudonymize", "src.csv", "-o", "twin.csv", "--recipient", "acme", "--spec", "spec.toml"]);
+        printed.extend(o.stdout.clone());
+        printed.extend(o.stderr.clone());
+        ok(o);
+        if relink {
+            let id = request_id(request(p, "id_number", None, "dave", "1h"));
+            ok(approve(p, &id, "alice"));
+            ok(approve(p, &id, "bob"));
+            let o = dv(p, &[], &["relink", "execute", &id, "-o", "back.csv"]);
+            printed.extend(o.stderr.clone());
+            ok(o);
+        }
+        for args in [&["audit", "log", "--format", "json"][..], &["vault", "status", "--format", "json"], &["relink", "list", "--format", "json"]] {
+            printed.extend(dv(p, &[], args).stdout);
+        }
+        let mut files: Vec<Vec<u8>> = vec![printed];
+        for e in std::fs::read_dir(p).unwrap() {
+            let f = e.unwrap().path();
+            if f.is_file() {
+                files.push(std::fs::read(f).unwrap());
+            }
+        }
+        let vault_file = std::fs::read(p.join(".datavisa/vault.db")).unwrap();
+        for k in root_keys(p) {
+            let forms = [k.clone(), datavisa_vault::crypto::hex(&k).into_bytes(),
+                         base64::engine::general_purpose::STANDARD.encode(&k).into_bytes(),
+                         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&k).into_bytes()];
+            for f in &files {
+                for form in &forms {
+                    prop_assert!(!contains(f, form), "key material in an output");
+                }
+            }
+            prop_assert!(!contains(&vault_file, &k), "the vault stores keys only wrapped");
+        }
+        for f in files.iter().chain([&vault_file]) {
+            prop_assert!(!contains(f, MASTER.as_bytes()), "master key written somewhere");
+        }
+    }
+}
