@@ -39,7 +39,15 @@ fn demo_runs_every_step_and_writes_its_files() {
             .iter()
             .map(|s| s["step"].as_str().unwrap())
             .collect::<Vec<_>>(),
-        ["generate", "inspect", "scan", "risk", "attack", "twin", "pseudonymize"]
+        [
+            "generate",
+            "inspect",
+            "scan",
+            "risk",
+            "attack",
+            "twin",
+            "pseudonymize"
+        ]
     );
     // The pseudonymized twin: de-identified, one approved relink of three IDs, log intact.
     let ps = &steps[6];
@@ -52,7 +60,10 @@ fn demo_runs_every_step_and_writes_its_files() {
     let relinked = std::fs::read_to_string(d.path().join("demo/relinked.csv")).unwrap();
     for line in relinked.lines().skip(1) {
         let (pseudonym, id) = line.split_once(',').unwrap();
-        assert!(twin.contains(pseudonym) && source.contains(id) && !twin.contains(id), "{line}");
+        assert!(
+            twin.contains(pseudonym) && source.contains(id) && !twin.contains(id),
+            "{line}"
+        );
     }
     // The generalized twin has no identifiers left and suppresses at most 5%.
     assert!(

@@ -830,30 +830,29 @@ fn column_bufs(bufs: Vec<FieldBuf>, n_rows: usize) -> ColumnBufs {
     }
 }
 
-/// The columns of a table read as text (`all_text`), typed as a normal read would type them:
-/// lets a caller that must copy values exactly still see numbers and dates for what they are,
-/// without reading the file twice.
+/// The columns `names` of a table read as text (`all_text`), typed as a normal read would type
+/// them: lets a caller that must copy values exactly still see numbers and dates for what they
+/// are, without reading the file twice. Columns already typed (from Parquet) are kept.
 pub fn infer_text_columns(t: &Table, names: &[String]) -> Result<Table> {
     let path = t.origin.path.clone().unwrap_or_default();
-    let mut raw = Vec::with_capacity(names.len());
+    let mut columns = Vec::with_capacity(names.len());
     for n in names {
         let c = t.column(n)?;
         match &c.data {
-            ColumnData::Categorical(cat) => raw.push(((*cat.dict).clone(), cat.codes.clone())),
-            ColumnData::Numeric(_) => {
-                return Err(TableError::Invalid(format!(
-                    "column {n:?} is already typed"
-                )))
+            ColumnData::Categorical(cat) => {
+                let raw = vec![((*cat.dict).clone(), cat.codes.clone())];
+                let typed = type_columns(
+                    &path,
+                    vec![n.clone()],
+                    raw,
+                    &t.origin.row_lines,
+                    &HashMap::new(),
+                )?;
+                columns.extend(typed);
             }
+            ColumnData::Numeric(_) => columns.push(c.clone()),
         }
     }
-    let columns = type_columns(
-        &path,
-        names.to_vec(),
-        raw,
-        &t.origin.row_lines,
-        &HashMap::new(),
-    )?;
     let mut out = Table::new(columns)?;
     out.origin = t.origin.clone();
     Ok(out)

@@ -342,3 +342,34 @@ proptest! {
         let _ = read(&p);
     }
 }
+
+#[test]
+fn all_text_keeps_values_exactly_and_types_on_demand() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        &d,
+        "t.csv",
+        b"code,amount,day\n007,1.50,2024-01-02\n010,2,2024-02-03\n",
+    );
+    let opts = ReadOptions {
+        all_text: true,
+        ..Default::default()
+    };
+    let t = read_table(&p, &opts).unwrap();
+    assert!(t
+        .columns
+        .iter()
+        .all(|c| c.value_type == ValueType::Categorical));
+    assert_eq!(t.column("code").unwrap().display(0).as_deref(), Some("007"));
+    assert_eq!(
+        t.column("amount").unwrap().display(0).as_deref(),
+        Some("1.50")
+    );
+    let names = vec!["amount".to_owned(), "day".to_owned()];
+    let typed = datavisa_table::csv_read::infer_text_columns(&t, &names).unwrap();
+    assert_eq!(typed.columns[0].value_type, ValueType::Float);
+    assert_eq!(typed.columns[1].value_type, ValueType::Date);
+    // Already typed columns (as Parquet gives them) pass through.
+    let again = datavisa_table::csv_read::infer_text_columns(&typed, &names).unwrap();
+    assert_eq!(again.columns[1].value_type, ValueType::Date);
+}
