@@ -1,7 +1,8 @@
 //! FF1 (NIST SP 800-38G) for decimal strings of 6 to 36 digits. The generic `fpe` crate carries
 //! every numeral through big integers; for radix 10 and at most 36 digits each half fits a
-//! 128-bit integer, so one round is one AES block and a few integer operations (about 15x
-//! faster). Tests check it against NIST's samples and, on random inputs, against `fpe`.
+//! 128-bit integer, so one round is one AES block and a few integer operations (0.69 µs against
+//! 5.4 µs for a 17-digit ID, measured in release on this machine). Tests check it against NIST's
+//! samples and, on random inputs, against `fpe`.
 
 use aes::cipher::{Block, BlockCipherEncrypt};
 
