@@ -1,0 +1,216 @@
+//! Recording a transfer: the distinct natural persons in it, counted per exporter and calendar
+//! year (ordinary and sensitive apart), through keyed hashes only; idempotent per transfer.
+
+use crate::error::{invalid, Result};
+use crate::store::{now, Ledger};
+use datavisa_vault::crypto::{hmac_sha256, sha256_hex};
+use rayon::prelude::*;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+
+/// A person's keyed hash (128 bits).
+pub type PersonHash = [u8; 16];
+
+/// The people of one file: per row, the person identifier (None when missing) and whether the
+/// row carries sensitive PI.
+pub struct People<'a> {
+    pub ids: Vec<Option<&'a str>>,
+    pub sensitive: Vec<bool>,
+}
+
+/// The distinct people of a file, hashed.
+pub struct Hashed {
+    pub ordinary: Vec<PersonHash>,
+    pub sensitive: Vec<PersonHash>,
+    pub missing: u64,
+    pub rows: u64,
+}
+
+/// Counters of one exporter and year.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub ordinary: u64,
+    pub sensitive: u64,
+}
+
+/// What a transfer is.
+#[derive(Clone, Debug)]
+pub struct TransferFacts {
+    pub exporter: String,
+    pub recipient: String,
+    pub date: String,
+    pub file: String,
+    pub file_sha256: String,
+    pub person_column: String,
+    pub sensitive_columns: Vec<String>,
+    pub purpose: Option<String>,
+    pub legal_basis: Option<String>,
+    pub mechanism: Option<String>,
+}
+
+/// The outcome of `record`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Recorded {
+    pub transfer_id: String,
+    /// True when this transfer (same exporter, recipient, file content, date) was recorded before:
+    /// nothing was counted again.
+    pub already_recorded: bool,
+    pub exporter: String,
+    pub recipient: String,
+    pub date: String,
+    pub year: i64,
+    pub rows: u64,
+    pub persons: u64,
+    pub sensitive_persons: u64,
+    /// Rows without a person identifier: not counted (they cannot be deduplicated).
+    pub missing: u64,
+    pub new_ordinary: u64,
+    pub new_sensitive: u64,
+    /// The exporter's counters for the year after this transfer.
+    pub totals: Counts,
+}
+
+/// The calendar year of a `YYYY-MM-DD` date, checked.
+pub fn year_of(date: &str) -> Result<i64> {
+    let days = datavisa_table::date::parse_date(date)
+        .ok_or_else(|| invalid(format!("date {date:?}: expected YYYY-MM-DD")))?;
+    Ok(datavisa_table::date::civil_from_days(days).0)
+}
+
+impl Ledger {
+    /// Keyed hashes of the distinct persons, ordinary (everyone) and sensitive (rows with
+    /// sensitive PI), computed in parallel.
+    pub fn hash_people(&self, people: &People) -> Hashed {
+        let key = &self.key[..];
+        let hash = |id: &str| -> PersonHash {
+            let norm = id.trim().to_ascii_uppercase();
+            hmac_sha256(key, norm.as_bytes())[..16]
+                .try_into()
+                .expect("32 bytes")
+        };
+        let rows: Vec<(Option<PersonHash>, bool)> = people
+            .ids
+            .par_iter()
+            .zip(&people.sensitive)
+            .map(|(id, &s)| (id.filter(|v| !v.trim().is_empty()).map(hash), s))
+            .collect();
+        let missing = rows.iter().filter(|(h, _)| h.is_none()).count() as u64;
+        let mut ordinary: Vec<PersonHash> = rows.iter().filter_map(|(h, _)| *h).collect();
+        let mut sensitive: Vec<PersonHash> = rows
+            .iter()
+            .filter(|(_, s)| *s)
+            .filter_map(|(h, _)| *h)
+            .collect();
+        for v in [&mut ordinary, &mut sensitive] {
+            v.par_sort_unstable();
+            v.dedup();
+        }
+        Hashed {
+            ordinary,
+            sensitive,
+            missing,
+            rows: people.ids.len() as u64,
+        }
+    }
+
+    /// The exporter's counters for a year.
+    pub fn counts(&self, exporter_id: i64, year: i64) -> Result<Counts> {
+        let n = |counter: &str| -> Result<u64> {
+            Ok(self.conn.query_row(
+                "SELECT COUNT(*) FROM persons WHERE exporter_id = ?1 AND year = ?2 AND counter = ?3",
+                rusqlite::params![exporter_id, year, counter],
+                |r| r.get::<_, i64>(0),
+            )? as u64)
+        };
+        Ok(Counts {
+            ordinary: n("ordinary")?,
+            sensitive: n("sensitive")?,
+        })
+    }
+
+    /// How many of `hashed` the exporter's counters for `year` do not hold yet.
+    pub fn new_people(&self, exporter_id: i64, year: i64, hashed: &Hashed) -> Result<Counts> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT 1 FROM persons WHERE exporter_id = ?1 AND year = ?2 AND counter = ?3 AND hash = ?4",
+        )?;
+        let mut new = |counter: &str, list: &[PersonHash]| -> Result<u64> {
+            let mut n = 0;
+            for h in list {
+                if !st.exists(rusqlite::params![exporter_id, year, counter, &h[..]])? {
+                    n += 1;
+                }
+            }
+            Ok(n)
+        };
+        Ok(Counts {
+            ordinary: new("ordinary", &hashed.ordinary)?,
+            sensitive: new("sensitive", &hashed.sensitive)?,
+        })
+    }
+
+    /// Records a transfer and counts its new people, in one transaction; recording the same
+    /// transfer again changes nothing and says so.
+    pub fn record(&mut self, facts: &TransferFacts, hashed: &Hashed) -> Result<Recorded> {
+        let year = year_of(&facts.date)?;
+        if facts.date.as_str() > crate::store::today().as_str() {
+            return Err(invalid(format!("date {} is in the future: record transfers when they happen (use `datavisa plan` before)", facts.date)));
+        }
+        let exporter = self.exporter(&facts.exporter)?;
+        let recipient = self.recipient(&facts.recipient)?;
+        let id = sha256_hex(
+            format!(
+                "{}|{}|{}|{}|{}",
+                exporter.id, recipient.id, facts.file_sha256, facts.date, facts.person_column
+            )
+            .as_bytes(),
+        )[..20]
+            .to_owned();
+        let (already, new) = self.write(|tx| {
+            let prior: Option<i64> = tx
+                .query_row("SELECT 1 FROM transfers WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()?;
+            if prior.is_some() {
+                return Ok((true, Counts::default()));
+            }
+            let mut ins = tx.prepare_cached(
+                "INSERT OR IGNORE INTO persons (exporter_id, year, counter, hash) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut add = |counter: &str, list: &[PersonHash]| -> Result<u64> {
+                let mut n = 0u64;
+                for h in list {
+                    n += ins.execute(rusqlite::params![exporter.id, year, counter, &h[..]])? as u64;
+                }
+                Ok(n)
+            };
+            let new = Counts { ordinary: add("ordinary", &hashed.ordinary)?, sensitive: add("sensitive", &hashed.sensitive)? };
+            tx.execute(
+                "INSERT INTO transfers (id, exporter_id, recipient_id, date, year, file, file_sha256, person_column,
+                   sensitive_columns, purpose, legal_basis, mechanism, counted, rows, persons, sensitive_persons,
+                   missing, new_ordinary, new_sensitive, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                rusqlite::params![
+                    id, exporter.id, recipient.id, facts.date, year, facts.file, facts.file_sha256, facts.person_column,
+                    serde_json::to_string(&facts.sensitive_columns).expect("strings"), facts.purpose, facts.legal_basis,
+                    facts.mechanism, hashed.rows as i64, hashed.ordinary.len() as i64, hashed.sensitive.len() as i64,
+                    hashed.missing as i64, new.ordinary as i64, new.sensitive as i64, now()
+                ],
+            )?;
+            Ok((false, new))
+        })?;
+        Ok(Recorded {
+            transfer_id: id,
+            already_recorded: already,
+            exporter: exporter.name.clone(),
+            recipient: recipient.name,
+            date: facts.date.clone(),
+            year,
+            rows: hashed.rows,
+            persons: hashed.ordinary.len() as u64,
+            sensitive_persons: hashed.sensitive.len() as u64,
+            missing: hashed.missing,
+            new_ordinary: new.ordinary,
+            new_sensitive: new.sensitive,
+            totals: self.counts(exporter.id, year)?,
+        })
+    }
+}

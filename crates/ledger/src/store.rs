@@ -1,0 +1,301 @@
+//! The ledger file (`<store>/ledger.db`) and its secret (`<store>/ledger.key`, owner-only) that
+//! keys the person hashes; migrations from `migrations/`, in order.
+
+use crate::error::{invalid, LedgerError, Result};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// The ledger's 32-byte secret that keys the person hashes; wiped when dropped.
+pub(crate) type Key = Zeroizing<[u8; 32]>;
+
+/// The migrations, in order; `PRAGMA user_version` is the number applied.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// How long a writer waits for another process before giving up (record is short; a second
+/// recorder waits rather than losing its update).
+const BUSY_WAIT: Duration = Duration::from_secs(30);
+
+/// An exporter (a legal entity that sends PI abroad).
+#[derive(Clone, Debug, Serialize)]
+pub struct Exporter {
+    pub id: i64,
+    pub name: String,
+    pub ciio: bool,
+    pub group: Option<String>,
+    pub ftz: Option<String>,
+}
+
+/// A recipient abroad.
+#[derive(Clone, Debug, Serialize)]
+pub struct Recipient {
+    pub id: i64,
+    pub name: String,
+    pub jurisdiction: String,
+}
+
+/// An open ledger.
+pub struct Ledger {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+    pub(crate) key: Key,
+}
+
+/// Today's date, `YYYY-MM-DD` (UTC).
+pub fn today() -> String {
+    datavisa_table::date::format_date(datavisa_table::date::today())
+}
+
+/// Now, RFC 3339 UTC.
+pub fn now() -> String {
+    datavisa_vault::store::rfc3339(datavisa_vault::store::unix_now())
+}
+
+pub(crate) fn sql_err(path: &Path, e: rusqlite::Error) -> LedgerError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            LedgerError::Locked { path: path.into() }
+        }
+        _ => LedgerError::Sql(e),
+    }
+}
+
+fn read_or_create_key(path: &Path) -> Result<Key> {
+    let io = |e| LedgerError::Io {
+        path: path.into(),
+        source: e,
+    };
+    if !path.exists() {
+        let k =
+            datavisa_vault::crypto::random_secret::<32>().map_err(|e| invalid(e.to_string()))?;
+        let mut f = match datavisa_vault::store::create_private_file(path) {
+            Ok(f) => f,
+            // Another process created it first: use theirs.
+            Err(_) if path.exists() => return read_or_create_key(path),
+            Err(e) => return Err(invalid(e.to_string())),
+        };
+        std::io::Write::write_all(&mut f, &k[..]).map_err(io)?;
+        f.sync_all().map_err(io)?;
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+        invalid(format!(
+            "{}: the ledger key must be 32 bytes",
+            path.display()
+        ))
+    })?;
+    Ok(Zeroizing::new(arr))
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger in `store`, applying pending migrations.
+    pub fn open(store: &Path) -> Result<Ledger> {
+        if !store.is_dir() {
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(store).map_err(|e| LedgerError::Io {
+                path: store.into(),
+                source: e,
+            })?;
+        }
+        let path = store.join("ledger.db");
+        let key = read_or_create_key(&store.join("ledger.key"))?;
+        if !path.exists() {
+            drop(
+                datavisa_vault::store::create_private_file(&path).or_else(|e| {
+                    if path.exists() {
+                        Ok(std::fs::File::open(&path).expect("exists"))
+                    } else {
+                        Err(invalid(e.to_string()))
+                    }
+                })?,
+            );
+        }
+        let conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
+        conn.busy_timeout(BUSY_WAIT)
+            .map_err(|e| sql_err(&path, e))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut l = Ledger { conn, path, key };
+        l.migrate()?;
+        Ok(l)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_err(&path, e))?;
+        let version: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version as usize > MIGRATIONS.len() {
+            return Err(LedgerError::NewerSchema {
+                path,
+                found: version,
+                supported: MIGRATIONS.len() as u32,
+            });
+        }
+        for m in &MIGRATIONS[version as usize..] {
+            tx.execute_batch(m)?;
+        }
+        tx.pragma_update(None, "user_version", MIGRATIONS.len() as u32)?;
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok(())
+    }
+
+    /// The ledger file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in a write transaction that waits for other writers.
+    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_err(&path, e))?;
+        let out = f(&tx)?;
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok(out)
+    }
+
+    /// Registers an exporter.
+    pub fn add_exporter(
+        &mut self,
+        name: &str,
+        ciio: bool,
+        group: Option<&str>,
+        ftz: Option<&str>,
+    ) -> Result<Exporter> {
+        check_name("exporter", name)?;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO exporters (name, ciio, grp, ftz, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![name.trim(), ciio, group, ftz, now()],
+            )
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(ErrorCode::ConstraintViolation) => invalid(format!("exporter {name:?} is already registered")),
+                _ => e.into(),
+            })?;
+            Ok(())
+        })?;
+        self.exporter(name)
+    }
+
+    /// Registers a recipient.
+    pub fn add_recipient(&mut self, name: &str, jurisdiction: &str) -> Result<Recipient> {
+        check_name("recipient", name)?;
+        let j = jurisdiction.trim().to_ascii_uppercase();
+        if j.len() != 2 || !j.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(invalid(format!(
+                "jurisdiction {jurisdiction:?}: give a two-letter country code (e.g. SG, DE, US)"
+            )));
+        }
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO recipients (name, jurisdiction, created_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params![name.trim(), j, now()],
+            )
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(ErrorCode::ConstraintViolation) => {
+                    invalid(format!("recipient {name:?} is already registered"))
+                }
+                _ => e.into(),
+            })?;
+            Ok(())
+        })?;
+        self.recipient(name)
+    }
+
+    /// An exporter by name.
+    pub fn exporter(&self, name: &str) -> Result<Exporter> {
+        self.conn
+            .query_row(
+                "SELECT id, name, ciio, grp, ftz FROM exporters WHERE name = ?1",
+                [name.trim()],
+                |r| {
+                    Ok(Exporter {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        ciio: r.get(2)?,
+                        group: r.get(3)?,
+                        ftz: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| LedgerError::Unknown {
+                what: "exporter",
+                name: name.into(),
+            })
+    }
+
+    /// A recipient by name.
+    pub fn recipient(&self, name: &str) -> Result<Recipient> {
+        self.conn
+            .query_row(
+                "SELECT id, name, jurisdiction FROM recipients WHERE name = ?1",
+                [name.trim()],
+                |r| {
+                    Ok(Recipient {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        jurisdiction: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| LedgerError::Unknown {
+                what: "recipient",
+                name: name.into(),
+            })
+    }
+
+    /// Every exporter.
+    pub fn exporters(&self) -> Result<Vec<Exporter>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, name, ciio, grp, ftz FROM exporters ORDER BY name")?;
+        let rows = st.query_map([], |r| {
+            Ok(Exporter {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                ciio: r.get(2)?,
+                group: r.get(3)?,
+                ftz: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every recipient.
+    pub fn recipients(&self) -> Result<Vec<Recipient>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, name, jurisdiction FROM recipients ORDER BY name")?;
+        let rows = st.query_map([], |r| {
+            Ok(Recipient {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                jurisdiction: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn check_name(what: &str, s: &str) -> Result<()> {
+    if s.trim().is_empty() || s.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "{what} name {s:?} must be printable and not empty"
+        )));
+    }
+    Ok(())
+}
