@@ -96,6 +96,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Vault { vault } => crate::vault::vault_cmd(vault),
         Command::Relink { relink } => crate::vault::relink_cmd(relink),
         Command::Audit { audit } => crate::vault::audit_cmd(audit),
+        Command::Ledger { ledger } => crate::ledger::ledger_cmd(ledger, quiet),
+        Command::Plan {
+            transfer,
+            facts,
+            rules,
+            format,
+        } => crate::ledger::plan_cmd(&transfer, &facts, rules.as_deref(), format, quiet),
         Command::Check {
             file,
             quasi,

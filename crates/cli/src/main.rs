@@ -4,6 +4,7 @@
 mod attack;
 mod commands;
 mod generalize;
+mod ledger;
 mod output;
 mod pseudonymize;
 mod vault;
@@ -207,6 +208,26 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         audit: AuditCommand,
+    },
+    /// The transfer ledger: exporters, recipients, transfers and the people in them, filings,
+    /// deadlines, export and yearly report.
+    Ledger {
+        #[command(subcommand)]
+        ledger: LedgerCommand,
+    },
+    /// Before a transfer: the counters now and after, the mechanism it needs (with rule ids and
+    /// sources), the exemptions to consider, the duties that stay, and warnings.
+    Plan {
+        #[command(flatten)]
+        transfer: TransferArgs,
+        /// Facts the ledger cannot know.
+        #[command(flatten)]
+        facts: PlanFacts,
+        /// A rules file to use instead of the built-in one (same format).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
     },
     /// Generate a realistic Chinese customer table from a seed and run every step on it.
     Demo {
@@ -586,6 +607,248 @@ pub enum AuditCommand {
         vault: VaultArgs,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+    },
+}
+
+/// Where the ledger lives.
+#[derive(Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// Store directory; the ledger is `ledger.db` (and its hashing key `ledger.key`) inside it.
+    #[arg(long, default_value = ".datavisa")]
+    pub store: PathBuf,
+}
+
+/// A transfer: who sends which file to whom, and whose people are in it.
+#[derive(Args, Clone, Debug)]
+pub struct TransferArgs {
+    #[arg(long)]
+    pub exporter: String,
+    #[arg(long)]
+    pub recipient: String,
+    #[arg(long)]
+    pub file: PathBuf,
+    /// The column that identifies a natural person (resident ID, customer number...).
+    #[arg(long)]
+    pub person_column: String,
+    /// Columns holding sensitive PI (comma-separated); by default the ones `scan` finds.
+    #[arg(long, value_delimiter = ',')]
+    pub sensitive_columns: Option<Vec<String>>,
+    /// Treat every person in the file as having sensitive PI sent.
+    #[arg(long)]
+    pub sensitive: bool,
+    /// Transfer date, YYYY-MM-DD; today by default.
+    #[arg(long)]
+    pub date: Option<String>,
+    #[arg(long)]
+    pub purpose: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// Facts for the planner (each exemption is asked for, never assumed).
+#[derive(Args, Clone, Debug, Default)]
+pub struct PlanFacts {
+    /// The data is important data (notified or published as such).
+    #[arg(long)]
+    pub important_data: bool,
+    /// E-1: no PI and no important data in trade/transport/academic/manufacturing data.
+    #[arg(long)]
+    pub no_personal_information: bool,
+    /// E-2: PI collected abroad, processed here and sent back with nothing domestic added.
+    #[arg(long)]
+    pub collected_abroad: bool,
+    /// E-3: genuinely necessary for a contract the individual is party to.
+    #[arg(long)]
+    pub contract_necessity: bool,
+    /// E-4: employee PI for cross-border HR management.
+    #[arg(long)]
+    pub hr_management: bool,
+    /// E-5: emergency, to protect life, health or property.
+    #[arg(long)]
+    pub emergency: bool,
+    /// E-7: the data is not on the exporter's free-trade-zone negative list.
+    #[arg(long)]
+    pub ftz_off_list: bool,
+}
+
+#[derive(Subcommand)]
+pub enum LedgerCommand {
+    /// Register or list exporters.
+    Exporter {
+        #[command(subcommand)]
+        cmd: ExporterCommand,
+    },
+    /// Register or list recipients.
+    Recipient {
+        #[command(subcommand)]
+        cmd: RecipientCommand,
+    },
+    /// Record a transfer that happened and count its people (keyed hashes only; idempotent).
+    Record {
+        #[command(flatten)]
+        transfer: TransferArgs,
+        #[arg(long)]
+        legal_basis: Option<String>,
+        /// The mechanism relied on (exempt, standard_contract, certification, security_assessment).
+        #[arg(long)]
+        mechanism: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Record or list filings and certificates.
+    Filing {
+        #[command(subcommand)]
+        cmd: FilingCommand,
+    },
+    /// Public holidays and make-up working days for working-day deadlines.
+    Holiday {
+        #[command(subcommand)]
+        cmd: HolidayCommand,
+    },
+    /// Deadlines: SCC filing, certification renewal, security-assessment extension and expiry.
+    Due {
+        /// Date the deadlines are judged at; today by default.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Write the whole ledger as JSON (person hashes only) for an audit.
+    Export {
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Restore an export into an empty ledger holding the same ledger.key.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Each exporter's year: counters, transfers, recipients, mechanism needed.
+    Report {
+        #[arg(long)]
+        year: Option<i64>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ExporterCommand {
+    /// Register an exporter (a legal entity in China).
+    Add {
+        name: String,
+        /// Critical information infrastructure operator.
+        #[arg(long)]
+        ciio: bool,
+        /// Group the entity belongs to (volumes across a group are watched, C-5).
+        #[arg(long)]
+        group: Option<String>,
+        /// Free trade zone it is registered in.
+        #[arg(long)]
+        ftz: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List exporters.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RecipientCommand {
+    /// Register a recipient abroad.
+    Add {
+        name: String,
+        /// Two-letter country code.
+        #[arg(long)]
+        jurisdiction: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List recipients.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum FilingCommand {
+    /// Record a standard contract filing, certificate or security assessment result.
+    Add {
+        #[arg(long)]
+        exporter: String,
+        /// standard_contract, certification or security_assessment.
+        #[arg(long)]
+        kind: String,
+        /// Recipient covered (all recipients when absent).
+        #[arg(long)]
+        recipient: Option<String>,
+        /// Date the standard contract takes effect.
+        #[arg(long)]
+        effective: Option<String>,
+        /// Date the filing was made.
+        #[arg(long)]
+        filed: Option<String>,
+        /// Date the certificate or assessment result was issued.
+        #[arg(long)]
+        issued: Option<String>,
+        /// Expiry (3 years after issue by default).
+        #[arg(long)]
+        expires: Option<String>,
+        #[arg(long)]
+        purpose: Option<String>,
+        #[arg(long)]
+        scope: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List filings.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum HolidayCommand {
+    /// Mark a day as a public holiday, or (--working) as a make-up working day.
+    Add {
+        date: String,
+        #[arg(long)]
+        working: bool,
+        #[arg(long, default_value = "")]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Load a calendar CSV: date,working(0|1),name.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the calendar.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 

@@ -1,0 +1,543 @@
+//! `datavisa ledger ...` and `datavisa plan`: reading the transfer's file, hashing its people
+//! through the ledger, printing what the ledger and the rules say.
+
+use crate::commands::{load, print_json, write_json, UsageError};
+use crate::output::table;
+use crate::{
+    ExporterCommand, FilingCommand, Format, HolidayCommand, LedgerCommand, PlanFacts,
+    RecipientCommand, StoreArgs, TransferArgs,
+};
+use anyhow::{Context, Result};
+use datavisa_discover::{scan, ScanOptions};
+use datavisa_ledger::filings::NewFiling;
+use datavisa_ledger::plan::PlanRequest;
+use datavisa_ledger::{Facts, Hashed, Ledger, LedgerError, People, Rules, TransferFacts};
+use datavisa_table::{file_sha256, ColumnData, Table, MISSING};
+use serde_json::json;
+use std::path::Path;
+
+/// Maps ledger errors: bad input exits 2, the rest 1.
+fn ledger_err(e: LedgerError) -> anyhow::Error {
+    match e {
+        LedgerError::Sql(_) | LedgerError::Io { .. } => e.into(),
+        other => UsageError(other.to_string()).into(),
+    }
+}
+
+fn open(s: &StoreArgs) -> Result<Ledger> {
+    Ledger::open(&s.store).map_err(ledger_err)
+}
+
+/// Each row's person identifier (None when missing) as text.
+fn person_ids(t: &Table, column: &str) -> Result<Vec<Option<String>>> {
+    let c = t.column(column).map_err(|_| {
+        UsageError(format!(
+            "--person-column {column:?} is not in the file (it has: {})",
+            t.column_names().join(", ")
+        ))
+    })?;
+    Ok((0..t.n_rows).map(|r| c.display(r)).collect())
+}
+
+/// Rows that carry a value in any of the sensitive columns.
+fn sensitive_rows(t: &Table, columns: &[String], all: bool) -> Result<Vec<bool>> {
+    if all {
+        return Ok(vec![true; t.n_rows]);
+    }
+    let mut out = vec![false; t.n_rows];
+    for name in columns {
+        let c = t
+            .column(name)
+            .map_err(|_| UsageError(format!("sensitive column {name:?} is not in the file")))?;
+        for (r, slot) in out.iter_mut().enumerate() {
+            *slot |= match &c.data {
+                ColumnData::Categorical(cat) => cat.codes[r] != MISSING,
+                ColumnData::Numeric(v) => !v[r].is_nan(),
+            };
+        }
+    }
+    Ok(out)
+}
+
+/// What `record` and `plan` read from a transfer's file.
+struct Read {
+    hashed: Hashed,
+    sensitive_columns: Vec<String>,
+    sha256: String,
+}
+
+fn read_transfer(l: &Ledger, a: &TransferArgs, quiet: bool) -> Result<Read> {
+    l.exporter(&a.exporter).map_err(ledger_err)?;
+    l.recipient(&a.recipient).map_err(ledger_err)?;
+    let (t, _) = load(&a.file, &a.read, quiet)?;
+    let sensitive_columns = match &a.sensitive_columns {
+        Some(c) => c.clone(),
+        None => scan(&t, &a.file.display().to_string(), &ScanOptions::default())
+            .columns
+            .into_iter()
+            .filter(|c| c.sensitive_category.is_some())
+            .map(|c| c.name)
+            .collect(),
+    };
+    let ids = person_ids(&t, &a.person_column)?;
+    let people = People {
+        ids: ids.iter().map(|v| v.as_deref()).collect(),
+        sensitive: sensitive_rows(&t, &sensitive_columns, a.sensitive)?,
+    };
+    Ok(Read {
+        hashed: l.hash_people(&people),
+        sensitive_columns,
+        sha256: file_sha256(&a.file)?,
+    })
+}
+
+fn date_of(a: &TransferArgs) -> String {
+    a.date.clone().unwrap_or_else(datavisa_ledger::store::today)
+}
+
+/// `datavisa plan`.
+pub fn plan_cmd(
+    a: &TransferArgs,
+    f: &PlanFacts,
+    rules: Option<&Path>,
+    format: Format,
+    quiet: bool,
+) -> Result<()> {
+    let rules = match rules {
+        Some(p) => Rules::parse(
+            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )
+        .map_err(ledger_err)?,
+        None => Rules::builtin(),
+    };
+    let l = open(&a.store)?;
+    let read = read_transfer(&l, a, quiet)?;
+    let mut facts = Facts {
+        important_data: f.important_data,
+        ..Default::default()
+    };
+    for (on, flag) in [
+        (f.no_personal_information, "no-personal-information"),
+        (f.collected_abroad, "collected-abroad"),
+        (f.contract_necessity, "contract-necessity"),
+        (f.hr_management, "hr-management"),
+        (f.emergency, "emergency"),
+        (f.ftz_off_list, "ftz-off-list"),
+    ] {
+        if on {
+            facts.flags.insert(flag.to_owned());
+        }
+    }
+    let date = date_of(a);
+    let req = PlanRequest {
+        exporter: &a.exporter,
+        recipient: &a.recipient,
+        date: &date,
+        purpose: a.purpose.as_deref(),
+        facts,
+    };
+    let p = l.plan(&rules, req, &read.hashed).map_err(ledger_err)?;
+    if format == Format::Json {
+        let mut v = serde_json::to_value(&p)?;
+        v["file"] = json!({"path": a.file.display().to_string(), "sha256": read.sha256});
+        v["sensitive_columns"] = json!(read.sensitive_columns);
+        return print_json(&v);
+    }
+    println!(
+        "{} -> {} ({}): {}{}",
+        p.exporter,
+        p.recipient,
+        p.year,
+        p.mechanism,
+        if p.alternatives.is_empty() {
+            String::new()
+        } else {
+            format!(" (or {})", p.alternatives.join(", "))
+        }
+    );
+    println!(
+        "people this year: ordinary {} -> {}, sensitive {} -> {} (file: {} people, {} without an id)",
+        p.counts.ordinary.before, p.counts.ordinary.after, p.counts.sensitive.before, p.counts.sensitive.after,
+        p.people_in_file, p.missing_person_ids
+    );
+    println!("rules: {}", p.rules.join(", "));
+    for r in &p.applied {
+        println!("  {}: {} [{}]", r.id, r.summary, r.source);
+    }
+    if !p.exemptions_to_consider.is_empty() {
+        println!("exemptions to consider (pass the flag if the fact holds):");
+        for e in &p.exemptions_to_consider {
+            println!("  {} --{}: {} [{}]", e.id, e.flag, e.summary, e.source);
+        }
+    }
+    println!("duties that stay:");
+    for d in &p.duties {
+        println!("  {}: {} [{}]", d.id, d.summary, d.source);
+    }
+    for w in &p.warnings {
+        println!("warning: {w}");
+    }
+    Ok(())
+}
+
+/// `datavisa ledger ...`.
+pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
+    match c {
+        LedgerCommand::Exporter { cmd } => match cmd {
+            ExporterCommand::Add {
+                name,
+                ciio,
+                group,
+                ftz,
+                store,
+            } => {
+                let e = open(&store)?
+                    .add_exporter(&name, ciio, group.as_deref(), ftz.as_deref())
+                    .map_err(ledger_err)?;
+                println!(
+                    "exporter {:?} registered{}",
+                    e.name,
+                    if e.ciio { " (CIIO)" } else { "" }
+                );
+            }
+            ExporterCommand::List { store, format } => {
+                let list = open(&store)?.exporters().map_err(ledger_err)?;
+                if format == Format::Json {
+                    return print_json(&serde_json::to_value(&list)?);
+                }
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|e| {
+                        vec![
+                            e.name.clone(),
+                            e.ciio.to_string(),
+                            e.group.clone().unwrap_or_default(),
+                            e.ftz.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                print!(
+                    "{}",
+                    table(&["exporter", "ciio", "group", "ftz"], &rows, 40)
+                );
+            }
+        },
+        LedgerCommand::Recipient { cmd } => match cmd {
+            RecipientCommand::Add {
+                name,
+                jurisdiction,
+                store,
+            } => {
+                let r = open(&store)?
+                    .add_recipient(&name, &jurisdiction)
+                    .map_err(ledger_err)?;
+                println!("recipient {:?} ({}) registered", r.name, r.jurisdiction);
+            }
+            RecipientCommand::List { store, format } => {
+                let list = open(&store)?.recipients().map_err(ledger_err)?;
+                if format == Format::Json {
+                    return print_json(&serde_json::to_value(&list)?);
+                }
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|r| vec![r.name.clone(), r.jurisdiction.clone()])
+                    .collect();
+                print!("{}", table(&["recipient", "jurisdiction"], &rows, 40));
+            }
+        },
+        LedgerCommand::Record {
+            transfer: a,
+            legal_basis,
+            mechanism,
+            format,
+        } => {
+            let mut l = open(&a.store)?;
+            let read = read_transfer(&l, &a, quiet)?;
+            let facts = TransferFacts {
+                exporter: a.exporter.clone(),
+                recipient: a.recipient.clone(),
+                date: date_of(&a),
+                file: a.file.display().to_string(),
+                file_sha256: read.sha256.clone(),
+                person_column: a.person_column.clone(),
+                sensitive_columns: read.sensitive_columns.clone(),
+                purpose: a.purpose.clone(),
+                legal_basis,
+                mechanism,
+            };
+            let r = l.record(&facts, &read.hashed).map_err(ledger_err)?;
+            if format == Format::Json {
+                let mut v = serde_json::to_value(&r)?;
+                v["sensitive_columns"] = json!(read.sensitive_columns);
+                return print_json(&v);
+            }
+            if r.already_recorded {
+                println!(
+                    "transfer {} was already recorded: nothing counted again",
+                    r.transfer_id
+                );
+            } else {
+                println!(
+                    "recorded transfer {}: {} people ({} with sensitive PI), {} new to this year's count ({} sensitive)",
+                    r.transfer_id, r.persons, r.sensitive_persons, r.new_ordinary, r.new_sensitive
+                );
+            }
+            if r.missing > 0 {
+                println!(
+                    "{} row(s) have no {:?}: not counted (they cannot be told apart)",
+                    r.missing, a.person_column
+                );
+            }
+            println!(
+                "{} in {}: ordinary {}, sensitive {}",
+                r.exporter, r.year, r.totals.ordinary, r.totals.sensitive
+            );
+        }
+        LedgerCommand::Filing { cmd } => match cmd {
+            FilingCommand::Add {
+                exporter,
+                kind,
+                recipient,
+                effective,
+                filed,
+                issued,
+                expires,
+                purpose,
+                scope,
+                store,
+            } => {
+                let f = open(&store)?
+                    .add_filing(&NewFiling {
+                        exporter,
+                        kind,
+                        recipient,
+                        effective,
+                        filed,
+                        issued,
+                        expires,
+                        purpose,
+                        scope,
+                    })
+                    .map_err(ledger_err)?;
+                println!(
+                    "filing {} recorded: {} for {}{}",
+                    f.id,
+                    f.kind,
+                    f.exporter,
+                    f.expires
+                        .map_or(String::new(), |e| format!(", expires {e}"))
+                );
+            }
+            FilingCommand::List { store, format } => {
+                let list = open(&store)?.filings(None).map_err(ledger_err)?;
+                if format == Format::Json {
+                    return print_json(&serde_json::to_value(&list)?);
+                }
+                let o = |x: &Option<String>| x.clone().unwrap_or_default();
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            f.id.to_string(),
+                            f.exporter.clone(),
+                            f.kind.clone(),
+                            o(&f.recipient),
+                            o(&f.effective),
+                            o(&f.filed),
+                            o(&f.issued),
+                            o(&f.expires),
+                        ]
+                    })
+                    .collect();
+                print!(
+                    "{}",
+                    table(
+                        &[
+                            "id",
+                            "exporter",
+                            "kind",
+                            "recipient",
+                            "effective",
+                            "filed",
+                            "issued",
+                            "expires"
+                        ],
+                        &rows,
+                        30
+                    )
+                );
+            }
+        },
+        LedgerCommand::Holiday { cmd } => match cmd {
+            HolidayCommand::Add {
+                date,
+                working,
+                name,
+                store,
+            } => {
+                open(&store)?
+                    .set_calendar_day(&date, working, &name)
+                    .map_err(ledger_err)?;
+                println!(
+                    "{date}: {}",
+                    if working {
+                        "make-up working day"
+                    } else {
+                        "public holiday"
+                    }
+                );
+            }
+            HolidayCommand::Import { file, store } => {
+                let mut l = open(&store)?;
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let mut n = 0;
+                for (i, line) in text.lines().enumerate() {
+                    let f: Vec<&str> = line.splitn(3, ',').map(str::trim).collect();
+                    if line.trim().is_empty() || (i == 0 && f[0].eq_ignore_ascii_case("date")) {
+                        continue;
+                    }
+                    let working = match f.get(1).copied() {
+                        Some("1" | "true" | "working") => true,
+                        Some("0" | "false" | "holiday") | None => false,
+                        Some(o) => {
+                            return Err(UsageError(format!(
+                                "{}:{}: working must be 0 or 1, not {o:?}",
+                                file.display(),
+                                i + 1
+                            ))
+                            .into())
+                        }
+                    };
+                    l.set_calendar_day(f[0], working, f.get(2).copied().unwrap_or(""))
+                        .map_err(|e| UsageError(format!("{}:{}: {e}", file.display(), i + 1)))?;
+                    n += 1;
+                }
+                println!("{n} calendar day(s) loaded");
+            }
+            HolidayCommand::List { store } => {
+                let rows: Vec<Vec<String>> = open(&store)?
+                    .calendar()
+                    .map_err(ledger_err)?
+                    .into_iter()
+                    .map(|(d, w, n)| {
+                        vec![
+                            d,
+                            if w {
+                                "working".into()
+                            } else {
+                                "holiday".into()
+                            },
+                            n,
+                        ]
+                    })
+                    .collect();
+                print!("{}", table(&["date", "kind", "name"], &rows, 40));
+            }
+        },
+        LedgerCommand::Due {
+            as_of,
+            store,
+            format,
+        } => {
+            let as_of = as_of.unwrap_or_else(datavisa_ledger::store::today);
+            let l = open(&store)?;
+            let list = l.due(&as_of).map_err(ledger_err)?;
+            let calendar_days = l.calendar().map_err(ledger_err)?.len();
+            if format == Format::Json {
+                return print_json(
+                    &json!({"as_of": as_of, "calendar_days": calendar_days, "due": list}),
+                );
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.date.clone(),
+                        d.status.clone(),
+                        d.exporter.clone(),
+                        d.kind.clone(),
+                        d.what.clone(),
+                        d.rule.clone(),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                table(
+                    &["date", "status", "exporter", "kind", "what", "rule"],
+                    &rows,
+                    70
+                )
+            );
+            if calendar_days == 0 {
+                eprintln!("note: no public holidays loaded (`datavisa ledger holiday import`); working days count Monday to Friday only");
+            }
+        }
+        LedgerCommand::Export { output, store } => {
+            let doc = open(&store)?.export().map_err(ledger_err)?;
+            write_json(&output, &doc)?;
+            println!("ledger written to {}", output.display());
+        }
+        LedgerCommand::Import { file, store } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let doc: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| UsageError(format!("{}: {e}", file.display())))?;
+            let n = open(&store)?.import(&doc).map_err(ledger_err)?;
+            println!("{n} rows restored");
+        }
+        LedgerCommand::Report {
+            year,
+            store,
+            format,
+        } => {
+            let year = year.unwrap_or_else(|| {
+                datavisa_table::date::civil_from_days(datavisa_table::date::today()).0
+            });
+            let rep = open(&store)?
+                .year_report(&Rules::builtin(), year)
+                .map_err(ledger_err)?;
+            if format == Format::Json {
+                return print_json(&json!({"year": year, "exporters": rep}));
+            }
+            let rows: Vec<Vec<String>> = rep
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.exporter.clone(),
+                        e.counts.ordinary.to_string(),
+                        e.counts.sensitive.to_string(),
+                        e.transfers.to_string(),
+                        e.recipients.join(", "),
+                        e.mechanism.clone(),
+                        e.rules
+                            .iter()
+                            .filter(|r| r.starts_with('M') || r.starts_with('E'))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ]
+                })
+                .collect();
+            println!("year {year}");
+            print!(
+                "{}",
+                table(
+                    &[
+                        "exporter",
+                        "ordinary",
+                        "sensitive",
+                        "transfers",
+                        "recipients",
+                        "mechanism",
+                        "rules"
+                    ],
+                    &rows,
+                    40
+                )
+            );
+        }
+    }
+    Ok(())
+}
