@@ -294,29 +294,19 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             );
         }
         LedgerCommand::Filing { cmd } => match cmd {
-            FilingCommand::Add {
-                exporter,
-                kind,
-                recipient,
-                effective,
-                filed,
-                issued,
-                expires,
-                purpose,
-                scope,
-                store,
-            } => {
-                let f = open(&store)?
+            FilingCommand::Add(a) => {
+                let a = *a;
+                let f = open(&a.store)?
                     .add_filing(&NewFiling {
-                        exporter,
-                        kind,
-                        recipient,
-                        effective,
-                        filed,
-                        issued,
-                        expires,
-                        purpose,
-                        scope,
+                        exporter: a.exporter,
+                        kind: a.kind,
+                        recipient: a.recipient,
+                        effective: a.effective,
+                        filed: a.filed,
+                        issued: a.issued,
+                        expires: a.expires,
+                        purpose: a.purpose,
+                        scope: a.scope,
                     })
                     .map_err(ledger_err)?;
                 println!(

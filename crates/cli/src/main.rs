@@ -787,37 +787,41 @@ pub enum RecipientCommand {
     },
 }
 
+/// A filing, certificate or assessment result to record.
+#[derive(Args, Clone, Debug)]
+pub struct FilingArgs {
+    #[arg(long)]
+    pub exporter: String,
+    /// standard_contract, certification or security_assessment.
+    #[arg(long)]
+    pub kind: String,
+    /// Recipient covered (all recipients when absent).
+    #[arg(long)]
+    pub recipient: Option<String>,
+    /// Date the standard contract takes effect.
+    #[arg(long)]
+    pub effective: Option<String>,
+    /// Date the filing was made.
+    #[arg(long)]
+    pub filed: Option<String>,
+    /// Date the certificate or assessment result was issued.
+    #[arg(long)]
+    pub issued: Option<String>,
+    /// Expiry (3 years after issue by default).
+    #[arg(long)]
+    pub expires: Option<String>,
+    #[arg(long)]
+    pub purpose: Option<String>,
+    #[arg(long)]
+    pub scope: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 #[derive(Subcommand)]
 pub enum FilingCommand {
     /// Record a standard contract filing, certificate or security assessment result.
-    Add {
-        #[arg(long)]
-        exporter: String,
-        /// standard_contract, certification or security_assessment.
-        #[arg(long)]
-        kind: String,
-        /// Recipient covered (all recipients when absent).
-        #[arg(long)]
-        recipient: Option<String>,
-        /// Date the standard contract takes effect.
-        #[arg(long)]
-        effective: Option<String>,
-        /// Date the filing was made.
-        #[arg(long)]
-        filed: Option<String>,
-        /// Date the certificate or assessment result was issued.
-        #[arg(long)]
-        issued: Option<String>,
-        /// Expiry (3 years after issue by default).
-        #[arg(long)]
-        expires: Option<String>,
-        #[arg(long)]
-        purpose: Option<String>,
-        #[arg(long)]
-        scope: Option<String>,
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    Add(Box<FilingArgs>),
     /// List filings.
     List {
         #[command(flatten)]
