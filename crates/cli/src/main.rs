@@ -219,7 +219,7 @@ pub enum Command {
     /// sources), the exemptions to consider, the duties that stay, and warnings.
     Plan {
         #[command(flatten)]
-        transfer: TransferArgs,
+        transfer: Box<TransferArgs>,
         /// Facts the ledger cannot know.
         #[command(flatten)]
         facts: PlanFacts,
@@ -688,7 +688,7 @@ pub enum LedgerCommand {
     /// Record a transfer that happened and count its people (keyed hashes only; idempotent).
     Record {
         #[command(flatten)]
-        transfer: TransferArgs,
+        transfer: Box<TransferArgs>,
         #[arg(long)]
         legal_basis: Option<String>,
         /// The mechanism relied on (exempt, standard_contract, certification, security_assessment).
