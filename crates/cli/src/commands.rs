@@ -727,6 +727,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         quiet,
     )?;
     let (pseudo_files, pseudo_step) = crate::pseudonymize::demo_pseudonymize(out, &csv, quiet)?;
+    let (ledger_files, ledger_step) = crate::ledger::demo_ledger(out, seed, as_of, quiet)?;
     let mut files: Vec<PathBuf> = vec![
         csv.clone(),
         parquet,
@@ -739,6 +740,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         crate::generalize::manifest_path(&twin_path),
     ];
     files.extend(pseudo_files);
+    files.extend(ledger_files);
     let summary = json!({
         "out": out.display().to_string(),
         "seed": seed,
@@ -759,6 +761,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
             attack_step,
             twin_step,
             pseudo_step,
+            ledger_step,
         ],
         "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
     });
@@ -783,6 +786,14 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         ps["relink"]["request"].as_str().unwrap_or(""),
         ps["relink"]["values"],
         ps["audit"]["intact"]
+    );
+    let lg = &summary["steps"][7];
+    println!(
+        "ledger: three transfers to {} took the year's count to {} people; the plan before the third said {} ({})",
+        lg["recipient"].as_str().unwrap_or(""),
+        lg["ordinary_total"],
+        lg["plan"]["mechanism"].as_str().unwrap_or(""),
+        lg["plan"]["warnings"][0].as_str().unwrap_or("")
     );
     println!("\nwritten:");
     for f in &files {

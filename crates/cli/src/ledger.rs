@@ -531,3 +531,101 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// Demo step: three transfers of customers (no sensitive columns) from one exporter to one
+/// recipient that together cross the 100,000-person band, with the plan made before the third.
+pub fn demo_ledger(
+    out: &Path,
+    seed: u64,
+    as_of: i64,
+    quiet: bool,
+) -> Result<(Vec<std::path::PathBuf>, serde_json::Value)> {
+    let store = out.join("demo-store");
+    for f in ["ledger.db", "ledger.key"] {
+        let _ = std::fs::remove_file(store.join(f));
+    }
+    let day = datavisa_table::date::format_date(as_of.min(datavisa_table::date::today()));
+    let all = out.join("transfers-people.csv");
+    let pb = crate::output::spinner(quiet, "generating 115,000 customers for the ledger demo");
+    datavisa_discover::fake::write_customers(&all, 115_000, seed.wrapping_add(1), as_of)?;
+    let (t, _) = load(&all, &crate::ReadArgs::default(), true)?;
+    pb.finish_and_clear();
+    let _ = std::fs::remove_file(&all);
+    let keep = [
+        "customer_id",
+        "身份证号",
+        "性别",
+        "省份",
+        "城市",
+        "购买类别",
+    ];
+    let columns: Vec<datavisa_table::Column> = t
+        .columns
+        .iter()
+        .filter(|c| keep.contains(&c.name.as_str()))
+        .cloned()
+        .collect();
+    let slim = Table::new(columns)?;
+    // The third batch repeats 5,000 people of the second: they count once.
+    let batches = [(0usize, 45_000usize), (45_000, 85_000), (80_000, 115_000)];
+    let mut files = Vec::new();
+    for (i, (a, b)) in batches.iter().enumerate() {
+        let path = out.join(format!("transfer-{}.csv", i + 1));
+        let rows: Vec<usize> = (*a..*b).collect();
+        datavisa_table::write_table(&slim.take(&rows), &path)?;
+        files.push(path);
+    }
+    let mut l = Ledger::open(&store).map_err(ledger_err)?;
+    let exporter = "Demo Retail (Shanghai) Co., Ltd.";
+    l.add_exporter(exporter, false, Some("Demo Retail Group"), None)
+        .map_err(ledger_err)?;
+    l.add_recipient("partner-sg", "SG").map_err(ledger_err)?;
+    let hashed_of = |l: &Ledger, f: &Path| -> Result<(Hashed, String)> {
+        let (t, _) = load(f, &crate::ReadArgs::default(), true)?;
+        let ids = person_ids(&t, "身份证号")?;
+        let people = People {
+            ids: ids.iter().map(|v| v.as_deref()).collect(),
+            sensitive: vec![false; t.n_rows],
+        };
+        Ok((l.hash_people(&people), file_sha256(f)?))
+    };
+    let record = |l: &mut Ledger, f: &Path| -> Result<datavisa_ledger::Recorded> {
+        let (h, sha) = hashed_of(l, f)?;
+        let facts = TransferFacts {
+            exporter: exporter.into(),
+            recipient: "partner-sg".into(),
+            date: day.clone(),
+            file: f.display().to_string(),
+            file_sha256: sha,
+            person_column: "身份证号".into(),
+            sensitive_columns: vec![],
+            purpose: Some("demo: membership analytics".into()),
+            legal_basis: Some("demo: separate consent".into()),
+            mechanism: None,
+        };
+        l.record(&facts, &h).map_err(ledger_err)
+    };
+    let r1 = record(&mut l, &files[0])?;
+    let r2 = record(&mut l, &files[1])?;
+    let (h3, _) = hashed_of(&l, &files[2])?;
+    let req = PlanRequest {
+        exporter,
+        recipient: "partner-sg",
+        date: &day,
+        purpose: None,
+        facts: Facts::default(),
+    };
+    let plan = l.plan(&Rules::builtin(), req, &h3).map_err(ledger_err)?;
+    let plan_path = out.join("plan-transfer-3.json");
+    write_json(&plan_path, &serde_json::to_value(&plan)?)?;
+    files.push(plan_path.clone());
+    let r3 = record(&mut l, &files[2])?;
+    Ok((
+        files,
+        json!({"step": "ledger", "store": store.display().to_string(), "exporter": exporter, "recipient": "partner-sg",
+               "transfers": [r1.new_ordinary, r2.new_ordinary, r3.new_ordinary],
+               "ordinary_total": r3.totals.ordinary,
+               "plan": {"file": plan_path.display().to_string(), "mechanism": plan.mechanism,
+                        "rules": plan.rules, "counts": plan.counts, "warnings": plan.warnings}}),
+    ))
+}

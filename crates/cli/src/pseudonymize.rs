@@ -371,7 +371,7 @@ fn twin_column(manifest: &Path, m: &Value, column: &str) -> Result<Vec<String>> 
 pub fn demo_pseudonymize(out: &Path, csv: &Path, quiet: bool) -> Result<(Vec<PathBuf>, Value)> {
     use datavisa_vault::crypto::{hex, random_secret};
     use datavisa_vault::{KdfParams, NewRequest, Passphrase};
-    let store = out.join("demo-vault");
+    let store = out.join("demo-store");
     if store.exists() {
         std::fs::remove_dir_all(&store)
             .with_context(|| format!("cannot reset {}", store.display()))?;

@@ -46,9 +46,41 @@ fn demo_runs_every_step_and_writes_its_files() {
             "risk",
             "attack",
             "twin",
-            "pseudonymize"
+            "pseudonymize",
+            "ledger"
         ]
     );
+    // Three transfers crossing the 100,000 band, 5,000 people sent twice counted once; the
+    // plan before the third explains the standard contract it needs.
+    // (The fake customers repeat a few resident IDs, as real exports do: they count once.)
+    let lg = &steps[7];
+    let t: Vec<u64> = lg["transfers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    assert!(
+        t[0] <= 45_000 && t[1] <= 40_000 && t[2] <= 30_000 && t[0] > 44_000,
+        "{t:?}"
+    );
+    assert_eq!(lg["ordinary_total"], t.iter().sum::<u64>());
+    assert!(lg["ordinary_total"].as_u64().unwrap() >= 100_000);
+    assert_eq!(lg["plan"]["mechanism"], "standard_contract");
+    assert_eq!(lg["plan"]["counts"]["ordinary"]["before"], t[0] + t[1]);
+    assert_eq!(
+        lg["plan"]["counts"]["ordinary"]["after"],
+        lg["ordinary_total"]
+    );
+    assert!(lg["plan"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "M-5"));
+    assert!(lg["plan"]["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("into M-5"));
     // The pseudonymized twin: de-identified, one approved relink of three IDs, log intact.
     let ps = &steps[6];
     assert_eq!(ps["legal_status"], "de_identified");

@@ -128,19 +128,30 @@ impl Ledger {
         })
     }
 
-    /// How many of `hashed` the exporter's counters for `year` do not hold yet.
+    /// How many of `hashed` the exporter's counters for `year` do not hold yet: one ordered
+    /// pass over the stored hashes merged with the (sorted) new ones.
     pub fn new_people(&self, exporter_id: i64, year: i64, hashed: &Hashed) -> Result<Counts> {
         let mut st = self.conn.prepare_cached(
-            "SELECT 1 FROM persons WHERE exporter_id = ?1 AND year = ?2 AND counter = ?3 AND hash = ?4",
+            "SELECT hash FROM persons WHERE exporter_id = ?1 AND year = ?2 AND counter = ?3 ORDER BY hash",
         )?;
         let mut new = |counter: &str, list: &[PersonHash]| -> Result<u64> {
-            let mut n = 0;
-            for h in list {
-                if !st.exists(rusqlite::params![exporter_id, year, counter, &h[..]])? {
-                    n += 1;
+            let mut rows = st.query(rusqlite::params![exporter_id, year, counter])?;
+            let mut known = 0u64;
+            let mut i = 0;
+            while let Some(r) = rows.next()? {
+                let h = r.get_ref(0)?.as_blob().unwrap_or_default();
+                while i < list.len() && &list[i][..] < h {
+                    i += 1;
+                }
+                if i == list.len() {
+                    break;
+                }
+                if &list[i][..] == h {
+                    known += 1;
+                    i += 1;
                 }
             }
-            Ok(n)
+            Ok(list.len() as u64 - known)
         };
         Ok(Counts {
             ordinary: new("ordinary", &hashed.ordinary)?,
