@@ -97,6 +97,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Relink { relink } => crate::vault::relink_cmd(relink),
         Command::Audit { audit } => crate::vault::audit_cmd(audit),
         Command::Ledger { ledger } => crate::ledger::ledger_cmd(ledger, quiet),
+        Command::Report { report } => match report {
+            crate::ReportCommand::Pipia(a) => crate::pipia::pipia_cmd(&a, quiet),
+        },
         Command::Plan {
             transfer,
             facts,

@@ -70,8 +70,9 @@ fn read_transfer(l: &Ledger, a: &TransferArgs, quiet: bool) -> Result<Read> {
     l.exporter(&a.exporter).map_err(ledger_err)?;
     l.recipient(&a.recipient).map_err(ledger_err)?;
     let (t, _) = load(&a.file, &a.read, quiet)?;
-    let sensitive_columns = match &a.sensitive_columns {
-        Some(c) => c.clone(),
+    let sensitive_columns: Vec<String> = match &a.sensitive_columns {
+        // `--sensitive-columns ''` says: none.
+        Some(c) => c.iter().filter(|x| !x.trim().is_empty()).cloned().collect(),
         None => scan(&t, &a.file.display().to_string(), &ScanOptions::default())
             .columns
             .into_iter()

@@ -6,6 +6,7 @@ mod commands;
 mod generalize;
 mod ledger;
 mod output;
+mod pipia;
 mod pseudonymize;
 mod vault;
 
@@ -228,6 +229,11 @@ pub enum Command {
         rules: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+    },
+    /// Reports: the PIPIA draft.
+    Report {
+        #[command(subcommand)]
+        report: ReportCommand,
     },
     /// Generate a realistic Chinese customer table from a seed and run every step on it.
     Demo {
@@ -630,7 +636,7 @@ pub struct TransferArgs {
     /// The column that identifies a natural person (resident ID, customer number...).
     #[arg(long)]
     pub person_column: String,
-    /// Columns holding sensitive PI (comma-separated); by default the ones `scan` finds.
+    /// Columns holding sensitive PI (comma-separated; '' for none); by default the ones `scan` finds.
     #[arg(long, value_delimiter = ',')]
     pub sensitive_columns: Option<Vec<String>>,
     /// Treat every person in the file as having sensitive PI sent.
@@ -854,6 +860,38 @@ pub enum HolidayCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// What `report pipia` is about and where it goes.
+#[derive(Args, Clone, Debug)]
+pub struct PipiaArgs {
+    #[arg(long)]
+    pub exporter: String,
+    #[arg(long)]
+    pub recipient: String,
+    /// Calendar year of the counts; this year by default.
+    #[arg(long)]
+    pub year: Option<i64>,
+    /// zh (default) or en.
+    #[arg(long, default_value = "zh")]
+    pub lang: String,
+    /// Output: .html (default), .md or .json.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// A file of the transfer to scan for sensitive categories and minors.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Store directory (ledger, and the vault for key custody when a master key is given).
+    #[arg(long, default_value = ".datavisa")]
+    pub store: PathBuf,
+    #[arg(long)]
+    pub master_key_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// PIPIA draft (LEGAL-RULES §5): facts filled in, judgements marked for the assessor.
+    Pipia(Box<PipiaArgs>),
 }
 
 #[derive(Subcommand)]

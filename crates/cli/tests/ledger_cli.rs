@@ -341,3 +341,109 @@ fn concurrent_and_killed_recorders() {
         assert!(n == 80_000 || n == 200_000, "all or nothing, got {n}");
     }
 }
+
+#[test]
+fn pipia_draft_fills_the_facts_and_marks_the_questions() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    setup(p);
+    people_file(&p.join("a.csv"), 0, 120_000, 0);
+    let r = json_of(&dv(
+        &[
+            "ledger",
+            "record",
+            "--exporter",
+            "Acme (Shanghai)",
+            "--recipient",
+            "Acme SG",
+            "--file",
+            "a.csv",
+            "--person-column",
+            "person_id",
+            "--sensitive-columns",
+            "",
+            "--date",
+            "2025-03-01",
+            "--purpose",
+            "CRM analytics",
+            "--format",
+            "json",
+        ],
+        p,
+    ));
+    assert_eq!(r["totals"]["ordinary"], 120_000);
+    let o = dv(
+        &[
+            "report",
+            "pipia",
+            "--exporter",
+            "Acme (Shanghai)",
+            "--recipient",
+            "Acme SG",
+            "--year",
+            "2025",
+            "-o",
+            "pipia.html",
+        ],
+        p,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(p.join("pipia.html")).unwrap();
+    for needle in [
+        "lang=\"zh-CN\"",
+        "个人信息出境保护影响评估报告",
+        "出境机制的确定",
+        "standard_contract",
+        "M-5",
+        "120000",
+        "CRM analytics",
+        "待评估人判断",
+        "记录保存",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    assert!(dv(
+        &[
+            "report",
+            "pipia",
+            "--exporter",
+            "Acme (Shanghai)",
+            "--recipient",
+            "Acme SG",
+            "--year",
+            "2025",
+            "--lang",
+            "en",
+            "-o",
+            "pipia.md"
+        ],
+        p
+    )
+    .status
+    .success());
+    let md = std::fs::read_to_string(p.join("pipia.md")).unwrap();
+    assert!(md.contains("## 10. Mechanism determination") && md.contains("For the assessor"));
+    assert_eq!(
+        md.matches("\n## ").count(),
+        12,
+        "the twelve sections of LEGAL-RULES §5"
+    );
+    fails_with(
+        &dv(
+            &[
+                "report",
+                "pipia",
+                "--exporter",
+                "Nobody",
+                "--recipient",
+                "Acme SG",
+                "-o",
+                "x.html",
+            ],
+            p,
+        ),
+        2,
+        &["unknown exporter"],
+    );
+    assert!(!p.join("x.html").exists());
+}

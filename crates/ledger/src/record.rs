@@ -225,3 +225,55 @@ impl Ledger {
         })
     }
 }
+
+/// A recorded transfer, as listed.
+#[derive(Clone, Debug, Serialize)]
+pub struct TransferRow {
+    pub id: String,
+    pub exporter: String,
+    pub recipient: String,
+    pub date: String,
+    pub file: String,
+    pub file_sha256: String,
+    pub purpose: Option<String>,
+    pub legal_basis: Option<String>,
+    pub mechanism: Option<String>,
+    pub persons: u64,
+    pub sensitive_persons: u64,
+    pub sensitive_columns: Vec<String>,
+}
+
+impl Ledger {
+    /// Transfers of an exporter in a year (to one recipient, or all).
+    pub fn transfers(
+        &self,
+        exporter: &str,
+        recipient: Option<&str>,
+        year: i64,
+    ) -> Result<Vec<TransferRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT t.id, e.name, r.name, t.date, t.file, t.file_sha256, t.purpose, t.legal_basis, t.mechanism,
+                    t.persons, t.sensitive_persons, t.sensitive_columns
+             FROM transfers t JOIN exporters e ON e.id = t.exporter_id JOIN recipients r ON r.id = t.recipient_id
+             WHERE e.name = ?1 AND (?2 IS NULL OR r.name = ?2) AND t.year = ?3 ORDER BY t.date, t.id",
+        )?;
+        let rows = st.query_map(rusqlite::params![exporter, recipient, year], |r| {
+            let cols: String = r.get(11)?;
+            Ok(TransferRow {
+                id: r.get(0)?,
+                exporter: r.get(1)?,
+                recipient: r.get(2)?,
+                date: r.get(3)?,
+                file: r.get(4)?,
+                file_sha256: r.get(5)?,
+                purpose: r.get(6)?,
+                legal_basis: r.get(7)?,
+                mechanism: r.get(8)?,
+                persons: r.get::<_, i64>(9)? as u64,
+                sensitive_persons: r.get::<_, i64>(10)? as u64,
+                sensitive_columns: serde_json::from_str(&cols).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

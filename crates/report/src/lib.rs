@@ -1,0 +1,212 @@
+//! Report renderers: a report is sections of facts (filled in by datavisa) and questions (left
+//! for the assessor), rendered as self-contained HTML or Markdown in Chinese or English.
+
+use serde::Serialize;
+
+/// Report language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+/// Text in both languages.
+#[derive(Clone, Debug, Serialize)]
+pub struct Text {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Text {
+    /// A bilingual text.
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Text {
+        Text {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// The text in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// A fact datavisa knows: a label and a value (values are data, not translated).
+#[derive(Clone, Debug, Serialize)]
+pub struct Fact {
+    pub label: Text,
+    pub value: String,
+}
+
+/// One section of a report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Section {
+    pub title: Text,
+    pub facts: Vec<Fact>,
+    /// Judgements datavisa cannot make, for the assessor.
+    pub questions: Vec<Text>,
+}
+
+/// A report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub title: Text,
+    pub subtitle: Text,
+    pub generated_at: String,
+    pub tool_version: String,
+    pub sections: Vec<Section>,
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn question_mark(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "待评估人判断",
+        Lang::En => "For the assessor",
+    }
+}
+
+/// Self-contained, print-friendly HTML.
+pub fn html(r: &Report, lang: Lang) -> String {
+    let mut o = String::new();
+    let code = match lang {
+        Lang::Zh => "zh-CN",
+        Lang::En => "en",
+    };
+    o.push_str(&format!(
+        "<!DOCTYPE html>\n<html lang=\"{code}\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>\
+body{{font-family:system-ui,'Noto Sans CJK SC','PingFang SC',sans-serif;max-width:60em;margin:2em auto;line-height:1.5;color:#111}}\
+h1{{font-size:1.5em}}h2{{font-size:1.15em;border-bottom:1px solid #999;margin-top:1.6em}}\
+table{{border-collapse:collapse;width:100%}}td{{border:1px solid #ccc;padding:.3em .5em;vertical-align:top}}\
+td.k{{width:32%;background:#f4f4f4}}.q{{background:#fff6d6;border-left:4px solid #d9a400;padding:.3em .6em;margin:.3em 0}}\
+@media print{{.q{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}}}</style></head><body>\n",
+        esc(r.title.get(lang))
+    ));
+    o.push_str(&format!(
+        "<h1>{}</h1>\n<p>{}</p>\n",
+        esc(r.title.get(lang)),
+        esc(r.subtitle.get(lang))
+    ));
+    for (i, s) in r.sections.iter().enumerate() {
+        o.push_str(&format!("<h2>{}. {}</h2>\n", i + 1, esc(s.title.get(lang))));
+        if !s.facts.is_empty() {
+            o.push_str("<table>\n");
+            for f in &s.facts {
+                o.push_str(&format!(
+                    "<tr><td class=\"k\">{}</td><td>{}</td></tr>\n",
+                    esc(f.label.get(lang)),
+                    esc(&f.value)
+                ));
+            }
+            o.push_str("</table>\n");
+        }
+        for q in &s.questions {
+            o.push_str(&format!(
+                "<div class=\"q\"><b>{}:</b> {}</div>\n",
+                question_mark(lang),
+                esc(q.get(lang))
+            ));
+        }
+    }
+    o.push_str(&format!(
+        "<p><small>datavisa {} · {}</small></p>\n</body></html>\n",
+        esc(&r.tool_version),
+        esc(&r.generated_at)
+    ));
+    o
+}
+
+/// Markdown.
+pub fn markdown(r: &Report, lang: Lang) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut o = format!("# {}\n\n{}\n", r.title.get(lang), r.subtitle.get(lang));
+    for (i, s) in r.sections.iter().enumerate() {
+        o.push_str(&format!("\n## {}. {}\n\n", i + 1, s.title.get(lang)));
+        if !s.facts.is_empty() {
+            o.push_str("| | |\n| --- | --- |\n");
+            for f in &s.facts {
+                o.push_str(&format!(
+                    "| {} | {} |\n",
+                    cell(f.label.get(lang)),
+                    cell(&f.value)
+                ));
+            }
+            o.push('\n');
+        }
+        for q in &s.questions {
+            o.push_str(&format!(
+                "> **{}:** {}\n>\n",
+                question_mark(lang),
+                q.get(lang)
+            ));
+        }
+    }
+    o.push_str(&format!(
+        "\n_datavisa {} · {}_\n",
+        r.tool_version, r.generated_at
+    ));
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> Report {
+        Report {
+            title: Text::new("个人信息保护影响评估", "PIPIA"),
+            subtitle: Text::new("草稿", "Draft"),
+            generated_at: "2026-11-22T00:00:00Z".into(),
+            tool_version: "0.1.0".into(),
+            sections: vec![Section {
+                title: Text::new("范围", "Scope"),
+                facts: vec![Fact {
+                    label: Text::new("处理者", "Exporter"),
+                    value: "<Acme & Co>".into(),
+                }],
+                questions: vec![Text::new("目的是否必要？", "Is the purpose necessary?")],
+            }],
+        }
+    }
+
+    #[test]
+    fn html_escapes_values_and_marks_questions() {
+        let h = html(&report(), Lang::Zh);
+        assert!(h.contains("&lt;Acme &amp; Co&gt;") && !h.contains("<Acme"));
+        assert!(
+            h.contains("lang=\"zh-CN\"")
+                && h.contains("待评估人判断")
+                && h.contains("目的是否必要")
+        );
+        let e = html(&report(), Lang::En);
+        assert!(e.contains("For the assessor") && e.contains("Scope"));
+    }
+
+    #[test]
+    fn markdown_has_every_section() {
+        let m = markdown(&report(), Lang::En);
+        assert!(
+            m.contains("## 1. Scope")
+                && m.contains("| Exporter | <Acme & Co> |")
+                && m.contains("Is the purpose necessary?")
+        );
+    }
+}
