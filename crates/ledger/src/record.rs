@@ -163,6 +163,20 @@ impl Ledger {
     /// transfer again changes nothing and says so.
     pub fn record(&mut self, facts: &TransferFacts, hashed: &Hashed) -> Result<Recorded> {
         let year = year_of(&facts.date)?;
+        if let Some(m) = &facts.mechanism {
+            if ![
+                "exempt",
+                "standard_contract",
+                "certification",
+                "security_assessment",
+            ]
+            .contains(&m.as_str())
+            {
+                return Err(invalid(format!(
+                    "mechanism {m:?}: one of exempt, standard_contract, certification, security_assessment"
+                )));
+            }
+        }
         if facts.date.as_str() > crate::store::today().as_str() {
             return Err(invalid(format!("date {} is in the future: record transfers when they happen (use `datavisa plan` before)", facts.date)));
         }

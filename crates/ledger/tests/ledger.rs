@@ -113,6 +113,13 @@ fn missing_ids_are_reported_not_counted_and_bad_input_is_refused() {
         .unwrap();
     assert!(e.to_string().contains("future"), "{e}");
     assert!(l.add_recipient("X", "Singapore").is_err());
+    let mut f = facts("SG partner", "x", "2025-01-01");
+    f.mechanism = Some("handshake".into());
+    assert!(l
+        .record(&f, &h)
+        .unwrap_err()
+        .to_string()
+        .contains("mechanism"));
     assert!(l.add_exporter("Acme", false, None, None).is_err());
 }
 
