@@ -62,6 +62,7 @@ fn sensitive_rows(t: &Table, columns: &[String], all: bool) -> Result<Vec<bool>>
 /// What `record` and `plan` read from a transfer's file.
 struct Read {
     hashed: Hashed,
+    columns: Vec<String>,
     sensitive_columns: Vec<String>,
     sha256: String,
 }
@@ -87,6 +88,7 @@ fn read_transfer(l: &Ledger, a: &TransferArgs, quiet: bool) -> Result<Read> {
     };
     Ok(Read {
         hashed: l.hash_people(&people),
+        columns: t.column_names(),
         sensitive_columns,
         sha256: file_sha256(&a.file)?,
     })
@@ -135,6 +137,8 @@ pub fn plan_cmd(
         recipient: &a.recipient,
         date: &date,
         purpose: a.purpose.as_deref(),
+        data_types: read.columns.clone(),
+        storage_location: f.storage_location.as_deref(),
         facts,
     };
     let p = l.plan(&rules, req, &read.hashed).map_err(ledger_err)?;
@@ -308,6 +312,8 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                         expires: a.expires,
                         purpose: a.purpose,
                         scope: a.scope,
+                        data_types: a.data_types.unwrap_or_default(),
+                        storage_location: a.storage_location,
                     })
                     .map_err(ledger_err)?;
                 println!(
@@ -614,6 +620,8 @@ pub fn demo_ledger(
         recipient: "partner-sg",
         date: &day,
         purpose: None,
+        data_types: vec![],
+        storage_location: None,
         facts: Facts::default(),
     };
     let plan = l.plan(&Rules::builtin(), req, &h3).map_err(ledger_err)?;

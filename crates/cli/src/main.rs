@@ -677,6 +677,9 @@ pub struct PlanFacts {
     /// E-7: the data is not on the exporter's free-trade-zone negative list.
     #[arg(long)]
     pub ftz_off_list: bool,
+    /// Where the recipient will store the data (checked against the filings, T-5).
+    #[arg(long)]
+    pub storage_location: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -820,6 +823,12 @@ pub struct FilingArgs {
     pub purpose: Option<String>,
     #[arg(long)]
     pub scope: Option<String>,
+    /// Data types (columns) the filing covers, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub data_types: Option<Vec<String>>,
+    /// Where the recipient stores the data.
+    #[arg(long)]
+    pub storage_location: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
 }

@@ -22,6 +22,9 @@ pub struct Filing {
     pub expires: Option<String>,
     pub purpose: Option<String>,
     pub scope: Option<String>,
+    /// Data types (columns or kinds) the filing covers.
+    pub data_types: Vec<String>,
+    pub storage_location: Option<String>,
 }
 
 /// What a new filing says.
@@ -36,6 +39,8 @@ pub struct NewFiling {
     pub expires: Option<String>,
     pub purpose: Option<String>,
     pub scope: Option<String>,
+    pub data_types: Vec<String>,
+    pub storage_location: Option<String>,
 }
 
 /// One deadline.
@@ -163,9 +168,10 @@ impl Ledger {
         }
         let id = self.write(|tx| {
             tx.execute(
-                "INSERT INTO filings (exporter_id, recipient_id, kind, effective, filed, issued, expires, purpose, scope, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                rusqlite::params![exporter.id, recipient.as_ref().map(|r| r.id), f.kind, effective, filed, issued, expires, f.purpose, f.scope, now()],
+                "INSERT INTO filings (exporter_id, recipient_id, kind, effective, filed, issued, expires, purpose, scope, created_at, data_types, storage_location)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                rusqlite::params![exporter.id, recipient.as_ref().map(|r| r.id), f.kind, effective, filed, issued, expires, f.purpose, f.scope, now(),
+                    (!f.data_types.is_empty()).then(|| serde_json::to_string(&f.data_types).expect("strings")), f.storage_location],
             )?;
             Ok(tx.last_insert_rowid())
         })?;
@@ -179,7 +185,8 @@ impl Ledger {
     /// Filings, of one exporter or all.
     pub fn filings(&self, exporter: Option<&str>) -> Result<Vec<Filing>> {
         let mut st = self.conn.prepare(
-            "SELECT f.id, e.name, r.name, f.kind, f.effective, f.filed, f.issued, f.expires, f.purpose, f.scope
+            "SELECT f.id, e.name, r.name, f.kind, f.effective, f.filed, f.issued, f.expires, f.purpose, f.scope,
+                    f.data_types, f.storage_location
              FROM filings f JOIN exporters e ON e.id = f.exporter_id LEFT JOIN recipients r ON r.id = f.recipient_id
              WHERE ?1 IS NULL OR e.name = ?1 ORDER BY f.id",
         )?;
@@ -195,6 +202,11 @@ impl Ledger {
                 expires: r.get(7)?,
                 purpose: r.get(8)?,
                 scope: r.get(9)?,
+                data_types: r
+                    .get::<_, Option<String>>(10)?
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_default(),
+                storage_location: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -407,6 +407,10 @@ pub struct PlanRequest<'a> {
     pub recipient: &'a str,
     pub date: &'a str,
     pub purpose: Option<&'a str>,
+    /// The data types (columns) the transfer carries, checked against a filing's scope.
+    pub data_types: Vec<String>,
+    /// Where the recipient will store the data, checked against a filing's.
+    pub storage_location: Option<&'a str>,
     pub facts: Facts,
 }
 
@@ -451,7 +455,7 @@ impl crate::store::Ledger {
             &d.mechanism,
             &filings,
             &recipient.name,
-            req.purpose,
+            &req,
         ));
         let exemptions_to_consider = if d.mechanism == "exempt" {
             vec![]
@@ -575,8 +579,9 @@ fn filing_warnings(
     mechanism: &str,
     filings: &[crate::filings::Filing],
     recipient: &str,
-    purpose: Option<&str>,
+    req: &PlanRequest,
 ) -> Vec<String> {
+    let purpose = req.purpose;
     let mut out = Vec::new();
     if mechanism == "exempt" {
         return out;
@@ -598,6 +603,29 @@ fn filing_warnings(
                     _ => "apply for the CAC security assessment before the transfer (T-1)",
                 }
             )),
+        }
+    }
+    for f in &covering {
+        let new_types: Vec<&str> = req
+            .data_types
+            .iter()
+            .filter(|t| !f.data_types.is_empty() && !f.data_types.contains(t))
+            .map(String::as_str)
+            .collect();
+        if !new_types.is_empty() {
+            out.push(format!(
+                "filing {} does not cover the data types {}: changed data types need a new contract and filing (T-5)",
+                f.id,
+                new_types.join(", ")
+            ));
+        }
+        if let (Some(loc), Some(filed)) = (req.storage_location, f.storage_location.as_deref()) {
+            if !loc.eq_ignore_ascii_case(filed) {
+                out.push(format!(
+                    "filing {} names the storage location {filed:?}, not {loc:?}: a changed location needs a new contract and filing (T-5)",
+                    f.id
+                ));
+            }
         }
     }
     if let Some(p) = purpose {

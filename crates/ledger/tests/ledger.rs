@@ -167,6 +167,8 @@ fn plan_explains_crossing_the_100k_band_and_group_splitting() {
         recipient: "SG partner",
         date: "2025-04-01",
         purpose: None,
+        data_types: vec![],
+        storage_location: None,
         facts: Facts::default(),
     };
     let p = l.plan(&rules, req, &hn).unwrap();
@@ -200,6 +202,8 @@ fn plan_explains_crossing_the_100k_band_and_group_splitting() {
         recipient: "SG partner",
         date: "2025-04-01",
         purpose: None,
+        data_types: vec![],
+        storage_location: None,
         facts: Facts::default(),
     };
     let p = l
@@ -247,4 +251,73 @@ fn export_and_import_round_trip_with_the_same_key_only() {
         restored.import(&doc).is_err(),
         "not into a non-empty ledger"
     );
+}
+
+#[test]
+fn filings_out_of_scope_need_refiling() {
+    let d = tempfile::tempdir().unwrap();
+    let mut l = ledger(d.path());
+    l.add_filing(&datavisa_ledger::filings::NewFiling {
+        exporter: "Acme".into(),
+        kind: "standard_contract".into(),
+        effective: Some("2025-01-02".into()),
+        purpose: Some("CRM".into()),
+        data_types: vec!["id".into(), "city".into()],
+        storage_location: Some("Singapore".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let v = ids(0..150_000);
+    let h = l.hash_people(&people(&v, 0));
+    let req = PlanRequest {
+        exporter: "Acme",
+        recipient: "SG partner",
+        date: "2025-04-01",
+        purpose: Some("marketing"),
+        data_types: vec!["id".into(), "city".into(), "income".into()],
+        storage_location: Some("Frankfurt"),
+        facts: Facts::default(),
+    };
+    let p = l.plan(&Rules::builtin(), req, &h).unwrap();
+    assert_eq!(p.mechanism, "standard_contract");
+    for needle in ["data types income", "storage location", "purpose"] {
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains(needle) && w.contains("T-5")),
+            "{needle}: {:?}",
+            p.warnings
+        );
+    }
+    assert!(!p
+        .warnings
+        .iter()
+        .any(|w| w.contains("no standard_contract on record")));
+}
+
+#[test]
+fn migrations_upgrade_an_older_ledger_and_refuse_a_newer_one() {
+    let d = tempfile::tempdir().unwrap();
+    let c = rusqlite::Connection::open(d.path().join("ledger.db")).unwrap();
+    c.execute_batch(include_str!("../migrations/0001_init.sql"))
+        .unwrap();
+    c.pragma_update(None, "user_version", 1).unwrap();
+    drop(c);
+    let mut l = ledger(d.path());
+    let f = l
+        .add_filing(&datavisa_ledger::filings::NewFiling {
+            exporter: "Acme".into(),
+            kind: "standard_contract".into(),
+            effective: Some("2025-01-02".into()),
+            data_types: vec!["id".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(f.data_types, ["id"]);
+    drop(l);
+    let c = rusqlite::Connection::open(d.path().join("ledger.db")).unwrap();
+    c.pragma_update(None, "user_version", 99).unwrap();
+    drop(c);
+    let e = Ledger::open(d.path()).err().unwrap();
+    assert!(e.to_string().contains("newer"), "{e}");
 }
