@@ -216,15 +216,17 @@ impl Vault {
 
     /// Logs a refused step and returns the refusal; an expired request is marked so.
     fn refuse(&mut self, step: &str, id: &str, reason: String) -> VaultError {
-        let expired = reason.contains("expired");
         let logged = self.write(|tx, ctx| {
-            if expired {
-                tx.execute(
-                    "UPDATE relink_requests SET status = 'expired' WHERE id = ?1 AND status = 'pending'",
-                    [id],
-                )?;
-            }
-            ctx.log(tx, "relink.refused", json!({"request": id, "step": step, "reason": reason}))
+            tx.execute(
+                "UPDATE relink_requests SET status = 'expired'
+                 WHERE id = ?1 AND status = 'pending' AND expires_unix < ?2",
+                rusqlite::params![id, unix_now()],
+            )?;
+            ctx.log(
+                tx,
+                "relink.refused",
+                json!({"request": id, "step": step, "reason": reason}),
+            )
         });
         match logged {
             Ok(()) => VaultError::Refused(reason),
