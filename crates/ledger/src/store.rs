@@ -98,29 +98,10 @@ fn read_or_create_key(path: &Path) -> Result<Key> {
 impl Ledger {
     /// Opens (creating if needed) the ledger in `store`, applying pending migrations.
     pub fn open(store: &Path) -> Result<Ledger> {
-        if !store.is_dir() {
-            let mut b = std::fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            b.create(store).map_err(|e| LedgerError::Io {
-                path: store.into(),
-                source: e,
-            })?;
-        }
+        datavisa_vault::store::create_store_dir(store).map_err(|e| invalid(e.to_string()))?;
         let path = store.join("ledger.db");
         let key = read_or_create_key(&store.join("ledger.key"))?;
-        if !path.exists() {
-            drop(
-                datavisa_vault::store::create_private_file(&path).or_else(|e| {
-                    if path.exists() {
-                        Ok(std::fs::File::open(&path).expect("exists"))
-                    } else {
-                        Err(invalid(e.to_string()))
-                    }
-                })?,
-            );
-        }
+        datavisa_vault::store::ensure_private_file(&path).map_err(|e| invalid(e.to_string()))?;
         let conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
         conn.busy_timeout(BUSY_WAIT)
             .map_err(|e| sql_err(&path, e))?;

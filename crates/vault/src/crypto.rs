@@ -80,16 +80,7 @@ pub fn random_id(prefix: &str) -> Result<String> {
     Ok(format!("{prefix}-{}", hex(&b[..])))
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    const D: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(D[(b >> 4) as usize] as char);
-        s.push(D[(b & 15) as usize] as char);
-    }
-    s
-}
+pub use datavisa_table::hex;
 
 /// Bytes of lower- or upper-case hex; None when it is not hex.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -135,7 +135,7 @@ pub(crate) fn sql_err(path: &Path, e: rusqlite::Error) -> VaultError {
 }
 
 /// Creates the store directory owner-only if it does not exist.
-fn create_store_dir(dir: &Path) -> Result<()> {
+pub fn create_store_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -159,6 +159,18 @@ pub fn create_private_file(path: &Path) -> Result<std::fs::File> {
         path: path.into(),
         source: e,
     })
+}
+
+/// Creates an empty owner-only file unless the file exists (or another process just made it).
+pub fn ensure_private_file(path: &Path) -> Result<()> {
+    match create_private_file(path) {
+        Err(VaultError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            Ok(())
+        }
+        other => other.map(drop),
+    }
 }
 
 fn configure(conn: &Connection, path: &Path) -> Result<()> {
