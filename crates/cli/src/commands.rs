@@ -358,6 +358,22 @@ pub fn print_json(v: &Value) -> Result<()> {
     Ok(())
 }
 
+/// Prints a list as one JSON array, or as a table with one `row` per item under `header`.
+pub fn print_items<T: serde::Serialize>(
+    items: &[T],
+    format: Format,
+    header: &[&str],
+    max_cell: usize,
+    row: impl Fn(&T) -> Vec<String>,
+) -> Result<()> {
+    if format == Format::Json {
+        return print_json(&serde_json::to_value(items)?);
+    }
+    let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+    print!("{}", crate::output::table(header, &rows, max_cell));
+    Ok(())
+}
+
 fn inspect_json(file: &Path, t: &Table, top: usize, secs: f64) -> Value {
     let cols: Vec<Value> = t
         .columns

@@ -1,7 +1,7 @@
 //! `datavisa ledger ...` and `datavisa plan`: reading the transfer's file, hashing its people
 //! through the ledger, printing what the ledger and the rules say.
 
-use crate::commands::{load, print_json, write_json, UsageError};
+use crate::commands::{load, print_items, print_json, write_json, UsageError};
 use crate::output::table;
 use crate::{
     ExporterCommand, FilingCommand, Format, HolidayCommand, LedgerCommand, PlanFacts,
@@ -207,24 +207,14 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             }
             ExporterCommand::List { store, format } => {
                 let list = open(&store)?.exporters().map_err(ledger_err)?;
-                if format == Format::Json {
-                    return print_json(&serde_json::to_value(&list)?);
-                }
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|e| {
-                        vec![
-                            e.name.clone(),
-                            e.ciio.to_string(),
-                            e.group.clone().unwrap_or_default(),
-                            e.ftz.clone().unwrap_or_default(),
-                        ]
-                    })
-                    .collect();
-                print!(
-                    "{}",
-                    table(&["exporter", "ciio", "group", "ftz"], &rows, 40)
-                );
+                let o = |x: &Option<String>| x.clone().unwrap_or_default();
+                print_items(
+                    &list,
+                    format,
+                    &["exporter", "ciio", "group", "ftz"],
+                    40,
+                    |e| vec![e.name.clone(), e.ciio.to_string(), o(&e.group), o(&e.ftz)],
+                )?;
             }
         },
         LedgerCommand::Recipient { cmd } => match cmd {
@@ -240,14 +230,9 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             }
             RecipientCommand::List { store, format } => {
                 let list = open(&store)?.recipients().map_err(ledger_err)?;
-                if format == Format::Json {
-                    return print_json(&serde_json::to_value(&list)?);
-                }
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|r| vec![r.name.clone(), r.jurisdiction.clone()])
-                    .collect();
-                print!("{}", table(&["recipient", "jurisdiction"], &rows, 40));
+                print_items(&list, format, &["recipient", "jurisdiction"], 40, |r| {
+                    vec![r.name.clone(), r.jurisdiction.clone()]
+                })?;
             }
         },
         LedgerCommand::Record {
@@ -327,42 +312,29 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             }
             FilingCommand::List { store, format } => {
                 let list = open(&store)?.filings(None).map_err(ledger_err)?;
-                if format == Format::Json {
-                    return print_json(&serde_json::to_value(&list)?);
-                }
                 let o = |x: &Option<String>| x.clone().unwrap_or_default();
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|f| {
-                        vec![
-                            f.id.to_string(),
-                            f.exporter.clone(),
-                            f.kind.clone(),
-                            o(&f.recipient),
-                            o(&f.effective),
-                            o(&f.filed),
-                            o(&f.issued),
-                            o(&f.expires),
-                        ]
-                    })
-                    .collect();
-                print!(
-                    "{}",
-                    table(
-                        &[
-                            "id",
-                            "exporter",
-                            "kind",
-                            "recipient",
-                            "effective",
-                            "filed",
-                            "issued",
-                            "expires"
-                        ],
-                        &rows,
-                        30
-                    )
-                );
+                let header = [
+                    "id",
+                    "exporter",
+                    "kind",
+                    "recipient",
+                    "effective",
+                    "filed",
+                    "issued",
+                    "expires",
+                ];
+                print_items(&list, format, &header, 30, |f| {
+                    vec![
+                        f.id.to_string(),
+                        f.exporter.clone(),
+                        f.kind.clone(),
+                        o(&f.recipient),
+                        o(&f.effective),
+                        o(&f.filed),
+                        o(&f.issued),
+                        o(&f.expires),
+                    ]
+                })?;
             }
         },
         LedgerCommand::Holiday { cmd } => match cmd {

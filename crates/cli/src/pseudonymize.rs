@@ -381,11 +381,7 @@ pub fn demo_pseudonymize(out: &Path, csv: &Path, quiet: bool) -> Result<(Vec<Pat
         Some(k) => Passphrase::new(k.into_encoded_bytes()).map_err(vault_err)?,
         None => {
             let _ = std::fs::remove_file(&key_file);
-            let k = random_secret::<32>().map_err(vault_err)?;
-            let text = zeroize::Zeroizing::new(hex(&k[..]));
-            let mut f = datavisa_vault::store::create_private_file(&key_file).map_err(vault_err)?;
-            std::io::Write::write_all(&mut f, text.as_bytes())?;
-            Passphrase::new(text.as_bytes().to_vec()).map_err(vault_err)?
+            crate::vault::new_key_file(&key_file)?
         }
     };
     let mut v = Vault::init(&store, &pass, KdfParams::default(), "demo").map_err(vault_err)?;

@@ -1,7 +1,7 @@
 //! `datavisa vault`, `relink` and `audit`: unlocking the vault and printing what it holds; the
 //! rules live in the `vault` crate.
 
-use crate::commands::{print_json, Refused, UsageError};
+use crate::commands::{print_items, print_json, Refused, UsageError};
 use crate::output::table;
 use crate::{ApproverCommand, AuditCommand, Format, RelinkCommand, VaultArgs, VaultCommand};
 use anyhow::{Context, Result};
@@ -59,15 +59,19 @@ pub fn vault_err(e: VaultError) -> anyhow::Error {
     }
 }
 
-/// Opens the vault of `a` as `actor`.
-pub fn open(a: &VaultArgs, actor: &str) -> Result<Vault> {
-    let pass = secret(
+/// The master key of `a`: its key file, else DATAVISA_MASTER_KEY.
+fn master_key(a: &VaultArgs) -> Result<Passphrase> {
+    secret(
         a.master_key_file.as_deref(),
         "DATAVISA_MASTER_KEY",
         "master key",
         "--master-key-file",
-    )?;
-    Vault::open(&a.store, &pass, actor).map_err(vault_err)
+    )
+}
+
+/// Opens the vault of `a` as `actor`.
+pub fn open(a: &VaultArgs, actor: &str) -> Result<Vault> {
+    Vault::open(&a.store, &master_key(a)?, actor).map_err(vault_err)
 }
 
 fn credential(file: Option<&Path>) -> Result<Passphrase> {
@@ -79,8 +83,8 @@ fn credential(file: Option<&Path>) -> Result<Passphrase> {
     )
 }
 
-/// Writes 32 random bytes as hex to a new owner-only file.
-fn keygen(out: &Path) -> Result<()> {
+/// Writes 32 random bytes as hex to a new owner-only file and returns them as a master key.
+pub fn new_key_file(out: &Path) -> Result<Passphrase> {
     let key = datavisa_vault::crypto::random_secret::<32>().map_err(vault_err)?;
     let mut f = datavisa_vault::store::create_private_file(out).map_err(vault_err)?;
     let text = zeroize::Zeroizing::new(datavisa_vault::crypto::hex(&key[..]) + "\n");
@@ -88,6 +92,12 @@ fn keygen(out: &Path) -> Result<()> {
     f.write_all(text.as_bytes())
         .and_then(|_| f.sync_all())
         .with_context(|| format!("cannot write {}", out.display()))?;
+    Passphrase::new(text.as_bytes().to_vec()).map_err(vault_err)
+}
+
+/// `datavisa vault keygen`.
+fn keygen(out: &Path) -> Result<()> {
+    drop(new_key_file(out)?);
     eprintln!("wrote a new master key to {} (owner-only); keep it in China and back it up: without it the vault cannot be opened", out.display());
     Ok(())
 }
@@ -101,12 +111,7 @@ pub fn vault_cmd(c: VaultCommand) -> Result<()> {
             kdf_memory_mib,
             kdf_passes,
         } => {
-            let pass = secret(
-                vault.master_key_file.as_deref(),
-                "DATAVISA_MASTER_KEY",
-                "master key",
-                "--master-key-file",
-            )?;
+            let pass = master_key(&vault)?;
             let kdf = KdfParams {
                 m_kib: kdf_memory_mib.max(1) * 1024,
                 t: kdf_passes.max(1),
@@ -199,20 +204,13 @@ fn approver_cmd(c: ApproverCommand, me: &str) -> Result<()> {
         }
         ApproverCommand::List { vault, format } => {
             let list = open(&vault, me)?.approvers().map_err(vault_err)?;
-            if format == Format::Json {
-                return print_json(&serde_json::to_value(&list)?);
-            }
-            let rows: Vec<Vec<String>> = list
-                .iter()
-                .map(|a| {
-                    vec![
-                        a.name.clone(),
-                        a.added_at.clone(),
-                        a.removed_at.clone().unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            print!("{}", table(&["approver", "added", "removed"], &rows, 40));
+            print_items(&list, format, &["approver", "added", "removed"], 40, |a| {
+                vec![
+                    a.name.clone(),
+                    a.added_at.clone(),
+                    a.removed_at.clone().unwrap_or_default(),
+                ]
+            })?;
         }
     }
     Ok(())
@@ -424,42 +422,28 @@ pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
         }
         RelinkCommand::List { vault, format } => {
             let list = open(&vault, &me)?.requests().map_err(vault_err)?;
-            if format == Format::Json {
-                return print_json(&Value::Array(list.iter().map(request_json).collect()));
-            }
-            let rows: Vec<Vec<String>> = list
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.id.clone(),
-                        r.status.clone(),
-                        r.twin_id.clone(),
-                        r.column.clone(),
-                        r.n_values.to_string(),
-                        r.requested_by.clone(),
-                        r.approvals.len().to_string(),
-                        r.expires_at.clone(),
-                    ]
-                })
-                .collect();
-            print!(
-                "{}",
-                table(
-                    &[
-                        "request",
-                        "status",
-                        "twin",
-                        "column",
-                        "values",
-                        "requested by",
-                        "approvals",
-                        "expires"
-                    ],
-                    &rows,
-                    30
-                )
-            );
-            Ok(())
+            let header = [
+                "request",
+                "status",
+                "twin",
+                "column",
+                "values",
+                "requested by",
+                "approvals",
+                "expires",
+            ];
+            print_items(&list, format, &header, 30, |r| {
+                vec![
+                    r.id.clone(),
+                    r.status.clone(),
+                    r.twin_id.clone(),
+                    r.column.clone(),
+                    r.n_values.to_string(),
+                    r.requested_by.clone(),
+                    r.approvals.len().to_string(),
+                    r.expires_at.clone(),
+                ]
+            })
         }
         RelinkCommand::Show { id, vault, format } => {
             let r = open(&vault, &me)?.request(&id).map_err(vault_err)?;
@@ -513,12 +497,12 @@ pub fn audit_cmd(c: AuditCommand) -> Result<()> {
             if let Some(n) = last {
                 list.drain(..list.len().saturating_sub(n));
             }
-            if format == Format::Json {
-                return print_json(&serde_json::to_value(&list)?);
-            }
-            let rows: Vec<Vec<String>> = list
-                .iter()
-                .map(|e| {
+            print_items(
+                &list,
+                format,
+                &["seq", "at", "actor", "action", "detail"],
+                90,
+                |e| {
                     vec![
                         e.seq.to_string(),
                         e.at.clone(),
@@ -526,13 +510,8 @@ pub fn audit_cmd(c: AuditCommand) -> Result<()> {
                         e.action.clone(),
                         e.detail.to_string(),
                     ]
-                })
-                .collect();
-            print!(
-                "{}",
-                table(&["seq", "at", "actor", "action", "detail"], &rows, 90)
-            );
-            Ok(())
+                },
+            )
         }
         AuditCommand::Verify { vault, format } => {
             let r = open(&vault, &me)?.verify_audit().map_err(vault_err)?;
