@@ -159,17 +159,12 @@ impl Ledger {
         ftz: Option<&str>,
     ) -> Result<Exporter> {
         check_name("exporter", name)?;
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO exporters (name, ciio, grp, ftz, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                rusqlite::params![name.trim(), ciio, group, ftz, now()],
-            )
-            .map_err(|e| match e.sqlite_error_code() {
-                Some(ErrorCode::ConstraintViolation) => invalid(format!("exporter {name:?} is already registered")),
-                _ => e.into(),
-            })?;
-            Ok(())
-        })?;
+        self.insert_named(
+            "exporter",
+            name,
+            "INSERT INTO exporters (name, ciio, grp, ftz, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![name.trim(), ciio, group, ftz, now()],
+        )?;
         self.exporter(name)
     }
 
@@ -182,37 +177,42 @@ impl Ledger {
                 "jurisdiction {jurisdiction:?}: give a two-letter country code (e.g. SG, DE, US)"
             )));
         }
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO recipients (name, jurisdiction, created_at) VALUES (?1, ?2, ?3)",
-                rusqlite::params![name.trim(), j, now()],
-            )
-            .map_err(|e| match e.sqlite_error_code() {
-                Some(ErrorCode::ConstraintViolation) => {
-                    invalid(format!("recipient {name:?} is already registered"))
-                }
-                _ => e.into(),
-            })?;
-            Ok(())
-        })?;
+        self.insert_named(
+            "recipient",
+            name,
+            "INSERT INTO recipients (name, jurisdiction, created_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![name.trim(), j, now()],
+        )?;
         self.recipient(name)
+    }
+
+    /// Inserts a named entity; a second one of the same name is refused by name.
+    fn insert_named(
+        &mut self,
+        what: &str,
+        name: &str,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(sql, params)
+                .map_err(|e| match e.sqlite_error_code() {
+                    Some(ErrorCode::ConstraintViolation) => {
+                        invalid(format!("{what} {name:?} is already registered"))
+                    }
+                    _ => e.into(),
+                })?;
+            Ok(())
+        })
     }
 
     /// An exporter by name.
     pub fn exporter(&self, name: &str) -> Result<Exporter> {
         self.conn
             .query_row(
-                "SELECT id, name, ciio, grp, ftz FROM exporters WHERE name = ?1",
+                &format!("{EXPORTERS} WHERE name = ?1"),
                 [name.trim()],
-                |r| {
-                    Ok(Exporter {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        ciio: r.get(2)?,
-                        group: r.get(3)?,
-                        ftz: r.get(4)?,
-                    })
-                },
+                Exporter::from_row,
             )
             .optional()?
             .ok_or_else(|| LedgerError::Unknown {
@@ -225,15 +225,9 @@ impl Ledger {
     pub fn recipient(&self, name: &str) -> Result<Recipient> {
         self.conn
             .query_row(
-                "SELECT id, name, jurisdiction FROM recipients WHERE name = ?1",
+                &format!("{RECIPIENTS} WHERE name = ?1"),
                 [name.trim()],
-                |r| {
-                    Ok(Recipient {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        jurisdiction: r.get(2)?,
-                    })
-                },
+                Recipient::from_row,
             )
             .optional()?
             .ok_or_else(|| LedgerError::Unknown {
@@ -244,34 +238,41 @@ impl Ledger {
 
     /// Every exporter.
     pub fn exporters(&self) -> Result<Vec<Exporter>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT id, name, ciio, grp, ftz FROM exporters ORDER BY name")?;
-        let rows = st.query_map([], |r| {
-            Ok(Exporter {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                ciio: r.get(2)?,
-                group: r.get(3)?,
-                ftz: r.get(4)?,
-            })
-        })?;
+        let mut st = self.conn.prepare(&format!("{EXPORTERS} ORDER BY name"))?;
+        let rows = st.query_map([], Exporter::from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Every recipient.
     pub fn recipients(&self) -> Result<Vec<Recipient>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT id, name, jurisdiction FROM recipients ORDER BY name")?;
-        let rows = st.query_map([], |r| {
-            Ok(Recipient {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                jurisdiction: r.get(2)?,
-            })
-        })?;
+        let mut st = self.conn.prepare(&format!("{RECIPIENTS} ORDER BY name"))?;
+        let rows = st.query_map([], Recipient::from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+const EXPORTERS: &str = "SELECT id, name, ciio, grp, ftz FROM exporters";
+const RECIPIENTS: &str = "SELECT id, name, jurisdiction FROM recipients";
+
+impl Exporter {
+    fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Exporter> {
+        Ok(Exporter {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            ciio: r.get(2)?,
+            group: r.get(3)?,
+            ftz: r.get(4)?,
+        })
+    }
+}
+
+impl Recipient {
+    fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Recipient> {
+        Ok(Recipient {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            jurisdiction: r.get(2)?,
+        })
     }
 }
 
