@@ -307,6 +307,7 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                     f.kind,
                     f.exporter,
                     f.expires
+                        .as_ref()
                         .map_or(String::new(), |e| format!(", expires {e}"))
                 );
             }

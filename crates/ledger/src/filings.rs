@@ -13,22 +13,20 @@ pub const KINDS: &[&str] = &["standard_contract", "certification", "security_ass
 #[derive(Clone, Debug, Serialize)]
 pub struct Filing {
     pub id: i64,
-    pub exporter: String,
-    pub recipient: Option<String>,
-    pub kind: String,
-    pub effective: Option<String>,
-    pub filed: Option<String>,
-    pub issued: Option<String>,
-    pub expires: Option<String>,
-    pub purpose: Option<String>,
-    pub scope: Option<String>,
-    /// Data types (columns or kinds) the filing covers.
-    pub data_types: Vec<String>,
-    pub storage_location: Option<String>,
+    #[serde(flatten)]
+    pub terms: NewFiling,
 }
 
-/// What a new filing says.
-#[derive(Clone, Debug, Default)]
+impl std::ops::Deref for Filing {
+    type Target = NewFiling;
+
+    fn deref(&self) -> &NewFiling {
+        &self.terms
+    }
+}
+
+/// What a filing says (a new one has no id yet).
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct NewFiling {
     pub exporter: String,
     pub recipient: Option<String>,
@@ -39,6 +37,7 @@ pub struct NewFiling {
     pub expires: Option<String>,
     pub purpose: Option<String>,
     pub scope: Option<String>,
+    /// Data types (columns or kinds) the filing covers.
     pub data_types: Vec<String>,
     pub storage_location: Option<String>,
 }
@@ -193,20 +192,22 @@ impl Ledger {
         let rows = st.query_map([exporter], |r| {
             Ok(Filing {
                 id: r.get(0)?,
-                exporter: r.get(1)?,
-                recipient: r.get(2)?,
-                kind: r.get(3)?,
-                effective: r.get(4)?,
-                filed: r.get(5)?,
-                issued: r.get(6)?,
-                expires: r.get(7)?,
-                purpose: r.get(8)?,
-                scope: r.get(9)?,
-                data_types: r
-                    .get::<_, Option<String>>(10)?
-                    .and_then(|t| serde_json::from_str(&t).ok())
-                    .unwrap_or_default(),
-                storage_location: r.get(11)?,
+                terms: NewFiling {
+                    exporter: r.get(1)?,
+                    recipient: r.get(2)?,
+                    kind: r.get(3)?,
+                    effective: r.get(4)?,
+                    filed: r.get(5)?,
+                    issued: r.get(6)?,
+                    expires: r.get(7)?,
+                    purpose: r.get(8)?,
+                    scope: r.get(9)?,
+                    data_types: r
+                        .get::<_, Option<String>>(10)?
+                        .and_then(|t| serde_json::from_str(&t).ok())
+                        .unwrap_or_default(),
+                    storage_location: r.get(11)?,
+                },
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
