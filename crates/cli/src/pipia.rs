@@ -110,10 +110,11 @@ pub fn pipia(a: &PipiaArgs, quiet: bool) -> Result<Report> {
     let r = l
         .recipient(&a.recipient)
         .map_err(|e| UsageError(e.to_string()))?;
-    let today = datavisa_ledger::store::today();
+    let today_days = datavisa_table::date::today();
+    let today = datavisa_table::date::format_date(today_days);
     let year = a
         .year
-        .unwrap_or_else(|| datavisa_table::date::civil_from_days(datavisa_table::date::today()).0);
+        .unwrap_or_else(|| datavisa_table::date::civil_from_days(today_days).0);
     let counts = l
         .counts(e.id, year)
         .map_err(|e| UsageError(e.to_string()))?;
@@ -282,9 +283,8 @@ pub fn pipia(a: &PipiaArgs, quiet: bool) -> Result<Report> {
             format!("{} {} ({}, {})", d.date, d.what, d.status, d.rule),
         ));
     }
-    let keep_until = datavisa_table::date::parse_date(&today)
-        .map(|d| datavisa_table::date::format_date(d + 3 * 365 + 1))
-        .unwrap_or_default();
+    let keep_until =
+        datavisa_table::date::format_date(datavisa_ledger::filings::add_years(today_days, 3));
 
     let sections = vec![
         section("封面与范围", "Cover and scope", scope, vec![

@@ -60,7 +60,7 @@ fn day(s: &str) -> Result<i64> {
 }
 
 /// `date` moved by whole years (29 February becomes 28 February).
-fn add_years(date: i64, years: i64) -> i64 {
+pub fn add_years(date: i64, years: i64) -> i64 {
     let (y, m, d) = civil_from_days(date);
     let d = if m == 2 && d == 29 { 28 } else { d };
     days_from_civil(y + years, m, d)
