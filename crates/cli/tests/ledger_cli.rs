@@ -19,6 +19,28 @@ fn people_file(path: &Path, from: usize, to: usize, missing_every: usize) {
     std::fs::write(path, s).unwrap();
 }
 
+/// `VERB --exporter "Acme (Shanghai)" --recipient "Acme SG" --file FILE --person-column PERSON EXTRA...`
+fn transfer_args<'a>(
+    verb: &[&'a str],
+    file: &'a str,
+    person: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut v = verb.to_vec();
+    v.extend([
+        "--exporter",
+        "Acme (Shanghai)",
+        "--recipient",
+        "Acme SG",
+        "--file",
+        file,
+        "--person-column",
+        person,
+    ]);
+    v.extend_from_slice(extra);
+    v
+}
+
 fn setup(p: &Path) {
     json_of(&dv(&["ledger", "exporter", "list", "--format", "json"], p));
     assert!(dv(
@@ -51,24 +73,19 @@ fn setup(p: &Path) {
 
 fn record(p: &Path, file: &str, date: &str) -> serde_json::Value {
     json_of(&dv(
-        &[
-            "ledger",
-            "record",
-            "--exporter",
-            "Acme (Shanghai)",
-            "--recipient",
-            "Acme SG",
-            "--file",
+        &transfer_args(
+            &["ledger", "record"],
             file,
-            "--person-column",
             "person_id",
-            "--sensitive-columns",
-            "diagnosis",
-            "--date",
-            date,
-            "--format",
-            "json",
-        ],
+            &[
+                "--sensitive-columns",
+                "diagnosis",
+                "--date",
+                date,
+                "--format",
+                "json",
+            ],
+        ),
         p,
     ))
 }
@@ -94,23 +111,19 @@ fn record_counts_people_once_and_plan_explains_the_band() {
     assert_eq!(again["already_recorded"], true);
     assert_eq!(again["totals"]["ordinary"], 59_940);
     let plan = json_of(&dv(
-        &[
-            "plan",
-            "--exporter",
-            "Acme (Shanghai)",
-            "--recipient",
-            "Acme SG",
-            "--file",
+        &transfer_args(
+            &["plan"],
             "b.csv",
-            "--person-column",
             "person_id",
-            "--sensitive-columns",
-            "diagnosis",
-            "--date",
-            "2025-04-01",
-            "--format",
-            "json",
-        ],
+            &[
+                "--sensitive-columns",
+                "diagnosis",
+                "--date",
+                "2025-04-01",
+                "--format",
+                "json",
+            ],
+        ),
         p,
     ));
     assert_eq!(plan["counts"]["ordinary"]["before"], 59_940);
@@ -130,22 +143,18 @@ fn record_counts_people_once_and_plan_explains_the_band() {
     ));
     assert_eq!(rep["exporters"][0]["counts"]["ordinary"], 59_940);
     let exempt = json_of(&dv(
-        &[
-            "plan",
-            "--exporter",
-            "Acme (Shanghai)",
-            "--recipient",
-            "Acme SG",
-            "--file",
+        &transfer_args(
+            &["plan"],
             "b.csv",
-            "--person-column",
             "person_id",
-            "--date",
-            "2025-04-01",
-            "--contract-necessity",
-            "--format",
-            "json",
-        ],
+            &[
+                "--date",
+                "2025-04-01",
+                "--contract-necessity",
+                "--format",
+                "json",
+            ],
+        ),
         p,
     ));
     assert_eq!(exempt["mechanism"], "exempt");
@@ -171,18 +180,7 @@ fn record_counts_people_once_and_plan_explains_the_band() {
     );
     fails_with(
         &dv(
-            &[
-                "ledger",
-                "record",
-                "--exporter",
-                "Acme (Shanghai)",
-                "--recipient",
-                "Acme SG",
-                "--file",
-                "a.csv",
-                "--person-column",
-                "nope",
-            ],
+            &transfer_args(&["ledger", "record"], "a.csv", "nope", &[]),
             p,
         ),
         2,
@@ -190,20 +188,12 @@ fn record_counts_people_once_and_plan_explains_the_band() {
     );
     fails_with(
         &dv(
-            &[
-                "ledger",
-                "record",
-                "--exporter",
-                "Acme (Shanghai)",
-                "--recipient",
-                "Acme SG",
-                "--file",
+            &transfer_args(
+                &["ledger", "record"],
                 "a.csv",
-                "--person-column",
                 "person_id",
-                "--date",
-                "2025-02-30",
-            ],
+                &["--date", "2025-02-30"],
+            ),
             p,
         ),
         2,
@@ -296,23 +286,18 @@ fn concurrent_and_killed_recorders() {
     people_file(&p.join("y.csv"), 40_000, 80_000, 0);
     let spawn = |file: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_datavisa"))
-            .args([
-                "ledger",
-                "record",
-                "--exporter",
-                "Acme (Shanghai)",
-                "--recipient",
-                "Acme SG",
-                "--file",
+            .args(transfer_args(
+                &["ledger", "record"],
                 file,
-                "--person-column",
                 "person_id",
-                "--sensitive-columns",
-                "diagnosis",
-                "--date",
-                "2025-05-05",
-                "--quiet",
-            ])
+                &[
+                    "--sensitive-columns",
+                    "diagnosis",
+                    "--date",
+                    "2025-05-05",
+                    "--quiet",
+                ],
+            ))
             .current_dir(p)
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -349,26 +334,21 @@ fn pipia_draft_fills_the_facts_and_marks_the_questions() {
     setup(p);
     people_file(&p.join("a.csv"), 0, 120_000, 0);
     let r = json_of(&dv(
-        &[
-            "ledger",
-            "record",
-            "--exporter",
-            "Acme (Shanghai)",
-            "--recipient",
-            "Acme SG",
-            "--file",
+        &transfer_args(
+            &["ledger", "record"],
             "a.csv",
-            "--person-column",
             "person_id",
-            "--sensitive-columns",
-            "",
-            "--date",
-            "2025-03-01",
-            "--purpose",
-            "CRM analytics",
-            "--format",
-            "json",
-        ],
+            &[
+                "--sensitive-columns",
+                "",
+                "--date",
+                "2025-03-01",
+                "--purpose",
+                "CRM analytics",
+                "--format",
+                "json",
+            ],
+        ),
         p,
     ));
     assert_eq!(r["totals"]["ordinary"], 120_000);

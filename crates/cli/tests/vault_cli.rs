@@ -172,6 +172,25 @@ fn pseudonymize(
     serde_json::from_str(&ok(dv(dir, &[], &args))).unwrap()
 }
 
+/// `twin pseudonymize INPUT -o OUT --recipient acme --spec spec.toml` in `dir`, as it ran.
+fn pseudonymize_with_spec(dir: &Path, input: &str, out: &str) -> Output {
+    dv(
+        dir,
+        &[],
+        &[
+            "twin",
+            "pseudonymize",
+            input,
+            "-o",
+            out,
+            "--recipient",
+            "acme",
+            "--spec",
+            "spec.toml",
+        ],
+    )
+}
+
 #[test]
 fn pseudonyms_are_stable_per_recipient_different_across_recipients_and_keep_formats() {
     let d = vault_dir();
@@ -463,42 +482,14 @@ fn bad_keys_bad_input_and_locks_change_nothing() {
         "\n\n[pseudonymize.phone]\nmethod = \"token\"\n",
     )
     .unwrap();
-    let o = dv(
-        p,
-        &[],
-        &[
-            "twin",
-            "pseudonymize",
-            "src.csv",
-            "-o",
-            "t.csv",
-            "--recipient",
-            "acme",
-            "--spec",
-            "spec.toml",
-        ],
-    );
+    let o = pseudonymize_with_spec(p, "src.csv", "t.csv");
     fails_with(&o, 2, &["spec.toml:3", "\"phone\" is not in the table"]);
     std::fs::write(
         p.join("spec.toml"),
         "[pseudonymize.email]\nmethod = \"rot13\"\n",
     )
     .unwrap();
-    let o = dv(
-        p,
-        &[],
-        &[
-            "twin",
-            "pseudonymize",
-            "src.csv",
-            "-o",
-            "t.csv",
-            "--recipient",
-            "acme",
-            "--spec",
-            "spec.toml",
-        ],
-    );
+    let o = pseudonymize_with_spec(p, "src.csv", "t.csv");
     fails_with(&o, 2, &["unknown method \"rot13\""]);
 
     // A value that does not fit the fpe format: the rows are named, nothing leaves in clear.
@@ -510,21 +501,7 @@ fn bad_keys_bad_input_and_locks_change_nothing() {
     );
     std::fs::write(p.join("bad.csv"), &text).unwrap();
     std::fs::write(p.join("spec.toml"), SPEC).unwrap();
-    let o = dv(
-        p,
-        &[],
-        &[
-            "twin",
-            "pseudonymize",
-            "bad.csv",
-            "-o",
-            "t.csv",
-            "--recipient",
-            "acme",
-            "--spec",
-            "spec.toml",
-        ],
-    );
+    let o = pseudonymize_with_spec(p, "bad.csv", "t.csv");
     fails_with(&o, 2, &["bad.csv", "id_number", "line 2", "on_invalid"]);
     assert!(!p.join("t.csv").exists());
     let leftovers: Vec<PathBuf> = std::fs::read_dir(p)
@@ -679,7 +656,7 @@ proptest! {
         people_csv(&p.join("src.csv"), rows, seed);
         std::fs::write(p.join("spec.toml"), SPEC).unwrap();
         let mut printed = Vec::new();
-        let o = dv(p, &[], &["twin", "pseudonymize", "src.csv", "-o", "twin.csv", "--recipient", "acme", "--spec", "spec.toml"]);
+        let o = pseudonymize_with_spec(p, "src.csv", "twin.csv");
         printed.extend(o.stdout.clone());
         printed.extend(o.stderr.clone());
         ok(o);
