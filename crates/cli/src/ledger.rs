@@ -548,46 +548,43 @@ pub fn demo_ledger(
     let slim = Table::new(columns)?;
     // The third batch repeats 5,000 people of the second: they count once.
     let batches = [(0usize, 45_000usize), (45_000, 85_000), (80_000, 115_000)];
-    let mut files = Vec::new();
-    for (i, (a, b)) in batches.iter().enumerate() {
-        let path = out.join(format!("transfer-{}.csv", i + 1));
-        let rows: Vec<usize> = (*a..*b).collect();
-        datavisa_table::write_table(&slim.take(&rows), &path)?;
-        files.push(path);
-    }
     let mut l = Ledger::open(&store).map_err(ledger_err)?;
     let exporter = "Demo Retail (Shanghai) Co., Ltd.";
     l.add_exporter(exporter, false, Some("Demo Retail Group"), None)
         .map_err(ledger_err)?;
     l.add_recipient("partner-sg", "SG").map_err(ledger_err)?;
-    let hashed_of = |l: &Ledger, f: &Path| -> Result<(Hashed, String)> {
-        let (t, _) = load(f, &crate::ReadArgs::default(), true)?;
-        let ids = person_ids(&t, "身份证号")?;
+    // Each batch is written once and hashed from memory, not read back.
+    let mut files = Vec::new();
+    let mut hashed = Vec::new();
+    for (i, (a, b)) in batches.iter().enumerate() {
+        let path = out.join(format!("transfer-{}.csv", i + 1));
+        let part = slim.take(&(*a..*b).collect::<Vec<usize>>());
+        datavisa_table::write_table(&part, &path)?;
+        let ids = person_ids(&part, "身份证号")?;
         let people = People {
             ids: ids.iter().map(|v| v.as_deref()).collect(),
-            sensitive: vec![false; t.n_rows],
+            sensitive: vec![false; part.n_rows],
         };
-        Ok((l.hash_people(&people), file_sha256(f)?))
-    };
-    let record = |l: &mut Ledger, f: &Path| -> Result<datavisa_ledger::Recorded> {
-        let (h, sha) = hashed_of(l, f)?;
+        hashed.push((l.hash_people(&people), file_sha256(&path)?));
+        files.push(path);
+    }
+    let record = |l: &mut Ledger, i: usize| -> Result<datavisa_ledger::Recorded> {
         let facts = TransferFacts {
             exporter: exporter.into(),
             recipient: "partner-sg".into(),
             date: day.clone(),
-            file: f.display().to_string(),
-            file_sha256: sha,
+            file: files[i].display().to_string(),
+            file_sha256: hashed[i].1.clone(),
             person_column: "身份证号".into(),
             sensitive_columns: vec![],
             purpose: Some("demo: membership analytics".into()),
             legal_basis: Some("demo: separate consent".into()),
             mechanism: None,
         };
-        l.record(&facts, &h).map_err(ledger_err)
+        l.record(&facts, &hashed[i].0).map_err(ledger_err)
     };
-    let r1 = record(&mut l, &files[0])?;
-    let r2 = record(&mut l, &files[1])?;
-    let (h3, _) = hashed_of(&l, &files[2])?;
+    let r1 = record(&mut l, 0)?;
+    let r2 = record(&mut l, 1)?;
     let req = PlanRequest {
         exporter,
         recipient: "partner-sg",
@@ -597,11 +594,13 @@ pub fn demo_ledger(
         storage_location: None,
         facts: Facts::default(),
     };
-    let plan = l.plan(&Rules::builtin(), req, &h3).map_err(ledger_err)?;
+    let plan = l
+        .plan(&Rules::builtin(), req, &hashed[2].0)
+        .map_err(ledger_err)?;
+    let r3 = record(&mut l, 2)?;
     let plan_path = out.join("plan-transfer-3.json");
     write_json(&plan_path, &serde_json::to_value(&plan)?)?;
     files.push(plan_path.clone());
-    let r3 = record(&mut l, &files[2])?;
     Ok((
         files,
         json!({"step": "ledger", "store": store.display().to_string(), "exporter": exporter, "recipient": "partner-sg",

@@ -124,11 +124,15 @@ fn rebuild(name: &str, cat: &CatData, outcomes: &[Outcome], injective: bool) -> 
             }
         })
         .collect();
-    let suppressed = cat
-        .codes
-        .iter()
-        .filter(|&&c| c != MISSING && outcomes[c as usize].is_err())
-        .count() as u64;
+    // Counting rows needs a pass over the codes only when some value failed.
+    let suppressed = if outcomes.iter().all(|o| o.is_ok()) {
+        0
+    } else {
+        cat.codes
+            .iter()
+            .filter(|&&c| c != MISSING && outcomes[c as usize].is_err())
+            .count() as u64
+    };
     (text_column(name, codes, dict), suppressed)
 }
 
