@@ -118,6 +118,7 @@ pub fn attack(inputs: Inputs, kind: AttackKind, c: &Common) -> Result<()> {
                     confidence: c.confidence,
                     seed: c.seed,
                     denominator,
+                    keep_duplicates: false,
                 },
             );
             pb.finish_and_clear();

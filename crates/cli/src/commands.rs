@@ -99,7 +99,40 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Ledger { ledger } => crate::ledger::ledger_cmd(ledger, quiet),
         Command::Report { report } => match report {
             crate::ReportCommand::Pipia(a) => crate::pipia::pipia_cmd(&a, quiet),
+            crate::ReportCommand::Assessment {
+                id,
+                output,
+                lang,
+                store,
+            } => crate::assessment_report::report_cmd(&id, &output, &lang, &store.store),
         },
+        Command::Assess { args } => {
+            let a = *args;
+            let kind = a
+                .kind
+                .as_deref()
+                .map(datavisa_verdict::TwinKind::parse)
+                .transpose()
+                .map_err(crate::verdict::verdict_err)?;
+            let spec = crate::verdict::required_spec(&a.read)?;
+            let job = crate::verdict::AssessJob {
+                spec: &spec,
+                twin: &a.twin,
+                source: &a.source,
+                recipient: &a.recipient,
+                control: a.control.as_deref(),
+                kind,
+                params: datavisa_verdict::AssessParams {
+                    n_attacks: a.n_attacks,
+                    seed: a.seed,
+                    ..Default::default()
+                },
+                vault: &a.vault,
+                read: &a.read,
+            };
+            crate::verdict::assess_cmd(&job, a.output.as_deref(), a.format, quiet)
+        }
+        Command::Visa { visa } => crate::verdict::visa_cmd(visa, quiet),
         Command::Plan {
             transfer,
             facts,
@@ -736,13 +769,44 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
     };
     let (risk_path, risk_step) = demo_risk(out, &t, &by_role("quasi"), &by_role("sensitive"))?;
     let (attack_path, attack_step) = demo_attack(out, &t, seed, quiet)?;
+    // The release is a random half of the customers; the other half stays home as the control
+    // set the assessment's attacks are measured against.
+    let split = datavisa_table::split_indices(t.n_rows, t.n_rows / 2, seed);
+    let (train_csv, control_csv) = (
+        out.join("customers-release.csv"),
+        out.join("customers-control.csv"),
+    );
+    let train = t.take(&split.train);
+    write_table(&train, &train_csv)?;
+    write_table(&t.take(&split.control), &control_csv)?;
+    // Exact home coordinates locate a household: the release drops them with the identifiers.
+    let coordinates = ["纬度", "经度"];
+    let sensitive: Vec<String> = by_role("sensitive")
+        .into_iter()
+        .filter(|c| !coordinates.contains(&c.as_str()))
+        .collect();
+    let mut dropped = by_role("identifier");
+    dropped.extend(
+        coordinates
+            .iter()
+            .filter(|c| t.index_of(c).is_ok())
+            .map(|c| c.to_string()),
+    );
     let (twin_path, twin_step) = demo_generalize(
         out,
-        &csv,
-        &t,
+        &train_csv,
+        &train,
         &by_role("quasi"),
-        &by_role("sensitive"),
-        &by_role("identifier"),
+        &sensitive,
+        &dropped,
+        quiet,
+    )?;
+    let (assess_files, assess_step) = crate::verdict::demo_assess(
+        out,
+        &spec_path,
+        (&twin_path, &train_csv, &control_csv),
+        seed,
+        as_of,
         quiet,
     )?;
     let (pseudo_files, pseudo_step) = crate::pseudonymize::demo_pseudonymize(out, &csv, quiet)?;
@@ -755,9 +819,12 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         spec_path.clone(),
         risk_path,
         attack_path,
+        train_csv.clone(),
+        control_csv.clone(),
         twin_path.clone(),
         crate::generalize::manifest_path(&twin_path),
     ];
+    files.extend(assess_files);
     files.extend(pseudo_files);
     files.extend(ledger_files);
     let summary = json!({
@@ -779,6 +846,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
             risk_step,
             attack_step,
             twin_step,
+            assess_step,
             pseudo_step,
             ledger_step,
         ],
@@ -798,7 +866,19 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         pct(summary["steps"][4]["risk"]["ci"][0].as_f64().unwrap_or(0.0)),
         pct(summary["steps"][4]["risk"]["ci"][1].as_f64().unwrap_or(0.0)),
     );
-    let ps = &summary["steps"][6];
+    for a in summary["steps"][6]["assessments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        println!(
+            "generalized twin for {}: {} ({})",
+            a["recipient"].as_str().unwrap_or(""),
+            a["verdict"].as_str().unwrap_or(""),
+            a["report"].as_str().unwrap_or("")
+        );
+    }
+    let ps = &summary["steps"][7];
     println!(
         "pseudonymized twin for {}: de-identified, still personal information; relink {} of {} value(s) approved by two and logged (audit log intact: {})",
         ps["recipient"].as_str().unwrap_or(""),
@@ -806,7 +886,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         ps["relink"]["values"],
         ps["audit"]["intact"]
     );
-    let lg = &summary["steps"][7];
+    let lg = &summary["steps"][8];
     println!(
         "ledger: three transfers to {} took the year's count to {} people; the plan before the third said {} ({})",
         lg["recipient"].as_str().unwrap_or(""),

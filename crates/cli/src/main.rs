@@ -1,6 +1,7 @@
 //! The `datavisa` binary: argument parsing, output formatting and exit codes; the work is done
 //! by the library crates.
 
+mod assessment_report;
 mod attack;
 mod commands;
 mod generalize;
@@ -9,6 +10,7 @@ mod output;
 mod pipia;
 mod pseudonymize;
 mod vault;
+mod verdict;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -230,7 +232,17 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Reports: the PIPIA draft.
+    /// Assess a twin from one recipient's position and decide its verdict (stored in the register).
+    Assess {
+        #[command(flatten)]
+        args: Box<AssessArgs>,
+    },
+    /// Issue, list, show, revoke and review visas.
+    Visa {
+        #[command(subcommand)]
+        visa: VisaCommand,
+    },
+    /// Reports: the PIPIA draft, assessment reports.
     Report {
         #[command(subcommand)]
         report: ReportCommand,
@@ -901,6 +913,130 @@ pub struct PipiaArgs {
 pub enum ReportCommand {
     /// PIPIA draft (LEGAL-RULES §5): facts filled in, judgements marked for the assessor.
     Pipia(Box<PipiaArgs>),
+    /// The assessment report: verdict, charts, profile, policy with sources, reproduction.
+    Assessment {
+        /// Assessment id (from `datavisa assess`) or a visa id (its assessment).
+        id: String,
+        /// Output: .html (default) or .json.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// en (default) or zh.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Inputs of `datavisa assess`.
+#[derive(Args, Clone, Debug)]
+pub struct AssessArgs {
+    /// The twin to assess.
+    #[arg(long)]
+    pub twin: PathBuf,
+    /// The records the twin was made from.
+    #[arg(long)]
+    pub source: PathBuf,
+    /// The recipient id from the spec.
+    #[arg(long)]
+    pub recipient: String,
+    /// Records of the same population not used to make the twin (the attacks' control set).
+    #[arg(long)]
+    pub control: Option<PathBuf>,
+    /// How the twin was made, when it has no manifest: generalized, pseudonymized, synthetic, unknown.
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long, default_value_t = 500)]
+    pub n_attacks: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Also write the assessment JSON here.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub vault: VaultArgs,
+    /// Reading options; `--spec` (with [[recipients]], [policy] and the columns' roles) is required.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Inputs of `datavisa visa review`.
+#[derive(Args, Clone, Debug)]
+pub struct ReviewArgs {
+    /// Visas to review; by default those expiring, expired or flagged for review.
+    pub ids: Vec<String>,
+    /// Review every active visa.
+    #[arg(long)]
+    pub all: bool,
+    /// Review as of this date (YYYY-MM-DD); today by default.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub vault: VaultArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Subcommand)]
+pub enum VisaCommand {
+    /// Issue a visa on an assessment (supersedes the visa of the same twin and recipient).
+    Issue {
+        #[arg(long)]
+        assessment: String,
+        /// Months until review; the policy's review_months by default.
+        #[arg(long)]
+        review_months: Option<u32>,
+        /// Contract clauses relied on (comma-separated); the recipient's controls by default.
+        #[arg(long, value_delimiter = ',')]
+        conditions: Option<Vec<String>>,
+        /// Issue date (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        as_of: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Every visa with its status on a date.
+    List {
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Flag visas whose recipient profile or policy in this spec changed.
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// One visa with its history.
+    Show {
+        id: String,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Revoke a visa: it no longer covers transfers.
+    Revoke {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Re-run assessments with the current profile, policy and register; flip what changed.
+    Review(Box<ReviewArgs>),
 }
 
 #[derive(Subcommand)]
@@ -964,5 +1100,15 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks (unique names, valid defaults) over every subcommand.
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

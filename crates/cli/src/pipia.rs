@@ -21,11 +21,7 @@ fn q(zh: &str, en: &str) -> Text {
 }
 
 fn section(zh: &str, en: &str, facts: Vec<Fact>, questions: Vec<Text>) -> Section {
-    Section {
-        title: Text::new(zh, en),
-        facts,
-        questions,
-    }
+    Section::new(Text::new(zh, en), facts, questions)
 }
 
 /// Twins and keys of the recipient, when the vault can be opened (master key available).
@@ -350,6 +346,7 @@ pub fn pipia(a: &PipiaArgs, quiet: bool) -> Result<Report> {
         ),
         generated_at: datavisa_ledger::store::now(),
         tool_version: v["version"].as_str().unwrap_or_default().to_owned(),
+        headline: None,
         sections,
     })
 }

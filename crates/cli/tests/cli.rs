@@ -46,14 +46,26 @@ fn demo_runs_every_step_and_writes_its_files() {
             "risk",
             "attack",
             "twin",
+            "assess",
             "pseudonymize",
             "ledger"
         ]
     );
+    // One twin, two recipients with different knowledge, two verdicts, both reports written.
+    let assessed = steps[6]["assessments"].as_array().unwrap();
+    let verdict_of = |r: &str| {
+        let a = assessed.iter().find(|a| a["recipient"] == r).unwrap();
+        let report = std::fs::read_to_string(d.path().join(a["report"].as_str().unwrap())).unwrap();
+        assert!(report.contains("id=\"verdict\"") && report.contains("<svg"), "{r}");
+        assert!(d.path().join(a["report_json"].as_str().unwrap()).is_file());
+        a["verdict"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(verdict_of("hr-analytics"), "anonymized");
+    assert_eq!(verdict_of("data-broker"), "de_identified");
     // Three transfers crossing the 100,000 band, 5,000 people sent twice counted once; the
     // plan before the third explains the standard contract it needs.
     // (The fake customers repeat a few resident IDs, as real exports do: they count once.)
-    let lg = &steps[7];
+    let lg = &steps[8];
     let t: Vec<u64> = lg["transfers"]
         .as_array()
         .unwrap()
@@ -82,7 +94,7 @@ fn demo_runs_every_step_and_writes_its_files() {
         .unwrap()
         .contains("into M-5"));
     // The pseudonymized twin: de-identified, one approved relink of three IDs, log intact.
-    let ps = &steps[6];
+    let ps = &steps[7];
     assert_eq!(ps["legal_status"], "de_identified");
     assert_eq!(ps["relink"]["values"], 3);
     assert_eq!(ps["relink"]["column"], "身份证号");

@@ -3,7 +3,8 @@
 
 use crate::error::{invalid, Result};
 use crate::store::{now, Ledger};
-use datavisa_table::date::{civil_from_days, days_from_civil, format_date, parse_date};
+pub use datavisa_table::date::add_years;
+use datavisa_table::date::{add_months, format_date, parse_date};
 use serde::Serialize;
 
 /// The kinds of mechanism paperwork.
@@ -57,25 +58,6 @@ pub struct Due {
 
 fn day(s: &str) -> Result<i64> {
     parse_date(s).ok_or_else(|| invalid(format!("date {s:?}: expected YYYY-MM-DD")))
-}
-
-/// `date` moved by whole years (29 February becomes 28 February).
-pub fn add_years(date: i64, years: i64) -> i64 {
-    let (y, m, d) = civil_from_days(date);
-    let d = if m == 2 && d == 29 { 28 } else { d };
-    days_from_civil(y + years, m, d)
-}
-
-/// `date` moved by whole months (day clamped to the month's length).
-fn add_months(date: i64, months: i64) -> i64 {
-    let (y, m, d) = civil_from_days(date);
-    let total = y * 12 + (m as i64 - 1) + months;
-    let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
-    let mut nd = d;
-    while !datavisa_table::date::is_valid_date(ny, nm, nd) {
-        nd -= 1;
-    }
-    days_from_civil(ny, nm, nd)
 }
 
 impl Ledger {

@@ -113,24 +113,16 @@ impl Ledger {
 
     fn migrate(&mut self) -> Result<()> {
         let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sql_err(&path, e))?;
-        let version: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version as usize > MIGRATIONS.len() {
-            return Err(LedgerError::NewerSchema {
+        match datavisa_vault::store::migrate(&mut self.conn, MIGRATIONS)
+            .map_err(|e| sql_err(&path, e))?
+        {
+            Ok(()) => Ok(()),
+            Err(found) => Err(LedgerError::NewerSchema {
                 path,
-                found: version,
-                supported: MIGRATIONS.len() as u32,
-            });
+                found,
+                supported: SCHEMA_VERSION,
+            }),
         }
-        for m in &MIGRATIONS[version as usize..] {
-            tx.execute_batch(m)?;
-        }
-        tx.pragma_update(None, "user_version", MIGRATIONS.len() as u32)?;
-        tx.commit().map_err(|e| sql_err(&path, e))?;
-        Ok(())
     }
 
     /// The ledger file.

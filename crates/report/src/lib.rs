@@ -50,6 +50,54 @@ pub struct Section {
     pub facts: Vec<Fact>,
     /// Judgements datavisa cannot make, for the assessor.
     pub questions: Vec<Text>,
+    /// Paragraphs shown after the facts.
+    pub notes: Vec<Text>,
+    pub charts: Vec<Chart>,
+}
+
+impl Section {
+    /// A section of facts and questions only.
+    pub fn new(title: Text, facts: Vec<Fact>, questions: Vec<Text>) -> Section {
+        Section {
+            title,
+            facts,
+            questions,
+            notes: Vec::new(),
+            charts: Vec::new(),
+        }
+    }
+}
+
+/// One measured figure with its interval and the threshold it is held to.
+#[derive(Clone, Debug, Serialize)]
+pub struct Interval {
+    pub label: String,
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+    pub threshold: Option<f64>,
+}
+
+/// A chart drawn as inline SVG (no script, no network).
+#[derive(Clone, Debug, Serialize)]
+pub enum Chart {
+    /// Figures in [0, 1], each with its interval and threshold mark.
+    Intervals { title: Text, rows: Vec<Interval> },
+    /// Labelled non-negative bars (counts or scores), scaled to the largest or to `max`.
+    Bars {
+        title: Text,
+        rows: Vec<(String, f64)>,
+        max: Option<f64>,
+    },
+}
+
+/// How the headline reads: good news, a warning, or bad news.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tone {
+    Pass,
+    Warn,
+    Fail,
 }
 
 /// A report.
@@ -59,8 +107,12 @@ pub struct Report {
     pub subtitle: Text,
     pub generated_at: String,
     pub tool_version: String,
+    /// One sentence at the top (a verdict), with its tone.
+    pub headline: Option<(Text, Tone)>,
     pub sections: Vec<Section>,
 }
+
+mod svg;
 
 fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
@@ -97,7 +149,12 @@ body{{font-family:system-ui,'Noto Sans CJK SC','PingFang SC',sans-serif;max-widt
 h1{{font-size:1.5em}}h2{{font-size:1.15em;border-bottom:1px solid #999;margin-top:1.6em}}\
 table{{border-collapse:collapse;width:100%}}td{{border:1px solid #ccc;padding:.3em .5em;vertical-align:top}}\
 td.k{{width:32%;background:#f4f4f4}}.q{{background:#fff6d6;border-left:4px solid #d9a400;padding:.3em .6em;margin:.3em 0}}\
-@media print{{.q{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}}}</style></head><body>\n",
+.verdict{{font-size:1.15em;font-weight:600;padding:.6em .8em;border-radius:4px;margin:1em 0}}\
+.pass{{background:#e3f4e3;border-left:6px solid #2e7d32}}.warn{{background:#fff3d6;border-left:6px solid #c77700}}\
+.fail{{background:#fde3e3;border-left:6px solid #b71c1c}}figure{{margin:1em 0;break-inside:avoid}}\
+figcaption{{font-weight:600;margin-bottom:.3em}}svg text{{font-family:inherit}}pre{{white-space:pre-wrap;word-break:break-all;background:#f4f4f4;padding:.5em}}\
+@page{{size:A4;margin:15mm}}\
+@media print{{body{{max-width:none;margin:0}}.q,.verdict{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}h2{{break-after:avoid}}tr{{break-inside:avoid}}}}</style></head><body>\n",
         esc(r.title.get(lang))
     ));
     o.push_str(&format!(
@@ -105,6 +162,17 @@ td.k{{width:32%;background:#f4f4f4}}.q{{background:#fff6d6;border-left:4px solid
         esc(r.title.get(lang)),
         esc(r.subtitle.get(lang))
     ));
+    if let Some((text, tone)) = &r.headline {
+        let class = match tone {
+            Tone::Pass => "pass",
+            Tone::Warn => "warn",
+            Tone::Fail => "fail",
+        };
+        o.push_str(&format!(
+            "<p class=\"verdict {class}\" id=\"verdict\">{}</p>\n",
+            esc(text.get(lang))
+        ));
+    }
     for (i, s) in r.sections.iter().enumerate() {
         o.push_str(&format!("<h2>{}. {}</h2>\n", i + 1, esc(s.title.get(lang))));
         if !s.facts.is_empty() {
@@ -117,6 +185,12 @@ td.k{{width:32%;background:#f4f4f4}}.q{{background:#fff6d6;border-left:4px solid
                 ));
             }
             o.push_str("</table>\n");
+        }
+        for n in &s.notes {
+            o.push_str(&format!("<p>{}</p>\n", esc(n.get(lang))));
+        }
+        for c in &s.charts {
+            o.push_str(&svg::chart(c, lang));
         }
         for q in &s.questions {
             o.push_str(&format!(
@@ -138,6 +212,9 @@ td.k{{width:32%;background:#f4f4f4}}.q{{background:#fff6d6;border-left:4px solid
 pub fn markdown(r: &Report, lang: Lang) -> String {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let mut o = format!("# {}\n\n{}\n", r.title.get(lang), r.subtitle.get(lang));
+    if let Some((text, _)) = &r.headline {
+        o.push_str(&format!("\n**{}**\n", text.get(lang)));
+    }
     for (i, s) in r.sections.iter().enumerate() {
         o.push_str(&format!("\n## {}. {}\n\n", i + 1, s.title.get(lang)));
         if !s.facts.is_empty() {
@@ -150,6 +227,9 @@ pub fn markdown(r: &Report, lang: Lang) -> String {
                 ));
             }
             o.push('\n');
+        }
+        for n in &s.notes {
+            o.push_str(&format!("{}\n\n", n.get(lang)));
         }
         for q in &s.questions {
             o.push_str(&format!(
@@ -176,14 +256,15 @@ mod tests {
             subtitle: Text::new("草稿", "Draft"),
             generated_at: "2026-11-22T00:00:00Z".into(),
             tool_version: "0.1.0".into(),
-            sections: vec![Section {
-                title: Text::new("范围", "Scope"),
-                facts: vec![Fact {
+            headline: None,
+            sections: vec![Section::new(
+                Text::new("范围", "Scope"),
+                vec![Fact {
                     label: Text::new("处理者", "Exporter"),
                     value: "<Acme & Co>".into(),
                 }],
-                questions: vec![Text::new("目的是否必要？", "Is the purpose necessary?")],
-            }],
+                vec![Text::new("目的是否必要？", "Is the purpose necessary?")],
+            )],
         }
     }
 

@@ -45,6 +45,10 @@ pub struct SinglingOutParams {
     pub confidence: f64,
     pub seed: u64,
     pub denominator: Denominator,
+    /// Keep duplicate rows. Anonymeter drops them, which suits synthetic twins; in a record-level
+    /// twin (generalized, pseudonymized) each row is a person, and dropping duplicates would turn
+    /// every k-anonymous class into a singled-out "record".
+    pub keep_duplicates: bool,
 }
 
 impl Default for SinglingOutParams {
@@ -57,6 +61,7 @@ impl Default for SinglingOutParams {
             confidence: 0.95,
             seed: 0,
             denominator: Denominator::Generated,
+            keep_duplicates: false,
         }
     }
 }
@@ -75,9 +80,16 @@ pub fn singling_out(data: &Prepared, p: &SinglingOutParams) -> Result<AttackResu
             p.n_cols
         )));
     }
-    let source = dedup_rows(&data.source);
-    let twin = dedup_rows(&data.twin);
-    let control = data.control.as_ref().map(dedup_rows);
+    let dedup = |t: &Table| {
+        if p.keep_duplicates {
+            t.clone()
+        } else {
+            dedup_rows(t)
+        }
+    };
+    let source = dedup(&data.source);
+    let twin = dedup(&data.twin);
+    let control = data.control.as_ref().map(dedup);
     let twin_ix = QueryIndex::new(&twin);
     let mut warnings = Vec::new();
     let queries = match p.mode {

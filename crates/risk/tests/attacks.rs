@@ -32,6 +32,7 @@ fn so(d: &Prepared, n: usize, seed: u64) -> AttackResult {
         confidence: 0.95,
         seed,
         denominator: Denominator::Generated,
+        keep_duplicates: false,
     };
     singling_out(d, &p).unwrap()
 }

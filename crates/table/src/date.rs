@@ -162,6 +162,25 @@ pub fn today() -> i64 {
     (secs / 86_400) as i64
 }
 
+/// `date` moved by whole years (29 February becomes 28 February).
+pub fn add_years(date: i64, years: i64) -> i64 {
+    let (y, m, d) = civil_from_days(date);
+    let d = if m == 2 && d == 29 { 28 } else { d };
+    days_from_civil(y + years, m, d)
+}
+
+/// `date` moved by whole months (day clamped to the month's length).
+pub fn add_months(date: i64, months: i64) -> i64 {
+    let (y, m, d) = civil_from_days(date);
+    let total = y * 12 + (m as i64 - 1) + months;
+    let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
+    let mut nd = d;
+    while !is_valid_date(ny, nm, nd) {
+        nd -= 1;
+    }
+    days_from_civil(ny, nm, nd)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

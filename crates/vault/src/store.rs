@@ -173,6 +173,25 @@ pub fn ensure_private_file(path: &Path) -> Result<()> {
     }
 }
 
+/// Applies, in one immediate transaction, the migrations a database has not had yet (`PRAGMA
+/// user_version` counts those applied). `Ok(Err(found))` means the file is newer than `migrations`.
+pub fn migrate(
+    conn: &mut Connection,
+    migrations: &[&str],
+) -> rusqlite::Result<std::result::Result<(), u32>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version as usize > migrations.len() {
+        return Ok(Err(version));
+    }
+    for m in &migrations[version as usize..] {
+        tx.execute_batch(m)?;
+    }
+    tx.pragma_update(None, "user_version", migrations.len() as u32)?;
+    tx.commit()?;
+    Ok(Ok(()))
+}
+
 fn configure(conn: &Connection, path: &Path) -> Result<()> {
     conn.busy_timeout(BUSY_WAIT).map_err(|e| sql_err(path, e))?;
     // Deleted rows (destroyed keys, token indexes) are overwritten, not left in free pages.

@@ -1,0 +1,590 @@
+//! `datavisa report assessment`: the stored assessment as a self-contained page (verdict first,
+//! charts, profile, policy with sources, reproduction, terminology) or as JSON.
+
+use crate::commands::{write_json, UsageError};
+use crate::verdict::{checks_of, verdict_err};
+use anyhow::Result;
+use datavisa_report::{Chart, Fact, Interval, Lang, Report, Section, Text, Tone};
+use datavisa_verdict::register::Register;
+use serde_json::Value;
+use std::path::Path;
+
+fn fact(zh: &str, en: &str, value: impl Into<String>) -> Fact {
+    Fact {
+        label: Text::new(zh, en),
+        value: value.into(),
+    }
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "—".into(),
+        Value::Array(a) if a.is_empty() => "—".into(),
+        Value::Array(a) => a.iter().map(s).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn f4(v: &Value) -> String {
+    v.as_f64().map_or("—".into(), |x| format!("{x:.4}"))
+}
+
+/// `datavisa report assessment ID -o FILE`.
+pub fn report_cmd(id: &str, output: &Path, lang: &str, store: &Path) -> Result<()> {
+    let lang = match lang {
+        "en" => Lang::En,
+        "zh" => Lang::Zh,
+        other => return Err(UsageError(format!("--lang {other:?}: use en or zh")).into()),
+    };
+    let reg = Register::open(store).map_err(verdict_err)?;
+    let assessment_id = if id.starts_with("visa-") {
+        reg.visa(id).map_err(verdict_err)?.assessment_id
+    } else {
+        id.to_owned()
+    };
+    let stored = reg.assessment(&assessment_id).map_err(verdict_err)?;
+    write_report(stored, output, lang)?;
+    eprintln!("wrote {}", output.display());
+    Ok(())
+}
+
+/// Writes a stored assessment as .html or .json (atomically).
+pub fn write_report(
+    stored: datavisa_verdict::register::Stored,
+    output: &Path,
+    lang: Lang,
+) -> Result<()> {
+    let mut a = stored.assessment;
+    a["body_sha256"] = Value::String(stored.body_sha256);
+    let ext = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("html");
+    match ext {
+        "json" => write_json(output, &a)?,
+        "html" | "htm" => {
+            let html = datavisa_report::html(&build(&a), lang);
+            datavisa_table::write_atomic(output, |w| {
+                std::io::Write::write_all(w, html.as_bytes())
+                    .map_err(|e| datavisa_table::TableError::io(output, e))
+            })?;
+        }
+        other => {
+            return Err(UsageError(format!(
+                "-o {}: write .html or .json, not .{other}",
+                output.display()
+            ))
+            .into())
+        }
+    }
+    Ok(())
+}
+
+fn headline(a: &Value) -> (Text, Tone) {
+    let r = s(&a["recipient"]["id"]);
+    let twin = s(&a["twin"]["path"]);
+    match a["verdict"].as_str().unwrap_or("") {
+        "anonymized" => (
+            Text::new(
+                format!("结论：{twin} 对接收方 {r} 而言属于匿名化信息（仅对该接收方成立，须按期复评）。"),
+                format!("Verdict: {twin} is anonymized as to recipient {r}, and only as to it, until its review."),
+            ),
+            Tone::Pass,
+        ),
+        "de_identified" => (
+            Text::new(
+                format!("结论：{twin} 对接收方 {r} 而言仅为去标识化信息，不是匿名化信息，仍属个人信息。"),
+                format!("Verdict: {twin} is de-identified, not anonymized, for recipient {r}: it remains personal information."),
+            ),
+            Tone::Warn,
+        ),
+        _ => (
+            Text::new(
+                format!("结论：{twin} 对接收方 {r} 而言属于个人信息（可识别）。"),
+                format!("Verdict: {twin} is personal information for recipient {r}: it can identify people."),
+            ),
+            Tone::Fail,
+        ),
+    }
+}
+
+fn threshold_of(a: &Value, criterion: &str) -> Option<f64> {
+    a["thresholds"]
+        .as_array()?
+        .iter()
+        .find(|t| t[0].as_str() == Some(criterion))
+        .and_then(|t| t[1]["value"].as_f64())
+}
+
+fn criterion_of(label: &str) -> &'static str {
+    if label.starts_with("singling out") {
+        "singling_out"
+    } else if label.starts_with("linkability") {
+        "linkability"
+    } else {
+        "inference"
+    }
+}
+
+fn verdict_section(a: &Value) -> Section {
+    let mut facts = vec![
+        fact("结论", "Verdict", s(&a["verdict"])),
+        fact(
+            "接收方",
+            "Recipient",
+            format!(
+                "{} ({})",
+                s(&a["recipient"]["id"]),
+                s(&a["recipient"]["name"])
+            ),
+        ),
+        fact(
+            "发布情境",
+            "Release context",
+            format!(
+                "{}: {}",
+                s(&a["context"]["context"]),
+                s(&a["context"]["why"])
+            ),
+        ),
+    ];
+    for (i, r) in a["reasons"].as_array().into_iter().flatten().enumerate() {
+        facts.push(fact(
+            &format!("理由 {}", i + 1),
+            &format!("Reason {}", i + 1),
+            s(&r["text"]),
+        ));
+    }
+    let mut sec = Section::new(
+        Text::new("结论与理由", "Verdict and reasons"),
+        facts,
+        Vec::new(),
+    );
+    for n in a["notes"].as_array().into_iter().flatten() {
+        sec.notes.push(Text::new(s(n), s(n)));
+    }
+    sec
+}
+
+fn attacks_section(a: &Value) -> Section {
+    let rows: Vec<Interval> = a["attacks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| {
+            let label = s(&x["label"]);
+            let scope = if x["scope"] == "combined" {
+                " (combined)"
+            } else {
+                ""
+            };
+            Interval {
+                label: format!("{label}{scope}"),
+                value: x["risk"]["value"].as_f64().unwrap_or(0.0),
+                low: x["risk"]["ci"][0].as_f64().unwrap_or(0.0),
+                high: x["risk"]["ci"][1].as_f64().unwrap_or(0.0),
+                threshold: threshold_of(a, criterion_of(&label)),
+            }
+        })
+        .collect();
+    let facts = checks_of(a)
+        .map(|c| {
+            let verdict = if c["passed"].as_bool() == Some(true) {
+                "pass"
+            } else {
+                "FAIL"
+            };
+            Fact {
+                label: Text::new(
+                    format!("{} · {}", s(&c["criterion"]), s(&c["scope"])),
+                    format!("{} · {}", s(&c["criterion"]), s(&c["scope"])),
+                ),
+                value: format!(
+                    "{}: {} (upper {}) vs threshold {} — {verdict}",
+                    s(&c["figure"]),
+                    f4(&c["value"]),
+                    f4(&c["upper"]),
+                    s(&c["threshold"])
+                ),
+            }
+        })
+        .collect();
+    let mut sec = Section::new(
+        Text::new("攻击与阈值", "Attacks against thresholds"),
+        facts,
+        Vec::new(),
+    );
+    if !rows.is_empty() {
+        sec.charts.push(Chart::Intervals {
+            title: Text::new(
+                "各项攻击的残余风险（置信区间）与阈值",
+                "Residual risk of each attack, with its interval and threshold",
+            ),
+            rows,
+        });
+    }
+    sec
+}
+
+/// Class sizes grouped into the bands people read k-anonymity in.
+fn class_bands(hist: &Value) -> Vec<(String, f64)> {
+    let bands: [(u64, u64, &str); 6] = [
+        (1, 1, "1"),
+        (2, 2, "2"),
+        (3, 4, "3–4"),
+        (5, 9, "5–9"),
+        (10, 19, "10–19"),
+        (20, u64::MAX, "≥ 20"),
+    ];
+    bands
+        .iter()
+        .map(|&(lo, hi, name)| {
+            let n: u64 = hist
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| Some((p[0].as_u64()?, p[1].as_u64()?)))
+                .filter(|(size, _)| (lo..=hi).contains(size))
+                .map(|(size, classes)| size * classes)
+                .sum();
+            (name.to_owned(), n as f64)
+        })
+        .collect()
+}
+
+fn classic_section(a: &Value) -> Option<Section> {
+    let c = &a["classic"];
+    if c.is_null() {
+        return None;
+    }
+    let facts = vec![
+        fact("已知列", "Known columns matched on", s(&a["known_in_twin"])),
+        fact(
+            "等价类数 / 最小类 k",
+            "Classes / smallest class k",
+            format!("{} / {}", s(&c["n_classes"]), s(&c["k"])),
+        ),
+        fact(
+            "最高重识别风险",
+            "Highest re-identification risk",
+            f4(&c["prosecutor"]["highest"]),
+        ),
+        fact(
+            "平均重识别风险",
+            "Average re-identification risk",
+            f4(&c["prosecutor"]["average"]),
+        ),
+        fact(
+            "唯一记录占比",
+            "Records unique on known columns",
+            f4(&c["sample_uniqueness"]),
+        ),
+    ];
+    let mut sec = Section::new(
+        Text::new(
+            "等价类风险",
+            "Equivalence-class risk on what the recipient knows",
+        ),
+        facts,
+        Vec::new(),
+    );
+    sec.charts.push(Chart::Bars {
+        title: Text::new(
+            "按等价类大小统计的记录数",
+            "Records by equivalence-class size",
+        ),
+        rows: class_bands(&c["class_size_histogram"]),
+        max: None,
+    });
+    Some(sec)
+}
+
+fn distance_section(a: &Value) -> Option<Section> {
+    let d = &a["distance"];
+    if d.is_null() {
+        return None;
+    }
+    Some(Section::new(
+        Text::new("距离检验（合成数据）", "Distance checks (synthetic twin)"),
+        vec![
+            fact(
+                "与源数据最近距离中位数",
+                "Median distance to closest source record",
+                f4(&d["dcr_source"]["median"]),
+            ),
+            fact(
+                "精确复制占比",
+                "Exact copies of source rows",
+                f4(&d["exact_copies"]),
+            ),
+            fact(
+                "精确复制（留出集）",
+                "Exact copies of holdout rows",
+                f4(&d["exact_copies_of_holdout"]),
+            ),
+            fact(
+                "更接近源数据的占比",
+                "Closer to source than to holdout",
+                f4(&d["closer_to_source"]),
+            ),
+        ],
+        Vec::new(),
+    ))
+}
+
+fn cumulative_section(a: &Value) -> Option<Section> {
+    let c = &a["cumulative"];
+    if c.is_null() {
+        return None;
+    }
+    let mut facts: Vec<Fact> = c["with"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            fact(
+                "此前发布",
+                "Earlier release",
+                format!(
+                    "{} (visa {}, sha256 {})",
+                    s(&p["twin"]["path"]),
+                    s(&p["visa"]),
+                    s(&p["twin"]["sha256"])
+                ),
+            )
+        })
+        .collect();
+    facts.push(fact("关联方式", "Rows linked by", s(&c["linked_by"])));
+    facts.push(fact(
+        "合并后已知列",
+        "Known columns in the combination",
+        s(&c["known_columns"]),
+    ));
+    let mut sec = Section::new(
+        Text::new("累积发布", "Cumulative releases to this recipient"),
+        facts,
+        Vec::new(),
+    );
+    for n in c["notes"].as_array().into_iter().flatten() {
+        sec.notes.push(Text::new(s(n), s(n)));
+    }
+    Some(sec)
+}
+
+fn utility_section(a: &Value) -> Option<Section> {
+    let u = &a["utility"];
+    if u.is_null() {
+        return None;
+    }
+    let rows: Vec<(String, f64)> = u["columns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| (s(&c["column"]), c["score"].as_f64().unwrap_or(0.0)))
+        .collect();
+    let mut sec = Section::new(
+        Text::new("可用性", "Utility"),
+        vec![
+            fact("总体得分", "Overall score", f4(&u["score"])),
+            fact(
+                "单列 / 列对 / 查询",
+                "Columns / pairs / queries",
+                format!(
+                    "{} / {} / {}",
+                    f4(&u["column_score"]),
+                    f4(&u["pair_score"]),
+                    f4(&u["workload_score"])
+                ),
+            ),
+        ],
+        Vec::new(),
+    );
+    sec.charts.push(Chart::Bars {
+        title: Text::new(
+            "各列分布相似度（1 为相同）",
+            "Per-column similarity to the source (1 = identical)",
+        ),
+        rows,
+        max: Some(1.0),
+    });
+    Some(sec)
+}
+
+fn profile_section(a: &Value) -> Section {
+    let r = &a["recipient"];
+    let c = &r["controls"];
+    Section::new(
+        Text::new("接收方画像", "Recipient profile"),
+        vec![
+            fact(
+                "标识 / 名称",
+                "Id / name",
+                format!("{} / {}", s(&r["id"]), s(&r["name"])),
+            ),
+            fact("所在法域", "Jurisdiction", s(&r["jurisdiction"])),
+            fact("已知列", "Knows", s(&r["knows"])),
+            fact(
+                "持有数据集",
+                "Holds",
+                a["holds"].as_array().map_or("—".into(), |h| {
+                    if h.is_empty() {
+                        "—".into()
+                    } else {
+                        h.iter()
+                            .map(|x| format!("{} (sha256 {})", s(&x["path"]), s(&x["sha256"])))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    }
+                }),
+            ),
+            fact(
+                "能否获取密钥",
+                "Could obtain keys",
+                s(&r["can_obtain_keys"]),
+            ),
+            fact("能力假设", "Capability", s(&r["capability"])),
+            fact(
+                "禁止重识别条款",
+                "No-re-identification clause",
+                s(&c["no_reidentification"]),
+            ),
+            fact(
+                "禁止重新关联条款",
+                "No-relinking clause",
+                s(&c["no_relinking"]),
+            ),
+            fact(
+                "禁止再转移",
+                "Onward-transfer ban",
+                s(&c["onward_transfer_ban"]),
+            ),
+            fact(
+                "经审计的安全措施",
+                "Audited security",
+                s(&c["audited_security"]),
+            ),
+            fact("删除日期", "Deletion date", s(&c["deletion_date"])),
+            fact("密钥状态", "Pseudonymization keys", s(&a["keys"])),
+        ],
+        Vec::new(),
+    )
+}
+
+fn policy_section(a: &Value) -> Section {
+    let p = &a["policy"];
+    let mut facts = vec![
+        fact("置信水平", "Confidence level", format!("{} ({})", s(&p["confidence"]["value"]), s(&p["confidence"]["source"]))),
+        fact("比较规则", "Comparison rule", "the upper end of each confidence interval must be at or below its threshold (upper_ci)"),
+        fact("复评周期（月）", "Review period (months)", s(&p["review_months"])),
+        fact("个人信息界限", "Personal-information bar", format!("{} ({})", s(&p["personal_above"]["value"]), s(&p["personal_above"]["source"]))),
+    ];
+    for t in a["thresholds"].as_array().into_iter().flatten() {
+        facts.push(Fact {
+            label: Text::new(s(&t[0]), s(&t[0])),
+            value: format!("{} — {}", s(&t[1]["value"]), s(&t[1]["source"])),
+        });
+    }
+    Section::new(
+        Text::new("政策与阈值来源", "Policy and the source of every threshold"),
+        facts,
+        Vec::new(),
+    )
+}
+
+fn reproduction_section(a: &Value) -> Section {
+    let file = |x: &Value| {
+        format!(
+            "{} (sha256 {}, {} rows)",
+            s(&x["path"]),
+            s(&x["sha256"]),
+            s(&x["rows"])
+        )
+    };
+    let mut facts = vec![
+        fact("复现命令", "Reproduce with", s(&a["command"])),
+        fact("评估编号", "Assessment id", s(&a["id"])),
+        fact(
+            "评估内容哈希",
+            "Assessment JSON sha256",
+            s(&a["body_sha256"]),
+        ),
+        fact("源数据", "Source", file(&a["source"])),
+        fact(
+            "孪生数据",
+            "Twin",
+            format!("{} — {}", file(&a["twin"]), s(&a["twin_kind"])),
+        ),
+        fact(
+            "随机种子 / 攻击次数",
+            "Seed / attacks",
+            format!(
+                "{} / {}",
+                s(&a["params"]["seed"]),
+                s(&a["params"]["n_attacks"])
+            ),
+        ),
+        fact("时间", "Created", s(&a["created_at"])),
+        fact(
+            "工具版本",
+            "Tool version",
+            format!("datavisa {}", env!("CARGO_PKG_VERSION")),
+        ),
+    ];
+    if !a["control"].is_null() {
+        facts.push(fact("对照集", "Control set", file(&a["control"])));
+    }
+    if !a["manifest"].is_null() {
+        facts.push(fact("清单", "Manifest", s(&a["manifest"]["path"])));
+    }
+    Section::new(Text::new("复现信息", "Reproduction"), facts, Vec::new())
+}
+
+fn terminology_section() -> Section {
+    let mut sec = Section::new(Text::new("术语", "Terminology"), Vec::new(), Vec::new());
+    sec.notes = vec![
+        Text::new(
+            "去标识化（《个人信息保护法》第七十三条第三项）：个人信息经处理，在不借助额外信息的情况下无法识别特定自然人。去标识化信息（包括假名化信息）仍是个人信息，出境须同意、影响评估和出境机制。",
+            "De-identification (PIPL Art. 73(3)): personal information processed so that, without additional information, it cannot identify a specific natural person. De-identified (including pseudonymized) information is still personal information; its export needs consent, an impact assessment and a transfer mechanism.",
+        ),
+        Text::new(
+            "匿名化（第七十三条第四项、第四条）：个人信息经处理，无法识别特定自然人且不能复原。匿名化信息不属于个人信息。本报告的匿名化结论仅针对上述接收方、在复评日期前有效，并以所列合同条款为前提。",
+            "Anonymization (PIPL Art. 73(4), Art. 4): personal information processed so that it cannot identify a specific natural person and cannot be restored. Anonymized information is not personal information. An anonymized verdict here holds only as to the recipient named, only until its review date, and only with the contract clauses listed.",
+        ),
+    ];
+    sec
+}
+
+/// The report structure of a stored assessment.
+pub fn build(a: &Value) -> Report {
+    let mut sections = vec![verdict_section(a), attacks_section(a)];
+    sections.extend(classic_section(a));
+    sections.extend(distance_section(a));
+    sections.extend(cumulative_section(a));
+    sections.extend(utility_section(a));
+    sections.push(profile_section(a));
+    sections.push(policy_section(a));
+    sections.push(reproduction_section(a));
+    sections.push(terminology_section());
+    Report {
+        title: Text::new("重识别风险评估报告", "Re-identification risk assessment"),
+        subtitle: Text::new(
+            format!(
+                "{} → {}，评估 {}",
+                s(&a["twin"]["path"]),
+                s(&a["recipient"]["id"]),
+                s(&a["id"])
+            ),
+            format!(
+                "{} → {}, assessment {}",
+                s(&a["twin"]["path"]),
+                s(&a["recipient"]["id"]),
+                s(&a["id"])
+            ),
+        ),
+        generated_at: s(&a["created_at"]),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        headline: Some(headline(a)),
+        sections,
+    }
+}

@@ -1,0 +1,901 @@
+//! The assessment of one twin from one recipient's position: the attacks it could run with what
+//! it knows and holds, classic risk on its known quasi-identifiers, distance checks for synthetic
+//! twins, the combination with earlier releases to it, and utility.
+
+use crate::error::Result;
+use crate::policy::{Criterion, Policy, Threshold};
+use crate::profile::{Capability, EffectiveContext, Recipient};
+use crate::release::{FileFacts, ManifestFacts, Release, TwinKind};
+use datavisa_risk::classic::{classic_risk, ClassicParams};
+use datavisa_risk::distance::distances;
+use datavisa_risk::inference::{inference, InferenceParams, SecretKind};
+use datavisa_risk::linkability::{linkability, LinkabilityParams};
+use datavisa_risk::prepare::project;
+use datavisa_risk::singling_out::{singling_out, Denominator, Mode, SinglingOutParams};
+use datavisa_risk::utility::utility;
+use datavisa_risk::{prepare, AttackResult, Prepared};
+use datavisa_table::Table;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+/// Random and size parameters of an assessment (recorded with it).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssessParams {
+    pub n_attacks: usize,
+    pub seed: u64,
+    pub utility_queries: usize,
+    pub dcr_samples: usize,
+}
+
+impl Default for AssessParams {
+    fn default() -> Self {
+        AssessParams {
+            n_attacks: 500,
+            seed: 0,
+            utility_queries: 200,
+            dcr_samples: 2000,
+        }
+    }
+}
+
+/// Whether the keys that reverse a pseudonymized twin still exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    /// Not a pseudonymized twin: there are no keys.
+    NoKeys,
+    /// The vault holds them.
+    Exist,
+    /// The vault destroyed them (crypto-shredded).
+    Destroyed,
+    /// The vault could not be opened; assumed to exist.
+    Unknown,
+}
+
+/// The three verdicts, worst last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Anonymized as to this recipient (PIPL Art. 4 excludes it, for this recipient only).
+    Anonymized,
+    /// De-identified: still personal information, re-identification is not difficult enough.
+    DeIdentified,
+    /// Personal information: identifiable by this recipient.
+    Personal,
+}
+
+impl Verdict {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Anonymized => "anonymized",
+            Verdict::DeIdentified => "de_identified",
+            Verdict::Personal => "personal",
+        }
+    }
+}
+
+/// One figure compared with its threshold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub criterion: Criterion,
+    /// `release` for the twin alone, `combined` for it with earlier releases.
+    pub scope: String,
+    pub figure: String,
+    pub value: f64,
+    /// What is compared: the upper end of the interval (the value itself for exact counts).
+    pub upper: f64,
+    pub threshold: f64,
+    pub source: String,
+    pub passed: bool,
+}
+
+/// Why the verdict is what it is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    /// The best verdict this reason allows.
+    pub caps: Verdict,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figure: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+}
+
+/// A direct identifier carried into the twin, and how much of it is in clear.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdentifierCheck {
+    pub column: String,
+    /// Share of the twin's non-missing values that are values of the source column.
+    pub share_in_clear: f64,
+}
+
+/// An earlier release to the same recipient that this one is combined with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prior {
+    pub visa: String,
+    pub twin: FileFacts,
+}
+
+/// The combination of this twin with the earlier releases.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cumulative {
+    pub with: Vec<Prior>,
+    /// How the recipient can line rows up across releases (a shared key column, or row order).
+    pub linked_by: Option<String>,
+    pub known_columns: Vec<String>,
+    pub checks: Vec<Check>,
+    pub notes: Vec<String>,
+}
+
+/// Everything one assessment found.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Assessment {
+    pub recipient: Recipient,
+    pub context: EffectiveContext,
+    pub policy: Policy,
+    pub thresholds: Vec<(Criterion, Threshold)>,
+    pub source: FileFacts,
+    pub twin: FileFacts,
+    pub twin_kind: TwinKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<ManifestFacts>,
+    pub holds: Vec<FileFacts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<FileFacts>,
+    /// Columns of the source the recipient knows (its own knowledge and its datasets).
+    pub known_columns: Vec<String>,
+    /// Those the twin carries: what it can match on.
+    pub known_in_twin: Vec<String>,
+    pub sensitive: Vec<String>,
+    pub identifiers: Vec<IdentifierCheck>,
+    pub keys: KeyState,
+    pub checks: Vec<Check>,
+    pub attacks: Vec<Value>,
+    pub classic: Value,
+    pub distance: Value,
+    pub utility: Value,
+    /// Share of twin records unique on what the recipient knows.
+    pub uniqueness: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cumulative: Option<Cumulative>,
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+    pub params: AssessParams,
+    pub notes: Vec<String>,
+}
+
+/// What an assessment is given.
+pub struct AssessInput<'a> {
+    pub recipient: &'a Recipient,
+    pub policy: &'a Policy,
+    pub source: &'a FileFacts,
+    pub release: &'a Release,
+    /// Earlier releases to the same recipient, with the visa that covers each.
+    pub prior: &'a [(String, Release)],
+    pub holds: Vec<FileFacts>,
+    pub control: Option<FileFacts>,
+    pub known: Vec<String>,
+    pub sensitive: Vec<String>,
+    pub identifiers: Vec<String>,
+    pub keys: KeyState,
+    pub params: AssessParams,
+}
+
+/// Runs every measurement and decides the verdict.
+pub fn assess(a: &AssessInput) -> Result<Assessment> {
+    let context = a.recipient.effective_context();
+    let thresholds = a.policy.thresholds_for(context.context);
+    let limit = |c: Criterion| {
+        thresholds
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map(|(_, t)| t.clone())
+            .expect("every criterion has a threshold")
+    };
+    let r = a.release;
+    let mut notes = Vec::new();
+    let in_twin = |names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| r.twin.index_of(n).is_ok())
+            .cloned()
+            .collect()
+    };
+    let known_in_twin = in_twin(&a.known);
+    let sensitive = in_twin(&a.sensitive);
+    if known_in_twin.is_empty() {
+        notes.push("the twin carries no column the recipient knows: it has nothing to match on, so the attacks that need known columns were not run".into());
+    }
+    let m = measure(
+        &Views {
+            source: &r.source_view,
+            twin: &r.twin,
+            control: r.control_view.as_ref(),
+        },
+        &known_in_twin,
+        &sensitive,
+        r.kind,
+        a,
+        &limit,
+        "release",
+    )?;
+    notes.extend(m.notes);
+    if r.control_view.is_none() {
+        notes.push("no control set: each risk is the raw attack success rate, which also counts what the twin teaches about the population at large; give --control (records of the same population not used to make the twin) to measure what it reveals about the people in it".into());
+    }
+    let util = measure_utility(r, a.params)?;
+    if r.kind == TwinKind::Generalized {
+        notes.push("utility of a generalized twin is measured against the source generalized the same way: it shows what suppression removed; information loss from generalization is the manifest's quality figure".into());
+    }
+    let identifiers = identifiers_in_clear(r, &a.identifiers)?;
+    let cumulative = if a.prior.is_empty() {
+        None
+    } else {
+        Some(combine(a, &limit)?)
+    };
+    let mut assessment = Assessment {
+        recipient: a.recipient.clone(),
+        context,
+        policy: a.policy.clone(),
+        thresholds,
+        source: a.source.clone(),
+        twin: r.facts.clone(),
+        twin_kind: r.kind,
+        manifest: r.manifest.clone(),
+        holds: a.holds.clone(),
+        control: a.control.clone(),
+        known_columns: a.known.clone(),
+        known_in_twin,
+        sensitive,
+        identifiers,
+        keys: a.keys,
+        checks: m.checks,
+        attacks: m.attacks,
+        classic: m.classic,
+        distance: m.distance,
+        utility: util,
+        uniqueness: m.uniqueness,
+        cumulative,
+        verdict: Verdict::Anonymized,
+        reasons: Vec::new(),
+        params: a.params,
+        notes,
+    };
+    let (verdict, reasons) = decide(&assessment);
+    assessment.verdict = verdict;
+    assessment.reasons = reasons;
+    Ok(assessment)
+}
+
+/// Source, twin and control in the same terms.
+struct Views<'t> {
+    source: &'t Table,
+    twin: &'t Table,
+    control: Option<&'t Table>,
+}
+
+impl Views<'_> {
+    /// The three projected on `cols` and given shared dictionaries.
+    fn prepared(&self, cols: &[String]) -> Result<Prepared> {
+        let s = project(self.source, cols)?;
+        let t = project(self.twin, cols)?;
+        let c = self.control.map(|c| project(c, cols)).transpose()?;
+        Ok(prepare(&s, &t, c.as_ref())?)
+    }
+}
+
+/// The checks and evidence of one table pair.
+struct Measured {
+    checks: Vec<Check>,
+    attacks: Vec<Value>,
+    classic: Value,
+    distance: Value,
+    uniqueness: Option<f64>,
+    notes: Vec<String>,
+}
+
+fn check_of(
+    criterion: Criterion,
+    scope: &str,
+    figure: String,
+    (value, upper): (f64, f64),
+    t: &Threshold,
+) -> Check {
+    Check {
+        criterion,
+        scope: scope.into(),
+        figure,
+        value,
+        upper,
+        threshold: t.value,
+        source: t.source.clone(),
+        passed: upper <= t.value,
+    }
+}
+
+/// Records an attack result and returns its (value, upper) pair.
+fn keep(attacks: &mut Vec<Value>, scope: &str, label: &str, r: &AttackResult) -> (f64, f64) {
+    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+    v["label"] = json!(label);
+    v["scope"] = json!(scope);
+    attacks.push(v);
+    (r.risk.value, r.risk.ci[1])
+}
+
+/// The worst (largest upper end) of several (value, upper) figures, with its label.
+fn worst(figs: Vec<(String, (f64, f64))>) -> Option<(String, (f64, f64))> {
+    figs.into_iter().max_by(|a, b| a.1 .1.total_cmp(&b.1 .1))
+}
+
+fn measure(
+    v: &Views,
+    known: &[String],
+    sensitive: &[String],
+    kind: TwinKind,
+    a: &AssessInput,
+    limit: &dyn Fn(Criterion) -> Threshold,
+    scope: &str,
+) -> Result<Measured> {
+    let p = a.params;
+    let confidence = a.policy.confidence.value;
+    let mut attacks = Vec::new();
+    let mut checks = Vec::new();
+    let mut notes = Vec::new();
+    if !known.is_empty() {
+        let data = v.prepared(known)?;
+        let mut figs = Vec::new();
+        for (mode, n_cols) in singling_out_runs(known.len(), a.recipient.capability) {
+            let label = match mode {
+                Mode::Univariate => "singling out (univariate)".to_owned(),
+                Mode::Multivariate => format!("singling out ({n_cols} known columns)"),
+            };
+            let res = singling_out(
+                &data,
+                &SinglingOutParams {
+                    n_attacks: p.n_attacks,
+                    n_cols,
+                    mode,
+                    max_attempts: 2_000_000,
+                    confidence,
+                    seed: p.seed,
+                    denominator: Denominator::Generated,
+                    keep_duplicates: kind.record_level(),
+                },
+            )?;
+            figs.push((label.clone(), keep(&mut attacks, scope, &label, &res)));
+        }
+        if let Some((fig, val)) = worst(figs) {
+            checks.push(check_of(
+                Criterion::SinglingOut,
+                scope,
+                fig,
+                val,
+                &limit(Criterion::SinglingOut),
+            ));
+        }
+    }
+    link(
+        v,
+        known,
+        a,
+        limit,
+        scope,
+        &mut attacks,
+        &mut checks,
+        &mut notes,
+    )?;
+    infer(
+        v,
+        known,
+        sensitive,
+        a,
+        limit,
+        scope,
+        (&mut attacks, &mut checks, &mut notes),
+    )?;
+    let (classic, uniqueness) = if kind.record_level() && !known.is_empty() {
+        let twin = project(v.twin, &[known, sensitive].concat())?;
+        let report = classic_risk(
+            &twin,
+            None,
+            &ClassicParams {
+                quasi: known.to_vec(),
+                sensitive: sensitive.to_vec(),
+                threshold: limit(Criterion::MaxRisk).value,
+                ..Default::default()
+            },
+        )?;
+        let fig = |what: &str| format!("{what} prosecutor risk on {} known columns", known.len());
+        let (hi, avg) = (report.prosecutor.highest, report.prosecutor.average);
+        checks.push(check_of(
+            Criterion::MaxRisk,
+            scope,
+            fig("highest"),
+            (hi, hi),
+            &limit(Criterion::MaxRisk),
+        ));
+        checks.push(check_of(
+            Criterion::AverageRisk,
+            scope,
+            fig("average"),
+            (avg, avg),
+            &limit(Criterion::AverageRisk),
+        ));
+        (
+            serde_json::to_value(&report).unwrap_or(Value::Null),
+            Some(report.sample_uniqueness),
+        )
+    } else {
+        (Value::Null, None)
+    };
+    let distance = if kind == TwinKind::Synthetic {
+        dcr(v, p, limit, scope, &mut checks)?
+    } else {
+        Value::Null
+    };
+    Ok(Measured {
+        checks,
+        attacks,
+        classic,
+        distance,
+        uniqueness,
+        notes,
+    })
+}
+
+/// The singling-out attacks a recipient of this capability runs on `n` known columns.
+fn singling_out_runs(n: usize, cap: Capability) -> Vec<(Mode, usize)> {
+    let typical = n.min(3);
+    let mut runs = vec![if typical == 1 {
+        (Mode::Univariate, 1)
+    } else {
+        (Mode::Multivariate, typical)
+    }];
+    if cap == Capability::Expert {
+        if typical > 1 {
+            runs.push((Mode::Univariate, 1));
+        }
+        if n > typical {
+            runs.push((Mode::Multivariate, n));
+        }
+    }
+    runs
+}
+
+/// Linkability: from what the recipient knows to each dataset it holds, or, holding none, to the
+/// twin's quasi-identifiers it does not know.
+#[allow(clippy::too_many_arguments)]
+fn link(
+    v: &Views,
+    known: &[String],
+    a: &AssessInput,
+    limit: &dyn Fn(Criterion) -> Threshold,
+    scope: &str,
+    attacks: &mut Vec<Value>,
+    checks: &mut Vec<Check>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let in_twin = |c: &String| v.twin.index_of(c).is_ok();
+    let own: Vec<String> = a
+        .recipient
+        .knows
+        .iter()
+        .filter(|c| known.contains(c))
+        .cloned()
+        .collect();
+    let mut pairs: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+    for h in &a.holds {
+        let b: Vec<String> = h
+            .columns
+            .iter()
+            .filter(|c| in_twin(c) && !own.contains(c))
+            .cloned()
+            .collect();
+        let a_cols: Vec<String> = if own.is_empty() {
+            h.columns
+                .iter()
+                .filter(|c| in_twin(c) && !b.contains(c))
+                .cloned()
+                .collect()
+        } else {
+            own.clone()
+        };
+        pairs.push((
+            format!("linkability: what it knows ↔ {}", h.path),
+            a_cols,
+            b,
+        ));
+    }
+    if a.holds.is_empty() {
+        let unknown: Vec<String> = v
+            .twin
+            .column_names()
+            .into_iter()
+            .filter(|c| !known.contains(c) && a.sensitive.iter().all(|s| s != c))
+            .filter(|c| a.identifiers.iter().all(|i| i != c))
+            .collect();
+        pairs.push((
+            "linkability: what it knows ↔ the twin's other columns".into(),
+            own.clone(),
+            unknown,
+        ));
+    }
+    let mut figs = Vec::new();
+    for (label, aux_a, aux_b) in pairs {
+        if aux_a.is_empty() || aux_b.is_empty() {
+            notes.push(format!(
+                "{label}: not run, one side has no column in the twin"
+            ));
+            continue;
+        }
+        let data = v.prepared(&[aux_a.clone(), aux_b.clone()].concat())?;
+        let out = linkability(
+            &data,
+            &LinkabilityParams {
+                n_attacks: a.params.n_attacks,
+                aux_a,
+                aux_b,
+                n_neighbors: 1,
+                confidence: a.policy.confidence.value,
+                seed: a.params.seed,
+            },
+            &|_| {},
+        )?;
+        let res = out.full_result()?;
+        figs.push((label.clone(), keep(attacks, scope, &label, &res)));
+    }
+    if let Some((fig, val)) = worst(figs) {
+        checks.push(check_of(
+            Criterion::Linkability,
+            scope,
+            fig,
+            val,
+            &limit(Criterion::Linkability),
+        ));
+    }
+    Ok(())
+}
+
+/// Inference of each sensitive column from what the recipient knows.
+#[allow(clippy::too_many_arguments)]
+fn infer(
+    v: &Views,
+    known: &[String],
+    sensitive: &[String],
+    a: &AssessInput,
+    limit: &dyn Fn(Criterion) -> Threshold,
+    scope: &str,
+    (attacks, checks, notes): (&mut Vec<Value>, &mut Vec<Check>, &mut Vec<String>),
+) -> Result<()> {
+    let mut figs = Vec::new();
+    for s in sensitive {
+        let aux: Vec<String> = known.iter().filter(|k| *k != s).cloned().collect();
+        if aux.is_empty() {
+            continue;
+        }
+        let mut cols = aux.clone();
+        cols.push(s.clone());
+        let data = v.prepared(&cols)?;
+        let res = inference(
+            &data,
+            &InferenceParams {
+                n_attacks: a.params.n_attacks,
+                aux_cols: aux,
+                secret: s.clone(),
+                kind: SecretKind::Auto,
+                tolerance: 0.05,
+                confidence: a.policy.confidence.value,
+                seed: a.params.seed,
+            },
+            &|_| {},
+        )?;
+        let label = format!("inference of {s}");
+        if let Some(c) = res.control_rate.filter(|c| c.value > 0.9) {
+            notes.push(format!(
+                "{label}: the control attack succeeds for {:.0}% of people outside the twin, so the value is inferable from what the recipient knows without the twin; the residual risk divides by 1 − that rate and its interval is wide. Narrow the tolerance, or treat the column as a quasi-identifier",
+                100.0 * c.value
+            ));
+        }
+        figs.push((label.clone(), keep(attacks, scope, &label, &res)));
+    }
+    if let Some((fig, val)) = worst(figs) {
+        checks.push(check_of(
+            Criterion::Inference,
+            scope,
+            fig,
+            val,
+            &limit(Criterion::Inference),
+        ));
+    }
+    Ok(())
+}
+
+/// Distance checks of a synthetic twin: copies of real records beyond the holdout's, and
+/// whether rows sit closer to the source than to the holdout.
+fn dcr(
+    v: &Views,
+    p: AssessParams,
+    limit: &dyn Fn(Criterion) -> Threshold,
+    scope: &str,
+    checks: &mut Vec<Check>,
+) -> Result<Value> {
+    let data = prepare(v.source, v.twin, v.control)?;
+    let d = distances(&data, p.dcr_samples, p.seed)?;
+    let excess = (d.exact_copies - d.exact_copies_of_holdout.unwrap_or(0.0)).max(0.0);
+    let figure = if d.exact_copies_of_holdout.is_some() {
+        "exact copies of source rows beyond those of holdout rows"
+    } else {
+        "exact copies of source rows"
+    };
+    checks.push(check_of(
+        Criterion::ExactCopies,
+        scope,
+        figure.into(),
+        (excess, excess),
+        &limit(Criterion::ExactCopies),
+    ));
+    if let Some(c) = d.closer_to_source {
+        checks.push(check_of(
+            Criterion::CloserToSource,
+            scope,
+            "twin rows closer to the source than to the holdout".into(),
+            (c, c),
+            &limit(Criterion::CloserToSource),
+        ));
+    }
+    Ok(serde_json::to_value(&d).unwrap_or(Value::Null))
+}
+
+fn measure_utility(r: &Release, p: AssessParams) -> Result<Value> {
+    let data = prepare(&r.source_view, &r.twin, None)?;
+    Ok(serde_json::to_value(utility(&data, p.utility_queries, p.seed)?).unwrap_or(Value::Null))
+}
+
+/// The display values of a column, missing as None.
+fn values_of(c: &datavisa_table::Column) -> Vec<Option<String>> {
+    (0..c.len()).map(|i| c.display(i)).collect()
+}
+
+/// Share of each identifier column's twin values that are source values (kept in clear).
+fn identifiers_in_clear(r: &Release, identifiers: &[String]) -> Result<Vec<IdentifierCheck>> {
+    let mut out = Vec::new();
+    for id in identifiers {
+        let (Ok(t), Ok(s)) = (r.twin.column(id), r.source_view.column(id)) else {
+            continue;
+        };
+        let present: HashSet<String> = values_of(s).into_iter().flatten().collect();
+        let kept: Vec<String> = values_of(t).into_iter().flatten().collect();
+        let share = if kept.is_empty() {
+            0.0
+        } else {
+            kept.iter().filter(|v| present.contains(*v)).count() as f64 / kept.len() as f64
+        };
+        out.push(IdentifierCheck {
+            column: id.clone(),
+            share_in_clear: share,
+        });
+    }
+    Ok(out)
+}
+
+/// Attacks the twin joined with the earlier releases, row by row, as the recipient could.
+fn combine(a: &AssessInput, limit: &dyn Fn(Criterion) -> Threshold) -> Result<Cumulative> {
+    let with: Vec<Prior> = a
+        .prior
+        .iter()
+        .map(|(visa, r)| Prior {
+            visa: visa.clone(),
+            twin: r.facts.clone(),
+        })
+        .collect();
+    let mut notes = Vec::new();
+    let releases: Vec<(&str, &Release)> = std::iter::once(("this", a.release))
+        .chain(a.prior.iter().map(|(v, r)| (v.as_str(), r)))
+        .collect();
+    let n = a.release.source_view.n_rows;
+    if let Some((v, _)) = releases
+        .iter()
+        .find(|(_, r)| !r.kind.record_level() || r.twin.n_rows != n)
+    {
+        notes.push(format!(
+            "release {v} is not one row per source row (synthetic, sampled or filtered), so its rows cannot be lined up with this twin's; the combination was not attacked"
+        ));
+        return Ok(Cumulative {
+            with,
+            linked_by: None,
+            known_columns: Vec::new(),
+            checks: Vec::new(),
+            notes,
+        });
+    }
+    let linked_by = Some(shared_key(&releases).map_or_else(
+        || "row order (datavisa's record-level twins keep the source's row order)".to_owned(),
+        |k| format!("shared key column {k:?}"),
+    ));
+    let mut src_cols = Vec::new();
+    let mut twin_cols = Vec::new();
+    let mut known = Vec::new();
+    let mut sensitive = Vec::new();
+    for (label, r) in &releases {
+        for (j, c) in r.twin.columns.iter().enumerate() {
+            let base = &c.name;
+            let is_known = a.known.contains(base);
+            let is_sensitive = a.sensitive.contains(base);
+            if !(is_known || is_sensitive) || r.source_view.index_of(base).is_err() {
+                continue;
+            }
+            let name = if twin_cols
+                .iter()
+                .any(|t: &datavisa_table::Column| &t.name == base)
+            {
+                format!("{base}@{label}")
+            } else {
+                base.clone()
+            };
+            let mut t = r.twin.columns[j].clone();
+            let mut s = r.source_view.column(base)?.clone();
+            t.name = name.clone();
+            s.name = name.clone();
+            twin_cols.push(t);
+            src_cols.push(s);
+            if is_known {
+                known.push(name);
+            } else if !sensitive.contains(base) {
+                sensitive.push(name);
+            }
+        }
+    }
+    let source = Table::new(src_cols)?;
+    let twin = Table::new(twin_cols)?;
+    let m = measure(
+        &Views {
+            source: &source,
+            twin: &twin,
+            control: None,
+        },
+        &known,
+        &sensitive,
+        TwinKind::Unknown,
+        a,
+        limit,
+        "combined",
+    )?;
+    notes.extend(m.notes);
+    Ok(Cumulative {
+        with,
+        linked_by,
+        known_columns: known,
+        checks: m.checks,
+        notes,
+    })
+}
+
+/// A column every release carries whose values are unique per row and agree row by row: the
+/// recipient can join the releases on it (e.g. a per-recipient token).
+fn shared_key(releases: &[(&str, &Release)]) -> Option<String> {
+    let first = releases.first()?.1;
+    first.twin.column_names().into_iter().find(|name| {
+        let cols: Option<Vec<&datavisa_table::Column>> = releases
+            .iter()
+            .map(|(_, r)| r.twin.column(name).ok())
+            .collect();
+        let Some(cols) = cols else { return false };
+        let values: Vec<Vec<Option<String>>> = cols.iter().map(|c| values_of(c)).collect();
+        let unique = |v: &Vec<Option<String>>| {
+            let set: HashSet<&String> = v.iter().flatten().collect();
+            set.len() == v.len()
+        };
+        values.iter().all(unique) && values.windows(2).all(|w| w[0] == w[1])
+    })
+}
+
+/// The verdict and its reasons, each tied to a figure and its threshold.
+pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
+    let mut reasons = Vec::new();
+    for id in a.identifiers.iter().filter(|i| i.share_in_clear >= 0.5) {
+        reasons.push(Reason {
+            caps: Verdict::Personal,
+            text: format!(
+                "direct identifier {:?} is in the twin in clear ({:.0}% of its values are source values)",
+                id.column,
+                100.0 * id.share_in_clear
+            ),
+            figure: Some(format!("identifier {} in clear", id.column)),
+            value: Some(id.share_in_clear),
+            threshold: Some(0.5),
+        });
+    }
+    let keys_alive = matches!(a.keys, KeyState::Exist | KeyState::Unknown);
+    if a.twin_kind == TwinKind::Pseudonymized && keys_alive && a.recipient.can_obtain_keys {
+        reasons.push(Reason {
+            caps: Verdict::Personal,
+            text: "the recipient could obtain the pseudonymization keys, and they still exist: it can relink every record".into(),
+            figure: None,
+            value: None,
+            threshold: None,
+        });
+    }
+    if let Some(u) = a.uniqueness {
+        let t = &a.policy.personal_above;
+        if u > t.value {
+            reasons.push(Reason {
+                caps: Verdict::Personal,
+                text: format!(
+                    "{:.1}% of the twin's records are unique on the {} columns the recipient knows, above the {:.0}% at which re-identification is more likely than not",
+                    100.0 * u,
+                    a.known_in_twin.len(),
+                    100.0 * t.value
+                ),
+                figure: Some("records unique on known columns".into()),
+                value: Some(u),
+                threshold: Some(t.value),
+            });
+        }
+    }
+    if a.twin_kind == TwinKind::Pseudonymized && keys_alive {
+        let how = if a.keys == KeyState::Unknown {
+            "the vault could not be opened to check, so they are taken to exist"
+        } else {
+            "the vault holds them"
+        };
+        reasons.push(Reason {
+            caps: Verdict::DeIdentified,
+            text: format!(
+                "the twin is pseudonymized and its keys still exist ({how}): with that additional information it can be restored, so it is de-identified at best (PIPL Art. 73(3)); crypto-shredding the keys removes this reason"
+            ),
+            figure: None,
+            value: None,
+            threshold: None,
+        });
+    }
+    let failing = a
+        .checks
+        .iter()
+        .chain(a.cumulative.iter().flat_map(|c| c.checks.iter()));
+    for c in failing.filter(|c| !c.passed) {
+        let scope = if c.scope == "combined" {
+            " in combination with the earlier releases to this recipient"
+        } else {
+            ""
+        };
+        reasons.push(Reason {
+            caps: Verdict::DeIdentified,
+            text: format!(
+                "{}{scope}: {} is {:.4} (upper end {:.4}), above the {} threshold {} ({})",
+                c.criterion.as_str(),
+                c.figure,
+                c.value,
+                c.upper,
+                c.criterion.as_str(),
+                c.threshold,
+                c.source
+            ),
+            figure: Some(c.figure.clone()),
+            value: Some(c.upper),
+            threshold: Some(c.threshold),
+        });
+    }
+    let verdict = reasons
+        .iter()
+        .map(|r| r.caps)
+        .max()
+        .unwrap_or(Verdict::Anonymized);
+    if verdict == Verdict::Anonymized {
+        let n = a.checks.len() + a.cumulative.as_ref().map_or(0, |c| c.checks.len());
+        reasons.push(Reason {
+            caps: Verdict::Anonymized,
+            text: format!(
+                "all {n} checks pass with the upper end of each {:.0}% interval at or below its threshold, no direct identifier is in clear and no key can restore the records",
+                100.0 * a.policy.confidence.value
+            ),
+            figure: None,
+            value: None,
+            threshold: None,
+        });
+    }
+    (verdict, reasons)
+}

@@ -1,0 +1,617 @@
+//! The register (`<store>/register.db`): assessments as run, visas issued on them, and each
+//! visa's history. A visa's status follows from its state and dates on the day asked.
+
+use crate::assess::{Assessment, Verdict};
+use crate::error::{invalid, Result, VerdictError};
+use crate::policy::Policy;
+use crate::profile::Recipient;
+use datavisa_table::date::{add_months, format_date, parse_date};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, Transaction};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_register.sql")];
+
+/// Days before the review date from which a visa is `expiring`.
+pub const EXPIRING_DAYS: i64 = 30;
+
+/// A visa's status on a given day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Valid,
+    Expiring,
+    Expired,
+    Revoked,
+    Superseded,
+}
+
+impl Status {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Expiring => "expiring",
+            Status::Expired => "expired",
+            Status::Revoked => "revoked",
+            Status::Superseded => "superseded",
+        }
+    }
+
+    /// Whether the visa still covers transfers.
+    pub fn in_force(self) -> bool {
+        matches!(self, Status::Valid | Status::Expiring)
+    }
+}
+
+/// A visa: a verdict issued for (twin content hash, recipient).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Visa {
+    pub id: String,
+    pub assessment_id: String,
+    pub recipient: String,
+    pub twin_sha256: String,
+    pub twin_path: String,
+    pub source_sha256: String,
+    pub verdict: Verdict,
+    pub issued_on: String,
+    pub review_on: String,
+    pub conditions: Vec<String>,
+    pub assessment_sha256: String,
+    pub profile_sha256: String,
+    pub policy_sha256: String,
+    pub state: String,
+    pub state_on: Option<String>,
+    pub state_reason: Option<String>,
+    pub superseded_by: Option<String>,
+    /// Why the visa must be re-assessed before its review date (profile, policy, new release).
+    pub review_flags: Vec<String>,
+}
+
+impl Visa {
+    /// The status on `today` (days since 1970-01-01).
+    pub fn status(&self, today: i64) -> Status {
+        match self.state.as_str() {
+            "revoked" => return Status::Revoked,
+            "superseded" => return Status::Superseded,
+            _ => {}
+        }
+        let review = parse_date(&self.review_on).unwrap_or(i64::MIN);
+        if today > review {
+            Status::Expired
+        } else if today >= review - EXPIRING_DAYS {
+            Status::Expiring
+        } else {
+            Status::Valid
+        }
+    }
+}
+
+/// An assessment as stored.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stored {
+    pub id: String,
+    pub created_at: String,
+    pub spec_path: String,
+    pub command: String,
+    pub body_sha256: String,
+    pub assessment: serde_json::Value,
+}
+
+/// One entry of a visa's history.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    pub at: String,
+    pub event: String,
+    pub detail: serde_json::Value,
+}
+
+/// What a review did to a visa.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Review {
+    /// Same verdict: the review date moves on.
+    Renewed { review_on: String },
+    /// Worse verdict: the visa is revoked; the data is personal information for the recipient.
+    Reverted {
+        verdict: Verdict,
+        reasons: Vec<String>,
+    },
+    /// Better verdict: the visa stands; a new visa would record the better verdict.
+    Improved { verdict: Verdict },
+}
+
+/// The open register.
+pub struct Register {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn sql_err(path: &Path, e: rusqlite::Error) -> VerdictError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            VerdictError::Locked { path: path.into() }
+        }
+        _ => VerdictError::Sql(e),
+    }
+}
+
+/// SHA-256 of a value's canonical JSON (profiles and policies, to notice changes). Going
+/// through `serde_json::Value` sorts the keys, so a struct and its stored JSON hash alike.
+pub fn content_sha256<T: Serialize>(v: &T) -> String {
+    let text = serde_json::to_value(v)
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    datavisa_vault::crypto::sha256_hex(text.as_bytes())
+}
+
+/// The hash a visa keeps of the recipient profile it relied on.
+pub fn profile_sha256(r: &Recipient) -> String {
+    content_sha256(r)
+}
+
+/// The hash a visa keeps of the policy it was decided under.
+pub fn policy_sha256(p: &Policy) -> String {
+    content_sha256(p)
+}
+
+const VISA_COLUMNS: &str =
+    "id, assessment_id, recipient, twin_sha256, twin_path, source_sha256, verdict, \
+     issued_on, review_on, conditions, assessment_sha256, profile_sha256, policy_sha256, state, \
+     state_on, state_reason, superseded_by, review_flags";
+
+fn verdict_of(s: &str) -> Verdict {
+    match s {
+        "anonymized" => Verdict::Anonymized,
+        "de_identified" => Verdict::DeIdentified,
+        _ => Verdict::Personal,
+    }
+}
+
+fn visa_of(r: &Row) -> rusqlite::Result<Visa> {
+    let list = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
+    Ok(Visa {
+        id: r.get(0)?,
+        assessment_id: r.get(1)?,
+        recipient: r.get(2)?,
+        twin_sha256: r.get(3)?,
+        twin_path: r.get(4)?,
+        source_sha256: r.get(5)?,
+        verdict: verdict_of(&r.get::<_, String>(6)?),
+        issued_on: r.get(7)?,
+        review_on: r.get(8)?,
+        conditions: list(r.get(9)?),
+        assessment_sha256: r.get(10)?,
+        profile_sha256: r.get(11)?,
+        policy_sha256: r.get(12)?,
+        state: r.get(13)?,
+        state_on: r.get(14)?,
+        state_reason: r.get(15)?,
+        superseded_by: r.get(16)?,
+        review_flags: list(r.get(17)?),
+    })
+}
+
+fn log(tx: &Transaction, visa: &str, event: &str, detail: serde_json::Value) -> Result<()> {
+    tx.execute(
+        "INSERT INTO visa_events (visa_id, at, event, detail) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            visa,
+            datavisa_vault::store::rfc3339(datavisa_vault::store::unix_now()),
+            event,
+            detail.to_string()
+        ],
+    )?;
+    Ok(())
+}
+
+impl Register {
+    /// Opens (creating if needed) the register in `store`.
+    pub fn open(store: &Path) -> Result<Register> {
+        datavisa_vault::store::create_store_dir(store).map_err(|e| invalid(e.to_string()))?;
+        let path = store.join("register.db");
+        datavisa_vault::store::ensure_private_file(&path).map_err(|e| invalid(e.to_string()))?;
+        let mut conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
+        conn.busy_timeout(Duration::from_secs(30))
+            .map_err(|e| sql_err(&path, e))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        if let Err(found) =
+            datavisa_vault::store::migrate(&mut conn, MIGRATIONS).map_err(|e| sql_err(&path, e))?
+        {
+            return Err(VerdictError::NewerSchema {
+                path,
+                found,
+                supported: MIGRATIONS.len() as u32,
+            });
+        }
+        Ok(Register { conn, path })
+    }
+
+    /// The register file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write<T>(&mut self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| sql_err(&path, e))?;
+        let out = f(&tx)?;
+        tx.commit().map_err(|e| sql_err(&path, e))?;
+        Ok(out)
+    }
+
+    /// Stores an assessment; returns its id and the hash of its JSON.
+    pub fn record_assessment(
+        &mut self,
+        a: &Assessment,
+        spec_path: &str,
+        command: &str,
+    ) -> Result<Stored> {
+        let id = datavisa_vault::crypto::random_id("as").map_err(|e| invalid(e.to_string()))?;
+        let created_at = datavisa_vault::store::rfc3339(datavisa_vault::store::unix_now());
+        let mut body = serde_json::to_value(a).map_err(|e| invalid(e.to_string()))?;
+        body["id"] = serde_json::json!(id);
+        body["created_at"] = serde_json::json!(created_at);
+        body["command"] = serde_json::json!(command);
+        let text = body.to_string();
+        let sha = datavisa_vault::crypto::sha256_hex(text.as_bytes());
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO assessments (id, created_at, recipient, twin_sha256, twin_path, source_sha256,
+                   source_path, spec_path, verdict, profile_sha256, policy_sha256, command, body, body_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                params![
+                    id, created_at, a.recipient.id, a.twin.sha256, a.twin.path, a.source.sha256,
+                    a.source.path, spec_path, a.verdict.as_str(), profile_sha256(&a.recipient),
+                    policy_sha256(&a.policy), command, text, sha
+                ],
+            )?;
+            Ok(())
+        })?;
+        Ok(Stored {
+            id,
+            created_at,
+            spec_path: spec_path.into(),
+            command: command.into(),
+            body_sha256: sha,
+            assessment: body,
+        })
+    }
+
+    /// A stored assessment.
+    pub fn assessment(&self, id: &str) -> Result<Stored> {
+        self.conn
+            .query_row(
+                "SELECT id, created_at, spec_path, command, body_sha256, body FROM assessments WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                },
+            )
+            .optional()?
+            .map(|(id, created_at, spec_path, command, body_sha256, body)| {
+                let assessment = serde_json::from_str(&body)
+                    .map_err(|e| invalid(format!("assessment {id} is unreadable: {e}")))?;
+                Ok(Stored {
+                    id,
+                    created_at,
+                    spec_path,
+                    command,
+                    body_sha256,
+                    assessment,
+                })
+            })
+            .unwrap_or_else(|| {
+                Err(VerdictError::NotFound(format!(
+                    "no assessment {id} in {}",
+                    self.path.display()
+                )))
+            })
+    }
+
+    /// Issues a visa on a stored assessment, superseding the visa of the same twin and recipient
+    /// and flagging the recipient's other visas on the same source for review.
+    pub fn issue(
+        &mut self,
+        assessment_id: &str,
+        issued_on: i64,
+        review_months: u32,
+        conditions: Vec<String>,
+    ) -> Result<Visa> {
+        let a = self.assessment(assessment_id)?;
+        let body = &a.assessment;
+        let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        let recipient = s(&body["recipient"]["id"]);
+        let twin_sha = s(&body["twin"]["sha256"]);
+        let source_sha = s(&body["source"]["sha256"]);
+        let id = datavisa_vault::crypto::random_id("visa").map_err(|e| invalid(e.to_string()))?;
+        let visa = Visa {
+            id: id.clone(),
+            assessment_id: a.id.clone(),
+            recipient: recipient.clone(),
+            twin_sha256: twin_sha.clone(),
+            twin_path: s(&body["twin"]["path"]),
+            source_sha256: source_sha.clone(),
+            verdict: verdict_of(&s(&body["verdict"])),
+            issued_on: format_date(issued_on),
+            review_on: format_date(add_months(issued_on, review_months as i64)),
+            conditions,
+            assessment_sha256: a.body_sha256.clone(),
+            profile_sha256: content_sha256(&body["recipient"]),
+            policy_sha256: content_sha256(&body["policy"]),
+            state: "active".into(),
+            state_on: None,
+            state_reason: None,
+            superseded_by: None,
+            review_flags: Vec::new(),
+        };
+        let previous = self.select(
+            "recipient = ?1 AND source_sha256 = ?2 AND state = 'active'",
+            params![recipient, source_sha],
+        )?;
+        self.write(|tx| {
+            tx.execute(
+                &format!("INSERT INTO visas ({VISA_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
+                params![
+                    visa.id, visa.assessment_id, visa.recipient, visa.twin_sha256, visa.twin_path,
+                    visa.source_sha256, visa.verdict.as_str(), visa.issued_on, visa.review_on,
+                    serde_json::to_string(&visa.conditions).unwrap_or_default(), visa.assessment_sha256,
+                    visa.profile_sha256, visa.policy_sha256, visa.state, None::<String>, None::<String>,
+                    None::<String>, "[]"
+                ],
+            )?;
+            log(tx, &id, "issued", serde_json::json!({"assessment": a.id, "verdict": visa.verdict, "review_on": visa.review_on}))?;
+            for p in &previous {
+                if p.twin_sha256 == twin_sha {
+                    tx.execute(
+                        "UPDATE visas SET state = 'superseded', state_on = ?2, state_reason = ?3, superseded_by = ?4 WHERE id = ?1",
+                        params![p.id, visa.issued_on, format!("superseded by {id}"), id],
+                    )?;
+                    log(tx, &p.id, "superseded", serde_json::json!({"by": id}))?;
+                } else {
+                    add_flag(tx, p, &format!(
+                        "new release {id} ({}) to the same recipient: the combination must be re-assessed",
+                        visa.twin_path
+                    ))?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(visa)
+    }
+
+    fn select(&self, filter: &str, p: impl rusqlite::Params) -> Result<Vec<Visa>> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {VISA_COLUMNS} FROM visas WHERE {filter} ORDER BY issued_on, rowid"
+        ))?;
+        let rows = st.query_map(p, visa_of)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// One visa.
+    pub fn visa(&self, id: &str) -> Result<Visa> {
+        self.select("id = ?1", [id])?.pop().ok_or_else(|| {
+            VerdictError::NotFound(format!("no visa {id} in {}", self.path.display()))
+        })
+    }
+
+    /// Every visa, oldest first.
+    pub fn visas(&self) -> Result<Vec<Visa>> {
+        self.select("1 = 1", [])
+    }
+
+    /// A visa's history, oldest first.
+    pub fn events(&self, id: &str) -> Result<Vec<Event>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT at, event, detail FROM visa_events WHERE visa_id = ?1 ORDER BY seq")?;
+        let rows = st
+            .query_map([id], |r| {
+                Ok(Event {
+                    at: r.get(0)?,
+                    event: r.get(1)?,
+                    detail: serde_json::from_str(&r.get::<_, String>(2)?).unwrap_or_default(),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Revokes a visa (it no longer covers transfers); revoking twice is an error.
+    pub fn revoke(&mut self, id: &str, on: i64, reason: &str) -> Result<Visa> {
+        let v = self.visa(id)?;
+        if v.state != "active" {
+            return Err(invalid(format!("visa {id} is already {}", v.state)));
+        }
+        if reason.trim().is_empty() {
+            return Err(invalid("say why the visa is revoked (--reason)"));
+        }
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE visas SET state = 'revoked', state_on = ?2, state_reason = ?3 WHERE id = ?1",
+                params![id, format_date(on), reason],
+            )?;
+            log(tx, id, "revoked", serde_json::json!({"reason": reason}))
+        })?;
+        self.visa(id)
+    }
+
+    /// Every twin the recipient was ever issued a visa for from this source (whatever the visa's
+    /// state: the recipient keeps what it received), except `twin_sha`; one visa per twin.
+    pub fn prior_releases(
+        &self,
+        recipient: &str,
+        source_sha: &str,
+        twin_sha: &str,
+    ) -> Result<Vec<Visa>> {
+        let mut seen = std::collections::HashSet::new();
+        Ok(self
+            .select(
+                "recipient = ?1 AND source_sha256 = ?2 AND twin_sha256 <> ?3",
+                params![recipient, source_sha, twin_sha],
+            )?
+            .into_iter()
+            .rev()
+            .filter(|v| seen.insert(v.twin_sha256.clone()))
+            .collect())
+    }
+
+    /// Flags the recipient's active visas whose profile or policy differs from the current one;
+    /// returns the flags added, by visa.
+    pub fn flag_changes(
+        &mut self,
+        recipient: &str,
+        profile_sha: &str,
+        policy_sha: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let active = self.select("recipient = ?1 AND state = 'active'", [recipient])?;
+        let mut added = Vec::new();
+        self.write(|tx| {
+            for v in &active {
+                if v.profile_sha256 != profile_sha {
+                    let f = "the recipient's profile changed since the visa was issued".to_owned();
+                    if add_flag(tx, v, &f)? {
+                        added.push((v.id.clone(), f));
+                    }
+                }
+                if v.policy_sha256 != policy_sha {
+                    let f = "the policy changed since the visa was issued".to_owned();
+                    if add_flag(tx, v, &f)? {
+                        added.push((v.id.clone(), f));
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok(added)
+    }
+
+    /// Applies a re-assessment to a visa: renewed, reverted (revoked) or improved.
+    pub fn record_review(
+        &mut self,
+        id: &str,
+        new: &Stored,
+        on: i64,
+        review_months: u32,
+    ) -> Result<Review> {
+        let v = self.visa(id)?;
+        let body = &new.assessment;
+        let verdict = verdict_of(body["verdict"].as_str().unwrap_or_default());
+        let outcome = if verdict == v.verdict {
+            Review::Renewed {
+                review_on: format_date(add_months(on, review_months as i64)),
+            }
+        } else if verdict > v.verdict {
+            let reasons = body["reasons"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["caps"].as_str() != Some("anonymized"))
+                .filter_map(|r| r["text"].as_str().map(str::to_owned))
+                .collect();
+            Review::Reverted { verdict, reasons }
+        } else {
+            Review::Improved { verdict }
+        };
+        let profile = content_sha256(&body["recipient"]);
+        let policy = content_sha256(&body["policy"]);
+        self.write(|tx| {
+            match &outcome {
+                Review::Renewed { review_on } => {
+                    tx.execute(
+                        "UPDATE visas SET review_on = ?2, assessment_id = ?3, assessment_sha256 = ?4,
+                           profile_sha256 = ?5, policy_sha256 = ?6, review_flags = '[]' WHERE id = ?1",
+                        params![id, review_on, new.id, new.body_sha256, profile, policy],
+                    )?;
+                }
+                Review::Reverted { verdict, reasons } => {
+                    let why = format!(
+                        "re-assessment {} on {} gives {}: {}",
+                        new.id,
+                        format_date(on),
+                        verdict.as_str(),
+                        reasons.join("; ")
+                    );
+                    tx.execute(
+                        "UPDATE visas SET state = 'revoked', state_on = ?2, state_reason = ?3 WHERE id = ?1",
+                        params![id, format_date(on), why],
+                    )?;
+                }
+                Review::Improved { .. } => {}
+            }
+            log(tx, id, "reviewed", serde_json::json!({"assessment": new.id, "outcome": outcome}))
+        })?;
+        Ok(outcome)
+    }
+
+    /// The visa that lets a transfer of `file_sha` to `recipient` on `on` go uncounted: it must
+    /// be in force, `anonymized`, for this recipient and exactly this content.
+    pub fn covering_visa(
+        &self,
+        id: &str,
+        file_sha: &str,
+        recipient: &str,
+        on: i64,
+    ) -> Result<Visa> {
+        let v = self.visa(id)?;
+        let status = v.status(on);
+        let fail = |why: String| {
+            Err(invalid(format!(
+                "visa {id} does not cover this transfer: {why}"
+            )))
+        };
+        if !status.in_force() {
+            return fail(format!("it is {} on {}", status.as_str(), format_date(on)));
+        }
+        if v.verdict != Verdict::Anonymized {
+            return fail(format!(
+                "its verdict is {}, not anonymized",
+                v.verdict.as_str()
+            ));
+        }
+        if v.recipient != recipient {
+            return fail(format!(
+                "it was issued for recipient {:?}, not {recipient:?}",
+                v.recipient
+            ));
+        }
+        if v.twin_sha256 != file_sha {
+            return fail(format!(
+                "it covers content sha256 {}, and the file sent hashes to {file_sha}",
+                v.twin_sha256
+            ));
+        }
+        Ok(v)
+    }
+}
+
+/// Adds a review flag unless the visa already has it; true when added.
+fn add_flag(tx: &Transaction, v: &Visa, flag: &str) -> Result<bool> {
+    let mut current: Vec<String> = tx
+        .query_row(
+            "SELECT review_flags FROM visas WHERE id = ?1",
+            [&v.id],
+            |r| r.get::<_, String>(0),
+        )
+        .map(|s| serde_json::from_str(&s).unwrap_or_default())?;
+    if current.iter().any(|f| f == flag) {
+        return Ok(false);
+    }
+    current.push(flag.to_owned());
+    tx.execute(
+        "UPDATE visas SET review_flags = ?2 WHERE id = ?1",
+        params![v.id, serde_json::to_string(&current).unwrap_or_default()],
+    )?;
+    log(tx, &v.id, "flagged", serde_json::json!({"flag": flag}))?;
+    Ok(true)
+}
