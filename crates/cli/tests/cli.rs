@@ -56,7 +56,10 @@ fn demo_runs_every_step_and_writes_its_files() {
     let verdict_of = |r: &str| {
         let a = assessed.iter().find(|a| a["recipient"] == r).unwrap();
         let report = std::fs::read_to_string(d.path().join(a["report"].as_str().unwrap())).unwrap();
-        assert!(report.contains("id=\"verdict\"") && report.contains("<svg"), "{r}");
+        assert!(
+            report.contains("id=\"verdict\"") && report.contains("<svg"),
+            "{r}"
+        );
         assert!(d.path().join(a["report_json"].as_str().unwrap()).is_file());
         a["verdict"].as_str().unwrap().to_owned()
     };

@@ -363,7 +363,9 @@ fn measure(
                     confidence,
                     seed: p.seed,
                     denominator: Denominator::Generated,
-                    keep_duplicates: kind.record_level(),
+                    // People who share every known value are not singled out by it, whatever
+                    // the twin's kind: duplicates stay (Anonymeter drops them).
+                    keep_duplicates: true,
                 },
             )?;
             figs.push((label.clone(), keep(&mut attacks, scope, &label, &res)));
@@ -898,4 +900,36 @@ pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
         });
     }
     (verdict, reasons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn experts_try_more_query_shapes() {
+        assert_eq!(
+            singling_out_runs(1, Capability::Expert),
+            [(Mode::Univariate, 1)]
+        );
+        assert_eq!(
+            singling_out_runs(5, Capability::MotivatedIntruder),
+            [(Mode::Multivariate, 3)]
+        );
+        assert_eq!(
+            singling_out_runs(5, Capability::Expert),
+            [
+                (Mode::Multivariate, 3),
+                (Mode::Univariate, 1),
+                (Mode::Multivariate, 5)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_worst_figure_is_the_largest_upper_end() {
+        let w = worst(vec![("a".into(), (0.3, 0.31)), ("b".into(), (0.1, 0.5))]).unwrap();
+        assert_eq!(w.0, "b");
+        assert!(worst(Vec::new()).is_none());
+    }
 }

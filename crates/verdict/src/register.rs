@@ -615,3 +615,61 @@ fn add_flag(tx: &Transaction, v: &Visa, flag: &str) -> Result<bool> {
     log(tx, &v.id, "flagged", serde_json::json!({"flag": flag}))?;
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn visa(review_on: &str, state: &str) -> Visa {
+        Visa {
+            id: "visa-1".into(),
+            assessment_id: "as-1".into(),
+            recipient: "r".into(),
+            twin_sha256: "t".into(),
+            twin_path: "t.csv".into(),
+            source_sha256: "s".into(),
+            verdict: Verdict::Anonymized,
+            issued_on: "2026-01-01".into(),
+            review_on: review_on.into(),
+            conditions: Vec::new(),
+            assessment_sha256: String::new(),
+            profile_sha256: String::new(),
+            policy_sha256: String::new(),
+            state: state.into(),
+            state_on: None,
+            state_reason: None,
+            superseded_by: None,
+            review_flags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn status_follows_the_review_date_and_the_state() {
+        let d = |s: &str| parse_date(s).unwrap();
+        let v = visa("2027-01-01", "active");
+        assert_eq!(v.status(d("2026-12-01")), Status::Valid);
+        assert_eq!(v.status(d("2026-12-02")), Status::Expiring);
+        assert_eq!(v.status(d("2027-01-01")), Status::Expiring);
+        assert_eq!(v.status(d("2027-01-02")), Status::Expired);
+        assert_eq!(
+            visa("2027-01-01", "revoked").status(d("2026-06-01")),
+            Status::Revoked
+        );
+        assert_eq!(
+            visa("2027-01-01", "superseded").status(d("2026-06-01")),
+            Status::Superseded
+        );
+        assert!(Status::Expiring.in_force() && !Status::Expired.in_force());
+    }
+
+    #[test]
+    fn profile_hashes_match_whether_from_the_struct_or_its_stored_json() {
+        let r: Recipient = toml::from_str("id = \"r\"\nknows = [\"a\"]\n").unwrap();
+        let stored: serde_json::Value =
+            serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(profile_sha256(&r), content_sha256(&stored));
+        let p = Policy::default();
+        let stored: serde_json::Value = serde_json::to_value(&p).unwrap();
+        assert_eq!(policy_sha256(&p), content_sha256(&stored));
+    }
+}

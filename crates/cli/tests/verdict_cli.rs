@@ -1,0 +1,791 @@
+//! End-to-end tests of `assess`, `visa` and `report assessment`: recipient-relative verdicts,
+//! cumulative releases, the visa lifecycle, review, bad input, and the report in Chromium.
+
+mod common;
+
+use common::{datavisa_in, fails_with, json_of};
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// A small deterministic generator (the tests need no statistics from it, only spread).
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// `rows` people: pid, a (4 values), b (10), c (10), s (3, independent of the rest).
+fn people(rows: usize, seed: u64, first_id: usize) -> Vec<[String; 5]> {
+    let mut g = Gen(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    (0..rows)
+        .map(|i| {
+            [
+                format!("P{:06}", first_id + i),
+                format!("a{}", g.next(4)),
+                format!("b{}", g.next(10)),
+                format!("c{}", g.next(10)),
+                ["flu", "asthma", "none"][g.next(3) as usize].to_owned(),
+            ]
+        })
+        .collect()
+}
+
+/// Writes the columns `cols` (indices into pid,a,b,c,s) of `rows`, pid optionally replaced.
+fn write(dir: &Path, name: &str, rows: &[[String; 5]], cols: &[usize], token: bool) {
+    let names = ["pid", "a", "b", "c", "s"];
+    let mut out = cols.iter().map(|&c| names[c]).collect::<Vec<_>>().join(",") + "\n";
+    for r in rows {
+        let cells: Vec<String> = cols
+            .iter()
+            .map(|&c| {
+                if c == 0 && token {
+                    format!("T{}", r[0].chars().rev().collect::<String>())
+                } else {
+                    r[c].clone()
+                }
+            })
+            .collect();
+        writeln!(out, "{}", cells.join(",")).unwrap();
+    }
+    std::fs::write(dir.join(name), out).unwrap();
+}
+
+const COLUMNS: &str = r#"
+[[columns]]
+name = "pid"
+role = "identifier"
+[[columns]]
+name = "a"
+role = "quasi"
+[[columns]]
+name = "b"
+role = "quasi"
+[[columns]]
+name = "c"
+role = "quasi"
+[[columns]]
+name = "s"
+role = "sensitive"
+"#;
+
+const CONTROLS: &str = "[recipients.controls]\nno_reidentification = true\nno_relinking = true\naudited_security = true\n";
+
+/// A spec with the columns and the given recipients/policy text.
+fn spec(dir: &Path, name: &str, rest: &str) {
+    std::fs::write(dir.join(name), format!("{COLUMNS}\n{rest}")).unwrap();
+}
+
+/// Source (2,000 people) and control (2,000 others) in `dir`.
+fn population(dir: &Path) -> Vec<[String; 5]> {
+    let src = people(2000, 1, 0);
+    write(dir, "source.csv", &src, &[0, 1, 2, 3, 4], false);
+    write(
+        dir,
+        "control.csv",
+        &people(2000, 2, 5000),
+        &[0, 1, 2, 3, 4],
+        false,
+    );
+    src
+}
+
+fn assess(dir: &Path, spec: &str, twin: &str, recipient: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "assess",
+        "--spec",
+        spec,
+        "--twin",
+        twin,
+        "--source",
+        "source.csv",
+        "--recipient",
+        recipient,
+        "--control",
+        "control.csv",
+        "--n-attacks",
+        "300",
+        "--store",
+        "st",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    json_of(&datavisa_in(&args, dir))
+}
+
+fn failing(a: &Value, scope: &str) -> Vec<String> {
+    a["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(a["cumulative"]["checks"].as_array().into_iter().flatten())
+        .filter(|c| c["scope"] == scope && c["passed"] == false)
+        .map(|c| c["criterion"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn same_twin_two_recipients_two_verdicts_for_the_stated_reasons() {
+    let d = tempfile::tempdir().unwrap();
+    let src = population(d.path());
+    write(d.path(), "twin.csv", &src, &[1, 2, 3, 4], false);
+    spec(
+        d.path(),
+        "spec.toml",
+        &format!(
+            "[[recipients]]\nid = \"narrow\"\nknows = [\"a\"]\ncontext = \"internal\"\n{CONTROLS}\n\
+             [[recipients]]\nid = \"wide\"\nknows = [\"a\", \"b\", \"c\"]\ncontext = \"internal\"\n{CONTROLS}"
+        ),
+    );
+    let narrow = assess(
+        d.path(),
+        "spec.toml",
+        "twin.csv",
+        "narrow",
+        &["--kind", "unknown"],
+    );
+    assert_eq!(narrow["verdict"], "anonymized", "{}", narrow["reasons"]);
+    assert!(failing(&narrow, "release").is_empty());
+    let wide = assess(d.path(), "spec.toml", "twin.csv", "wide", &[]);
+    assert_eq!(wide["verdict"], "de_identified", "{}", wide["reasons"]);
+    // 400 combinations of a, b, c over 2,000 people leave classes of one or two: the highest
+    // risk is 1/|smallest class| and the reason names it with its threshold.
+    let f = failing(&wide, "release");
+    assert!(f.contains(&"max_risk".to_owned()), "{f:?}");
+    let max = wide["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["criterion"] == "max_risk")
+        .unwrap();
+    assert!(max["value"].as_f64().unwrap() >= 0.5 && max["threshold"] == 0.33);
+    assert!(wide["reasons"].as_array().unwrap().iter().any(|r| r["text"]
+        .as_str()
+        .unwrap()
+        .contains("max_risk")
+        && r["threshold"] == 0.33));
+}
+
+#[test]
+fn a_twin_identical_to_its_source_is_personal() {
+    let d = tempfile::tempdir().unwrap();
+    population(d.path());
+    std::fs::copy(d.path().join("source.csv"), d.path().join("copy.csv")).unwrap();
+    spec(
+        d.path(),
+        "spec.toml",
+        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\", \"b\", \"c\"]\n{CONTROLS}"),
+    );
+    let a = assess(d.path(), "spec.toml", "copy.csv", "r", &[]);
+    assert_eq!(a["verdict"], "personal");
+    assert_eq!(a["identifiers"][0]["share_in_clear"], 1.0);
+    assert!(a["reasons"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("\"pid\" is in the twin in clear"));
+}
+
+/// `rows` people with a fifth quasi-identifier d (50 values), as CSV text with or without pid.
+fn people_with_d(rows: usize, seed: u64, with_pid: bool) -> String {
+    let mut g = Gen(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1);
+    let mut out = String::from(if with_pid {
+        "pid,a,b,c,d,s\n"
+    } else {
+        "a,b,c,d,s\n"
+    });
+    for p in people(rows, seed, 0) {
+        let pid = if with_pid {
+            format!("{},", p[0])
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "{pid}{},{},{},d{},{}",
+            p[1],
+            p[2],
+            p[3],
+            g.next(50),
+            p[4]
+        )
+        .unwrap();
+    }
+    out
+}
+
+#[test]
+fn independent_synthetic_data_is_anonymized_under_a_0_2_policy() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("source.csv"), people_with_d(2000, 1, true)).unwrap();
+    std::fs::write(d.path().join("control.csv"), people_with_d(2000, 2, true)).unwrap();
+    std::fs::write(
+        d.path().join("synthetic.csv"),
+        people_with_d(2000, 99, false),
+    )
+    .unwrap();
+    spec(
+        d.path(),
+        "spec.toml",
+        &format!(
+            "[[recipients]]\nid = \"r\"\nknows = [\"a\", \"b\", \"c\", \"d\"]\ncontext = \"named_recipient\"\n{CONTROLS}"
+        ),
+    );
+    let a = assess(
+        d.path(),
+        "spec.toml",
+        "synthetic.csv",
+        "r",
+        &["--kind", "synthetic"],
+    );
+    assert_eq!(a["verdict"], "anonymized", "{}", a["reasons"]);
+    let checks = a["checks"].as_array().unwrap();
+    for c in checks {
+        if ["singling_out", "inference"].contains(&c["criterion"].as_str().unwrap()) {
+            assert!(c["value"].as_f64().unwrap() < 0.1, "{c}");
+            assert_eq!(c["threshold"], 0.2);
+        }
+    }
+    assert_eq!(
+        checks.len(),
+        4,
+        "singling out, inference, exact copies, closer to source"
+    );
+    // Random rows copy a source row by chance about as often as they copy a holdout row.
+    let dist = &a["distance"];
+    let (src, hold) = (
+        dist["exact_copies"].as_f64().unwrap(),
+        dist["exact_copies_of_holdout"].as_f64().unwrap(),
+    );
+    assert!(src > 0.01 && (src - hold).abs() < 0.03, "{dist}");
+    assert!(
+        a["classic"].is_null(),
+        "synthetic rows are not people: no class risk"
+    );
+}
+
+#[test]
+fn two_releases_that_pass_alone_fail_together() {
+    let d = tempfile::tempdir().unwrap();
+    let src = population(d.path());
+    // Both releases carry the recipient's token for each person, so it can join them.
+    write(d.path(), "r1.csv", &src, &[0, 1, 4], true);
+    write(d.path(), "r2.csv", &src, &[0, 2, 3, 4], true);
+    spec(
+        d.path(),
+        "spec.toml",
+        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\", \"b\", \"c\"]\ncontext = \"internal\"\n{CONTROLS}"),
+    );
+    let first = assess(d.path(), "spec.toml", "r1.csv", "r", &[]);
+    assert_eq!(first["verdict"], "anonymized", "{}", first["reasons"]);
+    let visa = json_of(&datavisa_in(
+        &[
+            "visa",
+            "issue",
+            "--assessment",
+            first["id"].as_str().unwrap(),
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    assert_eq!(visa["status"], "valid");
+    let second = assess(d.path(), "spec.toml", "r2.csv", "r", &[]);
+    assert!(
+        failing(&second, "release").is_empty(),
+        "alone it passes: {}",
+        second["checks"]
+    );
+    assert_eq!(second["verdict"], "de_identified");
+    let c = &second["cumulative"];
+    assert_eq!(c["with"][0]["visa"], visa["id"]);
+    assert!(
+        c["linked_by"].as_str().unwrap().contains("\"pid\""),
+        "{}",
+        c["linked_by"]
+    );
+    assert!(failing(&second, "combined").contains(&"max_risk".to_owned()));
+    // Issuing the second flags the first for review: the recipient now holds both.
+    let v2 = json_of(&datavisa_in(
+        &[
+            "visa",
+            "issue",
+            "--assessment",
+            second["id"].as_str().unwrap(),
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    let shown = json_of(&datavisa_in(
+        &[
+            "visa",
+            "show",
+            visa["id"].as_str().unwrap(),
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    assert!(shown["review_flags"][0]
+        .as_str()
+        .unwrap()
+        .contains(v2["id"].as_str().unwrap()));
+}
+
+fn visa_status(dir: &Path, id: &str, on: &str) -> String {
+    let v = json_of(&datavisa_in(
+        &[
+            "visa", "show", id, "--as-of", on, "--store", "st", "--format", "json",
+        ],
+        dir,
+    ));
+    v["status"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn visa_lifecycle_on_a_fake_clock() {
+    let d = tempfile::tempdir().unwrap();
+    let src = population(d.path());
+    write(d.path(), "twin.csv", &src, &[1, 4], false);
+    spec(
+        d.path(),
+        "spec.toml",
+        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\"]\n{CONTROLS}"),
+    );
+    let a = assess(d.path(), "spec.toml", "twin.csv", "r", &[]);
+    let issue = |on: &str| {
+        json_of(&datavisa_in(
+            &[
+                "visa",
+                "issue",
+                "--assessment",
+                a["id"].as_str().unwrap(),
+                "--as-of",
+                on,
+                "--review-months",
+                "12",
+                "--store",
+                "st",
+                "--format",
+                "json",
+            ],
+            d.path(),
+        ))
+    };
+    let v = issue("2026-01-15");
+    let id = v["id"].as_str().unwrap();
+    assert_eq!(v["review_on"], "2027-01-15");
+    assert_eq!(v["conditions"][0], "no_reidentification");
+    assert_eq!(visa_status(d.path(), id, "2026-06-01"), "valid");
+    assert_eq!(visa_status(d.path(), id, "2026-12-16"), "expiring");
+    assert_eq!(visa_status(d.path(), id, "2027-01-15"), "expiring");
+    assert_eq!(visa_status(d.path(), id, "2027-01-16"), "expired");
+    // A new visa for the same twin and recipient supersedes it.
+    let v2 = issue("2026-03-01");
+    assert_eq!(visa_status(d.path(), id, "2026-06-01"), "superseded");
+    let id2 = v2["id"].as_str().unwrap();
+    let o = datavisa_in(
+        &[
+            "visa",
+            "revoke",
+            id2,
+            "--reason",
+            "contract ended",
+            "--as-of",
+            "2026-04-01",
+            "--store",
+            "st",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success());
+    assert_eq!(visa_status(d.path(), id2, "2026-06-01"), "revoked");
+    fails_with(
+        &datavisa_in(
+            &["visa", "revoke", id2, "--reason", "again", "--store", "st"],
+            d.path(),
+        ),
+        2,
+        &["already revoked"],
+    );
+    let list = json_of(&datavisa_in(
+        &[
+            "visa",
+            "list",
+            "--as-of",
+            "2026-06-01",
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn review_reverts_a_visa_when_the_recipient_gains_a_linkable_dataset() {
+    let d = tempfile::tempdir().unwrap();
+    let src = population(d.path());
+    write(d.path(), "twin.csv", &src, &[1, 2, 3, 4], false);
+    let partner =
+        format!("[[recipients]]\nid = \"partner\"\nknows = [\"a\"]\ncontext = \"internal\"\n");
+    spec(d.path(), "spec.toml", &format!("{partner}{CONTROLS}"));
+    let a = assess(d.path(), "spec.toml", "twin.csv", "partner", &[]);
+    assert_eq!(a["verdict"], "anonymized", "{}", a["reasons"]);
+    let v = json_of(&datavisa_in(
+        &[
+            "visa",
+            "issue",
+            "--assessment",
+            a["id"].as_str().unwrap(),
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    // Nothing is due yet.
+    let none = json_of(&datavisa_in(
+        &[
+            "visa",
+            "review",
+            "--spec",
+            "spec.toml",
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    assert_eq!(none["reviewed"].as_array().unwrap().len(), 0);
+    // The partner buys a CRM extract with b and c about the same people.
+    write(d.path(), "crm.csv", &src[..1500], &[1, 2, 3], false);
+    spec(
+        d.path(),
+        "spec.toml",
+        &format!("{partner}holds = [\"crm.csv\"]\n{CONTROLS}"),
+    );
+    let r = json_of(&datavisa_in(
+        &[
+            "visa",
+            "review",
+            "--spec",
+            "spec.toml",
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    let done = &r["reviewed"][0];
+    assert_eq!(done["visa"], v["id"]);
+    assert!(done["outcome"]["Reverted"].is_object(), "{done}");
+    assert!(done["summary"]
+        .as_str()
+        .unwrap()
+        .contains("REVERTED to personal information"));
+    assert!(
+        done["summary"].as_str().unwrap().contains("max_risk"),
+        "{done}"
+    );
+    let shown = json_of(&datavisa_in(
+        &[
+            "visa",
+            "show",
+            v["id"].as_str().unwrap(),
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    assert_eq!(shown["status"], "revoked");
+    assert!(shown["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["event"] == "flagged"));
+}
+
+/// The register's assessments count (0 when the register was never created).
+fn assessments_in(dir: &Path) -> i64 {
+    let p = dir.join("st/register.db");
+    if !p.exists() {
+        return 0;
+    }
+    let c = rusqlite::Connection::open(p).unwrap();
+    c.query_row("SELECT COUNT(*) FROM assessments", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn bad_input_is_named_and_nothing_is_registered() {
+    let d = tempfile::tempdir().unwrap();
+    let src = population(d.path());
+    write(d.path(), "twin.csv", &src, &[1, 2, 4], false);
+    let run = |spec_text: &str, twin: &str, extra: &[&str]| {
+        spec(d.path(), "bad.toml", spec_text);
+        let mut args = vec![
+            "assess",
+            "--spec",
+            "bad.toml",
+            "--twin",
+            twin,
+            "--source",
+            "source.csv",
+            "--recipient",
+            "r",
+            "--store",
+            "st",
+        ];
+        args.extend_from_slice(extra);
+        datavisa_in(&args, d.path())
+    };
+    fails_with(
+        &run(
+            "[[recipients]]\nid = \"r\"\nknows = [\"zip\"]\n",
+            "twin.csv",
+            &[],
+        ),
+        2,
+        &[
+            "bad.toml:",
+            "knows column \"zip\"",
+            "it has: pid, a, b, c, s",
+        ],
+    );
+    write(d.path(), "other.csv", &src, &[1, 2], false);
+    std::fs::write(d.path().join("other.csv"), "a,salary\na1,100\n").unwrap();
+    fails_with(
+        &run(
+            "[[recipients]]\nid = \"r\"\nknows = [\"a\"]\nholds = [\"other.csv\"]\n",
+            "twin.csv",
+            &[],
+        ),
+        2,
+        &["holds", "other.csv", "salary"],
+    );
+    fails_with(
+        &run(
+            "[[recipients]]\nid = \"r\"\nknows = [\"a\"]\n[policy.thresholds]\nsingling_out = { value = 1.2, source = \"x\" }\n",
+            "twin.csv",
+            &[],
+        ),
+        2,
+        &["bad.toml:", "singling_out = 1.2 is outside [0, 1]"],
+    );
+    let ok_spec = "[[recipients]]\nid = \"r\"\nknows = [\"a\"]\n";
+    std::fs::write(
+        d.path().join("twin.csv.manifest.json"),
+        r#"{"kind": "generalized_twin", "output_sha256": "00ff", "source": {"sha256": "x"}}"#,
+    )
+    .unwrap();
+    fails_with(
+        &run(ok_spec, "twin.csv", &[]),
+        2,
+        &["content hash 00ff", "twin.csv hashes to"],
+    );
+    let sha = datavisa_table::file_sha256(&d.path().join("twin.csv")).unwrap();
+    std::fs::write(
+        d.path().join("twin.csv.manifest.json"),
+        format!(r#"{{"kind": "generalized_twin", "output_sha256": "{sha}", "source": {{"sha256": "beef"}}}}"#),
+    )
+    .unwrap();
+    fails_with(
+        &run(ok_spec, "twin.csv", &[]),
+        2,
+        &["twin of another source", "beef"],
+    );
+    fails_with(
+        &run(ok_spec, "twin.csv", &["--kind", "hologram"]),
+        2,
+        &["unknown twin kind"],
+    );
+    fails_with(
+        &run("[[recipients]]\nid = \"q\"\n", "twin.csv", &[]),
+        2,
+        &["no recipient \"r\"", "it has: q"],
+    );
+    assert_eq!(assessments_in(d.path()), 0);
+}
+
+#[test]
+fn the_report_renders_in_headless_chromium() {
+    let chromium =
+        std::env::var("DATAVISA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        assert!(
+            std::env::var_os("DATAVISA_REQUIRE_CHROMIUM").is_none(),
+            "DATAVISA_REQUIRE_CHROMIUM is set but {chromium} is missing"
+        );
+        eprintln!("skipped: {chromium} not installed (.ci/run installs Debian's chromium)");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let src = population(d.path());
+    write(d.path(), "twin.csv", &src, &[1, 2, 3, 4], false);
+    spec(
+        d.path(),
+        "spec.toml",
+        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\", \"b\"]\n{CONTROLS}"),
+    );
+    let a = assess(d.path(), "spec.toml", "twin.csv", "r", &[]);
+    let id = a["id"].as_str().unwrap();
+    for (lang, file) in [("en", "report.html"), ("zh", "report-zh.html")] {
+        let o = datavisa_in(
+            &[
+                "report",
+                "assessment",
+                id,
+                "-o",
+                file,
+                "--lang",
+                lang,
+                "--store",
+                "st",
+            ],
+            d.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let json = datavisa_in(
+        &[
+            "report",
+            "assessment",
+            id,
+            "-o",
+            "report.json",
+            "--store",
+            "st",
+        ],
+        d.path(),
+    );
+    assert!(json.status.success());
+    let j: Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(j["id"], a["id"]);
+    let page = d.path().join("report.html");
+    let profile = d.path().join("chromium-profile");
+    let out = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!(
+            "--print-to-pdf={}",
+            d.path().join("report.pdf").display()
+        ))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        d.path().join("report.pdf").metadata().unwrap().len() > 10_000,
+        "{log}"
+    );
+    assert!(
+        !log.contains("Uncaught") && !log.contains(":CONSOLE"),
+        "console: {log}"
+    );
+    let dom = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let sentence = match a["verdict"].as_str().unwrap() {
+        "anonymized" => "is anonymized as to recipient r",
+        "de_identified" => "is de-identified, not anonymized",
+        _ => "is personal information",
+    };
+    assert!(
+        dom.contains("id=\"verdict\"") && dom.contains(sentence),
+        "{dom}"
+    );
+    assert!(
+        dom.matches("<svg").count() >= 3,
+        "attack, class-size and utility charts"
+    );
+    assert!(dom.contains("De-identification (PIPL Art. 73(3))"));
+    assert!(
+        !dom.contains("http://")
+            || dom.matches("http://").count() == dom.matches("http://www.w3.org/2000/svg").count()
+    );
+}
+
+#[test]
+fn a_pseudonymized_twin_with_live_keys_is_de_identified_at_best() {
+    let d = tempfile::tempdir().unwrap();
+    let src = population(d.path());
+    write(d.path(), "pseudo.csv", &src, &[0, 1, 4], true);
+    let sha = |f: &str| datavisa_table::file_sha256(&d.path().join(f)).unwrap();
+    std::fs::write(
+        d.path().join("pseudo.csv.manifest.json"),
+        format!(
+            r#"{{"kind": "pseudonymized_twin", "twin_id": "tw-1", "output": {{"sha256": "{}"}}, "source": {{"sha256": "{}"}}}}"#,
+            sha("pseudo.csv"),
+            sha("source.csv")
+        ),
+    )
+    .unwrap();
+    spec(
+        d.path(),
+        "spec.toml",
+        &format!(
+            "[[recipients]]\nid = \"r\"\nknows = [\"a\"]\n{CONTROLS}\n[[recipients]]\nid = \"keyholder\"\nknows = [\"a\"]\ncan_obtain_keys = true\n{CONTROLS}"
+        ),
+    );
+    let a = assess(d.path(), "spec.toml", "pseudo.csv", "r", &[]);
+    assert!(failing(&a, "release").is_empty(), "{}", a["checks"]);
+    assert_eq!(a["twin_kind"], "pseudonymized");
+    assert_eq!(a["keys"], "unknown");
+    assert_eq!(a["verdict"], "de_identified");
+    assert!(a["reasons"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("keys still exist"));
+    let k = assess(d.path(), "spec.toml", "pseudo.csv", "keyholder", &[]);
+    assert_eq!(k["verdict"], "personal");
+    assert!(k["reasons"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("could obtain the pseudonymization keys"));
+}
