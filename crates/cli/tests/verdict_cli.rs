@@ -442,7 +442,7 @@ fn review_reverts_a_visa_when_the_recipient_gains_a_linkable_dataset() {
     let src = population(d.path());
     write(d.path(), "twin.csv", &src, &[1, 2, 3, 4], false);
     let partner =
-        format!("[[recipients]]\nid = \"partner\"\nknows = [\"a\"]\ncontext = \"internal\"\n");
+        "[[recipients]]\nid = \"partner\"\nknows = [\"a\"]\ncontext = \"internal\"\n".to_owned();
     spec(d.path(), "spec.toml", &format!("{partner}{CONTROLS}"));
     let a = assess(d.path(), "spec.toml", "twin.csv", "partner", &[]);
     assert_eq!(a["verdict"], "anonymized", "{}", a["reasons"]);
