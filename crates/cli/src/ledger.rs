@@ -81,7 +81,12 @@ fn read_transfer(l: &Ledger, a: &TransferArgs, quiet: bool) -> Result<Read> {
             .map(|c| c.name)
             .collect(),
     };
-    let ids = person_ids(&t, &a.person_column)?;
+    let person = a.person_column.as_deref().ok_or_else(|| {
+        UsageError(
+            "--person-column is required: it names the column that identifies a person".into(),
+        )
+    })?;
+    let ids = person_ids(&t, person)?;
     let people = People {
         ids: ids.iter().map(|v| v.as_deref()).collect(),
         sensitive: sensitive_rows(&t, &sensitive_columns, a.sensitive)?,
@@ -91,6 +96,32 @@ fn read_transfer(l: &Ledger, a: &TransferArgs, quiet: bool) -> Result<Read> {
         columns: t.column_names(),
         sensitive_columns,
         sha256: file_sha256(&a.file)?,
+    })
+}
+
+/// A twin sent under a visa: the register must show an in-force `anonymized` visa for this
+/// recipient and exactly this content; nothing about people is read or hashed.
+fn read_visa_transfer(l: &Ledger, a: &TransferArgs, visa: &str, quiet: bool) -> Result<Read> {
+    l.exporter(&a.exporter).map_err(ledger_err)?;
+    l.recipient(&a.recipient).map_err(ledger_err)?;
+    let (t, _) = load(&a.file, &a.read, quiet)?;
+    let sha256 = file_sha256(&a.file)?;
+    let date = date_of(a);
+    let day = datavisa_table::date::parse_date(&date)
+        .ok_or_else(|| UsageError(format!("--date {date:?} is not a date (use YYYY-MM-DD)")))?;
+    datavisa_verdict::register::Register::open(&a.store.store)
+        .and_then(|reg| reg.covering_visa(visa, &sha256, &a.recipient, day))
+        .map_err(crate::verdict::verdict_err)?;
+    Ok(Read {
+        hashed: Hashed {
+            ordinary: Vec::new(),
+            sensitive: Vec::new(),
+            missing: 0,
+            rows: t.n_rows as u64,
+        },
+        columns: t.column_names(),
+        sensitive_columns: Vec::new(),
+        sha256,
     })
 }
 
@@ -239,21 +270,26 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             transfer: a,
             legal_basis,
             mechanism,
+            visa,
             format,
         } => {
             let mut l = open(&a.store)?;
-            let read = read_transfer(&l, &a, quiet)?;
+            let read = match &visa {
+                Some(v) => read_visa_transfer(&l, &a, v, quiet)?,
+                None => read_transfer(&l, &a, quiet)?,
+            };
             let facts = TransferFacts {
                 exporter: a.exporter.clone(),
                 recipient: a.recipient.clone(),
                 date: date_of(&a),
                 file: a.file.display().to_string(),
                 file_sha256: read.sha256.clone(),
-                person_column: a.person_column.clone(),
+                person_column: a.person_column.clone().unwrap_or_default(),
                 sensitive_columns: read.sensitive_columns.clone(),
                 purpose: a.purpose.clone(),
                 legal_basis,
                 mechanism,
+                visa,
             };
             let r = l.record(&facts, &read.hashed).map_err(ledger_err)?;
             if format == Format::Json {
@@ -261,7 +297,12 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 v["sensitive_columns"] = json!(read.sensitive_columns);
                 return print_json(&v);
             }
-            if r.already_recorded {
+            if let Some(why) = &r.not_counted_reason {
+                println!(
+                    "recorded transfer {} of {} rows, not counted: {why}",
+                    r.transfer_id, r.rows
+                );
+            } else if r.already_recorded {
                 println!(
                     "transfer {} was already recorded: nothing counted again",
                     r.transfer_id
@@ -275,7 +316,8 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             if r.missing > 0 {
                 println!(
                     "{} row(s) have no {:?}: not counted (they cannot be told apart)",
-                    r.missing, a.person_column
+                    r.missing,
+                    a.person_column.as_deref().unwrap_or_default()
                 );
             }
             println!(
@@ -580,6 +622,7 @@ pub fn demo_ledger(
             purpose: Some("demo: membership analytics".into()),
             legal_basis: Some("demo: separate consent".into()),
             mechanism: None,
+            visa: None,
         };
         l.record(&facts, &hashed[i].0).map_err(ledger_err)
     };

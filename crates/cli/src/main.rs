@@ -645,9 +645,10 @@ pub struct TransferArgs {
     pub recipient: String,
     #[arg(long)]
     pub file: PathBuf,
-    /// The column that identifies a natural person (resident ID, customer number...).
+    /// The column that identifies a natural person (resident ID, customer number...); needed
+    /// unless the file is a twin covered by an anonymized visa (`ledger record --visa`).
     #[arg(long)]
-    pub person_column: String,
+    pub person_column: Option<String>,
     /// Columns holding sensitive PI (comma-separated; '' for none); by default the ones `scan` finds.
     #[arg(long, value_delimiter = ',')]
     pub sensitive_columns: Option<Vec<String>>,
@@ -715,6 +716,10 @@ pub enum LedgerCommand {
         /// The mechanism relied on (exempt, standard_contract, certification, security_assessment).
         #[arg(long)]
         mechanism: Option<String>,
+        /// A visa (from `datavisa visa issue`) under which the file is anonymized as to this
+        /// recipient: the transfer is recorded with it and its people are not counted.
+        #[arg(long)]
+        visa: Option<String>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

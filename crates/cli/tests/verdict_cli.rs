@@ -789,3 +789,106 @@ fn a_pseudonymized_twin_with_live_keys_is_de_identified_at_best() {
         .unwrap()
         .contains("could obtain the pseudonymization keys"));
 }
+
+#[test]
+fn a_twin_sent_under_an_anonymized_visa_is_recorded_but_not_counted() {
+    let d = tempfile::tempdir().unwrap();
+    let src = population(d.path());
+    write(d.path(), "twin.csv", &src, &[1, 4], false);
+    spec(
+        d.path(),
+        "spec.toml",
+        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\"]\n{CONTROLS}"),
+    );
+    let a = assess(d.path(), "spec.toml", "twin.csv", "r", &[]);
+    assert_eq!(a["verdict"], "anonymized", "{}", a["reasons"]);
+    let v = json_of(&datavisa_in(
+        &[
+            "visa",
+            "issue",
+            "--assessment",
+            a["id"].as_str().unwrap(),
+            "--as-of",
+            "2026-02-01",
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    let visa = v["id"].as_str().unwrap();
+    let ok = |args: &[&str]| assert!(datavisa_in(args, d.path()).status.success());
+    ok(&["ledger", "exporter", "add", "Acme", "--store", "st"]);
+    ok(&[
+        "ledger",
+        "recipient",
+        "add",
+        "r",
+        "--jurisdiction",
+        "DE",
+        "--store",
+        "st",
+    ]);
+    let record = |file: &str, date: &str| {
+        datavisa_in(
+            &[
+                "ledger",
+                "record",
+                "--exporter",
+                "Acme",
+                "--recipient",
+                "r",
+                "--file",
+                file,
+                "--visa",
+                visa,
+                "--date",
+                date,
+                "--store",
+                "st",
+                "--format",
+                "json",
+            ],
+            d.path(),
+        )
+    };
+    let r = json_of(&record("twin.csv", "2026-03-01"));
+    assert_eq!(r["counted"], false);
+    assert_eq!(r["visa"], visa);
+    assert_eq!(r["rows"], 2000);
+    assert_eq!(r["totals"]["ordinary"], 0);
+    // Another file, or a date after the visa's review, is not covered.
+    fails_with(
+        &record("source.csv", "2026-03-01"),
+        2,
+        &["does not cover", "hashes to"],
+    );
+    fails_with(
+        &record("twin.csv", "2027-03-01"),
+        2,
+        &["does not cover", "expired"],
+    );
+    // Without a visa the people must be counted, which needs the person column.
+    fails_with(
+        &datavisa_in(
+            &[
+                "ledger",
+                "record",
+                "--exporter",
+                "Acme",
+                "--recipient",
+                "r",
+                "--file",
+                "source.csv",
+                "--date",
+                "2026-03-01",
+                "--store",
+                "st",
+            ],
+            d.path(),
+        ),
+        2,
+        &["--person-column is required"],
+    );
+}

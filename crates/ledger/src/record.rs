@@ -46,6 +46,9 @@ pub struct TransferFacts {
     pub purpose: Option<String>,
     pub legal_basis: Option<String>,
     pub mechanism: Option<String>,
+    /// An in-force `anonymized` visa covering exactly this content for this recipient (checked
+    /// by the caller against the register): the transfer is recorded but its people not counted.
+    pub visa: Option<String>,
 }
 
 /// The outcome of `record`.
@@ -68,6 +71,12 @@ pub struct Recorded {
     pub new_sensitive: u64,
     /// The exporter's counters for the year after this transfer.
     pub totals: Counts,
+    /// False for a transfer covered by an anonymized visa.
+    pub counted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visa: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_counted_reason: Option<String>,
 }
 
 /// The calendar year of a `YYYY-MM-DD` date, checked.
@@ -190,6 +199,9 @@ impl Ledger {
             .as_bytes(),
         )[..20]
             .to_owned();
+        let not_counted = facts.visa.as_ref().map(|v| {
+            format!("anonymized as to {} under visa {v}: not personal information for this recipient (PIPL Art. 4)", facts.recipient)
+        });
         let (already, new) = self.write(|tx| {
             let prior: Option<i64> = tx
                 .query_row("SELECT 1 FROM transfers WHERE id = ?1", [&id], |r| r.get(0))
@@ -197,27 +209,32 @@ impl Ledger {
             if prior.is_some() {
                 return Ok((true, Counts::default()));
             }
-            let mut ins = tx.prepare_cached(
-                "INSERT OR IGNORE INTO persons (exporter_id, year, counter, hash) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut add = |counter: &str, list: &[PersonHash]| -> Result<u64> {
-                let mut n = 0u64;
-                for h in list {
-                    n += ins.execute(rusqlite::params![exporter.id, year, counter, &h[..]])? as u64;
-                }
-                Ok(n)
+            let new = if facts.visa.is_some() {
+                Counts::default()
+            } else {
+                let mut ins = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO persons (exporter_id, year, counter, hash) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                let mut add = |counter: &str, list: &[PersonHash]| -> Result<u64> {
+                    let mut n = 0u64;
+                    for h in list {
+                        n += ins.execute(rusqlite::params![exporter.id, year, counter, &h[..]])? as u64;
+                    }
+                    Ok(n)
+                };
+                Counts { ordinary: add("ordinary", &hashed.ordinary)?, sensitive: add("sensitive", &hashed.sensitive)? }
             };
-            let new = Counts { ordinary: add("ordinary", &hashed.ordinary)?, sensitive: add("sensitive", &hashed.sensitive)? };
             tx.execute(
                 "INSERT INTO transfers (id, exporter_id, recipient_id, date, year, file, file_sha256, person_column,
                    sensitive_columns, purpose, legal_basis, mechanism, counted, rows, persons, sensitive_persons,
-                   missing, new_ordinary, new_sensitive, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                   missing, new_ordinary, new_sensitive, recorded_at, visa_id, not_counted_reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
                 rusqlite::params![
                     id, exporter.id, recipient.id, facts.date, year, facts.file, facts.file_sha256, facts.person_column,
                     serde_json::to_string(&facts.sensitive_columns).expect("strings"), facts.purpose, facts.legal_basis,
-                    facts.mechanism, hashed.rows as i64, hashed.ordinary.len() as i64, hashed.sensitive.len() as i64,
-                    hashed.missing as i64, new.ordinary as i64, new.sensitive as i64, now()
+                    facts.mechanism, facts.visa.is_none(), hashed.rows as i64, hashed.ordinary.len() as i64,
+                    hashed.sensitive.len() as i64, hashed.missing as i64, new.ordinary as i64, new.sensitive as i64,
+                    now(), facts.visa, not_counted
                 ],
             )?;
             Ok((false, new))
@@ -236,6 +253,9 @@ impl Ledger {
             new_ordinary: new.ordinary,
             new_sensitive: new.sensitive,
             totals: self.counts(exporter.id, year)?,
+            counted: facts.visa.is_none(),
+            visa: facts.visa.clone(),
+            not_counted_reason: not_counted,
         })
     }
 }
@@ -255,6 +275,8 @@ pub struct TransferRow {
     pub persons: u64,
     pub sensitive_persons: u64,
     pub sensitive_columns: Vec<String>,
+    pub counted: bool,
+    pub visa: Option<String>,
 }
 
 impl Ledger {
@@ -267,7 +289,7 @@ impl Ledger {
     ) -> Result<Vec<TransferRow>> {
         let mut st = self.conn.prepare(
             "SELECT t.id, e.name, r.name, t.date, t.file, t.file_sha256, t.purpose, t.legal_basis, t.mechanism,
-                    t.persons, t.sensitive_persons, t.sensitive_columns
+                    t.persons, t.sensitive_persons, t.sensitive_columns, t.counted, t.visa_id
              FROM transfers t JOIN exporters e ON e.id = t.exporter_id JOIN recipients r ON r.id = t.recipient_id
              WHERE e.name = ?1 AND (?2 IS NULL OR r.name = ?2) AND t.year = ?3 ORDER BY t.date, t.id",
         )?;
@@ -286,6 +308,8 @@ impl Ledger {
                 persons: r.get::<_, i64>(9)? as u64,
                 sensitive_persons: r.get::<_, i64>(10)? as u64,
                 sensitive_columns: serde_json::from_str(&cols).unwrap_or_default(),
+                counted: r.get(12)?,
+                visa: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -15,6 +15,7 @@ pub(crate) type Key = Zeroizing<[u8; 32]>;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_filing_scope.sql"),
+    include_str!("../migrations/0003_visa.sql"),
 ];
 
 /// The schema version this build writes.

@@ -28,6 +28,7 @@ fn facts(recipient: &str, file: &str, date: &str) -> TransferFacts {
         purpose: None,
         legal_basis: None,
         mechanism: None,
+        visa: None,
     }
 }
 
@@ -320,4 +321,32 @@ fn migrations_upgrade_an_older_ledger_and_refuse_a_newer_one() {
     drop(c);
     let e = Ledger::open(d.path()).err().unwrap();
     assert!(e.to_string().contains("newer"), "{e}");
+}
+
+#[test]
+fn a_transfer_under_an_anonymized_visa_is_recorded_but_not_counted() {
+    let d = tempfile::tempdir().unwrap();
+    let mut l = ledger(d.path());
+    let v = ids(0..1000);
+    let first = l
+        .record(
+            &facts("SG partner", "a.csv", "2026-03-01"),
+            &l.hash_people(&people(&v, 0)),
+        )
+        .unwrap();
+    assert!(first.counted && first.visa.is_none());
+    let twin = TransferFacts {
+        visa: Some("visa-1".into()),
+        ..facts("SG partner", "twin.csv", "2026-03-02")
+    };
+    let none = l.hash_people(&people(&[], 0));
+    let r = l.record(&twin, &none).unwrap();
+    assert!(!r.counted && r.new_ordinary == 0);
+    assert_eq!(r.visa.as_deref(), Some("visa-1"));
+    assert!(r.not_counted_reason.unwrap().contains("visa-1"));
+    assert_eq!(r.totals.ordinary, 1000, "the year's count is unchanged");
+    let rows = l.transfers("Acme", None, 2026).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].counted && !rows[1].counted);
+    assert_eq!(rows[1].visa.as_deref(), Some("visa-1"));
 }
