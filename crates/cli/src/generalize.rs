@@ -153,6 +153,8 @@ pub fn write_twin(input: &Path, t: &Table, output: &Path, g: Generalized) -> Res
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs()));
     write_table(&g.twin, output)?;
+    // The assessment checks the twin against this hash before it trusts the manifest.
+    manifest["output_sha256"] = json!(datavisa_table::file_sha256(output)?);
     let mpath = manifest_path(output);
     write_json(&mpath, &manifest)?;
     manifest["manifest"] = json!(mpath.display().to_string());

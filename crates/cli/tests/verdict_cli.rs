@@ -892,3 +892,70 @@ fn a_twin_sent_under_an_anonymized_visa_is_recorded_but_not_counted() {
         &["--person-column is required"],
     );
 }
+
+#[test]
+fn a_generalized_twin_is_attacked_in_its_own_terms_and_checked_against_its_manifest() {
+    let d = tempfile::tempdir().unwrap();
+    population(d.path());
+    let o = datavisa_in(
+        &[
+            "twin",
+            "generalize",
+            "source.csv",
+            "-o",
+            "gen.csv",
+            "--quasi",
+            "a,b,c",
+            "--k",
+            "5",
+            "--suppression",
+            "0.1",
+            "--sensitive",
+            "s",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    spec(
+        d.path(),
+        "spec.toml",
+        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\", \"b\", \"c\"]\ncontext = \"named_recipient\"\n{CONTROLS}"),
+    );
+    let a = assess(d.path(), "spec.toml", "gen.csv", "r", &[]);
+    assert_eq!(a["twin_kind"], "generalized");
+    // k = 5 on what the recipient knows: the highest class risk is at most 0.2.
+    let max = a["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["criterion"] == "max_risk")
+        .unwrap();
+    assert!(max["value"].as_f64().unwrap() <= 0.2 + 1e-9, "{max}");
+    // Suppressed records stay in the twin as '*' rows, so the twin still has one row per source row.
+    assert_eq!(a["twin"]["rows"], 2000);
+    let mut text = std::fs::read_to_string(d.path().join("gen.csv")).unwrap();
+    let last = text.lines().last().unwrap().to_owned();
+    text.push_str(&last);
+    text.push('\n');
+    std::fs::write(d.path().join("gen.csv"), text).unwrap();
+    fails_with(
+        &datavisa_in(
+            &[
+                "assess",
+                "--spec",
+                "spec.toml",
+                "--twin",
+                "gen.csv",
+                "--source",
+                "source.csv",
+                "--recipient",
+                "r",
+                "--store",
+                "st",
+            ],
+            d.path(),
+        ),
+        2,
+        &["gen.csv.manifest.json records the twin's content hash"],
+    );
+}
