@@ -97,6 +97,52 @@ fn custody(a: &PipiaArgs) -> Vec<Fact> {
     out
 }
 
+/// The recipient's visas from the register: each twin's verdict, status and worst figure.
+fn verdicts(a: &PipiaArgs, today: i64) -> Vec<Fact> {
+    let Ok(reg) = datavisa_verdict::register::Register::open(&a.store) else {
+        return Vec::new();
+    };
+    let visas = reg.visas().unwrap_or_default();
+    let mut out = Vec::new();
+    for v in visas.iter().filter(|v| v.recipient == a.recipient) {
+        let worst = reg
+            .assessment(&v.assessment_id)
+            .ok()
+            .and_then(|st| {
+                crate::verdict::checks_of(&st.assessment)
+                    .max_by(|x, y| {
+                        let r = |c: &Value| {
+                            c["upper"].as_f64().unwrap_or(0.0)
+                                / c["threshold"].as_f64().unwrap_or(1.0).max(1e-9)
+                        };
+                        r(x).total_cmp(&r(y))
+                    })
+                    .map(|c| {
+                        format!(
+                            "{} {:.4} vs threshold {}",
+                            c["figure"].as_str().unwrap_or(""),
+                            c["upper"].as_f64().unwrap_or(f64::NAN),
+                            c["threshold"]
+                        )
+                    })
+            })
+            .unwrap_or_default();
+        out.push(fact(
+            "副本结论（签证）",
+            "Twin verdict (visa)",
+            format!(
+                "{} {}: {} — {}, review {}; closest figure to its threshold: {worst}",
+                v.id,
+                v.twin_path,
+                v.verdict.as_str(),
+                v.status(today).as_str(),
+                v.review_on
+            ),
+        ));
+    }
+    out
+}
+
 /// Builds the PIPIA draft for an exporter and a recipient.
 pub fn pipia(a: &PipiaArgs, quiet: bool) -> Result<Report> {
     let l = Ledger::open(&a.store).map_err(|e| UsageError(e.to_string()))?;
@@ -314,7 +360,7 @@ pub fn pipia(a: &PipiaArgs, quiet: bool) -> Result<Report> {
         section("对个人权益的影响及安全风险等级", "Impact on individuals and risk rating", vec![], vec![
             q("影响与风险等级（高/中/低）及理由。", "Impact and risk rating (high / medium / low), with reasons."),
         ]),
-        section("保护措施及其与风险的相称性", "Protective measures and proportionality", custody(a), vec![
+        section("保护措施及其与风险的相称性", "Protective measures and proportionality", [custody(a), verdicts(a, today_days)].concat(), vec![
             q("措施是否合法、有效并与风险程度相适应？", "Are the measures lawful, effective and proportionate to the risk?"),
         ]),
         section("出境机制的确定", "Mechanism determination", mechanism, vec![]),

@@ -869,6 +869,30 @@ fn a_twin_sent_under_an_anonymized_visa_is_recorded_but_not_counted() {
         2,
         &["does not cover", "expired"],
     );
+    // The PIPIA draft lists the twin's verdict under the protective measures.
+    let o = datavisa_in(
+        &[
+            "report",
+            "pipia",
+            "--exporter",
+            "Acme",
+            "--recipient",
+            "r",
+            "-o",
+            "pipia.md",
+            "--lang",
+            "en",
+            "--store",
+            "st",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pipia = std::fs::read_to_string(d.path().join("pipia.md")).unwrap();
+    assert!(
+        pipia.contains(&format!("{visa} twin.csv: anonymized")),
+        "{pipia}"
+    );
     // Without a visa the people must be counted, which needs the person column.
     fails_with(
         &datavisa_in(
