@@ -81,7 +81,8 @@ pub fn write_report(
     Ok(())
 }
 
-fn headline(a: &Value) -> (Text, Tone) {
+/// The verdict in one sentence, in both languages, with its tone.
+pub fn headline(a: &Value) -> (Text, Tone) {
     let r = s(&a["recipient"]["id"]);
     let twin = s(&a["twin"]["path"]);
     match a["verdict"].as_str().unwrap_or("") {

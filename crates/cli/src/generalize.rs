@@ -161,12 +161,7 @@ pub fn write_twin(input: &Path, t: &Table, output: &Path, g: Generalized) -> Res
     Ok(manifest)
 }
 
-/// `OUTPUT.manifest.json` next to the twin.
-pub fn manifest_path(output: &Path) -> PathBuf {
-    let mut s = output.as_os_str().to_owned();
-    s.push(".manifest.json");
-    PathBuf::from(s)
-}
+pub use datavisa_twin::manifest_path;
 
 /// `datavisa twin generalize`.
 pub fn generalize_cmd(

@@ -272,21 +272,8 @@ pub fn assess_cmd(
     }
 }
 
-/// The verdict in one sentence.
-pub fn verdict_sentence(a: &Value) -> String {
-    let r = a["recipient"]["id"].as_str().unwrap_or("?");
-    let twin = a["twin"]["path"].as_str().unwrap_or("?");
-    match a["verdict"].as_str().unwrap_or("?") {
-        "anonymized" => format!("{twin} is anonymized as to recipient {r} (and only as to it)"),
-        "de_identified" => format!(
-            "{twin} is de-identified, not anonymized, for recipient {r}: it stays personal information"
-        ),
-        _ => format!("{twin} is personal information for recipient {r}"),
-    }
-}
-
 fn print_assessment(a: &Value) {
-    println!("{}", verdict_sentence(a));
+    println!("{}", crate::assessment_report::headline(a).0.en);
     println!(
         "assessment {} ({} context: {})",
         a["id"].as_str().unwrap_or("?"),

@@ -13,3 +13,10 @@ pub mod search;
 
 pub use error::{Result, TwinError};
 pub use hierarchy::Hierarchy;
+
+/// `TWIN.manifest.json`, the manifest written next to every twin.
+pub fn manifest_path(twin: &std::path::Path) -> std::path::PathBuf {
+    let mut s = twin.as_os_str().to_owned();
+    s.push(".manifest.json");
+    std::path::PathBuf::from(s)
+}

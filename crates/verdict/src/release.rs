@@ -6,7 +6,7 @@ use crate::error::{invalid, Result};
 use datavisa_table::{file_sha256, read_table, ReadOptions, Table};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// How a twin was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,12 +103,7 @@ pub struct Release {
     pub control_view: Option<Table>,
 }
 
-/// `TWIN.manifest.json`, the manifest datavisa writes next to every twin.
-pub fn manifest_path(twin: &Path) -> PathBuf {
-    let mut s = twin.as_os_str().to_owned();
-    s.push(".manifest.json");
-    PathBuf::from(s)
-}
+pub use datavisa_twin::manifest_path;
 
 /// Reads a twin and checks it against its manifest (content hash, source hash, kind). `declared`
 /// is the kind the user named, if any; it must agree with the manifest.
