@@ -81,6 +81,15 @@ fn spec(dir: &Path, name: &str, rest: &str) {
     std::fs::write(dir.join(name), format!("{COLUMNS}\n{rest}")).unwrap();
 }
 
+/// A spec with one recipient `r` under contract, its other fields given as TOML lines.
+fn recipient_r(dir: &Path, fields: &str) {
+    spec(
+        dir,
+        "spec.toml",
+        &format!("[[recipients]]\nid = \"r\"\n{fields}{CONTROLS}"),
+    );
+}
+
 /// Source (2,000 people) and control (2,000 others) in `dir`.
 fn population(dir: &Path) -> Vec<[String; 5]> {
     let src = people(2000, 1, 0);
@@ -177,11 +186,7 @@ fn a_twin_identical_to_its_source_is_personal() {
     let d = tempfile::tempdir().unwrap();
     population(d.path());
     std::fs::copy(d.path().join("source.csv"), d.path().join("copy.csv")).unwrap();
-    spec(
-        d.path(),
-        "spec.toml",
-        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\", \"b\", \"c\"]\n{CONTROLS}"),
-    );
+    recipient_r(d.path(), "knows = [\"a\", \"b\", \"c\"]\n");
     let a = assess(d.path(), "spec.toml", "copy.csv", "r", &[]);
     assert_eq!(a["verdict"], "personal");
     assert_eq!(a["identifiers"][0]["share_in_clear"], 1.0);
@@ -276,27 +281,17 @@ fn two_releases_that_pass_alone_fail_together() {
     // Both releases carry the recipient's token for each person, so it can join them.
     write(d.path(), "r1.csv", &src, &[0, 1, 4], true);
     write(d.path(), "r2.csv", &src, &[0, 2, 3, 4], true);
-    spec(
+    recipient_r(
         d.path(),
-        "spec.toml",
-        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\", \"b\", \"c\"]\ncontext = \"internal\"\n{CONTROLS}"),
+        "knows = [\"a\", \"b\", \"c\"]\ncontext = \"internal\"\n",
     );
     let first = assess(d.path(), "spec.toml", "r1.csv", "r", &[]);
     assert_eq!(first["verdict"], "anonymized", "{}", first["reasons"]);
-    let visa = json_of(&datavisa_in(
-        &[
-            "visa",
-            "issue",
-            "--assessment",
-            first["id"].as_str().unwrap(),
-            "--store",
-            "st",
-            "--format",
-            "json",
-        ],
+    let v1 = visa(
         d.path(),
-    ));
-    assert_eq!(visa["status"], "valid");
+        &["issue", "--assessment", first["id"].as_str().unwrap()],
+    );
+    assert_eq!(v1["status"], "valid");
     let second = assess(d.path(), "spec.toml", "r2.csv", "r", &[]);
     assert!(
         failing(&second, "release").is_empty(),
@@ -305,7 +300,7 @@ fn two_releases_that_pass_alone_fail_together() {
     );
     assert_eq!(second["verdict"], "de_identified");
     let c = &second["cumulative"];
-    assert_eq!(c["with"][0]["visa"], visa["id"]);
+    assert_eq!(c["with"][0]["visa"], v1["id"]);
     assert!(
         c["linked_by"].as_str().unwrap().contains("\"pid\""),
         "{}",
@@ -313,31 +308,11 @@ fn two_releases_that_pass_alone_fail_together() {
     );
     assert!(failing(&second, "combined").contains(&"max_risk".to_owned()));
     // Issuing the second flags the first for review: the recipient now holds both.
-    let v2 = json_of(&datavisa_in(
-        &[
-            "visa",
-            "issue",
-            "--assessment",
-            second["id"].as_str().unwrap(),
-            "--store",
-            "st",
-            "--format",
-            "json",
-        ],
+    let v2 = visa(
         d.path(),
-    ));
-    let shown = json_of(&datavisa_in(
-        &[
-            "visa",
-            "show",
-            visa["id"].as_str().unwrap(),
-            "--store",
-            "st",
-            "--format",
-            "json",
-        ],
-        d.path(),
-    ));
+        &["issue", "--assessment", second["id"].as_str().unwrap()],
+    );
+    let shown = visa(d.path(), &["show", v1["id"].as_str().unwrap()]);
     assert!(shown["review_flags"][0]
         .as_str()
         .unwrap()
@@ -345,12 +320,7 @@ fn two_releases_that_pass_alone_fail_together() {
 }
 
 fn visa_status(dir: &Path, id: &str, on: &str) -> String {
-    let v = json_of(&datavisa_in(
-        &[
-            "visa", "show", id, "--as-of", on, "--store", "st", "--format", "json",
-        ],
-        dir,
-    ));
+    let v = visa(dir, &["show", id, "--as-of", on]);
     v["status"].as_str().unwrap().to_owned()
 }
 
@@ -359,16 +329,12 @@ fn visa_lifecycle_on_a_fake_clock() {
     let d = tempfile::tempdir().unwrap();
     let src = population(d.path());
     write(d.path(), "twin.csv", &src, &[1, 4], false);
-    spec(
-        d.path(),
-        "spec.toml",
-        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\"]\n{CONTROLS}"),
-    );
+    recipient_r(d.path(), "knows = [\"a\"]\n");
     let a = assess(d.path(), "spec.toml", "twin.csv", "r", &[]);
     let issue = |on: &str| {
-        json_of(&datavisa_in(
+        visa(
+            d.path(),
             &[
-                "visa",
                 "issue",
                 "--assessment",
                 a["id"].as_str().unwrap(),
@@ -376,13 +342,8 @@ fn visa_lifecycle_on_a_fake_clock() {
                 on,
                 "--review-months",
                 "12",
-                "--store",
-                "st",
-                "--format",
-                "json",
             ],
-            d.path(),
-        ))
+        )
     };
     let v = issue("2026-01-15");
     let id = v["id"].as_str().unwrap();
@@ -420,19 +381,7 @@ fn visa_lifecycle_on_a_fake_clock() {
         2,
         &["already revoked"],
     );
-    let list = json_of(&datavisa_in(
-        &[
-            "visa",
-            "list",
-            "--as-of",
-            "2026-06-01",
-            "--store",
-            "st",
-            "--format",
-            "json",
-        ],
-        d.path(),
-    ));
+    let list = visa(d.path(), &["list", "--as-of", "2026-06-01"]);
     assert_eq!(list.as_array().unwrap().len(), 2);
 }
 
@@ -446,33 +395,12 @@ fn review_reverts_a_visa_when_the_recipient_gains_a_linkable_dataset() {
     spec(d.path(), "spec.toml", &format!("{partner}{CONTROLS}"));
     let a = assess(d.path(), "spec.toml", "twin.csv", "partner", &[]);
     assert_eq!(a["verdict"], "anonymized", "{}", a["reasons"]);
-    let v = json_of(&datavisa_in(
-        &[
-            "visa",
-            "issue",
-            "--assessment",
-            a["id"].as_str().unwrap(),
-            "--store",
-            "st",
-            "--format",
-            "json",
-        ],
+    let v = visa(
         d.path(),
-    ));
+        &["issue", "--assessment", a["id"].as_str().unwrap()],
+    );
     // Nothing is due yet.
-    let none = json_of(&datavisa_in(
-        &[
-            "visa",
-            "review",
-            "--spec",
-            "spec.toml",
-            "--store",
-            "st",
-            "--format",
-            "json",
-        ],
-        d.path(),
-    ));
+    let none = visa(d.path(), &["review", "--spec", "spec.toml"]);
     assert_eq!(none["reviewed"].as_array().unwrap().len(), 0);
     // The partner buys a CRM extract with b and c about the same people.
     write(d.path(), "crm.csv", &src[..1500], &[1, 2, 3], false);
@@ -481,19 +409,7 @@ fn review_reverts_a_visa_when_the_recipient_gains_a_linkable_dataset() {
         "spec.toml",
         &format!("{partner}holds = [\"crm.csv\"]\n{CONTROLS}"),
     );
-    let r = json_of(&datavisa_in(
-        &[
-            "visa",
-            "review",
-            "--spec",
-            "spec.toml",
-            "--store",
-            "st",
-            "--format",
-            "json",
-        ],
-        d.path(),
-    ));
+    let r = visa(d.path(), &["review", "--spec", "spec.toml"]);
     let done = &r["reviewed"][0];
     assert_eq!(done["visa"], v["id"]);
     assert!(done["outcome"]["Reverted"].is_object(), "{done}");
@@ -505,24 +421,21 @@ fn review_reverts_a_visa_when_the_recipient_gains_a_linkable_dataset() {
         done["summary"].as_str().unwrap().contains("max_risk"),
         "{done}"
     );
-    let shown = json_of(&datavisa_in(
-        &[
-            "visa",
-            "show",
-            v["id"].as_str().unwrap(),
-            "--store",
-            "st",
-            "--format",
-            "json",
-        ],
-        d.path(),
-    ));
+    let shown = visa(d.path(), &["show", v["id"].as_str().unwrap()]);
     assert_eq!(shown["status"], "revoked");
     assert!(shown["history"]
         .as_array()
         .unwrap()
         .iter()
         .any(|e| e["event"] == "flagged"));
+}
+
+/// Runs `datavisa visa ARGS --store st --format json` and returns its JSON.
+fn visa(dir: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["visa"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--store", "st", "--format", "json"]);
+    json_of(&datavisa_in(&all, dir))
 }
 
 /// The register's assessments count (0 when the register was never created).
@@ -642,11 +555,7 @@ fn the_report_renders_in_headless_chromium() {
     let d = tempfile::tempdir().unwrap();
     let src = population(d.path());
     write(d.path(), "twin.csv", &src, &[1, 2, 3, 4], false);
-    spec(
-        d.path(),
-        "spec.toml",
-        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\", \"b\"]\n{CONTROLS}"),
-    );
+    recipient_r(d.path(), "knows = [\"a\", \"b\"]\n");
     let a = assess(d.path(), "spec.toml", "twin.csv", "r", &[]);
     let id = a["id"].as_str().unwrap();
     for (lang, file) in [("en", "report.html"), ("zh", "report-zh.html")] {
@@ -795,29 +704,20 @@ fn a_twin_sent_under_an_anonymized_visa_is_recorded_but_not_counted() {
     let d = tempfile::tempdir().unwrap();
     let src = population(d.path());
     write(d.path(), "twin.csv", &src, &[1, 4], false);
-    spec(
-        d.path(),
-        "spec.toml",
-        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\"]\n{CONTROLS}"),
-    );
+    recipient_r(d.path(), "knows = [\"a\"]\n");
     let a = assess(d.path(), "spec.toml", "twin.csv", "r", &[]);
     assert_eq!(a["verdict"], "anonymized", "{}", a["reasons"]);
-    let v = json_of(&datavisa_in(
+    let v = visa(
+        d.path(),
         &[
-            "visa",
             "issue",
             "--assessment",
             a["id"].as_str().unwrap(),
             "--as-of",
             "2026-02-01",
-            "--store",
-            "st",
-            "--format",
-            "json",
         ],
-        d.path(),
-    ));
-    let visa = v["id"].as_str().unwrap();
+    );
+    let visa_id = v["id"].as_str().unwrap();
     let ok = |args: &[&str]| assert!(datavisa_in(args, d.path()).status.success());
     ok(&["ledger", "exporter", "add", "Acme", "--store", "st"]);
     ok(&[
@@ -842,7 +742,7 @@ fn a_twin_sent_under_an_anonymized_visa_is_recorded_but_not_counted() {
                 "--file",
                 file,
                 "--visa",
-                visa,
+                visa_id,
                 "--date",
                 date,
                 "--store",
@@ -855,7 +755,7 @@ fn a_twin_sent_under_an_anonymized_visa_is_recorded_but_not_counted() {
     };
     let r = json_of(&record("twin.csv", "2026-03-01"));
     assert_eq!(r["counted"], false);
-    assert_eq!(r["visa"], visa);
+    assert_eq!(r["visa"], visa_id);
     assert_eq!(r["rows"], 2000);
     assert_eq!(r["totals"]["ordinary"], 0);
     // Another file, or a date after the visa's review, is not covered.
@@ -890,7 +790,7 @@ fn a_twin_sent_under_an_anonymized_visa_is_recorded_but_not_counted() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let pipia = std::fs::read_to_string(d.path().join("pipia.md")).unwrap();
     assert!(
-        pipia.contains(&format!("{visa} twin.csv: anonymized")),
+        pipia.contains(&format!("{visa_id} twin.csv: anonymized")),
         "{pipia}"
     );
     // Without a visa the people must be counted, which needs the person column.
@@ -940,10 +840,9 @@ fn a_generalized_twin_is_attacked_in_its_own_terms_and_checked_against_its_manif
         d.path(),
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    spec(
+    recipient_r(
         d.path(),
-        "spec.toml",
-        &format!("[[recipients]]\nid = \"r\"\nknows = [\"a\", \"b\", \"c\"]\ncontext = \"named_recipient\"\n{CONTROLS}"),
+        "knows = [\"a\", \"b\", \"c\"]\ncontext = \"named_recipient\"\n",
     );
     let a = assess(d.path(), "spec.toml", "gen.csv", "r", &[]);
     assert_eq!(a["twin_kind"], "generalized");
