@@ -75,6 +75,9 @@ pub fn run(cli: Cli) -> Result<()> {
             TwinCommand::Generalize { args, read, format } => {
                 crate::generalize::generalize_cmd(&args, &read, format, quiet)
             }
+            TwinCommand::Synthesize { args, read, format } => {
+                crate::synthesize::synthesize_cmd(&args, &read, format, quiet)
+            }
             TwinCommand::Apply {
                 recipe,
                 input,

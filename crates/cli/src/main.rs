@@ -9,6 +9,7 @@ mod ledger;
 mod output;
 mod pipia;
 mod pseudonymize;
+mod synthesize;
 mod vault;
 mod verdict;
 
@@ -423,6 +424,67 @@ pub struct GeneralizeArgs {
     /// Heuristic search: seconds at most.
     #[arg(long, default_value_t = 60.0)]
     pub time_limit: f64,
+}
+
+/// The synthesis mechanism.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum SynthMethod {
+    /// MST: 1-way marginals, a private spanning tree of pairs, one model fit (fast).
+    #[default]
+    Mst,
+    /// AIM: adaptive rounds choosing the worst-fitted workload marginal (slower, usually better).
+    Aim,
+}
+
+/// Arguments of `twin synthesize`.
+#[derive(Args, Clone, Debug)]
+pub struct SynthesizeArgs {
+    pub input: PathBuf,
+    /// The twin to write (.csv, .tsv or .parquet); a manifest is written next to it.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    #[arg(long, value_enum, default_value_t)]
+    pub method: SynthMethod,
+    /// Privacy budget epsilon (required: there is no safe default).
+    #[arg(long)]
+    pub epsilon: f64,
+    /// Privacy budget delta (below 1/n^1.5 is the usual advice).
+    #[arg(long, default_value_t = 1e-9)]
+    pub delta: f64,
+    /// Rows to generate (default: the noisy estimate of the source's size, never the true one).
+    #[arg(long)]
+    pub rows: Option<usize>,
+    /// Seed of every random step; recorded in the manifest, which then must stay in-country.
+    /// Without it the noise comes from the operating system and the run is not reproducible.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Estimate domains the spec does not declare with differential privacy (paid from the budget).
+    #[arg(long)]
+    pub dp_domain: bool,
+    /// Share of the budget spent on estimating domains, when --dp-domain needs any.
+    #[arg(long, default_value_t = 0.1)]
+    pub domain_share: f64,
+    /// Columns to leave out of the twin.
+    #[arg(long, value_delimiter = ',')]
+    pub drop: Vec<String>,
+    /// Mirror-descent iterations of the final model fit (MST default 5000, AIM 2000).
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// AIM: workload of all 2-way or all 3-way marginals.
+    #[arg(long, default_value_t = 2)]
+    pub degree: usize,
+    /// AIM: planned rounds (default 16 × columns, the paper's choice).
+    #[arg(long)]
+    pub rounds: Option<usize>,
+    /// AIM: mirror-descent iterations per round (warm-started).
+    #[arg(long, default_value_t = 300)]
+    pub round_iterations: usize,
+    /// AIM: workload marginals with more cells are left out.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_cells: usize,
+    /// AIM: largest model (junction tree), in MB (the paper uses 80; slower).
+    #[arg(long, default_value_t = 8.0)]
+    pub max_model_mb: f64,
 }
 
 /// Where the vault lives and how it is unlocked.
@@ -1067,6 +1129,16 @@ pub enum TwinCommand {
     Generalize {
         #[command(flatten)]
         args: Box<GeneralizeArgs>,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A differentially private synthetic twin (MST or AIM) over the spec's public domain:
+    /// no row belongs to a real person, and the budget spent is listed in the manifest.
+    Synthesize {
+        #[command(flatten)]
+        args: Box<SynthesizeArgs>,
         #[command(flatten)]
         read: ReadArgs,
         #[arg(long, value_enum, default_value_t)]

@@ -26,5 +26,5 @@ pub use error::{Result, TableError};
 pub use group::EquivalenceClasses;
 pub use io::{file_sha256, hex, read_table, write_atomic, write_table};
 pub use sample::{sample_indices, split_indices, Split};
-pub use spec::{ColumnSpec, Role, SourceSpec, Spec};
+pub use spec::{ColumnSpec, DomainSpec, Role, SourceSpec, Spec};
 pub use table::{encode_shared, FileFormat, Origin, RowLines, Table};

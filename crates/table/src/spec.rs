@@ -76,6 +76,31 @@ pub struct ColumnSpec {
     pub evidence: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hierarchy: Option<String>,
+    /// The public domain of the column (categories or numeric bounds), for synthesis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<toml::Spanned<DomainSpec>>,
+}
+
+/// A column's public domain as declared in the spec: the values it can take, known without
+/// looking at the data (a code list, a regulation, a form's choices).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainSpec {
+    /// Every category the column can hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<String>>,
+    /// Lower bound (a number, or a date for date columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<toml::Value>,
+    /// Upper bound (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<toml::Value>,
+    /// Number of equal-width bins between min and max.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bins: Option<usize>,
+    /// Explicit bin edges, increasing (first = min, last = max).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edges: Option<Vec<f64>>,
 }
 
 /// A spec file.
@@ -165,6 +190,11 @@ impl Spec {
             .map(|c| line_col(&self.text, c.name.span().start))
     }
 
+    /// The 1-based line and column of a byte offset in the spec text (e.g. a value's span).
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        line_col(&self.text, offset)
+    }
+
     /// The 1-based line where `needle` (e.g. a section header) first appears in the spec text.
     pub fn line_of(&self, needle: &str) -> Option<usize> {
         self.text
@@ -214,6 +244,7 @@ pub fn column_spec(name: &str) -> ColumnSpec {
         confidence: None,
         evidence: None,
         hierarchy: None,
+        domain: None,
     }
 }
 

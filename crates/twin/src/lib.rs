@@ -1,6 +1,7 @@
 //! Twins: protected versions of a table for one recipient. This crate makes generalized twins
 //! (full-domain generalization with hierarchies, record suppression, an optimal lattice search and
-//! a heuristic one); pseudonymized and synthetic twins come with their issues.
+//! a heuristic one), pseudonymized twins (with the vault's keys) and differentially private
+//! synthetic twins (MST, AIM).
 
 pub mod apply;
 pub mod engine;
@@ -10,6 +11,7 @@ pub mod pseudonymize;
 pub mod quality;
 pub mod recipe;
 pub mod search;
+pub mod synth;
 
 pub use error::{Result, TwinError};
 pub use hierarchy::Hierarchy;

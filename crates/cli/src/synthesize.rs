@@ -1,0 +1,204 @@
+//! `datavisa twin synthesize`: a thin wrapper over the twin crate's DP synthesis, with progress
+//! bars, the manifest written next to the twin, and the budget ledger printed.
+
+use crate::commands::{input_evidence, load, print_json, tool, write_json, UsageError};
+use crate::output::{progress_bar, table};
+use crate::verdict::required_spec;
+use crate::{Format, ReadArgs, SynthMethod, SynthesizeArgs};
+use anyhow::Result;
+use datavisa_table::{write_table, Spec};
+use datavisa_twin::synth::{self, Method, Progress, SynthParams};
+use datavisa_twin::TwinError;
+use indicatif::ProgressBar;
+use serde_json::{json, Value};
+use std::sync::Mutex;
+
+/// Progress bars on stderr, one per phase.
+struct Bars {
+    quiet: bool,
+    bar: Mutex<ProgressBar>,
+}
+
+impl Progress for Bars {
+    fn phase(&self, name: &str, len: u64) {
+        let mut b = self.bar.lock().expect("progress lock");
+        b.finish_and_clear();
+        *b = progress_bar(self.quiet, len, name);
+    }
+    fn advance(&self, n: u64) {
+        self.bar.lock().expect("progress lock").inc(n);
+    }
+}
+
+/// The synthesis parameters from the flags.
+pub fn params(a: &SynthesizeArgs) -> SynthParams {
+    let mut p = SynthParams {
+        method: match a.method {
+            SynthMethod::Mst => Method::Mst,
+            SynthMethod::Aim => Method::Aim,
+        },
+        epsilon: a.epsilon,
+        delta: a.delta,
+        rows: a.rows,
+        seed: a.seed,
+        dp_domain: a.dp_domain,
+        domain_share: a.domain_share,
+        drop: a.drop.clone(),
+        ..Default::default()
+    };
+    p.aim.degree = a.degree;
+    p.aim.rounds = a.rounds;
+    p.aim.round_iterations = a.round_iterations;
+    p.aim.max_cells = a.max_cells;
+    p.aim.max_model_mb = a.max_model_mb;
+    if let Some(i) = a.iterations {
+        p.mst.iterations = i;
+        p.aim.final_iterations = i;
+    }
+    p
+}
+
+/// `datavisa twin synthesize`.
+pub fn synthesize_cmd(
+    a: &SynthesizeArgs,
+    read: &ReadArgs,
+    format: Format,
+    quiet: bool,
+) -> Result<()> {
+    let spec_path = required_spec(read)?;
+    let spec = Spec::load(&spec_path)?;
+    if std::fs::canonicalize(&a.input).ok() == std::fs::canonicalize(&a.output).ok()
+        && a.output.exists()
+    {
+        return Err(UsageError("the output would overwrite the input".into()).into());
+    }
+    let (t, _) = load(&a.input, read, quiet)?;
+    spec.check_columns(&t)?;
+    let bars = Bars {
+        quiet,
+        bar: Mutex::new(ProgressBar::hidden()),
+    };
+    let made = synth::synthesize(&t, &spec, &params(a), &bars).map_err(|e| match e {
+        TwinError::Table(t) => anyhow::Error::from(t),
+        other => UsageError(other.to_string()).into(),
+    })?;
+    bars.bar.lock().expect("progress lock").finish_and_clear();
+    for w in &made.operator_warnings {
+        // About the real data: for the operator's eyes, never written to the manifest.
+        eprintln!("warning: {w}");
+    }
+    let mut manifest = made.report;
+    manifest["source"] = input_evidence(&a.input, &t)?;
+    manifest["spec"] = json!(spec_path.display().to_string());
+    manifest["output"] = json!(a.output.display().to_string());
+    manifest["tool"] = tool();
+    manifest["created_at_unix"] = json!(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()));
+    write_table(&made.twin, &a.output)?;
+    manifest["output_sha256"] = json!(datavisa_table::file_sha256(&a.output)?);
+    let mpath = datavisa_twin::manifest_path(&a.output);
+    write_json(&mpath, &manifest)?;
+    manifest["manifest"] = json!(mpath.display().to_string());
+    match format {
+        Format::Json => print_json(&manifest),
+        Format::Human => {
+            print_human(&manifest);
+            Ok(())
+        }
+    }
+}
+
+fn print_human(m: &Value) {
+    let p = &m["privacy"];
+    println!(
+        "{} synthetic twin: {} rows x {} columns -> {}",
+        m["method"].as_str().unwrap_or("?").to_uppercase(),
+        m["rows"],
+        m["columns"].as_array().map_or(0, Vec::len),
+        m["output"].as_str().unwrap_or("")
+    );
+    println!(
+        "privacy: epsilon {} delta {:e} (rho {:.5}, spent {:.5}); {}",
+        p["epsilon"],
+        p["delta"].as_f64().unwrap_or(0.0),
+        p["rho"].as_f64().unwrap_or(0.0),
+        p["rho_spent"].as_f64().unwrap_or(0.0),
+        if m["seed"].is_null() {
+            "noise from OS entropy (not reproducible)"
+        } else {
+            "seeded: keep the manifest in-country"
+        }
+    );
+    let ledger = p["ledger"].as_array().cloned().unwrap_or_default();
+    let rows: Vec<Vec<String>> = summarize_ledger(&ledger);
+    print!(
+        "{}",
+        table(&["step", "mechanism", "rho", "share", "detail"], &rows, 60)
+    );
+    for d in m["dropped"].as_array().into_iter().flatten() {
+        println!(
+            "left out: {} ({})",
+            d["column"].as_str().unwrap_or(""),
+            d["reason"].as_str().unwrap_or("")
+        );
+    }
+    let model = &m["model"];
+    println!(
+        "model: {} measured cliques, junction tree of {} cells, {} measurements, {} fit iterations; {:.1} s in all",
+        model["cliques"].as_array().map_or(0, Vec::len),
+        model["junction_tree_cells"],
+        model["measurements"],
+        model["fit"]["iterations"],
+        m["timings_seconds"]["total"].as_f64().unwrap_or(0.0)
+    );
+    println!("manifest: {}", m["manifest"].as_str().unwrap_or(""));
+}
+
+/// The ledger with AIM's per-round lines folded into two totals, for the screen.
+fn summarize_ledger(ledger: &[Value]) -> Vec<Vec<String>> {
+    let total: f64 = ledger.iter().filter_map(|c| c["rho"].as_f64()).sum();
+    let mut rows: Vec<(String, String, f64, String)> = Vec::new();
+    let mut rounds: [(usize, f64); 2] = [(0, 0.0), (0, 0.0)];
+    for c in ledger {
+        let step = c["step"].as_str().unwrap_or("");
+        let rho = c["rho"].as_f64().unwrap_or(0.0);
+        if step.starts_with("round ") {
+            let k = usize::from(c["mechanism"] == "gaussian");
+            rounds[k].0 += 1;
+            rounds[k].1 += rho;
+            continue;
+        }
+        rows.push((
+            step.to_owned(),
+            c["mechanism"].as_str().unwrap_or("").to_owned(),
+            rho,
+            c["detail"].as_str().unwrap_or("").to_owned(),
+        ));
+    }
+    if rounds[0].0 > 0 {
+        rows.push((
+            format!("{} rounds: choose a marginal", rounds[0].0),
+            "exponential".into(),
+            rounds[0].1,
+            String::new(),
+        ));
+        rows.push((
+            format!("{} rounds: measure it", rounds[1].0),
+            "gaussian".into(),
+            rounds[1].1,
+            String::new(),
+        ));
+    }
+    rows.into_iter()
+        .map(|(s, m, r, d)| {
+            vec![
+                s,
+                m,
+                format!("{r:.5}"),
+                format!("{:.1}%", 100.0 * r / total.max(1e-300)),
+                d,
+            ]
+        })
+        .collect()
+}
