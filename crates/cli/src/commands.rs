@@ -812,6 +812,14 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         as_of,
         quiet,
     )?;
+    let (synth_files, synth_step) = crate::synthesize::demo_synthesize(
+        out,
+        &spec_path,
+        (&train_csv, &train),
+        seed,
+        as_of,
+        quiet,
+    )?;
     let (pseudo_files, pseudo_step) = crate::pseudonymize::demo_pseudonymize(out, &csv, quiet)?;
     let (ledger_files, ledger_step) = crate::ledger::demo_ledger(out, seed, as_of, quiet)?;
     let mut files: Vec<PathBuf> = vec![
@@ -828,6 +836,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         crate::generalize::manifest_path(&twin_path),
     ];
     files.extend(assess_files);
+    files.extend(synth_files);
     files.extend(pseudo_files);
     files.extend(ledger_files);
     let summary = json!({
@@ -850,6 +859,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
             attack_step,
             twin_step,
             assess_step,
+            synth_step,
             pseudo_step,
             ledger_step,
         ],
@@ -881,7 +891,17 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
             a["report"].as_str().unwrap_or("")
         );
     }
-    let ps = &summary["steps"][7];
+    let sy = &summary["steps"][7];
+    println!(
+        "DP synthetic twin (MST, eps {}): {} rows, utility {:.3} (columns {:.3}, pairs {:.3}) in {:.1} s",
+        sy["epsilon"],
+        sy["rows"],
+        sy["utility"]["score"].as_f64().unwrap_or(0.0),
+        sy["utility"]["columns"].as_f64().unwrap_or(0.0),
+        sy["utility"]["pairs"].as_f64().unwrap_or(0.0),
+        sy["seconds"].as_f64().unwrap_or(0.0)
+    );
+    let ps = &summary["steps"][8];
     println!(
         "pseudonymized twin for {}: de-identified, still personal information; relink {} of {} value(s) approved by two and logged (audit log intact: {})",
         ps["recipient"].as_str().unwrap_or(""),
@@ -889,7 +909,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         ps["relink"]["values"],
         ps["audit"]["intact"]
     );
-    let lg = &summary["steps"][8];
+    let lg = &summary["steps"][9];
     println!(
         "ledger: three transfers to {} took the year's count to {} people; the plan before the third said {} ({})",
         lg["recipient"].as_str().unwrap_or(""),

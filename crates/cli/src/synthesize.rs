@@ -6,11 +6,12 @@ use crate::output::{progress_bar, table};
 use crate::verdict::required_spec;
 use crate::{Format, ReadArgs, SynthMethod, SynthesizeArgs};
 use anyhow::Result;
-use datavisa_table::{write_table, Spec};
+use datavisa_table::{write_table, Spec, Table};
 use datavisa_twin::synth::{self, Method, Progress, SynthParams};
 use datavisa_twin::TwinError;
 use indicatif::ProgressBar;
 use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Progress bars on stderr, one per phase.
@@ -87,19 +88,7 @@ pub fn synthesize_cmd(
         // About the real data: for the operator's eyes, never written to the manifest.
         eprintln!("warning: {w}");
     }
-    let mut manifest = made.report;
-    manifest["source"] = input_evidence(&a.input, &t)?;
-    manifest["spec"] = json!(spec_path.display().to_string());
-    manifest["output"] = json!(a.output.display().to_string());
-    manifest["tool"] = tool();
-    manifest["created_at_unix"] = json!(std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs()));
-    write_table(&made.twin, &a.output)?;
-    manifest["output_sha256"] = json!(datavisa_table::file_sha256(&a.output)?);
-    let mpath = datavisa_twin::manifest_path(&a.output);
-    write_json(&mpath, &manifest)?;
-    manifest["manifest"] = json!(mpath.display().to_string());
+    let manifest = write_synthetic(&a.input, &t, &spec_path, &a.output, made)?;
     match format {
         Format::Json => print_json(&manifest),
         Format::Human => {
@@ -107,6 +96,99 @@ pub fn synthesize_cmd(
             Ok(())
         }
     }
+}
+
+/// Writes a synthetic twin and its manifest (source hash, spec, tool, the twin's own hash).
+pub fn write_synthetic(
+    input: &Path,
+    t: &Table,
+    spec_path: &Path,
+    output: &Path,
+    made: synth::Synthesized,
+) -> Result<Value> {
+    let mut manifest = made.report;
+    manifest["source"] = input_evidence(input, t)?;
+    manifest["spec"] = json!(spec_path.display().to_string());
+    manifest["output"] = json!(output.display().to_string());
+    manifest["tool"] = tool();
+    manifest["created_at_unix"] = json!(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()));
+    write_table(&made.twin, output)?;
+    manifest["output_sha256"] = json!(datavisa_table::file_sha256(output)?);
+    let mpath = datavisa_twin::manifest_path(output);
+    write_json(&mpath, &manifest)?;
+    manifest["manifest"] = json!(mpath.display().to_string());
+    Ok(manifest)
+}
+
+/// Demo step: an MST twin (eps 1) of the release half over the generator's public domain, and
+/// its utility against the release.
+pub fn demo_synthesize(
+    out: &Path,
+    spec_path: &Path,
+    (release_csv, release): (&Path, &Table),
+    seed: u64,
+    as_of: i64,
+    quiet: bool,
+) -> Result<(Vec<PathBuf>, Value)> {
+    let mut spec = Spec::load(spec_path)?;
+    let domain = datavisa_discover::fake::public_domain(as_of);
+    let mut drop = Vec::new();
+    for c in spec.columns.iter_mut() {
+        match domain.iter().find(|(n, _)| *n == c.name.get_ref()) {
+            Some((_, d)) => c.domain = Some(toml::Spanned::new(0..0, d.clone())),
+            None if c.role != Some(datavisa_table::Role::Identifier) => {
+                drop.push(c.name.get_ref().clone())
+            }
+            None => {}
+        }
+    }
+    let synth_spec = out.join("synthesis-spec.toml");
+    let text = spec.to_toml()?;
+    datavisa_table::write_atomic(&synth_spec, |w| {
+        std::io::Write::write_all(w, text.as_bytes())
+            .map_err(|e| datavisa_table::TableError::io(&synth_spec, e))
+    })?;
+    let spec = Spec::load(&synth_spec)?;
+    let params = SynthParams {
+        epsilon: 1.0,
+        delta: 1e-9,
+        seed: Some(seed),
+        drop,
+        ..Default::default()
+    };
+    let bars = Bars {
+        quiet,
+        bar: Mutex::new(ProgressBar::hidden()),
+    };
+    let made = synth::synthesize(release, &spec, &params, &bars)
+        .map_err(|e| anyhow::anyhow!("demo synthesize step: {e}"))?;
+    bars.bar.lock().expect("progress lock").finish_and_clear();
+    let twin_path = out.join("customers-synthetic.csv");
+    let manifest = write_synthetic(release_csv, release, &synth_spec, &twin_path, made)?;
+    let twin = datavisa_table::read_table(&twin_path, &Default::default())?;
+    let prepared = datavisa_risk::prepare::prepare(release, &twin, None)
+        .map_err(|e| anyhow::anyhow!("demo synthesize step: {e}"))?;
+    let u = datavisa_risk::utility::utility(&prepared, 500, seed)
+        .map_err(|e| anyhow::anyhow!("demo synthesize step: {e}"))?;
+    let utility_path = out.join("utility-synthetic.json");
+    write_json(&utility_path, &serde_json::to_value(&u)?)?;
+    let step = json!({
+        "step": "synthesize", "method": "mst", "epsilon": 1.0, "delta": 1e-9,
+        "file": twin_path.display().to_string(), "manifest": manifest["manifest"],
+        "rows": manifest["rows"], "columns": manifest["columns"].as_array().map_or(0, Vec::len),
+        "rho_spent": manifest["privacy"]["rho_spent"], "seconds": manifest["timings_seconds"]["total"],
+        "utility": {"score": u.score, "columns": u.column_score, "pairs": u.pair_score, "workload": u.workload_score,
+                    "file": utility_path.display().to_string()},
+    });
+    let files = vec![
+        synth_spec,
+        twin_path.clone(),
+        datavisa_twin::manifest_path(&twin_path),
+        utility_path,
+    ];
+    Ok((files, step))
 }
 
 fn print_human(m: &Value) {

@@ -47,10 +47,38 @@ fn demo_runs_every_step_and_writes_its_files() {
             "attack",
             "twin",
             "assess",
+            "synthesize",
             "pseudonymize",
             "ledger"
         ]
     );
+    // A DP synthetic twin of the release half over the generator's public domain: every
+    // declared column kept, identifiers and undeclared columns left out, utility measured.
+    let sy = &steps[7];
+    assert_eq!(sy["method"], "mst");
+    assert_eq!(sy["columns"], 8);
+    let rows = sy["rows"].as_f64().unwrap();
+    assert!((rows - 1500.0).abs() < 500.0, "{rows}");
+    assert!(sy["utility"]["columns"].as_f64().unwrap() > 0.8, "{sy}");
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(d.path().join(sy["manifest"].as_str().unwrap())).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["kind"], "synthetic_twin");
+    let synthesized: Vec<&str> = manifest["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["column"].as_str().unwrap())
+        .collect();
+    assert!(synthesized.contains(&"诊断") && !synthesized.contains(&"身份证号"));
+    let id = manifest["dropped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "身份证号")
+        .unwrap();
+    assert!(id["reason"].as_str().unwrap().contains("identifier"));
     // One twin, two recipients with different knowledge, two verdicts, both reports written.
     let assessed = steps[6]["assessments"].as_array().unwrap();
     let verdict_of = |r: &str| {
@@ -68,7 +96,7 @@ fn demo_runs_every_step_and_writes_its_files() {
     // Three transfers crossing the 100,000 band, 5,000 people sent twice counted once; the
     // plan before the third explains the standard contract it needs.
     // (The fake customers repeat a few resident IDs, as real exports do: they count once.)
-    let lg = &steps[8];
+    let lg = &steps[9];
     let t: Vec<u64> = lg["transfers"]
         .as_array()
         .unwrap()
@@ -97,7 +125,7 @@ fn demo_runs_every_step_and_writes_its_files() {
         .unwrap()
         .contains("into M-5"));
     // The pseudonymized twin: de-identified, one approved relink of three IDs, log intact.
-    let ps = &steps[7];
+    let ps = &steps[8];
     assert_eq!(ps["legal_status"], "de_identified");
     assert_eq!(ps["relink"]["values"], 3);
     assert_eq!(ps["relink"]["column"], "身份证号");

@@ -502,6 +502,69 @@ pub fn customer(rng: &mut impl Rng, i: usize, today: i64) -> Vec<String> {
     ]
 }
 
+/// The public domain of the generated customer table's synthesizable columns, as a shop would
+/// declare it from its own forms and code lists (never from the rows): sex, ethnic group,
+/// province and city lists, the diagnosis and product vocabularies, date and amount ranges.
+pub fn public_domain(today: i64) -> Vec<(&'static str, datavisa_table::DomainSpec)> {
+    use datavisa_table::DomainSpec;
+    let cats = |v: Vec<String>| DomainSpec {
+        categories: Some(v),
+        ..Default::default()
+    };
+    let date = |d: i64| toml::Value::String(datavisa_table::date::format_date(d));
+    let mut provinces: Vec<String> = REGIONS.iter().map(|r| r.1.to_owned()).collect();
+    provinces.sort();
+    provinces.dedup();
+    vec![
+        ("性别", cats(vec!["男".into(), "女".into()])),
+        (
+            "出生日期",
+            DomainSpec {
+                min: Some(date(days_from_civil(1940, 1, 1))),
+                max: Some(date(today)),
+                bins: Some(20),
+                ..Default::default()
+            },
+        ),
+        (
+            "民族",
+            cats(
+                crate::vocab::ETHNIC_GROUPS
+                    .iter()
+                    .map(|e| format!("{e}族"))
+                    .collect(),
+            ),
+        ),
+        ("省份", cats(provinces)),
+        (
+            "诊断",
+            cats(DIAGNOSES.iter().map(|d| d.0.to_owned()).collect()),
+        ),
+        (
+            "购买类别",
+            cats(CATEGORIES.iter().map(|c| c.to_string()).collect()),
+        ),
+        (
+            "购买金额",
+            DomainSpec {
+                min: Some(toml::Value::Float(0.0)),
+                max: Some(toml::Value::Float(5000.0)),
+                bins: Some(20),
+                ..Default::default()
+            },
+        ),
+        (
+            "购买日期",
+            DomainSpec {
+                min: Some(date(today - 730)),
+                max: Some(date(today)),
+                bins: Some(24),
+                ..Default::default()
+            },
+        ),
+    ]
+}
+
 /// Writes `rows` fake customers as UTF-8 CSV, atomically, from `seed`, as of day `today`.
 pub fn write_customers(
     path: &std::path::Path,
