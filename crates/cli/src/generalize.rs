@@ -142,18 +142,34 @@ fn metric(s: &str) -> Result<Metric> {
 
 /// Writes the twin and its manifest; returns the manifest.
 pub fn write_twin(input: &Path, t: &Table, output: &Path, g: Generalized) -> Result<Value> {
+    write_with_manifest(input, t, output, &g.twin, g.report)
+}
+
+/// Refuses an output path that is the input file.
+pub fn refuse_overwrite(input: &Path, output: &Path) -> Result<()> {
     if std::fs::canonicalize(input).ok() == std::fs::canonicalize(output).ok() && output.exists() {
         return Err(UsageError("the output would overwrite the input".into()).into());
     }
-    let mut manifest = g.report;
+    Ok(())
+}
+
+/// Writes any twin and its manifest body, stamped with the source's evidence, the tool and the
+/// twin's own content hash (checked by `assess` before it trusts the manifest).
+pub fn write_with_manifest(
+    input: &Path,
+    t: &Table,
+    output: &Path,
+    twin: &Table,
+    mut manifest: Value,
+) -> Result<Value> {
+    refuse_overwrite(input, output)?;
     manifest["source"] = input_evidence(input, t)?;
     manifest["output"] = json!(output.display().to_string());
     manifest["tool"] = tool();
     manifest["created_at_unix"] = json!(std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs()));
-    write_table(&g.twin, output)?;
-    // The assessment checks the twin against this hash before it trusts the manifest.
+    write_table(twin, output)?;
     manifest["output_sha256"] = json!(datavisa_table::file_sha256(output)?);
     let mpath = manifest_path(output);
     write_json(&mpath, &manifest)?;

@@ -1,12 +1,12 @@
 //! `datavisa twin synthesize`: a thin wrapper over the twin crate's DP synthesis, with progress
 //! bars, the manifest written next to the twin, and the budget ledger printed.
 
-use crate::commands::{input_evidence, load, print_json, tool, write_json, UsageError};
+use crate::commands::{load, print_json, write_json, UsageError};
 use crate::output::{progress_bar, table};
 use crate::verdict::required_spec;
 use crate::{Format, ReadArgs, SynthMethod, SynthesizeArgs};
 use anyhow::Result;
-use datavisa_table::{write_table, Spec, Table};
+use datavisa_table::{Spec, Table};
 use datavisa_twin::synth::{self, Method, Progress, SynthParams};
 use datavisa_twin::TwinError;
 use indicatif::ProgressBar;
@@ -98,7 +98,7 @@ pub fn synthesize_cmd(
     }
 }
 
-/// Writes a synthetic twin and its manifest (source hash, spec, tool, the twin's own hash).
+/// Writes a synthetic twin and its manifest (which also names the spec holding the domain).
 pub fn write_synthetic(
     input: &Path,
     t: &Table,
@@ -106,20 +106,9 @@ pub fn write_synthetic(
     output: &Path,
     made: synth::Synthesized,
 ) -> Result<Value> {
-    let mut manifest = made.report;
-    manifest["source"] = input_evidence(input, t)?;
-    manifest["spec"] = json!(spec_path.display().to_string());
-    manifest["output"] = json!(output.display().to_string());
-    manifest["tool"] = tool();
-    manifest["created_at_unix"] = json!(std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs()));
-    write_table(&made.twin, output)?;
-    manifest["output_sha256"] = json!(datavisa_table::file_sha256(output)?);
-    let mpath = datavisa_twin::manifest_path(output);
-    write_json(&mpath, &manifest)?;
-    manifest["manifest"] = json!(mpath.display().to_string());
-    Ok(manifest)
+    let mut report = made.report;
+    report["spec"] = json!(spec_path.display().to_string());
+    crate::generalize::write_with_manifest(input, t, output, &made.twin, report)
 }
 
 /// Demo step: an MST twin (eps 1) of the release half over the generator's public domain, and

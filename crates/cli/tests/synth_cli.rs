@@ -56,23 +56,37 @@ fn tvd(
         / 2.0
 }
 
-fn synthesize(out: &Path, extra: &[&str]) -> Value {
-    let adult = shared("arx/adult.csv");
-    let spec = spec();
+/// `twin synthesize --spec SPEC INPUT -o OUT EXTRA...` (quiet).
+fn run(spec: &Path, input: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let (spec, input, out) = (
+        spec.to_str().unwrap(),
+        input.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
     let mut args = vec![
         "--quiet",
         "twin",
         "synthesize",
         "--spec",
-        &spec,
-        &adult,
+        spec,
+        input,
         "-o",
-        out.to_str().unwrap(),
-        "--format",
-        "json",
+        out,
     ];
     args.extend_from_slice(extra);
-    json_of(&datavisa(&args))
+    datavisa(&args)
+}
+
+/// Adult with its public domain, as JSON.
+fn synthesize(out: &Path, extra: &[&str]) -> Value {
+    let mut extra = extra.to_vec();
+    extra.extend(["--format", "json"]);
+    json_of(&run(
+        Path::new(&spec()),
+        Path::new(&shared("arx/adult.csv")),
+        out,
+        &extra,
+    ))
 }
 
 const COLUMNS: [&str; 9] = [
@@ -241,22 +255,12 @@ fn categories_outside_the_public_domain_never_appear_and_are_not_counted_in_the_
     std::fs::write(&narrow, text).unwrap();
     let out = dir.path().join("twin.csv");
     let adult = shared("arx/adult.csv");
-    let o = datavisa(&[
-        "--quiet",
-        "twin",
-        "synthesize",
-        "--spec",
-        narrow.to_str().unwrap(),
-        &adult,
-        "-o",
-        out.to_str().unwrap(),
-        "--epsilon",
-        "1000",
-        "--seed",
-        "4",
-        "--format",
-        "json",
-    ]);
+    let o = run(
+        &narrow,
+        Path::new(&adult),
+        &out,
+        &["--epsilon", "1000", "--seed", "4", "--format", "json"],
+    );
     let m = json_of(&o);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -295,22 +299,12 @@ fn the_row_count_is_estimated_from_noisy_measurements_never_read() {
     let mut sizes = Vec::new();
     for seed in ["1", "2", "3"] {
         let out = dir.path().join(format!("t{seed}.csv"));
-        let m = json_of(&datavisa(&[
-            "--quiet",
-            "twin",
-            "synthesize",
-            "--spec",
-            &spec,
-            small.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--epsilon",
-            "0.1",
-            "--seed",
-            seed,
-            "--format",
-            "json",
-        ]));
+        let m = json_of(&run(
+            Path::new(&spec),
+            &small,
+            &out,
+            &["--epsilon", "0.1", "--seed", seed, "--format", "json"],
+        ));
         let n = rows(&out, b',').1.len();
         assert_eq!(n as u64, m["rows"].as_u64().unwrap());
         assert_eq!(
@@ -346,18 +340,7 @@ fn undeclared_domains_are_refused_or_paid_for() {
         .join("\n");
     std::fs::write(&bare, text).unwrap();
     let out = dir.path().join("twin.csv");
-    let o = datavisa(&[
-        "--quiet",
-        "twin",
-        "synthesize",
-        "--spec",
-        bare.to_str().unwrap(),
-        &adult,
-        "-o",
-        out.to_str().unwrap(),
-        "--epsilon",
-        "1",
-    ]);
+    let o = run(&bare, Path::new(&adult), &out, &["--epsilon", "1"]);
     fails_with(
         &o,
         2,
@@ -369,23 +352,20 @@ fn undeclared_domains_are_refused_or_paid_for() {
         ],
     );
     assert!(!out.exists());
-    let m = json_of(&datavisa(&[
-        "--quiet",
-        "twin",
-        "synthesize",
-        "--spec",
-        bare.to_str().unwrap(),
-        &adult,
-        "-o",
-        out.to_str().unwrap(),
-        "--epsilon",
-        "1",
-        "--seed",
-        "5",
-        "--dp-domain",
-        "--format",
-        "json",
-    ]));
+    let m = json_of(&run(
+        &bare,
+        Path::new(&adult),
+        &out,
+        &[
+            "--epsilon",
+            "1",
+            "--seed",
+            "5",
+            "--dp-domain",
+            "--format",
+            "json",
+        ],
+    ));
     let p = &m["privacy"];
     let ledger = p["ledger"].as_array().unwrap();
     let steps: Vec<&str> = ledger.iter().map(|c| c["step"].as_str().unwrap()).collect();
@@ -502,22 +482,12 @@ fn identifiers_are_never_synthesized_and_utility_reads_the_twin() {
     )
     .unwrap();
     let out = dir.path().join("twin.csv");
-    let m = json_of(&datavisa(&[
-        "--quiet",
-        "twin",
-        "synthesize",
-        "--spec",
-        spec.to_str().unwrap(),
-        with_id.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--epsilon",
-        "2",
-        "--seed",
-        "1",
-        "--format",
-        "json",
-    ]));
+    let m = json_of(&run(
+        &spec,
+        &with_id,
+        &out,
+        &["--epsilon", "2", "--seed", "1", "--format", "json"],
+    ));
     assert_eq!(m["dropped"][0]["column"], "customer_id");
     let twin = rows(&out, b',');
     assert!(!twin.0.contains(&"customer_id".to_owned()));

@@ -279,7 +279,8 @@ impl Model {
                 values: self.probs[i].clone(),
             }
             .sum_to(&reduced);
-            let log_marginal: Vec<f64> = marginal.values.iter().map(|p| p.max(1e-300).ln()).collect();
+            let log_marginal: Vec<f64> =
+                marginal.values.iter().map(|p| p.max(1e-300).ln()).collect();
             let mut f = Factor {
                 scope: reduced.clone(),
                 values: log_marginal.clone(),
@@ -612,8 +613,22 @@ mod tests {
         // attributes, cliques with several children, queries spanning the whole tree.
         check_against_brute_force(
             &[2, 3, 2, 3, 2, 2],
-            &[vec![0, 1], vec![1, 2], vec![2, 3], vec![3, 0], vec![3, 4], vec![1, 5]],
-            &[vec![4, 5], vec![0, 4], vec![2, 5], vec![0, 4, 5], vec![1, 3, 4], vec![2, 4, 5]],
+            &[
+                vec![0, 1],
+                vec![1, 2],
+                vec![2, 3],
+                vec![3, 0],
+                vec![3, 4],
+                vec![1, 5],
+            ],
+            &[
+                vec![4, 5],
+                vec![0, 4],
+                vec![2, 5],
+                vec![0, 4, 5],
+                vec![1, 3, 4],
+                vec![2, 4, 5],
+            ],
         );
     }
 }
