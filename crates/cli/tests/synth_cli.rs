@@ -30,6 +30,19 @@ fn rows(path: &Path, delim: u8) -> (Vec<String>, Vec<Vec<String>>) {
     (h, rows)
 }
 
+/// Writes a semicolon-separated CSV with a header.
+fn write_rows(path: &Path, header: &[String], rows: &[Vec<String>]) {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_path(path)
+        .unwrap();
+    w.write_record(header).unwrap();
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+}
+
 /// Total variation distance between the source's and the twin's marginal on `cols`.
 fn tvd(
     src: &(Vec<String>, Vec<Vec<String>>),
@@ -286,15 +299,7 @@ fn the_row_count_is_estimated_from_noisy_measurements_never_read() {
     // A table whose size (2,345 rows) the mechanism must not learn exactly.
     let src = rows(Path::new(&shared("arx/adult.csv")), b';');
     let small = dir.path().join("small.csv");
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_path(&small)
-        .unwrap();
-    w.write_record(&src.0).unwrap();
-    for r in &src.1[..2345] {
-        w.write_record(r).unwrap();
-    }
-    w.flush().unwrap();
+    write_rows(&small, &src.0, &src.1[..2345]);
     let spec = spec();
     let mut sizes = Vec::new();
     for seed in ["1", "2", "3"] {
@@ -461,19 +466,18 @@ fn identifiers_are_never_synthesized_and_utility_reads_the_twin() {
     let dir = tempfile::tempdir().unwrap();
     let src = rows(Path::new(&shared("arx/adult.csv")), b';');
     let with_id = dir.path().join("ids.csv");
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(b';')
-        .from_path(&with_id)
-        .unwrap();
     let mut h = vec!["customer_id".to_owned()];
     h.extend(src.0.iter().cloned());
-    w.write_record(&h).unwrap();
-    for (i, r) in src.1.iter().take(5000).enumerate() {
-        let mut row = vec![format!("C{i:06}")];
-        row.extend(r.iter().cloned());
-        w.write_record(&row).unwrap();
-    }
-    w.flush().unwrap();
+    let with_ids: Vec<Vec<String>> = src.1[..5000]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            std::iter::once(format!("C{i:06}"))
+                .chain(r.iter().cloned())
+                .collect()
+        })
+        .collect();
+    write_rows(&with_id, &h, &with_ids);
     let public = std::fs::read_to_string(spec()).unwrap();
     let spec = dir.path().join("spec.toml");
     std::fs::write(

@@ -176,6 +176,7 @@ pub fn aim<R: Rng>(
         let limit = budget_mb * used_share.min(1.0) * 1024.0 * 1024.0;
         let mut names = Vec::new();
         let mut scores = Vec::new();
+        let mut estimates = Vec::new();
         for (r, w) in &cands {
             let covered = model.jt.containing(r).is_some();
             if !covered {
@@ -191,6 +192,7 @@ pub fn aim<R: Rng>(
             let penalty = (2.0 / std::f64::consts::PI).sqrt() * sigma * cells;
             names.push(r.clone());
             scores.push(w * (l1(tru, &est) - penalty));
+            estimates.push(est);
         }
         if names.is_empty() {
             return Err(invalid(
@@ -215,7 +217,7 @@ pub fn aim<R: Rng>(
             detail: format!("sigma {sigma:.3} per cell"),
         })?;
         measurements.push(m);
-        let before = model.marginal(&r);
+        let before = estimates.swap_remove(pick);
         if !cliques.contains(&r) {
             cliques.push(r.clone());
         }

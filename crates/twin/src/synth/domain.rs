@@ -422,25 +422,26 @@ pub fn complete<R: Rng>(
     } else {
         0.0
     };
+    // Every estimated domain gets the same share, hence the same noise.
+    let sigma = (1.0 / (2.0 * rho_each)).sqrt();
     let mut out = Vec::with_capacity(planned.len());
     for p in planned {
         let col = &table.columns[p.index];
         let (cells, source) = match p.declared {
             Some(c) => (c, DomainSource::Spec),
             None if p.value_type.is_numeric() => {
-                let sigma = (1.0 / (2.0 * rho_each)).sqrt();
                 let (lo, hi) = dp_bounds(col, sigma, rng)?;
+                let cost = gaussian_rho(sigma);
                 budget.charge(Charge {
                     step: format!("bounds of {}", p.name),
                     mechanism: "gaussian",
-                    rho: gaussian_rho(sigma),
+                    rho: cost,
                     delta: 0.0,
                     detail: format!(
                         "noisy counts of {POW2_BINS} signed power-of-two bins, sigma {sigma:.2}"
                     ),
                 })?;
                 let cells = numeric_cells(lo, hi, p.value_type, p.bins);
-                let cost = gaussian_rho(sigma);
                 (
                     cells,
                     DomainSource::DifferentialPrivacy {
@@ -450,13 +451,13 @@ pub fn complete<R: Rng>(
                 )
             }
             None => {
-                let sigma = (1.0 / (2.0 * rho_each)).sqrt();
                 let delta_each = budget.delta_threshold / n_cat as f64;
                 let values = dp_categories(col, sigma, delta_each, rng)?;
+                let cost = gaussian_rho(sigma);
                 budget.charge(Charge {
                     step: format!("categories of {}", p.name),
                     mechanism: "gaussian+threshold",
-                    rho: gaussian_rho(sigma),
+                    rho: cost,
                     delta: delta_each,
                     detail: format!(
                         "noisy counts, kept above {:.1} (sigma {sigma:.2})",
@@ -469,7 +470,6 @@ pub fn complete<R: Rng>(
                         p.name
                     )));
                 }
-                let cost = gaussian_rho(sigma);
                 (
                     Cells::Categories { values },
                     DomainSource::DifferentialPrivacy {
@@ -489,11 +489,12 @@ pub fn complete<R: Rng>(
     Ok(out)
 }
 
-/// The signed power-of-two bin of x: 0 = [0, 1), k > 0 = [2^(k-1), 2^k), −1 = (−1, 0),
-/// −k = (−2^(k−1), −2^(k−2)]; magnitudes beyond 2^63 share the outermost bins.
+/// Largest |bin index| of the power-of-two histogram, and its number of bins.
 const POW2_MAX: i32 = 65;
 const POW2_BINS: usize = 2 * POW2_MAX as usize + 1;
 
+/// The signed power-of-two bin of x: 0 = [0, 1), k > 0 = [2^(k-1), 2^k), −1 = (−1, 0),
+/// −k = (−2^(k−1), −2^(k−2)]; magnitudes beyond 2^63 share the outermost bins.
 fn pow2_bin(x: f64) -> i32 {
     if x >= 0.0 {
         if x < 1.0 {

@@ -3,7 +3,7 @@
 //! back-tracking, inference by log-space sum-product on a junction tree. The model only ever
 //! sees noisy measurements: its total is estimated from them, never read from the data.
 
-use super::factor::{logsumexp_by_map, Factor, Scope};
+use super::factor::{logsumexp_by_map, sum_by_map, Factor, Scope};
 use super::junction::JunctionTree;
 use rayon::prelude::*;
 
@@ -90,6 +90,13 @@ pub struct FitStats {
 impl Model {
     /// An independent uniform model over `cliques` (plus every single attribute).
     pub fn new(sizes: &[usize], cliques: &[Vec<usize>], total: f64) -> Model {
+        let mut m = Model::zero(sizes, cliques, total);
+        m.propagate();
+        m
+    }
+
+    /// The model's structure with zero potentials, not yet propagated.
+    fn zero(sizes: &[usize], cliques: &[Vec<usize>], total: f64) -> Model {
         let mut all: Vec<Vec<usize>> = (0..sizes.len()).map(|a| vec![a]).collect();
         for c in cliques {
             let mut c = c.clone();
@@ -102,7 +109,7 @@ impl Model {
         let scopes: Vec<Scope> = all.iter().map(|c| Scope::new(c, sizes)).collect();
         let maps = maps(&jt, &scopes);
         let theta = scopes.iter().map(|s| vec![0.0; s.cells()]).collect();
-        let mut m = Model {
+        Model {
             sizes: sizes.to_vec(),
             jt,
             cliques: scopes,
@@ -110,14 +117,12 @@ impl Model {
             total,
             probs: Vec::new(),
             maps,
-        };
-        m.propagate();
-        m
+        }
     }
 
     /// A model over `cliques` that starts from this one's potentials (AIM's warm start).
     pub fn extended(&self, cliques: &[Vec<usize>]) -> Model {
-        let mut m = Model::new(&self.sizes, cliques, self.total);
+        let mut m = Model::zero(&self.sizes, cliques, self.total);
         for (i, s) in m.cliques.iter().enumerate() {
             if let Some(j) = self.cliques.iter().position(|o| o.attrs == s.attrs) {
                 m.theta[i] = self.theta[j].clone();
@@ -205,12 +210,8 @@ impl Model {
     pub fn marginal(&self, attrs: &[usize]) -> Vec<f64> {
         let scope = Scope::new(attrs, &self.sizes);
         if let Some(i) = self.jt.smallest_containing(&scope.attrs) {
-            let f = Factor {
-                scope: self.jt.cliques[i].clone(),
-                values: self.probs[i].clone(),
-            };
-            return f
-                .sum_to(&scope)
+            let map = self.jt.cliques[i].index_map(&scope);
+            return sum_by_map(&self.probs[i], &map, scope)
                 .values
                 .into_iter()
                 .map(|v| v * self.total)
@@ -274,11 +275,7 @@ impl Model {
             }
             let clique = &jt.cliques[i];
             let reduced = clique.restrict(&needed);
-            let marginal = Factor {
-                scope: clique.clone(),
-                values: self.probs[i].clone(),
-            }
-            .sum_to(&reduced);
+            let marginal = sum_by_map(&self.probs[i], &clique.index_map(&reduced), reduced.clone());
             let log_marginal: Vec<f64> =
                 marginal.values.iter().map(|p| p.max(1e-300).ln()).collect();
             let mut f = Factor {

@@ -4,7 +4,7 @@
 //! fractional part — and the values are shuffled inside the group, so no value depends on a
 //! row's position (the `mbi` 1.1.0 bug the spec measured).
 
-use super::factor::Scope;
+use super::factor::{sum_by_map, Scope};
 use super::model::Model;
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -30,7 +30,7 @@ pub fn sample<R: Rng>(model: &Model, rows: usize, rng: &mut R) -> Vec<Vec<u32>> 
             let mut attrs = cond.clone();
             attrs.push(a);
             let scope = Scope::new(&attrs, &model.sizes);
-            let joint = sum_to(clique, probs, &scope);
+            let joint = sum_by_map(probs, &clique.index_map(&scope), scope.clone()).values;
             let values = draw(model, &cond, a, &scope, &joint, &out, rows, rng);
             out[a] = Some(values);
         }
@@ -45,15 +45,6 @@ pub fn sample<R: Rng>(model: &Model, rows: usize, rng: &mut R) -> Vec<Vec<u32>> 
         *c = perm.iter().map(|&r| c[r]).collect();
     }
     cols
-}
-
-fn sum_to(clique: &Scope, probs: &[f64], to: &Scope) -> Vec<f64> {
-    let map = clique.index_map(to);
-    let mut out = vec![0.0; to.cells()];
-    for (p, &j) in probs.iter().zip(&map) {
-        out[j as usize] += p;
-    }
-    out
 }
 
 /// Values of attribute `a` for every row, given the already drawn attributes `cond`.
