@@ -566,6 +566,9 @@ struct Sink<'a> {
     names: &'a [String],
     missing: Vec<&'a [u8]>,
     longest_missing: usize,
+    /// Bytes that open some missing token: any other first byte rules a field out at once.
+    opens_missing: [bool; 256],
+    empty_is_missing: bool,
     max_field: usize,
 }
 
@@ -573,11 +576,19 @@ impl<'a> Sink<'a> {
     fn new(path: &'a Path, names: &'a [String], opts: &'a ReadOptions) -> Self {
         let missing: Vec<&[u8]> = opts.missing_tokens.iter().map(|t| t.as_bytes()).collect();
         let longest_missing = missing.iter().map(|m| m.len()).max().unwrap_or(0);
+        let mut opens_missing = [false; 256];
+        for m in &missing {
+            if let Some(&b) = m.first() {
+                opens_missing[usize::from(b)] = true;
+            }
+        }
         Sink {
             path,
             names,
+            empty_is_missing: missing.iter().any(|m| m.is_empty()),
             missing,
             longest_missing,
+            opens_missing,
             max_field: opts.max_field_bytes,
         }
     }
@@ -593,7 +604,14 @@ impl<'a> Sink<'a> {
                 limit: self.max_field,
             });
         }
-        Ok(f.len() <= self.longest_missing && self.missing.contains(&f))
+        Ok(match f.first() {
+            None => self.empty_is_missing,
+            Some(&b) => {
+                self.opens_missing[usize::from(b)]
+                    && f.len() <= self.longest_missing
+                    && self.missing.contains(&f)
+            }
+        })
     }
 
     /// Copies an unescaped field into the column's own buffer.
@@ -682,7 +700,7 @@ fn parse_plain_chunk(
             sink.push_copy(&mut cols[j], j, &data[start..end], line)?;
             Ok(true)
         };
-    for p in memchr::memchr2_iter(delimiter, b'\n', data) {
+    for p in Structural::new(data, delimiter) {
         if data[p] == delimiter {
             if j + 1 < ncols {
                 sink.push_copy(&mut cols[j], j, &data[field_start..p], line)?;
@@ -716,6 +734,81 @@ fn parse_plain_chunk(
         rows,
         line_marks,
     })
+}
+
+/// Positions of delimiters and newlines in order, found eight bytes at a time: fields in real
+/// tables are short, and a word-at-a-time scan has no per-match start-up cost.
+struct Structural<'a> {
+    words: std::slice::ChunksExact<'a, u8>,
+    tail: &'a [u8],
+    /// Offset of the next word to load.
+    next: usize,
+    /// Offset of the word behind `mask`.
+    base: usize,
+    mask: u64,
+    delimiter: u64,
+}
+
+const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+impl<'a> Structural<'a> {
+    fn new(data: &'a [u8], delimiter: u8) -> Self {
+        let words = data.chunks_exact(8);
+        let tail = words.remainder();
+        Structural {
+            words,
+            tail,
+            next: 0,
+            base: 0,
+            mask: 0,
+            delimiter: ONES * u64::from(delimiter),
+        }
+    }
+
+    /// The high bit of each byte of `w` that equals the byte repeated in `splat` (exact: no
+    /// carries cross bytes).
+    fn equal_bytes(w: u64, splat: u64) -> u64 {
+        let v = w ^ splat;
+        !(((v & LOW7) + LOW7) | v | LOW7)
+    }
+
+    fn load(&mut self) -> bool {
+        let (word, valid) = if let Some(w) = self.words.next() {
+            (
+                u64::from_le_bytes(w.try_into().expect("chunks of eight")),
+                u64::MAX,
+            )
+        } else if !self.tail.is_empty() {
+            let mut pad = [0u8; 8];
+            pad[..self.tail.len()].copy_from_slice(self.tail);
+            let valid = (1u64 << (8 * self.tail.len())) - 1;
+            self.tail = &[];
+            (u64::from_le_bytes(pad), valid)
+        } else {
+            return false;
+        };
+        self.base = self.next;
+        self.next += 8;
+        let hits = Self::equal_bytes(word, self.delimiter) | Self::equal_bytes(word, ONES * 10);
+        self.mask = hits & valid;
+        true
+    }
+}
+
+impl Iterator for Structural<'_> {
+    type Item = usize;
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            if !self.load() {
+                return None;
+            }
+        }
+        let p = self.base + (self.mask.trailing_zeros() / 8) as usize;
+        self.mask &= self.mask - 1;
+        Some(p)
+    }
 }
 
 fn parse_chunk(
@@ -945,4 +1038,21 @@ fn type_column(
         data: ColumnData::Numeric(values),
         evidence: inf.evidence,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // The word-at-a-time scan finds exactly what memchr2 finds, at every length and offset.
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn structural_equals_memchr2(data in proptest::collection::vec(prop_oneof![Just(b','), Just(b'\n'), Just(b';'), Just(0u8), Just(0x80u8), Just(b'a'), any::<u8>()], 0..100), d in prop_oneof![Just(b','), Just(b';'), Just(b'\t'), Just(0u8)]) {
+            let ours: Vec<usize> = Structural::new(&data, d).collect();
+            let want: Vec<usize> = memchr::memchr2_iter(d, b'\n', &data).collect();
+            prop_assert_eq!(ours, want);
+        }
+    }
 }

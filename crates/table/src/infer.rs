@@ -19,6 +19,91 @@ const MAX_INTEGER_DIGITS: usize = 15;
 
 /// Parses one value the way inference sees it.
 pub fn parse_value(s: &str) -> Parsed {
+    parse_bytes(s.as_bytes())
+}
+
+/// [`parse_value`] on raw bytes: plain decimals and ISO dates (nearly every cell of a numeric
+/// column) are read here without a UTF-8 check; the rest go through the general parsers.
+pub fn parse_bytes(b: &[u8]) -> Parsed {
+    if let Some(p) = fast_decimal(b).or_else(|| fast_iso_date(b)) {
+        return p;
+    }
+    match std::str::from_utf8(b) {
+        Ok(s) => parse_general(s),
+        Err(_) => Parsed::Text,
+    }
+}
+
+/// `[-+]digits[.digits]` with at most 15 significant digits and no leading zero on an integer:
+/// the mantissa and the power of ten are both exact in an f64, so one division gives the
+/// correctly rounded value (Clinger's fast path), the same as the general parser. Anything
+/// else (more digits, exponents, leading zeros) is left to it.
+fn fast_decimal(b: &[u8]) -> Option<Parsed> {
+    let (neg, body) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let (mut mantissa, mut digits, mut point) = (0u64, 0usize, None);
+    for (i, &c) in body.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                digits += 1;
+            }
+            b'.' if point.is_none() => point = Some(i),
+            _ => return None,
+        }
+        if digits > MAX_INTEGER_DIGITS {
+            return None;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let sign = if neg { -1.0 } else { 1.0 };
+    match point {
+        None if body.len() > 1 && body[0] == b'0' => None,
+        // Through i64, so "-0" is 0 as the general parser reads it, not -0.0.
+        None => Some(Parsed::Integer(
+            (if neg {
+                -(mantissa as i64)
+            } else {
+                mantissa as i64
+            }) as f64,
+        )),
+        Some(p) => {
+            let scale = POWERS_OF_TEN[body.len() - 1 - p];
+            Some(Parsed::Float(sign * (mantissa as f64 / scale)))
+        }
+    }
+}
+
+const POWERS_OF_TEN: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// `YYYY-MM-DD` exactly, the commonest date form.
+fn fast_iso_date(b: &[u8]) -> Option<Parsed> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |a, &c| {
+            c.is_ascii_digit().then(|| a * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let y = i64::from(y);
+    // An impossible date ("2025-02-30") is text, as the general parser says.
+    Some(if crate::date::is_valid_date(y, m, d) {
+        Parsed::Date(crate::date::days_from_civil(y, m, d) as f64)
+    } else {
+        Parsed::Text
+    })
+}
+
+fn parse_general(s: &str) -> Parsed {
     let b = s.as_bytes();
     // Numbers and dates open with a digit, a sign or a point: anything else is text at once.
     if !b
@@ -159,7 +244,7 @@ pub fn infer_direct<F: crate::encode::Fields + ?Sized>(
     let (mut numbers, mut temporal) = (0usize, 0usize);
     for r in 0..fields.len().min(DIRECT_PROBE) {
         let Some(b) = fields.get(r) else { continue };
-        match parse_value(std::str::from_utf8(b).ok()?) {
+        match parse_bytes(b) {
             Parsed::Integer(_) | Parsed::Float(_) => numbers += 1,
             Parsed::Date(_) | Parsed::Datetime(_) => temporal += 1,
             Parsed::Text => return None,
@@ -185,7 +270,7 @@ pub fn infer_direct<F: crate::encode::Fields + ?Sized>(
             return;
         };
         chars += b.len() as u64;
-        let v = match std::str::from_utf8(b).map_or(Parsed::Text, parse_value) {
+        let v = match parse_bytes(b) {
             Parsed::Integer(v) if numbers > 0 => (ev.integer += 1, v).1,
             Parsed::Float(v) if numbers > 0 => (ev.float += 1, v).1,
             Parsed::Date(v) if temporal > 0 => (ev.date += 1, v * 86_400.0).1,
@@ -304,6 +389,66 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn same(a: Parsed, b: Parsed) -> bool {
+        let bits = |p: Parsed| match p {
+            Parsed::Integer(v) => (0, v.to_bits()),
+            Parsed::Float(v) => (1, v.to_bits()),
+            Parsed::Date(v) => (2, v.to_bits()),
+            Parsed::Datetime(v) => (3, v.to_bits()),
+            Parsed::Text => (4, 0),
+        };
+        bits(a) == bits(b)
+    }
+
+    proptest! {
+        // The fast paths give, bit for bit, what the general parsers give.
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn fast_paths_equal_general_parsing(s in "[-+]?[0-9]{0,17}(\\.[0-9]{0,17})?|[0-9]{4}-[0-9]{2}-[0-9]{2}|[-+.0-9eE]{0,8}") {
+            prop_assert!(same(parse_bytes(s.as_bytes()), parse_general(&s)), "{:?}", s);
+        }
+
+        #[test]
+        fn fast_decimals_round_like_std(m in 0u64..1_000_000_000_000_000, k in 0usize..16, neg: bool) {
+            let digits = m.to_string();
+            let s = if k == 0 || k >= digits.len() { digits } else {
+                format!("{}{}.{}", if neg { "-" } else { "" }, &digits[..digits.len() - k], &digits[digits.len() - k..])
+            };
+            prop_assert!(same(parse_bytes(s.as_bytes()), parse_general(&s)), "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn fast_path_edge_cases() {
+        for s in [
+            "-0",
+            "+5",
+            "0",
+            "007",
+            "-007",
+            "1.",
+            ".5",
+            "+.5",
+            "-0.0",
+            ".",
+            "-",
+            "",
+            "1.2.3",
+            "123456789012345",
+            "1234567890123456",
+            "0.1",
+            "9007199254740993",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-13-01",
+            "99999.999999999",
+        ] {
+            assert!(same(parse_bytes(s.as_bytes()), parse_general(s)), "{s:?}");
+        }
+        assert_eq!(parse_value("-0"), Parsed::Integer(0.0));
+        assert!(matches!(parse_value("-0"), Parsed::Integer(v) if v.is_sign_positive()));
     }
 
     fn dict(values: &[&str]) -> (Dictionary, Vec<u64>) {
