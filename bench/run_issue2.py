@@ -1,6 +1,7 @@
 """Issue 2 benchmarks, side by side with the peers, in one run (2-core machine).
 
   python3 bench/run_issue2.py            # builds datavisa, installs peers into bench/.venv
+  BENCH_SKIP_PRESIDIO=1 python3 bench/run_issue2.py   # reading and scanning only (polars only)
 
 Prints Markdown rows for BENCHMARKS.md and writes bench/out/issue2.json.
 Reading: datavisa `inspect` (its read_seconds, in-process) vs polars `read_csv` (in-process),
@@ -70,7 +71,8 @@ def read_side_by_side(dv, py, path):
 
 def main():
     sh("cargo", "build", "--release", "-p", "datavisa", cwd=ROOT)
-    venv = sh("bash", str(ROOT / "bench" / "setup-venv.sh")).stdout.strip().splitlines()[-1]
+    skip_presidio = os.environ.get("BENCH_SKIP_PRESIDIO") == "1"
+    venv = sh("bash", str(ROOT / "bench" / "setup-venv.sh"), *(["--polars-only"] if skip_presidio else [])).stdout.strip().splitlines()[-1]
     py = str(Path(venv) / "bin" / "python")
     data = OUT / "data"
     big = data / "d1m" / "customers.csv"
@@ -110,6 +112,11 @@ def main():
         scans[name] = {"bytes": f.stat().st_size, "wall_s": w, "mb_per_s": f.stat().st_size / 1e6 / w}
     res["scan"] = scans
 
+    if skip_presidio:
+        (OUT / "issue2.json").write_text(json.dumps(res, indent=2, ensure_ascii=False))
+        print_rows(res)
+        return 0
+
     # Side by side with Presidio on the same rows.
     dv_head = statistics.median([timed([str(DV), "--quiet", "scan", str(head), "--format", "json"])[0] for _ in range(3)])
     dv_100k = statistics.median([timed([str(DV), "--quiet", "scan", str(small), "--format", "json"])[0] for _ in range(3)])
@@ -120,12 +127,18 @@ def main():
                        "presidio_100k_extrapolated_s": pres["analysis_seconds"] * 100_000 / PRESIDIO_ROWS,
                        "presidio_entities": pres["entities"]}
     (OUT / "issue2.json").write_text(json.dumps(res, indent=2, ensure_ascii=False))
-    s, p = res["scan"], res["presidio"]
+    print_rows(res)
+
+
+def print_rows(res):
+    s, p = res["scan"], res.get("presidio")
     for key in ["read", "read_analytics"]:
         r = res[key]
-        print(f"| read {r['file']} ({r['bytes']/1e6:.0f} MB) | datavisa {r['datavisa_s']:.2f} s | polars {r['polars_s']:.2f} s | {r['ratio']:.2f}x polars | peak RSS {r['peak_rss_mb']:.0f} MB = {r['rss_over_size']:.2f}x file |")
+        print(f"| read {r['file']} ({r['bytes']/1e6:.0f} MB) | datavisa {r['datavisa_s']:.2f} s | polars {r['polars_s']:.2f} s | {r['ratio']:.2f}x polars (runs: datavisa {', '.join(f'{x:.2f}' for x in r['runs']['datavisa'])}; polars {', '.join(f'{x:.2f}' for x in r['runs']['polars'])}) | peak RSS {r['peak_rss_mb']:.0f} MB = {r['rss_over_size']:.2f}x file |")
     for k, v in s.items():
         print(f"| scan {k} ({v['bytes']/1e6:.0f} MB) | {v['wall_s']:.2f} s | {v['mb_per_s']:.0f} MB/s |")
+    if p is None:
+        return
     print(f"| scan {p['rows']} rows x 21 | datavisa {p['datavisa_wall_s']:.3f} s (whole process) | Presidio {p['presidio_analysis_s']:.1f} s (analysis only) | {p['ratio_same_rows']:.0f}x |")
     print(f"| scan 100k rows x 21 | datavisa {p['datavisa_100k_wall_s']:.2f} s | Presidio ~{p['presidio_100k_extrapolated_s']/60:.0f} min (extrapolated) | |")
 

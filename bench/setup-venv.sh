@@ -6,6 +6,11 @@ venv=${BENCH_VENV:-$here/.venv}
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
+if [ "${1:-}" = "--polars-only" ]; then
+  "$venv/bin/pip" install -q "polars==2.1.0"
+  echo "$venv"
+  exit 0
+fi
 "$venv/bin/pip" install -q \
   "polars==2.1.0" \
   "presidio-analyzer==2.2.366" "presidio-structured==0.0.10" "presidio-anonymizer==2.2.366" \

@@ -411,6 +411,7 @@ pub fn print_items<T: serde::Serialize>(
 }
 
 fn inspect_json(file: &Path, t: &Table, top: usize, secs: f64) -> Value {
+    t.encode_all();
     let cols: Vec<Value> = t
         .columns
         .iter()

@@ -51,7 +51,7 @@ fn sensitive_rows(t: &Table, columns: &[String], all: bool) -> Result<Vec<bool>>
             .map_err(|_| UsageError(format!("sensitive column {name:?} is not in the file")))?;
         for (r, slot) in out.iter_mut().enumerate() {
             *slot |= match &c.data {
-                ColumnData::Categorical(cat) => cat.codes[r] != MISSING,
+                ColumnData::Categorical(cat) => cat.codes()[r] != MISSING,
                 ColumnData::Numeric(v) => !v[r].is_nan(),
             };
         }

@@ -44,7 +44,7 @@ impl<'a> Distinct<'a> {
     /// The distinct values of a column (categorical: its dictionary; numeric: formatted).
     pub fn of(col: &'a Column) -> Distinct<'a> {
         match &col.data {
-            ColumnData::Categorical(c) => Distinct::Dict(&c.dict, c.counts()),
+            ColumnData::Categorical(c) => Distinct::Dict(c.dict(), c.counts()),
             ColumnData::Numeric(_) => Distinct::Owned(col.value_counts()),
         }
     }

@@ -56,6 +56,7 @@ fn round3(x: f64) -> f64 {
 
 /// Scans every column of a table.
 pub fn scan(table: &Table, file: &str, opts: &ScanOptions) -> ScanReport {
+    table.encode_all();
     let mut minors_rows = 0u64;
     let mut columns: Vec<ColumnFinding> = table
         .columns

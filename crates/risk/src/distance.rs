@@ -143,7 +143,7 @@ fn row_hash(t: &Table, r: usize) -> u64 {
     let mut h = foldhash::fast::FixedState::with_seed(0x636f_7079).build_hasher();
     for c in &t.columns {
         match &c.data {
-            ColumnData::Categorical(cat) => h.write_u32(cat.codes[r]),
+            ColumnData::Categorical(cat) => h.write_u32(cat.codes()[r]),
             ColumnData::Numeric(v) => h.write_u64(canonical_bits(v[r])),
         }
     }
@@ -165,7 +165,9 @@ fn same_row(a: &Table, ra: usize, b: &Table, rb: usize) -> bool {
         .iter()
         .zip(&b.columns)
         .all(|(x, y)| match (&x.data, &y.data) {
-            (ColumnData::Categorical(p), ColumnData::Categorical(q)) => p.codes[ra] == q.codes[rb],
+            (ColumnData::Categorical(p), ColumnData::Categorical(q)) => {
+                p.codes()[ra] == q.codes()[rb]
+            }
             (ColumnData::Numeric(p), ColumnData::Numeric(q)) => {
                 canonical_bits(p[ra]) == canonical_bits(q[rb])
             }

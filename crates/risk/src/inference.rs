@@ -51,7 +51,7 @@ impl Secret<'_> {
     fn of(t: &Table, c: usize, numeric: bool, tol: f64) -> Secret<'_> {
         match &t.columns[c].data {
             ColumnData::Numeric(v) if numeric => Secret::Numbers(v, tol),
-            ColumnData::Categorical(cat) => Secret::Codes(&cat.codes),
+            ColumnData::Categorical(cat) => Secret::Codes(cat.codes()),
             ColumnData::Numeric(v) => Secret::Numbers(v, 0.0),
         }
     }
@@ -230,7 +230,7 @@ fn per_group(
     let label = |key: u64| -> String {
         match &source.columns[sc].data {
             ColumnData::Categorical(_) if key as u32 == MISSING => "(missing)".into(),
-            ColumnData::Categorical(cat) => cat.dict.get(key as u32).to_owned(),
+            ColumnData::Categorical(cat) => cat.dict().get(key as u32).to_owned(),
             ColumnData::Numeric(_) => f64::from_bits(key).to_string(),
         }
     };

@@ -166,7 +166,7 @@ impl KnnIndex {
             .cat_cols
             .iter()
             .map(|&c| match &t.columns[c].data {
-                ColumnData::Categorical(cat) => cat.codes[r],
+                ColumnData::Categorical(cat) => cat.codes()[r],
                 ColumnData::Numeric(_) => MISSING,
             })
             .collect();
@@ -417,10 +417,7 @@ mod tests {
             Column {
                 name: "c".into(),
                 value_type: ValueType::Categorical,
-                data: ColumnData::Categorical(CatData {
-                    codes: cats,
-                    dict: Arc::new(d),
-                }),
+                data: ColumnData::Categorical(CatData::new(cats, Arc::new(d))),
                 evidence: TypeEvidence::default(),
             },
         ])

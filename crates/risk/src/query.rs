@@ -95,7 +95,7 @@ impl Predicate {
             Predicate::NotNull(c) => format!("{} is not null", name(c)),
             Predicate::Code { col, eq, code } => {
                 let text = match &t.columns[col as usize].data {
-                    ColumnData::Categorical(cat) => cat.dict.get(code).to_owned(),
+                    ColumnData::Categorical(cat) => cat.dict().get(code).to_owned(),
                     ColumnData::Numeric(_) => code.to_string(),
                 };
                 format!("{} {} {:?}", name(col), if eq { "==" } else { "!=" }, text)
@@ -155,7 +155,7 @@ pub fn views(t: &Table) -> Vec<ColumnView<'_>> {
     t.columns
         .iter()
         .map(|c| match &c.data {
-            ColumnData::Categorical(cat) => ColumnView::Codes(&cat.codes),
+            ColumnData::Categorical(cat) => ColumnView::Codes(cat.codes()),
             ColumnData::Numeric(v) => ColumnView::Numbers(v),
         })
         .collect()
@@ -370,10 +370,7 @@ mod tests {
             Column {
                 name: "c".into(),
                 value_type: ValueType::Categorical,
-                data: ColumnData::Categorical(CatData {
-                    codes: cats,
-                    dict: Arc::new(d),
-                }),
+                data: ColumnData::Categorical(CatData::new(cats, Arc::new(d))),
                 evidence: TypeEvidence::default(),
             },
             Column {

@@ -292,7 +292,7 @@ fn medians(t: &Table) -> Vec<Option<f64>> {
 fn row_predicate(t: &Table, c: usize, r: usize, median: Option<f64>) -> Predicate {
     let col = c as u32;
     match &t.columns[c].data {
-        ColumnData::Categorical(cat) => match cat.codes[r] {
+        ColumnData::Categorical(cat) => match cat.codes()[r] {
             MISSING => Predicate::IsNull(col),
             code => Predicate::Code {
                 col,
@@ -389,7 +389,7 @@ fn distinct_values(t: &Table) -> Vec<Distinct> {
                     .filter(|(_, &n)| n > 0)
                     .map(|(code, _)| code as u32)
                     .collect();
-                if cat.codes.contains(&MISSING) {
+                if cat.codes().contains(&MISSING) {
                     v.push(MISSING);
                 }
                 Distinct::Codes(v)

@@ -2,8 +2,9 @@
 
 use crate::date::{format_date, format_datetime};
 use crate::dictionary::{Dictionary, MISSING};
+use crate::text::RawText;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The storage type of a column as inferred (or declared in the spec).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -101,17 +102,110 @@ impl TypeEvidence {
     }
 }
 
-/// Categorical codes with their (possibly shared) dictionary.
-#[derive(Clone, Debug)]
+/// Categorical codes with their (possibly shared) dictionary. Near-unique text read from a CSV
+/// file (identifiers, phone numbers, e-mails) is kept as read and encoded on first use: such a
+/// dictionary costs a hash-table insert per row and is often never needed (an attack or a twin
+/// that drops identifier columns never looks at their codes).
 pub struct CatData {
-    pub codes: Vec<u32>,
-    pub dict: Arc<Dictionary>,
+    encoded: OnceLock<(Vec<u32>, Arc<Dictionary>)>,
+    /// The text not yet encoded; taken (and freed) by the first call that needs codes.
+    pending: Mutex<Option<RawText>>,
+    len: usize,
 }
 
 impl CatData {
+    /// Codes over a dictionary.
+    pub fn new(codes: Vec<u32>, dict: Arc<Dictionary>) -> CatData {
+        CatData {
+            len: codes.len(),
+            encoded: OnceLock::from((codes, dict)),
+            pending: Mutex::new(None),
+        }
+    }
+
+    /// Text as read, encoded when codes are first asked for.
+    pub(crate) fn lazy(text: RawText) -> CatData {
+        CatData {
+            len: crate::encode::Fields::len(&text),
+            encoded: OnceLock::new(),
+            pending: Mutex::new(Some(text)),
+        }
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Option<RawText>> {
+        // A panic while encoding leaves nothing half-done in the slot: it is either taken or not.
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn encoded(&self) -> &(Vec<u32>, Arc<Dictionary>) {
+        self.encoded.get_or_init(|| {
+            let text = self
+                .pending()
+                .take()
+                .expect("categorical data holds codes or text");
+            let (dict, codes) = crate::encode::encode_partitioned(&text);
+            (codes, Arc::new(dict))
+        })
+    }
+
+    /// One code per row ([`MISSING`] for missing).
+    pub fn codes(&self) -> &[u32] {
+        &self.encoded().0
+    }
+
+    /// The dictionary the codes index.
+    pub fn dict(&self) -> &Arc<Dictionary> {
+        &self.encoded().1
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True for no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True once the codes exist (always, except for near-unique text not yet used).
+    pub fn is_encoded(&self) -> bool {
+        self.encoded.get().is_some()
+    }
+
+    /// The codes and the dictionary, by value.
+    pub fn into_parts(self) -> (Vec<u32>, Arc<Dictionary>) {
+        self.encoded();
+        self.encoded.into_inner().expect("encoded above")
+    }
+
     /// Rows holding each code (index = code), missing rows left out.
     pub fn counts(&self) -> Vec<u64> {
-        code_counts(&self.codes, self.dict.len())
+        code_counts(self.codes(), self.dict().len())
+    }
+}
+
+impl Clone for CatData {
+    fn clone(&self) -> Self {
+        if let Some(text) = self.pending().as_ref() {
+            return CatData::lazy(text.clone());
+        }
+        // Taken: encoding is done or under way, and `encoded` waits for it.
+        let (codes, dict) = self.encoded();
+        CatData::new(codes.clone(), Arc::clone(dict))
+    }
+}
+
+impl std::fmt::Debug for CatData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.encoded.get() {
+            Some((codes, dict)) => f
+                .debug_struct("CatData")
+                .field("codes", codes)
+                .field("dict", dict)
+                .finish(),
+            None => write!(f, "CatData {{ {} rows of text not yet encoded }}", self.len),
+        }
     }
 }
 
@@ -153,10 +247,7 @@ impl Column {
         Column {
             name: name.to_owned(),
             value_type: ValueType::Categorical,
-            data: ColumnData::Categorical(CatData {
-                codes,
-                dict: Arc::new(dict),
-            }),
+            data: ColumnData::Categorical(CatData::new(codes, Arc::new(dict))),
             evidence: TypeEvidence::default(),
         }
     }
@@ -174,7 +265,7 @@ impl Column {
     /// Number of rows.
     pub fn len(&self) -> usize {
         match &self.data {
-            ColumnData::Categorical(c) => c.codes.len(),
+            ColumnData::Categorical(c) => c.len(),
             ColumnData::Numeric(v) => v.len(),
         }
     }
@@ -187,7 +278,7 @@ impl Column {
     /// True when row `i` is missing.
     pub fn is_missing(&self, i: usize) -> bool {
         match &self.data {
-            ColumnData::Categorical(c) => c.codes[i] == MISSING,
+            ColumnData::Categorical(c) => c.codes()[i] == MISSING,
             ColumnData::Numeric(v) => v[i].is_nan(),
         }
     }
@@ -195,7 +286,7 @@ impl Column {
     /// Number of missing rows.
     pub fn missing_count(&self) -> usize {
         match &self.data {
-            ColumnData::Categorical(c) => c.codes.iter().filter(|&&x| x == MISSING).count(),
+            ColumnData::Categorical(c) => c.codes().iter().filter(|&&x| x == MISSING).count(),
             ColumnData::Numeric(v) => v.iter().filter(|x| x.is_nan()).count(),
         }
     }
@@ -204,7 +295,8 @@ impl Column {
     pub fn display(&self, i: usize) -> Option<String> {
         match &self.data {
             ColumnData::Categorical(c) => {
-                (c.codes[i] != MISSING).then(|| c.dict.get(c.codes[i]).to_owned())
+                let code = c.codes()[i];
+                (code != MISSING).then(|| c.dict().get(code).to_owned())
             }
             ColumnData::Numeric(v) => format_number(v[i], self.value_type),
         }
@@ -216,7 +308,7 @@ impl Column {
         match &self.data {
             ColumnData::Categorical(c) => {
                 let counts = c.counts();
-                c.dict
+                c.dict()
                     .iter()
                     .zip(counts)
                     .filter(|(_, n)| *n > 0)
@@ -293,7 +385,7 @@ impl Column {
                 idx.sort_unstable_by_key(key);
                 idx.into_iter()
                     .take(n)
-                    .map(|i| (c.dict.get(i).to_owned(), counts[i as usize]))
+                    .map(|i| (c.dict().get(i).to_owned(), counts[i as usize]))
                     .collect()
             }
             ColumnData::Numeric(_) => {
@@ -309,7 +401,7 @@ impl Column {
     /// (distinct values ascending); missing is [`MISSING`].
     pub fn codes(&self) -> std::borrow::Cow<'_, [u32]> {
         match &self.data {
-            ColumnData::Categorical(c) => std::borrow::Cow::Borrowed(&c.codes),
+            ColumnData::Categorical(c) => std::borrow::Cow::Borrowed(c.codes()),
             ColumnData::Numeric(v) => std::borrow::Cow::Owned(numeric_ranks(v)),
         }
     }

@@ -1,11 +1,12 @@
 //! CSV reading: encoding detection, delimiter sniffing, quote-aware chunking and parallel
 //! dictionary encoding, then type inference over the distinct values.
 
-use crate::column::{CatData, Column, ColumnData, ValueType};
+use crate::column::{CatData, Column, ColumnData, TypeEvidence, ValueType};
 use crate::dictionary::{Dictionary, MISSING};
 use crate::error::{Result, TableError};
 use crate::infer::{infer, numeric_under, Parsed};
 use crate::table::{FileFormat, Origin, RowLines, Table};
+use crate::text::{FieldBuf, RawText, MISSING_BIT};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -127,7 +128,7 @@ pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions)
         .zip(fields)
         .enumerate()
         .map(|(j, (name, bufs))| {
-            let fields = column_bufs(bufs, n_rows);
+            let fields = RawText::new(bufs, n_rows);
             let declared = types.get(&name).copied();
             if let Some((value_type, evidence, values)) =
                 crate::infer::infer_direct(&fields, declared)
@@ -139,7 +140,15 @@ pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions)
                     evidence,
                 });
             }
-            let (dict, codes) = crate::encode::encode_fields(&fields);
+            let (dict, codes) = match crate::encode::encode_unless_near_unique(&fields) {
+                crate::encode::Probe::Encoded(dict, codes) => (dict, codes),
+                crate::encode::Probe::NearUnique => {
+                    match crate::infer::infer_text(&fields, declared) {
+                        Some(inf) => return Ok(text_column(name, inf, fields, &row_lines)),
+                        None => crate::encode::encode_partitioned(&fields),
+                    }
+                }
+            };
             type_column(path, j, name, dict, codes, &row_lines, types)
         })
         .collect::<Result<Vec<Column>>>()?;
@@ -168,17 +177,19 @@ fn decode<'a>(path: &Path, bytes: &'a [u8], enc: Encoding) -> Result<(Cow<'a, st
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(TableError::Utf16 { path: path.into() });
     }
-    if let Some(offset) = memchr::memchr(0, bytes) {
+    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    let (has_nul, valid) = check_bytes(body);
+    if has_nul {
+        let offset = memchr::memchr(0, bytes).unwrap_or_default();
         return Err(TableError::Binary {
             path: path.into(),
             offset: offset as u64,
         });
     }
-    let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    // SIMD validation first (the common case); the std error gives the offset when it fails.
-    let utf8 = match simdutf8::basic::from_utf8(body) {
-        Ok(s) => Ok(s),
-        Err(_) => std::str::from_utf8(body),
+    // The std check runs only when the fast one failed: it gives the offset for the message.
+    let utf8 = match valid {
+        Some(s) => Ok(s),
+        None => std::str::from_utf8(body),
     };
     match (enc, utf8) {
         (Encoding::Auto | Encoding::Utf8, Ok(s)) => Ok((Cow::Borrowed(s), "utf-8")),
@@ -211,6 +222,48 @@ fn decode<'a>(path: &Path, bytes: &'a [u8], enc: Encoding) -> Result<(Cow<'a, st
             }
         }
     }
+}
+
+/// Pieces of about `target` bytes that end just after a newline (the last one at the end).
+fn newline_pieces(data: &[u8], target: usize) -> Vec<std::ops::Range<usize>> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    while start < data.len() {
+        let mut end = (start + target).min(data.len());
+        if end < data.len() {
+            end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |nl| end + nl + 1);
+        }
+        pieces.push(start..end);
+        start = end;
+    }
+    pieces
+}
+
+/// Bytes per piece of the parallel whole-file checks.
+fn check_piece_bytes(len: usize) -> usize {
+    (len / (rayon::current_num_threads() * 4)).max(1 << 20)
+}
+
+/// Whether the bytes hold a NUL, and the text when they are valid UTF-8, checked in parallel
+/// pieces cut at newlines.
+fn check_bytes(body: &[u8]) -> (bool, Option<&str>) {
+    let pieces = newline_pieces(body, check_piece_bytes(body.len()));
+    let (nul, valid) = pieces
+        .par_iter()
+        .map(|r| {
+            let p = &body[r.clone()];
+            (
+                memchr::memchr(0, p).is_some(),
+                simdutf8::basic::from_utf8(p).is_ok(),
+            )
+        })
+        .reduce(|| (false, true), |a, b| (a.0 || b.0, a.1 && b.1));
+    if !valid {
+        return (nul, None);
+    }
+    // SAFETY: the pieces tile the body and each is valid UTF-8; each ends at a newline, an
+    // ASCII byte that never falls inside a multi-byte character, so the whole is valid too.
+    (nul, Some(unsafe { std::str::from_utf8_unchecked(body) }))
 }
 
 fn first_gb18030_error(body: &[u8]) -> usize {
@@ -324,65 +377,6 @@ pub fn check_duplicate_names(path: &Path, names: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// One column's trimmed, unescaped fields from one chunk, laid end to end in `bytes`; `ends[i]`
-/// is where field `i` ends, with the high bit set for a missing value. Chunks are capped at
-/// 1 GiB so offsets fit in 31 bits.
-struct FieldBuf {
-    bytes: Vec<u8>,
-    ends: Vec<u32>,
-}
-
-impl FieldBuf {
-    fn field(&self, i: usize) -> Option<&[u8]> {
-        let e = self.ends[i];
-        if e & MISSING_BIT != 0 {
-            return None;
-        }
-        let start = if i == 0 {
-            0
-        } else {
-            self.ends[i - 1] & !MISSING_BIT
-        };
-        Some(&self.bytes[start as usize..e as usize])
-    }
-}
-
-/// One column's buffers from every chunk, read as one sequence of rows.
-struct ColumnBufs {
-    bufs: Vec<FieldBuf>,
-    /// First row of each buffer.
-    first_rows: Vec<usize>,
-    n_rows: usize,
-}
-
-impl crate::encode::Fields for ColumnBufs {
-    fn len(&self) -> usize {
-        self.n_rows
-    }
-
-    fn get(&self, r: usize) -> Option<&[u8]> {
-        let b = self.first_rows.partition_point(|&f| f <= r) - 1;
-        self.bufs[b].field(r - self.first_rows[b])
-    }
-
-    fn for_each<'s>(&'s self, mut f: impl FnMut(usize, Option<&'s [u8]>)) {
-        let mut r = 0;
-        for buf in &self.bufs {
-            let mut start = 0usize;
-            for &e in &buf.ends {
-                if e & MISSING_BIT != 0 {
-                    f(r, None);
-                } else {
-                    f(r, Some(&buf.bytes[start..e as usize]));
-                    start = e as usize;
-                }
-                r += 1;
-            }
-        }
-    }
-}
-
-const MISSING_BIT: u32 = 1 << 31;
 const MAX_CHUNK: usize = 1 << 30;
 
 struct Chunk {
@@ -446,15 +440,23 @@ fn parse_parallel(
     Ok(transpose(chunks, names.len(), first_line))
 }
 
-/// True when every field can be cut at delimiters and newlines alone: no quotes anywhere and no
-/// carriage return except before a newline.
-fn is_plain(data: &[u8]) -> bool {
-    memchr::memchr(b'"', data).is_none()
-        && memchr::memchr_iter(b'\r', data).all(|i| data.get(i + 1) == Some(&b'\n'))
+/// In one pass over a piece: whether it holds a quote, whether it is plain (every field can be
+/// cut at delimiters and newlines alone: no quotes and no carriage return except before a
+/// newline), and its newlines.
+fn scan_piece(p: &[u8]) -> (bool, bool, u64) {
+    let (mut quoted, mut stray_cr, mut lines) = (false, false, 0u64);
+    for i in memchr::memchr3_iter(b'"', b'\r', b'\n', p) {
+        match p[i] {
+            b'\n' => lines += 1,
+            b'"' => quoted = true,
+            _ => stray_cr |= p.get(i + 1) != Some(&b'\n'),
+        }
+    }
+    (quoted, !quoted && !stray_cr, lines)
 }
 
 /// Cuts the data into spans of about `target` bytes at record boundaries, respecting quotes;
-/// says whether the data is plain (see [`is_plain`]).
+/// says whether the data is plain (see [`scan_piece`]).
 fn split_records(
     path: &Path,
     data: &[u8],
@@ -463,20 +465,22 @@ fn split_records(
     target: usize,
 ) -> Result<(Vec<Span>, bool)> {
     let mut cuts = vec![(0usize, first_line)];
-    let plain = is_plain(data);
-    if memchr::memchr(b'"', data).is_none() {
+    // Each piece is checked in parallel: quotes, stray carriage returns, newlines.
+    let pieces = newline_pieces(data, target);
+    let checks: Vec<(bool, bool, u64)> = pieces
+        .par_iter()
+        .map(|r| scan_piece(&data[r.clone()]))
+        .collect();
+    let plain = checks.iter().all(|c| c.1);
+    if checks.iter().all(|c| !c.0) {
         let mut line = first_line;
-        let mut last = 0usize;
-        let mut next_target = target;
-        while next_target < data.len() {
-            let Some(nl) = memchr::memchr(b'\n', &data[next_target..]) else {
-                break;
-            };
-            let cut = next_target + nl + 1;
-            line += memchr::memchr_iter(b'\n', &data[last..cut]).count() as u64;
-            cuts.push((cut, line));
-            last = cut;
-            next_target = cut + target;
+        for (r, c) in pieces
+            .iter()
+            .zip(&checks)
+            .take(pieces.len().saturating_sub(1))
+        {
+            line += c.2;
+            cuts.push((r.end, line));
         }
     } else {
         quoted_cuts(path, data, first_line, delimiter, target, &mut cuts)?;
@@ -908,21 +912,6 @@ fn transpose(chunks: Vec<Chunk>, ncols: usize, first_line: u64) -> Fields {
     )
 }
 
-/// One column's buffers from every chunk, as one sequence of rows.
-fn column_bufs(bufs: Vec<FieldBuf>, n_rows: usize) -> ColumnBufs {
-    let mut first_rows = Vec::with_capacity(bufs.len());
-    let mut r = 0;
-    for b in &bufs {
-        first_rows.push(r);
-        r += b.ends.len();
-    }
-    ColumnBufs {
-        bufs,
-        first_rows,
-        n_rows,
-    }
-}
-
 /// The columns `names` of a table read as text (`all_text`), typed as a normal read would type
 /// them: lets a caller that must copy values exactly still see numbers and dates for what they
 /// are, without reading the file twice. Columns already typed (from Parquet) are kept.
@@ -933,7 +922,7 @@ pub fn infer_text_columns(t: &Table, names: &[String]) -> Result<Table> {
         let c = t.column(n)?;
         match &c.data {
             ColumnData::Categorical(cat) => {
-                let raw = vec![((*cat.dict).clone(), cat.codes.clone())];
+                let raw = vec![((**cat.dict()).clone(), cat.codes().to_vec())];
                 let typed = type_columns(
                     &path,
                     vec![n.clone()],
@@ -969,6 +958,40 @@ pub(crate) fn type_columns(
         .collect()
 }
 
+/// A near-unique text column: kept as read until its codes are needed, unless its type needs
+/// the distinct count, which only encoding gives.
+fn text_column(
+    name: String,
+    inf: crate::infer::TextInference,
+    fields: RawText,
+    row_lines: &RowLines,
+) -> Column {
+    let first_text = inf.first_text_row.map(|row| {
+        let v = crate::encode::Fields::get(&fields, row).unwrap_or_default();
+        (
+            String::from_utf8_lossy(v).into_owned(),
+            row_lines.line_of(row),
+        )
+    });
+    let (value_type, data) = match inf.value_type {
+        Some(t) => (t, CatData::lazy(fields)),
+        None => {
+            let (dict, codes) = crate::encode::encode_partitioned(&fields);
+            let t = inf.with_distinct(dict.len() as u64);
+            (t, CatData::new(codes, Arc::new(dict)))
+        }
+    };
+    Column {
+        name,
+        value_type,
+        data: ColumnData::Categorical(data),
+        evidence: TypeEvidence {
+            first_text,
+            ..inf.evidence
+        },
+    }
+}
+
 fn type_column(
     path: &Path,
     j: usize,
@@ -1000,10 +1023,7 @@ fn type_column(
         return Ok(Column {
             name,
             value_type,
-            data: ColumnData::Categorical(CatData {
-                codes,
-                dict: Arc::new(dict),
-            }),
+            data: ColumnData::Categorical(CatData::new(codes, Arc::new(dict))),
             evidence: inf.evidence,
         });
     }
@@ -1044,6 +1064,134 @@ fn type_column(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A table whose text columns are near-unique: short IDs, phones with some text mixed
+    /// in, mid-length addresses (whose type needs the distinct count), a declared column.
+    fn near_unique_csv(rows: usize, repeat_every: usize) -> String {
+        let mut s = String::from("id,phone,addr,note,small\n");
+        for i in 0..rows {
+            let k = if repeat_every > 0 && i % repeat_every == 0 {
+                7
+            } else {
+                i
+            };
+            let phone = if i % 10 == 3 {
+                format!("+86 138 {k:08}")
+            } else {
+                format!("138{k:08}")
+            };
+            let note = if i % 97 == 0 {
+                String::new()
+            } else {
+                format!("n{k}")
+            };
+            s += &format!(
+                "C{k:09},{phone},湖南省长沙市芙蓉区滨江大道{k}号11栋,{note},{}\n",
+                i % 5
+            );
+        }
+        s
+    }
+
+    fn read_str(csv: &str, opts: &ReadOptions) -> Table {
+        read_csv_bytes(Path::new("t.csv"), csv.as_bytes(), opts).expect("reads")
+    }
+
+    #[test]
+    fn near_unique_text_is_typed_as_the_dictionary_path_types_it() {
+        for repeat_every in [0, 20] {
+            let csv = near_unique_csv(70_000, repeat_every);
+            let mut opts = ReadOptions::default();
+            opts.types.insert("note".into(), ValueType::FreeText);
+            let t = read_str(&csv, &opts);
+            let lazy: Vec<&str> = t
+                .columns
+                .iter()
+                .filter(|c| matches!(&c.data, ColumnData::Categorical(cat) if !cat.is_encoded()))
+                .map(|c| c.name.as_str())
+                .collect();
+            // The address's type needs its distinct count, so it is encoded at once.
+            assert_eq!(lazy, ["id", "phone", "note"], "repeat every {repeat_every}");
+            for (j, c) in t.columns.iter().enumerate() {
+                let ColumnData::Categorical(cat) = &c.data else {
+                    continue;
+                };
+                let want = type_column(
+                    Path::new("t.csv"),
+                    j,
+                    c.name.clone(),
+                    (**cat.dict()).clone(),
+                    cat.codes().to_vec(),
+                    &t.origin.row_lines,
+                    &opts.types,
+                )
+                .expect("types");
+                assert_eq!(
+                    (c.value_type, &c.evidence),
+                    (want.value_type, &want.evidence)
+                );
+                assert_eq!(c.display(3), want.display(3));
+            }
+            let phone = t.column("phone").unwrap();
+            assert_eq!(
+                phone.evidence.first_text,
+                Some(("+86 138 00000003".into(), 5))
+            );
+            assert_eq!(t.column("note").unwrap().missing_count(), 722);
+        }
+    }
+
+    #[test]
+    fn checks_in_parallel_pieces_find_the_first_bad_byte_in_any_piece() {
+        let mut csv = String::from("a,b\n");
+        for i in 0..200_000 {
+            csv += &format!("{i},值{i}\n");
+        }
+        assert!(csv.len() > 3 << 20, "several pieces");
+        // The first digit of row 199,990, on line 199,992 (the header is line 1).
+        let (line, at) = (199_992, csv.rfind("\n199990,").unwrap() + 1);
+        let mut bad = csv.clone().into_bytes();
+        bad[at] = 0xFF;
+        match read_csv_bytes(
+            Path::new("t.csv"),
+            &bad,
+            &ReadOptions {
+                encoding: Encoding::Utf8,
+                ..ReadOptions::default()
+            },
+        ) {
+            Err(TableError::NotInEncoding {
+                line: l, offset, ..
+            }) => {
+                assert_eq!((l, offset), (line, at as u64));
+            }
+            other => panic!("{other:?}"),
+        }
+        bad[at] = 0;
+        match read_csv_bytes(Path::new("t.csv"), &bad, &ReadOptions::default()) {
+            Err(TableError::Binary { offset, .. }) => assert_eq!(offset, at as u64),
+            other => panic!("{other:?}"),
+        }
+        let t = read_str(&csv, &ReadOptions::default());
+        assert_eq!(
+            (t.n_rows, t.origin.encoding.as_deref()),
+            (200_000, Some("utf-8"))
+        );
+    }
+
+    #[test]
+    fn a_lazy_column_clones_and_encodes_once_from_any_thread() {
+        let t = read_str(&near_unique_csv(70_000, 0), &ReadOptions::default());
+        let id = t.column("id").unwrap();
+        let copy = id.clone();
+        let firsts: Vec<u32> = (0..4)
+            .into_par_iter()
+            .map(|_| copy.codes()[69_999])
+            .collect();
+        assert_eq!(firsts, [69_999; 4]);
+        assert_eq!(id.display(69_999), Some("C000069999".into()));
+        assert_eq!(id.distinct_count(), 70_000);
+    }
 
     proptest! {
         // The word-at-a-time scan finds exactly what memchr2 finds, at every length and offset.

@@ -120,23 +120,24 @@ impl Dictionary {
     /// A dictionary from distinct values already laid end to end (`ends[i]` is where value `i`
     /// ends). The arena is validated as UTF-8 once, as a whole; invalid bytes become U+FFFD.
     pub(crate) fn from_parts(arena: Vec<u8>, ends: Vec<usize>) -> Dictionary {
-        match String::from_utf8(arena) {
-            Ok(arena) => Dictionary {
+        // SIMD validation: std's check runs at a fraction of the speed on Chinese text, and an
+        // identifier column's arena is tens of megabytes.
+        if simdutf8::basic::from_utf8(&arena).is_ok() {
+            // SAFETY: the bytes were validated as UTF-8 just above.
+            let arena = unsafe { String::from_utf8_unchecked(arena) };
+            return Dictionary {
                 arena,
                 ends,
                 index: OnceLock::new(),
-            },
-            Err(e) => {
-                let bytes = e.into_bytes();
-                let mut d = Dictionary::new();
-                let mut start = 0;
-                for &end in &ends {
-                    d.intern_bytes(&bytes[start..end]);
-                    start = end;
-                }
-                d
-            }
+            };
         }
+        let mut d = Dictionary::new();
+        let mut start = 0;
+        for &end in &ends {
+            d.intern_bytes(&arena[start..end]);
+            start = end;
+        }
+        d
     }
 
     /// A dictionary of values known to be distinct (e.g. the images of distinct values under an

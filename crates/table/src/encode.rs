@@ -45,6 +45,22 @@ impl Fields for [Option<&[u8]>] {
 
 /// Encodes fields into a dictionary and one code per row.
 pub fn encode_fields<F: Fields + ?Sized>(fields: &F) -> (Dictionary, Vec<u32>) {
+    match encode_unless_near_unique(fields) {
+        Probe::Encoded(dict, codes) => (dict, codes),
+        Probe::NearUnique => encode_partitioned(fields),
+    }
+}
+
+/// What the first rows of a column said.
+pub enum Probe {
+    /// Repeats enough to be encoded row by row: done.
+    Encoded(Dictionary, Vec<u32>),
+    /// Nearly every value is new: left for [`encode_partitioned`] (or kept as text).
+    NearUnique,
+}
+
+/// Encodes a column row by row unless its first rows are nearly all distinct.
+pub fn encode_unless_near_unique<F: Fields + ?Sized>(fields: &F) -> Probe {
     let n = fields.len();
     let probe = n.min(PROBE_ROWS);
     let mut dict = Dictionary::new();
@@ -67,9 +83,9 @@ pub fn encode_fields<F: Fields + ?Sized>(fields: &F) -> (Dictionary, Vec<u32>) {
         });
     });
     if high == Some(true) {
-        return encode_partitioned(fields);
+        return Probe::NearUnique;
     }
-    (dict, codes)
+    Probe::Encoded(dict, codes)
 }
 
 /// Partitioned deduplication: every row learns the first row holding its value, then codes are
@@ -144,7 +160,8 @@ pub fn encode_partitioned<F: Fields + ?Sized>(fields: &F) -> (Dictionary, Vec<u3
     }
     drop(order);
     let mut arena: Vec<u8> = Vec::with_capacity(bytes);
-    let mut ends: Vec<usize> = Vec::new();
+    // Sized for the near-unique columns this path is for, so it never regrows.
+    let mut ends: Vec<usize> = Vec::with_capacity(n);
     let mut codes = vec![MISSING; n];
     fields.for_each(|r, f| {
         let Some(v) = f else { return };

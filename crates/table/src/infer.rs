@@ -25,6 +25,13 @@ pub fn parse_value(s: &str) -> Parsed {
 /// [`parse_value`] on raw bytes: plain decimals and ISO dates (nearly every cell of a numeric
 /// column) are read here without a UTF-8 check; the rest go through the general parsers.
 pub fn parse_bytes(b: &[u8]) -> Parsed {
+    // Numbers and dates open with a digit, a sign or a point: anything else is text at once.
+    if !b
+        .first()
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.'))
+    {
+        return Parsed::Text;
+    }
     if let Some(p) = fast_decimal(b).or_else(|| fast_iso_date(b)) {
         return p;
     }
@@ -44,6 +51,10 @@ fn fast_decimal(b: &[u8]) -> Option<Parsed> {
         b'+' => (false, &b[1..]),
         _ => (false, b),
     };
+    // Long digit strings (resident IDs, bank cards) are codes, as the general parser says.
+    if body.len() > MAX_INTEGER_DIGITS && body.iter().all(u8::is_ascii_digit) {
+        return Some(Parsed::Text);
+    }
     let (mut mantissa, mut digits, mut point) = (0u64, 0usize, None);
     for (i, &c) in body.iter().enumerate() {
         match c {
@@ -308,6 +319,85 @@ pub fn infer_direct<F: crate::encode::Fields + ?Sized>(
         values.iter_mut().for_each(|v| *v /= 86_400.0);
     }
     Some((ty, ev, values))
+}
+
+/// What inference says of a column read as text, found row by row without a dictionary.
+pub struct TextInference {
+    /// None while the type needs the distinct count (see [`TextInference::with_distinct`]).
+    pub value_type: Option<ValueType>,
+    pub evidence: TypeEvidence,
+    /// First row holding text, when numbers are mixed in (for the evidence's line).
+    pub first_text_row: Option<usize>,
+}
+
+impl TextInference {
+    /// The type once the number of distinct values is known.
+    pub fn with_distinct(&self, distinct: u64) -> ValueType {
+        self.value_type
+            .unwrap_or_else(|| decide(&self.evidence, self.total(), distinct))
+    }
+
+    fn total(&self) -> u64 {
+        let ev = &self.evidence;
+        ev.integer + ev.float + ev.date + ev.datetime + ev.text
+    }
+}
+
+/// Types a text column from its rows alone, with the evidence [`infer`] would give from its
+/// dictionary. The type is left open when it depends on the distinct count (mid-length
+/// strings: prose or categories). None when the column is numeric after all (declared or
+/// inferred): the caller then takes the dictionary path, which converts and checks values.
+pub fn infer_text<F: crate::encode::Fields + ?Sized>(
+    fields: &F,
+    declared: Option<ValueType>,
+) -> Option<TextInference> {
+    if declared.is_some_and(ValueType::is_numeric) {
+        return None;
+    }
+    let mut ev = TypeEvidence::default();
+    let (mut chars, mut first_text_row) = (0u64, None);
+    fields.for_each(|r, f| {
+        let Some(b) = f else {
+            ev.missing += 1;
+            return;
+        };
+        // Characters of UTF-8 text: every byte that does not continue a character.
+        chars += b.iter().filter(|&&c| c & 0xC0 != 0x80).count() as u64;
+        match parse_bytes(b) {
+            Parsed::Integer(_) => ev.integer += 1,
+            Parsed::Float(_) => ev.float += 1,
+            Parsed::Date(_) => ev.date += 1,
+            Parsed::Datetime(_) => ev.datetime += 1,
+            Parsed::Text => {
+                ev.text += 1;
+                first_text_row.get_or_insert(r);
+            }
+        }
+    });
+    let total = ev.integer + ev.float + ev.date + ev.datetime + ev.text;
+    ev.mean_length = if total == 0 {
+        0.0
+    } else {
+        chars as f64 / total as f64
+    };
+    let value_type = match declared {
+        Some(t) => {
+            ev.declared = true;
+            Some(t)
+        }
+        None => {
+            let (few, all) = (decide(&ev, total, 0), decide(&ev, total, total));
+            if few.is_numeric() || all.is_numeric() {
+                return None;
+            }
+            (few == all).then_some(few)
+        }
+    };
+    Some(TextInference {
+        value_type,
+        first_text_row: first_text_row.filter(|_| ev.is_mixed()),
+        evidence: ev,
+    })
 }
 
 /// The numeric value of a parsed cell under a declared type, if it fits.

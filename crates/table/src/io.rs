@@ -107,8 +107,8 @@ pub fn write_csv<W: Write>(table: &Table, out: W, delimiter: u8, path: &Path) ->
             slot.clear();
             match &c.data {
                 ColumnData::Categorical(cat) => {
-                    if cat.codes[r] != MISSING {
-                        slot.push_str(cat.dict.get(cat.codes[r]));
+                    if cat.codes()[r] != MISSING {
+                        slot.push_str(cat.dict().get(cat.codes()[r]));
                     }
                 }
                 ColumnData::Numeric(v) => {

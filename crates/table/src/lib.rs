@@ -16,6 +16,7 @@ pub mod parquet_io;
 pub mod sample;
 pub mod spec;
 pub mod table;
+pub mod text;
 
 pub use column::{
     format_number, numeric_ranks, CatData, Column, ColumnData, TypeEvidence, ValueType,

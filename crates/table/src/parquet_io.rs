@@ -1,6 +1,6 @@
 //! Parquet read and write through arrow-rs, converted at the edge to our columnar table.
 
-use crate::column::{CatData, Column, ColumnData, TypeEvidence, ValueType};
+use crate::column::{Column, ColumnData, TypeEvidence, ValueType};
 use crate::csv_read::type_columns;
 use crate::dictionary::{Dictionary, MISSING};
 use crate::error::{Result, TableError};
@@ -233,10 +233,12 @@ pub fn write_parquet<W: std::io::Write + Send>(table: &Table, out: W, path: &Pat
 fn to_arrow(c: &Column) -> (DataType, ArrayRef) {
     use arrow_array::*;
     match (&c.data, c.value_type) {
-        (ColumnData::Categorical(CatData { codes, dict }), _) => (
+        (ColumnData::Categorical(cat), _) => (
             DataType::Utf8,
             Arc::new(StringArray::from_iter(
-                codes.iter().map(|&x| (x != MISSING).then(|| dict.get(x))),
+                cat.codes()
+                    .iter()
+                    .map(|&x| (x != MISSING).then(|| cat.dict().get(x))),
             )),
         ),
         (ColumnData::Numeric(v), ValueType::Integer) => (

@@ -105,6 +105,16 @@ impl Table {
         self.columns.iter().map(|c| c.name.clone()).collect()
     }
 
+    /// Encodes, in parallel, every column still held as text: for callers about to use every
+    /// column one after another, who would otherwise encode them one at a time.
+    pub fn encode_all(&self) {
+        self.columns.par_iter().for_each(|c| {
+            if let ColumnData::Categorical(cat) = &c.data {
+                cat.codes();
+            }
+        });
+    }
+
     /// A new table with the given rows, in the given order (rows may repeat).
     pub fn take(&self, rows: &[usize]) -> Table {
         let columns = self
@@ -115,10 +125,10 @@ impl Table {
                 value_type: c.value_type,
                 evidence: c.evidence.clone(),
                 data: match &c.data {
-                    ColumnData::Categorical(cat) => ColumnData::Categorical(CatData {
-                        codes: rows.iter().map(|&r| cat.codes[r]).collect(),
-                        dict: Arc::clone(&cat.dict),
-                    }),
+                    ColumnData::Categorical(cat) => ColumnData::Categorical(CatData::new(
+                        rows.iter().map(|&r| cat.codes()[r]).collect(),
+                        Arc::clone(cat.dict()),
+                    )),
                     ColumnData::Numeric(v) => {
                         ColumnData::Numeric(rows.iter().map(|&r| v[r]).collect())
                     }
@@ -209,8 +219,8 @@ fn share_column(cols: &[&Column]) -> Vec<Column> {
         .iter()
         .map(|c| match &c.data {
             ColumnData::Categorical(cat) => {
-                let remap = dict.absorb(&cat.dict);
-                cat.codes
+                let remap = dict.absorb(cat.dict());
+                cat.codes()
                     .iter()
                     .map(|&x| {
                         if x == MISSING {
@@ -237,10 +247,7 @@ fn share_column(cols: &[&Column]) -> Vec<Column> {
             name: c.name.clone(),
             value_type,
             evidence: c.evidence.clone(),
-            data: ColumnData::Categorical(CatData {
-                codes,
-                dict: Arc::clone(&dict),
-            }),
+            data: ColumnData::Categorical(CatData::new(codes, Arc::clone(&dict))),
         })
         .collect()
 }

@@ -227,8 +227,8 @@ fn shared_dictionaries_make_codes_comparable() {
         (ColumnData::Categorical(x), ColumnData::Categorical(y)) => (x, y),
         _ => panic!("categorical expected"),
     };
-    assert!(std::sync::Arc::ptr_eq(&ca.dict, &cb.dict));
-    assert_eq!(ca.codes[0], cb.codes[1]);
+    assert!(std::sync::Arc::ptr_eq(ca.dict(), cb.dict()));
+    assert_eq!(ca.codes()[0], cb.codes()[1]);
     assert_eq!(s[1].column_names(), vec!["c", "n"]);
     let other = read(&write(&d, "o.csv", b"q\n1\n")).unwrap();
     assert!(encode_shared(&[&a, &other]).is_err());

@@ -41,10 +41,7 @@ pub fn generalized_table(t: &Table, p: &Problem, c: &Check, drop: &[String]) -> 
         columns.push(Column {
             name: col.name.clone(),
             value_type: ValueType::Categorical,
-            data: ColumnData::Categorical(CatData {
-                codes,
-                dict: Arc::new(dict),
-            }),
+            data: ColumnData::Categorical(CatData::new(codes, Arc::new(dict))),
             evidence: TypeEvidence::default(),
         });
     }

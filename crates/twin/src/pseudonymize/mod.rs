@@ -78,10 +78,7 @@ fn as_text(col: &Column) -> std::borrow::Cow<'_, CatData> {
                 .iter()
                 .map(|&x| format_number(x, col.value_type).map_or(MISSING, |s| dict.intern(&s)))
                 .collect();
-            Cow::Owned(CatData {
-                codes,
-                dict: Arc::new(dict),
-            })
+            Cow::Owned(CatData::new(codes, Arc::new(dict)))
         }
     }
 }
@@ -114,7 +111,7 @@ fn rebuild(name: &str, cat: &CatData, outcomes: &[Outcome], injective: bool) -> 
         (dict, remap)
     };
     let codes: Vec<u32> = cat
-        .codes
+        .codes()
         .par_iter()
         .map(|&c| {
             if c == MISSING {
@@ -128,7 +125,7 @@ fn rebuild(name: &str, cat: &CatData, outcomes: &[Outcome], injective: bool) -> 
     let suppressed = if outcomes.iter().all(|o| o.is_ok()) {
         0
     } else {
-        cat.codes
+        cat.codes()
             .iter()
             .filter(|&&c| c != MISSING && outcomes[c as usize].is_err())
             .count() as u64
@@ -140,10 +137,7 @@ fn text_column(name: &str, codes: Vec<u32>, dict: Dictionary) -> Column {
     Column {
         name: name.to_owned(),
         value_type: ValueType::Categorical,
-        data: ColumnData::Categorical(CatData {
-            codes,
-            dict: Arc::new(dict),
-        }),
+        data: ColumnData::Categorical(CatData::new(codes, Arc::new(dict))),
         evidence: Default::default(),
     }
 }
@@ -158,8 +152,9 @@ fn check_outcomes(
     if plan.on_invalid == OnInvalid::Suppress || outcomes.iter().all(|o| o.is_ok()) {
         return Ok(());
     }
-    let bad: Vec<usize> = (0..cat.codes.len())
-        .filter(|&r| cat.codes[r] != MISSING && outcomes[cat.codes[r] as usize].is_err())
+    let codes = cat.codes();
+    let bad: Vec<usize> = (0..codes.len())
+        .filter(|&r| codes[r] != MISSING && outcomes[codes[r] as usize].is_err())
         .collect();
     let file = table
         .origin
@@ -170,7 +165,7 @@ fn check_outcomes(
         .iter()
         .take(5)
         .map(|&r| {
-            let why = outcomes[cat.codes[r] as usize]
+            let why = outcomes[codes[r] as usize]
                 .as_ref()
                 .err()
                 .cloned()
@@ -183,7 +178,7 @@ fn check_outcomes(
          fix them or set on_invalid = \"suppress\" in [pseudonymize.{}]:\n  {}",
         plan.column,
         bad.len(),
-        cat.codes.iter().filter(|&&c| c != MISSING).count(),
+        codes.iter().filter(|&&c| c != MISSING).count(),
         plan.method.name(),
         plan.column,
         shown.join("\n  ")
@@ -192,9 +187,9 @@ fn check_outcomes(
 
 /// Transforms every distinct value of a column in parallel.
 fn per_value(cat: &CatData, f: impl Fn(&str) -> Outcome + Sync) -> Vec<Outcome> {
-    (0..cat.dict.len() as u32)
+    (0..cat.dict().len() as u32)
         .into_par_iter()
-        .map(|c| f(cat.dict.get(c)))
+        .map(|c| f(cat.dict().get(c)))
         .collect()
 }
 
@@ -258,9 +253,9 @@ pub fn pseudonymize(
             Method::Token => {
                 let k = key_of(p.domain.as_deref().unwrap_or_default())?;
                 key = Some(k.key_ref.clone());
-                let entries: Vec<IndexEntry> = (0..cat.dict.len() as u32)
+                let entries: Vec<IndexEntry> = (0..cat.dict().len() as u32)
                     .into_par_iter()
-                    .map(|c| k.index_entry(&normalize(kind, cat.dict.get(c))))
+                    .map(|c| k.index_entry(&normalize(kind, cat.dict().get(c))))
                     .collect();
                 let out = entries
                     .iter()
@@ -272,12 +267,12 @@ pub fn pseudonymize(
             Method::Encrypt => {
                 let k = key_of(p.domain.as_deref().unwrap_or_default())?;
                 key = Some(k.key_ref.clone());
-                (0..cat.dict.len() as u32)
+                (0..cat.dict().len() as u32)
                     .into_par_iter()
                     .map_init(
                         || k.sealer(),
                         |s, c| {
-                            s.seal(&normalize(kind, cat.dict.get(c)))
+                            s.seal(&normalize(kind, cat.dict().get(c)))
                                 .map_err(|e| e.to_string())
                         },
                     )
@@ -345,23 +340,23 @@ fn date_shift(
         .iter()
         .find(|x| x.column == person)
         .and_then(|x| x.kind.as_deref());
-    let offsets: Vec<i64> = (0..people.dict.len() as u32)
+    let offsets: Vec<i64> = (0..people.dict().len() as u32)
         .into_par_iter()
-        .map(|c| k.shift_days(&normalize(person_kind, people.dict.get(c)), max_days))
+        .map(|c| k.shift_days(&normalize(person_kind, people.dict().get(c)), max_days))
         .collect();
     let parsed: Vec<Outcome> = per_value(dates, |v| shift_date(v, 0).map(|_| v.to_owned()));
     check_outcomes(table, p, dates, &parsed)?;
     let mut dict = Dictionary::new();
     let mut suppressed = 0u64;
     let codes = dates
-        .codes
+        .codes()
         .iter()
-        .zip(&people.codes)
+        .zip(people.codes())
         .map(|(&d, &who)| {
             if d == MISSING || who == MISSING {
                 return MISSING;
             }
-            match shift_date(dates.dict.get(d), offsets[who as usize]) {
+            match shift_date(dates.dict().get(d), offsets[who as usize]) {
                 Ok(s) => dict.intern(&s),
                 Err(_) => {
                     suppressed += 1;

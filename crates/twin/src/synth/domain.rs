@@ -133,10 +133,7 @@ impl Attribute {
                 Column {
                     name: self.column.clone(),
                     value_type: ValueType::Categorical,
-                    data: ColumnData::Categorical(CatData {
-                        codes,
-                        dict: Arc::new(dict),
-                    }),
+                    data: ColumnData::Categorical(CatData::new(codes, Arc::new(dict))),
                     evidence: Default::default(),
                 }
             }
