@@ -54,14 +54,6 @@ impl RawText {
             n_rows,
         }
     }
-
-    /// Bytes held.
-    pub fn byte_len(&self) -> usize {
-        self.bufs
-            .iter()
-            .map(|b| b.bytes.len() + 4 * b.ends.len())
-            .sum()
-    }
 }
 
 impl Fields for RawText {
