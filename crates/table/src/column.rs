@@ -73,9 +73,14 @@ pub struct TypeEvidence {
 }
 
 impl TypeEvidence {
+    /// Rows holding a value (every parsed kind).
+    pub fn present(&self) -> u64 {
+        self.integer + self.float + self.date + self.datetime + self.text
+    }
+
     /// A short human sentence explaining the type.
     pub fn sentence(&self, ty: ValueType) -> String {
-        let n = self.integer + self.float + self.date + self.datetime + self.text;
+        let n = self.present();
         if self.declared {
             return format!("declared {}", ty.as_str());
         }

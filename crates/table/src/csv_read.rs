@@ -128,28 +128,7 @@ pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions)
         .zip(fields)
         .enumerate()
         .map(|(j, (name, bufs))| {
-            let fields = RawText::new(bufs, n_rows);
-            let declared = types.get(&name).copied();
-            if let Some((value_type, evidence, values)) =
-                crate::infer::infer_direct(&fields, declared)
-            {
-                return Ok(Column {
-                    name,
-                    value_type,
-                    data: ColumnData::Numeric(values),
-                    evidence,
-                });
-            }
-            let (dict, codes) = match crate::encode::encode_unless_near_unique(&fields) {
-                crate::encode::Probe::Encoded(dict, codes) => (dict, codes),
-                crate::encode::Probe::NearUnique => {
-                    match crate::infer::infer_text(&fields, declared) {
-                        Some(inf) => return Ok(text_column(name, inf, fields, &row_lines)),
-                        None => crate::encode::encode_partitioned(&fields),
-                    }
-                }
-            };
-            type_column(path, j, name, dict, codes, &row_lines, types)
+            read_column(path, j, name, RawText::new(bufs, n_rows), &row_lines, types)
         })
         .collect::<Result<Vec<Column>>>()?;
     let origin = Origin {
@@ -239,15 +218,15 @@ fn newline_pieces(data: &[u8], target: usize) -> Vec<std::ops::Range<usize>> {
     pieces
 }
 
-/// Bytes per piece of the parallel whole-file checks.
-fn check_piece_bytes(len: usize) -> usize {
+/// Bytes per piece of work split across threads: several per thread balance the cores.
+fn piece_bytes(len: usize) -> usize {
     (len / (rayon::current_num_threads() * 4)).max(1 << 20)
 }
 
 /// Whether the bytes hold a NUL, and the text when they are valid UTF-8, checked in parallel
 /// pieces cut at newlines.
 fn check_bytes(body: &[u8]) -> (bool, Option<&str>) {
-    let pieces = newline_pieces(body, check_piece_bytes(body.len()));
+    let pieces = newline_pieces(body, piece_bytes(body.len()));
     let (nul, valid) = pieces
         .par_iter()
         .map(|r| {
@@ -405,8 +384,8 @@ fn parse_parallel(
     opts: &ReadOptions,
 ) -> Result<Fields> {
     let target = match opts.chunk_bytes {
-        // Several chunks per thread balance the cores; chunks share nothing, so more cost nothing.
-        0 => (data.len() / (rayon::current_num_threads() * 4)).max(1 << 20) + 1,
+        // Chunks share nothing, so more of them cost nothing.
+        0 => piece_bytes(data.len()) + 1,
         n => n,
     }
     .min(MAX_CHUNK);
@@ -956,6 +935,35 @@ pub(crate) fn type_columns(
             type_column(path, j, name, dict, codes, row_lines, declared)
         })
         .collect()
+}
+
+/// Types and encodes one column's fields: numbers and dates straight to f64, near-unique text
+/// kept as read, everything else through a dictionary.
+fn read_column(
+    path: &Path,
+    j: usize,
+    name: String,
+    fields: RawText,
+    row_lines: &RowLines,
+    types: &HashMap<String, ValueType>,
+) -> Result<Column> {
+    let declared = types.get(&name).copied();
+    if let Some((value_type, evidence, values)) = crate::infer::infer_direct(&fields, declared) {
+        return Ok(Column {
+            name,
+            value_type,
+            data: ColumnData::Numeric(values),
+            evidence,
+        });
+    }
+    let (dict, codes) = match crate::encode::encode_unless_near_unique(&fields) {
+        crate::encode::Probe::Encoded(dict, codes) => (dict, codes),
+        crate::encode::Probe::NearUnique => match crate::infer::infer_text(&fields, declared) {
+            Some(inf) => return Ok(text_column(name, inf, fields, row_lines)),
+            None => crate::encode::encode_partitioned(&fields),
+        },
+    };
+    type_column(path, j, name, dict, codes, row_lines, types)
 }
 
 /// A near-unique text column: kept as read until its codes are needed, unless its type needs

@@ -25,11 +25,7 @@ pub fn parse_value(s: &str) -> Parsed {
 /// [`parse_value`] on raw bytes: plain decimals and ISO dates (nearly every cell of a numeric
 /// column) are read here without a UTF-8 check; the rest go through the general parsers.
 pub fn parse_bytes(b: &[u8]) -> Parsed {
-    // Numbers and dates open with a digit, a sign or a point: anything else is text at once.
-    if !b
-        .first()
-        .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.'))
-    {
+    if !opens_number(b) {
         return Parsed::Text;
     }
     if let Some(p) = fast_decimal(b).or_else(|| fast_iso_date(b)) {
@@ -39,6 +35,12 @@ pub fn parse_bytes(b: &[u8]) -> Parsed {
         Ok(s) => parse_general(s),
         Err(_) => Parsed::Text,
     }
+}
+
+/// Numbers and dates open with a digit, a sign or a point: anything else is text at once.
+fn opens_number(b: &[u8]) -> bool {
+    b.first()
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.'))
 }
 
 /// `[-+]digits[.digits]` with at most 15 significant digits and no leading zero on an integer:
@@ -116,11 +118,7 @@ fn fast_iso_date(b: &[u8]) -> Option<Parsed> {
 
 fn parse_general(s: &str) -> Parsed {
     let b = s.as_bytes();
-    // Numbers and dates open with a digit, a sign or a point: anything else is text at once.
-    if !b
-        .first()
-        .is_some_and(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.'))
-    {
+    if !opens_number(b) {
         return Parsed::Text;
     }
     let body = if b[0] == b'-' || b[0] == b'+' {
@@ -188,22 +186,11 @@ pub fn infer(dict: &Dictionary, counts: &[u64], missing: u64) -> Inference {
     };
     let mut chars = 0u64;
     let parsed: Vec<Parsed> = dict.iter().map(parse_value).collect();
-    for ((value, p), &n) in dict.iter().zip(&parsed).zip(counts) {
+    for ((value, &p), &n) in dict.iter().zip(&parsed).zip(counts) {
         chars += value.chars().count() as u64 * n;
-        match p {
-            Parsed::Integer(_) => ev.integer += n,
-            Parsed::Float(_) => ev.float += n,
-            Parsed::Date(_) => ev.date += n,
-            Parsed::Datetime(_) => ev.datetime += n,
-            Parsed::Text => ev.text += n,
-        }
+        tally(&mut ev, p, n);
     }
-    let total = ev.integer + ev.float + ev.date + ev.datetime + ev.text;
-    ev.mean_length = if total == 0 {
-        0.0
-    } else {
-        chars as f64 / total as f64
-    };
+    let total = close_tally(&mut ev, chars);
     let distinct = counts.iter().filter(|&&n| n > 0).count() as u64;
     let value_type = decide(&ev, total, distinct);
     Inference {
@@ -211,6 +198,28 @@ pub fn infer(dict: &Dictionary, counts: &[u64], missing: u64) -> Inference {
         evidence: ev,
         parsed,
     }
+}
+
+/// Counts `n` rows parsed as `p`.
+fn tally(ev: &mut TypeEvidence, p: Parsed, n: u64) {
+    match p {
+        Parsed::Integer(_) => ev.integer += n,
+        Parsed::Float(_) => ev.float += n,
+        Parsed::Date(_) => ev.date += n,
+        Parsed::Datetime(_) => ev.datetime += n,
+        Parsed::Text => ev.text += n,
+    }
+}
+
+/// Sets the mean length from the characters of every present row; returns those rows.
+fn close_tally(ev: &mut TypeEvidence, chars: u64) -> u64 {
+    let total = ev.present();
+    ev.mean_length = if total == 0 {
+        0.0
+    } else {
+        chars as f64 / total as f64
+    };
+    total
 }
 
 fn decide(ev: &TypeEvidence, total: u64, distinct: u64) -> ValueType {
@@ -334,12 +343,7 @@ impl TextInference {
     /// The type once the number of distinct values is known.
     pub fn with_distinct(&self, distinct: u64) -> ValueType {
         self.value_type
-            .unwrap_or_else(|| decide(&self.evidence, self.total(), distinct))
-    }
-
-    fn total(&self) -> u64 {
-        let ev = &self.evidence;
-        ev.integer + ev.float + ev.date + ev.datetime + ev.text
+            .unwrap_or_else(|| decide(&self.evidence, self.evidence.present(), distinct))
     }
 }
 
@@ -363,23 +367,13 @@ pub fn infer_text<F: crate::encode::Fields + ?Sized>(
         };
         // Characters of UTF-8 text: every byte that does not continue a character.
         chars += b.iter().filter(|&&c| c & 0xC0 != 0x80).count() as u64;
-        match parse_bytes(b) {
-            Parsed::Integer(_) => ev.integer += 1,
-            Parsed::Float(_) => ev.float += 1,
-            Parsed::Date(_) => ev.date += 1,
-            Parsed::Datetime(_) => ev.datetime += 1,
-            Parsed::Text => {
-                ev.text += 1;
-                first_text_row.get_or_insert(r);
-            }
+        let p = parse_bytes(b);
+        if p == Parsed::Text {
+            first_text_row.get_or_insert(r);
         }
+        tally(&mut ev, p, 1);
     });
-    let total = ev.integer + ev.float + ev.date + ev.datetime + ev.text;
-    ev.mean_length = if total == 0 {
-        0.0
-    } else {
-        chars as f64 / total as f64
-    };
+    let total = close_tally(&mut ev, chars);
     let value_type = match declared {
         Some(t) => {
             ev.declared = true;
