@@ -4,6 +4,7 @@
 mod assessment_report;
 mod attack;
 mod commands;
+mod front;
 mod generalize;
 mod ledger;
 mod output;
@@ -1166,6 +1167,13 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             // Bad input (a file, a spec, a value) exits 2; anything else 1.
+            if let Some(w) = e.downcast_ref::<datavisa_workflow::Error>() {
+                return match w.kind {
+                    datavisa_workflow::ErrorKind::BadInput => ExitCode::from(2),
+                    datavisa_workflow::ErrorKind::Refused => ExitCode::from(3),
+                    datavisa_workflow::ErrorKind::Internal => ExitCode::from(1),
+                };
+            }
             if e.is::<commands::Refused>() {
                 // A refused relink step or a tampered audit log.
                 ExitCode::from(3)

@@ -1,0 +1,148 @@
+//! The CLI's side of the workspace: secrets from files and environment variables, progress as
+//! terminal spinners, and the clap read flags as a workflow read request.
+
+use crate::output::{progress_bar, spinner};
+use crate::ReadArgs;
+use datavisa_workflow::{
+    Error, Passphrase, Progress, ReadRequest, Result, Secrets, Task, Workspace,
+};
+use indicatif::ProgressBar;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+impl From<&ReadArgs> for ReadRequest {
+    fn from(a: &ReadArgs) -> ReadRequest {
+        ReadRequest {
+            delimiter: a.delimiter.clone(),
+            no_header: a.no_header,
+            encoding: a.encoding.clone(),
+            na: a.na.clone(),
+            max_field_bytes: a.max_field_bytes,
+            spec: a.spec.clone(),
+            strict: a.strict,
+        }
+    }
+}
+
+/// Who is acting, for the audit log: the OS user.
+pub fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Secrets as the CLI takes them: a file named by a flag, else an environment variable.
+#[derive(Clone, Debug, Default)]
+pub struct CliSecrets {
+    /// `--master-key-file`.
+    pub master_key_file: Option<PathBuf>,
+    /// `--credential-file`.
+    pub credential_file: Option<PathBuf>,
+    /// `--new-master-key-file` (re-key).
+    pub new_master_key_file: Option<PathBuf>,
+}
+
+impl Secrets for CliSecrets {
+    fn master_key(&self) -> Result<Passphrase> {
+        secret(
+            self.master_key_file.as_deref(),
+            "DATAVISA_MASTER_KEY",
+            "master key",
+            "--master-key-file",
+        )
+    }
+    fn has_master_key(&self) -> bool {
+        self.master_key_file.is_some() || std::env::var_os("DATAVISA_MASTER_KEY").is_some()
+    }
+    fn approver_credential(&self) -> Result<Passphrase> {
+        secret(
+            self.credential_file.as_deref(),
+            "DATAVISA_APPROVER_CREDENTIAL",
+            "approver credential",
+            "--credential-file",
+        )
+    }
+    fn new_master_key(&self) -> Result<Passphrase> {
+        secret(
+            self.new_master_key_file.as_deref(),
+            "DATAVISA_NEW_MASTER_KEY",
+            "new master key",
+            "--new-master-key-file",
+        )
+    }
+}
+
+/// A secret from a file, else from an environment variable.
+pub fn secret(file: Option<&Path>, var: &str, what: &str, flag: &str) -> Result<Passphrase> {
+    let bytes = match file {
+        Some(f) => {
+            warn_if_readable_by_others(f);
+            std::fs::read(f).map_err(|e| {
+                Error::internal(format!("cannot read the {what} file {}: {e}", f.display()))
+            })?
+        }
+        None => match std::env::var_os(var) {
+            Some(v) => v.into_encoded_bytes(),
+            None => {
+                return Err(Error::bad_input(format!(
+                    "no {what}: set {var} or pass {flag} FILE"
+                )))
+            }
+        },
+    };
+    Passphrase::new(bytes).map_err(|e| Error::bad_input(format!("{what}: {e}")))
+}
+
+fn warn_if_readable_by_others(f: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(f) {
+            if m.permissions().mode() & 0o077 != 0 {
+                eprintln!(
+                    "warning: {} can be read by other users; `chmod 600` it",
+                    f.display()
+                );
+            }
+        }
+    }
+}
+
+/// Spinners and bars on stderr, hidden when stderr is not a terminal or with `--quiet`.
+#[derive(Clone, Copy, Debug)]
+pub struct Terminal {
+    /// `--quiet`.
+    pub quiet: bool,
+}
+
+struct Bar(ProgressBar);
+
+impl Task for Bar {
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Progress for Terminal {
+    fn spinner(&self, message: &str) -> Box<dyn Task> {
+        Box::new(Bar(spinner(self.quiet, message)))
+    }
+    fn bar(&self, len: u64, message: &str) -> Box<dyn Task> {
+        Box::new(Bar(progress_bar(self.quiet, len, message)))
+    }
+    fn note(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("{message}");
+        }
+    }
+}
+
+/// The workspace of one command: its store, the CLI's secrets, the OS user, terminal progress.
+pub fn workspace(store: &Path, secrets: CliSecrets, quiet: bool) -> Result<Workspace> {
+    Ok(Workspace::open(store, os_user())?
+        .with_secrets(secrets)
+        .with_progress(Arc::new(Terminal { quiet })))
+}

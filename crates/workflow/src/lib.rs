@@ -1,0 +1,19 @@
+//! datavisa's use cases behind one [`Workspace`]: inspect and scan, twins, attacks, assessments,
+//! visas, relinking, the ledger and plans, reports and the demo. The CLI, the HTTP service and
+//! the Python package are thin front ends over these functions, so all three give the same
+//! numbers and the same refusals.
+
+pub mod error;
+pub mod evidence;
+pub mod read;
+pub mod workspace;
+
+/// Secrets are handed to the workspace as zeroized passphrases.
+pub use datavisa_vault::Passphrase;
+pub use error::{Context, Error, ErrorKind, Result};
+pub use evidence::{input_evidence, tool, write_json, InputEvidence, Tool};
+pub use read::{day_of, load, read_options, ReadRequest};
+pub use workspace::{
+    check_store, Clock, FixedClock, NoProgress, NoSecrets, Progress, Secrets, SystemClock, Task,
+    TaskGuard, Workspace,
+};
