@@ -185,7 +185,8 @@ fn attacks_section(a: &Value) -> Section {
                 value: x["risk"]["value"].as_f64().unwrap_or(0.0),
                 low: x["risk"]["ci"][0].as_f64().unwrap_or(0.0),
                 high: x["risk"]["ci"][1].as_f64().unwrap_or(0.0),
-                threshold: threshold_of(a, criterion_of(&label)),
+                // Stored since attacks carry their criterion; older assessments by the label.
+                threshold: threshold_of(a, x["criterion"].as_str().unwrap_or(criterion_of(&label))),
             }
         })
         .collect();

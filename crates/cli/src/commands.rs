@@ -805,6 +805,13 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         &dropped,
         quiet,
     )?;
+    // One store for the whole demo, made afresh here: the assess step's register and visas, the
+    // pseudonymize step's vault and the ledger all live in it and must survive each other.
+    let store = out.join("demo-store");
+    if store.exists() {
+        std::fs::remove_dir_all(&store)
+            .with_context(|| format!("cannot reset {}", store.display()))?;
+    }
     let (assess_files, assess_step) = crate::verdict::demo_assess(
         out,
         &spec_path,

@@ -975,6 +975,9 @@ pub struct PipiaArgs {
     pub store: PathBuf,
     #[arg(long)]
     pub master_key_file: Option<PathBuf>,
+    /// A rules file to use instead of the built-in one (same format as for `plan`).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]

@@ -365,17 +365,14 @@ fn twin_column(manifest: &Path, m: &Value, column: &str) -> Result<Vec<String>> 
     Ok(c.value_counts().into_iter().map(|(v, _)| v).collect())
 }
 
-/// Demo step: a pseudonymized twin for one recipient in a demo vault made afresh under `out`
+/// Demo step: a pseudonymized twin for one recipient in a new demo vault in `out/demo-store`
 /// (master key from DATAVISA_MASTER_KEY, else a new owner-only key file), two approvers, and
 /// one approved relink of three resident IDs; the audit log verified at the end.
 pub fn demo_pseudonymize(out: &Path, csv: &Path, quiet: bool) -> Result<(Vec<PathBuf>, Value)> {
     use datavisa_vault::crypto::{hex, random_secret};
     use datavisa_vault::{KdfParams, NewRequest, Passphrase};
+    // The store was made afresh by the demo before its assess step; the visas issued there stay.
     let store = out.join("demo-store");
-    if store.exists() {
-        std::fs::remove_dir_all(&store)
-            .with_context(|| format!("cannot reset {}", store.display()))?;
-    }
     let key_file = out.join("demo-master.key");
     let pass = match std::env::var_os("DATAVISA_MASTER_KEY") {
         Some(k) => Passphrase::new(k.into_encoded_bytes()).map_err(vault_err)?,

@@ -216,6 +216,32 @@ fn demo_runs_every_step_and_writes_its_files() {
     ] {
         assert_eq!(column(&sp, name)["kind"], kind, "{name}");
     }
+    // The visas issued on the assessments are still in the demo's store after every later step
+    // (the pseudonymize step once made the store afresh and they vanished).
+    let visas = json_of(&datavisa(
+        &[
+            "visa",
+            "list",
+            "--store",
+            "demo/demo-store",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    let issued: Vec<&str> = assessed
+        .iter()
+        .map(|a| a["visa"].as_str().unwrap())
+        .collect();
+    let listed: Vec<&str> = visas
+        .as_array()
+        .unwrap_or_else(|| panic!("{visas}"))
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    for id in &issued {
+        assert!(listed.contains(id), "{id} not in {listed:?}");
+    }
     // Same seed, same data.
     let again = json_of(&datavisa(
         &[

@@ -426,4 +426,48 @@ fn pipia_draft_fills_the_facts_and_marks_the_questions() {
         &["unknown exporter"],
     );
     assert!(!p.join("x.html").exists());
+    // No visa for the recipient in this store: the draft says so.
+    assert!(md.contains("none on record in this store"), "{md}");
+    // The rules come from --rules as for `plan`; a rules file that does not parse is bad input.
+    let pipia_with = |extra: &[&str], out: &str| {
+        let mut args = vec![
+            "report",
+            "pipia",
+            "--exporter",
+            "Acme (Shanghai)",
+            "--recipient",
+            "Acme SG",
+            "--year",
+            "2025",
+            "--lang",
+            "en",
+            "-o",
+        ];
+        args.push(out);
+        args.extend_from_slice(extra);
+        dv(&args, p)
+    };
+    std::fs::write(p.join("bad-rules.toml"), "[[band]]\nid = 1\n").unwrap();
+    fails_with(
+        &pipia_with(&["--rules", "bad-rules.toml"], "r.md"),
+        2,
+        &["bad-rules.toml"],
+    );
+    assert!(!p.join("r.md").exists());
+    // A broken ledger file is not the user's input: exit 1, not 2.
+    std::fs::create_dir_all(p.join("broken")).unwrap();
+    std::fs::write(
+        p.join("broken/ledger.db"),
+        "not a database at all, just text",
+    )
+    .unwrap();
+    std::fs::copy(p.join(".datavisa/ledger.key"), p.join("broken/ledger.key")).unwrap();
+    let o = pipia_with(&["--store", "broken"], "b.md");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!p.join("b.md").exists());
 }

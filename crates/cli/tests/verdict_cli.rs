@@ -779,6 +779,16 @@ fn a_twin_sent_under_an_anonymized_visa_is_recorded_but_not_counted() {
         pipia.contains(&format!("{visa_id} twin.csv: anonymized")),
         "{pipia}"
     );
+    // ... and under the recipient's section, the recipient-relative assessment is that visa.
+    let line = pipia
+        .lines()
+        .find(|l| l.contains("Recipient-relative anonymization assessment"))
+        .unwrap_or_else(|| panic!("{pipia}"));
+    assert!(
+        line.contains(&visa_id.to_string()) && line.contains("anonymized"),
+        "{line}"
+    );
+    assert!(!pipia.contains("none on record"), "{pipia}");
     // Without a visa the people must be counted, which needs the person column.
     fails_with(
         &datavisa_in(

@@ -318,9 +318,16 @@ fn check_of(
 }
 
 /// Records an attack result and returns its (value, upper) pair.
-fn keep(attacks: &mut Vec<Value>, scope: &str, label: &str, r: &AttackResult) -> (f64, f64) {
+fn keep(
+    attacks: &mut Vec<Value>,
+    (scope, criterion): (&str, Criterion),
+    label: &str,
+    r: &AttackResult,
+) -> (f64, f64) {
     let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
     v["label"] = json!(label);
+    // Readers take the criterion from here, never from the label's wording.
+    v["criterion"] = json!(criterion.as_str());
     v["scope"] = json!(scope);
     attacks.push(v);
     (r.risk.value, r.risk.ci[1])
@@ -368,7 +375,10 @@ fn measure(
                     keep_duplicates: true,
                 },
             )?;
-            figs.push((label.clone(), keep(&mut attacks, scope, &label, &res)));
+            figs.push((
+                label.clone(),
+                keep(&mut attacks, (scope, Criterion::SinglingOut), &label, &res),
+            ));
         }
         if let Some((fig, val)) = worst(figs) {
             checks.push(check_of(
@@ -548,7 +558,10 @@ fn link(
             &|_| {},
         )?;
         let res = out.full_result()?;
-        figs.push((label.clone(), keep(attacks, scope, &label, &res)));
+        figs.push((
+            label.clone(),
+            keep(attacks, (scope, Criterion::Linkability), &label, &res),
+        ));
     }
     if let Some((fig, val)) = worst(figs) {
         checks.push(check_of(
@@ -602,7 +615,10 @@ fn infer(
                 100.0 * c.value
             ));
         }
-        figs.push((label.clone(), keep(attacks, scope, &label, &res)));
+        figs.push((
+            label.clone(),
+            keep(attacks, (scope, Criterion::Inference), &label, &res),
+        ));
     }
     if let Some((fig, val)) = worst(figs) {
         checks.push(check_of(
@@ -867,8 +883,9 @@ pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
         reasons.push(Reason {
             caps: Verdict::DeIdentified,
             text: format!(
-                "{}{scope}: {} is {:.4} (upper end {:.4}), above the {} threshold {} ({})",
-                c.criterion.as_str(),
+                // The figure names its attack ("linkability: …", "singling out (…)"), so the
+                // criterion is said once, with its threshold.
+                "{}{scope} is {:.4} (upper end {:.4}), above the {} threshold {} ({})",
                 c.figure,
                 c.value,
                 c.upper,

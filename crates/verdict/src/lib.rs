@@ -9,7 +9,7 @@ pub mod profile;
 pub mod register;
 pub mod release;
 
-pub use assess::{assess, decide, AssessInput, AssessParams, Assessment, KeyState, Verdict};
+pub use assess::{assess, decide, AssessInput, AssessParams, Assessment, Check, KeyState, Verdict};
 pub use error::{Result, VerdictError};
 pub use policy::{policy, Criterion, Policy, Threshold};
 pub use profile::{recipient, recipients, Capability, Context, Recipient};

@@ -99,6 +99,18 @@ pub struct Stored {
     pub assessment: serde_json::Value,
 }
 
+impl Stored {
+    /// The stored assessment as its type.
+    pub fn typed(&self) -> Result<crate::Assessment> {
+        serde_json::from_value(self.assessment.clone()).map_err(|e| {
+            invalid(format!(
+                "assessment {} does not read back as an assessment: {e}",
+                self.id
+            ))
+        })
+    }
+}
+
 /// One entry of a visa's history.
 #[derive(Clone, Debug, Serialize)]
 pub struct Event {
@@ -206,6 +218,11 @@ fn log(tx: &Transaction, visa: &str, event: &str, detail: serde_json::Value) -> 
 }
 
 impl Register {
+    /// Whether `store` holds a register (reading one must not make it).
+    pub fn exists_in(store: &Path) -> bool {
+        store.join("register.db").is_file()
+    }
+
     /// Opens (creating if needed) the register in `store`.
     pub fn open(store: &Path) -> Result<Register> {
         datavisa_vault::store::create_store_dir(store).map_err(|e| invalid(e.to_string()))?;

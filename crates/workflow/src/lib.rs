@@ -3,8 +3,11 @@
 //! the Python package are thin front ends over these functions, so all three give the same
 //! numbers and the same refusals.
 
+pub mod demo;
 pub mod error;
 pub mod evidence;
+pub mod legal;
+pub mod pipia;
 pub mod read;
 pub mod workspace;
 
