@@ -1,8 +1,8 @@
 //! The `attack`, `risk` and `utility` verbs: read the tables, run the measurement from the
 //! `risk` crate, print one JSON object (or a short human summary) with the evidence.
 
-use crate::commands::{input_evidence, load, print_json, tool, UsageError};
-use crate::output::{pct, progress_bar, spinner, table};
+use crate::commands::{input_evidence, load, tool, UsageError};
+use crate::output::{pct, print_json, progress_bar, spinner, table};
 use crate::{Format, ReadArgs};
 use anyhow::Result;
 use datavisa_risk::classic::{classic_risk, ClassicParams};

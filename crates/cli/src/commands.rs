@@ -1,13 +1,13 @@
 //! One function per verb: read inputs, call the library, print or write the result.
 
 use crate::attack::{attack, read_inputs, risk, utility_cmd, AttackKind, Common, RiskArgs};
-use crate::output::{pct, spinner, table};
+use crate::output::{pct, print_json, spinner};
 use crate::{
     AttackArgs, AttackCommand, Cli, Command, DenominatorArg, Format, ModeArg, ReadArgs,
     SecretKindArg, TwinCommand,
 };
 use anyhow::{Context, Result};
-use datavisa_discover::{scan, spec_draft, ScanOptions, ScanReport};
+use datavisa_discover::{ScanOptions, ScanReport};
 use datavisa_risk::classic::ClassicParams;
 use datavisa_risk::inference::SecretKind;
 use datavisa_risk::singling_out::{Denominator, Mode};
@@ -52,7 +52,7 @@ pub fn run(cli: Cli) -> Result<()> {
             read,
             top,
             format,
-        } => inspect(&file, &read, top, format, quiet),
+        } => crate::inspect::inspect_cmd(&file, &read, top, format, quiet),
         Command::Scan {
             file,
             read,
@@ -62,13 +62,18 @@ pub fn run(cli: Cli) -> Result<()> {
             as_of,
             format,
         } => {
-            let opts = ScanOptions {
-                sample_size: sample.max(1),
-                seed,
-                reference_date: as_of_date(as_of.as_deref())?,
-                ..Default::default()
+            let req = datavisa_workflow::inspect::ScanRequest {
+                file,
+                read: (&read).into(),
+                write_spec,
+                options: ScanOptions {
+                    sample_size: sample.max(1),
+                    seed,
+                    reference_date: as_of_date(as_of.as_deref())?,
+                    ..Default::default()
+                },
             };
-            scan_cmd(&file, &read, write_spec.as_deref(), &opts, format, quiet)
+            crate::inspect::scan_cmd(&req, format, quiet)
         }
         Command::Attack { attack: a } => attack_cmd(a, quiet),
         Command::Twin { twin } => match twin {
@@ -367,6 +372,19 @@ pub fn load(file: &Path, args: &ReadArgs, quiet: bool) -> Result<(Table, f64)> {
     Ok((t, secs))
 }
 
+/// The tool's name and version, recorded with every result.
+pub fn tool() -> Value {
+    json!({"name": "datavisa", "version": env!("CARGO_PKG_VERSION")})
+}
+
+/// What every result records about one input file.
+pub fn input_evidence(path: &Path, t: &Table) -> Result<Value> {
+    Ok(
+        json!({"path": path.display().to_string(), "sha256": file_sha256(path)?,
+              "rows": t.n_rows, "columns": t.columns.len()}),
+    )
+}
+
 /// Fails on the first column that mixes numbers and text, naming where its first text value is.
 fn check_not_mixed(file: &Path, t: &Table) -> Result<()> {
     for (j, c) in t.columns.iter().enumerate() {
@@ -389,234 +407,6 @@ fn check_not_mixed(file: &Path, t: &Table) -> Result<()> {
     Ok(())
 }
 
-pub fn print_json(v: &Value) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
-    Ok(())
-}
-
-/// Prints a list as one JSON array, or as a table with one `row` per item under `header`.
-pub fn print_items<T: serde::Serialize>(
-    items: &[T],
-    format: Format,
-    header: &[&str],
-    max_cell: usize,
-    row: impl Fn(&T) -> Vec<String>,
-) -> Result<()> {
-    if format == Format::Json {
-        return print_json(&serde_json::to_value(items)?);
-    }
-    let rows: Vec<Vec<String>> = items.iter().map(row).collect();
-    print!("{}", crate::output::table(header, &rows, max_cell));
-    Ok(())
-}
-
-fn inspect_json(file: &Path, t: &Table, top: usize, secs: f64) -> Value {
-    t.encode_all();
-    let cols: Vec<Value> = t
-        .columns
-        .iter()
-        .map(|c| {
-            let distinct = c.distinct_count();
-            let tops: Vec<Value> = c
-                .top_values(top)
-                .iter()
-                .map(|(v, n)| json!({"value": v, "count": n}))
-                .collect();
-            json!({
-                "name": c.name,
-                "type": c.value_type.as_str(),
-                "missing_share": c.missing_count() as f64 / t.n_rows.max(1) as f64,
-                "distinct": distinct,
-                "top_values": tops,
-                "evidence": c.evidence.sentence(c.value_type),
-                "mixed": c.evidence.is_mixed(),
-            })
-        })
-        .collect();
-    json!({
-        "file": file.display().to_string(),
-        "format": t.origin.format.as_str(),
-        "delimiter": t.origin.delimiter.map(|d| d.to_string()),
-        "encoding": t.origin.encoding,
-        "bytes": t.origin.bytes,
-        "rows": t.n_rows,
-        "n_columns": t.columns.len(),
-        "unique_row_share": t.unique_row_share(),
-        "read_seconds": secs,
-        "tool_version": env!("CARGO_PKG_VERSION"),
-        "columns": cols,
-    })
-}
-
-fn inspect(file: &Path, args: &ReadArgs, top: usize, format: Format, quiet: bool) -> Result<()> {
-    let (t, secs) = load(file, args, quiet)?;
-    let v = inspect_json(file, &t, top, secs);
-    if format == Format::Json {
-        return print_json(&v);
-    }
-    print_inspect_human(&v);
-    for c in t.columns.iter().filter(|c| c.evidence.is_mixed()) {
-        eprintln!(
-            "warning: column {:?}: {}",
-            c.name,
-            c.evidence.sentence(c.value_type)
-        );
-    }
-    Ok(())
-}
-
-fn print_inspect_human(v: &Value) {
-    println!(
-        "{}: {} rows × {} columns ({}, delimiter {}, encoding {}); {} of rows are unique on all columns",
-        v["file"].as_str().unwrap_or(""),
-        v["rows"],
-        v["n_columns"],
-        v["format"].as_str().unwrap_or(""),
-        v["delimiter"].as_str().map_or("-".into(), |d| format!("{d:?}")),
-        v["encoding"].as_str().unwrap_or("-"),
-        pct(v["unique_row_share"].as_f64().unwrap_or(0.0)),
-    );
-    let rows: Vec<Vec<String>> = v["columns"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            let tops: Vec<String> = c["top_values"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|t| format!("{} ({})", t["value"].as_str().unwrap_or(""), t["count"]))
-                .collect();
-            vec![
-                c["name"].as_str().unwrap_or("").to_owned(),
-                c["type"].as_str().unwrap_or("").to_owned(),
-                pct(c["missing_share"].as_f64().unwrap_or(0.0)),
-                c["distinct"].to_string(),
-                tops.join(", "),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table(
-            &["column", "type", "missing", "distinct", "top values"],
-            &rows,
-            60
-        )
-    );
-}
-
-fn scan_cmd(
-    file: &Path,
-    args: &ReadArgs,
-    write_spec: Option<&Path>,
-    opts: &ScanOptions,
-    format: Format,
-    quiet: bool,
-) -> Result<()> {
-    let (t, read_secs) = load(file, args, quiet)?;
-    let pb = spinner(quiet, "scanning");
-    let t0 = Instant::now();
-    let report = scan(&t, &file.display().to_string(), opts);
-    let scan_secs = t0.elapsed().as_secs_f64();
-    pb.finish_and_clear();
-    if let Some(path) = write_spec {
-        write_spec_file(&report, &t, file, path)?;
-    }
-    let mut v = serde_json::to_value(&report)?;
-    v["read_seconds"] = json!(read_secs);
-    v["scan_seconds"] = json!(scan_secs);
-    if let Some(p) = write_spec {
-        v["spec"] = json!(p.display().to_string());
-    }
-    if format == Format::Json {
-        return print_json(&v);
-    }
-    print_scan_human(&report);
-    if let Some(p) = write_spec {
-        println!("spec draft written to {}", p.display());
-    }
-    Ok(())
-}
-
-fn write_spec_file(report: &ScanReport, t: &Table, file: &Path, path: &Path) -> Result<()> {
-    let sha = if file.is_file() {
-        Some(file_sha256(file)?)
-    } else {
-        None
-    };
-    let spec = spec_draft(report, t, sha);
-    let text = format!(
-        "# datavisa spec, drafted by `datavisa scan` {} from {}.\n# Review every role before relying on it.\n\n{}",
-        env!("CARGO_PKG_VERSION"),
-        file.display(),
-        spec.to_toml()?
-    );
-    write_atomic(path, |w| {
-        use std::io::Write;
-        w.write_all(text.as_bytes())
-            .map_err(|e| TableError::io(path, e))
-    })?;
-    Ok(())
-}
-
-fn print_scan_human(r: &ScanReport) {
-    println!("{}: {} rows, {} columns", r.file, r.rows, r.columns.len());
-    let rows: Vec<Vec<String>> = r
-        .columns
-        .iter()
-        .map(|c| {
-            vec![
-                c.name.clone(),
-                c.kind.map_or("-".into(), |k| k.as_str().to_owned()),
-                c.role.as_str().to_owned(),
-                c.sensitive_category
-                    .map_or("-".into(), |s| s.as_str().to_owned()),
-                format!("{:.2}", c.confidence),
-                c.evidence.clone(),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table(
-            &["column", "kind", "role", "sensitive", "conf", "evidence"],
-            &rows,
-            90
-        )
-    );
-    if r.sensitive_categories.is_empty() {
-        println!("no PIPL sensitive personal information recognised");
-    } else {
-        for c in &r.sensitive_categories {
-            println!(
-                "sensitive ({}): {}",
-                c.category.as_str(),
-                c.columns.join(", ")
-            );
-        }
-    }
-    if r.minors_under_14 > 0 {
-        println!(
-            "{} rows concern minors under 14 on {}: all their personal information is sensitive (PIPL Art. 28)",
-            r.minors_under_14, r.reference_date
-        );
-    }
-}
-
-/// The tool's name and version, recorded with every result.
-pub fn tool() -> Value {
-    json!({"name": "datavisa", "version": env!("CARGO_PKG_VERSION")})
-}
-
-/// What every result records about one input file.
-pub fn input_evidence(path: &Path, t: &Table) -> Result<Value> {
-    Ok(
-        json!({"path": path.display().to_string(), "sha256": file_sha256(path)?,
-              "rows": t.n_rows, "columns": t.columns.len()}),
-    )
-}
-
 /// Writes a JSON value atomically.
 pub fn write_json(path: &Path, v: &Value) -> Result<()> {
     let text = serde_json::to_string_pretty(v)?;
@@ -626,42 +416,6 @@ pub fn write_json(path: &Path, v: &Value) -> Result<()> {
             .map_err(|e| TableError::io(path, e))
     })?;
     Ok(())
-}
-
-/// Population the demo's customers are imagined to be drawn from (mainland China, 2024).
-const DEMO_POPULATION: f64 = 1_408_280_000.0;
-
-/// Demo step: classic risk over the quasi-identifiers the scan proposed.
-fn demo_risk(
-    out: &Path,
-    t: &Table,
-    quasi: &[String],
-    sensitive: &[String],
-) -> Result<(PathBuf, Value)> {
-    let path = out.join("risk.json");
-    if quasi.is_empty() {
-        return Ok((
-            path,
-            json!({"step": "risk", "skipped": "the scan proposed no quasi-identifiers"}),
-        ));
-    }
-    let params = ClassicParams {
-        quasi: quasi.to_vec(),
-        sensitive: sensitive.to_vec(),
-        k: Some(5),
-        population_size: Some(DEMO_POPULATION),
-        ..Default::default()
-    };
-    let r = datavisa_risk::classic::classic_risk(t, None, &params)
-        .map_err(|e| anyhow::anyhow!("demo risk step: {e}"))?;
-    write_json(&path, &serde_json::to_value(&r)?)?;
-    Ok((
-        path.clone(),
-        json!({"step": "risk", "file": path.display().to_string(), "quasi": quasi, "k": r.k,
-               "sample_uniqueness": r.sample_uniqueness,
-               "prosecutor_highest": r.prosecutor.highest, "records_below_k5": r.records_below_k,
-               "population_uniqueness": r.population.as_ref().map(|p| p.population_uniqueness)}),
-    ))
 }
 
 /// Demo step: a generalized twin (k = 5, up to 5% suppressed) over the scan's quasi-identifiers,
@@ -707,99 +461,62 @@ fn demo_generalize(
     ))
 }
 
-/// Demo step: what a recipient of the raw table could do. Half the customers are "exported"
-/// as they are (the twin is a copy), the other half is the control; singling out is attacked.
-fn demo_attack(out: &Path, t: &Table, seed: u64, quiet: bool) -> Result<(PathBuf, Value)> {
-    let path = out.join("attack-raw-export.json");
-    let split = datavisa_table::split_indices(t.n_rows, t.n_rows / 2, seed);
-    let (src, ctl) = (t.take(&split.train), t.take(&split.control));
-    let data = datavisa_risk::prepare(&src, &src, Some(&ctl))
-        .map_err(|e| anyhow::anyhow!("demo attack step: {e}"))?;
-    let pb = spinner(quiet, "attacking the raw export (singling out)");
-    let params = datavisa_risk::singling_out::SinglingOutParams {
-        n_attacks: 500,
-        seed,
-        ..Default::default()
-    };
-    let r = datavisa_risk::singling_out::singling_out(&data, &params)
-        .map_err(|e| anyhow::anyhow!("demo attack step: {e}"))?;
-    pb.finish_and_clear();
-    write_json(&path, &serde_json::to_value(&r)?)?;
-    Ok((
-        path.clone(),
-        json!({"step": "attack", "file": path.display().to_string(), "attack": r.attack,
-               "twin": "raw copy of half the customers", "risk": r.risk}),
-    ))
-}
-
 fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: bool) -> Result<()> {
+    use datavisa_workflow::demo::{self as steps, DemoSteps, DemoSummary, InspectStep, ScanStep};
     if rows == 0 {
         return Err(UsageError("--rows must be at least 1".into()).into());
     }
+    let ws = crate::front::local(quiet)?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let csv = out.join("customers.csv");
-    let pb = spinner(quiet, &format!("generating {rows} customers"));
-    let t0 = Instant::now();
-    datavisa_discover::fake::write_customers(&csv, rows, seed, as_of)?;
-    let gen_secs = t0.elapsed().as_secs_f64();
-    pb.finish_and_clear();
+    let generate = steps::generate(&ws, &csv, rows, seed, as_of)?;
 
-    let (t, read_secs) = load(&csv, &ReadArgs::default(), quiet)?;
+    let (inspection, t) = ws.inspect(&datavisa_workflow::inspect::InspectRequest {
+        file: csv.clone(),
+        read: Default::default(),
+        top: 3,
+    })?;
     let parquet = out.join("customers.parquet");
     write_table(&t, &parquet)?;
     let inspect_path = out.join("inspect.json");
-    write_json(&inspect_path, &inspect_json(&csv, &t, 3, read_secs))?;
+    write_json(&inspect_path, &serde_json::to_value(&inspection)?)?;
 
-    let pb = spinner(quiet, "scanning");
-    let opts = ScanOptions {
-        seed,
-        reference_date: as_of,
-        ..Default::default()
-    };
-    let report = scan(&t, &csv.display().to_string(), &opts);
-    pb.finish_and_clear();
-    let scan_path = out.join("scan.json");
-    write_json(&scan_path, &serde_json::to_value(&report)?)?;
     let spec_path = out.join("spec.toml");
-    write_spec_file(&report, &t, &csv, &spec_path)?;
-
-    let by_role = |role: &str| -> Vec<String> {
-        report
-            .columns
-            .iter()
-            .filter(|c| c.role.as_str() == role)
-            .map(|c| c.name.clone())
-            .collect()
+    let scan_req = datavisa_workflow::inspect::ScanRequest {
+        file: csv.clone(),
+        read: Default::default(),
+        write_spec: Some(spec_path.clone()),
+        options: ScanOptions {
+            seed,
+            reference_date: as_of,
+            ..Default::default()
+        },
     };
-    let (risk_path, risk_step) = demo_risk(out, &t, &by_role("quasi"), &by_role("sensitive"))?;
-    let (attack_path, attack_step) = demo_attack(out, &t, seed, quiet)?;
-    // The release is a random half of the customers; the other half stays home as the control
-    // set the assessment's attacks are measured against.
-    let split = datavisa_table::split_indices(t.n_rows, t.n_rows / 2, seed);
-    let (train_csv, control_csv) = (
-        out.join("customers-release.csv"),
-        out.join("customers-control.csv"),
-    );
-    let train = t.take(&split.train);
-    write_table(&train, &train_csv)?;
-    write_table(&t.take(&split.control), &control_csv)?;
-    // Exact home coordinates locate a household: the release drops them with the identifiers.
-    let coordinates = ["纬度", "经度"];
+    let scanned = ws.scan_table(&csv, &t, inspection.read_seconds, &scan_req)?;
+    let report = &scanned.report;
+    let scan_path = out.join("scan.json");
+    write_json(&scan_path, &serde_json::to_value(report)?)?;
+    let by_role = |role: &str| scanned.by_role(role);
+
+    let risk = steps::risk(out, &t, &by_role("quasi"), &by_role("sensitive"))?;
+    let attack = steps::raw_export_attack(&ws, out, &t, seed)?;
+    let release = steps::split_release(out, &t, seed)?;
+    let (train_csv, control_csv, train) = (&release.csv, &release.control_csv, &release.table);
     let sensitive: Vec<String> = by_role("sensitive")
         .into_iter()
-        .filter(|c| !coordinates.contains(&c.as_str()))
+        .filter(|c| !steps::COORDINATES.contains(&c.as_str()))
         .collect();
     let mut dropped = by_role("identifier");
     dropped.extend(
-        coordinates
+        steps::COORDINATES
             .iter()
             .filter(|c| t.index_of(c).is_ok())
             .map(|c| c.to_string()),
     );
     let (twin_path, twin_step) = demo_generalize(
         out,
-        &train_csv,
-        &train,
+        train_csv,
+        train,
         &by_role("quasi"),
         &sensitive,
         &dropped,
@@ -815,7 +532,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
     let (assess_files, assess_step) = crate::verdict::demo_assess(
         out,
         &spec_path,
-        (&twin_path, &train_csv, &control_csv),
+        (&twin_path, train_csv, control_csv),
         seed,
         as_of,
         quiet,
@@ -823,7 +540,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
     let (synth_files, synth_step) = crate::synthesize::demo_synthesize(
         out,
         &spec_path,
-        (&train_csv, &train),
+        (train_csv, train),
         seed,
         as_of,
         quiet,
@@ -836,62 +553,78 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         inspect_path.clone(),
         scan_path.clone(),
         spec_path.clone(),
-        risk_path,
-        attack_path,
+    ];
+    if let steps::RiskStep::Measured { file, .. } = &risk {
+        files.push(PathBuf::from(file));
+    }
+    files.extend([
+        PathBuf::from(&attack.file),
         train_csv.clone(),
         control_csv.clone(),
         twin_path.clone(),
         crate::generalize::manifest_path(&twin_path),
-    ];
+    ]);
     files.extend(assess_files);
     files.extend(synth_files);
     files.extend(pseudo_files);
     files.extend(ledger_files);
-    let summary = json!({
-        "out": out.display().to_string(),
-        "seed": seed,
-        "rows": rows,
-        "as_of": datavisa_table::date::format_date(as_of),
-        "tool_version": env!("CARGO_PKG_VERSION"),
-        "steps": [
-            {"step": "generate", "file": csv.display().to_string(), "seconds": gen_secs,
-             "sha256": file_sha256(&csv)?},
-            {"step": "inspect", "file": inspect_path.display().to_string(), "rows": t.n_rows,
-             "columns": t.columns.len(), "unique_row_share": t.unique_row_share()},
-            {"step": "scan", "file": scan_path.display().to_string(), "spec": spec_path.display().to_string(),
-             "identifier": by_role("identifier"), "quasi": by_role("quasi"),
-             "sensitive": by_role("sensitive"), "other": by_role("other"),
-             "sensitive_categories": report.sensitive_categories,
-             "minors_under_14": report.minors_under_14},
-            risk_step,
-            attack_step,
-            twin_step,
-            assess_step,
-            synth_step,
-            pseudo_step,
-            ledger_step,
-        ],
-        "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
-    });
+    let summary = DemoSummary {
+        out: out.display().to_string(),
+        seed,
+        rows,
+        as_of: datavisa_table::date::format_date(as_of),
+        tool_version: datavisa_workflow::tool().version,
+        steps: DemoSteps {
+            generate,
+            inspect: InspectStep {
+                file: inspect_path.display().to_string(),
+                rows: t.n_rows,
+                columns: t.columns.len(),
+                unique_row_share: inspection.unique_row_share,
+            },
+            scan: ScanStep {
+                file: scan_path.display().to_string(),
+                spec: spec_path.display().to_string(),
+                identifier: by_role("identifier"),
+                quasi: by_role("quasi"),
+                sensitive: by_role("sensitive"),
+                other: by_role("other"),
+                sensitive_categories: report.sensitive_categories.clone(),
+                minors_under_14: report.minors_under_14,
+            },
+            risk,
+            attack,
+            twin: twin_step,
+            assess: assess_step,
+            synthesize: synth_step,
+            pseudonymize: pseudo_step,
+            ledger: ledger_step,
+        },
+        files: files.iter().map(|f| f.display().to_string()).collect(),
+    };
     if format == Format::Json {
         return print_json(&summary);
     }
+    print_demo_human(&summary, report);
+    Ok(())
+}
+
+/// The demo's story for a person: each step by its name.
+fn print_demo_human(summary: &datavisa_workflow::demo::DemoSummary, report: &ScanReport) {
+    let st = &summary.steps;
     println!(
-        "datavisa demo: {rows} fake customers from seed {seed} in {}\n",
-        out.display()
+        "datavisa demo: {} fake customers from seed {} in {}\n",
+        summary.rows, summary.seed, summary.out
     );
-    print_scan_human(&report);
+    crate::inspect::print_scan_human(report);
+    let r = &st.attack.risk;
     println!(
         "\nexporting the raw table: singling-out risk {} (CI {} – {}); the data is personal information",
-        pct(summary["steps"][4]["risk"]["value"].as_f64().unwrap_or(0.0)),
-        pct(summary["steps"][4]["risk"]["ci"][0].as_f64().unwrap_or(0.0)),
-        pct(summary["steps"][4]["risk"]["ci"][1].as_f64().unwrap_or(0.0)),
+        pct(r.value),
+        pct(r.ci[0]),
+        pct(r.ci[1]),
     );
-    for a in summary["steps"][6]["assessments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
+    for a in st.assess["assessments"].as_array().into_iter().flatten() {
         println!(
             "generalized twin for {}: {} ({})",
             a["recipient"].as_str().unwrap_or(""),
@@ -899,7 +632,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
             a["report"].as_str().unwrap_or("")
         );
     }
-    let sy = &summary["steps"][7];
+    let sy = &st.synthesize;
     println!(
         "DP synthetic twin (MST, eps {}): {} rows, utility {:.3} (columns {:.3}, pairs {:.3}) in {:.1} s",
         sy["epsilon"],
@@ -909,7 +642,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         sy["utility"]["pairs"].as_f64().unwrap_or(0.0),
         sy["seconds"].as_f64().unwrap_or(0.0)
     );
-    let ps = &summary["steps"][8];
+    let ps = &st.pseudonymize;
     println!(
         "pseudonymized twin for {}: de-identified, still personal information; relink {} of {} value(s) approved by two and logged (audit log intact: {})",
         ps["recipient"].as_str().unwrap_or(""),
@@ -917,7 +650,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         ps["relink"]["values"],
         ps["audit"]["intact"]
     );
-    let lg = &summary["steps"][9];
+    let lg = &st.ledger;
     println!(
         "ledger: three transfers to {} took the year's count to {} people; the plan before the third said {} ({})",
         lg["recipient"].as_str().unwrap_or(""),
@@ -926,8 +659,7 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
         lg["plan"]["warnings"][0].as_str().unwrap_or("")
     );
     println!("\nwritten:");
-    for f in &files {
-        println!("  {}", f.display());
+    for f in &summary.files {
+        println!("  {f}");
     }
-    Ok(())
 }

@@ -146,3 +146,8 @@ pub fn workspace(store: &Path, secrets: CliSecrets, quiet: bool) -> Result<Works
         .with_secrets(secrets)
         .with_progress(Arc::new(Terminal { quiet })))
 }
+
+/// A workspace for verbs that touch no store (inspect, scan, attacks, twins without a vault).
+pub fn local(quiet: bool) -> Result<Workspace> {
+    workspace(Path::new(".datavisa"), CliSecrets::default(), quiet)
+}

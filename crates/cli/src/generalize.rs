@@ -1,8 +1,8 @@
 //! `datavisa twin generalize`, `datavisa twin apply` and `datavisa check`: thin wrappers over the
 //! `twin` crate's recipes, with the spec as the place where roles and hierarchies live.
 
-use crate::commands::{input_evidence, load, print_json, tool, write_json, UsageError};
-use crate::output::{pct, spinner, table};
+use crate::commands::{input_evidence, load, tool, write_json, UsageError};
+use crate::output::{pct, print_json, spinner, table};
 use crate::{Format, GeneralizeArgs, ModelArgs, ReadArgs};
 use anyhow::{Context, Result};
 use datavisa_table::{write_table, Role, Spec, Table};

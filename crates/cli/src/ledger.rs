@@ -1,8 +1,8 @@
 //! `datavisa ledger ...` and `datavisa plan`: reading the transfer's file, hashing its people
 //! through the ledger, printing what the ledger and the rules say.
 
-use crate::commands::{load, print_items, print_json, write_json, UsageError};
-use crate::output::table;
+use crate::commands::{load, write_json, UsageError};
+use crate::output::{print_items, print_json, table};
 use crate::{
     ExporterCommand, FilingCommand, Format, HolidayCommand, LedgerCommand, PlanFacts,
     RecipientCommand, StoreArgs, TransferArgs,

@@ -6,6 +6,7 @@ mod attack;
 mod commands;
 mod front;
 mod generalize;
+mod inspect;
 mod ledger;
 mod output;
 mod pipia;

@@ -85,3 +85,27 @@ pub fn progress_bar(quiet: bool, len: u64, msg: &str) -> ProgressBar {
     pb.set_message(msg.to_owned());
     pb
 }
+
+/// Prints a result as pretty JSON.
+pub fn print_json<T: serde::Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
+    // Through a Value: keys print sorted, as every JSON output always has.
+    let v = serde_json::to_value(v)?;
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(())
+}
+
+/// Prints a list as one JSON array, or as a table with one `row` per item under `header`.
+pub fn print_items<T: serde::Serialize>(
+    items: &[T],
+    format: crate::Format,
+    header: &[&str],
+    max_cell: usize,
+    row: impl Fn(&T) -> Vec<String>,
+) -> anyhow::Result<()> {
+    if format == crate::Format::Json {
+        return print_json(&serde_json::to_value(items)?);
+    }
+    let rows: Vec<Vec<String>> = items.iter().map(row).collect();
+    print!("{}", table(header, &rows, max_cell));
+    Ok(())
+}

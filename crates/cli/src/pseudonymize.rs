@@ -1,9 +1,9 @@
 //! `datavisa twin pseudonymize` and the twin side of a relink request: reading, planning,
 //! fetching the recipient's keys, writing the twin and its manifest, registering it in the vault.
 
-use crate::commands::{input_evidence, print_json, tool, write_json, UsageError};
+use crate::commands::{input_evidence, tool, write_json, UsageError};
 use crate::generalize::manifest_path;
-use crate::output::{spinner, table};
+use crate::output::{print_json, spinner, table};
 use crate::vault::{open, os_user, vault_err};
 use crate::{Format, ReadArgs, VaultArgs};
 use anyhow::{Context, Result};

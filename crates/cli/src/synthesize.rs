@@ -1,8 +1,8 @@
 //! `datavisa twin synthesize`: a thin wrapper over the twin crate's DP synthesis, with progress
 //! bars, the manifest written next to the twin, and the budget ledger printed.
 
-use crate::commands::{load, print_json, write_json, UsageError};
-use crate::output::{progress_bar, table};
+use crate::commands::{load, write_json, UsageError};
+use crate::output::{print_json, progress_bar, table};
 use crate::verdict::required_spec;
 use crate::{Format, ReadArgs, SynthMethod, SynthesizeArgs};
 use anyhow::Result;

@@ -1,8 +1,8 @@
 //! `datavisa vault`, `relink` and `audit`: unlocking the vault and printing what it holds; the
 //! rules live in the `vault` crate.
 
-use crate::commands::{print_items, print_json, Refused, UsageError};
-use crate::output::table;
+use crate::commands::{Refused, UsageError};
+use crate::output::{print_items, print_json, table};
 use crate::{ApproverCommand, AuditCommand, Format, RelinkCommand, VaultArgs, VaultCommand};
 use anyhow::{Context, Result};
 use datavisa_table::write_atomic;

@@ -2,8 +2,8 @@
 //! twin and what the recipient holds; run the `verdict` crate's assessment; keep it, and the
 //! visas issued on it, in the register.
 
-use crate::commands::{load, print_items, print_json, tool, write_json, UsageError};
-use crate::output::{spinner, table};
+use crate::commands::{load, tool, write_json, UsageError};
+use crate::output::{print_items, print_json, spinner, table};
 use crate::{Format, ReadArgs, VaultArgs, VisaCommand};
 use anyhow::Result;
 use datavisa_table::date::{format_date, parse_date};

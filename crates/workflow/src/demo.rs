@@ -168,3 +168,117 @@ pub fn split_release(out: &Path, t: &Table, seed: u64) -> Result<Release> {
         control_csv,
     })
 }
+
+/// The demo's table as inspected.
+#[derive(Clone, Debug, Serialize)]
+pub struct InspectStep {
+    /// The inspection JSON written.
+    pub file: String,
+    /// Rows of the table.
+    pub rows: usize,
+    /// Columns of the table.
+    pub columns: usize,
+    /// Share of rows unique on all columns.
+    pub unique_row_share: f64,
+}
+
+/// What the demo's scan found, by role.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScanStep {
+    /// The scan JSON written.
+    pub file: String,
+    /// The spec draft written.
+    pub spec: String,
+    /// Direct identifiers.
+    pub identifier: Vec<String>,
+    /// Quasi-identifiers.
+    pub quasi: Vec<String>,
+    /// Sensitive columns.
+    pub sensitive: Vec<String>,
+    /// Everything else.
+    pub other: Vec<String>,
+    /// Sensitive categories (PIPL Art. 28) and their columns.
+    pub sensitive_categories: Vec<datavisa_discover::scan::CategoryColumns>,
+    /// Records of children under 14.
+    pub minors_under_14: u64,
+}
+
+/// Every step of the demo, by name; serialized as the ordered list of steps, each tagged
+/// with its `step` name.
+#[derive(Clone, Debug)]
+pub struct DemoSteps {
+    /// Fake customers written.
+    pub generate: GenerateStep,
+    /// Their profile.
+    pub inspect: InspectStep,
+    /// Their personal information.
+    pub scan: ScanStep,
+    /// Classic risk of the raw table.
+    pub risk: RiskStep,
+    /// Singling out against a raw export.
+    pub attack: AttackStep,
+    /// The generalized twin.
+    pub twin: serde_json::Value,
+    /// Its assessments and visas.
+    pub assess: serde_json::Value,
+    /// The DP synthetic twin.
+    pub synthesize: serde_json::Value,
+    /// The pseudonymized twin and a relink.
+    pub pseudonymize: serde_json::Value,
+    /// Three transfers and a plan.
+    pub ledger: serde_json::Value,
+}
+
+impl DemoSteps {
+    /// Each step as JSON with its name, in the order the demo runs them.
+    fn tagged(&self) -> serde_json::Result<Vec<serde_json::Value>> {
+        let steps: [(&str, serde_json::Value); 10] = [
+            ("generate", serde_json::to_value(&self.generate)?),
+            ("inspect", serde_json::to_value(&self.inspect)?),
+            ("scan", serde_json::to_value(&self.scan)?),
+            ("risk", serde_json::to_value(&self.risk)?),
+            ("attack", serde_json::to_value(&self.attack)?),
+            ("twin", self.twin.clone()),
+            ("assess", self.assess.clone()),
+            ("synthesize", self.synthesize.clone()),
+            ("pseudonymize", self.pseudonymize.clone()),
+            ("ledger", self.ledger.clone()),
+        ];
+        Ok(steps
+            .into_iter()
+            .map(|(name, mut v)| {
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("step".into(), name.into());
+                }
+                v
+            })
+            .collect())
+    }
+}
+
+impl Serialize for DemoSteps {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.tagged()
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
+    }
+}
+
+/// What the demo did and wrote.
+#[derive(Clone, Debug, Serialize)]
+pub struct DemoSummary {
+    /// The output directory.
+    pub out: String,
+    /// The seed every step used.
+    pub seed: u64,
+    /// Customers generated.
+    pub rows: usize,
+    /// The demo's "today".
+    pub as_of: String,
+    /// datavisa's version.
+    pub tool_version: String,
+    /// Each step's result.
+    pub steps: DemoSteps,
+    /// Every file written.
+    pub files: Vec<String>,
+}

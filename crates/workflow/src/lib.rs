@@ -6,11 +6,14 @@
 pub mod demo;
 pub mod error;
 pub mod evidence;
+pub mod inspect;
 pub mod legal;
 pub mod pipia;
 pub mod read;
 pub mod workspace;
 
+/// What a scan reports, and how it is tuned.
+pub use datavisa_discover::{ScanOptions, ScanReport};
 /// Secrets are handed to the workspace as zeroized passphrases.
 pub use datavisa_vault::Passphrase;
 pub use error::{Context, Error, ErrorKind, Result};
