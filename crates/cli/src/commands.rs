@@ -1,16 +1,11 @@
 //! One function per verb: read inputs, call the library, print or write the result.
 
-use crate::attack::{attack, read_inputs, risk, utility_cmd, AttackKind, Common, RiskArgs};
+use crate::attack::{attack_cmd, risk, utility_cmd, RiskArgs};
 use crate::output::{pct, print_json, spinner};
-use crate::{
-    AttackArgs, AttackCommand, Cli, Command, DenominatorArg, Format, ModeArg, ReadArgs,
-    SecretKindArg, TwinCommand,
-};
+use crate::{Cli, Command, Format, ReadArgs, TwinCommand};
 use anyhow::{Context, Result};
 use datavisa_discover::{ScanOptions, ScanReport};
 use datavisa_risk::classic::ClassicParams;
-use datavisa_risk::inference::SecretKind;
-use datavisa_risk::singling_out::{Denominator, Mode};
 use datavisa_table::{
     date::parse_date, file_sha256, read_table, write_atomic, write_table, Encoding, ReadOptions,
     Spec, Table, TableError,
@@ -218,87 +213,6 @@ pub fn run(cli: Cli) -> Result<()> {
             quiet,
         ),
     }
-}
-
-fn attack_cmd(a: AttackCommand, quiet: bool) -> Result<()> {
-    let common = |c: &AttackArgs| Common {
-        n_attacks: c.n_attacks,
-        confidence: c.confidence,
-        seed: c.seed,
-        format: c.format,
-        quiet,
-    };
-    let (args, kind) = match a {
-        AttackCommand::SinglingOut {
-            common: c,
-            mode,
-            n_cols,
-            max_attempts,
-            denominator,
-        } => (
-            c,
-            AttackKind::SinglingOut {
-                mode: match mode {
-                    ModeArg::Univariate => Mode::Univariate,
-                    ModeArg::Multivariate => Mode::Multivariate,
-                },
-                n_cols,
-                max_attempts,
-                denominator: match denominator {
-                    DenominatorArg::Generated => Denominator::Generated,
-                    DenominatorArg::Requested => Denominator::Requested,
-                },
-            },
-        ),
-        AttackCommand::Linkability {
-            common: c,
-            mut aux_a,
-            mut aux_b,
-            aux_cols,
-            n_neighbors,
-        } => {
-            if !aux_cols.is_empty() {
-                let half = aux_cols.len().div_ceil(2);
-                aux_a = aux_cols[..half].to_vec();
-                aux_b = aux_cols[half..].to_vec();
-            }
-            (
-                c,
-                AttackKind::Linkability {
-                    aux_a,
-                    aux_b,
-                    n_neighbors,
-                },
-            )
-        }
-        AttackCommand::Inference {
-            common: c,
-            secret,
-            aux_cols,
-            secret_kind,
-            tolerance,
-        } => (
-            c,
-            AttackKind::Inference {
-                secret,
-                aux: aux_cols,
-                kind: match secret_kind {
-                    SecretKindArg::Auto => SecretKind::Auto,
-                    SecretKindArg::Categorical => SecretKind::Categorical,
-                    SecretKindArg::Numeric => SecretKind::Numeric,
-                },
-                tolerance,
-            },
-        ),
-    };
-    let inputs = read_inputs(
-        &args.source,
-        &args.twin,
-        args.control.as_deref(),
-        &args.read,
-        quiet,
-    )?;
-    attack(inputs, kind, &common(&args))
 }
 
 fn as_of_date(s: Option<&str>) -> Result<i64> {

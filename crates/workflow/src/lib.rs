@@ -3,6 +3,7 @@
 //! the Python package are thin front ends over these functions, so all three give the same
 //! numbers and the same refusals.
 
+pub mod attack;
 pub mod demo;
 pub mod error;
 pub mod evidence;
@@ -23,3 +24,11 @@ pub use workspace::{
     check_store, Clock, FixedClock, NoProgress, NoSecrets, Progress, Secrets, SystemClock, Task,
     TaskGuard, Workspace,
 };
+
+/// The risk crate's parameter and result types, for front ends that build requests.
+pub mod risk {
+    pub use datavisa_risk::classic::{ClassicParams, ClassicReport};
+    pub use datavisa_risk::inference::SecretKind;
+    pub use datavisa_risk::singling_out::{Denominator, Mode};
+    pub use datavisa_risk::{AttackResult, Risk, SuccessRate};
+}
