@@ -1,132 +1,68 @@
-//! `datavisa ledger ...` and `datavisa plan`: reading the transfer's file, hashing its people
-//! through the ledger, printing what the ledger and the rules say.
+//! `datavisa ledger ...` and `datavisa plan`: flags → request → workspace → print.
 
-use crate::commands::{load, write_json, UsageError};
+use crate::commands::{load, write_json};
+use crate::front::{workspace, CliSecrets};
 use crate::output::{print_items, print_json, table};
 use crate::{
     ExporterCommand, FilingCommand, Format, HolidayCommand, LedgerCommand, PlanFacts,
     RecipientCommand, StoreArgs, TransferArgs,
 };
-use anyhow::{Context, Result};
-use datavisa_discover::{scan, ScanOptions};
+use anyhow::Result;
 use datavisa_ledger::filings::NewFiling;
 use datavisa_ledger::plan::PlanRequest;
-use datavisa_ledger::{Facts, Hashed, Ledger, LedgerError, People, Rules, TransferFacts};
-use datavisa_table::{file_sha256, ColumnData, Table, MISSING};
+use datavisa_ledger::{Facts, Ledger, LedgerError, People, Rules, TransferFacts};
+use datavisa_table::{file_sha256, Table};
+use datavisa_workflow::ledger::{CalendarDay, PlanFactsRequest, RecordRequest, TransferRequest};
+use datavisa_workflow::Workspace;
 use serde_json::json;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Maps ledger errors: bad input exits 2, the rest 1.
 fn ledger_err(e: LedgerError) -> anyhow::Error {
-    match e {
-        LedgerError::Sql(_) | LedgerError::Io { .. } => e.into(),
-        other => UsageError(other.to_string()).into(),
-    }
+    datavisa_workflow::Error::from(e).into()
 }
 
-fn open(s: &StoreArgs) -> Result<Ledger> {
-    Ledger::open(&s.store).map_err(ledger_err)
+fn ws(s: &StoreArgs, rules: Option<PathBuf>, quiet: bool) -> Result<Workspace> {
+    Ok(workspace(&s.store, CliSecrets::default(), quiet)?.with_rules(rules))
 }
 
-/// Each row's person identifier (None when missing) as text.
-fn person_ids(t: &Table, column: &str) -> Result<Vec<Option<String>>> {
-    let c = t.column(column).map_err(|_| {
-        UsageError(format!(
-            "--person-column {column:?} is not in the file (it has: {})",
-            t.column_names().join(", ")
-        ))
-    })?;
-    Ok((0..t.n_rows).map(|r| c.display(r)).collect())
-}
-
-/// Rows that carry a value in any of the sensitive columns.
-fn sensitive_rows(t: &Table, columns: &[String], all: bool) -> Result<Vec<bool>> {
-    if all {
-        return Ok(vec![true; t.n_rows]);
-    }
-    let mut out = vec![false; t.n_rows];
-    for name in columns {
-        let c = t
-            .column(name)
-            .map_err(|_| UsageError(format!("sensitive column {name:?} is not in the file")))?;
-        for (r, slot) in out.iter_mut().enumerate() {
-            *slot |= match &c.data {
-                ColumnData::Categorical(cat) => cat.codes()[r] != MISSING,
-                ColumnData::Numeric(v) => !v[r].is_nan(),
-            };
+impl From<&TransferArgs> for TransferRequest {
+    fn from(a: &TransferArgs) -> TransferRequest {
+        TransferRequest {
+            exporter: a.exporter.clone(),
+            recipient: a.recipient.clone(),
+            file: a.file.clone(),
+            person_column: a.person_column.clone(),
+            sensitive_columns: a.sensitive_columns.clone(),
+            all_sensitive: a.sensitive,
+            date: a.date.clone(),
+            purpose: a.purpose.clone(),
+            read: (&a.read).into(),
         }
     }
-    Ok(out)
 }
 
-/// What `record` and `plan` read from a transfer's file.
-struct Read {
-    hashed: Hashed,
-    columns: Vec<String>,
-    sensitive_columns: Vec<String>,
-    sha256: String,
-}
-
-fn read_transfer(l: &Ledger, a: &TransferArgs, quiet: bool) -> Result<Read> {
-    l.exporter(&a.exporter).map_err(ledger_err)?;
-    l.recipient(&a.recipient).map_err(ledger_err)?;
-    let (t, _) = load(&a.file, &a.read, quiet)?;
-    let sensitive_columns: Vec<String> = match &a.sensitive_columns {
-        // `--sensitive-columns ''` says: none.
-        Some(c) => c.iter().filter(|x| !x.trim().is_empty()).cloned().collect(),
-        None => scan(&t, &a.file.display().to_string(), &ScanOptions::default())
-            .columns
-            .into_iter()
-            .filter(|c| c.sensitive_category.is_some())
-            .map(|c| c.name)
-            .collect(),
-    };
-    let person = a.person_column.as_deref().ok_or_else(|| {
-        UsageError(
-            "--person-column is required: it names the column that identifies a person".into(),
-        )
-    })?;
-    let ids = person_ids(&t, person)?;
-    let people = People {
-        ids: ids.iter().map(|v| v.as_deref()).collect(),
-        sensitive: sensitive_rows(&t, &sensitive_columns, a.sensitive)?,
-    };
-    Ok(Read {
-        hashed: l.hash_people(&people),
-        columns: t.column_names(),
-        sensitive_columns,
-        sha256: file_sha256(&a.file)?,
-    })
-}
-
-/// A twin sent under a visa: the register must show an in-force `anonymized` visa for this
-/// recipient and exactly this content; nothing about people is read or hashed.
-fn read_visa_transfer(l: &Ledger, a: &TransferArgs, visa: &str, quiet: bool) -> Result<Read> {
-    l.exporter(&a.exporter).map_err(ledger_err)?;
-    l.recipient(&a.recipient).map_err(ledger_err)?;
-    let (t, _) = load(&a.file, &a.read, quiet)?;
-    let sha256 = file_sha256(&a.file)?;
-    let date = date_of(a);
-    let day = datavisa_table::date::parse_date(&date)
-        .ok_or_else(|| UsageError(format!("--date {date:?} is not a date (use YYYY-MM-DD)")))?;
-    datavisa_verdict::register::Register::open(&a.store.store)
-        .and_then(|reg| reg.covering_visa(visa, &sha256, &a.recipient, day))
-        .map_err(crate::verdict::verdict_err)?;
-    Ok(Read {
-        hashed: Hashed {
-            ordinary: Vec::new(),
-            sensitive: Vec::new(),
-            missing: 0,
-            rows: t.n_rows as u64,
-        },
-        columns: t.column_names(),
-        sensitive_columns: Vec::new(),
-        sha256,
-    })
-}
-
-fn date_of(a: &TransferArgs) -> String {
-    a.date.clone().unwrap_or_else(datavisa_ledger::store::today)
+impl From<&PlanFacts> for PlanFactsRequest {
+    fn from(f: &PlanFacts) -> PlanFactsRequest {
+        let mut facts = f.facts.clone();
+        // The one-flag-per-exemption spellings of earlier releases, kept as aliases.
+        for (on, name) in [
+            (f.no_personal_information, "no-personal-information"),
+            (f.collected_abroad, "collected-abroad"),
+            (f.contract_necessity, "contract-necessity"),
+            (f.hr_management, "hr-management"),
+            (f.emergency, "emergency"),
+            (f.ftz_off_list, "ftz-off-list"),
+        ] {
+            if on {
+                facts.push(name.to_owned());
+            }
+        }
+        PlanFactsRequest {
+            important_data: f.important_data,
+            facts,
+            storage_location: f.storage_location.clone(),
+        }
+    }
 }
 
 /// `datavisa plan`.
@@ -137,48 +73,11 @@ pub fn plan_cmd(
     format: Format,
     quiet: bool,
 ) -> Result<()> {
-    let rules = match rules {
-        Some(p) => Rules::parse(
-            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
-        )
-        .map_err(ledger_err)?,
-        None => Rules::builtin(),
-    };
-    let l = open(&a.store)?;
-    let read = read_transfer(&l, a, quiet)?;
-    let mut facts = Facts {
-        important_data: f.important_data,
-        ..Default::default()
-    };
-    for (on, flag) in [
-        (f.no_personal_information, "no-personal-information"),
-        (f.collected_abroad, "collected-abroad"),
-        (f.contract_necessity, "contract-necessity"),
-        (f.hr_management, "hr-management"),
-        (f.emergency, "emergency"),
-        (f.ftz_off_list, "ftz-off-list"),
-    ] {
-        if on {
-            facts.flags.insert(flag.to_owned());
-        }
-    }
-    let date = date_of(a);
-    let req = PlanRequest {
-        exporter: &a.exporter,
-        recipient: &a.recipient,
-        date: &date,
-        purpose: a.purpose.as_deref(),
-        data_types: read.columns.clone(),
-        storage_location: f.storage_location.as_deref(),
-        facts,
-    };
-    let p = l.plan(&rules, req, &read.hashed).map_err(ledger_err)?;
+    let planned = ws(&a.store, rules.map(Path::to_path_buf), quiet)?.plan(&a.into(), &f.into())?;
     if format == Format::Json {
-        let mut v = serde_json::to_value(&p)?;
-        v["file"] = json!({"path": a.file.display().to_string(), "sha256": read.sha256});
-        v["sensitive_columns"] = json!(read.sensitive_columns);
-        return print_json(&v);
+        return print_json(&planned);
     }
+    let p = &planned.plan;
     println!(
         "{} -> {} ({}): {}{}",
         p.exporter,
@@ -201,9 +100,9 @@ pub fn plan_cmd(
         println!("  {}: {} [{}]", r.id, r.summary, r.source);
     }
     if !p.exemptions_to_consider.is_empty() {
-        println!("exemptions to consider (pass the flag if the fact holds):");
+        println!("exemptions to consider (pass --fact NAME if the fact holds):");
         for e in &p.exemptions_to_consider {
-            println!("  {} --{}: {} [{}]", e.id, e.flag, e.summary, e.source);
+            println!("  {} --fact {}: {} [{}]", e.id, e.flag, e.summary, e.source);
         }
     }
     println!("duties that stay:");
@@ -227,9 +126,12 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 ftz,
                 store,
             } => {
-                let e = open(&store)?
-                    .add_exporter(&name, ciio, group.as_deref(), ftz.as_deref())
-                    .map_err(ledger_err)?;
+                let e = ws(&store, None, quiet)?.add_exporter(
+                    &name,
+                    ciio,
+                    group.as_deref(),
+                    ftz.as_deref(),
+                )?;
                 println!(
                     "exporter {:?} registered{}",
                     e.name,
@@ -237,7 +139,7 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 );
             }
             ExporterCommand::List { store, format } => {
-                let list = open(&store)?.exporters().map_err(ledger_err)?;
+                let list = ws(&store, None, quiet)?.exporters()?;
                 let o = |x: &Option<String>| x.clone().unwrap_or_default();
                 print_items(
                     &list,
@@ -254,13 +156,11 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 jurisdiction,
                 store,
             } => {
-                let r = open(&store)?
-                    .add_recipient(&name, &jurisdiction)
-                    .map_err(ledger_err)?;
+                let r = ws(&store, None, quiet)?.add_recipient(&name, &jurisdiction)?;
                 println!("recipient {:?} ({}) registered", r.name, r.jurisdiction);
             }
             RecipientCommand::List { store, format } => {
-                let list = open(&store)?.recipients().map_err(ledger_err)?;
+                let list = ws(&store, None, quiet)?.recipients()?;
                 print_items(&list, format, &["recipient", "jurisdiction"], 40, |r| {
                     vec![r.name.clone(), r.jurisdiction.clone()]
                 })?;
@@ -273,30 +173,17 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             visa,
             format,
         } => {
-            let mut l = open(&a.store)?;
-            let read = match &visa {
-                Some(v) => read_visa_transfer(&l, &a, v, quiet)?,
-                None => read_transfer(&l, &a, quiet)?,
-            };
-            let facts = TransferFacts {
-                exporter: a.exporter.clone(),
-                recipient: a.recipient.clone(),
-                date: date_of(&a),
-                file: a.file.display().to_string(),
-                file_sha256: read.sha256.clone(),
-                person_column: a.person_column.clone().unwrap_or_default(),
-                sensitive_columns: read.sensitive_columns.clone(),
-                purpose: a.purpose.clone(),
+            let req = RecordRequest {
+                transfer: (&*a).into(),
                 legal_basis,
                 mechanism,
                 visa,
             };
-            let r = l.record(&facts, &read.hashed).map_err(ledger_err)?;
+            let done = ws(&a.store, None, quiet)?.record_transfer(&req)?;
             if format == Format::Json {
-                let mut v = serde_json::to_value(&r)?;
-                v["sensitive_columns"] = json!(read.sensitive_columns);
-                return print_json(&v);
+                return print_json(&done);
             }
+            let r = &done.recorded;
             if let Some(why) = &r.not_counted_reason {
                 println!(
                     "recorded transfer {} of {} rows, not counted: {why}",
@@ -328,21 +215,19 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
         LedgerCommand::Filing { cmd } => match cmd {
             FilingCommand::Add(a) => {
                 let a = *a;
-                let f = open(&a.store)?
-                    .add_filing(&NewFiling {
-                        exporter: a.exporter,
-                        kind: a.kind,
-                        recipient: a.recipient,
-                        effective: a.effective,
-                        filed: a.filed,
-                        issued: a.issued,
-                        expires: a.expires,
-                        purpose: a.purpose,
-                        scope: a.scope,
-                        data_types: a.data_types.unwrap_or_default(),
-                        storage_location: a.storage_location,
-                    })
-                    .map_err(ledger_err)?;
+                let f = ws(&a.store, None, quiet)?.add_filing(&NewFiling {
+                    exporter: a.exporter,
+                    kind: a.kind,
+                    recipient: a.recipient,
+                    effective: a.effective,
+                    filed: a.filed,
+                    issued: a.issued,
+                    expires: a.expires,
+                    purpose: a.purpose,
+                    scope: a.scope,
+                    data_types: a.data_types.unwrap_or_default(),
+                    storage_location: a.storage_location,
+                })?;
                 println!(
                     "filing {} recorded: {} for {}{}",
                     f.id,
@@ -354,7 +239,7 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 );
             }
             FilingCommand::List { store, format } => {
-                let list = open(&store)?.filings(None).map_err(ledger_err)?;
+                let list = ws(&store, None, quiet)?.filings()?;
                 let o = |x: &Option<String>| x.clone().unwrap_or_default();
                 let header = [
                     "id",
@@ -387,9 +272,11 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 name,
                 store,
             } => {
-                open(&store)?
-                    .set_calendar_day(&date, working, &name)
-                    .map_err(ledger_err)?;
+                ws(&store, None, quiet)?.set_calendar_day(&CalendarDay {
+                    date: date.clone(),
+                    working,
+                    name,
+                })?;
                 println!(
                     "{date}: {}",
                     if working {
@@ -400,48 +287,16 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 );
             }
             HolidayCommand::Import { file, store } => {
-                let mut l = open(&store)?;
-                let text = std::fs::read_to_string(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?;
-                let mut n = 0;
-                for (i, line) in text.lines().enumerate() {
-                    let f: Vec<&str> = line.splitn(3, ',').map(str::trim).collect();
-                    if line.trim().is_empty() || (i == 0 && f[0].eq_ignore_ascii_case("date")) {
-                        continue;
-                    }
-                    let working = match f.get(1).copied() {
-                        Some("1" | "true" | "working") => true,
-                        Some("0" | "false" | "holiday") | None => false,
-                        Some(o) => {
-                            return Err(UsageError(format!(
-                                "{}:{}: working must be 0 or 1, not {o:?}",
-                                file.display(),
-                                i + 1
-                            ))
-                            .into())
-                        }
-                    };
-                    l.set_calendar_day(f[0], working, f.get(2).copied().unwrap_or(""))
-                        .map_err(|e| UsageError(format!("{}:{}: {e}", file.display(), i + 1)))?;
-                    n += 1;
-                }
+                let n = ws(&store, None, quiet)?.import_holidays(&file)?;
                 println!("{n} calendar day(s) loaded");
             }
             HolidayCommand::List { store } => {
-                let rows: Vec<Vec<String>> = open(&store)?
-                    .calendar()
-                    .map_err(ledger_err)?
+                let rows: Vec<Vec<String>> = ws(&store, None, quiet)?
+                    .calendar()?
                     .into_iter()
-                    .map(|(d, w, n)| {
-                        vec![
-                            d,
-                            if w {
-                                "working".into()
-                            } else {
-                                "holiday".into()
-                            },
-                            n,
-                        ]
+                    .map(|d| {
+                        let kind = if d.working { "working" } else { "holiday" };
+                        vec![d.date, kind.into(), d.name]
                     })
                     .collect();
                 print!("{}", table(&["date", "kind", "name"], &rows, 40));
@@ -452,16 +307,12 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             store,
             format,
         } => {
-            let as_of = as_of.unwrap_or_else(datavisa_ledger::store::today);
-            let l = open(&store)?;
-            let list = l.due(&as_of).map_err(ledger_err)?;
-            let calendar_days = l.calendar().map_err(ledger_err)?.len();
+            let d = ws(&store, None, quiet)?.due(as_of.as_deref())?;
             if format == Format::Json {
-                return print_json(
-                    &json!({"as_of": as_of, "calendar_days": calendar_days, "due": list}),
-                );
+                return print_json(&d);
             }
-            let rows: Vec<Vec<String>> = list
+            let rows: Vec<Vec<String>> = d
+                .due
                 .iter()
                 .map(|d| {
                     vec![
@@ -482,38 +333,30 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                     70
                 )
             );
-            if calendar_days == 0 {
+            if d.calendar_days == 0 {
                 eprintln!("note: no public holidays loaded (`datavisa ledger holiday import`); working days count Monday to Friday only");
             }
         }
         LedgerCommand::Export { output, store } => {
-            let doc = open(&store)?.export().map_err(ledger_err)?;
-            write_json(&output, &doc)?;
+            ws(&store, None, quiet)?.export_ledger(&output)?;
             println!("ledger written to {}", output.display());
         }
         LedgerCommand::Import { file, store } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let doc: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| UsageError(format!("{}: {e}", file.display())))?;
-            let n = open(&store)?.import(&doc).map_err(ledger_err)?;
+            let n = ws(&store, None, quiet)?.import_ledger(&file)?;
             println!("{n} rows restored");
         }
         LedgerCommand::Report {
             year,
+            rules,
             store,
             format,
         } => {
-            let year = year.unwrap_or_else(|| {
-                datavisa_table::date::civil_from_days(datavisa_table::date::today()).0
-            });
-            let rep = open(&store)?
-                .year_report(&Rules::builtin(), year)
-                .map_err(ledger_err)?;
+            let rep = ws(&store, rules, quiet)?.year_report(year)?;
             if format == Format::Json {
-                return print_json(&json!({"year": year, "exporters": rep}));
+                return print_json(&rep);
             }
             let rows: Vec<Vec<String>> = rep
+                .exporters
                 .iter()
                 .map(|e| {
                     vec![
@@ -532,7 +375,7 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                     ]
                 })
                 .collect();
-            println!("year {year}");
+            println!("year {}", rep.year);
             print!(
                 "{}",
                 table(
@@ -602,7 +445,7 @@ pub fn demo_ledger(
         let path = out.join(format!("transfer-{}.csv", i + 1));
         let part = slim.take(&(*a..*b).collect::<Vec<usize>>());
         datavisa_table::write_table(&part, &path)?;
-        let ids = person_ids(&part, "身份证号")?;
+        let ids = datavisa_workflow::ledger::person_ids(&part, "身份证号")?;
         let people = People {
             ids: ids.iter().map(|v| v.as_deref()).collect(),
             sensitive: vec![false; part.n_rows],

@@ -736,22 +736,27 @@ pub struct PlanFacts {
     /// The data is important data (notified or published as such).
     #[arg(long)]
     pub important_data: bool,
-    /// E-1: no PI and no important data in trade/transport/academic/manufacturing data.
+    /// An exemption fact that holds, by the name the rules file declares (repeatable), e.g.
+    /// `--fact contract-necessity`; `plan` lists the facts worth considering.
+    #[arg(long = "fact", value_name = "NAME")]
+    pub facts: Vec<String>,
+    /// Same as `--fact no-personal-information` (E-1: no PI and no important data in
+    /// trade/transport/academic/manufacturing data).
     #[arg(long)]
     pub no_personal_information: bool,
-    /// E-2: PI collected abroad, processed here and sent back with nothing domestic added.
+    /// Same as `--fact collected-abroad` (E-2: PI collected abroad, processed here and sent back with nothing domestic added).
     #[arg(long)]
     pub collected_abroad: bool,
-    /// E-3: genuinely necessary for a contract the individual is party to.
+    /// Same as `--fact contract-necessity` (E-3: genuinely necessary for a contract the individual is party to).
     #[arg(long)]
     pub contract_necessity: bool,
-    /// E-4: employee PI for cross-border HR management.
+    /// Same as `--fact hr-management` (E-4: employee PI for cross-border HR management).
     #[arg(long)]
     pub hr_management: bool,
-    /// E-5: emergency, to protect life, health or property.
+    /// Same as `--fact emergency` (E-5: emergency, to protect life, health or property).
     #[arg(long)]
     pub emergency: bool,
-    /// E-7: the data is not on the exporter's free-trade-zone negative list.
+    /// Same as `--fact ftz-off-list` (E-7: the data is not on the exporter's free-trade-zone negative list).
     #[arg(long)]
     pub ftz_off_list: bool,
     /// Where the recipient will store the data (checked against the filings, T-5).
@@ -824,6 +829,9 @@ pub enum LedgerCommand {
     Report {
         #[arg(long)]
         year: Option<i64>,
+        /// A rules file to use instead of the built-in one (same format as for `plan`).
+        #[arg(long)]
+        rules: Option<PathBuf>,
         #[command(flatten)]
         store: StoreArgs,
         #[arg(long, value_enum, default_value_t)]

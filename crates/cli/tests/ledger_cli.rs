@@ -158,6 +158,20 @@ fn record_counts_people_once_and_plan_explains_the_band() {
         p,
     ));
     assert_eq!(exempt["mechanism"], "exempt");
+    // `--fact NAME` is the general spelling; the one-flag-per-exemption form is its alias.
+    let plan_with = |extra: &[&str]| {
+        let mut args = vec!["--date", "2025-04-01", "--format", "json"];
+        args.extend_from_slice(extra);
+        dv(&transfer_args(&["plan"], "b.csv", "person_id", &args), p)
+    };
+    let by_fact = json_of(&plan_with(&["--fact", "contract-necessity"]));
+    assert_eq!(by_fact["mechanism"], "exempt");
+    assert_eq!(by_fact["rules"], exempt["rules"]);
+    fails_with(
+        &plan_with(&["--fact", "moon-landing"]),
+        2,
+        &["\"moon-landing\"", "no such fact", "contract-necessity"],
+    );
     // Bad input.
     fails_with(
         &dv(

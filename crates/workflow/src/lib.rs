@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod evidence;
 pub mod inspect;
+pub mod ledger;
 pub mod legal;
 pub mod pipia;
 pub mod read;
