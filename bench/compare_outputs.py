@@ -265,7 +265,35 @@ def rewrite(rx, rep, text):
         text = out
 
 
+MANIFEST_FIX = "issue 16: one Manifest type (output is the twin file's facts, no output_sha256)"
+
+
+def one_output_shape(v):
+    """Twin manifests before issue 16 wrote `output` as a path and `output_sha256` beside it;
+    after, `output` is {path, file, sha256, rows, columns}. Both reduced to {path, sha256}."""
+    if isinstance(v, list):
+        return [one_output_shape(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    v = {k: one_output_shape(x) for k, x in v.items()}
+    for key in ("output", "reapplied_from"):
+        o = v.get(key)
+        if isinstance(o, str) and (key == "reapplied_from" or "output_sha256" in v):
+            v[key] = {"path": o, "sha256": v.pop("output_sha256", None) if key == "output" else None}
+        elif isinstance(o, dict) and "path" in o and set(o) <= {"path", "file", "sha256", "rows", "columns"}:
+            v[key] = {"path": o["path"], "sha256": o.get("sha256") if key == "output" else None}
+    return v
+
+
+def manifest_fix(text):
+    try:
+        return json.dumps(one_output_shape(json.loads(text)), ensure_ascii=False, indent=1)
+    except ValueError:
+        return text
+
+
 def apply_fixes(text):
+    text = manifest_fix(text)
     for _, rx, rep in FIXES:
         text = rewrite(rx, rep, text)
     return text
@@ -275,7 +303,9 @@ def fixes_between(a, b):
     """The fixes that account for every difference between a and b, or None."""
     if apply_fixes(a) != apply_fixes(b):
         return None
-    return [name for name, rx, rep in FIXES if rewrite(rx, rep, a) != a or rewrite(rx, rep, b) != b]
+    names = [MANIFEST_FIX] if manifest_fix(a) != a or manifest_fix(b) != b else []
+    return names + [name for name, rx, rep in FIXES
+                    if rewrite(rx, rep, a) != a or rewrite(rx, rep, b) != b]
 
 
 def main():

@@ -1,6 +1,5 @@
 //! `datavisa ledger ...` and `datavisa plan`: flags → request → workspace → print.
 
-use crate::commands::{load, write_json};
 use crate::front::{workspace, CliSecrets};
 use crate::output::{print_items, print_json, table};
 use crate::{
@@ -8,18 +7,10 @@ use crate::{
     RecipientCommand, StoreArgs, TransferArgs,
 };
 use anyhow::Result;
-use datavisa_ledger::filings::NewFiling;
-use datavisa_ledger::plan::PlanRequest;
-use datavisa_ledger::{Facts, Ledger, LedgerError, People, Rules, TransferFacts};
-use datavisa_table::{file_sha256, Table};
+use datavisa_workflow::ledger::NewFiling;
 use datavisa_workflow::ledger::{CalendarDay, PlanFactsRequest, RecordRequest, TransferRequest};
 use datavisa_workflow::Workspace;
-use serde_json::json;
 use std::path::{Path, PathBuf};
-
-fn ledger_err(e: LedgerError) -> anyhow::Error {
-    datavisa_workflow::Error::from(e).into()
-}
 
 fn ws(s: &StoreArgs, rules: Option<PathBuf>, quiet: bool) -> Result<Workspace> {
     Ok(workspace(&s.store, CliSecrets::default(), quiet)?.with_rules(rules))
@@ -395,104 +386,4 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Demo step: three transfers of customers (no sensitive columns) from one exporter to one
-/// recipient that together cross the 100,000-person band, with the plan made before the third.
-pub fn demo_ledger(
-    out: &Path,
-    seed: u64,
-    as_of: i64,
-    quiet: bool,
-) -> Result<(Vec<std::path::PathBuf>, serde_json::Value)> {
-    let store = out.join("demo-store");
-    for f in ["ledger.db", "ledger.key"] {
-        let _ = std::fs::remove_file(store.join(f));
-    }
-    let day = datavisa_table::date::format_date(as_of.min(datavisa_table::date::today()));
-    let all = out.join("transfers-people.csv");
-    let pb = crate::output::spinner(quiet, "generating 115,000 customers for the ledger demo");
-    datavisa_discover::fake::write_customers(&all, 115_000, seed.wrapping_add(1), as_of)?;
-    let (t, _) = load(&all, &crate::ReadArgs::default(), true)?;
-    pb.finish_and_clear();
-    let _ = std::fs::remove_file(&all);
-    let keep = [
-        "customer_id",
-        "身份证号",
-        "性别",
-        "省份",
-        "城市",
-        "购买类别",
-    ];
-    let columns: Vec<datavisa_table::Column> = t
-        .columns
-        .iter()
-        .filter(|c| keep.contains(&c.name.as_str()))
-        .cloned()
-        .collect();
-    let slim = Table::new(columns)?;
-    // The third batch repeats 5,000 people of the second: they count once.
-    let batches = [(0usize, 45_000usize), (45_000, 85_000), (80_000, 115_000)];
-    let mut l = Ledger::open(&store).map_err(ledger_err)?;
-    let exporter = "Demo Retail (Shanghai) Co., Ltd.";
-    l.add_exporter(exporter, false, Some("Demo Retail Group"), None)
-        .map_err(ledger_err)?;
-    l.add_recipient("partner-sg", "SG").map_err(ledger_err)?;
-    // Each batch is written once and hashed from memory, not read back.
-    let mut files = Vec::new();
-    let mut hashed = Vec::new();
-    for (i, (a, b)) in batches.iter().enumerate() {
-        let path = out.join(format!("transfer-{}.csv", i + 1));
-        let part = slim.take(&(*a..*b).collect::<Vec<usize>>());
-        datavisa_table::write_table(&part, &path)?;
-        let ids = datavisa_workflow::ledger::person_ids(&part, "身份证号")?;
-        let people = People {
-            ids: ids.iter().map(|v| v.as_deref()).collect(),
-            sensitive: vec![false; part.n_rows],
-        };
-        hashed.push((l.hash_people(&people), file_sha256(&path)?));
-        files.push(path);
-    }
-    let record = |l: &mut Ledger, i: usize| -> Result<datavisa_ledger::Recorded> {
-        let facts = TransferFacts {
-            exporter: exporter.into(),
-            recipient: "partner-sg".into(),
-            date: day.clone(),
-            file: files[i].display().to_string(),
-            file_sha256: hashed[i].1.clone(),
-            person_column: "身份证号".into(),
-            sensitive_columns: vec![],
-            purpose: Some("demo: membership analytics".into()),
-            legal_basis: Some("demo: separate consent".into()),
-            mechanism: None,
-            visa: None,
-        };
-        l.record(&facts, &hashed[i].0).map_err(ledger_err)
-    };
-    let r1 = record(&mut l, 0)?;
-    let r2 = record(&mut l, 1)?;
-    let req = PlanRequest {
-        exporter,
-        recipient: "partner-sg",
-        date: &day,
-        purpose: None,
-        data_types: vec![],
-        storage_location: None,
-        facts: Facts::default(),
-    };
-    let plan = l
-        .plan(&Rules::builtin(), req, &hashed[2].0)
-        .map_err(ledger_err)?;
-    let r3 = record(&mut l, 2)?;
-    let plan_path = out.join("plan-transfer-3.json");
-    write_json(&plan_path, &serde_json::to_value(&plan)?)?;
-    files.push(plan_path.clone());
-    Ok((
-        files,
-        json!({"step": "ledger", "store": store.display().to_string(), "exporter": exporter, "recipient": "partner-sg",
-               "transfers": [r1.new_ordinary, r2.new_ordinary, r3.new_ordinary],
-               "ordinary_total": r3.totals.ordinary,
-               "plan": {"file": plan_path.display().to_string(), "mechanism": plan.mechanism,
-                        "rules": plan.rules, "counts": plan.counts, "warnings": plan.warnings}}),
-    ))
 }

@@ -1,7 +1,6 @@
 //! The `datavisa` binary: argument parsing, output formatting and exit codes; the work is done
 //! by the library crates.
 
-mod assessment_report;
 mod attack;
 mod commands;
 mod front;
@@ -54,7 +53,7 @@ pub struct ReadArgs {
     #[arg(long, value_delimiter = ',')]
     pub na: Option<Vec<String>>,
     /// Largest field accepted, in bytes.
-    #[arg(long, default_value_t = datavisa_table::csv_read::DEFAULT_MAX_FIELD_BYTES)]
+    #[arg(long, default_value_t = datavisa_workflow::read::DEFAULT_MAX_FIELD_BYTES)]
     pub max_field_bytes: usize,
     /// Spec file: declared column types and how the source is read.
     #[arg(long)]
@@ -71,7 +70,7 @@ impl Default for ReadArgs {
             no_header: false,
             encoding: None,
             na: None,
-            max_field_bytes: datavisa_table::csv_read::DEFAULT_MAX_FIELD_BYTES,
+            max_field_bytes: datavisa_workflow::read::DEFAULT_MAX_FIELD_BYTES,
             spec: None,
             strict: false,
         }
@@ -1178,23 +1177,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            // Bad input (a file, a spec, a value) exits 2; anything else 1.
-            if let Some(w) = e.downcast_ref::<datavisa_workflow::Error>() {
-                return match w.kind {
-                    datavisa_workflow::ErrorKind::BadInput => ExitCode::from(2),
-                    datavisa_workflow::ErrorKind::Refused => ExitCode::from(3),
-                    datavisa_workflow::ErrorKind::Internal => ExitCode::from(1),
-                };
-            }
-            if e.is::<commands::Refused>() {
-                // A refused relink step or a tampered audit log.
-                ExitCode::from(3)
-            } else if e.downcast_ref::<datavisa_table::TableError>().is_some()
-                || e.is::<commands::UsageError>()
-            {
-                ExitCode::from(2)
-            } else {
-                ExitCode::from(1)
+            // The workflow's error kind picks the exit code: bad input 2, refused 3, else 1.
+            match e.downcast_ref::<datavisa_workflow::Error>().map(|w| w.kind) {
+                Some(datavisa_workflow::ErrorKind::BadInput) => ExitCode::from(2),
+                Some(datavisa_workflow::ErrorKind::Refused) => ExitCode::from(3),
+                _ => ExitCode::from(1),
             }
         }
     }

@@ -1,35 +1,12 @@
 //! `datavisa twin synthesize`: a thin wrapper over the twin crate's DP synthesis, with progress
 //! bars, the manifest written next to the twin, and the budget ledger printed.
 
-use crate::commands::{load, write_json, UsageError};
-use crate::output::{print_json, progress_bar, table};
-use crate::verdict::required_spec;
+use crate::front::local;
+use crate::output::{print_json, table};
 use crate::{Format, ReadArgs, SynthMethod, SynthesizeArgs};
 use anyhow::Result;
-use datavisa_table::{Spec, Table};
-use datavisa_twin::synth::{self, Method, Progress, SynthParams};
-use datavisa_twin::TwinError;
-use indicatif::ProgressBar;
+use datavisa_workflow::twins::{Method, SynthParams, SynthesizeRequest, Synthesized};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-
-/// Progress bars on stderr, one per phase.
-struct Bars {
-    quiet: bool,
-    bar: Mutex<ProgressBar>,
-}
-
-impl Progress for Bars {
-    fn phase(&self, name: &str, len: u64) {
-        let mut b = self.bar.lock().expect("progress lock");
-        b.finish_and_clear();
-        *b = progress_bar(self.quiet, len, name);
-    }
-    fn advance(&self, n: u64) {
-        self.bar.lock().expect("progress lock").inc(n);
-    }
-}
 
 /// The synthesis parameters from the flags.
 pub fn params(a: &SynthesizeArgs) -> SynthParams {
@@ -66,121 +43,30 @@ pub fn synthesize_cmd(
     format: Format,
     quiet: bool,
 ) -> Result<()> {
-    let spec_path = required_spec(read)?;
-    let spec = Spec::load(&spec_path)?;
-    if std::fs::canonicalize(&a.input).ok() == std::fs::canonicalize(&a.output).ok()
-        && a.output.exists()
-    {
-        return Err(UsageError("the output would overwrite the input".into()).into());
-    }
-    let (t, _) = load(&a.input, read, quiet)?;
-    spec.check_columns(&t)?;
-    let bars = Bars {
-        quiet,
-        bar: Mutex::new(ProgressBar::hidden()),
+    let req = SynthesizeRequest {
+        input: a.input.clone(),
+        output: a.output.clone(),
+        read: read.into(),
+        params: params(a),
     };
-    let made = synth::synthesize(&t, &spec, &params(a), &bars).map_err(|e| match e {
-        TwinError::Table(t) => anyhow::Error::from(t),
-        other => UsageError(other.to_string()).into(),
-    })?;
-    bars.bar.lock().expect("progress lock").finish_and_clear();
+    let made = local(quiet)?.synthesize(&req)?;
     for w in &made.operator_warnings {
         // About the real data: for the operator's eyes, never written to the manifest.
         eprintln!("warning: {w}");
     }
-    let manifest = write_synthetic(&a.input, &t, &spec_path, &a.output, made)?;
     match format {
-        Format::Json => print_json(&manifest),
+        Format::Json => print_json(&made),
         Format::Human => {
-            print_human(&manifest);
+            print_human(&made);
             Ok(())
         }
     }
 }
 
-/// Writes a synthetic twin and its manifest (which also names the spec holding the domain).
-pub fn write_synthetic(
-    input: &Path,
-    t: &Table,
-    spec_path: &Path,
-    output: &Path,
-    made: synth::Synthesized,
-) -> Result<Value> {
-    let mut report = made.report;
-    report["spec"] = json!(spec_path.display().to_string());
-    crate::generalize::write_with_manifest(input, t, output, &made.twin, report)
-}
-
-/// Demo step: an MST twin (eps 1) of the release half over the generator's public domain, and
-/// its utility against the release.
-pub fn demo_synthesize(
-    out: &Path,
-    spec_path: &Path,
-    (release_csv, release): (&Path, &Table),
-    seed: u64,
-    as_of: i64,
-    quiet: bool,
-) -> Result<(Vec<PathBuf>, Value)> {
-    let mut spec = Spec::load(spec_path)?;
-    let domain = datavisa_discover::fake::public_domain(as_of);
-    let mut drop = Vec::new();
-    for c in spec.columns.iter_mut() {
-        match domain.iter().find(|(n, _)| *n == c.name.get_ref()) {
-            Some((_, d)) => c.domain = Some(toml::Spanned::new(0..0, d.clone())),
-            None if c.role != Some(datavisa_table::Role::Identifier) => {
-                drop.push(c.name.get_ref().clone())
-            }
-            None => {}
-        }
-    }
-    let synth_spec = out.join("synthesis-spec.toml");
-    let text = spec.to_toml()?;
-    datavisa_table::write_atomic(&synth_spec, |w| {
-        std::io::Write::write_all(w, text.as_bytes())
-            .map_err(|e| datavisa_table::TableError::io(&synth_spec, e))
-    })?;
-    let spec = Spec::load(&synth_spec)?;
-    let params = SynthParams {
-        epsilon: 1.0,
-        delta: 1e-9,
-        seed: Some(seed),
-        drop,
-        ..Default::default()
-    };
-    let bars = Bars {
-        quiet,
-        bar: Mutex::new(ProgressBar::hidden()),
-    };
-    let made = synth::synthesize(release, &spec, &params, &bars)
-        .map_err(|e| anyhow::anyhow!("demo synthesize step: {e}"))?;
-    bars.bar.lock().expect("progress lock").finish_and_clear();
-    let twin_path = out.join("customers-synthetic.csv");
-    let manifest = write_synthetic(release_csv, release, &synth_spec, &twin_path, made)?;
-    let twin = datavisa_table::read_table(&twin_path, &Default::default())?;
-    let prepared = datavisa_risk::prepare::prepare(release, &twin, None)
-        .map_err(|e| anyhow::anyhow!("demo synthesize step: {e}"))?;
-    let u = datavisa_risk::utility::utility(&prepared, 500, seed)
-        .map_err(|e| anyhow::anyhow!("demo synthesize step: {e}"))?;
-    let utility_path = out.join("utility-synthetic.json");
-    write_json(&utility_path, &serde_json::to_value(&u)?)?;
-    let step = json!({
-        "step": "synthesize", "method": "mst", "epsilon": 1.0, "delta": 1e-9,
-        "file": twin_path.display().to_string(), "manifest": manifest["manifest"],
-        "rows": manifest["rows"], "columns": manifest["columns"].as_array().map_or(0, Vec::len),
-        "rho_spent": manifest["privacy"]["rho_spent"], "seconds": manifest["timings_seconds"]["total"],
-        "utility": {"score": u.score, "columns": u.column_score, "pairs": u.pair_score, "workload": u.workload_score,
-                    "file": utility_path.display().to_string()},
-    });
-    let files = vec![
-        synth_spec,
-        twin_path.clone(),
-        datavisa_twin::manifest_path(&twin_path),
-        utility_path,
-    ];
-    Ok((files, step))
-}
-
-fn print_human(m: &Value) {
+fn print_human(made: &Synthesized) {
+    let mut m = made.written.manifest.body_value();
+    m["output"] = json!(made.written.manifest.output.path);
+    m["manifest"] = json!(made.written.manifest_path);
     let p = &m["privacy"];
     println!(
         "{} synthetic twin: {} rows x {} columns -> {}",

@@ -1,98 +1,23 @@
-//! `datavisa vault`, `relink` and `audit`: unlocking the vault and printing what it holds; the
-//! rules live in the `vault` crate.
+//! `datavisa vault`, `relink` and `audit`: flags → request → workspace → print. The rules live
+//! in the `vault` crate, the use cases in the workflow; keys and credentials come from files or
+//! environment variables through the CLI's secrets.
 
-use crate::commands::{Refused, UsageError};
+use crate::front::{workspace, CliSecrets};
 use crate::output::{print_items, print_json, table};
 use crate::{ApproverCommand, AuditCommand, Format, RelinkCommand, VaultArgs, VaultCommand};
-use anyhow::{Context, Result};
-use datavisa_table::write_atomic;
-use datavisa_vault::{KdfParams, NewRequest, Passphrase, Vault, VaultError};
-use serde_json::{json, Value};
+use anyhow::Result;
+use datavisa_workflow::vault::{new_key_file, require_intact, RelinkRequest, VaultStatus};
+use datavisa_workflow::{KdfParams, Workspace};
 use std::path::{Path, PathBuf};
 
-/// Who is acting, for the audit log: the OS user.
-pub fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
-/// A secret from a file, else from an environment variable.
-pub fn secret(file: Option<&Path>, var: &str, what: &str, flag: &str) -> Result<Passphrase> {
-    let bytes = match file {
-        Some(f) => {
-            warn_if_readable_by_others(f);
-            std::fs::read(f)
-                .with_context(|| format!("cannot read the {what} file {}", f.display()))?
-        }
-        None => match std::env::var_os(var) {
-            Some(v) => v.into_encoded_bytes(),
-            None => {
-                return Err(UsageError(format!("no {what}: set {var} or pass {flag} FILE")).into())
-            }
-        },
+/// A workspace on the vault's store, its master key from `--master-key-file` or the environment.
+fn ws(a: &VaultArgs, credential_file: Option<PathBuf>) -> Result<Workspace> {
+    let secrets = CliSecrets {
+        master_key_file: a.master_key_file.clone(),
+        credential_file,
+        new_master_key_file: None,
     };
-    Passphrase::new(bytes).map_err(|e| UsageError(format!("{what}: {e}")).into())
-}
-
-fn warn_if_readable_by_others(f: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(m) = std::fs::metadata(f) {
-            if m.permissions().mode() & 0o077 != 0 {
-                eprintln!(
-                    "warning: {} can be read by other users; `chmod 600` it",
-                    f.display()
-                );
-            }
-        }
-    }
-}
-
-/// Maps vault errors to exit codes: refusals 3, bad input or state 2, the rest 1.
-pub fn vault_err(e: VaultError) -> anyhow::Error {
-    match e {
-        VaultError::Refused(m) => Refused(format!("relink refused: {m}")).into(),
-        VaultError::Sql(_) | VaultError::Io { .. } | VaultError::Crypto(_) => e.into(),
-        other => UsageError(other.to_string()).into(),
-    }
-}
-
-/// The master key of `a`: its key file, else DATAVISA_MASTER_KEY.
-fn master_key(a: &VaultArgs) -> Result<Passphrase> {
-    secret(
-        a.master_key_file.as_deref(),
-        "DATAVISA_MASTER_KEY",
-        "master key",
-        "--master-key-file",
-    )
-}
-
-/// Opens the vault of `a` as `actor`.
-pub fn open(a: &VaultArgs, actor: &str) -> Result<Vault> {
-    Vault::open(&a.store, &master_key(a)?, actor).map_err(vault_err)
-}
-
-fn credential(file: Option<&Path>) -> Result<Passphrase> {
-    secret(
-        file,
-        "DATAVISA_APPROVER_CREDENTIAL",
-        "approver credential",
-        "--credential-file",
-    )
-}
-
-/// Writes 32 random bytes as hex to a new owner-only file and returns them as a master key.
-pub fn new_key_file(out: &Path) -> Result<Passphrase> {
-    let key = datavisa_vault::crypto::random_secret::<32>().map_err(vault_err)?;
-    let mut f = datavisa_vault::store::create_private_file(out).map_err(vault_err)?;
-    let text = zeroize::Zeroizing::new(datavisa_vault::crypto::hex(&key[..]) + "\n");
-    use std::io::Write;
-    f.write_all(text.as_bytes())
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", out.display()))?;
-    Passphrase::new(text.as_bytes().to_vec()).map_err(vault_err)
+    Ok(workspace(&a.store, secrets, true)?)
 }
 
 /// `datavisa vault keygen`.
@@ -104,35 +29,31 @@ fn keygen(out: &Path) -> Result<()> {
 
 /// `datavisa vault ...`.
 pub fn vault_cmd(c: VaultCommand) -> Result<()> {
-    let me = os_user();
     match c {
         VaultCommand::Init {
             vault,
             kdf_memory_mib,
             kdf_passes,
         } => {
-            let pass = master_key(&vault)?;
             let kdf = KdfParams {
                 m_kib: kdf_memory_mib.max(1) * 1024,
                 t: kdf_passes.max(1),
                 p: 1,
             };
-            let v = Vault::init(&vault.store, &pass, kdf, &me).map_err(vault_err)?;
-            println!("created vault {} at {}", v.id(), v.path().display());
+            let v = ws(&vault, None)?.vault_init(kdf)?;
+            println!("created vault {} at {}", v.id, v.path);
             Ok(())
         }
         VaultCommand::Keygen { output } => keygen(&output),
-        VaultCommand::Status { vault, format } => status(&open(&vault, &me)?, format),
+        VaultCommand::Status { vault, format } => {
+            status(&ws(&vault, None)?.vault_status()?, format)
+        }
         VaultCommand::Rotate {
             vault,
             recipient,
             domain,
         } => {
-            let mut v = open(&vault, &me)?;
-            for k in v
-                .rotate(recipient.as_deref(), domain.as_deref())
-                .map_err(vault_err)?
-            {
+            for k in ws(&vault, None)?.rotate_keys(recipient.as_deref(), domain.as_deref())? {
                 println!(
                     "recipient {} domain {}: now version {}",
                     k.recipient, k.domain, k.version
@@ -144,34 +65,23 @@ pub fn vault_cmd(c: VaultCommand) -> Result<()> {
             vault,
             new_master_key_file,
         } => {
-            let mut v = open(&vault, &me)?;
-            let new = secret(
-                new_master_key_file.as_deref(),
-                "DATAVISA_NEW_MASTER_KEY",
-                "new master key",
-                "--new-master-key-file",
-            )?;
-            v.rekey(&new, KdfParams::default()).map_err(vault_err)?;
+            let secrets = CliSecrets {
+                master_key_file: vault.master_key_file.clone(),
+                credential_file: None,
+                new_master_key_file,
+            };
+            workspace(&vault.store, secrets, true)?.rekey()?;
             println!("master key changed; every stored key was re-wrapped");
             Ok(())
         }
-        VaultCommand::Approver { approver } => approver_cmd(approver, &me),
+        VaultCommand::Approver { approver } => approver_cmd(approver),
         VaultCommand::Destroy {
             vault,
             recipient,
             domain,
             yes,
         } => {
-            if !yes {
-                return Err(UsageError(format!(
-                    "destroying the keys of {recipient:?} cannot be undone: twins made with them can never be relinked; add --yes"
-                ))
-                .into());
-            }
-            let mut v = open(&vault, &me)?;
-            let s = v
-                .destroy(&recipient, domain.as_deref())
-                .map_err(vault_err)?;
+            let s = ws(&vault, None)?.destroy_keys(&recipient, domain.as_deref(), yes)?;
             println!(
                 "destroyed {} key(s) and {} token index entries; twins that can no longer be relinked: {}",
                 s.keys.len(),
@@ -183,27 +93,22 @@ pub fn vault_cmd(c: VaultCommand) -> Result<()> {
     }
 }
 
-fn approver_cmd(c: ApproverCommand, me: &str) -> Result<()> {
+fn approver_cmd(c: ApproverCommand) -> Result<()> {
     match c {
         ApproverCommand::Add {
             name,
             credential_file,
             vault,
         } => {
-            let cred = credential(credential_file.as_deref())?;
-            open(&vault, me)?
-                .add_approver(&name, &cred)
-                .map_err(vault_err)?;
+            ws(&vault, credential_file)?.add_approver(&name)?;
             println!("approver {name:?} registered");
         }
         ApproverCommand::Remove { name, vault } => {
-            open(&vault, me)?
-                .remove_approver(&name)
-                .map_err(vault_err)?;
+            ws(&vault, None)?.remove_approver(&name)?;
             println!("approver {name:?} removed");
         }
         ApproverCommand::List { vault, format } => {
-            let list = open(&vault, me)?.approvers().map_err(vault_err)?;
+            let list = ws(&vault, None)?.approvers()?;
             print_items(&list, format, &["approver", "added", "removed"], 40, |a| {
                 vec![
                     a.name.clone(),
@@ -216,17 +121,12 @@ fn approver_cmd(c: ApproverCommand, me: &str) -> Result<()> {
     Ok(())
 }
 
-fn status(v: &Vault, format: Format) -> Result<()> {
-    let keys = v.keys().map_err(vault_err)?;
-    let twins = v.twins().map_err(vault_err)?;
-    let approvers = v.approvers().map_err(vault_err)?;
+fn status(st: &VaultStatus, format: Format) -> Result<()> {
     if format == Format::Json {
-        return print_json(&json!({
-            "vault": {"id": v.id(), "path": v.path().display().to_string()},
-            "keys": keys, "twins": twins, "approvers": approvers,
-        }));
+        return print_json(st);
     }
-    println!("vault {} at {}", v.id(), v.path().display());
+    let (keys, twins, approvers) = (&st.keys, &st.twins, &st.approvers);
+    println!("vault {} at {}", st.vault.id, st.vault.path);
     let rows: Vec<Vec<String>> = keys
         .iter()
         .map(|k| {
@@ -254,7 +154,7 @@ fn status(v: &Vault, format: Format) -> Result<()> {
                 t.record.id.clone(),
                 t.record.recipient.clone(),
                 t.record.rows.to_string(),
-                t.status.to_owned(),
+                t.status.to_string(),
                 t.record.output.clone(),
             ]
         })
@@ -279,33 +179,9 @@ fn status(v: &Vault, format: Format) -> Result<()> {
     Ok(())
 }
 
-/// Seconds in a duration like `72h`, `30m`, `7d`, `90s`.
-pub fn parse_ttl(s: &str) -> Result<i64> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num
-        .parse()
-        .map_err(|_| UsageError(format!("--ttl {s:?}: expected e.g. 72h, 30m, 7d")))?;
-    let mult = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" | "" => 3600,
-        "d" => 86_400,
-        _ => return Err(UsageError(format!("--ttl {s:?}: unit is s, m, h or d")).into()),
-    };
-    if n <= 0 {
-        return Err(UsageError("--ttl must be positive".into()).into());
-    }
-    Ok(n * mult)
-}
-
-fn request_json(r: &datavisa_vault::Request) -> Value {
-    serde_json::to_value(r).unwrap_or(Value::Null)
-}
-
-fn print_request(r: &datavisa_vault::Request, format: Format) -> Result<()> {
+fn print_request(r: &datavisa_workflow::vault::Request, format: Format) -> Result<()> {
     if format == Format::Json {
-        return print_json(&request_json(r));
+        return print_json(r);
     }
     println!(
         "{}: {} ({} value(s) of column {:?} in twin {}), requested by {} on {}, expires {}",
@@ -330,7 +206,6 @@ fn print_request(r: &datavisa_vault::Request, format: Format) -> Result<()> {
 
 /// `datavisa relink ...`.
 pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
-    let me = os_user();
     match c {
         RelinkCommand::Request {
             vault,
@@ -343,27 +218,18 @@ pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
             ttl,
             format,
         } => {
-            let ttl_secs = parse_ttl(&ttl)?;
-            let mut v = open(&vault, &requested_by)?;
-            let (twin_id, column, pseudonyms) = crate::pseudonymize::request_values(
-                &v,
-                &twin,
-                values.as_deref(),
-                column.as_deref(),
-            )?;
-            let r = v
-                .request_relink(NewRequest {
-                    twin_id,
-                    column,
-                    pseudonyms,
-                    purpose,
-                    legal_basis,
-                    requested_by,
-                    ttl_secs,
-                })
-                .map_err(vault_err)?;
+            let req = RelinkRequest {
+                twin,
+                values,
+                column,
+                purpose,
+                legal_basis,
+                requested_by,
+                ttl,
+            };
+            let r = ws(&vault, None)?.request_relink(&req)?;
             if format == Format::Json {
-                return print_json(&request_json(&r));
+                return print_json(&r);
             }
             println!("{}", r.id);
             eprintln!("request {} filed: needs approval by two registered approvers other than {} before {}", r.id, r.requested_by, r.expires_at);
@@ -375,14 +241,11 @@ pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
             credential_file,
             vault,
         } => {
-            let cred = credential(credential_file.as_deref())?;
-            let r = open(&vault, &approver)?
-                .approve(&id, &approver, &cred)
-                .map_err(vault_err)?;
+            let r = ws(&vault, credential_file)?.approve_relink(&id, &approver)?;
             println!(
                 "{id}: approved by {approver} ({} of {} approvals)",
                 r.approvals.len(),
-                datavisa_vault::relink::APPROVALS_NEEDED
+                datavisa_workflow::vault::APPROVALS_NEEDED
             );
             Ok(())
         }
@@ -393,15 +256,12 @@ pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
             credential_file,
             vault,
         } => {
-            let cred = credential(credential_file.as_deref())?;
-            open(&vault, &approver)?
-                .deny(&id, &approver, &cred, &reason)
-                .map_err(vault_err)?;
+            ws(&vault, credential_file)?.deny_relink(&id, &approver, &reason)?;
             println!("{id}: denied by {approver}");
             Ok(())
         }
         RelinkCommand::Withdraw { id, by, vault } => {
-            open(&vault, &by)?.withdraw(&id, &by).map_err(vault_err)?;
+            ws(&vault, None)?.withdraw_relink(&id, &by)?;
             println!("{id}: withdrawn by {by}");
             Ok(())
         }
@@ -411,9 +271,9 @@ pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
             by,
             vault,
         } => {
-            let by = by.unwrap_or(me);
-            let mut v = open(&vault, &by)?;
-            let n = execute(&mut v, &id, &output)?;
+            let w = ws(&vault, None)?;
+            let by = by.unwrap_or_else(|| w.actor().to_owned());
+            let n = w.execute_relink(&id, &by, &output)?;
             eprintln!(
                 "{id}: {n} value(s) relinked into {} (owner-only; it holds personal information)",
                 output.display()
@@ -421,7 +281,7 @@ pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
             Ok(())
         }
         RelinkCommand::List { vault, format } => {
-            let list = open(&vault, &me)?.requests().map_err(vault_err)?;
+            let list = ws(&vault, None)?.relink_requests()?;
             let header = [
                 "request",
                 "status",
@@ -446,57 +306,20 @@ pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
             })
         }
         RelinkCommand::Show { id, vault, format } => {
-            let r = open(&vault, &me)?.request(&id).map_err(vault_err)?;
-            print_request(&r, format)
+            print_request(&ws(&vault, None)?.relink_request(&id)?, format)
         }
     }
 }
 
-/// Executes a request, writing `pseudonym,value` rows to `output` (owner-only, atomically).
-pub fn execute(v: &mut Vault, id: &str, output: &Path) -> Result<usize> {
-    let out: PathBuf = output.to_path_buf();
-    v.execute_relink(id, |auth| {
-        let pairs = datavisa_twin::pseudonymize::reverse(auth)
-            .map_err(|e| VaultError::Invalid(e.to_string()))?;
-        if let Some((p, _)) = pairs.iter().find(|(_, v)| v.is_none()) {
-            return Err(VaultError::Invalid(format!("pseudonym {p:?} does not decode under the twin's key")));
-        }
-        let sha = write_pairs(&out, &pairs).map_err(|e| VaultError::Io { path: out.clone(), source: std::io::Error::other(e.to_string()) })?;
-        Ok((pairs.len(), json!({"values": pairs.len(), "output": out.display().to_string(), "output_sha256": sha})))
-    })
-    .map_err(vault_err)
-}
-
-fn write_pairs(out: &Path, pairs: &[(String, Option<String>)]) -> Result<String> {
-    // tempfile creates the file owner-only; the rename keeps that.
-    write_atomic(out, |w| {
-        let mut c = csv::Writer::from_writer(w);
-        let err =
-            |e: csv::Error| datavisa_table::TableError::Invalid(format!("{}: {e}", out.display()));
-        c.write_record(["pseudonym", "value"]).map_err(err)?;
-        for (p, v) in pairs {
-            c.write_record([p.as_str(), v.as_deref().unwrap_or("")])
-                .map_err(err)?;
-        }
-        c.flush()
-            .map_err(|e| datavisa_table::TableError::io(out, e))
-    })?;
-    Ok(datavisa_table::file_sha256(out)?)
-}
-
 /// `datavisa audit ...`.
 pub fn audit_cmd(c: AuditCommand) -> Result<()> {
-    let me = os_user();
     match c {
         AuditCommand::Log {
             vault,
             last,
             format,
         } => {
-            let mut list = open(&vault, &me)?.audit_entries().map_err(vault_err)?;
-            if let Some(n) = last {
-                list.drain(..list.len().saturating_sub(n));
-            }
+            let list = ws(&vault, None)?.audit_log(last)?;
             print_items(
                 &list,
                 format,
@@ -514,28 +337,16 @@ pub fn audit_cmd(c: AuditCommand) -> Result<()> {
             )
         }
         AuditCommand::Verify { vault, format } => {
-            let r = open(&vault, &me)?.verify_audit().map_err(vault_err)?;
+            let r = ws(&vault, None)?.verify_audit()?;
             if format == Format::Json {
-                print_json(&serde_json::to_value(&r)?)?;
+                print_json(&r)?;
             } else if r.intact {
                 println!(
                     "audit log intact: {} entries, chain, MACs and head verified",
                     r.entries
                 );
             }
-            if !r.intact {
-                let lines: Vec<String> = r
-                    .problems
-                    .iter()
-                    .map(|p| format!("  entry {}: {}: {}", p.seq, p.kind, p.message))
-                    .collect();
-                return Err(Refused(format!(
-                    "the audit log was tampered with:\n{}",
-                    lines.join("\n")
-                ))
-                .into());
-            }
-            Ok(())
+            Ok(require_intact(&r)?)
         }
     }
 }

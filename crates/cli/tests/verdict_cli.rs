@@ -508,7 +508,9 @@ fn bad_input_is_named_and_nothing_is_registered() {
     let ok_spec = "[[recipients]]\nid = \"r\"\nknows = [\"a\"]\n";
     std::fs::write(
         d.path().join("twin.csv.manifest.json"),
-        r#"{"kind": "generalized_twin", "output_sha256": "00ff", "source": {"sha256": "x"}}"#,
+        r#"{"kind": "generalized_twin", "output": "twin.csv", "output_sha256": "00ff",
+            "source": {"path": "s.csv", "sha256": "x", "rows": 1, "columns": 1},
+            "tool": {"name": "datavisa", "version": "0.0.0"}}"#,
     )
     .unwrap();
     fails_with(
@@ -519,7 +521,12 @@ fn bad_input_is_named_and_nothing_is_registered() {
     let sha = datavisa_table::file_sha256(&d.path().join("twin.csv")).unwrap();
     std::fs::write(
         d.path().join("twin.csv.manifest.json"),
-        format!(r#"{{"kind": "generalized_twin", "output_sha256": "{sha}", "source": {{"sha256": "beef"}}}}"#),
+        // The shape earlier releases wrote (`output` a path, `output_sha256` beside it).
+        format!(
+            r#"{{"kind": "generalized_twin", "output": "twin.csv", "output_sha256": "{sha}",
+                "source": {{"path": "s.csv", "sha256": "beef", "rows": 1, "columns": 1}},
+                "tool": {{"name": "datavisa", "version": "0.0.0"}}}}"#
+        ),
     )
     .unwrap();
     fails_with(
@@ -655,7 +662,10 @@ fn a_pseudonymized_twin_with_live_keys_is_de_identified_at_best() {
     std::fs::write(
         d.path().join("pseudo.csv.manifest.json"),
         format!(
-            r#"{{"kind": "pseudonymized_twin", "twin_id": "tw-1", "output": {{"sha256": "{}"}}, "source": {{"sha256": "{}"}}}}"#,
+            r#"{{"kind": "pseudonymized_twin", "twin_id": "tw-1",
+                "output": {{"path": "pseudo.csv", "file": "pseudo.csv", "sha256": "{}"}},
+                "source": {{"path": "source.csv", "sha256": "{}", "rows": 2000, "columns": 5}},
+                "tool": {{"name": "datavisa", "version": "0.0.0"}}}}"#,
             sha("pseudo.csv"),
             sha("source.csv")
         ),

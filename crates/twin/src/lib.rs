@@ -7,6 +7,7 @@ pub mod apply;
 pub mod engine;
 pub mod error;
 pub mod hierarchy;
+pub mod manifest;
 pub mod pseudonymize;
 pub mod quality;
 pub mod recipe;

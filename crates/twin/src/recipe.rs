@@ -8,6 +8,7 @@ use crate::hierarchy::Hierarchy;
 use crate::quality::{Metric, Quality};
 use crate::search::{search, SearchParams};
 use datavisa_table::{ColumnData, Table, ValueType};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -253,6 +254,34 @@ pub fn achieved(p: &Problem, m: &Models, c: &Check) -> Value {
     Value::Array(out)
 }
 
+/// A class that fails the models: its quasi-identifier values and size.
+#[derive(Clone, Debug, Serialize)]
+pub struct FailingClass {
+    /// Each quasi-identifier's value.
+    pub values: serde_json::Map<String, Value>,
+    /// Records in the class.
+    pub records: u64,
+}
+
+/// A table checked as it is against privacy models.
+#[derive(Clone, Debug, Serialize)]
+pub struct TableCheck {
+    /// Whether every class satisfies the models.
+    pub satisfied: bool,
+    /// Records checked.
+    pub records: u64,
+    /// Classes found.
+    pub classes: usize,
+    /// Classes that fail.
+    pub failing_classes: usize,
+    /// Records in failing classes.
+    pub failing_records: u64,
+    /// What each model achieves.
+    pub models: Value,
+    /// The smallest failing classes, at most the number asked for.
+    pub failing: Vec<FailingClass>,
+}
+
 /// Checks a table as it is (no generalization) and lists the classes that fail.
 pub fn check_table(
     t: &Table,
@@ -260,7 +289,7 @@ pub fn check_table(
     sensitive: &[String],
     m: &Models,
     max_listed: usize,
-) -> Result<Value> {
+) -> Result<TableCheck> {
     let hs = quasi
         .iter()
         .map(|q| {
@@ -276,7 +305,7 @@ pub fn check_table(
         .filter(|&i| c.suppressed_class[i])
         .collect();
     failing.sort_by_key(|&i| (c.classes.counts[i], i));
-    let listed: Vec<Value> = failing
+    let listed: Vec<FailingClass> = failing
         .iter()
         .take(max_listed)
         .map(|&i| {
@@ -291,30 +320,44 @@ pub fn check_table(
                     )
                 })
                 .collect();
-            json!({"values": values, "records": c.classes.counts[i]})
+            FailingClass {
+                values,
+                records: c.classes.counts[i],
+            }
         })
         .collect();
-    Ok(json!({
-        "satisfied": c.anonymous,
-        "records": p.n,
-        "classes": c.classes.len(),
-        "failing_classes": failing.len(),
-        "failing_records": c.suppressed,
-        "models": achieved(&p, m, &crate::engine::Check { suppressed_class: vec![false; c.classes.len()], ..c.clone() }),
-        "failing": listed,
-    }))
+    let all_kept = crate::engine::Check {
+        suppressed_class: vec![false; c.classes.len()],
+        ..c.clone()
+    };
+    Ok(TableCheck {
+        satisfied: c.anonymous,
+        records: p.n,
+        classes: c.classes.len(),
+        failing_classes: failing.len(),
+        failing_records: c.suppressed,
+        models: achieved(&p, m, &all_kept),
+        failing: listed,
+    })
 }
 
 /// Re-applies the transformation recorded in a manifest to new data: same hierarchies and
 /// levels; classes that now fail the models are suppressed, and the report says whether that
 /// stays within the recorded suppression limit.
-pub fn reapply(t: &Table, manifest: &Value) -> Result<Generalized> {
+pub fn reapply(t: &Table, manifest: &crate::manifest::Manifest) -> Result<Generalized> {
+    if manifest.kind != crate::manifest::ManifestKind::GeneralizedTwin {
+        return Err(invalid(format!(
+            "the manifest describes a {:?} twin; only a generalized twin's recipe can be re-applied",
+            manifest.kind
+        )));
+    }
+    let body = &manifest.body;
     let bad = |what: &str| {
         invalid(format!(
             "the manifest has no valid {what}; is it a generalized twin's manifest?"
         ))
     };
-    let recipe = &manifest["recipe"];
+    let recipe = body.get("recipe").unwrap_or(&Value::Null);
     let strings = |v: &Value| -> Option<Vec<String>> {
         v.as_array()?
             .iter()
@@ -355,8 +398,8 @@ pub fn reapply(t: &Table, manifest: &Value) -> Result<Generalized> {
     let levels: Vec<u8> = quasi
         .iter()
         .map(|q| {
-            manifest["levels"][q]
-                .as_u64()
+            body.get("levels")
+                .and_then(|l| l[q].as_u64())
                 .map(|l| l as u8)
                 .ok_or_else(|| bad("levels"))
         })
@@ -392,9 +435,9 @@ pub fn reapply(t: &Table, manifest: &Value) -> Result<Generalized> {
         .count();
     let report = json!({
         "kind": "generalized_twin",
-        "reapplied_from": manifest.get("output").cloned().unwrap_or(Value::Null),
+        "reapplied_from": manifest.output,
         "rows": p.n,
-        "levels": manifest["levels"],
+        "levels": body.get("levels"),
         "quality": {"metric": r.metric.as_str(), "value": score},
         "suppressed": c.suppressed,
         "classes": kept_classes,

@@ -35,13 +35,56 @@ pub struct TwinRecord {
     pub columns: Vec<TwinColumn>,
 }
 
+/// Whether a twin can still be relinked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    /// Every key it was made with exists.
+    Relinkable,
+    /// Some of its keys were destroyed.
+    PartlyShredded,
+    /// Every key it was made with was destroyed.
+    Shredded,
+    /// Nothing in it is reversible.
+    NoKeys,
+}
+
+impl KeyStatus {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Relinkable => "relinkable",
+            KeyStatus::PartlyShredded => "partly_shredded",
+            KeyStatus::Shredded => "shredded",
+            KeyStatus::NoKeys => "no_keys",
+        }
+    }
+
+    /// Whether no key that could restore it is left.
+    pub fn irreversible(self) -> bool {
+        matches!(self, KeyStatus::Shredded | KeyStatus::NoKeys)
+    }
+}
+
+impl std::fmt::Display for KeyStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for KeyStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A twin with whether it can still be relinked.
 #[derive(Clone, Debug, Serialize)]
 pub struct TwinStatus {
     #[serde(flatten)]
     pub record: TwinRecord,
-    /// `relinkable`, `partly_shredded`, `shredded`, or `no_keys` (nothing reversible in it).
-    pub status: &'static str,
+    /// Whether it can still be relinked.
+    pub status: KeyStatus,
     pub destroyed_keys: Vec<KeyRef>,
 }
 
@@ -89,10 +132,10 @@ fn status_of(conn: &Connection, record: TwinRecord) -> Result<TwinStatus> {
     }
     let alive = keyed.iter().filter(|k| !gone.contains(k)).count();
     let status = match (keyed.len(), alive) {
-        (0, _) => "no_keys",
-        (_, 0) => "shredded",
-        (n, a) if a < n => "partly_shredded",
-        _ => "relinkable",
+        (0, _) => KeyStatus::NoKeys,
+        (_, 0) => KeyStatus::Shredded,
+        (n, a) if a < n => KeyStatus::PartlyShredded,
+        _ => KeyStatus::Relinkable,
     };
     Ok(TwinStatus {
         record,

@@ -4,6 +4,7 @@
 
 use crate::error::{invalid, Result};
 use datavisa_table::{file_sha256, read_table, ReadOptions, Table};
+use datavisa_twin::manifest::{Manifest, ManifestKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::Path;
@@ -118,11 +119,7 @@ pub fn load_release(
     let facts = FileFacts::of(twin_path, &twin)?;
     let mpath = manifest_path(twin_path);
     let manifest = if mpath.is_file() {
-        let text = std::fs::read_to_string(&mpath)
-            .map_err(|e| datavisa_table::TableError::io(&mpath, e))?;
-        let m: Value = serde_json::from_str(&text)
-            .map_err(|e| invalid(format!("{}: not a manifest: {e}", mpath.display())))?;
-        Some((m, mpath))
+        Some((Manifest::read(&mpath)?, mpath))
     } else {
         None
     };
@@ -130,7 +127,7 @@ pub fn load_release(
         None => (declared.unwrap_or(TwinKind::Unknown), None),
         Some((m, mpath)) => {
             check_manifest(m, mpath, &facts, source.1)?;
-            let kind = kind_of(m, mpath)?;
+            let kind = kind_of(m);
             if let Some(d) = declared.filter(|&d| d != kind) {
                 return Err(invalid(format!(
                     "the twin is declared {} but its manifest {} says {}",
@@ -141,10 +138,13 @@ pub fn load_release(
             }
             let f = ManifestFacts {
                 path: mpath.display().to_string(),
-                kind: m["kind"].as_str().unwrap_or_default().to_owned(),
-                twin_id: m["twin_id"].as_str().map(str::to_owned),
-                vault: m["vault"]["path"].as_str().map(str::to_owned),
-                quality: m["quality"].clone(),
+                kind: serde_json::to_value(m.kind)
+                    .ok()
+                    .and_then(|k| k.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                twin_id: m.twin_id.clone(),
+                vault: m.vault.as_ref().map(|v| v.path.clone()),
+                quality: serde_json::to_value(&m.quality).unwrap_or(Value::Null),
             };
             (kind, Some(f))
         }
@@ -167,12 +167,9 @@ pub fn load_release(
 }
 
 /// The twin's content and source must be the ones the manifest recorded.
-fn check_manifest(m: &Value, mpath: &Path, facts: &FileFacts, source_sha: &str) -> Result<()> {
-    let recorded = m["output_sha256"]
-        .as_str()
-        .or_else(|| m["output"]["sha256"].as_str());
-    if let Some(r) = recorded {
-        if r != facts.sha256 {
+fn check_manifest(m: &Manifest, mpath: &Path, facts: &FileFacts, source_sha: &str) -> Result<()> {
+    if let Some(r) = &m.output.sha256 {
+        if *r != facts.sha256 {
             return Err(invalid(format!(
                 "{} records the twin's content hash {r}, but {} hashes to {}: the twin was changed after it was made, or the manifest belongs to another file",
                 mpath.display(),
@@ -181,25 +178,20 @@ fn check_manifest(m: &Value, mpath: &Path, facts: &FileFacts, source_sha: &str) 
             )));
         }
     }
-    if let Some(s) = m["source"]["sha256"].as_str() {
-        if s != source_sha {
-            return Err(invalid(format!(
-                "{} is a twin of another source (its manifest records source sha256 {s}; the source given hashes to {source_sha})",
-                facts.path
-            )));
-        }
+    let s = &m.source.sha256;
+    if s != source_sha {
+        return Err(invalid(format!(
+            "{} is a twin of another source (its manifest records source sha256 {s}; the source given hashes to {source_sha})",
+            facts.path
+        )));
     }
     Ok(())
 }
 
-fn kind_of(m: &Value, mpath: &Path) -> Result<TwinKind> {
-    match m["kind"].as_str() {
-        Some("generalized_twin") => Ok(TwinKind::Generalized),
-        Some("pseudonymized_twin") => Ok(TwinKind::Pseudonymized),
-        Some("synthetic_twin") => Ok(TwinKind::Synthetic),
-        other => Err(invalid(format!(
-            "{}: unknown twin kind {other:?} in the manifest",
-            mpath.display()
-        ))),
+fn kind_of(m: &Manifest) -> TwinKind {
+    match m.kind {
+        ManifestKind::GeneralizedTwin => TwinKind::Generalized,
+        ManifestKind::PseudonymizedTwin => TwinKind::Pseudonymized,
+        ManifestKind::SyntheticTwin => TwinKind::Synthetic,
     }
 }

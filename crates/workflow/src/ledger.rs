@@ -8,7 +8,7 @@ use crate::read::{load, ReadRequest};
 use crate::workspace::Workspace;
 use datavisa_discover::{scan, ScanOptions};
 use datavisa_ledger::export::ExporterYear;
-use datavisa_ledger::filings::{Due, Filing, NewFiling};
+use datavisa_ledger::filings::{Due, Filing};
 use datavisa_ledger::plan::{Plan, PlanRequest};
 use datavisa_ledger::{
     Exporter, Facts, Hashed, Ledger, People, Recipient, Recorded, TransferFacts,
@@ -439,3 +439,6 @@ impl Workspace {
         })
     }
 }
+
+/// A filing or certificate as a front end records it.
+pub use datavisa_ledger::filings::NewFiling;

@@ -3,6 +3,7 @@
 //! the Python package are thin front ends over these functions, so all three give the same
 //! numbers and the same refusals.
 
+pub mod assess;
 pub mod attack;
 pub mod demo;
 pub mod error;
@@ -12,12 +13,15 @@ pub mod ledger;
 pub mod legal;
 pub mod pipia;
 pub mod read;
+pub mod report;
+pub mod twins;
+pub mod vault;
 pub mod workspace;
 
 /// What a scan reports, and how it is tuned.
 pub use datavisa_discover::{ScanOptions, ScanReport};
 /// Secrets are handed to the workspace as zeroized passphrases.
-pub use datavisa_vault::Passphrase;
+pub use datavisa_vault::{KdfParams, Passphrase};
 pub use error::{Context, Error, ErrorKind, Result};
 pub use evidence::{input_evidence, tool, write_json, InputEvidence, Tool};
 pub use read::{day_of, load, read_options, ReadRequest};
@@ -32,4 +36,9 @@ pub mod risk {
     pub use datavisa_risk::inference::SecretKind;
     pub use datavisa_risk::singling_out::{Denominator, Mode};
     pub use datavisa_risk::{AttackResult, Risk, SuccessRate};
+}
+
+/// The verdict crate's parameter types, for front ends that build requests.
+pub mod verdict {
+    pub use datavisa_verdict::{AssessParams, Verdict};
 }

@@ -279,7 +279,7 @@ impl Workspace {
                     .map(|c| format!("{}: {}", c.column, c.method))
                     .collect(),
                 id: t.record.id,
-                rows: t.record.rows as u64,
+                rows: t.record.rows,
                 status: t.status.to_string(),
                 sha256: t.record.output_sha256,
             })

@@ -150,3 +150,6 @@ pub fn day_of(ws: &Workspace, date: Option<&str>, flag: &str) -> Result<i64> {
         }),
     }
 }
+
+/// The largest field read by default, in bytes.
+pub use datavisa_table::csv_read::DEFAULT_MAX_FIELD_BYTES;

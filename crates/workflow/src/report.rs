@@ -1,13 +1,38 @@
-//! `datavisa report assessment`: the stored assessment as a self-contained page (verdict first,
-//! charts, profile, policy with sources, reproduction, terminology) or as JSON.
+//! The assessment report: a stored assessment as a self-contained page (verdict first, charts,
+//! profile, policy with sources, reproduction, terminology) or as JSON. The `report` crate
+//! renders the [`Report`] built here.
 
-use crate::commands::{write_json, UsageError};
-use crate::verdict::{checks_of, verdict_err};
-use anyhow::Result;
+use crate::error::{Error, Result};
+use crate::evidence::{write_json, write_text};
+use crate::workspace::Workspace;
 use datavisa_report::{Chart, Fact, Interval, Lang, Report, Section, Text, Tone};
-use datavisa_verdict::register::Register;
 use serde_json::Value;
 use std::path::Path;
+
+/// Every check of an assessment, the release's then the combination's.
+pub fn checks_of(a: &Value) -> impl Iterator<Item = &Value> {
+    a["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(a["cumulative"]["checks"].as_array().into_iter().flatten())
+}
+
+/// `en` or `zh` as a report language.
+pub fn report_lang(lang: &str) -> Result<Lang> {
+    match lang {
+        "en" => Ok(Lang::En),
+        "zh" => Ok(Lang::Zh),
+        other => Err(Error::bad_input(format!("--lang {other:?}: use en or zh"))),
+    }
+}
+
+impl Workspace {
+    /// Writes the report of a stored assessment (by its id or a visa's) as .html or .json.
+    pub fn assessment_report(&self, id: &str, output: &Path, lang: Lang) -> Result<()> {
+        write_report(self.stored_assessment(id)?, output, lang)
+    }
+}
 
 fn fact(zh: &str, en: &str, value: impl Into<String>) -> Fact {
     Fact {
@@ -30,25 +55,6 @@ fn f4(v: &Value) -> String {
     v.as_f64().map_or("—".into(), |x| format!("{x:.4}"))
 }
 
-/// `datavisa report assessment ID -o FILE`.
-pub fn report_cmd(id: &str, output: &Path, lang: &str, store: &Path) -> Result<()> {
-    let lang = match lang {
-        "en" => Lang::En,
-        "zh" => Lang::Zh,
-        other => return Err(UsageError(format!("--lang {other:?}: use en or zh")).into()),
-    };
-    let reg = Register::open(store).map_err(verdict_err)?;
-    let assessment_id = if id.starts_with("visa-") {
-        reg.visa(id).map_err(verdict_err)?.assessment_id
-    } else {
-        id.to_owned()
-    };
-    let stored = reg.assessment(&assessment_id).map_err(verdict_err)?;
-    write_report(stored, output, lang)?;
-    eprintln!("wrote {}", output.display());
-    Ok(())
-}
-
 /// Writes a stored assessment as .html or .json (atomically).
 pub fn write_report(
     stored: datavisa_verdict::register::Stored,
@@ -63,19 +69,12 @@ pub fn write_report(
         .unwrap_or("html");
     match ext {
         "json" => write_json(output, &a)?,
-        "html" | "htm" => {
-            let html = datavisa_report::html(&build(&a), lang);
-            datavisa_table::write_atomic(output, |w| {
-                std::io::Write::write_all(w, html.as_bytes())
-                    .map_err(|e| datavisa_table::TableError::io(output, e))
-            })?;
-        }
+        "html" | "htm" => write_text(output, &datavisa_report::html(&build(&a), lang))?,
         other => {
-            return Err(UsageError(format!(
+            return Err(Error::bad_input(format!(
                 "-o {}: write .html or .json, not .{other}",
                 output.display()
-            ))
-            .into())
+            )))
         }
     }
     Ok(())

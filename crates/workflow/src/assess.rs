@@ -1,0 +1,515 @@
+//! Assessments and visas: a twin attacked from one recipient's position and decided against the
+//! documented thresholds, stored in the register; visas issued on the verdicts, listed, shown,
+//! revoked and reviewed with today's profile, policy and register.
+
+use crate::error::{Error, Result};
+use crate::evidence::{tool, Tool};
+use crate::read::{load, ReadRequest};
+use crate::workspace::Workspace;
+use datavisa_table::date::format_date;
+use datavisa_table::{file_sha256, read_table, ReadOptions, Role, Spec, Table};
+use datavisa_verdict::register::{
+    policy_sha256, profile_sha256, Event, Register, Review, Status, Stored, Visa,
+};
+use datavisa_verdict::release::FileFacts;
+use datavisa_verdict::{
+    assess, load_release, AssessInput, AssessParams, Assessment, KeyState, Release, TwinKind,
+};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// One assessment to run.
+#[derive(Clone, Debug)]
+pub struct AssessRequest {
+    /// The spec holding the recipients, the policy and the columns' roles.
+    pub spec: PathBuf,
+    /// The twin.
+    pub twin: PathBuf,
+    /// Its source.
+    pub source: PathBuf,
+    /// Whose position it is judged from.
+    pub recipient: String,
+    /// People not in the twin, for the control attacks.
+    pub control: Option<PathBuf>,
+    /// The kind of twin, when it has no manifest (`generalized`, …).
+    pub kind: Option<String>,
+    /// Attacks, seed, utility queries, distance samples.
+    pub params: AssessParams,
+    /// How to read source and control.
+    pub read: ReadRequest,
+}
+
+/// A stored assessment, as every front end shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Assessed {
+    /// Its id in the register.
+    pub id: String,
+    /// When it was stored.
+    pub created_at: String,
+    /// The command that re-runs it.
+    pub command: String,
+    /// Everything it found and decided.
+    #[serde(flatten)]
+    pub assessment: Assessment,
+    /// The tool.
+    pub tool: Tool,
+    /// SHA-256 of the stored body.
+    pub body_sha256: String,
+}
+
+impl Assessed {
+    fn of(stored: &Stored) -> Result<Assessed> {
+        Ok(Assessed {
+            id: stored.id.clone(),
+            created_at: stored.created_at.clone(),
+            command: stored.command.clone(),
+            assessment: stored.typed()?,
+            tool: tool(),
+            body_sha256: stored.body_sha256.clone(),
+        })
+    }
+}
+
+/// A visa with its status on a day.
+#[derive(Clone, Debug, Serialize)]
+pub struct VisaView {
+    /// The visa.
+    #[serde(flatten)]
+    pub visa: Visa,
+    /// valid, due for review, expired, revoked, superseded.
+    pub status: String,
+    /// The day the status is for.
+    pub as_of: String,
+}
+
+impl VisaView {
+    /// `v` as of day `today`.
+    pub fn of(v: Visa, today: i64) -> VisaView {
+        VisaView {
+            status: v.status(today).as_str().to_owned(),
+            as_of: format_date(today),
+            visa: v,
+        }
+    }
+}
+
+/// A visa with its history.
+#[derive(Clone, Debug, Serialize)]
+pub struct VisaDetail {
+    /// The visa and its status.
+    #[serde(flatten)]
+    pub view: VisaView,
+    /// Every event, oldest first.
+    pub history: Vec<Event>,
+}
+
+/// A visa to issue.
+#[derive(Clone, Debug)]
+pub struct IssueRequest {
+    /// The assessment it rests on.
+    pub assessment: String,
+    /// Months to the review (the policy's by default).
+    pub review_months: Option<u32>,
+    /// Conditions (the recipient's controls as clauses by default).
+    pub conditions: Option<Vec<String>>,
+}
+
+/// Which visas to review.
+#[derive(Clone, Debug)]
+pub struct ReviewRequest {
+    /// The spec with today's profiles and policy.
+    pub spec: PathBuf,
+    /// These visas; when empty, the due ones (or all, with `all`).
+    pub ids: Vec<String>,
+    /// Every active visa.
+    pub all: bool,
+    /// How to read the sources.
+    pub read: ReadRequest,
+}
+
+/// What reviewing one visa did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Reviewed {
+    /// The visa.
+    pub visa: String,
+    /// Its recipient.
+    pub recipient: String,
+    /// The new assessment.
+    pub assessment: String,
+    /// Renewed, reverted or improved.
+    pub outcome: Review,
+    /// One sentence for a person.
+    pub summary: String,
+}
+
+/// A review of visas on a day.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReviewReport {
+    /// The day.
+    pub as_of: String,
+    /// Each visa reviewed.
+    pub reviewed: Vec<Reviewed>,
+}
+
+/// Earlier releases, each with the visa that covers it.
+type Priors = Vec<(String, Release)>;
+
+fn shell_quote(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./=:@".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The spec's columns of a role.
+fn columns_of(spec: &Spec, role: Role) -> Vec<String> {
+    spec.columns
+        .iter()
+        .filter(|c| c.role == Some(role))
+        .map(|c| c.name.get_ref().clone())
+        .collect()
+}
+
+/// Earlier twins of this source the recipient received, read and checked; those that cannot be
+/// read are named in notes rather than silently left out.
+fn prior_releases(
+    register: &Register,
+    recipient: &str,
+    source: &Table,
+    facts: &FileFacts,
+    this: &Release,
+) -> Result<(Priors, Vec<String>)> {
+    let visas = register.prior_releases(recipient, &facts.sha256, &this.facts.sha256)?;
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    for v in visas {
+        let path = Path::new(&v.twin_path);
+        let loaded = load_release(
+            path,
+            (source, &facts.sha256),
+            None,
+            None,
+            &ReadOptions::default(),
+        );
+        match loaded {
+            Ok(r) if r.facts.sha256 == v.twin_sha256 => out.push((v.id.clone(), r)),
+            Ok(r) => notes.push(format!(
+                "earlier release {} (visa {}) has changed since (sha256 {} now, {} then); the combination was attacked without it",
+                v.twin_path, v.id, r.facts.sha256, v.twin_sha256
+            )),
+            Err(e) => notes.push(format!(
+                "earlier release {} (visa {}) could not be read ({e}); the combination was attacked without it",
+                v.twin_path, v.id
+            )),
+        }
+    }
+    Ok((out, notes))
+}
+
+impl Workspace {
+    /// The command that re-runs an assessment.
+    fn reproduce(&self, req: &AssessRequest) -> String {
+        let q = |p: &Path| shell_quote(&p.display().to_string());
+        let mut c = format!(
+            "datavisa assess --spec {} --twin {} --source {} --recipient {} --seed {} --n-attacks {} --store {}",
+            q(&req.spec),
+            q(&req.twin),
+            q(&req.source),
+            shell_quote(&req.recipient),
+            req.params.seed,
+            req.params.n_attacks,
+            q(self.store())
+        );
+        if let Some(ctl) = &req.control {
+            c.push_str(&format!(" --control {}", q(ctl)));
+        }
+        if let Some(k) = &req.kind {
+            c.push_str(&format!(" --kind {k}"));
+        }
+        c
+    }
+
+    /// Whether a pseudonymized twin's keys still exist, asking the vault when it can be opened.
+    fn key_state(&self, r: &Release) -> KeyState {
+        if r.kind != TwinKind::Pseudonymized {
+            return KeyState::NoKeys;
+        }
+        let twin_id = r.manifest.as_ref().and_then(|m| m.twin_id.clone());
+        let (true, Some(id)) = (self.secrets().has_master_key(), twin_id) else {
+            return KeyState::Unknown;
+        };
+        // The vault the manifest names, else the workspace's.
+        let store = r
+            .manifest
+            .as_ref()
+            .and_then(|m| m.vault.as_deref())
+            .and_then(|p| Path::new(p).parent())
+            .map_or_else(|| self.store().to_path_buf(), Path::to_path_buf);
+        let opened = self
+            .on_store(store)
+            .and_then(|ws| ws.open_vault_as(ws.actor()))
+            .and_then(|v| Ok(v.twin(&id)?));
+        match opened {
+            Ok(t) if t.status.irreversible() => KeyState::Destroyed,
+            Ok(_) => KeyState::Exist,
+            Err(_) => KeyState::Unknown,
+        }
+    }
+
+    /// Runs one assessment and stores it; nothing is stored when any input is bad.
+    pub fn run_assessment(&self, req: &AssessRequest) -> Result<Stored> {
+        let kind = req.kind.as_deref().map(TwinKind::parse).transpose()?;
+        let spec = Spec::load(&req.spec)?;
+        let recipient = datavisa_verdict::recipient(&spec, &req.recipient)?;
+        let policy = datavisa_verdict::policy(&spec)?;
+        let read = req.read.with_spec(&req.spec);
+        let (source, _) = load(self, &req.source, &read)?;
+        let source_facts = FileFacts::of(&req.source, &source)?;
+        let twin_opts = ReadOptions::default();
+        let mut holds = Vec::new();
+        for p in recipient.holds_paths(&spec) {
+            let t = read_table(&p, &twin_opts)?;
+            holds.push((p, t));
+        }
+        let holds_refs: Vec<(PathBuf, &Table)> =
+            holds.iter().map(|(p, t)| (p.clone(), t)).collect();
+        let known =
+            datavisa_verdict::profile::known_columns(&spec, &recipient, &source, &holds_refs)?;
+        let control = req
+            .control
+            .as_deref()
+            .map(|c| load(self, c, &read))
+            .transpose()?
+            .map(|x| x.0);
+        let release = load_release(
+            &req.twin,
+            (&source, &source_facts.sha256),
+            control.as_ref(),
+            kind,
+            &twin_opts,
+        )?;
+        let mut register = Register::open(self.store())?;
+        let prior = prior_releases(&register, &recipient.id, &source, &source_facts, &release)?;
+        let input = AssessInput {
+            recipient: &recipient,
+            policy: &policy,
+            source: &source_facts,
+            release: &release,
+            prior: &prior.0,
+            holds: holds
+                .iter()
+                .map(|(p, t)| FileFacts::of(p, t))
+                .collect::<datavisa_verdict::Result<_>>()?,
+            control: req
+                .control
+                .as_deref()
+                .zip(control.as_ref())
+                .map(|(p, t)| FileFacts::of(p, t))
+                .transpose()?,
+            known,
+            sensitive: columns_of(&spec, Role::Sensitive),
+            identifiers: columns_of(&spec, Role::Identifier),
+            keys: self.key_state(&release),
+            params: req.params,
+        };
+        let task = self.spinner(&format!(
+            "assessing {} for {}",
+            req.twin.display(),
+            recipient.id
+        ));
+        let mut a = assess(&input)?;
+        drop(task);
+        if let Some(c) = a.cumulative.as_mut() {
+            c.notes.extend(prior.1);
+        }
+        register.flag_changes(
+            &recipient.id,
+            &profile_sha256(&recipient),
+            &policy_sha256(&policy),
+        )?;
+        Ok(
+            register.record_assessment(
+                &a,
+                &req.spec.display().to_string(),
+                &self.reproduce(req),
+            )?,
+        )
+    }
+
+    /// Runs one assessment, stores it and returns it as every front end shows it.
+    pub fn assess(&self, req: &AssessRequest) -> Result<Assessed> {
+        Assessed::of(&self.run_assessment(req)?)
+    }
+
+    /// A stored assessment, by its id or the id of a visa issued on it.
+    pub fn stored_assessment(&self, id: &str) -> Result<Stored> {
+        let reg = Register::open(self.store())?;
+        let id = if id.starts_with("visa-") {
+            reg.visa(id).map(|v| v.assessment_id)?
+        } else {
+            id.to_owned()
+        };
+        Ok(reg.assessment(&id)?)
+    }
+
+    /// Issues a visa on a stored assessment, with the policy's review period and the recipient's
+    /// controls as conditions unless the request names them.
+    pub fn issue_visa(&self, req: &IssueRequest) -> Result<VisaView> {
+        let today = self.today();
+        let mut reg = Register::open(self.store())?;
+        let stored = reg.assessment(&req.assessment)?;
+        let a = stored.typed()?;
+        let months = req.review_months.unwrap_or(a.policy.review_months);
+        let conditions = req
+            .conditions
+            .clone()
+            .unwrap_or_else(|| a.recipient.controls.clauses());
+        let v = reg.issue(&req.assessment, today, months, conditions)?;
+        Ok(VisaView::of(v, today))
+    }
+
+    /// Every visa as of today, after flagging those whose profile or policy in `spec` changed.
+    pub fn visas(&self, spec: Option<&Path>) -> Result<Vec<VisaView>> {
+        let today = self.today();
+        let mut reg = Register::open(self.store())?;
+        if let Some(spec) = spec {
+            flag_spec_changes(&mut reg, spec)?;
+        }
+        Ok(reg
+            .visas()?
+            .into_iter()
+            .map(|v| VisaView::of(v, today))
+            .collect())
+    }
+
+    /// One visa with its history.
+    pub fn visa(&self, id: &str) -> Result<VisaDetail> {
+        let reg = Register::open(self.store())?;
+        Ok(VisaDetail {
+            view: VisaView::of(reg.visa(id)?, self.today()),
+            history: reg.events(id)?,
+        })
+    }
+
+    /// Revokes a visa today.
+    pub fn revoke_visa(&self, id: &str, reason: &str) -> Result<VisaView> {
+        let today = self.today();
+        let v = Register::open(self.store())?.revoke(id, today, reason)?;
+        Ok(VisaView::of(v, today))
+    }
+
+    /// Re-assesses visas with today's profile, policy and register.
+    pub fn review_visas(&self, req: &ReviewRequest) -> Result<ReviewReport> {
+        let today = self.today();
+        let mut reg = Register::open(self.store())?;
+        flag_spec_changes(&mut reg, &req.spec)?;
+        let chosen: Vec<Visa> = reg
+            .visas()?
+            .into_iter()
+            .filter(|v| v.state == "active")
+            .filter(|v| {
+                if !req.ids.is_empty() {
+                    req.ids.contains(&v.id)
+                } else {
+                    req.all || !v.review_flags.is_empty() || v.status(today) != Status::Valid
+                }
+            })
+            .collect();
+        if let Some(missing) = req
+            .ids
+            .iter()
+            .find(|id| !chosen.iter().any(|v| &v.id == *id))
+        {
+            return Err(Error::bad_input(format!(
+                "visa {missing} is not an active visa in the register"
+            )));
+        }
+        drop(reg);
+        let mut reviewed = Vec::new();
+        for v in &chosen {
+            reviewed.push(self.review_one(v, req, today)?);
+        }
+        Ok(ReviewReport {
+            as_of: format_date(today),
+            reviewed,
+        })
+    }
+
+    fn review_one(&self, v: &Visa, req: &ReviewRequest, today: i64) -> Result<Reviewed> {
+        let old = Register::open(self.store())?
+            .assessment(&v.assessment_id)?
+            .typed()?;
+        let twin = PathBuf::from(&old.twin.path);
+        // A twin with a manifest says its own kind; one without keeps the kind assessed before.
+        let kind = old
+            .manifest
+            .is_none()
+            .then(|| old.twin_kind.as_str().to_owned());
+        if file_sha256(&twin).ok().as_deref() != Some(v.twin_sha256.as_str()) {
+            return Err(Error::bad_input(format!(
+                "visa {}: the twin {} is missing or no longer the content the visa covers; revoke the visa or restore the file",
+                v.id,
+                twin.display()
+            )));
+        }
+        let job = AssessRequest {
+            spec: req.spec.clone(),
+            twin,
+            source: PathBuf::from(&old.source.path),
+            recipient: v.recipient.clone(),
+            control: old.control.as_ref().map(|c| PathBuf::from(&c.path)),
+            kind,
+            params: old.params,
+            read: req.read.clone(),
+        };
+        let stored = self.run_assessment(&job)?;
+        let months = stored.typed()?.policy.review_months;
+        let mut reg = Register::open(self.store())?;
+        let outcome = reg.record_review(&v.id, &stored, today, months)?;
+        Ok(Reviewed {
+            summary: review_summary(v, &stored.id, &outcome),
+            visa: v.id.clone(),
+            recipient: v.recipient.clone(),
+            assessment: stored.id,
+            outcome,
+        })
+    }
+}
+
+/// One sentence on what a review did to a visa.
+fn review_summary(v: &Visa, assessment: &str, outcome: &Review) -> String {
+    match outcome {
+        Review::Renewed { review_on } => format!(
+            "visa {} ({}, {}): still {}; renewed until {review_on} (assessment {assessment})",
+            v.id,
+            v.recipient,
+            v.twin_path,
+            v.verdict.as_str()
+        ),
+        Review::Reverted { verdict, reasons } => format!(
+            "visa {} ({}, {}): REVERTED to personal information ({}), visa revoked: {}",
+            v.id,
+            v.recipient,
+            v.twin_path,
+            verdict.as_str(),
+            reasons.join("; ")
+        ),
+        Review::Improved { verdict } => format!(
+            "visa {} ({}, {}): the re-assessment now gives {}; the visa stands as {} (issue a new visa on assessment {assessment} to record it)",
+            v.id, v.recipient, v.twin_path, verdict.as_str(), v.verdict.as_str()
+        ),
+    }
+}
+
+/// Flags every recipient's visas whose profile or policy in `spec` differs from the one relied on.
+fn flag_spec_changes(reg: &mut Register, spec: &Path) -> Result<()> {
+    let spec = Spec::load(spec)?;
+    let policy = datavisa_verdict::policy(&spec)?;
+    for r in datavisa_verdict::recipients(&spec)? {
+        reg.flag_changes(&r.id, &profile_sha256(&r), &policy_sha256(&policy))?;
+    }
+    Ok(())
+}

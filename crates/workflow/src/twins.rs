@@ -1,0 +1,749 @@
+//! Making twins: generalized (a privacy model over hierarchies), re-applied to new data,
+//! differentially private synthetic, and pseudonymized with the recipient's keys from the vault.
+//! Every kind is written by one protocol: the input is never overwritten, the twin is written,
+//! hashed and described by its [`Manifest`] next to it.
+
+use crate::error::{Context, Error, Result};
+use crate::evidence::{input_evidence, tool, write_json, InputEvidence, Tool};
+use crate::read::{load, read_options, ReadRequest};
+use crate::workspace::Workspace;
+use datavisa_discover::{scan, ScanOptions};
+use datavisa_table::{file_sha256, read_table, write_table, Role, Spec, Table};
+use datavisa_twin::engine::{LVariant, Models, TDistance};
+use datavisa_twin::manifest::{
+    Manifest, ManifestKind, OutputFile, QualityFigure, SourceFile, ToolStamp, VaultRef,
+};
+use datavisa_twin::pseudonymize::plan::{plan, ColumnPlan};
+use datavisa_twin::pseudonymize::{domains_needed, pseudonymize, Applied, LEGAL_STATUS};
+use datavisa_twin::quality::Metric;
+use datavisa_twin::recipe::{
+    check_table, generalize, reapply, Generalized, HierarchySpec, Recipe, TableCheck,
+};
+use datavisa_twin::search::{SearchParams, Strategy};
+use datavisa_twin::synth;
+use datavisa_vault::{DomainKeys, TwinColumn, TwinRecord, Vault};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub use datavisa_twin::manifest_path;
+
+/// A twin written with its manifest.
+#[derive(Clone, Debug, Serialize)]
+pub struct TwinWritten {
+    /// The manifest as written.
+    #[serde(flatten)]
+    pub manifest: Manifest,
+    /// Where the manifest was written.
+    #[serde(rename = "manifest")]
+    pub manifest_path: String,
+}
+
+/// The privacy models, as a person names them.
+#[derive(Clone, Debug)]
+pub struct ModelChoice {
+    /// k-anonymity.
+    pub k: Option<u64>,
+    /// l-diversity of each sensitive column.
+    pub l: Option<f64>,
+    /// distinct, entropy or recursive.
+    pub l_variant: String,
+    /// c of recursive (c,l)-diversity.
+    pub c: f64,
+    /// t-closeness of each sensitive column.
+    pub t: Option<f64>,
+    /// equal, ordered or hierarchical.
+    pub t_distance: String,
+    /// Average re-identification risk at most this.
+    pub avg_risk: Option<f64>,
+    /// Share of records that may be suppressed.
+    pub suppression: f64,
+}
+
+impl ModelChoice {
+    /// The models, with the variant and distance names checked (`t_distances` allowed).
+    fn models(&self, t_distances: &[&str]) -> Result<Models> {
+        check_choice(
+            &self.l_variant,
+            &["distinct", "entropy", "recursive"],
+            "--l-variant",
+        )?;
+        check_choice(&self.t_distance, t_distances, "--t-distance")?;
+        Ok(Models {
+            k: self.k,
+            l: self.l,
+            l_variant: match self.l_variant.as_str() {
+                "entropy" => LVariant::Entropy,
+                "recursive" => LVariant::Recursive,
+                _ => LVariant::Distinct,
+            },
+            c: self.c,
+            t: self.t,
+            t_distance: match self.t_distance.as_str() {
+                "ordered" => TDistance::Ordered,
+                "hierarchical" => TDistance::Hierarchical,
+                _ => TDistance::Equal,
+            },
+            avg_risk: self.avg_risk,
+            suppression: self.suppression,
+        })
+    }
+}
+
+/// A generalized twin to make.
+#[derive(Clone, Debug)]
+pub struct GeneralizeRequest {
+    /// The source.
+    pub input: PathBuf,
+    /// The twin to write.
+    pub output: PathBuf,
+    /// How to read the source (its spec holds roles and hierarchies).
+    pub read: ReadRequest,
+    /// Quasi-identifiers (default: the spec's).
+    pub quasi: Vec<String>,
+    /// Sensitive columns (default: the spec's).
+    pub sensitive: Vec<String>,
+    /// COLUMN=FILE hierarchies.
+    pub hierarchy: Vec<String>,
+    /// The privacy models.
+    pub models: ModelChoice,
+    /// loss, precision, height, discernibility, aecs or entropy.
+    pub metric: String,
+    /// optimal, heuristic or auto.
+    pub search: String,
+    /// Heuristic search: nodes checked at most.
+    pub max_checks: usize,
+    /// Heuristic search: seconds at most.
+    pub time_limit: f64,
+}
+
+/// A table checked as it is against privacy models.
+#[derive(Clone, Debug)]
+pub struct CheckRequest {
+    /// The table.
+    pub file: PathBuf,
+    /// Quasi-identifiers (default: the spec's).
+    pub quasi: Vec<String>,
+    /// Sensitive columns (default: the spec's).
+    pub sensitive: Vec<String>,
+    /// The privacy models.
+    pub models: ModelChoice,
+    /// How to read it.
+    pub read: ReadRequest,
+}
+
+/// A check's result with its evidence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Checked {
+    /// Whether the models hold, and the failing classes.
+    #[serde(flatten)]
+    pub check: TableCheck,
+    /// The table checked.
+    pub file: InputEvidence,
+    /// The tool.
+    pub tool: Tool,
+}
+
+/// A differentially private synthetic twin to make.
+#[derive(Clone, Debug)]
+pub struct SynthesizeRequest {
+    /// The source.
+    pub input: PathBuf,
+    /// The twin to write.
+    pub output: PathBuf,
+    /// How to read the source; its spec (required) declares the domains.
+    pub read: ReadRequest,
+    /// Mechanism, budget, seed, rows.
+    pub params: SynthParams,
+}
+
+/// A synthetic twin written, and the warnings about the real data for the operator only.
+#[derive(Clone, Debug, Serialize)]
+pub struct Synthesized {
+    /// The twin and its manifest.
+    #[serde(flatten)]
+    pub written: TwinWritten,
+    /// About the real data: shown to the operator, never written to the manifest.
+    #[serde(skip)]
+    pub operator_warnings: Vec<String>,
+}
+
+/// A pseudonymized twin to make for one recipient.
+#[derive(Clone, Debug)]
+pub struct PseudonymizeRequest {
+    /// The source.
+    pub input: PathBuf,
+    /// The twin to write.
+    pub output: PathBuf,
+    /// The recipient whose keys are used.
+    pub recipient: String,
+    /// How to read the source (its spec can name methods per column).
+    pub read: ReadRequest,
+}
+
+fn check_choice(value: &str, allowed: &[&str], flag: &str) -> Result<()> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::bad_input(format!(
+            "{flag} must be one of {}, not {value:?}",
+            allowed.join(", ")
+        )))
+    }
+}
+
+fn metric(s: &str) -> Result<Metric> {
+    Ok(match s {
+        "loss" => Metric::Loss,
+        "precision" => Metric::Precision,
+        "height" => Metric::Height,
+        "discernibility" => Metric::Discernibility,
+        "aecs" => Metric::Aecs,
+        "entropy" => Metric::Entropy,
+        _ => {
+            return Err(Error::bad_input(format!(
+            "--metric must be loss, precision, height, discernibility, aecs or entropy, not {s:?}"
+        )))
+        }
+    })
+}
+
+/// Roles from the spec, overridden by the request: (quasi, sensitive, identifiers).
+fn roles(
+    spec: Option<&Spec>,
+    quasi: &[String],
+    sensitive: &[String],
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let by_role = |r: Role| -> Vec<String> {
+        spec.map(|s| {
+            s.columns
+                .iter()
+                .filter(|c| c.role == Some(r))
+                .map(|c| c.name.get_ref().clone())
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let pick = |given: &[String], r| {
+        if given.is_empty() {
+            by_role(r)
+        } else {
+            given.to_vec()
+        }
+    };
+    (
+        pick(quasi, Role::Quasi),
+        pick(sensitive, Role::Sensitive),
+        by_role(Role::Identifier),
+    )
+}
+
+fn require_quasi(quasi: &[String]) -> Result<()> {
+    if quasi.is_empty() {
+        return Err(Error::bad_input(
+            "no quasi-identifiers: give --quasi a,b,c or a spec with role = \"quasi\" columns",
+        ));
+    }
+    Ok(())
+}
+
+/// Hierarchies from the spec (`hierarchy = "file.csv"` on a column, or `[hierarchies.<col>]`),
+/// then `COL=FILE` flags.
+fn hierarchies(spec: Option<&Spec>, flags: &[String]) -> Result<BTreeMap<String, HierarchySpec>> {
+    let mut out = BTreeMap::new();
+    if let Some(s) = spec {
+        for c in &s.columns {
+            if let Some(f) = &c.hierarchy {
+                out.insert(
+                    c.name.get_ref().clone(),
+                    HierarchySpec::File(datavisa_twin::hierarchy::resolve(&s.path, f)),
+                );
+            }
+        }
+        if let Some(t) = s.rest.get("hierarchies").and_then(|v| v.as_table()) {
+            for (col, def) in t {
+                let def = def.as_table().ok_or_else(|| {
+                    Error::bad_input(format!(
+                        "{}: [hierarchies.{col}] must be a table",
+                        s.path.display()
+                    ))
+                })?;
+                out.insert(
+                    col.clone(),
+                    HierarchySpec::Builder(def.clone(), s.path.clone()),
+                );
+            }
+        }
+    }
+    for f in flags {
+        let (col, file) = f
+            .split_once('=')
+            .ok_or_else(|| Error::bad_input(format!("--hierarchy takes COLUMN=FILE, got {f:?}")))?;
+        out.insert(col.to_owned(), HierarchySpec::File(PathBuf::from(file)));
+    }
+    Ok(out)
+}
+
+/// Refuses an output path that is the input file.
+pub fn refuse_overwrite(input: &Path, output: &Path) -> Result<()> {
+    if std::fs::canonicalize(input).ok() == std::fs::canonicalize(output).ok() && output.exists() {
+        return Err(Error::bad_input("the output would overwrite the input"));
+    }
+    Ok(())
+}
+
+fn source_file(path: &Path, t: &Table) -> Result<SourceFile> {
+    let e = input_evidence(path, t)?;
+    Ok(SourceFile {
+        path: e.path,
+        sha256: e.sha256,
+        rows: e.rows as u64,
+        columns: e.columns as u64,
+    })
+}
+
+fn stamp() -> ToolStamp {
+    let t = tool();
+    ToolStamp {
+        name: t.name,
+        version: t.version,
+    }
+}
+
+/// Takes a field the twin crate put in a report body out of it, typed.
+fn take<T: serde::de::DeserializeOwned>(body: &mut Map<String, Value>, key: &str) -> Result<T> {
+    let v = body.remove(key).unwrap_or(Value::Null);
+    serde_json::from_value(v)
+        .map_err(|e| Error::internal(format!("the twin's report has no valid {key}: {e}")))
+}
+
+/// Writes the manifest next to the twin and returns both.
+fn write_manifest(output: &Path, manifest: Manifest) -> Result<TwinWritten> {
+    let mpath = manifest_path(output);
+    write_json(&mpath, &manifest)?;
+    Ok(TwinWritten {
+        manifest,
+        manifest_path: mpath.display().to_string(),
+    })
+}
+
+/// The one protocol of generalized and synthetic twins: refuse to overwrite the input, write
+/// the twin, hash it, write its manifest stamped with the source's evidence and the tool.
+pub fn place_twin(
+    (input, t): (&Path, &Table),
+    output: &Path,
+    twin: &Table,
+    report: Value,
+) -> Result<TwinWritten> {
+    refuse_overwrite(input, output)?;
+    let Value::Object(mut body) = report else {
+        return Err(Error::internal("the twin's report is not an object"));
+    };
+    let kind: ManifestKind = take(&mut body, "kind")?;
+    let quality: Option<QualityFigure> = take(&mut body, "quality")?;
+    let source = source_file(input, t)?;
+    body.insert(
+        "created_at_unix".into(),
+        json!(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())),
+    );
+    write_table(twin, output)?;
+    let sha = file_sha256(output)?;
+    let manifest = Manifest {
+        kind,
+        source,
+        output: OutputFile::written(output, sha, twin.n_rows, twin.column_names()),
+        tool: stamp(),
+        twin_id: None,
+        vault: None,
+        quality,
+        body,
+    };
+    write_manifest(output, manifest)
+}
+
+/// Writes a generalized twin of `t` (read from `input`) to `output`.
+pub fn write_generalized(
+    input: &Path,
+    t: &Table,
+    output: &Path,
+    g: Generalized,
+) -> Result<TwinWritten> {
+    place_twin((input, t), output, &g.twin, g.report)
+}
+
+/// Progress of a synthesis, one bar per phase, on the workspace's progress sink.
+struct Phases<'a> {
+    ws: &'a Workspace,
+    bar: Mutex<Option<crate::workspace::TaskGuard>>,
+}
+
+impl synth::Progress for Phases<'_> {
+    fn phase(&self, name: &str, len: u64) {
+        let mut b = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        *b = None;
+        *b = Some(self.ws.bar(len, name));
+    }
+    fn advance(&self, n: u64) {
+        if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            b.advance(n);
+        }
+    }
+}
+
+/// Wall-clock seconds of each step of making a pseudonymized twin, recorded in its manifest.
+#[derive(Default)]
+struct Laps {
+    last: Option<std::time::Instant>,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl Laps {
+    fn lap(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        if let Some(l) = self.last {
+            self.laps.push((step, (now - l).as_secs_f64()));
+        }
+        self.last = Some(now);
+    }
+
+    fn json(&self) -> Value {
+        Value::Object(
+            self.laps
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), json!((v * 1000.0).round() / 1000.0)))
+                .collect(),
+        )
+    }
+}
+
+/// The input with every column as text, so kept values are copied exactly.
+pub(crate) fn load_text(
+    ws: &Workspace,
+    input: &Path,
+    read: &ReadRequest,
+    spec: Option<&Spec>,
+) -> Result<Table> {
+    let mut opts = read_options(read, spec)?;
+    opts.all_text = true;
+    opts.types.clear();
+    let task = ws.spinner(&format!("reading {}", input.display()));
+    let t = read_table(input, &opts)?;
+    drop(task);
+    if let Some(s) = spec {
+        s.check_columns(&t)?;
+    }
+    Ok(t)
+}
+
+/// Kinds `scan` finds for the columns the spec does not describe (so a column the spec forgot
+/// is still recognised); those columns are typed in memory first, as `datavisa scan` sees them.
+pub(crate) fn scanned_kinds(
+    t: &Table,
+    spec: Option<&Spec>,
+    input: &Path,
+) -> Result<BTreeMap<String, String>> {
+    let described = |name: &str| {
+        spec.is_some_and(|s| {
+            s.columns
+                .iter()
+                .any(|c| c.name.get_ref() == name && c.kind.is_some())
+                || s.rest
+                    .get("pseudonymize")
+                    .and_then(|p| p.as_table())
+                    .is_some_and(|p| p.contains_key(name))
+        })
+    };
+    let rest: Vec<String> = t
+        .column_names()
+        .into_iter()
+        .filter(|n| !described(n))
+        .collect();
+    if rest.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let typed = datavisa_table::csv_read::infer_text_columns(t, &rest)?;
+    let report = scan(
+        &typed,
+        &input.display().to_string(),
+        &ScanOptions::default(),
+    );
+    Ok(report
+        .columns
+        .into_iter()
+        .filter_map(|c| c.kind.map(|k| (c.name, k.as_str().to_owned())))
+        .collect())
+}
+
+fn temp_twin_path(output: &Path) -> Result<PathBuf> {
+    let dir = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("csv");
+    let id = datavisa_vault::crypto::random_id(".datavisa-tmp")?;
+    Ok(dir.join(format!("{id}.{ext}")))
+}
+
+/// One pseudonymized twin to make: from where, to where, for whom, how.
+pub struct TwinJob<'a> {
+    /// The source file.
+    pub input: &'a Path,
+    /// Its table, every column as text.
+    pub table: &'a Table,
+    /// The twin to write.
+    pub output: &'a Path,
+    /// The recipient whose keys are used.
+    pub recipient: &'a str,
+    /// What to do with each column.
+    pub plans: &'a [ColumnPlan],
+}
+
+impl Workspace {
+    /// Makes a generalized twin: the best transformation satisfying the models.
+    pub fn generalize(&self, req: &GeneralizeRequest) -> Result<TwinWritten> {
+        let models = req.models.models(&["equal", "ordered", "hierarchical"])?;
+        check_choice(&req.search, &["optimal", "heuristic", "auto"], "--search")?;
+        let spec = req.read.spec.as_deref().map(Spec::load).transpose()?;
+        let (t, _) = load(self, &req.input, &req.read)?;
+        let (quasi, sensitive, dropped) = roles(spec.as_ref(), &req.quasi, &req.sensitive);
+        require_quasi(&quasi)?;
+        let recipe = Recipe {
+            quasi,
+            sensitive,
+            drop: dropped,
+            hierarchies: hierarchies(spec.as_ref(), &req.hierarchy)?,
+            models,
+            metric: metric(&req.metric)?,
+            search: SearchParams {
+                strategy: match req.search.as_str() {
+                    "optimal" => Strategy::Optimal,
+                    "heuristic" => Strategy::Heuristic,
+                    _ => Strategy::Auto,
+                },
+                max_checks: req.max_checks,
+                time_limit: Duration::from_secs_f64(req.time_limit.max(0.0)),
+                ..Default::default()
+            },
+        };
+        let task = self.spinner("searching the generalization lattice");
+        let g = generalize(&t, &recipe);
+        drop(task);
+        write_generalized(&req.input, &t, &req.output, g?)
+    }
+
+    /// Re-applies the transformation a generalized twin's manifest records to new data.
+    pub fn apply_recipe(
+        &self,
+        recipe: &Path,
+        input: &Path,
+        output: &Path,
+        read: &ReadRequest,
+    ) -> Result<TwinWritten> {
+        let manifest = Manifest::read(recipe)?;
+        let (t, _) = load(self, input, read)?;
+        let g = reapply(&t, &manifest)?;
+        write_generalized(input, &t, output, g)
+    }
+
+    /// Checks a table as it is against privacy models.
+    pub fn check(&self, req: &CheckRequest) -> Result<Checked> {
+        let models = req.models.models(&["equal", "ordered"])?;
+        let spec = req.read.spec.as_deref().map(Spec::load).transpose()?;
+        let (t, _) = load(self, &req.file, &req.read)?;
+        let (quasi, sensitive, _) = roles(spec.as_ref(), &req.quasi, &req.sensitive);
+        require_quasi(&quasi)?;
+        let check = check_table(&t, &quasi, &sensitive, &models, 20)?;
+        Ok(Checked {
+            check,
+            file: input_evidence(&req.file, &t)?,
+            tool: tool(),
+        })
+    }
+
+    /// Makes a differentially private synthetic twin over the spec's domains.
+    pub fn synthesize(&self, req: &SynthesizeRequest) -> Result<Synthesized> {
+        let spec_path = req.read.required_spec()?;
+        let spec = Spec::load(&spec_path)?;
+        refuse_overwrite(&req.input, &req.output)?;
+        let (t, _) = load(self, &req.input, &req.read)?;
+        spec.check_columns(&t)?;
+        self.synthesize_table(
+            (&req.input, &t),
+            &spec,
+            &spec_path,
+            &req.output,
+            &req.params,
+        )
+    }
+
+    /// Synthesizes a table already read, naming `spec_path` (its domains) in the manifest.
+    pub fn synthesize_table(
+        &self,
+        (input, t): (&Path, &Table),
+        spec: &Spec,
+        spec_path: &Path,
+        output: &Path,
+        params: &SynthParams,
+    ) -> Result<Synthesized> {
+        let phases = Phases {
+            ws: self,
+            bar: Mutex::new(None),
+        };
+        let made = synth::synthesize(t, spec, params, &phases);
+        drop(phases);
+        let made = made?;
+        let mut report = made.report;
+        report["spec"] = json!(spec_path.display().to_string());
+        Ok(Synthesized {
+            written: place_twin((input, t), output, &made.twin, report)?,
+            operator_warnings: made.operator_warnings,
+        })
+    }
+
+    /// Opens the vault with the workspace's master key, as `actor`.
+    pub fn open_vault_as(&self, actor: &str) -> Result<Vault> {
+        let key = self.secrets().master_key()?;
+        Ok(Vault::open(self.store(), &key, actor)?)
+    }
+
+    /// Makes a pseudonymized twin with the recipient's keys, registered in the vault.
+    pub fn pseudonymize(&self, req: &PseudonymizeRequest) -> Result<TwinWritten> {
+        refuse_overwrite(&req.input, &req.output)?;
+        let mut laps = Laps::default();
+        laps.lap("start");
+        let spec = req.read.spec.as_deref().map(Spec::load).transpose()?;
+        let t = load_text(self, &req.input, &req.read, spec.as_ref())?;
+        laps.lap("read");
+        let kinds = scanned_kinds(&t, spec.as_ref(), &req.input)?;
+        let plans = plan(&t, spec.as_ref(), &kinds)?;
+        laps.lap("plan");
+        let mut v = self.open_vault_as(self.actor())?;
+        laps.lap("unlock");
+        let job = TwinJob {
+            input: &req.input,
+            table: &t,
+            output: &req.output,
+            recipient: &req.recipient,
+            plans: &plans,
+        };
+        self.make_pseudonymized(&mut v, &job, &mut laps)
+    }
+
+    /// Pseudonymizes a planned table into a vault (the demo plans its own).
+    pub fn pseudonymize_planned(&self, v: &mut Vault, job: &TwinJob) -> Result<TwinWritten> {
+        let mut laps = Laps::default();
+        laps.lap("start");
+        self.make_pseudonymized(v, job, &mut laps)
+    }
+
+    fn make_pseudonymized(
+        &self,
+        v: &mut Vault,
+        job: &TwinJob,
+        laps: &mut Laps,
+    ) -> Result<TwinWritten> {
+        let mut keys = hashbrown::HashMap::new();
+        for d in domains_needed(job.plans) {
+            let k = v.domain_keys(job.recipient, &d)?;
+            keys.insert(d, k);
+        }
+        let task = self.spinner("pseudonymizing");
+        laps.lap("keys");
+        let applied = pseudonymize(job.table, job.plans, &keys);
+        drop(task);
+        let applied = applied?;
+        laps.lap("transform");
+        // Written under a temporary name, registered in the vault, then renamed: a crash leaves
+        // neither a partial twin nor a twin the vault cannot relink.
+        let tmp = temp_twin_path(job.output)?;
+        write_table(&applied.table, &tmp)?;
+        laps.lap("write");
+        let keys: Vec<&DomainKeys> = keys.values().collect();
+        let result = register_and_place(v, job, &tmp, &keys, &applied, laps);
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+}
+
+/// Registers the twin in the vault, moves it to its name and writes its manifest.
+fn register_and_place(
+    v: &mut Vault,
+    job: &TwinJob,
+    tmp: &Path,
+    keys: &[&DomainKeys],
+    applied: &Applied,
+    laps: &mut Laps,
+) -> Result<TwinWritten> {
+    let (output, recipient) = (job.output, job.recipient);
+    let source = source_file(job.input, job.table)?;
+    let output_sha = file_sha256(tmp)?;
+    let twin_id = datavisa_vault::crypto::random_id("tw")?;
+    let created_at = datavisa_vault::store::rfc3339(datavisa_vault::store::unix_now());
+    let columns: Vec<TwinColumn> = applied
+        .columns
+        .iter()
+        .map(|c| TwinColumn {
+            column: c.plan.column.clone(),
+            method: c.plan.method.name().to_owned(),
+            key: c.key.clone(),
+            params: serde_json::to_value(&c.plan).unwrap_or(Value::Null),
+        })
+        .collect();
+    let record = TwinRecord {
+        id: twin_id.clone(),
+        recipient: recipient.to_owned(),
+        created_at: created_at.clone(),
+        output: output.display().to_string(),
+        output_sha256: output_sha.clone(),
+        source_sha256: source.sha256.clone(),
+        rows: applied.table.n_rows as u64,
+        columns,
+    };
+    laps.lap("hash");
+    v.register_twin(&record, keys, &applied.index)?;
+    laps.lap("register");
+    std::fs::rename(tmp, output)
+        .with_context(|| format!("cannot move the twin to {}", output.display()))?;
+    let body = match json!({
+        "legal_status": "de_identified",
+        "statement": LEGAL_STATUS,
+        "recipient": recipient,
+        "columns": applied.columns,
+        "token_index_entries": applied.index.len(),
+        "keys_note": "key ids and versions only; the keys stay in the vault",
+        "created_at": created_at,
+        "timings_secs": laps.json(),
+    }) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let manifest = Manifest {
+        kind: ManifestKind::PseudonymizedTwin,
+        source,
+        output: OutputFile::written(
+            output,
+            output_sha,
+            applied.table.n_rows,
+            applied.table.column_names(),
+        ),
+        tool: stamp(),
+        twin_id: Some(twin_id),
+        vault: Some(VaultRef {
+            id: v.id().to_owned(),
+            path: v.path().display().to_string(),
+        }),
+        quality: None,
+        body,
+    };
+    write_manifest(output, manifest)
+}
+
+/// The synthesis mechanisms and parameters, for front ends that build requests.
+pub use datavisa_twin::synth::{Method, SynthParams};

@@ -1,0 +1,360 @@
+//! The vault's use cases: make it, its keys (rotate, rekey, crypto-shred), its approvers, the
+//! relink requests (filed, approved by two, executed once, every step logged) and the audit
+//! log's verification. Keys and credentials come from the workspace's secrets, never from a
+//! request.
+
+use crate::error::{Error, Result};
+use crate::workspace::Workspace;
+use datavisa_table::{read_table, write_atomic, ReadOptions};
+use datavisa_twin::manifest::{Manifest, ManifestKind};
+use datavisa_vault::audit::{Entry, Verification};
+use datavisa_vault::keys::{KeyInfo, Shredded};
+use datavisa_vault::relink::Approver;
+use datavisa_vault::{KdfParams, KeyRef, NewRequest, Passphrase, TwinStatus, Vault, VaultError};
+use serde::Serialize;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// A vault as named in results: its id and file.
+#[derive(Clone, Debug, Serialize)]
+pub struct VaultId {
+    /// The vault's random id.
+    pub id: String,
+    /// Its file.
+    pub path: String,
+}
+
+/// Everything a vault holds, without a secret.
+#[derive(Clone, Debug, Serialize)]
+pub struct VaultStatus {
+    /// Which vault.
+    pub vault: VaultId,
+    /// Every key (ids, versions, states).
+    pub keys: Vec<KeyInfo>,
+    /// Every registered twin and whether it can be relinked.
+    pub twins: Vec<TwinStatus>,
+    /// Every approver, past and present.
+    pub approvers: Vec<Approver>,
+}
+
+/// A relink request to file.
+#[derive(Clone, Debug)]
+pub struct RelinkRequest {
+    /// The pseudonymized twin's manifest.
+    pub twin: PathBuf,
+    /// A file of pseudonyms, one per line; the whole column when absent.
+    pub values: Option<PathBuf>,
+    /// The column; needed when the twin has several relinkable columns.
+    pub column: Option<String>,
+    /// Why the identities are needed.
+    pub purpose: String,
+    /// The legal basis.
+    pub legal_basis: String,
+    /// Who asks.
+    pub requested_by: String,
+    /// How long approval stays open: `72h`, `30m`, `7d`, `90s`.
+    pub ttl: String,
+}
+
+/// Keys, twins and approvers of an open vault.
+fn status_of(v: &Vault) -> Result<VaultStatus> {
+    Ok(VaultStatus {
+        vault: VaultId {
+            id: v.id().to_owned(),
+            path: v.path().display().to_string(),
+        },
+        keys: v.keys()?,
+        twins: v.twins()?,
+        approvers: v.approvers()?,
+    })
+}
+
+/// Seconds in a duration like `72h`, `30m`, `7d`, `90s` (hours when no unit).
+pub fn parse_ttl(s: &str) -> Result<i64> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num
+        .parse()
+        .map_err(|_| Error::bad_input(format!("--ttl {s:?}: expected e.g. 72h, 30m, 7d")))?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" | "" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(Error::bad_input(format!(
+                "--ttl {s:?}: unit is s, m, h or d"
+            )))
+        }
+    };
+    if n <= 0 {
+        return Err(Error::bad_input("--ttl must be positive"));
+    }
+    Ok(n * mult)
+}
+
+/// Writes 32 random bytes as hex to a new owner-only file and returns them as a master key.
+pub fn new_key_file(out: &Path) -> Result<Passphrase> {
+    let key = datavisa_vault::crypto::random_secret::<32>()?;
+    let mut f = datavisa_vault::store::create_private_file(out)?;
+    let text = zeroize::Zeroizing::new(datavisa_vault::crypto::hex(&key[..]) + "\n");
+    use std::io::Write;
+    f.write_all(text.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::internal(format!("cannot write {}: {e}", out.display())))?;
+    Ok(Passphrase::new(text.as_bytes().to_vec())?)
+}
+
+/// The twin id, column and pseudonyms of a relink request: from a values file or the whole
+/// column of the twin its manifest names.
+pub fn request_values(
+    v: &Vault,
+    manifest_path: &Path,
+    values: Option<&Path>,
+    column: Option<&str>,
+) -> Result<(String, String, Vec<String>)> {
+    let m = Manifest::read(manifest_path)?;
+    let twin_id = match (m.kind, &m.twin_id) {
+        (ManifestKind::PseudonymizedTwin, Some(id)) => id.clone(),
+        _ => {
+            return Err(Error::bad_input(format!(
+                "{}: not a pseudonymized twin's manifest (no twin_id)",
+                manifest_path.display()
+            )))
+        }
+    };
+    let twin = v.twin(&twin_id)?;
+    let keyed: Vec<&str> = twin
+        .record
+        .columns
+        .iter()
+        .filter(|c| c.key.is_some() && matches!(c.method.as_str(), "token" | "encrypt" | "fpe"))
+        .map(|c| c.column.as_str())
+        .collect();
+    let column = match (column, keyed.as_slice()) {
+        (Some(c), _) => c.to_owned(),
+        (None, [one]) => (*one).to_owned(),
+        (None, _) => {
+            return Err(Error::bad_input(format!(
+                "name the column with --column (relinkable columns: {})",
+                keyed.join(", ")
+            )))
+        }
+    };
+    let mut pseudonyms: Vec<String> = match values {
+        Some(f) => std::fs::read_to_string(f)
+            .map_err(|e| Error::bad_input(format!("cannot read {}: {e}", f.display())))?
+            .lines()
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty() && *l != column && *l != "pseudonym")
+            .collect(),
+        None => twin_column(&m.twin_file(manifest_path), &column)?,
+    };
+    let mut seen = std::collections::HashSet::new();
+    pseudonyms.retain(|p| seen.insert(p.clone()));
+    Ok((twin_id, column, pseudonyms))
+}
+
+/// Every distinct value of `column` in the twin file.
+fn twin_column(path: &Path, column: &str) -> Result<Vec<String>> {
+    let opts = ReadOptions {
+        all_text: true,
+        ..Default::default()
+    };
+    let t = read_table(path, &opts)?;
+    let c = t.column(column)?;
+    Ok(c.value_counts().into_iter().map(|(v, _)| v).collect())
+}
+
+/// Writes `pseudonym,value` rows to `out` (owner-only, atomically); returns the file's SHA-256.
+fn write_pairs(out: &Path, pairs: &[(String, Option<String>)]) -> Result<String> {
+    // tempfile creates the file owner-only; the rename keeps that.
+    write_atomic(out, |w| {
+        let mut c = csv::Writer::from_writer(w);
+        let err =
+            |e: csv::Error| datavisa_table::TableError::Invalid(format!("{}: {e}", out.display()));
+        c.write_record(["pseudonym", "value"]).map_err(err)?;
+        for (p, v) in pairs {
+            c.write_record([p.as_str(), v.as_deref().unwrap_or("")])
+                .map_err(err)?;
+        }
+        c.flush()
+            .map_err(|e| datavisa_table::TableError::io(out, e))
+    })?;
+    Ok(datavisa_table::file_sha256(out)?)
+}
+
+/// Executes an approved request on an open vault, writing the pairs to `output`.
+pub fn execute(v: &mut Vault, id: &str, output: &Path) -> Result<usize> {
+    let out: PathBuf = output.to_path_buf();
+    Ok(v.execute_relink(id, |auth| {
+        let pairs = datavisa_twin::pseudonymize::reverse(auth)
+            .map_err(|e| VaultError::Invalid(e.to_string()))?;
+        if let Some((p, _)) = pairs.iter().find(|(_, v)| v.is_none()) {
+            return Err(VaultError::Invalid(format!(
+                "pseudonym {p:?} does not decode under the twin's key"
+            )));
+        }
+        let sha = write_pairs(&out, &pairs).map_err(|e| VaultError::Io {
+            path: out.clone(),
+            source: std::io::Error::other(e.message),
+        })?;
+        Ok((
+            pairs.len(),
+            json!({"values": pairs.len(), "output": out.display().to_string(), "output_sha256": sha}),
+        ))
+    })?)
+}
+
+/// A tampered audit log is a refusal; the verification is returned for the front end to show.
+pub fn require_intact(r: &Verification) -> Result<()> {
+    if r.intact {
+        return Ok(());
+    }
+    let lines: Vec<String> = r
+        .problems
+        .iter()
+        .map(|p| format!("  entry {}: {}: {}", p.seq, p.kind, p.message))
+        .collect();
+    Err(Error::refused(format!(
+        "the audit log was tampered with:\n{}",
+        lines.join("\n")
+    )))
+}
+
+impl Workspace {
+    fn vault(&self) -> Result<Vault> {
+        self.open_vault_as(self.actor())
+    }
+
+    /// Makes a new vault in the store with the workspace's master key.
+    pub fn vault_init(&self, kdf: KdfParams) -> Result<VaultId> {
+        let pass = self.secrets().master_key()?;
+        let v = Vault::init(self.store(), &pass, kdf, self.actor())?;
+        Ok(VaultId {
+            id: v.id().to_owned(),
+            path: v.path().display().to_string(),
+        })
+    }
+
+    /// Keys, twins and approvers of the vault.
+    pub fn vault_status(&self) -> Result<VaultStatus> {
+        status_of(&self.vault()?)
+    }
+
+    /// New key versions for a recipient and domain (all when unnamed).
+    pub fn rotate_keys(
+        &self,
+        recipient: Option<&str>,
+        domain: Option<&str>,
+    ) -> Result<Vec<KeyRef>> {
+        Ok(self.vault()?.rotate(recipient, domain)?)
+    }
+
+    /// Re-wraps every key under the workspace's new master key.
+    pub fn rekey(&self) -> Result<()> {
+        let new = self.secrets().new_master_key()?;
+        Ok(self.vault()?.rekey(&new, KdfParams::default())?)
+    }
+
+    /// Crypto-shreds a recipient's keys; `confirmed` must be true (it cannot be undone).
+    pub fn destroy_keys(
+        &self,
+        recipient: &str,
+        domain: Option<&str>,
+        confirmed: bool,
+    ) -> Result<Shredded> {
+        if !confirmed {
+            return Err(Error::bad_input(format!(
+                "destroying the keys of {recipient:?} cannot be undone: twins made with them can never be relinked; add --yes"
+            )));
+        }
+        Ok(self.vault()?.destroy(recipient, domain)?)
+    }
+
+    /// Registers an approver with the workspace's approver credential.
+    pub fn add_approver(&self, name: &str) -> Result<()> {
+        let cred = self.secrets().approver_credential()?;
+        Ok(self.vault()?.add_approver(name, &cred)?)
+    }
+
+    /// Removes an approver.
+    pub fn remove_approver(&self, name: &str) -> Result<()> {
+        Ok(self.vault()?.remove_approver(name)?)
+    }
+
+    /// Every approver.
+    pub fn approvers(&self) -> Result<Vec<Approver>> {
+        Ok(self.vault()?.approvers()?)
+    }
+
+    /// Files a relink request (it needs two approvers other than the requester).
+    pub fn request_relink(&self, r: &RelinkRequest) -> Result<Request> {
+        let ttl_secs = parse_ttl(&r.ttl)?;
+        let mut v = self.open_vault_as(&r.requested_by)?;
+        let (twin_id, column, pseudonyms) =
+            request_values(&v, &r.twin, r.values.as_deref(), r.column.as_deref())?;
+        Ok(v.request_relink(NewRequest {
+            twin_id,
+            column,
+            pseudonyms,
+            purpose: r.purpose.clone(),
+            legal_basis: r.legal_basis.clone(),
+            requested_by: r.requested_by.clone(),
+            ttl_secs,
+        })?)
+    }
+
+    /// Approves a request as `approver`, with the workspace's approver credential.
+    pub fn approve_relink(&self, id: &str, approver: &str) -> Result<Request> {
+        let cred = self.secrets().approver_credential()?;
+        Ok(self.open_vault_as(approver)?.approve(id, approver, &cred)?)
+    }
+
+    /// Denies a request as `approver`, with the workspace's approver credential.
+    pub fn deny_relink(&self, id: &str, approver: &str, reason: &str) -> Result<()> {
+        let cred = self.secrets().approver_credential()?;
+        self.open_vault_as(approver)?
+            .deny(id, approver, &cred, reason)?;
+        Ok(())
+    }
+
+    /// Withdraws a request as the one who filed it.
+    pub fn withdraw_relink(&self, id: &str, by: &str) -> Result<()> {
+        self.open_vault_as(by)?.withdraw(id, by)?;
+        Ok(())
+    }
+
+    /// Executes an approved request once, as `by`, writing the pairs to `output`.
+    pub fn execute_relink(&self, id: &str, by: &str, output: &Path) -> Result<usize> {
+        execute(&mut self.open_vault_as(by)?, id, output)
+    }
+
+    /// Every relink request.
+    pub fn relink_requests(&self) -> Result<Vec<Request>> {
+        Ok(self.vault()?.requests()?)
+    }
+
+    /// One relink request.
+    pub fn relink_request(&self, id: &str) -> Result<Request> {
+        Ok(self.vault()?.request(id)?)
+    }
+
+    /// The audit log, oldest first; the `last` entries only when given.
+    pub fn audit_log(&self, last: Option<usize>) -> Result<Vec<Entry>> {
+        let mut list = self.vault()?.audit_entries()?;
+        if let Some(n) = last {
+            list.drain(..list.len().saturating_sub(n));
+        }
+        Ok(list)
+    }
+
+    /// Verifies the audit log's chain, MACs and head (see [`require_intact`]).
+    pub fn verify_audit(&self) -> Result<Verification> {
+        Ok(self.vault()?.verify_audit()?)
+    }
+}
+
+/// A relink request as stored, and the approvals each one needs.
+pub use datavisa_vault::relink::APPROVALS_NEEDED;
+pub use datavisa_vault::Request;
