@@ -2,16 +2,14 @@
 //! it knows and holds, classic risk on its known quasi-identifiers, distance checks for synthetic
 //! twins, the combination with earlier releases to it, and utility.
 
+use crate::attacks::{Attack, AttackContext};
 use crate::error::Result;
 use crate::policy::{Criterion, Policy, Threshold};
-use crate::profile::{Capability, EffectiveContext, Recipient};
+use crate::profile::{EffectiveContext, Recipient};
 use crate::release::{FileFacts, ManifestFacts, Release, TwinKind};
 use datavisa_risk::classic::{classic_risk, ClassicParams};
 use datavisa_risk::distance::distances;
-use datavisa_risk::inference::{inference, InferenceParams, SecretKind};
-use datavisa_risk::linkability::{linkability, LinkabilityParams};
 use datavisa_risk::prepare::project;
-use datavisa_risk::singling_out::{singling_out, Denominator, Mode, SinglingOutParams};
 use datavisa_risk::utility::utility;
 use datavisa_risk::{prepare, AttackResult, Prepared};
 use datavisa_table::Table;
@@ -187,6 +185,11 @@ pub struct AssessInput<'a> {
 
 /// Runs every measurement and decides the verdict.
 pub fn assess(a: &AssessInput) -> Result<Assessment> {
+    assess_with(a, &crate::attacks::builtin())
+}
+
+/// Assesses with the given attacks (the built-in ones, or those plus one's own).
+pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessment> {
     let context = a.recipient.effective_context();
     let thresholds = a.policy.thresholds_for(context.context);
     let limit = |c: Criterion| {
@@ -211,6 +214,7 @@ pub fn assess(a: &AssessInput) -> Result<Assessment> {
         notes.push("the twin carries no column the recipient knows: it has nothing to match on, so the attacks that need known columns were not run".into());
     }
     let m = measure(
+        attacks,
         &Views {
             source: &r.source_view,
             twin: &r.twin,
@@ -235,7 +239,7 @@ pub fn assess(a: &AssessInput) -> Result<Assessment> {
     let cumulative = if a.prior.is_empty() {
         None
     } else {
-        Some(combine(a, &limit)?)
+        Some(combine(a, &limit, attacks)?)
     };
     let mut assessment = Assessment {
         recipient: a.recipient.clone(),
@@ -272,15 +276,15 @@ pub fn assess(a: &AssessInput) -> Result<Assessment> {
 }
 
 /// Source, twin and control in the same terms.
-struct Views<'t> {
-    source: &'t Table,
-    twin: &'t Table,
-    control: Option<&'t Table>,
+pub(crate) struct Views<'t> {
+    pub(crate) source: &'t Table,
+    pub(crate) twin: &'t Table,
+    pub(crate) control: Option<&'t Table>,
 }
 
 impl Views<'_> {
     /// The three projected on `cols` and given shared dictionaries.
-    fn prepared(&self, cols: &[String]) -> Result<Prepared> {
+    pub(crate) fn prepared(&self, cols: &[String]) -> Result<Prepared> {
         let s = project(self.source, cols)?;
         let t = project(self.twin, cols)?;
         let c = self.control.map(|c| project(c, cols)).transpose()?;
@@ -338,7 +342,9 @@ fn worst(figs: Vec<(String, (f64, f64))>) -> Option<(String, (f64, f64))> {
     figs.into_iter().max_by(|a, b| a.1 .1.total_cmp(&b.1 .1))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn measure(
+    attacks: &[&dyn Attack],
     v: &Views,
     known: &[String],
     sensitive: &[String],
@@ -348,67 +354,30 @@ fn measure(
     scope: &str,
 ) -> Result<Measured> {
     let p = a.params;
-    let confidence = a.policy.confidence.value;
-    let mut attacks = Vec::new();
+    let mut all_attacks = Vec::new();
     let mut checks = Vec::new();
     let mut notes = Vec::new();
-    if !known.is_empty() {
-        let data = v.prepared(known)?;
-        let mut figs = Vec::new();
-        for (mode, n_cols) in singling_out_runs(known.len(), a.recipient.capability) {
-            let label = match mode {
-                Mode::Univariate => "singling out (univariate)".to_owned(),
-                Mode::Multivariate => format!("singling out ({n_cols} known columns)"),
-            };
-            let res = singling_out(
-                &data,
-                &SinglingOutParams {
-                    n_attacks: p.n_attacks,
-                    n_cols,
-                    mode,
-                    max_attempts: 2_000_000,
-                    confidence,
-                    seed: p.seed,
-                    denominator: Denominator::Generated,
-                    // People who share every known value are not singled out by it, whatever
-                    // the twin's kind: duplicates stay (Anonymeter drops them).
-                    keep_duplicates: true,
-                },
-            )?;
-            figs.push((
-                label.clone(),
-                keep(&mut attacks, (scope, Criterion::SinglingOut), &label, &res),
-            ));
-        }
+    for attack in attacks {
+        let runs = attack.run(&AttackContext {
+            views: v,
+            known,
+            sensitive,
+            input: a,
+        })?;
+        notes.extend(runs.notes);
+        let criterion = attack.criterion();
+        let figs: Vec<(String, (f64, f64))> = runs
+            .runs
+            .iter()
+            .map(|r| {
+                let fig = keep(&mut all_attacks, (scope, criterion), &r.label, &r.result);
+                (r.label.clone(), fig)
+            })
+            .collect();
         if let Some((fig, val)) = worst(figs) {
-            checks.push(check_of(
-                Criterion::SinglingOut,
-                scope,
-                fig,
-                val,
-                &limit(Criterion::SinglingOut),
-            ));
+            checks.push(check_of(criterion, scope, fig, val, &limit(criterion)));
         }
     }
-    link(
-        v,
-        known,
-        a,
-        limit,
-        scope,
-        &mut attacks,
-        &mut checks,
-        &mut notes,
-    )?;
-    infer(
-        v,
-        known,
-        sensitive,
-        a,
-        limit,
-        scope,
-        (&mut attacks, &mut checks, &mut notes),
-    )?;
     let (classic, uniqueness) = if kind.record_level() && !known.is_empty() {
         let twin = project(v.twin, &[known, sensitive].concat())?;
         let report = classic_risk(
@@ -451,185 +420,12 @@ fn measure(
     };
     Ok(Measured {
         checks,
-        attacks,
+        attacks: all_attacks,
         classic,
         distance,
         uniqueness,
         notes,
     })
-}
-
-/// The singling-out attacks a recipient of this capability runs on `n` known columns.
-fn singling_out_runs(n: usize, cap: Capability) -> Vec<(Mode, usize)> {
-    let typical = n.min(3);
-    let mut runs = vec![if typical == 1 {
-        (Mode::Univariate, 1)
-    } else {
-        (Mode::Multivariate, typical)
-    }];
-    if cap == Capability::Expert {
-        if typical > 1 {
-            runs.push((Mode::Univariate, 1));
-        }
-        if n > typical {
-            runs.push((Mode::Multivariate, n));
-        }
-    }
-    runs
-}
-
-/// Linkability: from what the recipient knows to each dataset it holds, or, holding none, to the
-/// twin's quasi-identifiers it does not know.
-#[allow(clippy::too_many_arguments)]
-fn link(
-    v: &Views,
-    known: &[String],
-    a: &AssessInput,
-    limit: &dyn Fn(Criterion) -> Threshold,
-    scope: &str,
-    attacks: &mut Vec<Value>,
-    checks: &mut Vec<Check>,
-    notes: &mut Vec<String>,
-) -> Result<()> {
-    let in_twin = |c: &String| v.twin.index_of(c).is_ok();
-    let own: Vec<String> = a
-        .recipient
-        .knows
-        .iter()
-        .filter(|c| known.contains(c))
-        .cloned()
-        .collect();
-    let mut pairs: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
-    for h in &a.holds {
-        let b: Vec<String> = h
-            .columns
-            .iter()
-            .filter(|c| in_twin(c) && !own.contains(c))
-            .cloned()
-            .collect();
-        let a_cols: Vec<String> = if own.is_empty() {
-            h.columns
-                .iter()
-                .filter(|c| in_twin(c) && !b.contains(c))
-                .cloned()
-                .collect()
-        } else {
-            own.clone()
-        };
-        pairs.push((
-            format!("linkability: what it knows ↔ {}", h.path),
-            a_cols,
-            b,
-        ));
-    }
-    if a.holds.is_empty() {
-        let unknown: Vec<String> = v
-            .twin
-            .column_names()
-            .into_iter()
-            .filter(|c| !known.contains(c) && a.sensitive.iter().all(|s| s != c))
-            .filter(|c| a.identifiers.iter().all(|i| i != c))
-            .collect();
-        pairs.push((
-            "linkability: what it knows ↔ the twin's other columns".into(),
-            own.clone(),
-            unknown,
-        ));
-    }
-    let mut figs = Vec::new();
-    for (label, aux_a, aux_b) in pairs {
-        if aux_a.is_empty() || aux_b.is_empty() {
-            notes.push(format!(
-                "{label}: not run, one side has no column in the twin"
-            ));
-            continue;
-        }
-        let data = v.prepared(&[aux_a.clone(), aux_b.clone()].concat())?;
-        let out = linkability(
-            &data,
-            &LinkabilityParams {
-                n_attacks: a.params.n_attacks,
-                aux_a,
-                aux_b,
-                n_neighbors: 1,
-                confidence: a.policy.confidence.value,
-                seed: a.params.seed,
-            },
-            &|_| {},
-        )?;
-        let res = out.full_result()?;
-        figs.push((
-            label.clone(),
-            keep(attacks, (scope, Criterion::Linkability), &label, &res),
-        ));
-    }
-    if let Some((fig, val)) = worst(figs) {
-        checks.push(check_of(
-            Criterion::Linkability,
-            scope,
-            fig,
-            val,
-            &limit(Criterion::Linkability),
-        ));
-    }
-    Ok(())
-}
-
-/// Inference of each sensitive column from what the recipient knows.
-#[allow(clippy::too_many_arguments)]
-fn infer(
-    v: &Views,
-    known: &[String],
-    sensitive: &[String],
-    a: &AssessInput,
-    limit: &dyn Fn(Criterion) -> Threshold,
-    scope: &str,
-    (attacks, checks, notes): (&mut Vec<Value>, &mut Vec<Check>, &mut Vec<String>),
-) -> Result<()> {
-    let mut figs = Vec::new();
-    for s in sensitive {
-        let aux: Vec<String> = known.iter().filter(|k| *k != s).cloned().collect();
-        if aux.is_empty() {
-            continue;
-        }
-        let mut cols = aux.clone();
-        cols.push(s.clone());
-        let data = v.prepared(&cols)?;
-        let res = inference(
-            &data,
-            &InferenceParams {
-                n_attacks: a.params.n_attacks,
-                aux_cols: aux,
-                secret: s.clone(),
-                kind: SecretKind::Auto,
-                tolerance: 0.05,
-                confidence: a.policy.confidence.value,
-                seed: a.params.seed,
-            },
-            &|_| {},
-        )?;
-        let label = format!("inference of {s}");
-        if let Some(c) = res.control_rate.filter(|c| c.value > 0.9) {
-            notes.push(format!(
-                "{label}: the control attack succeeds for {:.0}% of people outside the twin, so the value is inferable from what the recipient knows without the twin; the residual risk divides by 1 − that rate and its interval is wide. Narrow the tolerance, or treat the column as a quasi-identifier",
-                100.0 * c.value
-            ));
-        }
-        figs.push((
-            label.clone(),
-            keep(attacks, (scope, Criterion::Inference), &label, &res),
-        ));
-    }
-    if let Some((fig, val)) = worst(figs) {
-        checks.push(check_of(
-            Criterion::Inference,
-            scope,
-            fig,
-            val,
-            &limit(Criterion::Inference),
-        ));
-    }
-    Ok(())
 }
 
 /// Distance checks of a synthetic twin: copies of real records beyond the holdout's, and
@@ -701,7 +497,11 @@ fn identifiers_in_clear(r: &Release, identifiers: &[String]) -> Result<Vec<Ident
 }
 
 /// Attacks the twin joined with the earlier releases, row by row, as the recipient could.
-fn combine(a: &AssessInput, limit: &dyn Fn(Criterion) -> Threshold) -> Result<Cumulative> {
+fn combine(
+    a: &AssessInput,
+    limit: &dyn Fn(Criterion) -> Threshold,
+    attacks: &[&dyn Attack],
+) -> Result<Cumulative> {
     let with: Vec<Prior> = a
         .prior
         .iter()
@@ -770,6 +570,7 @@ fn combine(a: &AssessInput, limit: &dyn Fn(Criterion) -> Threshold) -> Result<Cu
     let source = Table::new(src_cols)?;
     let twin = Table::new(twin_cols)?;
     let m = measure(
+        attacks,
         &Views {
             source: &source,
             twin: &twin,
@@ -922,6 +723,7 @@ pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attacks::singling_out_runs;
 
     #[test]
     fn experts_try_more_query_shapes() {

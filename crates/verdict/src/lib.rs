@@ -3,13 +3,16 @@
 //! `personal`) with its reasons, and the visa register with its lifecycle.
 
 pub mod assess;
+pub mod attacks;
 pub mod error;
 pub mod policy;
 pub mod profile;
 pub mod register;
 pub mod release;
 
-pub use assess::{assess, decide, AssessInput, AssessParams, Assessment, Check, KeyState, Verdict};
+pub use assess::{
+    assess, assess_with, decide, AssessInput, AssessParams, Assessment, Check, KeyState, Verdict,
+};
 pub use error::{Result, VerdictError};
 pub use policy::{policy, Criterion, Policy, Threshold};
 pub use profile::{recipient, recipients, Capability, Context, Recipient};

@@ -13,7 +13,7 @@ use datavisa_verdict::register::{
 };
 use datavisa_verdict::release::FileFacts;
 use datavisa_verdict::{
-    assess, load_release, AssessInput, AssessParams, Assessment, KeyState, Release, TwinKind,
+    assess_with, load_release, AssessInput, AssessParams, Assessment, KeyState, Release, TwinKind,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -320,7 +320,7 @@ impl Workspace {
             req.twin.display(),
             recipient.id
         ));
-        let mut a = assess(&input)?;
+        let mut a = assess_with(&input, self.attacks())?;
         drop(task);
         if let Some(c) = a.cumulative.as_mut() {
             c.notes.extend(prior.1);

@@ -108,6 +108,7 @@ pub struct Workspace {
     clock: Arc<dyn Clock>,
     progress: Arc<dyn Progress>,
     rules: Option<PathBuf>,
+    attacks: Arc<Vec<&'static dyn datavisa_verdict::attacks::Attack>>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -134,6 +135,7 @@ impl Workspace {
             clock: Arc::new(SystemClock),
             progress: Arc::new(NoProgress),
             rules: None,
+            attacks: Arc::new(datavisa_verdict::attacks::builtin().to_vec()),
         })
     }
 
@@ -159,6 +161,22 @@ impl Workspace {
     pub fn with_rules(mut self, rules: Option<PathBuf>) -> Workspace {
         self.rules = rules;
         self
+    }
+
+    /// The same workspace with `attack` run by every assessment after the built-in ones.
+    pub fn with_attack(
+        mut self,
+        attack: &'static dyn datavisa_verdict::attacks::Attack,
+    ) -> Workspace {
+        let mut list = self.attacks.as_ref().clone();
+        list.push(attack);
+        self.attacks = Arc::new(list);
+        self
+    }
+
+    /// The attacks every assessment runs, in order.
+    pub fn attacks(&self) -> &[&'static dyn datavisa_verdict::attacks::Attack] {
+        &self.attacks
     }
 
     /// The same workspace on another store directory (same secrets, actor, clock and progress).

@@ -1,0 +1,279 @@
+//! The attacks an assessment runs, behind one trait: each knows the criterion its figures are
+//! judged by and runs from what the recipient knows and holds. The assessment iterates the
+//! registry ([`builtin`]); adding an attack is one `impl Attack` and one entry there.
+
+use crate::assess::{AssessInput, Views};
+use crate::error::Result;
+use crate::policy::Criterion;
+use crate::profile::Capability;
+use datavisa_risk::inference::{inference, InferenceParams, SecretKind};
+use datavisa_risk::linkability::{linkability, LinkabilityParams};
+use datavisa_risk::singling_out::{singling_out, Denominator, Mode, SinglingOutParams};
+use datavisa_risk::{AttackResult, Prepared};
+use datavisa_table::Table;
+
+/// What an attack is given: the tables in the twin's terms and the recipient's position.
+pub struct AttackContext<'a> {
+    pub(crate) views: &'a Views<'a>,
+    /// Columns the recipient knows that the twin carries.
+    pub known: &'a [String],
+    /// Sensitive columns the twin carries.
+    pub sensitive: &'a [String],
+    /// The assessment's input: recipient, policy, holdings, parameters.
+    pub input: &'a AssessInput<'a>,
+}
+
+impl AttackContext<'_> {
+    /// Source, twin and control projected on `cols`, with shared dictionaries.
+    pub fn prepared(&self, cols: &[String]) -> Result<Prepared> {
+        self.views.prepared(cols)
+    }
+
+    /// The twin as released.
+    pub fn twin(&self) -> &Table {
+        self.views.twin
+    }
+}
+
+/// One run of an attack: what it tried, labelled for the report, and its result.
+pub struct AttackRun {
+    /// Names the attack and what it used ("singling out (3 known columns)").
+    pub label: String,
+    /// Rates, risk and its interval.
+    pub result: AttackResult,
+}
+
+/// Every run of one attack, and notes on what it could not run.
+#[derive(Default)]
+pub struct AttackRuns {
+    /// The runs; the worst upper end is checked against the criterion's threshold.
+    pub runs: Vec<AttackRun>,
+    /// Notes for the assessment (a run skipped, a figure to read with care).
+    pub notes: Vec<String>,
+}
+
+/// An attack the recipient could run on the twin.
+pub trait Attack: Sync {
+    /// A short name.
+    fn name(&self) -> &'static str;
+    /// The criterion its figures are judged by.
+    fn criterion(&self) -> Criterion;
+    /// Runs it from the recipient's position.
+    fn run(&self, cx: &AttackContext) -> Result<AttackRuns>;
+}
+
+/// The attacks every assessment runs, in order.
+pub fn builtin() -> [&'static dyn Attack; 3] {
+    [&SinglingOut, &Linkability, &Inference]
+}
+
+/// Queries that match exactly one person, from what the recipient knows.
+pub struct SinglingOut;
+
+/// Joining what the recipient knows to what it holds through the twin.
+pub struct Linkability;
+
+/// Guessing each sensitive column from what the recipient knows.
+pub struct Inference;
+
+/// The singling-out attacks a recipient of this capability runs on `n` known columns.
+pub(crate) fn singling_out_runs(n: usize, cap: Capability) -> Vec<(Mode, usize)> {
+    let typical = n.min(3);
+    let mut runs = vec![if typical == 1 {
+        (Mode::Univariate, 1)
+    } else {
+        (Mode::Multivariate, typical)
+    }];
+    if cap == Capability::Expert {
+        if typical > 1 {
+            runs.push((Mode::Univariate, 1));
+        }
+        if n > typical {
+            runs.push((Mode::Multivariate, n));
+        }
+    }
+    runs
+}
+
+impl Attack for SinglingOut {
+    fn name(&self) -> &'static str {
+        "singling out"
+    }
+
+    fn criterion(&self) -> Criterion {
+        Criterion::SinglingOut
+    }
+
+    fn run(&self, cx: &AttackContext) -> Result<AttackRuns> {
+        let mut out = AttackRuns::default();
+        if cx.known.is_empty() {
+            return Ok(out);
+        }
+        let (p, a) = (cx.input.params, cx.input);
+        let data = cx.prepared(cx.known)?;
+        for (mode, n_cols) in singling_out_runs(cx.known.len(), a.recipient.capability) {
+            let label = match mode {
+                Mode::Univariate => "singling out (univariate)".to_owned(),
+                Mode::Multivariate => format!("singling out ({n_cols} known columns)"),
+            };
+            let result = singling_out(
+                &data,
+                &SinglingOutParams {
+                    n_attacks: p.n_attacks,
+                    n_cols,
+                    mode,
+                    max_attempts: 2_000_000,
+                    confidence: a.policy.confidence.value,
+                    seed: p.seed,
+                    denominator: Denominator::Generated,
+                    // People who share every known value are not singled out by it, whatever
+                    // the twin's kind: duplicates stay (Anonymeter drops them).
+                    keep_duplicates: true,
+                },
+            )?;
+            out.runs.push(AttackRun { label, result });
+        }
+        Ok(out)
+    }
+}
+
+impl Linkability {
+    /// The pairs of column sets to link: what the recipient knows to each dataset it holds,
+    /// or, holding none, to the twin's other quasi-identifiers.
+    fn pairs(cx: &AttackContext) -> Vec<(String, Vec<String>, Vec<String>)> {
+        let a = cx.input;
+        let in_twin = |c: &String| cx.twin().index_of(c).is_ok();
+        let own: Vec<String> = a
+            .recipient
+            .knows
+            .iter()
+            .filter(|c| cx.known.contains(c))
+            .cloned()
+            .collect();
+        let mut pairs = Vec::new();
+        for h in &a.holds {
+            let b: Vec<String> = h
+                .columns
+                .iter()
+                .filter(|c| in_twin(c) && !own.contains(c))
+                .cloned()
+                .collect();
+            let a_cols: Vec<String> = if own.is_empty() {
+                h.columns
+                    .iter()
+                    .filter(|c| in_twin(c) && !b.contains(c))
+                    .cloned()
+                    .collect()
+            } else {
+                own.clone()
+            };
+            pairs.push((
+                format!("linkability: what it knows ↔ {}", h.path),
+                a_cols,
+                b,
+            ));
+        }
+        if a.holds.is_empty() {
+            let unknown: Vec<String> = cx
+                .twin()
+                .column_names()
+                .into_iter()
+                .filter(|c| !cx.known.contains(c) && a.sensitive.iter().all(|s| s != c))
+                .filter(|c| a.identifiers.iter().all(|i| i != c))
+                .collect();
+            pairs.push((
+                "linkability: what it knows ↔ the twin's other columns".into(),
+                own,
+                unknown,
+            ));
+        }
+        pairs
+    }
+}
+
+impl Attack for Linkability {
+    fn name(&self) -> &'static str {
+        "linkability"
+    }
+
+    fn criterion(&self) -> Criterion {
+        Criterion::Linkability
+    }
+
+    fn run(&self, cx: &AttackContext) -> Result<AttackRuns> {
+        let a = cx.input;
+        let mut out = AttackRuns::default();
+        for (label, aux_a, aux_b) in Linkability::pairs(cx) {
+            if aux_a.is_empty() || aux_b.is_empty() {
+                out.notes.push(format!(
+                    "{label}: not run, one side has no column in the twin"
+                ));
+                continue;
+            }
+            let data = cx.prepared(&[aux_a.clone(), aux_b.clone()].concat())?;
+            let linked = linkability(
+                &data,
+                &LinkabilityParams {
+                    n_attacks: a.params.n_attacks,
+                    aux_a,
+                    aux_b,
+                    n_neighbors: 1,
+                    confidence: a.policy.confidence.value,
+                    seed: a.params.seed,
+                },
+                &|_| {},
+            )?;
+            out.runs.push(AttackRun {
+                label,
+                result: linked.full_result()?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl Attack for Inference {
+    fn name(&self) -> &'static str {
+        "inference"
+    }
+
+    fn criterion(&self) -> Criterion {
+        Criterion::Inference
+    }
+
+    fn run(&self, cx: &AttackContext) -> Result<AttackRuns> {
+        let a = cx.input;
+        let mut out = AttackRuns::default();
+        for s in cx.sensitive {
+            let aux: Vec<String> = cx.known.iter().filter(|k| *k != s).cloned().collect();
+            if aux.is_empty() {
+                continue;
+            }
+            let mut cols = aux.clone();
+            cols.push(s.clone());
+            let data = cx.prepared(&cols)?;
+            let result = inference(
+                &data,
+                &InferenceParams {
+                    n_attacks: a.params.n_attacks,
+                    aux_cols: aux,
+                    secret: s.clone(),
+                    kind: SecretKind::Auto,
+                    tolerance: 0.05,
+                    confidence: a.policy.confidence.value,
+                    seed: a.params.seed,
+                },
+                &|_| {},
+            )?;
+            let label = format!("inference of {s}");
+            if let Some(c) = result.control_rate.filter(|c| c.value > 0.9) {
+                out.notes.push(format!(
+                    "{label}: the control attack succeeds for {:.0}% of people outside the twin, so the value is inferable from what the recipient knows without the twin; the residual risk divides by 1 − that rate and its interval is wide. Narrow the tolerance, or treat the column as a quasi-identifier",
+                    100.0 * c.value
+                ));
+            }
+            out.runs.push(AttackRun { label, result });
+        }
+        Ok(out)
+    }
+}
