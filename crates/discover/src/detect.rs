@@ -3,7 +3,7 @@
 //! distinct values for speed, then a full pass over all of them to confirm the candidates.
 
 use crate::hint;
-use crate::kinds::{Kind, SensitiveCategory};
+use crate::kinds::{Kind, Protection, SensitiveCategory};
 use crate::text::*;
 use crate::validate::*;
 use crate::vocab::hints;
@@ -92,6 +92,8 @@ pub enum Target {
 /// A value test with what it proves and the headers that hint at it.
 pub struct Detector {
     pub target: Target,
+    /// How a pseudonymized twin protects a column of this kind by default.
+    pub protect: Protection,
     /// How much a full match of the values alone proves the kind (0-1).
     pub specificity: f64,
     /// What matching values are, for the evidence sentence.
@@ -113,10 +115,32 @@ fn is_birth_date(s: &str) -> bool {
 use SensitiveCategory as C;
 use Target::{Category as Cat, Kind as K};
 
+/// Kinds `scan` recognises by rules rather than a detector (free text by its values' shape, an
+/// internal id by uniqueness), with their default protection.
+pub const RULE_KINDS: &[(Kind, Protection)] = &[
+    // Free text can hide anything (a phone number in a remark): it does not travel.
+    (Kind::FreeText, Protection::Drop),
+    (Kind::InternalId, Protection::Token),
+];
+
+/// The default protection of a kind: its detector's, or its scan rule's.
+pub fn protection_of(kind: Kind) -> Protection {
+    DETECTORS
+        .iter()
+        .find(|d| d.target == Target::Kind(kind))
+        .map(|d| d.protect)
+        .or_else(|| RULE_KINDS.iter().find(|r| r.0 == kind).map(|r| r.1))
+        // Unreachable while the test below holds; tokenizing is the cautious reading.
+        .unwrap_or(Protection::Token)
+}
+
 /// Every detector, in tie-break order (earlier wins on equal confidence).
 pub const DETECTORS: &[Detector] = &[
     Detector {
         target: K(Kind::CnResidentId),
+        protect: Protection::Fpe {
+            format: "cn_resident_id",
+        },
         specificity: 0.98,
         noun: "valid resident ID numbers",
         hints: hints::RESIDENT_ID,
@@ -124,6 +148,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::CnUscc),
+        protect: Protection::Encrypt,
         specificity: 0.95,
         noun: "valid unified social credit codes",
         hints: hints::USCC,
@@ -131,6 +156,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::Email),
+        protect: Protection::Token,
         specificity: 0.97,
         noun: "e-mail addresses",
         hints: hints::EMAIL,
@@ -138,6 +164,9 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::CnMobile),
+        protect: Protection::Fpe {
+            format: "cn_mobile",
+        },
         specificity: 0.92,
         noun: "mainland mobile numbers",
         hints: hints::MOBILE,
@@ -145,6 +174,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::LicensePlate),
+        protect: Protection::Encrypt,
         specificity: 0.95,
         noun: "licence plates",
         hints: hints::PLATE,
@@ -152,6 +182,9 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::BankCard),
+        protect: Protection::Fpe {
+            format: "bank_card",
+        },
         specificity: 0.85,
         noun: "Luhn-valid bank card numbers",
         hints: hints::BANK_CARD,
@@ -159,6 +192,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::Imei),
+        protect: Protection::Fpe { format: "imei" },
         specificity: 0.8,
         noun: "Luhn-valid IMEI numbers",
         hints: hints::IMEI,
@@ -166,6 +200,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::IpAddress),
+        protect: Protection::Token,
         specificity: 0.9,
         noun: "IP addresses",
         hints: hints::IP,
@@ -173,6 +208,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::CnLandline),
+        protect: Protection::Fpe { format: "digits" },
         specificity: 0.75,
         noun: "landline numbers",
         hints: hints::LANDLINE,
@@ -180,6 +216,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::Passport),
+        protect: Protection::Encrypt,
         specificity: 0.75,
         noun: "PRC passport numbers",
         hints: hints::PASSPORT,
@@ -187,6 +224,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::TravelPermit),
+        protect: Protection::Encrypt,
         specificity: 0.7,
         noun: "HK/Macao/Taiwan permit numbers",
         hints: hints::TRAVEL_PERMIT,
@@ -194,6 +232,10 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::Address),
+        protect: Protection::Mask {
+            keep_prefix: 3,
+            keep_suffix: 0,
+        },
         specificity: 0.85,
         noun: "postal addresses",
         hints: hints::ADDRESS,
@@ -201,6 +243,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::PersonName),
+        protect: Protection::Token,
         specificity: 0.75,
         noun: "person names",
         hints: hints::NAME,
@@ -208,6 +251,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::Ethnicity),
+        protect: Protection::ByRole,
         specificity: 0.9,
         noun: "ethnic groups",
         hints: hints::ETHNICITY,
@@ -215,6 +259,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::Gender),
+        protect: Protection::ByRole,
         specificity: 0.85,
         noun: "gender values",
         hints: hints::GENDER,
@@ -222,6 +267,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::DateOfBirth),
+        protect: Protection::GeneralizeDateToYear,
         specificity: 0.35,
         noun: "plausible birth dates",
         hints: hints::BIRTH,
@@ -229,6 +275,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::Postcode),
+        protect: Protection::ByRole,
         specificity: 0.4,
         noun: "6-digit postcodes",
         hints: hints::POSTCODE,
@@ -236,6 +283,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: K(Kind::Age),
+        protect: Protection::ByRole,
         specificity: 0.3,
         noun: "whole numbers from 0 to 120",
         hints: hints::AGE,
@@ -243,6 +291,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: Cat(C::MedicalHealth),
+        protect: Protection::ByRole,
         specificity: 0.8,
         noun: "diagnoses, health terms or ICD-10 codes",
         hints: hints::HEALTH,
@@ -250,6 +299,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: Cat(C::ReligiousBelief),
+        protect: Protection::ByRole,
         specificity: 0.85,
         noun: "religious beliefs",
         hints: hints::RELIGION,
@@ -257,6 +307,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: Cat(C::SpecificIdentity),
+        protect: Protection::ByRole,
         specificity: 0.8,
         noun: "specific identities (disability, criminal record)",
         hints: hints::IDENTITY,
@@ -264,6 +315,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: Cat(C::Whereabouts),
+        protect: Protection::ByRole,
         specificity: 0.9,
         noun: "latitude/longitude pairs",
         hints: hints::LOCATION,
@@ -271,6 +323,7 @@ pub const DETECTORS: &[Detector] = &[
     },
     Detector {
         target: Cat(C::Biometric),
+        protect: Protection::ByRole,
         specificity: 0.0,
         noun: "",
         hints: hints::BIOMETRIC,
@@ -324,6 +377,16 @@ fn applies(d: &Detector, ty: ValueType) -> bool {
 
 /// Runs every detector on a column and returns the hits worth reporting, best first.
 pub fn detect(col: &Column, values: &Distinct<'_>, opts: &ScanOptions) -> Vec<Hit> {
+    detect_with(DETECTORS, col, values, opts)
+}
+
+/// Runs the given detectors (the built-in ones, or others) on one column's distinct values.
+pub fn detect_with(
+    detectors: &[Detector],
+    col: &Column,
+    values: &Distinct<'_>,
+    opts: &ScanOptions,
+) -> Vec<Hit> {
     let all: Vec<usize> = (0..values.len()).collect();
     let sample: Vec<usize> = if values.len() <= opts.sample_size {
         all.clone()
@@ -334,7 +397,7 @@ pub fn detect(col: &Column, values: &Distinct<'_>, opts: &ScanOptions) -> Vec<Hi
     };
     let distinct_rows = values.len() as u64;
     let mut hits = Vec::new();
-    for d in DETECTORS.iter().filter(|d| applies(d, col.value_type)) {
+    for d in detectors.iter().filter(|d| applies(d, col.value_type)) {
         let hint = hint::matches(&col.name, d.hints);
         let Some(test) = d.test else {
             if let Some(h) = hint {
@@ -467,4 +530,23 @@ pub fn inside_counts(values: &Distinct<'_>) -> InsideCounts {
     kinds.sort();
     cats.sort();
     (kinds, cats)
+}
+
+#[cfg(test)]
+mod protection_tests {
+    use super::*;
+
+    /// Every kind gets its default protection from exactly one place: a detector or a scan rule.
+    #[test]
+    fn every_kind_has_one_default_protection() {
+        for k in Kind::ALL {
+            let detectors = DETECTORS
+                .iter()
+                .filter(|d| d.target == Target::Kind(k))
+                .count();
+            let rules = RULE_KINDS.iter().filter(|r| r.0 == k).count();
+            assert_eq!(detectors + rules, 1, "{k:?}");
+            assert_eq!(Kind::parse(k.as_str()), Some(k));
+        }
+    }
 }

@@ -28,7 +28,67 @@ pub enum Kind {
     InternalId,
 }
 
+/// How a pseudonymized twin protects a column of a kind when nobody said otherwise. The `twin`
+/// crate turns each into its method; every detector names one, so a new kind cannot go
+/// unprotected by omission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "method")]
+pub enum Protection {
+    /// Format-preserving encryption in the named format (keeps the shape, reversible).
+    Fpe {
+        /// `cn_resident_id`, `cn_mobile`, `bank_card`, `imei` or `digits`.
+        format: &'static str,
+    },
+    /// A keyed pseudonym (relinkable through the vault's token index).
+    Token,
+    /// Deterministic authenticated encryption (reversible with the key).
+    Encrypt,
+    /// Everything but the first `keep_prefix` and last `keep_suffix` characters masked.
+    Mask {
+        /// Characters kept at the start.
+        keep_prefix: usize,
+        /// Characters kept at the end.
+        keep_suffix: usize,
+    },
+    /// Dates coarsened to the year.
+    GeneralizeDateToYear,
+    /// Left out of the twin (free text can hide anything).
+    Drop,
+    /// No default of its own: a quasi-identifier or sensitive value, kept unless the spec's
+    /// role says identifier (then tokenized).
+    ByRole,
+}
+
 impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 20] = [
+        Kind::CnResidentId,
+        Kind::CnMobile,
+        Kind::CnLandline,
+        Kind::Email,
+        Kind::BankCard,
+        Kind::IpAddress,
+        Kind::Imei,
+        Kind::Passport,
+        Kind::TravelPermit,
+        Kind::CnUscc,
+        Kind::LicensePlate,
+        Kind::PersonName,
+        Kind::Address,
+        Kind::DateOfBirth,
+        Kind::Postcode,
+        Kind::Gender,
+        Kind::Ethnicity,
+        Kind::Age,
+        Kind::FreeText,
+        Kind::InternalId,
+    ];
+
+    /// The kind a snake_case name names.
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// The snake_case name used in JSON and specs.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -12,5 +12,5 @@ pub mod validate;
 pub mod vocab;
 
 pub use detect::ScanOptions;
-pub use kinds::{Kind, SensitiveCategory};
+pub use kinds::{Kind, Protection, SensitiveCategory};
 pub use scan::{scan, spec_draft, ColumnFinding, ScanReport};

@@ -3,6 +3,7 @@
 
 use super::formats::FpeFormat;
 use crate::error::{invalid, Result};
+use datavisa_discover::Protection;
 use datavisa_table::{Role, Spec, Table};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -110,29 +111,37 @@ struct Entry {
 
 const METHODS: &str = "token, encrypt, fpe, mask, drop, generalize-date, date-shift, keep";
 
-/// The method a kind of personal information gets when nobody said otherwise.
+/// The method a kind of personal information gets when nobody said otherwise: the default
+/// protection its detector declares (`datavisa_discover::detect`), as a method. None for kinds
+/// this release does not know and for those whose role decides.
 pub fn default_method(kind: &str) -> Option<Method> {
-    let fpe = |format: FpeFormat| Method::Fpe {
-        format,
-        keep_prefix: format.default_keep(),
-    };
-    Some(match kind {
-        "cn_resident_id" => fpe(FpeFormat::CnResidentId),
-        "cn_mobile" => fpe(FpeFormat::CnMobile),
-        "bank_card" => fpe(FpeFormat::BankCard),
-        "imei" => fpe(FpeFormat::Imei),
-        "cn_landline" => fpe(FpeFormat::Digits),
-        "email" | "person_name" | "ip_address" | "internal_id" => Method::Token,
-        "passport" | "travel_permit" | "cn_uscc" | "license_plate" => Method::Encrypt,
-        "address" => Method::Mask {
-            keep_prefix: 3,
-            keep_suffix: 0,
+    let k = datavisa_discover::Kind::parse(kind)?;
+    method_of_protection(datavisa_discover::detect::protection_of(k))
+}
+
+/// A declared protection as the method that applies it.
+pub fn method_of_protection(p: Protection) -> Option<Method> {
+    Some(match p {
+        Protection::Fpe { format } => {
+            let format = fpe_format(format)?;
+            Method::Fpe {
+                format,
+                keep_prefix: format.default_keep(),
+            }
+        }
+        Protection::Token => Method::Token,
+        Protection::Encrypt => Method::Encrypt,
+        Protection::Mask {
+            keep_prefix,
+            keep_suffix,
+        } => Method::Mask {
+            keep_prefix,
+            keep_suffix,
             mask_char: '*',
         },
-        "date_of_birth" => Method::GeneralizeDate { to: DateUnit::Year },
-        // Free text can hide anything (a phone number in a remark): it does not travel.
-        "free_text" => Method::Drop,
-        _ => return None,
+        Protection::GeneralizeDateToYear => Method::GeneralizeDate { to: DateUnit::Year },
+        Protection::Drop => Method::Drop,
+        Protection::ByRole => return None,
     })
 }
 
