@@ -53,8 +53,7 @@ pub fn assess_cmd(a: &AssessArgs, quiet: bool) -> Result<()> {
 }
 
 fn print_assessment(a: &Assessed) -> Result<()> {
-    let v = serde_json::to_value(a)?;
-    println!("{}", datavisa_workflow::report::headline(&v).0.en);
+    println!("{}", datavisa_workflow::report::headline(a).0.en);
     let x = &a.assessment;
     println!(
         "assessment {} ({} context: {})",
@@ -63,9 +62,7 @@ fn print_assessment(a: &Assessed) -> Result<()> {
         x.context.why
     );
     let rows: Vec<Vec<String>> = x
-        .checks
-        .iter()
-        .chain(x.cumulative.iter().flat_map(|c| c.checks.iter()))
+        .all_checks()
         .map(|c| {
             vec![
                 c.scope.clone(),

@@ -14,7 +14,7 @@ use datavisa_risk::utility::utility;
 use datavisa_risk::{prepare, AttackResult, Prepared};
 use datavisa_table::Table;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashSet;
 
 /// Random and size parameters of an assessment (recorded with it).
@@ -129,6 +129,118 @@ pub struct Cumulative {
     pub notes: Vec<String>,
 }
 
+/// A residual risk and its confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RiskFigure {
+    pub value: f64,
+    pub ci: [f64; 2],
+}
+
+/// One attack's result as stored with the assessment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttackRecord {
+    /// What was attacked with what ("singling out (3 known columns)").
+    pub label: String,
+    /// `release` or `combined`.
+    pub scope: String,
+    /// The criterion its figure is judged by (absent in assessments stored before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub criterion: Option<Criterion>,
+    /// The residual risk.
+    pub risk: RiskFigure,
+    /// Rates, counts, parameters and warnings of the attack.
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, Value>,
+}
+
+impl AttackRecord {
+    /// The criterion; for records stored before attacks kept theirs, read off the label the
+    /// built-in attacks wrote.
+    pub fn criterion(&self) -> Criterion {
+        self.criterion
+            .unwrap_or(if self.label.starts_with("singling out") {
+                Criterion::SinglingOut
+            } else if self.label.starts_with("linkability") {
+                Criterion::Linkability
+            } else {
+                Criterion::Inference
+            })
+    }
+}
+
+/// The equivalence-class figures a report shows, read from the stored classic risk.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ClassFigures {
+    pub n_classes: u64,
+    pub k: u64,
+    pub prosecutor: ProsecutorFigures,
+    pub sample_uniqueness: f64,
+    pub class_size_histogram: Vec<(u64, u64)>,
+}
+
+/// Highest and average prosecutor risk.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProsecutorFigures {
+    pub highest: f64,
+    pub average: f64,
+}
+
+/// The distance figures a report shows, read from the stored distance checks.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DistanceFigures {
+    pub dcr_source: MedianFigure,
+    pub exact_copies: f64,
+    pub exact_copies_of_holdout: Option<f64>,
+    pub closer_to_source: Option<f64>,
+}
+
+/// A distribution's median.
+#[derive(Clone, Debug, Deserialize)]
+pub struct MedianFigure {
+    pub median: f64,
+}
+
+/// The utility figures a report shows, read from the stored utility.
+#[derive(Clone, Debug, Deserialize)]
+pub struct UtilityFigures {
+    pub score: f64,
+    pub column_score: f64,
+    pub pair_score: f64,
+    pub workload_score: f64,
+    pub columns: Vec<ColumnUtility>,
+}
+
+/// One column's utility score.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ColumnUtility {
+    pub column: String,
+    pub score: f64,
+}
+
+impl Assessment {
+    /// Every check, the release's then the combination's.
+    pub fn all_checks(&self) -> impl Iterator<Item = &Check> {
+        self.checks
+            .iter()
+            .chain(self.cumulative.iter().flat_map(|c| c.checks.iter()))
+    }
+
+    /// The class figures of the classic risk, when it was measured.
+    pub fn class_figures(&self) -> Option<ClassFigures> {
+        serde_json::from_value(self.classic.clone()).ok()
+    }
+
+    /// The distance figures, when they were measured (synthetic twins).
+    pub fn distance_figures(&self) -> Option<DistanceFigures> {
+        serde_json::from_value(self.distance.clone()).ok()
+    }
+
+    /// The utility figures, when they were measured.
+    pub fn utility_figures(&self) -> Option<UtilityFigures> {
+        serde_json::from_value(self.utility.clone()).ok()
+    }
+}
+
 /// Everything one assessment found.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Assessment {
@@ -152,7 +264,7 @@ pub struct Assessment {
     pub identifiers: Vec<IdentifierCheck>,
     pub keys: KeyState,
     pub checks: Vec<Check>,
-    pub attacks: Vec<Value>,
+    pub attacks: Vec<AttackRecord>,
     pub classic: Value,
     pub distance: Value,
     pub utility: Value,
@@ -295,7 +407,7 @@ impl Views<'_> {
 /// The checks and evidence of one table pair.
 struct Measured {
     checks: Vec<Check>,
-    attacks: Vec<Value>,
+    attacks: Vec<AttackRecord>,
     classic: Value,
     distance: Value,
     uniqueness: Option<f64>,
@@ -323,17 +435,28 @@ fn check_of(
 
 /// Records an attack result and returns its (value, upper) pair.
 fn keep(
-    attacks: &mut Vec<Value>,
+    attacks: &mut Vec<AttackRecord>,
     (scope, criterion): (&str, Criterion),
     label: &str,
     r: &AttackResult,
 ) -> (f64, f64) {
-    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-    v["label"] = json!(label);
-    // Readers take the criterion from here, never from the label's wording.
-    v["criterion"] = json!(criterion.as_str());
-    v["scope"] = json!(scope);
-    attacks.push(v);
+    let mut details = match serde_json::to_value(r) {
+        Ok(Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    for k in ["risk", "label", "scope", "criterion"] {
+        details.remove(k);
+    }
+    attacks.push(AttackRecord {
+        label: label.to_owned(),
+        scope: scope.to_owned(),
+        criterion: Some(criterion),
+        risk: RiskFigure {
+            value: r.risk.value,
+            ci: r.risk.ci,
+        },
+        details,
+    });
     (r.risk.value, r.risk.ci[1])
 }
 
@@ -723,27 +846,6 @@ pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attacks::singling_out_runs;
-
-    #[test]
-    fn experts_try_more_query_shapes() {
-        assert_eq!(
-            singling_out_runs(1, Capability::Expert),
-            [(Mode::Univariate, 1)]
-        );
-        assert_eq!(
-            singling_out_runs(5, Capability::MotivatedIntruder),
-            [(Mode::Multivariate, 3)]
-        );
-        assert_eq!(
-            singling_out_runs(5, Capability::Expert),
-            [
-                (Mode::Multivariate, 3),
-                (Mode::Univariate, 1),
-                (Mode::Multivariate, 5)
-            ]
-        );
-    }
 
     #[test]
     fn the_worst_figure_is_the_largest_upper_end() {

@@ -277,3 +277,28 @@ impl Attack for Inference {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn experts_try_more_query_shapes() {
+        assert_eq!(
+            singling_out_runs(1, Capability::Expert),
+            [(Mode::Univariate, 1)]
+        );
+        assert_eq!(
+            singling_out_runs(5, Capability::MotivatedIntruder),
+            [(Mode::Multivariate, 3)]
+        );
+        assert_eq!(
+            singling_out_runs(5, Capability::Expert),
+            [
+                (Mode::Multivariate, 3),
+                (Mode::Univariate, 1),
+                (Mode::Multivariate, 5)
+            ]
+        );
+    }
+}

@@ -58,7 +58,8 @@ pub struct Assessed {
 }
 
 impl Assessed {
-    fn of(stored: &Stored) -> Result<Assessed> {
+    /// A stored assessment, typed.
+    pub fn of(stored: &Stored) -> Result<Assessed> {
         Ok(Assessed {
             id: stored.id.clone(),
             created_at: stored.created_at.clone(),

@@ -597,9 +597,7 @@ pub fn assess_step(
             visa: visa.visa.id.clone(),
             review_on: visa.visa.review_on.clone(),
             failing: a
-                .checks
-                .iter()
-                .chain(a.cumulative.iter().flat_map(|c| c.checks.iter()))
+                .all_checks()
                 .filter(|c| !c.passed)
                 .map(|c| c.criterion.as_str().to_owned())
                 .collect(),

@@ -325,9 +325,7 @@ impl Workspace {
 /// The check whose upper end is nearest (or furthest over) its threshold.
 fn closest_figure(a: &datavisa_verdict::Assessment) -> Option<ClosestFigure> {
     let ratio = |c: &datavisa_verdict::Check| c.upper / c.threshold.max(1e-9);
-    a.checks
-        .iter()
-        .chain(a.cumulative.iter().flat_map(|c| c.checks.iter()))
+    a.all_checks()
         .max_by(|x, y| ratio(x).total_cmp(&ratio(y)))
         .map(|c| ClosestFigure {
             figure: c.figure.clone(),

@@ -2,21 +2,15 @@
 //! profile, policy with sources, reproduction, terminology) or as JSON. The `report` crate
 //! renders the [`Report`] built here.
 
+use crate::assess::Assessed;
 use crate::error::{Error, Result};
 use crate::evidence::{write_json, write_text};
 use crate::workspace::Workspace;
 use datavisa_report::{Chart, Fact, Interval, Lang, Report, Section, Text, Tone};
+use datavisa_verdict::release::FileFacts;
+use datavisa_verdict::{Criterion, Verdict};
 use serde_json::Value;
 use std::path::Path;
-
-/// Every check of an assessment, the release's then the combination's.
-pub fn checks_of(a: &Value) -> impl Iterator<Item = &Value> {
-    a["checks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .chain(a["cumulative"]["checks"].as_array().into_iter().flatten())
-}
 
 /// `en` or `zh` as a report language.
 pub fn report_lang(lang: &str) -> Result<Lang> {
@@ -51,8 +45,17 @@ fn s(v: &Value) -> String {
     }
 }
 
-fn f4(v: &Value) -> String {
-    v.as_f64().map_or("—".into(), |x| format!("{x:.4}"))
+/// Any stored value as the report shows it (enums by name, numbers as JSON writes them).
+fn s_of<T: serde::Serialize + ?Sized>(x: &T) -> String {
+    s(&serde_json::to_value(x).unwrap_or(Value::Null))
+}
+
+fn f4(x: f64) -> String {
+    format!("{x:.4}")
+}
+
+fn f4_opt(x: Option<f64>) -> String {
+    x.map_or("—".into(), f4)
 }
 
 /// Writes a stored assessment as .html or .json (atomically).
@@ -61,15 +64,18 @@ pub fn write_report(
     output: &Path,
     lang: Lang,
 ) -> Result<()> {
-    let mut a = stored.assessment;
-    a["body_sha256"] = Value::String(stored.body_sha256);
+    let mut a = stored.assessment.clone();
+    a["body_sha256"] = Value::String(stored.body_sha256.clone());
     let ext = output
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("html");
     match ext {
         "json" => write_json(output, &a)?,
-        "html" | "htm" => write_text(output, &datavisa_report::html(&build(&a), lang))?,
+        "html" | "htm" => {
+            let typed = Assessed::of(&stored)?;
+            write_text(output, &datavisa_report::html(&build(&typed), lang))?
+        }
         other => {
             return Err(Error::bad_input(format!(
                 "-o {}: write .html or .json, not .{other}",
@@ -81,25 +87,25 @@ pub fn write_report(
 }
 
 /// The verdict in one sentence, in both languages, with its tone.
-pub fn headline(a: &Value) -> (Text, Tone) {
-    let r = s(&a["recipient"]["id"]);
-    let twin = s(&a["twin"]["path"]);
-    match a["verdict"].as_str().unwrap_or("") {
-        "anonymized" => (
+pub fn headline(a: &Assessed) -> (Text, Tone) {
+    let r = &a.assessment.recipient.id;
+    let twin = &a.assessment.twin.path;
+    match a.assessment.verdict {
+        Verdict::Anonymized => (
             Text::new(
                 format!("结论：{twin} 对接收方 {r} 而言属于匿名化信息（仅对该接收方成立，须按期复评）。"),
                 format!("Verdict: {twin} is anonymized as to recipient {r}, and only as to it, until its review."),
             ),
             Tone::Pass,
         ),
-        "de_identified" => (
+        Verdict::DeIdentified => (
             Text::new(
                 format!("结论：{twin} 对接收方 {r} 而言仅为去标识化信息，不是匿名化信息，仍属个人信息。"),
                 format!("Verdict: {twin} is de-identified, not anonymized, for recipient {r}: it remains personal information."),
             ),
             Tone::Warn,
         ),
-        _ => (
+        Verdict::Personal => (
             Text::new(
                 format!("结论：{twin} 对接收方 {r} 而言属于个人信息（可识别）。"),
                 format!("Verdict: {twin} is personal information for recipient {r}: it can identify people."),
@@ -109,51 +115,34 @@ pub fn headline(a: &Value) -> (Text, Tone) {
     }
 }
 
-fn threshold_of(a: &Value, criterion: &str) -> Option<f64> {
-    a["thresholds"]
-        .as_array()?
+fn threshold_of(a: &Assessed, criterion: Criterion) -> Option<f64> {
+    a.assessment
+        .thresholds
         .iter()
-        .find(|t| t[0].as_str() == Some(criterion))
-        .and_then(|t| t[1]["value"].as_f64())
+        .find(|t| t.0 == criterion)
+        .map(|t| t.1.value)
 }
 
-fn criterion_of(label: &str) -> &'static str {
-    if label.starts_with("singling out") {
-        "singling_out"
-    } else if label.starts_with("linkability") {
-        "linkability"
-    } else {
-        "inference"
-    }
-}
-
-fn verdict_section(a: &Value) -> Section {
+fn verdict_section(a: &Assessed) -> Section {
+    let x = &a.assessment;
     let mut facts = vec![
-        fact("结论", "Verdict", s(&a["verdict"])),
+        fact("结论", "Verdict", x.verdict.as_str()),
         fact(
             "接收方",
             "Recipient",
-            format!(
-                "{} ({})",
-                s(&a["recipient"]["id"]),
-                s(&a["recipient"]["name"])
-            ),
+            format!("{} ({})", x.recipient.id, s_of(&x.recipient.name)),
         ),
         fact(
             "发布情境",
             "Release context",
-            format!(
-                "{}: {}",
-                s(&a["context"]["context"]),
-                s(&a["context"]["why"])
-            ),
+            format!("{}: {}", x.context.context.as_str(), x.context.why),
         ),
     ];
-    for (i, r) in a["reasons"].as_array().into_iter().flatten().enumerate() {
+    for (i, r) in x.reasons.iter().enumerate() {
         facts.push(fact(
             &format!("理由 {}", i + 1),
             &format!("Reason {}", i + 1),
-            s(&r["text"]),
+            r.text.clone(),
         ));
     }
     let mut sec = Section::new(
@@ -161,52 +150,46 @@ fn verdict_section(a: &Value) -> Section {
         facts,
         Vec::new(),
     );
-    for n in a["notes"].as_array().into_iter().flatten() {
-        sec.notes.push(Text::new(s(n), s(n)));
+    for n in &x.notes {
+        sec.notes.push(Text::new(n.clone(), n.clone()));
     }
     sec
 }
 
-fn attacks_section(a: &Value) -> Section {
-    let rows: Vec<Interval> = a["attacks"]
-        .as_array()
-        .into_iter()
-        .flatten()
+fn attacks_section(a: &Assessed) -> Section {
+    let rows: Vec<Interval> = a
+        .assessment
+        .attacks
+        .iter()
         .map(|x| {
-            let label = s(&x["label"]);
-            let scope = if x["scope"] == "combined" {
+            let scope = if x.scope == "combined" {
                 " (combined)"
             } else {
                 ""
             };
             Interval {
-                label: format!("{label}{scope}"),
-                value: x["risk"]["value"].as_f64().unwrap_or(0.0),
-                low: x["risk"]["ci"][0].as_f64().unwrap_or(0.0),
-                high: x["risk"]["ci"][1].as_f64().unwrap_or(0.0),
-                // Stored since attacks carry their criterion; older assessments by the label.
-                threshold: threshold_of(a, x["criterion"].as_str().unwrap_or(criterion_of(&label))),
+                label: format!("{}{scope}", x.label),
+                value: x.risk.value,
+                low: x.risk.ci[0],
+                high: x.risk.ci[1],
+                threshold: threshold_of(a, x.criterion()),
             }
         })
         .collect();
-    let facts = checks_of(a)
+    let facts = a
+        .assessment
+        .all_checks()
         .map(|c| {
-            let verdict = if c["passed"].as_bool() == Some(true) {
-                "pass"
-            } else {
-                "FAIL"
-            };
+            let verdict = if c.passed { "pass" } else { "FAIL" };
+            let label = format!("{} · {}", c.criterion.as_str(), c.scope);
             Fact {
-                label: Text::new(
-                    format!("{} · {}", s(&c["criterion"]), s(&c["scope"])),
-                    format!("{} · {}", s(&c["criterion"]), s(&c["scope"])),
-                ),
+                label: Text::new(label.clone(), label),
                 value: format!(
                     "{}: {} (upper {}) vs threshold {} — {verdict}",
-                    s(&c["figure"]),
-                    f4(&c["value"]),
-                    f4(&c["upper"]),
-                    s(&c["threshold"])
+                    c.figure,
+                    f4(c.value),
+                    f4(c.upper),
+                    s_of(&c.threshold)
                 ),
             }
         })
@@ -229,7 +212,7 @@ fn attacks_section(a: &Value) -> Section {
 }
 
 /// Class sizes grouped into the bands people read k-anonymity in.
-fn class_bands(hist: &Value) -> Vec<(String, f64)> {
+fn class_bands(hist: &[(u64, u64)]) -> Vec<(String, f64)> {
     let bands: [(u64, u64, &str); 6] = [
         (1, 1, "1"),
         (2, 2, "2"),
@@ -242,10 +225,7 @@ fn class_bands(hist: &Value) -> Vec<(String, f64)> {
         .iter()
         .map(|&(lo, hi, name)| {
             let n: u64 = hist
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|p| Some((p[0].as_u64()?, p[1].as_u64()?)))
+                .iter()
                 .filter(|(size, _)| (lo..=hi).contains(size))
                 .map(|(size, classes)| size * classes)
                 .sum();
@@ -254,32 +234,33 @@ fn class_bands(hist: &Value) -> Vec<(String, f64)> {
         .collect()
 }
 
-fn classic_section(a: &Value) -> Option<Section> {
-    let c = &a["classic"];
-    if c.is_null() {
-        return None;
-    }
+fn classic_section(a: &Assessed) -> Option<Section> {
+    let c = a.assessment.class_figures()?;
     let facts = vec![
-        fact("已知列", "Known columns matched on", s(&a["known_in_twin"])),
+        fact(
+            "已知列",
+            "Known columns matched on",
+            s_of(&a.assessment.known_in_twin),
+        ),
         fact(
             "等价类数 / 最小类 k",
             "Classes / smallest class k",
-            format!("{} / {}", s(&c["n_classes"]), s(&c["k"])),
+            format!("{} / {}", c.n_classes, c.k),
         ),
         fact(
             "最高重识别风险",
             "Highest re-identification risk",
-            f4(&c["prosecutor"]["highest"]),
+            f4(c.prosecutor.highest),
         ),
         fact(
             "平均重识别风险",
             "Average re-identification risk",
-            f4(&c["prosecutor"]["average"]),
+            f4(c.prosecutor.average),
         ),
         fact(
             "唯一记录占比",
             "Records unique on known columns",
-            f4(&c["sample_uniqueness"]),
+            f4(c.sample_uniqueness),
         ),
     ];
     let mut sec = Section::new(
@@ -295,107 +276,94 @@ fn classic_section(a: &Value) -> Option<Section> {
             "按等价类大小统计的记录数",
             "Records by equivalence-class size",
         ),
-        rows: class_bands(&c["class_size_histogram"]),
+        rows: class_bands(&c.class_size_histogram),
         max: None,
     });
     Some(sec)
 }
 
-fn distance_section(a: &Value) -> Option<Section> {
-    let d = &a["distance"];
-    if d.is_null() {
-        return None;
-    }
+fn distance_section(a: &Assessed) -> Option<Section> {
+    let d = a.assessment.distance_figures()?;
     Some(Section::new(
         Text::new("距离检验（合成数据）", "Distance checks (synthetic twin)"),
         vec![
             fact(
                 "与源数据最近距离中位数",
                 "Median distance to closest source record",
-                f4(&d["dcr_source"]["median"]),
+                f4(d.dcr_source.median),
             ),
             fact(
                 "精确复制占比",
                 "Exact copies of source rows",
-                f4(&d["exact_copies"]),
+                f4(d.exact_copies),
             ),
             fact(
                 "精确复制（留出集）",
                 "Exact copies of holdout rows",
-                f4(&d["exact_copies_of_holdout"]),
+                f4_opt(d.exact_copies_of_holdout),
             ),
             fact(
                 "更接近源数据的占比",
                 "Closer to source than to holdout",
-                f4(&d["closer_to_source"]),
+                f4_opt(d.closer_to_source),
             ),
         ],
         Vec::new(),
     ))
 }
 
-fn cumulative_section(a: &Value) -> Option<Section> {
-    let c = &a["cumulative"];
-    if c.is_null() {
-        return None;
-    }
-    let mut facts: Vec<Fact> = c["with"]
-        .as_array()
-        .into_iter()
-        .flatten()
+fn cumulative_section(a: &Assessed) -> Option<Section> {
+    let c = a.assessment.cumulative.as_ref()?;
+    let mut facts: Vec<Fact> = c
+        .with
+        .iter()
         .map(|p| {
             fact(
                 "此前发布",
                 "Earlier release",
                 format!(
                     "{} (visa {}, sha256 {})",
-                    s(&p["twin"]["path"]),
-                    s(&p["visa"]),
-                    s(&p["twin"]["sha256"])
+                    p.twin.path, p.visa, p.twin.sha256
                 ),
             )
         })
         .collect();
-    facts.push(fact("关联方式", "Rows linked by", s(&c["linked_by"])));
+    facts.push(fact("关联方式", "Rows linked by", s_of(&c.linked_by)));
     facts.push(fact(
         "合并后已知列",
         "Known columns in the combination",
-        s(&c["known_columns"]),
+        s_of(&c.known_columns),
     ));
     let mut sec = Section::new(
         Text::new("累积发布", "Cumulative releases to this recipient"),
         facts,
         Vec::new(),
     );
-    for n in c["notes"].as_array().into_iter().flatten() {
-        sec.notes.push(Text::new(s(n), s(n)));
+    for n in &c.notes {
+        sec.notes.push(Text::new(n.clone(), n.clone()));
     }
     Some(sec)
 }
 
-fn utility_section(a: &Value) -> Option<Section> {
-    let u = &a["utility"];
-    if u.is_null() {
-        return None;
-    }
-    let rows: Vec<(String, f64)> = u["columns"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| (s(&c["column"]), c["score"].as_f64().unwrap_or(0.0)))
+fn utility_section(a: &Assessed) -> Option<Section> {
+    let u = a.assessment.utility_figures()?;
+    let rows: Vec<(String, f64)> = u
+        .columns
+        .iter()
+        .map(|c| (c.column.clone(), c.score))
         .collect();
     let mut sec = Section::new(
         Text::new("可用性", "Utility"),
         vec![
-            fact("总体得分", "Overall score", f4(&u["score"])),
+            fact("总体得分", "Overall score", f4(u.score)),
             fact(
                 "单列 / 列对 / 查询",
                 "Columns / pairs / queries",
                 format!(
                     "{} / {} / {}",
-                    f4(&u["column_score"]),
-                    f4(&u["pair_score"]),
-                    f4(&u["workload_score"])
+                    f4(u.column_score),
+                    f4(u.pair_score),
+                    f4(u.workload_score)
                 ),
             ),
         ],
@@ -412,78 +380,74 @@ fn utility_section(a: &Value) -> Option<Section> {
     Some(sec)
 }
 
-fn profile_section(a: &Value) -> Section {
-    let r = &a["recipient"];
-    let c = &r["controls"];
+fn profile_section(a: &Assessed) -> Section {
+    let x = &a.assessment;
+    let (r, c) = (&x.recipient, &x.recipient.controls);
+    let holds = if x.holds.is_empty() {
+        "—".into()
+    } else {
+        x.holds
+            .iter()
+            .map(|h| format!("{} (sha256 {})", h.path, h.sha256))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     Section::new(
         Text::new("接收方画像", "Recipient profile"),
         vec![
             fact(
                 "标识 / 名称",
                 "Id / name",
-                format!("{} / {}", s(&r["id"]), s(&r["name"])),
+                format!("{} / {}", r.id, s_of(&r.name)),
             ),
-            fact("所在法域", "Jurisdiction", s(&r["jurisdiction"])),
-            fact("已知列", "Knows", s(&r["knows"])),
-            fact(
-                "持有数据集",
-                "Holds",
-                a["holds"].as_array().map_or("—".into(), |h| {
-                    if h.is_empty() {
-                        "—".into()
-                    } else {
-                        h.iter()
-                            .map(|x| format!("{} (sha256 {})", s(&x["path"]), s(&x["sha256"])))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    }
-                }),
-            ),
+            fact("所在法域", "Jurisdiction", s_of(&r.jurisdiction)),
+            fact("已知列", "Knows", s_of(&r.knows)),
+            fact("持有数据集", "Holds", holds),
             fact(
                 "能否获取密钥",
                 "Could obtain keys",
-                s(&r["can_obtain_keys"]),
+                s_of(&r.can_obtain_keys),
             ),
-            fact("能力假设", "Capability", s(&r["capability"])),
+            fact("能力假设", "Capability", s_of(&r.capability)),
             fact(
                 "禁止重识别条款",
                 "No-re-identification clause",
-                s(&c["no_reidentification"]),
+                s_of(&c.no_reidentification),
             ),
             fact(
                 "禁止重新关联条款",
                 "No-relinking clause",
-                s(&c["no_relinking"]),
+                s_of(&c.no_relinking),
             ),
             fact(
                 "禁止再转移",
                 "Onward-transfer ban",
-                s(&c["onward_transfer_ban"]),
+                s_of(&c.onward_transfer_ban),
             ),
             fact(
                 "经审计的安全措施",
                 "Audited security",
-                s(&c["audited_security"]),
+                s_of(&c.audited_security),
             ),
-            fact("删除日期", "Deletion date", s(&c["deletion_date"])),
-            fact("密钥状态", "Pseudonymization keys", s(&a["keys"])),
+            fact("删除日期", "Deletion date", s_of(&c.deletion_date)),
+            fact("密钥状态", "Pseudonymization keys", s_of(&x.keys)),
         ],
         Vec::new(),
     )
 }
 
-fn policy_section(a: &Value) -> Section {
-    let p = &a["policy"];
+fn policy_section(a: &Assessed) -> Section {
+    let p = &a.assessment.policy;
     let mut facts = vec![
-        fact("置信水平", "Confidence level", format!("{} ({})", s(&p["confidence"]["value"]), s(&p["confidence"]["source"]))),
+        fact("置信水平", "Confidence level", format!("{} ({})", s_of(&p.confidence.value), p.confidence.source)),
         fact("比较规则", "Comparison rule", "the upper end of each confidence interval must be at or below its threshold (upper_ci)"),
-        fact("复评周期（月）", "Review period (months)", s(&p["review_months"])),
-        fact("个人信息界限", "Personal-information bar", format!("{} ({})", s(&p["personal_above"]["value"]), s(&p["personal_above"]["source"]))),
+        fact("复评周期（月）", "Review period (months)", p.review_months.to_string()),
+        fact("个人信息界限", "Personal-information bar", format!("{} ({})", s_of(&p.personal_above.value), p.personal_above.source)),
     ];
-    for t in a["thresholds"].as_array().into_iter().flatten() {
+    for (c, t) in &a.assessment.thresholds {
         facts.push(Fact {
-            label: Text::new(s(&t[0]), s(&t[0])),
-            value: format!("{} — {}", s(&t[1]["value"]), s(&t[1]["source"])),
+            label: Text::new(c.as_str(), c.as_str()),
+            value: format!("{} — {}", s_of(&t.value), t.source),
         });
     }
     Section::new(
@@ -493,50 +457,43 @@ fn policy_section(a: &Value) -> Section {
     )
 }
 
-fn reproduction_section(a: &Value) -> Section {
-    let file = |x: &Value| {
-        format!(
-            "{} (sha256 {}, {} rows)",
-            s(&x["path"]),
-            s(&x["sha256"]),
-            s(&x["rows"])
-        )
-    };
+fn file_line(x: &FileFacts) -> String {
+    format!("{} (sha256 {}, {} rows)", x.path, x.sha256, x.rows)
+}
+
+fn reproduction_section(a: &Assessed) -> Section {
+    let x = &a.assessment;
     let mut facts = vec![
-        fact("复现命令", "Reproduce with", s(&a["command"])),
-        fact("评估编号", "Assessment id", s(&a["id"])),
+        fact("复现命令", "Reproduce with", a.command.clone()),
+        fact("评估编号", "Assessment id", a.id.clone()),
         fact(
             "评估内容哈希",
             "Assessment JSON sha256",
-            s(&a["body_sha256"]),
+            a.body_sha256.clone(),
         ),
-        fact("源数据", "Source", file(&a["source"])),
+        fact("源数据", "Source", file_line(&x.source)),
         fact(
             "孪生数据",
             "Twin",
-            format!("{} — {}", file(&a["twin"]), s(&a["twin_kind"])),
+            format!("{} — {}", file_line(&x.twin), x.twin_kind.as_str()),
         ),
         fact(
             "随机种子 / 攻击次数",
             "Seed / attacks",
-            format!(
-                "{} / {}",
-                s(&a["params"]["seed"]),
-                s(&a["params"]["n_attacks"])
-            ),
+            format!("{} / {}", x.params.seed, x.params.n_attacks),
         ),
-        fact("时间", "Created", s(&a["created_at"])),
+        fact("时间", "Created", a.created_at.clone()),
         fact(
             "工具版本",
             "Tool version",
             format!("datavisa {}", env!("CARGO_PKG_VERSION")),
         ),
     ];
-    if !a["control"].is_null() {
-        facts.push(fact("对照集", "Control set", file(&a["control"])));
+    if let Some(c) = &x.control {
+        facts.push(fact("对照集", "Control set", file_line(c)));
     }
-    if !a["manifest"].is_null() {
-        facts.push(fact("清单", "Manifest", s(&a["manifest"]["path"])));
+    if let Some(m) = &x.manifest {
+        facts.push(fact("清单", "Manifest", m.path.clone()));
     }
     Section::new(Text::new("复现信息", "Reproduction"), facts, Vec::new())
 }
@@ -557,7 +514,7 @@ fn terminology_section() -> Section {
 }
 
 /// The report structure of a stored assessment.
-pub fn build(a: &Value) -> Report {
+pub fn build(a: &Assessed) -> Report {
     let mut sections = vec![verdict_section(a), attacks_section(a)];
     sections.extend(classic_section(a));
     sections.extend(distance_section(a));
@@ -567,23 +524,14 @@ pub fn build(a: &Value) -> Report {
     sections.push(policy_section(a));
     sections.push(reproduction_section(a));
     sections.push(terminology_section());
+    let (twin, recipient) = (&a.assessment.twin.path, &a.assessment.recipient.id);
     Report {
         title: Text::new("重识别风险评估报告", "Re-identification risk assessment"),
         subtitle: Text::new(
-            format!(
-                "{} → {}，评估 {}",
-                s(&a["twin"]["path"]),
-                s(&a["recipient"]["id"]),
-                s(&a["id"])
-            ),
-            format!(
-                "{} → {}, assessment {}",
-                s(&a["twin"]["path"]),
-                s(&a["recipient"]["id"]),
-                s(&a["id"])
-            ),
+            format!("{twin} → {recipient}，评估 {}", a.id),
+            format!("{twin} → {recipient}, assessment {}", a.id),
         ),
-        generated_at: s(&a["created_at"]),
+        generated_at: a.created_at.clone(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
         headline: Some(headline(a)),
         sections,

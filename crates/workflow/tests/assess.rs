@@ -111,7 +111,7 @@ fn a_narrow_twin_is_anonymized_and_a_copy_is_personal() {
         .assessment
         .attacks
         .iter()
-        .all(|x| x["criterion"].is_string()));
+        .all(|x| x.criterion.is_some()));
     let copy = ws.assess(&request(d.path(), "source.csv")).unwrap();
     assert_eq!(copy.assessment.verdict, Verdict::Personal);
     assert!(copy.assessment.reasons[0]
@@ -224,9 +224,9 @@ fn a_toy_attack_in_the_registry_is_run_stored_and_checked() {
     let toy = x
         .attacks
         .iter()
-        .find(|r| r["label"] == "toy: every known column at once")
+        .find(|r| r.label == "toy: every known column at once")
         .expect("the toy attack's result is stored");
-    assert_eq!(toy["criterion"], "singling_out");
+    assert_eq!(toy.criterion, Some(Criterion::SinglingOut));
     assert!(x.notes.iter().any(|n| n == "toy attack ran"));
     // Two singling-out checks: the built-in one and the toy's, each against singling_out's limit.
     let checks: Vec<_> = x
