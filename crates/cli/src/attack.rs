@@ -7,10 +7,8 @@ use anyhow::Result;
 use datavisa_workflow::attack::{
     AttackKind, AttackRequest, RiskMeasured, RiskRequest, UtilityRequest,
 };
-use datavisa_workflow::risk::{
-    AttackResult, ClassicParams, Denominator, Mode, SecretKind, SuccessRate,
-};
-use std::path::{Path, PathBuf};
+use datavisa_workflow::risk::{AttackResult, Denominator, Mode, SecretKind, SuccessRate};
+use std::path::Path;
 
 /// `datavisa attack ...`.
 pub fn attack_cmd(a: AttackCommand, quiet: bool) -> Result<()> {
@@ -129,30 +127,9 @@ fn print_attack_human(r: &AttackResult) {
     }
 }
 
-/// Arguments of `datavisa risk`.
-pub struct RiskArgs {
-    pub file: PathBuf,
-    pub params: ClassicParams,
-    pub population: Option<PathBuf>,
-    pub source: Option<PathBuf>,
-    pub holdout: Option<PathBuf>,
-    pub samples: usize,
-    pub seed: u64,
-}
-
 /// `datavisa risk`: classic risk of a table (and distances when it is a twin of `source`).
-pub fn risk(a: RiskArgs, read: &ReadArgs, format: Format, quiet: bool) -> Result<()> {
-    let req = RiskRequest {
-        file: a.file,
-        params: a.params,
-        population: a.population,
-        source: a.source,
-        holdout: a.holdout,
-        samples: a.samples,
-        seed: a.seed,
-        read: read.into(),
-    };
-    let m = local(quiet)?.risk(&req)?;
+pub fn risk(req: &RiskRequest, format: Format, quiet: bool) -> Result<()> {
+    let m = local(quiet)?.risk(req)?;
     match format {
         Format::Json => print_json(&m),
         Format::Human => {

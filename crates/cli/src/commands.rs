@@ -1,6 +1,6 @@
 //! The parsed command line to its verb's front end; and the demo.
 
-use crate::attack::{attack_cmd, risk, utility_cmd, RiskArgs};
+use crate::attack::{attack_cmd, risk, utility_cmd};
 use crate::output::{pct, print_json};
 use crate::{Cli, Command, Format, TwinCommand};
 use anyhow::Result;
@@ -122,7 +122,7 @@ pub fn run(cli: Cli) -> Result<()> {
             read,
             format,
         } => risk(
-            RiskArgs {
+            &datavisa_workflow::attack::RiskRequest {
                 file,
                 params: ClassicParams {
                     quasi,
@@ -139,8 +139,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 holdout,
                 samples,
                 seed,
+                read: (&read).into(),
             },
-            &read,
             format,
             quiet,
         ),

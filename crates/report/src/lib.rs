@@ -43,6 +43,16 @@ pub struct Fact {
     pub value: String,
 }
 
+impl Fact {
+    /// A fact labelled in Chinese and English.
+    pub fn new(zh: &str, en: &str, value: impl Into<String>) -> Fact {
+        Fact {
+            label: Text::new(zh, en),
+            value: value.into(),
+        }
+    }
+}
+
 /// One section of a report.
 #[derive(Clone, Debug, Serialize)]
 pub struct Section {

@@ -335,10 +335,7 @@ fn closest_figure(a: &datavisa_verdict::Assessment) -> Option<ClosestFigure> {
 }
 
 fn fact(zh: &str, en: &str, value: impl Into<String>) -> Fact {
-    Fact {
-        label: Text::new(zh, en),
-        value: value.into(),
-    }
+    Fact::new(zh, en, value)
 }
 
 fn q(zh: &str, en: &str) -> Text {

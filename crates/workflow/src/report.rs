@@ -29,10 +29,7 @@ impl Workspace {
 }
 
 fn fact(zh: &str, en: &str, value: impl Into<String>) -> Fact {
-    Fact {
-        label: Text::new(zh, en),
-        value: value.into(),
-    }
+    Fact::new(zh, en, value)
 }
 
 fn s(v: &Value) -> String {

@@ -107,11 +107,7 @@ fn a_narrow_twin_is_anonymized_and_a_copy_is_personal() {
         a.assessment.reasons
     );
     // Every stored attack says the criterion it is judged by.
-    assert!(a
-        .assessment
-        .attacks
-        .iter()
-        .all(|x| x.criterion.is_some()));
+    assert!(a.assessment.attacks.iter().all(|x| x.criterion.is_some()));
     let copy = ws.assess(&request(d.path(), "source.csv")).unwrap();
     assert_eq!(copy.assessment.verdict, Verdict::Personal);
     assert!(copy.assessment.reasons[0]
