@@ -222,7 +222,7 @@ fn print_demo_human(summary: &datavisa_workflow::demo::DemoSummary) {
         sy.utility.score,
         sy.utility.columns,
         sy.utility.pairs,
-        sy.seconds.as_f64().unwrap_or(0.0)
+        sy.seconds
     );
     let ps = &st.pseudonymize;
     println!(

@@ -53,40 +53,32 @@ fn report(w: &TwinWritten, format: Format) -> Result<()> {
         return print_json(w);
     }
     let m = &w.manifest;
-    let body = m.body_value();
-    let levels = body["levels"].as_object().cloned().unwrap_or_default();
-    let rows: Vec<Vec<String>> = levels
-        .iter()
-        .map(|(k, v)| vec![k.clone(), v.to_string()])
-        .collect();
-    print!("{}", table(&["quasi-identifier", "level"], &rows, 40));
-    let n = body["rows"].as_f64().unwrap_or(1.0);
-    let (metric, value) = m.quality.as_ref().map_or(("", f64::NAN), |q| {
-        (q.metric.as_str(), q.value.unwrap_or(f64::NAN))
-    });
-    println!(
-        "{metric} {value:.6}; {} classes; {} records suppressed ({})",
-        body["classes"],
-        body["suppressed"],
-        pct(body["suppressed"].as_f64().unwrap_or(0.0) / n)
-    );
-    for x in body["models"].as_array().into_iter().flatten() {
+    if let Some(g) = m.generalized() {
+        let rows: Vec<Vec<String>> = g
+            .levels
+            .iter()
+            .map(|(k, v)| vec![k.clone(), v.to_string()])
+            .collect();
+        print!("{}", table(&["quasi-identifier", "level"], &rows, 40));
+        let (metric, value) = m.quality.as_ref().map_or(("", f64::NAN), |q| {
+            (q.metric.as_str(), q.value.unwrap_or(f64::NAN))
+        });
         println!(
-            "  {}: achieved {} ({})",
-            x["model"].as_str().unwrap_or(""),
-            x["achieved"],
-            if x["holds"] == true { "holds" } else { "fails" }
+            "{metric} {value:.6}; {} classes; {} records suppressed ({})",
+            g.classes,
+            g.suppressed,
+            pct(g.suppressed as f64 / g.rows.max(1) as f64)
         );
-    }
-    if !body["search"].is_null() {
-        let s = &body["search"];
-        println!(
-            "search: {}, {} nodes checked of {}, {:.3} s",
-            s["algorithm"].as_str().unwrap_or(""),
-            s["nodes_checked"],
-            s["lattice_size"],
-            s["seconds"].as_f64().unwrap_or(0.0)
-        );
+        for x in &g.models {
+            let holds = if x.holds { "holds" } else { "fails" };
+            println!("  {}: achieved {} ({holds})", x.model, x.achieved);
+        }
+        if let Some(s) = &g.search {
+            println!(
+                "search: {}, {} nodes checked of {}, {:.3} s",
+                s.algorithm, s.nodes_checked, s.lattice_size, s.seconds
+            );
+        }
     }
     println!("written: {} and {}", m.output.path, w.manifest_path);
     Ok(())

@@ -5,8 +5,7 @@ use crate::front::{workspace, CliSecrets};
 use crate::output::{print_json, table};
 use crate::{Format, ReadArgs, VaultArgs};
 use anyhow::Result;
-use datavisa_workflow::twins::PseudonymizeRequest;
-use serde_json::Value;
+use datavisa_workflow::twins::{PseudonymizeRequest, TwinWritten};
 use std::path::Path;
 
 /// `datavisa twin pseudonymize`.
@@ -33,32 +32,26 @@ pub fn pseudonymize_cmd(
     if format == Format::Json {
         return print_json(&w);
     }
-    print_summary(&serde_json::to_value(&w)?);
+    print_summary(&w);
     Ok(())
 }
 
-fn print_summary(m: &Value) {
-    let rows: Vec<Vec<String>> = m["columns"]
-        .as_array()
-        .into_iter()
-        .flatten()
+fn print_summary(w: &TwinWritten) {
+    let m = &w.manifest;
+    let columns = m.pseudonymized().map(|p| p.columns).unwrap_or_default();
+    let rows: Vec<Vec<String>> = columns
+        .iter()
         .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap_or("").to_owned();
-            let key = if c["key"].is_null() {
-                String::new()
-            } else {
-                format!(
-                    "{} v{}",
-                    c["key"]["domain"].as_str().unwrap_or(""),
-                    c["key"]["version"]
-                )
-            };
+            let key = c
+                .key
+                .as_ref()
+                .map_or(String::new(), |k| format!("{} v{}", k.domain, k.version));
             vec![
-                s("column"),
-                s("method"),
+                c.column.clone(),
+                c.method.clone(),
                 key,
-                s("decided_by"),
-                c["suppressed"].to_string(),
+                c.decided_by.clone(),
+                c.suppressed.to_string(),
             ]
         })
         .collect();
@@ -78,10 +71,10 @@ fn print_summary(m: &Value) {
     );
     println!(
         "twin {} for {}: {} rows -> {}\nmanifest: {}\nstatus: de-identified personal information (PIPL Art. 73(3)); the keys stay in the vault",
-        m["twin_id"].as_str().unwrap_or(""),
-        m["recipient"].as_str().unwrap_or(""),
-        m["output"]["rows"],
-        m["output"]["path"].as_str().unwrap_or(""),
-        m["manifest"].as_str().unwrap_or("")
+        m.twin_id.as_deref().unwrap_or(""),
+        m.pseudonymized().map(|p| p.recipient).unwrap_or_default(),
+        m.output.rows.unwrap_or(0),
+        m.output.path,
+        w.manifest_path
     );
 }

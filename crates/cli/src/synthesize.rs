@@ -5,8 +5,7 @@ use crate::front::local;
 use crate::output::{print_json, table};
 use crate::{Format, ReadArgs, SynthMethod, SynthesizeArgs};
 use anyhow::Result;
-use datavisa_workflow::twins::{Method, SynthParams, SynthesizeRequest, Synthesized};
-use serde_json::{json, Value};
+use datavisa_workflow::twins::{ChargeView, Method, SynthParams, SynthesizeRequest, Synthesized};
 
 /// The synthesis parameters from the flags.
 pub fn params(a: &SynthesizeArgs) -> SynthParams {
@@ -64,74 +63,70 @@ pub fn synthesize_cmd(
 }
 
 fn print_human(made: &Synthesized) {
-    let mut m = made.written.manifest.body_value();
-    m["output"] = json!(made.written.manifest.output.path);
-    m["manifest"] = json!(made.written.manifest_path);
-    let p = &m["privacy"];
+    let w = &made.written;
+    let Some(m) = w.manifest.synthetic() else {
+        println!(
+            "synthetic twin -> {}\nmanifest: {}",
+            w.manifest.output.path, w.manifest_path
+        );
+        return;
+    };
+    let p = &m.privacy;
     println!(
         "{} synthetic twin: {} rows x {} columns -> {}",
-        m["method"].as_str().unwrap_or("?").to_uppercase(),
-        m["rows"],
-        m["columns"].as_array().map_or(0, Vec::len),
-        m["output"].as_str().unwrap_or("")
+        m.method.to_uppercase(),
+        m.rows,
+        m.columns.len(),
+        w.manifest.output.path
     );
     println!(
         "privacy: epsilon {} delta {:e} (rho {:.5}, spent {:.5}); {}",
-        p["epsilon"],
-        p["delta"].as_f64().unwrap_or(0.0),
-        p["rho"].as_f64().unwrap_or(0.0),
-        p["rho_spent"].as_f64().unwrap_or(0.0),
-        if m["seed"].is_null() {
+        serde_json::Value::from(p.epsilon),
+        p.delta,
+        p.rho,
+        p.rho_spent,
+        if m.seed.is_none() {
             "noise from OS entropy (not reproducible)"
         } else {
             "seeded: keep the manifest in-country"
         }
     );
-    let ledger = p["ledger"].as_array().cloned().unwrap_or_default();
-    let rows: Vec<Vec<String>> = summarize_ledger(&ledger);
     print!(
         "{}",
-        table(&["step", "mechanism", "rho", "share", "detail"], &rows, 60)
+        table(
+            &["step", "mechanism", "rho", "share", "detail"],
+            &summarize_ledger(&p.ledger),
+            60
+        )
     );
-    for d in m["dropped"].as_array().into_iter().flatten() {
-        println!(
-            "left out: {} ({})",
-            d["column"].as_str().unwrap_or(""),
-            d["reason"].as_str().unwrap_or("")
-        );
+    for d in &m.dropped {
+        println!("left out: {} ({})", d.column, d.reason);
     }
-    let model = &m["model"];
+    let model = &m.model;
     println!(
         "model: {} measured cliques, junction tree of {} cells, {} measurements, {} fit iterations; {:.1} s in all",
-        model["cliques"].as_array().map_or(0, Vec::len),
-        model["junction_tree_cells"],
-        model["measurements"],
-        model["fit"]["iterations"],
-        m["timings_seconds"]["total"].as_f64().unwrap_or(0.0)
+        model.cliques.len(),
+        model.junction_tree_cells,
+        model.measurements,
+        model.fit.iterations,
+        m.timings_seconds.total
     );
-    println!("manifest: {}", m["manifest"].as_str().unwrap_or(""));
+    println!("manifest: {}", w.manifest_path);
 }
 
 /// The ledger with AIM's per-round lines folded into two totals, for the screen.
-fn summarize_ledger(ledger: &[Value]) -> Vec<Vec<String>> {
-    let total: f64 = ledger.iter().filter_map(|c| c["rho"].as_f64()).sum();
+fn summarize_ledger(ledger: &[ChargeView]) -> Vec<Vec<String>> {
+    let total: f64 = ledger.iter().map(|c| c.rho).sum();
     let mut rows: Vec<(String, String, f64, String)> = Vec::new();
     let mut rounds: [(usize, f64); 2] = [(0, 0.0), (0, 0.0)];
     for c in ledger {
-        let step = c["step"].as_str().unwrap_or("");
-        let rho = c["rho"].as_f64().unwrap_or(0.0);
-        if step.starts_with("round ") {
-            let k = usize::from(c["mechanism"] == "gaussian");
+        if c.step.starts_with("round ") {
+            let k = usize::from(c.mechanism == "gaussian");
             rounds[k].0 += 1;
-            rounds[k].1 += rho;
+            rounds[k].1 += c.rho;
             continue;
         }
-        rows.push((
-            step.to_owned(),
-            c["mechanism"].as_str().unwrap_or("").to_owned(),
-            rho,
-            c["detail"].as_str().unwrap_or("").to_owned(),
-        ));
+        rows.push((c.step.clone(), c.mechanism.clone(), c.rho, c.detail.clone()));
     }
     if rounds[0].0 > 0 {
         rows.push((

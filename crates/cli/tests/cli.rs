@@ -489,3 +489,19 @@ fn human_output_and_quiet() {
     );
     assert!(o.stderr.is_empty());
 }
+
+/// A `scheme://` store is refused (there is no server store yet), without echoing credentials,
+/// and nothing is made on disk under that name.
+#[test]
+fn a_url_store_is_refused_until_a_server_store_exists() {
+    let d = tempfile::tempdir().unwrap();
+    for args in [
+        &["visa", "list", "--store", "postgres://alice:s3cret@db/prod"][..],
+        &["ledger", "exporter", "list", "--store", "postgres://alice:s3cret@db/prod"][..],
+    ] {
+        let o = datavisa(args, d.path());
+        fails_with(&o, 2, &["postgres://", "not supported yet"]);
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("s3cret"));
+    }
+    assert!(!d.path().join("postgres:").exists());
+}

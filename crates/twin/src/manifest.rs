@@ -202,6 +202,190 @@ impl Manifest {
     }
 }
 
+/// What a generalized twin's record says, for front ends and reports.
+#[derive(Clone, Debug, Deserialize)]
+pub struct GeneralizedView {
+    /// Rows of the source.
+    pub rows: u64,
+    /// The level of each quasi-identifier.
+    pub levels: std::collections::BTreeMap<String, Value>,
+    /// Records suppressed.
+    pub suppressed: u64,
+    /// Classes kept.
+    pub classes: u64,
+    /// What each privacy model achieved.
+    pub models: Vec<ModelAchieved>,
+    /// How the lattice was searched (absent for a re-applied recipe).
+    #[serde(default)]
+    pub search: Option<SearchView>,
+}
+
+/// One privacy model and what the twin achieves for it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ModelAchieved {
+    /// `k-anonymity`, `t-closeness`, …
+    pub model: String,
+    /// The figure achieved (none when it could not be computed).
+    pub achieved: Value,
+    /// Whether the model holds.
+    pub holds: bool,
+}
+
+/// The lattice search of a generalized twin.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SearchView {
+    /// `optimal` or `heuristic`.
+    pub algorithm: String,
+    /// Nodes checked.
+    pub nodes_checked: Value,
+    /// Nodes in the lattice.
+    pub lattice_size: Value,
+    /// Seconds it took.
+    pub seconds: f64,
+}
+
+/// What a synthetic twin's record says, for front ends and reports.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SyntheticView {
+    /// `mst` or `aim`.
+    pub method: String,
+    /// Rows generated.
+    pub rows: u64,
+    /// The columns synthesized, with their domains.
+    pub columns: Vec<Value>,
+    /// The privacy budget and how it was spent.
+    pub privacy: PrivacyView,
+    /// The recorded seed, when the run is reproducible.
+    pub seed: Option<u64>,
+    /// Columns left out and why.
+    pub dropped: Vec<DroppedColumn>,
+    /// The fitted model.
+    pub model: SynthModelView,
+    /// Seconds per phase.
+    pub timings_seconds: Timings,
+}
+
+/// The budget of a synthetic twin.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PrivacyView {
+    /// Epsilon.
+    pub epsilon: f64,
+    /// Delta.
+    pub delta: f64,
+    /// The zCDP budget.
+    pub rho: f64,
+    /// What was spent of it.
+    pub rho_spent: f64,
+    /// Each charge.
+    pub ledger: Vec<ChargeView>,
+}
+
+/// One charge against the budget.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ChargeView {
+    /// What was measured or chosen.
+    pub step: String,
+    /// The mechanism.
+    pub mechanism: String,
+    /// Its cost.
+    pub rho: f64,
+    /// Its noise scale or parameter.
+    pub detail: String,
+}
+
+/// A column left out of a synthetic twin.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DroppedColumn {
+    /// The column.
+    pub column: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The fitted model of a synthetic twin.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SynthModelView {
+    /// Cliques measured.
+    pub cliques: Vec<Value>,
+    /// Cells of the junction tree.
+    pub junction_tree_cells: Value,
+    /// Measurements taken.
+    pub measurements: Value,
+    /// The fit.
+    pub fit: FitView,
+}
+
+/// The model fit.
+#[derive(Clone, Debug, Deserialize)]
+pub struct FitView {
+    /// Mirror-descent iterations.
+    pub iterations: Value,
+}
+
+/// Seconds of a synthesis.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Timings {
+    /// In all.
+    pub total: f64,
+}
+
+/// What a pseudonymized twin's record says, for front ends and reports.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PseudonymizedView {
+    /// The recipient whose keys were used.
+    pub recipient: String,
+    /// Each column's treatment.
+    pub columns: Vec<ProtectedColumn>,
+}
+
+/// One column of a pseudonymized twin.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ProtectedColumn {
+    /// The column.
+    pub column: String,
+    /// Its method.
+    pub method: String,
+    /// The key used (ids and versions only).
+    #[serde(default)]
+    pub key: Option<KeyView>,
+    /// Where the decision came from.
+    pub decided_by: String,
+    /// Values written as missing.
+    pub suppressed: u64,
+}
+
+/// A key as a manifest names it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct KeyView {
+    /// Its domain.
+    pub domain: String,
+    /// Its version.
+    pub version: u32,
+}
+
+impl Manifest {
+    fn view<T: serde::de::DeserializeOwned>(&self, kind: ManifestKind) -> Option<T> {
+        (self.kind == kind)
+            .then(|| serde_json::from_value(self.body_value()).ok())
+            .flatten()
+    }
+
+    /// A generalized twin's record.
+    pub fn generalized(&self) -> Option<GeneralizedView> {
+        self.view(ManifestKind::GeneralizedTwin)
+    }
+
+    /// A synthetic twin's record.
+    pub fn synthetic(&self) -> Option<SyntheticView> {
+        self.view(ManifestKind::SyntheticTwin)
+    }
+
+    /// A pseudonymized twin's record.
+    pub fn pseudonymized(&self) -> Option<PseudonymizedView> {
+        self.view(ManifestKind::PseudonymizedTwin)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

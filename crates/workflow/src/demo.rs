@@ -449,11 +449,11 @@ pub struct TwinStep {
     /// Always `generalized`.
     pub kind: String,
     /// The level of each quasi-identifier.
-    pub levels: serde_json::Value,
+    pub levels: std::collections::BTreeMap<String, serde_json::Value>,
     /// Records suppressed.
-    pub suppressed: serde_json::Value,
+    pub suppressed: u64,
     /// Classes kept.
-    pub classes: serde_json::Value,
+    pub classes: u64,
     /// Information loss.
     pub quality: Option<datavisa_twin::manifest::QualityFigure>,
     /// Columns left out (identifiers, coordinates).
@@ -496,14 +496,15 @@ pub fn generalize_step(
     let g = datavisa_twin::recipe::generalize(t, &recipe).with_context(|| "demo twin step");
     drop(task);
     let w = crate::twins::write_generalized(csv, t, &path, g?)?;
-    let body = &w.manifest.body;
-    let field = |k: &str| body.get(k).cloned().unwrap_or_default();
+    let view = w.manifest.generalized().ok_or_else(|| {
+        crate::Error::internal("the generalized twin's manifest does not read back")
+    })?;
     Ok(TwinStep {
         file: path.display().to_string(),
         kind: "generalized".into(),
-        levels: field("levels"),
-        suppressed: field("suppressed"),
-        classes: field("classes"),
+        levels: view.levels,
+        suppressed: view.suppressed,
+        classes: view.classes,
         quality: w.manifest.quality.clone(),
         dropped: dropped.to_vec(),
         manifest: PathBuf::from(&w.manifest_path),
@@ -817,13 +818,13 @@ pub struct SynthesizeStep {
     /// Its manifest.
     pub manifest: String,
     /// Rows generated.
-    pub rows: serde_json::Value,
+    pub rows: u64,
     /// Columns synthesized.
     pub columns: usize,
     /// zCDP budget spent.
-    pub rho_spent: serde_json::Value,
+    pub rho_spent: f64,
     /// Seconds synthesis took.
-    pub seconds: serde_json::Value,
+    pub seconds: f64,
     /// Its utility.
     pub utility: UtilityStep,
     /// Files written.
@@ -874,8 +875,9 @@ pub fn synthesize_step(
             &params,
         )
         .with_context(|| "demo synthesize step")?;
-    let body = &made.written.manifest.body;
-    let field = |k: &str| body.get(k).cloned().unwrap_or_default();
+    let view = made.written.manifest.synthetic().ok_or_else(|| {
+        crate::Error::internal("the synthetic twin's manifest does not read back")
+    })?;
     let twin = datavisa_table::read_table(&twin_path, &Default::default())?;
     let prepared = datavisa_risk::prepare::prepare(release, &twin, None)
         .with_context(|| "demo synthesize step")?;
@@ -889,10 +891,10 @@ pub fn synthesize_step(
         delta: 1e-9,
         file: twin_path.display().to_string(),
         manifest: made.written.manifest_path.clone(),
-        rows: field("rows"),
-        columns: field("columns").as_array().map_or(0, Vec::len),
-        rho_spent: field("privacy")["rho_spent"].clone(),
-        seconds: field("timings_seconds")["total"].clone(),
+        rows: view.rows,
+        columns: view.columns.len(),
+        rho_spent: view.privacy.rho_spent,
+        seconds: view.timings_seconds.total,
         utility: UtilityStep {
             score: u.score,
             columns: u.column_score,

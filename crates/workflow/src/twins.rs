@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+pub use datavisa_twin::manifest::ChargeView;
 pub use datavisa_twin::manifest_path;
 
 /// A twin written with its manifest.
