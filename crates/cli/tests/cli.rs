@@ -497,7 +497,13 @@ fn a_url_store_is_refused_until_a_server_store_exists() {
     let d = tempfile::tempdir().unwrap();
     for args in [
         &["visa", "list", "--store", "postgres://alice:s3cret@db/prod"][..],
-        &["ledger", "exporter", "list", "--store", "postgres://alice:s3cret@db/prod"][..],
+        &[
+            "ledger",
+            "exporter",
+            "list",
+            "--store",
+            "postgres://alice:s3cret@db/prod",
+        ][..],
     ] {
         let o = datavisa(args, d.path());
         fails_with(&o, 2, &["postgres://", "not supported yet"]);
