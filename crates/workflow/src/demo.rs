@@ -697,11 +697,11 @@ pub fn ledger_step(ws: &Workspace, out: &Path, seed: u64, as_of: i64) -> Result<
     let all = out.join("transfers-people.csv");
     let task = ws.spinner("generating 115,000 customers for the ledger demo");
     datavisa_discover::fake::write_customers(&all, 115_000, seed.wrapping_add(1), as_of)?;
-    let (t, _) = crate::read::load(
-        &crate::workspace::Workspace::open(ws.store(), ws.actor())?,
-        &all,
-        &Default::default(),
-    )?;
+    // Read silently: the generation spinner above stands for this step.
+    let silent = ws
+        .clone()
+        .with_progress(std::sync::Arc::new(crate::NoProgress));
+    let (t, _) = crate::read::load(&silent, &all, &Default::default())?;
     drop(task);
     let _ = std::fs::remove_file(&all);
     let keep = [

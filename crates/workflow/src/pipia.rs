@@ -246,11 +246,7 @@ impl Workspace {
         if !self.secrets().has_master_key() {
             return Custody::NoMasterKey;
         }
-        let Ok(v) = self
-            .secrets()
-            .master_key()
-            .and_then(|k| Ok(datavisa_vault::Vault::open(self.store(), &k, self.actor())?))
-        else {
+        let Ok(v) = self.open_vault_as(self.actor()) else {
             return Custody::Unopened;
         };
         let keys = v
