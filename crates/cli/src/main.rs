@@ -1025,8 +1025,15 @@ pub struct AssessArgs {
     /// How the twin was made, when it has no manifest: generalized, pseudonymized, synthetic, unknown.
     #[arg(long)]
     pub kind: Option<String>,
+    /// Attacks at the first look of each sequential check (doubling at each further look).
     #[arg(long, default_value_t = 500)]
     pub n_attacks: usize,
+    /// Attacks at the last look: a check still undecided there is inconclusive.
+    #[arg(long, default_value_t = 4000)]
+    pub max_attacks: usize,
+    /// Candidate queries the singling-out search may try before it stops.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub max_attempts: u64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Also write the assessment JSON here.

@@ -34,6 +34,8 @@ pub fn assess_cmd(a: &AssessArgs, quiet: bool) -> Result<()> {
         kind: a.kind.clone(),
         params: datavisa_workflow::verdict::AssessParams {
             n_attacks: a.n_attacks,
+            max_attacks: a.max_attacks,
+            max_attempts: a.max_attempts,
             seed: a.seed,
             ..Default::default()
         },

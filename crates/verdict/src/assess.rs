@@ -2,11 +2,12 @@
 //! it knows and holds, classic risk on its known quasi-identifiers, distance checks for synthetic
 //! twins, the combination with earlier releases to it, and utility.
 
-use crate::attacks::{Attack, AttackContext};
+use crate::attacks::{Attack, AttackContext, AttackRun, Basis};
 use crate::error::Result;
 use crate::policy::{Criterion, Policy, Threshold};
 use crate::profile::{EffectiveContext, Recipient};
 use crate::release::{FileFacts, ManifestFacts, Release, TwinKind};
+use crate::sequential::{Look, Outcome, Plan, Track};
 use datavisa_risk::classic::{classic_risk, ClassicParams};
 use datavisa_risk::distance::distances;
 use datavisa_risk::prepare::project;
@@ -20,10 +21,25 @@ use std::collections::HashSet;
 /// Random and size parameters of an assessment (recorded with it).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AssessParams {
+    /// Attacks at the first look of each sequential check.
     pub n_attacks: usize,
     pub seed: u64,
     pub utility_queries: usize,
     pub dcr_samples: usize,
+    /// Attacks at the last look: the sequential maximum (assessments stored before it kept
+    /// none read as one look at `n_attacks`).
+    #[serde(default)]
+    pub max_attacks: usize,
+    /// Candidate queries the singling-out search may try before it stops.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u64,
+}
+
+/// The singling-out search budget when none is given.
+pub const DEFAULT_MAX_ATTEMPTS: u64 = 2_000_000;
+
+fn default_max_attempts() -> u64 {
+    DEFAULT_MAX_ATTEMPTS
 }
 
 impl Default for AssessParams {
@@ -33,7 +49,16 @@ impl Default for AssessParams {
             seed: 0,
             utility_queries: 200,
             dcr_samples: 2000,
+            max_attacks: 4000,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
+    }
+}
+
+impl AssessParams {
+    /// The planned looks of every sequential check under `policy`.
+    pub fn plan(&self, policy: &Policy) -> Plan {
+        Plan::new(self.n_attacks, self.max_attacks, policy.confidence.value)
     }
 }
 
@@ -82,11 +107,41 @@ pub struct Check {
     pub scope: String,
     pub figure: String,
     pub value: f64,
+    /// The lower end of the interval (the value itself for exact counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower: Option<f64>,
     /// What is compared: the upper end of the interval (the value itself for exact counts).
     pub upper: f64,
     pub threshold: f64,
     pub source: String,
+    /// True only for `pass` (kept for readers of the older shape).
     pub passed: bool,
+    /// Pass, fail or inconclusive (absent in assessments stored before checks could be
+    /// inconclusive: read from `passed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// The sequential looks of an attack figure, first to last (none for exact figures).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub looks: Vec<Look>,
+    /// Why the check is inconclusive, or why an attack figure is exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+impl Check {
+    /// Pass, fail or inconclusive.
+    pub fn outcome(&self) -> Outcome {
+        self.outcome.unwrap_or(if self.passed {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        })
+    }
+
+    /// Attacks at the last look (0 for exact figures).
+    pub fn n_attacks(&self) -> usize {
+        self.looks.last().map_or(0, |l| l.n_attacks)
+    }
 }
 
 /// Why the verdict is what it is.
@@ -275,6 +330,9 @@ pub struct Assessment {
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,
     pub params: AssessParams,
+    /// The sequential looks every attack check followed (absent in older assessments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
     pub notes: Vec<String>,
 }
 
@@ -379,6 +437,7 @@ pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessmen
         verdict: Verdict::Anonymized,
         reasons: Vec::new(),
         params: a.params,
+        plan: Some(a.params.plan(a.policy)),
         notes,
     };
     let (verdict, reasons) = decide(&assessment);
@@ -414,32 +473,43 @@ struct Measured {
     notes: Vec<String>,
 }
 
+/// An exact figure (a count, a share of the whole table) compared with its threshold.
 fn check_of(
     criterion: Criterion,
     scope: &str,
     figure: String,
-    (value, upper): (f64, f64),
+    value: f64,
     t: &Threshold,
 ) -> Check {
+    let outcome = if value <= t.value {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    };
     Check {
         criterion,
         scope: scope.into(),
         figure,
         value,
-        upper,
+        lower: Some(value),
+        upper: value,
         threshold: t.value,
         source: t.source.clone(),
-        passed: upper <= t.value,
+        passed: outcome == Outcome::Pass,
+        outcome: Some(outcome),
+        looks: Vec::new(),
+        why: None,
     }
 }
 
-/// Records an attack result and returns its (value, upper) pair.
+/// Records an attack's last result as evidence.
 fn keep(
     attacks: &mut Vec<AttackRecord>,
     (scope, criterion): (&str, Criterion),
     label: &str,
     r: &AttackResult,
-) -> (f64, f64) {
+    looks: &[Look],
+) {
     let mut details = match serde_json::to_value(r) {
         Ok(Value::Object(m)) => m,
         _ => serde_json::Map::new(),
@@ -447,6 +517,7 @@ fn keep(
     for k in ["risk", "label", "scope", "criterion"] {
         details.remove(k);
     }
+    details.insert("looks".into(), serde_json::to_value(looks).unwrap_or_default());
     attacks.push(AttackRecord {
         label: label.to_owned(),
         scope: scope.to_owned(),
@@ -457,12 +528,163 @@ fn keep(
         },
         details,
     });
-    (r.risk.value, r.risk.ci[1])
 }
 
-/// The worst (largest upper end) of several (value, upper) figures, with its label.
-fn worst(figs: Vec<(String, (f64, f64))>) -> Option<(String, (f64, f64))> {
-    figs.into_iter().max_by(|a, b| a.1 .1.total_cmp(&b.1 .1))
+/// One figure of an attack followed over the looks.
+struct Followed {
+    label: String,
+    track: Track,
+    last: Option<AttackResult>,
+}
+
+impl Followed {
+    /// Takes one look at a run's result, as its basis allows.
+    fn observe(&mut self, run: AttackRun, n_attacks: usize, threshold: f64) {
+        let r = &run.result;
+        match run.basis {
+            Basis::Sampled => self.track.observe(
+                Look {
+                    n_attacks,
+                    attempts: r.attempts.main,
+                    value: r.risk.value,
+                    lower: r.risk.ci[0],
+                    upper: r.risk.ci[1],
+                },
+                threshold,
+            ),
+            Basis::Exact(why) => {
+                let v = r.risk.value;
+                self.track.looks.push(Look {
+                    n_attacks,
+                    attempts: r.attempts.main,
+                    value: v,
+                    lower: v,
+                    upper: v,
+                });
+                self.track.outcome = crate::sequential::judge(v, v, threshold);
+                self.track.why = Some(why);
+            }
+            Basis::Missing(why) => {
+                self.track.looks.push(Look {
+                    n_attacks,
+                    attempts: r.attempts.main,
+                    value: r.risk.value,
+                    lower: r.risk.ci[0],
+                    upper: r.risk.ci[1],
+                });
+                self.track.end_inconclusive(why);
+            }
+        }
+        self.last = Some(run.result);
+    }
+
+    /// The check of this one figure.
+    fn check(&self, criterion: Criterion, scope: &str, t: &Threshold, outcome: Outcome) -> Check {
+        let last = self.track.looks.last().copied().unwrap_or(Look {
+            n_attacks: 0,
+            attempts: 0.0,
+            value: 0.0,
+            lower: 0.0,
+            upper: 0.0,
+        });
+        Check {
+            criterion,
+            scope: scope.into(),
+            figure: self.label.clone(),
+            value: last.value,
+            lower: Some(last.lower),
+            upper: last.upper,
+            threshold: t.value,
+            source: t.source.clone(),
+            passed: outcome == Outcome::Pass,
+            outcome: Some(outcome),
+            looks: self.track.looks.clone(),
+            why: self.track.why.clone(),
+        }
+    }
+}
+
+/// Runs one attack at the plan's looks until every figure it gives is decided or the maximum
+/// is reached; returns its check (the worst figure: any fail fails, any inconclusive leaves it
+/// inconclusive) with the evidence of every figure.
+fn sequential_check(
+    attack: &dyn Attack,
+    cx: AttackContext,
+    plan: &Plan,
+    t: &Threshold,
+    scope: &str,
+    out: &mut Measured,
+) -> Result<()> {
+    let criterion = attack.criterion();
+    let mut followed: Vec<Followed> = Vec::new();
+    for (j, &n) in plan.looks.iter().enumerate() {
+        let runs = attack.run(&AttackContext {
+            n_attacks: n,
+            confidence: plan.look_confidence,
+            ..cx
+        })?;
+        if j == 0 {
+            out.notes.extend(runs.notes);
+        }
+        for run in runs.runs {
+            let i = match followed.iter().position(|f| f.label == run.label) {
+                Some(i) => i,
+                None => {
+                    followed.push(Followed {
+                        label: run.label.clone(),
+                        track: Track::default(),
+                        last: None,
+                    });
+                    followed.len() - 1
+                }
+            };
+            if !followed[i].track.done() {
+                followed[i].observe(run, n, t.value);
+            }
+        }
+        if let Some(failed) = followed
+            .iter()
+            .find(|f| f.track.outcome == Some(Outcome::Fail))
+        {
+            let why = format!("not followed further: {} already fails", failed.label);
+            for f in followed.iter_mut().filter(|f| !f.track.done()) {
+                f.track.end_inconclusive(why.clone());
+            }
+        }
+        if followed.iter().all(|f| f.track.done()) {
+            break;
+        }
+    }
+    let mut checks = Vec::new();
+    for f in &mut followed {
+        let outcome = f.track.finish(t.value);
+        if let Some(r) = &f.last {
+            keep(
+                &mut out.attacks,
+                (scope, criterion),
+                &f.label,
+                r,
+                &f.track.looks,
+            );
+        }
+        checks.push(f.check(criterion, scope, t, outcome));
+    }
+    // The figure that decides: the first fail, else the first inconclusive, else the pass
+    // with the largest upper end.
+    let decisive = checks
+        .iter()
+        .filter(|c| c.outcome() == Outcome::Fail)
+        .max_by(|a, b| a.upper.total_cmp(&b.upper))
+        .or_else(|| {
+            checks
+                .iter()
+                .find(|c| c.outcome() == Outcome::Inconclusive)
+        })
+        .or_else(|| checks.iter().max_by(|a, b| a.upper.total_cmp(&b.upper)));
+    if let Some(c) = decisive {
+        out.checks.push(c.clone());
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -477,31 +699,27 @@ fn measure(
     scope: &str,
 ) -> Result<Measured> {
     let p = a.params;
-    let mut all_attacks = Vec::new();
-    let mut checks = Vec::new();
-    let mut notes = Vec::new();
+    let plan = p.plan(a.policy);
+    let mut m = Measured {
+        checks: Vec::new(),
+        attacks: Vec::new(),
+        classic: Value::Null,
+        distance: Value::Null,
+        uniqueness: None,
+        notes: Vec::new(),
+    };
     for attack in attacks {
-        let runs = attack.run(&AttackContext {
+        let cx = AttackContext {
             views: v,
             known,
             sensitive,
             input: a,
-        })?;
-        notes.extend(runs.notes);
-        let criterion = attack.criterion();
-        let figs: Vec<(String, (f64, f64))> = runs
-            .runs
-            .iter()
-            .map(|r| {
-                let fig = keep(&mut all_attacks, (scope, criterion), &r.label, &r.result);
-                (r.label.clone(), fig)
-            })
-            .collect();
-        if let Some((fig, val)) = worst(figs) {
-            checks.push(check_of(criterion, scope, fig, val, &limit(criterion)));
-        }
+            n_attacks: p.n_attacks,
+            confidence: plan.look_confidence,
+        };
+        sequential_check(*attack, cx, &plan, &limit(attack.criterion()), scope, &mut m)?;
     }
-    let (classic, uniqueness) = if kind.record_level() && !known.is_empty() {
+    if kind.record_level() && !known.is_empty() {
         let twin = project(v.twin, &[known, sensitive].concat())?;
         let report = classic_risk(
             &twin,
@@ -515,40 +733,27 @@ fn measure(
         )?;
         let fig = |what: &str| format!("{what} prosecutor risk on {} known columns", known.len());
         let (hi, avg) = (report.prosecutor.highest, report.prosecutor.average);
-        checks.push(check_of(
+        m.checks.push(check_of(
             Criterion::MaxRisk,
             scope,
             fig("highest"),
-            (hi, hi),
+            hi,
             &limit(Criterion::MaxRisk),
         ));
-        checks.push(check_of(
+        m.checks.push(check_of(
             Criterion::AverageRisk,
             scope,
             fig("average"),
-            (avg, avg),
+            avg,
             &limit(Criterion::AverageRisk),
         ));
-        (
-            serde_json::to_value(&report).unwrap_or(Value::Null),
-            Some(report.sample_uniqueness),
-        )
-    } else {
-        (Value::Null, None)
-    };
-    let distance = if kind == TwinKind::Synthetic {
-        dcr(v, p, limit, scope, &mut checks)?
-    } else {
-        Value::Null
-    };
-    Ok(Measured {
-        checks,
-        attacks: all_attacks,
-        classic,
-        distance,
-        uniqueness,
-        notes,
-    })
+        m.uniqueness = Some(report.sample_uniqueness);
+        m.classic = serde_json::to_value(&report).unwrap_or(Value::Null);
+    }
+    if kind == TwinKind::Synthetic {
+        m.distance = dcr(v, p, limit, scope, &mut m.checks)?;
+    }
+    Ok(m)
 }
 
 /// Distance checks of a synthetic twin: copies of real records beyond the holdout's, and
@@ -572,7 +777,7 @@ fn dcr(
         Criterion::ExactCopies,
         scope,
         figure.into(),
-        (excess, excess),
+        excess,
         &limit(Criterion::ExactCopies),
     ));
     if let Some(c) = d.closer_to_source {
@@ -580,7 +785,7 @@ fn dcr(
             Criterion::CloserToSource,
             scope,
             "twin rows closer to the source than to the holdout".into(),
-            (c, c),
+            c,
             &limit(Criterion::CloserToSource),
         ));
     }
@@ -794,19 +999,15 @@ pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
             threshold: None,
         });
     }
-    let failing = a
-        .checks
-        .iter()
-        .chain(a.cumulative.iter().flat_map(|c| c.checks.iter()));
-    for c in failing.filter(|c| !c.passed) {
+    for c in a.all_checks() {
         let scope = if c.scope == "combined" {
             " in combination with the earlier releases to this recipient"
         } else {
             ""
         };
-        reasons.push(Reason {
-            caps: Verdict::DeIdentified,
-            text: format!(
+        let text = match c.outcome() {
+            Outcome::Pass => continue,
+            Outcome::Fail => format!(
                 // The figure names its attack ("linkability: …", "singling out (…)"), so the
                 // criterion is said once, with its threshold.
                 "{}{scope} is {:.4} (upper end {:.4}), above the {} threshold {} ({})",
@@ -817,6 +1018,17 @@ pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
                 c.threshold,
                 c.source
             ),
+            Outcome::Inconclusive => format!(
+                "{}{scope} is inconclusive against the {} threshold {}: {}; an inconclusive check cannot support anonymized",
+                c.figure,
+                c.criterion.as_str(),
+                c.threshold,
+                c.why.as_deref().unwrap_or("its interval contains the threshold")
+            ),
+        };
+        reasons.push(Reason {
+            caps: Verdict::DeIdentified,
+            text,
             figure: Some(c.figure.clone()),
             value: Some(c.upper),
             threshold: Some(c.threshold),
@@ -828,12 +1040,19 @@ pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
         .max()
         .unwrap_or(Verdict::Anonymized);
     if verdict == Verdict::Anonymized {
-        let n = a.checks.len() + a.cumulative.as_ref().map_or(0, |c| c.checks.len());
+        let n = a.all_checks().count();
+        let how = match &a.plan {
+            Some(p) if p.looks.len() > 1 => format!(
+                "{:.0}% overall confidence, decided by {}",
+                100.0 * p.confidence,
+                crate::sequential::PROCEDURE
+            ),
+            _ => format!("{:.0}%", 100.0 * a.policy.confidence.value),
+        };
         reasons.push(Reason {
             caps: Verdict::Anonymized,
             text: format!(
-                "all {n} checks pass with the upper end of each {:.0}% interval at or below its threshold, no direct identifier is in clear and no key can restore the records",
-                100.0 * a.policy.confidence.value
+                "all {n} checks pass with the upper end of each interval ({how}) at or below its threshold, no direct identifier is in clear and no key can restore the records"
             ),
             figure: None,
             value: None,
@@ -841,16 +1060,4 @@ pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
         });
     }
     (verdict, reasons)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_worst_figure_is_the_largest_upper_end() {
-        let w = worst(vec![("a".into(), (0.3, 0.31)), ("b".into(), (0.1, 0.5))]).unwrap();
-        assert_eq!(w.0, "b");
-        assert!(worst(Vec::new()).is_none());
-    }
 }

@@ -13,6 +13,7 @@ use datavisa_risk::{AttackResult, Prepared};
 use datavisa_table::Table;
 
 /// What an attack is given: the tables in the twin's terms and the recipient's position.
+#[derive(Clone, Copy)]
 pub struct AttackContext<'a> {
     pub(crate) views: &'a Views<'a>,
     /// Columns the recipient knows that the twin carries.
@@ -21,6 +22,10 @@ pub struct AttackContext<'a> {
     pub sensitive: &'a [String],
     /// The assessment's input: recipient, policy, holdings, parameters.
     pub input: &'a AssessInput<'a>,
+    /// Attacks to make at this look of the sequential check.
+    pub n_attacks: usize,
+    /// Confidence of this look's intervals.
+    pub confidence: f64,
 }
 
 impl AttackContext<'_> {
@@ -41,6 +46,30 @@ pub struct AttackRun {
     pub label: String,
     /// Rates, risk and its interval.
     pub result: AttackResult,
+    /// What the figure rests on.
+    pub basis: Basis,
+}
+
+impl AttackRun {
+    /// A figure measured on sampled attacks, judged by its interval.
+    pub fn sampled(label: String, result: AttackResult) -> AttackRun {
+        AttackRun {
+            label,
+            result,
+            basis: Basis::Sampled,
+        }
+    }
+}
+
+/// What an attack's figure rests on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Basis {
+    /// Sampled attacks: the interval decides, and more looks narrow it.
+    Sampled,
+    /// The figure is exact, for the reason given (it is compared as it is).
+    Exact(String),
+    /// The attack could not run its queries, for the reason given: the check is inconclusive.
+    Missing(String),
 }
 
 /// Every run of one attack, and notes on what it could not run.
@@ -111,6 +140,7 @@ impl Attack for SinglingOut {
         }
         let (p, a) = (cx.input.params, cx.input);
         let data = cx.prepared(cx.known)?;
+        let smallest = smallest_class(&data.twin);
         for (mode, n_cols) in singling_out_runs(cx.known.len(), a.recipient.capability) {
             let label = match mode {
                 Mode::Univariate => "singling out (univariate)".to_owned(),
@@ -119,11 +149,11 @@ impl Attack for SinglingOut {
             let result = singling_out(
                 &data,
                 &SinglingOutParams {
-                    n_attacks: p.n_attacks,
+                    n_attacks: cx.n_attacks,
                     n_cols,
                     mode,
-                    max_attempts: 2_000_000,
-                    confidence: a.policy.confidence.value,
+                    max_attempts: p.max_attempts,
+                    confidence: cx.confidence,
                     seed: p.seed,
                     denominator: Denominator::Generated,
                     // People who share every known value are not singled out by it, whatever
@@ -131,10 +161,46 @@ impl Attack for SinglingOut {
                     keep_duplicates: true,
                 },
             )?;
-            out.runs.push(AttackRun { label, result });
+            let basis = singling_out_basis(&result, smallest, p.max_attempts);
+            out.runs.push(AttackRun {
+                label,
+                result,
+                basis,
+            });
         }
         Ok(out)
     }
+}
+
+/// The size of the twin's smallest group of rows that agree on every column (1 when some row
+/// is unique, 0 for an empty twin).
+fn smallest_class(twin: &Table) -> usize {
+    let mut groups: std::collections::HashMap<Vec<Option<String>>, usize> =
+        std::collections::HashMap::new();
+    for i in 0..twin.n_rows {
+        let key = twin.columns.iter().map(|c| c.display(i)).collect();
+        *groups.entry(key).or_default() += 1;
+    }
+    groups.values().copied().min().unwrap_or(0)
+}
+
+/// What a singling-out figure rests on. No query found is no evidence, unless no query can
+/// exist: when every combination of the known values is shared by two or more twin rows, no
+/// predicate on them isolates one row, and the figure is exactly 0.
+fn singling_out_basis(r: &AttackResult, smallest: usize, max_attempts: u64) -> Basis {
+    let found = r.details["n_queries"].as_u64().unwrap_or(0);
+    if found > 0 {
+        return Basis::Sampled;
+    }
+    if smallest >= 2 {
+        return Basis::Exact(format!(
+            "no query on the known columns can single out a twin row: every combination of their values is shared by at least {smallest} rows"
+        ));
+    }
+    Basis::Missing(format!(
+        "0 of the {} requested singling-out queries could be found within the search budget of {max_attempts} candidates (--max-attempts), although some twin rows are unique on the known columns: the figure rests on no query",
+        r.n_attacks
+    ))
 }
 
 impl Linkability {
@@ -214,19 +280,17 @@ impl Attack for Linkability {
             let linked = linkability(
                 &data,
                 &LinkabilityParams {
-                    n_attacks: a.params.n_attacks,
+                    n_attacks: cx.n_attacks,
                     aux_a,
                     aux_b,
                     n_neighbors: 1,
-                    confidence: a.policy.confidence.value,
+                    confidence: cx.confidence,
                     seed: a.params.seed,
                 },
                 &|_| {},
             )?;
-            out.runs.push(AttackRun {
-                label,
-                result: linked.full_result()?,
-            });
+            out.runs
+                .push(AttackRun::sampled(label, linked.full_result()?));
         }
         Ok(out)
     }
@@ -255,12 +319,12 @@ impl Attack for Inference {
             let result = inference(
                 &data,
                 &InferenceParams {
-                    n_attacks: a.params.n_attacks,
+                    n_attacks: cx.n_attacks,
                     aux_cols: aux,
                     secret: s.clone(),
                     kind: SecretKind::Auto,
                     tolerance: 0.05,
-                    confidence: a.policy.confidence.value,
+                    confidence: cx.confidence,
                     seed: a.params.seed,
                 },
                 &|_| {},
@@ -272,7 +336,7 @@ impl Attack for Inference {
                     100.0 * c.value
                 ));
             }
-            out.runs.push(AttackRun { label, result });
+            out.runs.push(AttackRun::sampled(label, result));
         }
         Ok(out)
     }

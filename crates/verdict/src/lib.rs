@@ -9,6 +9,7 @@ pub mod policy;
 pub mod profile;
 pub mod register;
 pub mod release;
+pub mod sequential;
 
 pub use assess::{
     assess, assess_with, decide, AssessInput, AssessParams, Assessment, Check, KeyState, Verdict,

@@ -215,13 +215,15 @@ impl Workspace {
     fn reproduce(&self, req: &AssessRequest) -> String {
         let q = |p: &Path| shell_quote(&p.display().to_string());
         let mut c = format!(
-            "datavisa assess --spec {} --twin {} --source {} --recipient {} --seed {} --n-attacks {} --store {}",
+            "datavisa assess --spec {} --twin {} --source {} --recipient {} --seed {} --n-attacks {} --max-attacks {} --max-attempts {} --store {}",
             q(&req.spec),
             q(&req.twin),
             q(&req.source),
             shell_quote(&req.recipient),
             req.params.seed,
             req.params.n_attacks,
+            req.params.max_attacks.max(req.params.n_attacks),
+            req.params.max_attempts,
             q(self.store())
         );
         if let Some(ctl) = &req.control {

@@ -186,21 +186,21 @@ impl Attack for EveryColumnAtOnce {
         let result = singling_out(
             &data,
             &SinglingOutParams {
-                n_attacks: cx.input.params.n_attacks,
+                n_attacks: cx.n_attacks,
                 n_cols: cx.known.len(),
                 mode: Mode::Multivariate,
                 max_attempts: 100_000,
-                confidence: cx.input.policy.confidence.value,
+                confidence: cx.confidence,
                 seed: cx.input.params.seed,
                 denominator: Denominator::Generated,
                 keep_duplicates: true,
             },
         )?;
         Ok(AttackRuns {
-            runs: vec![AttackRun {
-                label: "toy: every known column at once".into(),
+            runs: vec![AttackRun::sampled(
+                "toy: every known column at once".into(),
                 result,
-            }],
+            )],
             notes: vec!["toy attack ran".into()],
         })
     }
