@@ -88,7 +88,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
         },
-        Command::Assess { args } => crate::verdict::assess_cmd(&args, quiet),
+        Command::Assess {
+            action: Some(a), ..
+        } => crate::verdict::assess_action(a, quiet),
+        Command::Assess { action: None, args } => crate::verdict::assess_cmd(&args, quiet),
         Command::Visa { visa } => crate::verdict::visa_cmd(visa, quiet),
         Command::Plan {
             transfer,

@@ -234,8 +234,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Assess a twin from one recipient's position and decide its verdict (stored in the register).
+    /// Assess a twin from one recipient's position and decide its verdict (stored in the
+    /// register); `assess list|show` read the register, `assess export|import` carry the
+    /// recipient's own assessment.
+    #[command(args_conflicts_with_subcommands = true)]
     Assess {
+        #[command(subcommand)]
+        action: Option<AssessCommand>,
         #[command(flatten)]
         args: Box<AssessArgs>,
     },
@@ -1007,18 +1012,44 @@ pub enum ReportCommand {
     },
 }
 
+/// What `datavisa assess` does besides assessing.
+#[derive(Subcommand)]
+pub enum AssessCommand {
+    /// Every stored assessment, oldest first; every one of a (twin, recipient) pair is shown.
+    List {
+        /// Only this twin: a file (matched by its content), a content hash or a path as assessed.
+        #[arg(long)]
+        twin: Option<String>,
+        #[arg(long)]
+        recipient: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// One stored assessment: its checks, looks, reasons and margin.
+    Show {
+        /// Assessment id, or a visa id (its assessment).
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
 /// Inputs of `datavisa assess`.
 #[derive(Args, Clone, Debug)]
 pub struct AssessArgs {
     /// The twin to assess.
     #[arg(long)]
-    pub twin: PathBuf,
+    pub twin: Option<PathBuf>,
     /// The records the twin was made from.
     #[arg(long)]
-    pub source: PathBuf,
+    pub source: Option<PathBuf>,
     /// The recipient id from the spec.
     #[arg(long)]
-    pub recipient: String,
+    pub recipient: Option<String>,
     /// Records of the same population not used to make the twin (the attacks' control set).
     #[arg(long)]
     pub control: Option<PathBuf>,
@@ -1079,6 +1110,10 @@ pub enum VisaCommand {
         /// Contract clauses relied on (comma-separated); the recipient's controls by default.
         #[arg(long, value_delimiter = ',')]
         conditions: Option<Vec<String>>,
+        /// Issue although a later or contrary assessment of the same twin and recipient exists;
+        /// the reason is kept in the visa, its history and the report.
+        #[arg(long)]
+        override_reason: Option<String>,
         /// Issue date (YYYY-MM-DD); today by default.
         #[arg(long)]
         as_of: Option<String>,
@@ -1114,6 +1149,30 @@ pub enum VisaCommand {
         id: String,
         #[arg(long)]
         reason: String,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Void a visa issued in error: kept for the record, it takes no further part.
+    Void {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Mark the twin a visa covers as sent to its recipient (a candidate until then; a ledger
+    /// transfer under the visa marks it too).
+    Sent {
+        id: String,
+        /// The day it was sent (YYYY-MM-DD); today by default.
         #[arg(long)]
         as_of: Option<String>,
         #[command(flatten)]

@@ -1,10 +1,12 @@
 //! `datavisa assess` and `datavisa visa ...`: flags → request → workspace → print.
 
 use crate::front::{workspace, CliSecrets};
-use crate::output::{print_items, print_json, table};
-use crate::{AssessArgs, Format, ReviewArgs, VaultArgs, VisaCommand};
+use crate::output::{print_items, print_json};
+use crate::{AssessArgs, AssessCommand, Format, ReviewArgs, VaultArgs, VisaCommand};
 use anyhow::Result;
-use datavisa_workflow::assess::{AssessRequest, Assessed, IssueRequest, ReviewRequest, VisaView};
+use datavisa_workflow::assess::{
+    AssessRequest, Assessed, IssueRequest, ListRequest, ReviewRequest, VisaView,
+};
 use datavisa_workflow::{day_of, FixedClock, Workspace};
 use std::path::Path;
 
@@ -22,14 +24,20 @@ fn secrets_of(v: &VaultArgs) -> CliSecrets {
     }
 }
 
+/// A flag `datavisa assess` needs.
+fn required<'a, T>(v: &'a Option<T>, flag: &str) -> Result<&'a T> {
+    v.as_ref()
+        .ok_or_else(|| anyhow::anyhow!("{flag} is required to assess a twin"))
+}
+
 /// `datavisa assess`.
 pub fn assess_cmd(a: &AssessArgs, quiet: bool) -> Result<()> {
     let read: datavisa_workflow::ReadRequest = (&a.read).into();
     let req = AssessRequest {
         spec: read.required_spec()?,
-        twin: a.twin.clone(),
-        source: a.source.clone(),
-        recipient: a.recipient.clone(),
+        twin: required(&a.twin, "--twin")?.clone(),
+        source: required(&a.source, "--source")?.clone(),
+        recipient: required(&a.recipient, "--recipient")?.clone(),
         control: a.control.clone(),
         kind: a.kind.clone(),
         params: datavisa_workflow::verdict::AssessParams {
@@ -54,6 +62,52 @@ pub fn assess_cmd(a: &AssessArgs, quiet: bool) -> Result<()> {
     }
 }
 
+/// `datavisa assess list|show`.
+pub fn assess_action(c: AssessCommand, quiet: bool) -> Result<()> {
+    match c {
+        AssessCommand::List {
+            twin,
+            recipient,
+            store,
+            format,
+        } => {
+            let ws = workspace(&store.store, CliSecrets::default(), quiet)?;
+            let list = ws.assessments(&ListRequest { twin, recipient })?;
+            print_items(
+                &list,
+                format,
+                &[
+                    "assessment",
+                    "created",
+                    "recipient",
+                    "verdict",
+                    "twin",
+                    "sha256",
+                ],
+                40,
+                |x| {
+                    vec![
+                        x.id.clone(),
+                        x.created_at.clone(),
+                        x.recipient.clone(),
+                        x.verdict.as_str().into(),
+                        x.twin_path.clone(),
+                        x.twin_sha256[..12.min(x.twin_sha256.len())].into(),
+                    ]
+                },
+            )
+        }
+        AssessCommand::Show { id, store, format } => {
+            let ws = workspace(&store.store, CliSecrets::default(), quiet)?;
+            let a = Assessed::of(&ws.stored_assessment(&id)?)?;
+            match format {
+                Format::Json => print_json(&a),
+                Format::Human => print_assessment(&a),
+            }
+        }
+    }
+}
+
 fn print_assessment(a: &Assessed) -> Result<()> {
     println!("{}", datavisa_workflow::report::headline(a).0.en);
     let x = &a.assessment;
@@ -63,27 +117,26 @@ fn print_assessment(a: &Assessed) -> Result<()> {
         x.context.context.as_str(),
         x.context.why
     );
-    let rows: Vec<Vec<String>> = x
-        .all_checks()
-        .map(|c| {
-            vec![
-                c.scope.clone(),
-                c.criterion.as_str().into(),
-                c.figure.clone(),
-                format!("{:.4}", c.upper),
-                format!("{}", c.threshold),
-                if c.passed { "pass" } else { "FAIL" }.into(),
-            ]
-        })
-        .collect();
-    print!(
-        "{}",
-        table(
-            &["scope", "criterion", "figure", "upper", "threshold", ""],
-            &rows,
-            48
-        )
-    );
+    println!("checks:");
+    for c in x.all_checks() {
+        println!(
+            "  [{}] {}",
+            c.scope,
+            datavisa_workflow::report::check_line(c)
+        );
+    }
+    println!("evidence:");
+    for r in &x.attacks {
+        println!(
+            "  {} [{}]: {}",
+            r.label,
+            r.scope,
+            datavisa_workflow::report::evidence_line(r)
+        );
+    }
+    if let Some(p) = &x.plan {
+        println!("sequential procedure: {}", p.describe());
+    }
     for r in &x.reasons {
         println!("- {}", r.text);
     }
@@ -131,6 +184,7 @@ pub fn visa_cmd(c: VisaCommand, quiet: bool) -> Result<()> {
             assessment,
             review_months,
             conditions,
+            override_reason,
             as_of,
             store,
             format,
@@ -140,6 +194,7 @@ pub fn visa_cmd(c: VisaCommand, quiet: bool) -> Result<()> {
                 assessment,
                 review_months,
                 conditions,
+                override_reason,
             })?;
             match format {
                 Format::Json => print_json(&v),
@@ -203,6 +258,45 @@ pub fn visa_cmd(c: VisaCommand, quiet: bool) -> Result<()> {
                 Format::Json => print_json(&v),
                 Format::Human => {
                     println!("visa {id} revoked: {reason}");
+                    Ok(())
+                }
+            }
+        }
+        VisaCommand::Void {
+            id,
+            reason,
+            as_of,
+            store,
+            format,
+        } => {
+            let ws = ws_on(&store.store, none(), as_of.as_deref(), quiet)?;
+            let v = ws.void_visa(&id, &reason)?;
+            match format {
+                Format::Json => print_json(&v),
+                Format::Human => {
+                    println!("visa {id} void (issued in error: {reason}); it stays on record and takes no further part");
+                    Ok(())
+                }
+            }
+        }
+        VisaCommand::Sent {
+            id,
+            as_of,
+            store,
+            format,
+        } => {
+            let ws = ws_on(&store.store, none(), as_of.as_deref(), quiet)?;
+            let v = ws.mark_visa_sent(&id)?;
+            match format {
+                Format::Json => print_json(&v),
+                Format::Human => {
+                    println!(
+                        "visa {id}: {} marked sent to {} on {}; later assessments for {} combine with it",
+                        v.visa.twin_path,
+                        v.visa.recipient,
+                        v.visa.sent_on.as_deref().unwrap_or("?"),
+                        v.visa.recipient
+                    );
                     Ok(())
                 }
             }

@@ -292,6 +292,11 @@ fn two_releases_that_pass_alone_fail_together() {
         &["issue", "--assessment", first["id"].as_str().unwrap()],
     );
     assert_eq!(v1["status"], "valid");
+    // A visa issued but never sent is a candidate, not a release: nothing to combine with.
+    let alone = assess(d.path(), "spec.toml", "r2.csv", "r", &[]);
+    assert!(alone["cumulative"].is_null(), "{}", alone["cumulative"]);
+    assert_eq!(alone["verdict"], "anonymized", "{}", alone["reasons"]);
+    visa(d.path(), &["sent", v1["id"].as_str().unwrap()]);
     let second = assess(d.path(), "spec.toml", "r2.csv", "r", &[]);
     assert!(
         failing(&second, "release").is_empty(),
@@ -307,16 +312,71 @@ fn two_releases_that_pass_alone_fail_together() {
         c["linked_by"]
     );
     assert!(failing(&second, "combined").contains(&"max_risk".to_owned()));
-    // Issuing the second flags the first for review: the recipient now holds both.
+    // The earlier anonymized assessment of r2 is contrary: no visa without a recorded reason.
+    let refused = datavisa_in(
+        &[
+            "visa",
+            "issue",
+            "--assessment",
+            second["id"].as_str().unwrap(),
+            "--store",
+            "st",
+        ],
+        d.path(),
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains(alone["id"].as_str().unwrap()) && err.contains("--override-reason"),
+        "{err}"
+    );
     let v2 = visa(
         d.path(),
-        &["issue", "--assessment", second["id"].as_str().unwrap()],
+        &[
+            "issue",
+            "--assessment",
+            second["id"].as_str().unwrap(),
+            "--override-reason",
+            "the earlier assessment predates the first release",
+        ],
     );
+    assert_eq!(
+        v2["override_reason"],
+        "the earlier assessment predates the first release"
+    );
+    // Sending the second flags the first for review: the recipient now holds both.
+    visa(d.path(), &["sent", v2["id"].as_str().unwrap()]);
     let shown = visa(d.path(), &["show", v1["id"].as_str().unwrap()]);
-    assert!(shown["review_flags"][0]
-        .as_str()
-        .unwrap()
-        .contains(v2["id"].as_str().unwrap()));
+    assert!(
+        shown["review_flags"][0]
+            .as_str()
+            .unwrap()
+            .contains(v2["id"].as_str().unwrap()),
+        "{}",
+        shown["review_flags"]
+    );
+    let issued = shown["history"].as_array().unwrap();
+    assert!(issued.iter().any(|e| e["event"] == "sent"), "{shown}");
+    // A visa voided as issued in error takes no further part.
+    visa(
+        d.path(),
+        &["void", v1["id"].as_str().unwrap(), "--reason", "wrong twin"],
+    );
+    let after = assess(d.path(), "spec.toml", "r2.csv", "r", &[]);
+    assert!(after["cumulative"].is_null(), "{}", after["cumulative"]);
+    let listed = json_of(&datavisa_in(
+        &[
+            "assess", "list", "--twin", "r2.csv", "--format", "json", "--store", "st",
+        ],
+        d.path(),
+    ));
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        3,
+        "every assessment of the pair is listed"
+    );
+    let void = visa(d.path(), &["show", v1["id"].as_str().unwrap()]);
+    assert_eq!(void["status"], "void");
 }
 
 fn visa_status(dir: &Path, id: &str, on: &str) -> String {

@@ -280,6 +280,19 @@ pub struct TransferRow {
 }
 
 impl Ledger {
+    /// Every file sent to a recipient, by any exporter in any year, oldest first: (transfer
+    /// id, file as recorded, content hash).
+    pub fn sent_to(&self, recipient: &str) -> Result<Vec<(String, String, String)>> {
+        let mut st = self.conn.prepare(
+            "SELECT t.id, t.file, t.file_sha256 FROM transfers t JOIN recipients r ON r.id = t.recipient_id
+             WHERE r.name = ?1 ORDER BY t.date, t.id",
+        )?;
+        let rows = st
+            .query_map([recipient], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     /// Transfers of an exporter in a year (to one recipient, or all).
     pub fn transfers(
         &self,

@@ -208,7 +208,54 @@ pub struct AttackRecord {
     pub details: serde_json::Map<String, Value>,
 }
 
+/// A success rate and its half-width, as stored.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct StoredRate {
+    pub value: f64,
+    pub error: f64,
+}
+
+/// Attempts behind each rate, as stored.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct StoredAttempts {
+    pub main: f64,
+    pub baseline: f64,
+    pub control: Option<f64>,
+}
+
+/// What an attack figure rests on: rates, counts, queries, looks and warnings.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AttackEvidence {
+    pub n_attacks: usize,
+    pub attack_rate: StoredRate,
+    pub baseline_rate: StoredRate,
+    pub control_rate: Option<StoredRate>,
+    pub n_success: f64,
+    pub n_baseline: f64,
+    pub n_control: Option<f64>,
+    pub attempts: StoredAttempts,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    #[serde(default)]
+    pub looks: Vec<Look>,
+    /// Singling-out queries found (absent for other attacks).
+    #[serde(skip)]
+    pub queries_found: Option<u64>,
+}
+
 impl AttackRecord {
+    /// The evidence behind the figure, typed (None for records of another shape).
+    pub fn evidence(&self) -> Option<AttackEvidence> {
+        let map = Value::Object(self.details.clone());
+        let mut e: AttackEvidence = serde_json::from_value(map).ok()?;
+        e.queries_found = self
+            .details
+            .get("details")
+            .and_then(|d| d.get("n_queries"))
+            .and_then(Value::as_u64);
+        Some(e)
+    }
+
     /// The criterion; for records stored before attacks kept theirs, read off the label the
     /// built-in attacks wrote.
     pub fn criterion(&self) -> Criterion {
@@ -474,13 +521,7 @@ struct Measured {
 }
 
 /// An exact figure (a count, a share of the whole table) compared with its threshold.
-fn check_of(
-    criterion: Criterion,
-    scope: &str,
-    figure: String,
-    value: f64,
-    t: &Threshold,
-) -> Check {
+fn check_of(criterion: Criterion, scope: &str, figure: String, value: f64, t: &Threshold) -> Check {
     let outcome = if value <= t.value {
         Outcome::Pass
     } else {
@@ -517,7 +558,10 @@ fn keep(
     for k in ["risk", "label", "scope", "criterion"] {
         details.remove(k);
     }
-    details.insert("looks".into(), serde_json::to_value(looks).unwrap_or_default());
+    details.insert(
+        "looks".into(),
+        serde_json::to_value(looks).unwrap_or_default(),
+    );
     attacks.push(AttackRecord {
         label: label.to_owned(),
         scope: scope.to_owned(),
@@ -675,11 +719,7 @@ fn sequential_check(
         .iter()
         .filter(|c| c.outcome() == Outcome::Fail)
         .max_by(|a, b| a.upper.total_cmp(&b.upper))
-        .or_else(|| {
-            checks
-                .iter()
-                .find(|c| c.outcome() == Outcome::Inconclusive)
-        })
+        .or_else(|| checks.iter().find(|c| c.outcome() == Outcome::Inconclusive))
         .or_else(|| checks.iter().max_by(|a, b| a.upper.total_cmp(&b.upper)));
     if let Some(c) = decisive {
         out.checks.push(c.clone());
@@ -717,7 +757,14 @@ fn measure(
             n_attacks: p.n_attacks,
             confidence: plan.look_confidence,
         };
-        sequential_check(*attack, cx, &plan, &limit(attack.criterion()), scope, &mut m)?;
+        sequential_check(
+            *attack,
+            cx,
+            &plan,
+            &limit(attack.criterion()),
+            scope,
+            &mut m,
+        )?;
     }
     if kind.record_level() && !known.is_empty() {
         let twin = project(v.twin, &[known, sensitive].concat())?;

@@ -70,6 +70,8 @@ struct PolicySection {
     contexts: BTreeMap<Context, Threshold>,
     #[serde(default)]
     thresholds: BTreeMap<Criterion, Threshold>,
+    #[serde(default)]
+    require_recipient_attestation: bool,
 }
 
 /// The policy every verdict is decided under.
@@ -87,6 +89,10 @@ pub struct Policy {
     /// Always `upper_ci`: the upper end of each confidence interval must be at or below the
     /// threshold.
     pub compare: String,
+    /// A visa needs the recipient's own signed attestation for the same twin (left out of the
+    /// stored policy when false, so older policies hash as before).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_recipient_attestation: bool,
 }
 
 const S33: &str = "LEGAL-RULES §3.3 engineering default (not a Chinese legal threshold)";
@@ -126,6 +132,7 @@ impl Default for Policy {
             contexts: Context::ALL.iter().map(|&c| (c, context_default(c))).collect(),
             thresholds: BTreeMap::new(),
             compare: "upper_ci".into(),
+            require_recipient_attestation: false,
         }
     }
 }
@@ -227,6 +234,7 @@ pub fn policy(spec: &Spec) -> Result<Policy> {
         check(c.as_str(), &t, false)?;
         p.thresholds.insert(c, t);
     }
+    p.require_recipient_attestation = sec.require_recipient_attestation;
     Ok(p)
 }
 

@@ -11,7 +11,10 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_register.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_register.sql"),
+    include_str!("../migrations/0002_void_sent_attestations.sql"),
+];
 
 /// Days before the review date from which a visa is `expiring`.
 pub const EXPIRING_DAYS: i64 = 30;
@@ -25,6 +28,8 @@ pub enum Status {
     Expired,
     Revoked,
     Superseded,
+    /// Issued in error: kept for the record, takes no further part.
+    Void,
 }
 
 impl Status {
@@ -36,6 +41,7 @@ impl Status {
             Status::Expired => "expired",
             Status::Revoked => "revoked",
             Status::Superseded => "superseded",
+            Status::Void => "void",
         }
     }
 
@@ -67,6 +73,10 @@ pub struct Visa {
     pub superseded_by: Option<String>,
     /// Why the visa must be re-assessed before its review date (profile, policy, new release).
     pub review_flags: Vec<String>,
+    /// When the twin it covers was sent to the recipient (a candidate until then).
+    pub sent_on: Option<String>,
+    /// Why it was issued although a later or contrary assessment of the same pair exists.
+    pub override_reason: Option<String>,
 }
 
 impl Visa {
@@ -75,6 +85,7 @@ impl Visa {
         match self.state.as_str() {
             "revoked" => return Status::Revoked,
             "superseded" => return Status::Superseded,
+            "void" => return Status::Void,
             _ => {}
         }
         let review = parse_date(&self.review_on).unwrap_or(i64::MIN);
@@ -133,6 +144,95 @@ pub enum Review {
     Improved { verdict: Verdict },
 }
 
+/// What a visa is issued on.
+#[derive(Clone, Debug)]
+pub struct Issue {
+    /// The assessment it rests on.
+    pub assessment: String,
+    /// The issue date (days since 1970-01-01).
+    pub issued_on: i64,
+    pub review_months: u32,
+    pub conditions: Vec<String>,
+    /// Why it stands although a later or contrary assessment of the same pair exists.
+    pub override_reason: Option<String>,
+}
+
+/// Which stored assessments to list.
+#[derive(Clone, Debug, Default)]
+pub struct AssessmentFilter {
+    /// The twin, by content hash or by path as assessed.
+    pub twin_sha256: Option<String>,
+    pub recipient: Option<String>,
+    pub source_sha256: Option<String>,
+}
+
+/// One stored assessment, in a list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AssessmentSummary {
+    pub id: String,
+    pub created_at: String,
+    pub recipient: String,
+    pub twin_sha256: String,
+    pub twin_path: String,
+    pub source_sha256: String,
+    pub source_path: String,
+    pub verdict: Verdict,
+}
+
+/// Another assessment of the same pair that a visa would have to override.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rival {
+    pub id: String,
+    pub created_at: String,
+    pub verdict: Verdict,
+    pub later: bool,
+    pub contrary: bool,
+}
+
+impl Rival {
+    /// "as-… (later, de_identified)".
+    fn describe(&self) -> String {
+        let mut why = Vec::new();
+        if self.later {
+            why.push("later");
+        }
+        if self.contrary {
+            why.push("contrary");
+        }
+        format!(
+            "{} of {} ({}: {})",
+            self.id,
+            self.created_at,
+            why.join(", "),
+            self.verdict.as_str()
+        )
+    }
+}
+
+/// A recipient's attestation as recorded: verified on import, its signed body kept verbatim.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AttestationRecord {
+    pub id: String,
+    pub imported_at: String,
+    pub recipient: String,
+    pub twin_sha256: String,
+    pub verdict: Verdict,
+    /// The recipient's Ed25519 public key, hex.
+    pub public_key: String,
+    /// The signed body (JSON text).
+    pub body: String,
+    pub body_sha256: String,
+}
+
+/// A twin the recipient received, to combine with the one assessed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SentRelease {
+    /// The visa or ledger transfer that records it.
+    pub label: String,
+    pub twin_sha256: String,
+    pub twin_path: String,
+}
+
 /// The open register.
 pub struct Register {
     conn: Connection,
@@ -170,7 +270,7 @@ pub fn policy_sha256(p: &Policy) -> String {
 const VISA_COLUMNS: &str =
     "id, assessment_id, recipient, twin_sha256, twin_path, source_sha256, verdict, \
      issued_on, review_on, conditions, assessment_sha256, profile_sha256, policy_sha256, state, \
-     state_on, state_reason, superseded_by, review_flags";
+     state_on, state_reason, superseded_by, review_flags, sent_on, override_reason";
 
 fn verdict_of(s: &str) -> Verdict {
     match s {
@@ -201,6 +301,8 @@ fn visa_of(r: &Row) -> rusqlite::Result<Visa> {
         state_reason: r.get(15)?,
         superseded_by: r.get(16)?,
         review_flags: list(r.get(17)?),
+        sent_on: r.get(18)?,
+        override_reason: r.get(19)?,
     })
 }
 
@@ -231,7 +333,8 @@ impl Register {
         let mut conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
         conn.busy_timeout(Duration::from_secs(30))
             .map_err(|e| sql_err(&path, e))?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Migrations run before foreign keys are enforced: rebuilding a table keeps every
+        // reference to it.
         if let Err(found) =
             datavisa_vault::store::migrate(&mut conn, MIGRATIONS).map_err(|e| sql_err(&path, e))?
         {
@@ -241,6 +344,7 @@ impl Register {
                 supported: MIGRATIONS.len() as u32,
             });
         }
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         Ok(Register { conn, path })
     }
 
@@ -336,75 +440,286 @@ impl Register {
             })
     }
 
-    /// Issues a visa on a stored assessment, superseding the visa of the same twin and recipient
-    /// and flagging the recipient's other visas on the same source for review.
-    pub fn issue(
-        &mut self,
-        assessment_id: &str,
-        issued_on: i64,
-        review_months: u32,
-        conditions: Vec<String>,
-    ) -> Result<Visa> {
-        let a = self.assessment(assessment_id)?;
-        let body = &a.assessment;
-        let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
-        let recipient = s(&body["recipient"]["id"]);
-        let twin_sha = s(&body["twin"]["sha256"]);
-        let source_sha = s(&body["source"]["sha256"]);
+    /// Issues a visa on a stored assessment, superseding the visa of the same twin and recipient.
+    /// Refused when a later or contrary assessment of the same (twin content, recipient) exists,
+    /// unless `override_reason` says why (it is kept in the visa and its history), and when the
+    /// policy requires the recipient's attestation and none is recorded.
+    pub fn issue(&mut self, req: &Issue) -> Result<Visa> {
+        let a = self.assessment(&req.assessment)?;
+        let typed = a.typed()?;
+        let recipient = typed.recipient.id.clone();
+        let twin_sha = typed.twin.sha256.clone();
+        let source_sha = typed.source.sha256.clone();
+        let rivals = self.rivals(&a.id, &twin_sha, &recipient, typed.verdict)?;
+        let override_reason = req
+            .override_reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned);
+        if !rivals.is_empty() && override_reason.is_none() {
+            return Err(invalid(format!(
+                "assessment {} is not the only word on {} for {recipient}: {}; issue on the latest assessment, or pass --override-reason to say why this one stands (the reason is kept in the visa, its history and the report)",
+                a.id,
+                typed.twin.path,
+                rivals
+                    .iter()
+                    .map(Rival::describe)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+        let attestations = self.attestations(Some(&twin_sha), Some(&recipient))?;
+        if typed.policy.require_recipient_attestation {
+            if attestations.is_empty() {
+                return Err(invalid(format!(
+                    "the policy requires the recipient's attestation (require_recipient_attestation = true) and none is recorded for {} and {recipient}: export a kit with `datavisa assess export`, and import the recipient's attestation with `datavisa assess import`",
+                    typed.twin.path
+                )));
+            }
+            if let Some(worse) = attestations.iter().find(|x| x.verdict > typed.verdict) {
+                if override_reason.is_none() {
+                    return Err(invalid(format!(
+                        "the recipient's attestation {} judges the twin {} in its own environment, worse than this assessment's {}; pass --override-reason to issue anyway",
+                        worse.id,
+                        worse.verdict.as_str(),
+                        typed.verdict.as_str()
+                    )));
+                }
+            }
+        }
         let id = datavisa_vault::crypto::random_id("visa").map_err(|e| invalid(e.to_string()))?;
         let visa = Visa {
             id: id.clone(),
             assessment_id: a.id.clone(),
             recipient: recipient.clone(),
             twin_sha256: twin_sha.clone(),
-            twin_path: s(&body["twin"]["path"]),
+            twin_path: typed.twin.path.clone(),
             source_sha256: source_sha.clone(),
-            verdict: verdict_of(&s(&body["verdict"])),
-            issued_on: format_date(issued_on),
-            review_on: format_date(add_months(issued_on, review_months as i64)),
-            conditions,
+            verdict: typed.verdict,
+            issued_on: format_date(req.issued_on),
+            review_on: format_date(add_months(req.issued_on, req.review_months as i64)),
+            conditions: req.conditions.clone(),
             assessment_sha256: a.body_sha256.clone(),
-            profile_sha256: content_sha256(&body["recipient"]),
-            policy_sha256: content_sha256(&body["policy"]),
+            profile_sha256: profile_sha256(&typed.recipient),
+            policy_sha256: policy_sha256(&typed.policy),
             state: "active".into(),
             state_on: None,
             state_reason: None,
             superseded_by: None,
             review_flags: Vec::new(),
+            sent_on: None,
+            override_reason: override_reason.clone(),
         };
         let previous = self.select(
-            "recipient = ?1 AND source_sha256 = ?2 AND state = 'active'",
-            params![recipient, source_sha],
+            "recipient = ?1 AND twin_sha256 = ?2 AND state = 'active'",
+            params![recipient, twin_sha],
         )?;
         self.write(|tx| {
             tx.execute(
-                &format!("INSERT INTO visas ({VISA_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"),
+                &format!("INSERT INTO visas ({VISA_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"),
                 params![
                     visa.id, visa.assessment_id, visa.recipient, visa.twin_sha256, visa.twin_path,
                     visa.source_sha256, visa.verdict.as_str(), visa.issued_on, visa.review_on,
                     serde_json::to_string(&visa.conditions).unwrap_or_default(), visa.assessment_sha256,
                     visa.profile_sha256, visa.policy_sha256, visa.state, None::<String>, None::<String>,
-                    None::<String>, "[]"
+                    None::<String>, "[]", None::<String>, visa.override_reason
                 ],
             )?;
-            log(tx, &id, "issued", serde_json::json!({"assessment": a.id, "verdict": visa.verdict, "review_on": visa.review_on}))?;
+            log(tx, &id, "issued", serde_json::json!({
+                "assessment": a.id, "verdict": visa.verdict, "review_on": visa.review_on,
+                "override_reason": override_reason,
+                "overrides": rivals.iter().map(|r| &r.id).collect::<Vec<_>>(),
+                "attestations": attestations.iter().map(|x| &x.id).collect::<Vec<_>>(),
+            }))?;
             for p in &previous {
-                if p.twin_sha256 == twin_sha {
-                    tx.execute(
-                        "UPDATE visas SET state = 'superseded', state_on = ?2, state_reason = ?3, superseded_by = ?4 WHERE id = ?1",
-                        params![p.id, visa.issued_on, format!("superseded by {id}"), id],
-                    )?;
-                    log(tx, &p.id, "superseded", serde_json::json!({"by": id}))?;
-                } else {
-                    add_flag(tx, p, &format!(
-                        "new release {id} ({}) to the same recipient: the combination must be re-assessed",
-                        visa.twin_path
-                    ))?;
+                let sent = p.sent_on.clone();
+                tx.execute(
+                    "UPDATE visas SET state = 'superseded', state_on = ?2, state_reason = ?3, superseded_by = ?4 WHERE id = ?1",
+                    params![p.id, visa.issued_on, format!("superseded by {id}"), id],
+                )?;
+                if let Some(on) = sent {
+                    // The twin was sent under the old visa; the new one covers the same content.
+                    tx.execute("UPDATE visas SET sent_on = ?2 WHERE id = ?1", params![id, on])?;
                 }
+                log(tx, &p.id, "superseded", serde_json::json!({"by": id}))?;
             }
             Ok(())
         })?;
-        Ok(visa)
+        self.visa(&id)
+    }
+
+    /// Other assessments of the same (twin content, recipient) that speak against issuing on
+    /// `id`: any later one, and any with another verdict.
+    fn rivals(
+        &self,
+        id: &str,
+        twin_sha: &str,
+        recipient: &str,
+        verdict: Verdict,
+    ) -> Result<Vec<Rival>> {
+        let all = self.assessments(&AssessmentFilter {
+            twin_sha256: Some(twin_sha.into()),
+            recipient: Some(recipient.into()),
+            ..Default::default()
+        })?;
+        // Listed oldest first (ties in time by insertion), so "later" is "after this one".
+        let mine = all.iter().position(|x| x.id == id).unwrap_or(0);
+        Ok(all
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| *i != mine)
+            .filter_map(|(i, x)| {
+                let later = i > mine;
+                let contrary = x.verdict != verdict;
+                (later || contrary).then(|| Rival {
+                    later,
+                    contrary,
+                    id: x.id,
+                    verdict: x.verdict,
+                    created_at: x.created_at,
+                })
+            })
+            .collect())
+    }
+
+    /// Records a recipient's verified attestation.
+    pub fn record_attestation(&mut self, a: &AttestationRecord) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO attestations (id, imported_at, recipient, twin_sha256, verdict, public_key, body, body_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![a.id, a.imported_at, a.recipient, a.twin_sha256, a.verdict.as_str(),
+                         a.public_key, a.body, a.body_sha256],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Recorded attestations, oldest first, for a twin and recipient when given.
+    pub fn attestations(
+        &self,
+        twin_sha: Option<&str>,
+        recipient: Option<&str>,
+    ) -> Result<Vec<AttestationRecord>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, imported_at, recipient, twin_sha256, verdict, public_key, body, body_sha256
+             FROM attestations WHERE (?1 IS NULL OR twin_sha256 = ?1) AND (?2 IS NULL OR recipient = ?2)
+             ORDER BY imported_at, rowid",
+        )?;
+        let rows = st
+            .query_map(params![twin_sha, recipient], |r| {
+                Ok(AttestationRecord {
+                    id: r.get(0)?,
+                    imported_at: r.get(1)?,
+                    recipient: r.get(2)?,
+                    twin_sha256: r.get(3)?,
+                    verdict: verdict_of(&r.get::<_, String>(4)?),
+                    public_key: r.get(5)?,
+                    body: r.get(6)?,
+                    body_sha256: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Stored assessments, oldest first, narrowed by the filter.
+    pub fn assessments(&self, f: &AssessmentFilter) -> Result<Vec<AssessmentSummary>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, created_at, recipient, twin_sha256, twin_path, source_sha256, source_path, verdict
+             FROM assessments
+             WHERE (?1 IS NULL OR twin_sha256 = ?1 OR twin_path = ?1) AND (?2 IS NULL OR recipient = ?2)
+               AND (?3 IS NULL OR source_sha256 = ?3)
+             ORDER BY created_at, rowid",
+        )?;
+        let rows = st
+            .query_map(params![f.twin_sha256, f.recipient, f.source_sha256], |r| {
+                Ok(AssessmentSummary {
+                    id: r.get(0)?,
+                    created_at: r.get(1)?,
+                    recipient: r.get(2)?,
+                    twin_sha256: r.get(3)?,
+                    twin_path: r.get(4)?,
+                    source_sha256: r.get(5)?,
+                    source_path: r.get(6)?,
+                    verdict: verdict_of(&r.get::<_, String>(7)?),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Voids a visa issued in error: it stays on record and takes no further part.
+    pub fn void(&mut self, id: &str, on: i64, reason: &str) -> Result<Visa> {
+        let v = self.visa(id)?;
+        if v.state == "void" {
+            return Err(invalid(format!("visa {id} is already void")));
+        }
+        if reason.trim().is_empty() {
+            return Err(invalid("say why the visa was issued in error (--reason)"));
+        }
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE visas SET state = 'void', state_on = ?2, state_reason = ?3 WHERE id = ?1",
+                params![id, format_date(on), format!("issued in error: {reason}")],
+            )?;
+            log(tx, id, "voided", serde_json::json!({"reason": reason}))
+        })?;
+        self.visa(id)
+    }
+
+    /// Marks the twin a visa covers as sent to its recipient on `on`; the recipient's other
+    /// visas on the same source are flagged for re-assessment of the combination.
+    pub fn mark_sent(&mut self, id: &str, on: i64) -> Result<Visa> {
+        let v = self.visa(id)?;
+        if v.state == "void" {
+            return Err(invalid(format!("visa {id} is void: it covers nothing")));
+        }
+        if let Some(d) = &v.sent_on {
+            return Err(invalid(format!("visa {id} is already marked sent on {d}")));
+        }
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE visas SET sent_on = ?2 WHERE id = ?1",
+                params![id, format_date(on)],
+            )?;
+            log(tx, id, "sent", serde_json::json!({"on": format_date(on)}))
+        })?;
+        self.flag_new_release(&v.recipient, &v.twin_sha256, &format!("visa {id}"))?;
+        self.visa(id)
+    }
+
+    /// Flags the recipient's active visas on the same source as `twin_sha` (other twins) for
+    /// re-assessment: what the recipient holds has grown.
+    pub fn flag_new_release(&mut self, recipient: &str, twin_sha: &str, what: &str) -> Result<()> {
+        let sources: Vec<String> = self
+            .assessments(&AssessmentFilter {
+                twin_sha256: Some(twin_sha.into()),
+                ..Default::default()
+            })?
+            .into_iter()
+            .map(|a| a.source_sha256)
+            .collect();
+        let mut affected = Vec::new();
+        for s in sources {
+            for v in self.select(
+                "recipient = ?1 AND source_sha256 = ?2 AND state = 'active' AND twin_sha256 <> ?3",
+                params![recipient, s, twin_sha],
+            )? {
+                if !affected.iter().any(|a: &Visa| a.id == v.id) {
+                    affected.push(v);
+                }
+            }
+        }
+        self.write(|tx| {
+            for v in &affected {
+                add_flag(tx, v, &format!(
+                    "new release to the same recipient ({what}): the combination must be re-assessed"
+                ))?;
+            }
+            Ok(())
+        })
     }
 
     fn select(&self, filter: &str, p: impl rusqlite::Params) -> Result<Vec<Visa>> {
@@ -463,24 +778,52 @@ impl Register {
         self.visa(id)
     }
 
-    /// Every twin the recipient was ever issued a visa for from this source (whatever the visa's
-    /// state: the recipient keeps what it received), except `twin_sha`; one visa per twin.
-    pub fn prior_releases(
+    /// What the recipient actually received from this source, other than `twin_sha`: twins
+    /// whose visa is marked sent (void ones excluded), and `transfers` (ledger rows: label, file,
+    /// content hash) of twins assessed from this source. One entry per content, latest first.
+    pub fn sent_releases(
         &self,
         recipient: &str,
         source_sha: &str,
         twin_sha: &str,
-    ) -> Result<Vec<Visa>> {
+        transfers: &[(String, String, String)],
+    ) -> Result<Vec<SentRelease>> {
         let mut seen = std::collections::HashSet::new();
-        Ok(self
+        seen.insert(twin_sha.to_owned());
+        let mut out = Vec::new();
+        for v in self
             .select(
-                "recipient = ?1 AND source_sha256 = ?2 AND twin_sha256 <> ?3",
-                params![recipient, source_sha, twin_sha],
+                "recipient = ?1 AND source_sha256 = ?2 AND sent_on IS NOT NULL AND state <> 'void'",
+                params![recipient, source_sha],
             )?
             .into_iter()
             .rev()
-            .filter(|v| seen.insert(v.twin_sha256.clone()))
-            .collect())
+        {
+            if seen.insert(v.twin_sha256.clone()) {
+                out.push(SentRelease {
+                    label: v.id,
+                    twin_sha256: v.twin_sha256,
+                    twin_path: v.twin_path,
+                });
+            }
+        }
+        for (label, file, sha) in transfers.iter().rev() {
+            let of_source = !self
+                .assessments(&AssessmentFilter {
+                    twin_sha256: Some(sha.clone()),
+                    source_sha256: Some(source_sha.into()),
+                    ..Default::default()
+                })?
+                .is_empty();
+            if of_source && seen.insert(sha.clone()) {
+                out.push(SentRelease {
+                    label: label.clone(),
+                    twin_sha256: sha.clone(),
+                    twin_path: file.clone(),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Flags the recipient's active visas whose profile or policy differs from the current one;
@@ -657,6 +1000,8 @@ mod tests {
             state_reason: None,
             superseded_by: None,
             review_flags: Vec::new(),
+            sent_on: None,
+            override_reason: None,
         }
     }
 

@@ -265,13 +265,22 @@ mod tests {
         };
         let spent = rate(plan.look_confidence, &mut rng);
         let naive = rate(plan.confidence, &mut rng);
-        assert!(spent <= plan.alpha_pass(), "sequential wrong-pass rate {spent}");
+        assert!(
+            spent <= plan.alpha_pass(),
+            "sequential wrong-pass rate {spent}"
+        );
         assert!(naive > plan.alpha_pass(), "naive wrong-pass rate {naive}");
         // Far from the threshold the procedure decides, and decides right.
         let mut rng = ChaCha8Rng::seed_from_u64(18);
         for _ in 0..200 {
-            assert_eq!(simulate(0.01, &plan, plan.look_confidence, &mut rng), Outcome::Pass);
-            assert_eq!(simulate(0.12, &plan, plan.look_confidence, &mut rng), Outcome::Fail);
+            assert_eq!(
+                simulate(0.01, &plan, plan.look_confidence, &mut rng),
+                Outcome::Pass
+            );
+            assert_eq!(
+                simulate(0.12, &plan, plan.look_confidence, &mut rng),
+                Outcome::Fail
+            );
         }
     }
 }

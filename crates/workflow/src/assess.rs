@@ -9,7 +9,8 @@ use crate::workspace::Workspace;
 use datavisa_table::date::format_date;
 use datavisa_table::{file_sha256, read_table, ReadOptions, Role, Spec, Table};
 use datavisa_verdict::register::{
-    policy_sha256, profile_sha256, Event, Register, Review, Status, Stored, Visa,
+    policy_sha256, profile_sha256, AssessmentFilter, AssessmentSummary, Event, Issue, Register,
+    Review, Status, Stored, Visa,
 };
 use datavisa_verdict::release::FileFacts;
 use datavisa_verdict::{
@@ -113,6 +114,16 @@ pub struct IssueRequest {
     pub review_months: Option<u32>,
     /// Conditions (the recipient's controls as clauses by default).
     pub conditions: Option<Vec<String>>,
+    /// Why the visa stands although a later or contrary assessment of the same pair exists.
+    pub override_reason: Option<String>,
+}
+
+/// Which stored assessments to list: a twin (file, path as assessed, or content hash) and a
+/// recipient.
+#[derive(Clone, Debug, Default)]
+pub struct ListRequest {
+    pub twin: Option<String>,
+    pub recipient: Option<String>,
 }
 
 /// Which visas to review.
@@ -174,19 +185,26 @@ fn columns_of(spec: &Spec, role: Role) -> Vec<String> {
         .collect()
 }
 
-/// Earlier twins of this source the recipient received, read and checked; those that cannot be
-/// read are named in notes rather than silently left out.
+/// Twins of this source the recipient actually received (visas marked sent, ledger
+/// transfers), read and checked; those that cannot be read are named in notes rather than
+/// silently left out.
 fn prior_releases(
+    ws: &Workspace,
     register: &Register,
     recipient: &str,
     source: &Table,
     facts: &FileFacts,
     this: &Release,
 ) -> Result<(Priors, Vec<String>)> {
-    let visas = register.prior_releases(recipient, &facts.sha256, &this.facts.sha256)?;
+    let transfers = if ws.store().join("ledger.db").is_file() {
+        datavisa_ledger::Ledger::open(ws.store())?.sent_to(recipient)?
+    } else {
+        Vec::new()
+    };
+    let sent = register.sent_releases(recipient, &facts.sha256, &this.facts.sha256, &transfers)?;
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    for v in visas {
+    for v in sent {
         let path = Path::new(&v.twin_path);
         let loaded = load_release(
             path,
@@ -196,14 +214,14 @@ fn prior_releases(
             &ReadOptions::default(),
         );
         match loaded {
-            Ok(r) if r.facts.sha256 == v.twin_sha256 => out.push((v.id.clone(), r)),
+            Ok(r) if r.facts.sha256 == v.twin_sha256 => out.push((v.label.clone(), r)),
             Ok(r) => notes.push(format!(
-                "earlier release {} (visa {}) has changed since (sha256 {} now, {} then); the combination was attacked without it",
-                v.twin_path, v.id, r.facts.sha256, v.twin_sha256
+                "earlier release {} ({}) has changed since (sha256 {} now, {} then); the combination was attacked without it",
+                v.twin_path, v.label, r.facts.sha256, v.twin_sha256
             )),
             Err(e) => notes.push(format!(
-                "earlier release {} (visa {}) could not be read ({e}); the combination was attacked without it",
-                v.twin_path, v.id
+                "earlier release {} ({}) could not be read ({e}); the combination was attacked without it",
+                v.twin_path, v.label
             )),
         }
     }
@@ -295,7 +313,14 @@ impl Workspace {
             &twin_opts,
         )?;
         let mut register = Register::open(self.store())?;
-        let prior = prior_releases(&register, &recipient.id, &source, &source_facts, &release)?;
+        let prior = prior_releases(
+            self,
+            &register,
+            &recipient.id,
+            &source,
+            &source_facts,
+            &release,
+        )?;
         let input = AssessInput {
             recipient: &recipient,
             policy: &policy,
@@ -363,14 +388,54 @@ impl Workspace {
     pub fn issue_visa(&self, req: &IssueRequest) -> Result<VisaView> {
         let today = self.today();
         let mut reg = Register::open(self.store())?;
-        let stored = reg.assessment(&req.assessment)?;
-        let a = stored.typed()?;
-        let months = req.review_months.unwrap_or(a.policy.review_months);
-        let conditions = req
-            .conditions
-            .clone()
-            .unwrap_or_else(|| a.recipient.controls.clauses());
-        let v = reg.issue(&req.assessment, today, months, conditions)?;
+        let a = reg.assessment(&req.assessment)?.typed()?;
+        let v = reg.issue(&Issue {
+            assessment: req.assessment.clone(),
+            issued_on: today,
+            review_months: req.review_months.unwrap_or(a.policy.review_months),
+            conditions: req
+                .conditions
+                .clone()
+                .unwrap_or_else(|| a.recipient.controls.clauses()),
+            override_reason: req.override_reason.clone(),
+        })?;
+        Ok(VisaView::of(v, today))
+    }
+
+    /// Stored assessments, oldest first: every one of a (twin, recipient) pair is listed.
+    pub fn assessments(&self, req: &ListRequest) -> Result<Vec<AssessmentSummary>> {
+        if !Register::exists_in(self.store()) {
+            return Ok(Vec::new());
+        }
+        // A twin named by an existing file is matched by its content, else by hash or path.
+        let twin = req.twin.as_ref().map(|t| {
+            let p = Path::new(t);
+            if p.is_file() {
+                file_sha256(p).unwrap_or_else(|_| t.clone())
+            } else {
+                t.clone()
+            }
+        });
+        Ok(
+            Register::open(self.store())?.assessments(&AssessmentFilter {
+                twin_sha256: twin,
+                recipient: req.recipient.clone(),
+                source_sha256: None,
+            })?,
+        )
+    }
+
+    /// Voids a visa issued in error, today; it stays on record and takes no further part.
+    pub fn void_visa(&self, id: &str, reason: &str) -> Result<VisaView> {
+        let today = self.today();
+        let v = Register::open(self.store())?.void(id, today, reason)?;
+        Ok(VisaView::of(v, today))
+    }
+
+    /// Marks the twin a visa covers as sent to its recipient today.
+    pub fn mark_visa_sent(&self, id: &str) -> Result<VisaView> {
+        let today = self.today();
+        let v = Register::open(self.store())?.mark_sent(id, today)?;
         Ok(VisaView::of(v, today))
     }
 

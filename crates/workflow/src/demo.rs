@@ -585,6 +585,7 @@ pub fn assess_step(
             assessment: stored.id.clone(),
             review_months: Some(12),
             conditions: None,
+            override_reason: None,
         })?;
         let report = out.join(format!("assessment-{recipient}.html"));
         let report_json = out.join(format!("assessment-{recipient}.json"));

@@ -325,10 +325,33 @@ impl Workspace {
             visa: r.visa.clone(),
         };
         let recorded = l.record(&facts, &read.hashed)?;
+        self.note_release(&recorded, &facts)?;
         Ok(RecordedTransfer {
             recorded,
             sensitive_columns: read.sensitive_columns,
         })
+    }
+
+    /// A transfer is a release: the visa it went under is marked sent, and the recipient's
+    /// other visas on the same source are flagged for re-assessment of the combination.
+    fn note_release(&self, recorded: &Recorded, facts: &TransferFacts) -> Result<()> {
+        use datavisa_verdict::register::Register;
+        if recorded.already_recorded || !Register::exists_in(self.store()) {
+            return Ok(());
+        }
+        let mut reg = Register::open(self.store())?;
+        if let Some(v) = &facts.visa {
+            if reg.visa(v)?.sent_on.is_none() {
+                let day = datavisa_table::date::parse_date(&facts.date).unwrap_or(self.today());
+                reg.mark_sent(v, day)?;
+            }
+        }
+        reg.flag_new_release(
+            &facts.recipient,
+            &facts.file_sha256,
+            &format!("transfer {}", recorded.transfer_id),
+        )?;
+        Ok(())
     }
 
     /// Registers an exporter.

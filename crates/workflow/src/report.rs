@@ -153,6 +153,49 @@ fn verdict_section(a: &Assessed) -> Section {
     sec
 }
 
+/// One line on what an attack figure rests on: rates with counts, queries found against
+/// requested, looks and attacks, and its warnings (the report and the console print it).
+pub fn evidence_line(x: &datavisa_verdict::assess::AttackRecord) -> String {
+    let Some(e) = x.evidence() else {
+        return "no rates stored with this figure".into();
+    };
+    let rate = |r: &datavisa_verdict::assess::StoredRate, k: f64, n: f64| {
+        format!("{:.4} ± {:.4} ({k:.0} of {n:.0})", r.value, r.error)
+    };
+    let mut parts = vec![
+        format!(
+            "attack {}",
+            rate(&e.attack_rate, e.n_success, e.attempts.main)
+        ),
+        format!(
+            "baseline {}",
+            rate(&e.baseline_rate, e.n_baseline, e.attempts.baseline)
+        ),
+    ];
+    if let (Some(c), Some(k), Some(n)) = (&e.control_rate, e.n_control, e.attempts.control) {
+        parts.push(format!("control {}", rate(c, k, n)));
+    } else {
+        parts.push("no control".into());
+    }
+    if let Some(q) = e.queries_found {
+        parts.push(format!("{q} of {} requested queries found", e.n_attacks));
+    }
+    let looks = e.looks.len().max(1);
+    parts.push(format!(
+        "{} attacks at the last of {looks} look{}",
+        e.n_attacks,
+        if looks == 1 { "" } else { "s" }
+    ));
+    if e.baseline_rate.value >= e.attack_rate.value {
+        parts.push("SANITY: the baseline does as well as the attack".into());
+    }
+    let mut line = parts.join("; ");
+    for w in &e.warnings {
+        line.push_str(&format!("; warning: {w}"));
+    }
+    line
+}
+
 fn attacks_section(a: &Assessed) -> Section {
     let rows: Vec<Interval> = a
         .assessment
@@ -173,24 +216,27 @@ fn attacks_section(a: &Assessed) -> Section {
             }
         })
         .collect();
-    let facts = a
+    let mut facts: Vec<Fact> = a
         .assessment
         .all_checks()
         .map(|c| {
-            let verdict = if c.passed { "pass" } else { "FAIL" };
             let label = format!("{} · {}", c.criterion.as_str(), c.scope);
             Fact {
                 label: Text::new(label.clone(), label),
-                value: format!(
-                    "{}: {} (upper {}) vs threshold {} — {verdict}",
-                    c.figure,
-                    f4(c.value),
-                    f4(c.upper),
-                    s_of(&c.threshold)
-                ),
+                value: check_line(c),
             }
         })
         .collect();
+    for x in &a.assessment.attacks {
+        let label = format!("{} · {}", x.label, x.scope);
+        facts.push(Fact {
+            label: Text::new(label.clone(), label),
+            value: evidence_line(x),
+        });
+    }
+    if let Some(p) = &a.assessment.plan {
+        facts.push(fact("序贯检验", "Sequential procedure", p.describe()));
+    }
     let mut sec = Section::new(
         Text::new("攻击与阈值", "Attacks against thresholds"),
         facts,
@@ -206,6 +252,38 @@ fn attacks_section(a: &Assessed) -> Section {
         });
     }
     sec
+}
+
+/// One check as the report and the console state it: figure, interval, threshold, outcome,
+/// and why it is inconclusive or exact.
+pub fn check_line(c: &datavisa_verdict::Check) -> String {
+    use datavisa_verdict::sequential::Outcome;
+    let outcome = match c.outcome() {
+        Outcome::Pass => "pass",
+        Outcome::Fail => "FAIL",
+        Outcome::Inconclusive => "INCONCLUSIVE (not a pass)",
+    };
+    let interval = match c.lower {
+        Some(l) if (c.upper - l).abs() > f64::EPSILON => format!("[{}, {}]", f4(l), f4(c.upper)),
+        _ => format!("exact {}", f4(c.upper)),
+    };
+    let mut line = format!(
+        "{}: {} {interval} vs threshold {} — {outcome}",
+        c.figure,
+        f4(c.value),
+        s_of(&c.threshold)
+    );
+    if !c.looks.is_empty() {
+        line.push_str(&format!(
+            " after {} look(s), {} attacks",
+            c.looks.len(),
+            c.n_attacks()
+        ));
+    }
+    if let Some(w) = &c.why {
+        line.push_str(&format!(" ({w})"));
+    }
+    line
 }
 
 /// Class sizes grouped into the bands people read k-anonymity in.

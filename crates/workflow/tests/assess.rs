@@ -135,6 +135,7 @@ fn a_visa_is_issued_listed_reviewed_and_revoked() {
             assessment: a.id.clone(),
             review_months: None,
             conditions: None,
+            override_reason: None,
         })
         .unwrap();
     // The policy's review period (12 months by default) and the recipient's controls.
