@@ -195,6 +195,16 @@ impl Spec {
         line_col(&self.text, offset)
     }
 
+    /// The first 1-based line at or after line `from` that contains `needle`.
+    pub fn line_of_from(&self, from: usize, needle: &str) -> Option<usize> {
+        self.text
+            .lines()
+            .enumerate()
+            .skip(from.saturating_sub(1))
+            .find(|(_, l)| l.contains(needle))
+            .map(|(i, _)| i + 1)
+    }
+
     /// The 1-based line where `needle` (e.g. a section header) first appears in the spec text.
     pub fn line_of(&self, needle: &str) -> Option<usize> {
         self.text

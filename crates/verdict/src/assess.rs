@@ -3,6 +3,7 @@
 //! twins, the combination with earlier releases to it, and utility.
 
 use crate::attacks::{Attack, AttackContext, AttackRun, Basis};
+use crate::derive::{with_derived, Derived};
 use crate::error::Result;
 use crate::policy::{Criterion, Policy, Threshold};
 use crate::profile::{EffectiveContext, Recipient};
@@ -394,6 +395,10 @@ pub struct AssessInput<'a> {
     pub holds: Vec<FileFacts>,
     pub control: Option<FileFacts>,
     pub known: Vec<String>,
+    /// Those of `known` the recipient knows itself (`knows`), not through a holding.
+    pub own_known: Vec<String>,
+    /// Known columns derived from a column of the table (`住址:city`).
+    pub derived: Vec<Derived>,
     pub sensitive: Vec<String>,
     pub identifiers: Vec<String>,
     pub keys: KeyState,
@@ -418,14 +423,37 @@ pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessmen
     };
     let r = a.release;
     let mut notes = Vec::new();
+    let derived = DerivedViews::of(r, &a.derived)?;
     let in_twin = |names: &[String]| -> Vec<String> {
         names
             .iter()
-            .filter(|n| r.twin.index_of(n).is_ok())
+            .filter(|n| derived.twin.index_of(n).is_ok())
             .cloned()
             .collect()
     };
-    let known_in_twin = in_twin(&a.known);
+    let keyed = |c: &String| {
+        r.protected.iter().any(|p| p == c)
+            || a.derived
+                .iter()
+                .any(|d| d.name() == *c && r.protected.contains(&d.column))
+    };
+    let (tokens, known_in_twin): (Vec<String>, Vec<String>) =
+        in_twin(&a.known).into_iter().partition(keyed);
+    if !tokens.is_empty() {
+        notes.push(format!(
+            "the twin carries {} as tokens or ciphertext: what the recipient knows of them matches nothing, so they do not count as known columns",
+            tokens.join(", ")
+        ));
+    }
+    for d in &a.derived {
+        if derived.twin.index_of(&d.name()).is_err() {
+            notes.push(format!(
+                "the recipient knows {} but the twin does not carry {}: there is nothing to match it on",
+                d.name(),
+                d.column
+            ));
+        }
+    }
     let sensitive = in_twin(&a.sensitive);
     if known_in_twin.is_empty() {
         notes.push("the twin carries no column the recipient knows: it has nothing to match on, so the attacks that need known columns were not run".into());
@@ -433,9 +461,9 @@ pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessmen
     let m = measure(
         attacks,
         &Views {
-            source: &r.source_view,
-            twin: &r.twin,
-            control: r.control_view.as_ref(),
+            source: &derived.source,
+            twin: &derived.twin,
+            control: derived.control.as_ref(),
         },
         &known_in_twin,
         &sensitive,
@@ -491,6 +519,27 @@ pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessmen
     assessment.verdict = verdict;
     assessment.reasons = reasons;
     Ok(assessment)
+}
+
+/// Source, twin and control with the derived columns the recipient knows added.
+struct DerivedViews {
+    source: Table,
+    twin: Table,
+    control: Option<Table>,
+}
+
+impl DerivedViews {
+    fn of(r: &Release, derived: &[Derived]) -> Result<DerivedViews> {
+        Ok(DerivedViews {
+            source: with_derived(&r.source_view, derived)?,
+            twin: with_derived(&r.twin, derived)?,
+            control: r
+                .control_view
+                .as_ref()
+                .map(|c| with_derived(c, derived))
+                .transpose()?,
+        })
+    }
 }
 
 /// Source, twin and control in the same terms.
@@ -913,12 +962,16 @@ fn combine(
     let mut twin_cols = Vec::new();
     let mut known = Vec::new();
     let mut sensitive = Vec::new();
-    for (label, r) in &releases {
+    let views: Vec<DerivedViews> = releases
+        .iter()
+        .map(|(_, r)| DerivedViews::of(r, &a.derived))
+        .collect::<Result<_>>()?;
+    for ((label, rel), r) in releases.iter().zip(&views) {
         for (j, c) in r.twin.columns.iter().enumerate() {
             let base = &c.name;
-            let is_known = a.known.contains(base);
+            let is_known = a.known.contains(base) && !rel.protected.contains(base);
             let is_sensitive = a.sensitive.contains(base);
-            if !(is_known || is_sensitive) || r.source_view.index_of(base).is_err() {
+            if !(is_known || is_sensitive) || r.source.index_of(base).is_err() {
                 continue;
             }
             let name = if twin_cols
@@ -930,7 +983,7 @@ fn combine(
                 base.clone()
             };
             let mut t = r.twin.columns[j].clone();
-            let mut s = r.source_view.column(base)?.clone();
+            let mut s = r.source.column(base)?.clone();
             t.name = name.clone();
             s.name = name.clone();
             twin_cols.push(t);

@@ -34,9 +34,16 @@ impl AttackContext<'_> {
         self.views.prepared(cols)
     }
 
-    /// The twin as released.
+    /// The twin as released, with the derived columns the recipient knows.
     pub fn twin(&self) -> &Table {
         self.views.twin
+    }
+
+    /// Whether the twin carries real values of `column` (present, and not tokens or
+    /// ciphertext).
+    pub fn usable(&self, column: &str) -> bool {
+        self.twin().index_of(column).is_ok()
+            && !self.input.release.protected.iter().any(|p| p == column)
     }
 }
 
@@ -203,49 +210,68 @@ fn singling_out_basis(r: &AttackResult, smallest: usize, max_attempts: u64) -> B
     ))
 }
 
+/// Pairs of column sets to link, and findings on holdings that cannot be linked on.
+type Pairs = (Vec<(String, Vec<String>, Vec<String>)>, Vec<String>);
+
 impl Linkability {
-    /// The pairs of column sets to link: what the recipient knows to each dataset it holds,
-    /// or, holding none, to the twin's other quasi-identifiers.
-    fn pairs(cx: &AttackContext) -> Vec<(String, Vec<String>, Vec<String>)> {
+    /// The pairs of column sets to link. For each dataset it holds: what the recipient knows
+    /// itself ↔ the holding's other columns, or, when that leaves one side empty, the columns the
+    /// holding shares with the twin split in two. Holding none: what it knows ↔ the twin's other
+    /// columns. Columns count only where the twin carries real values (not tokens or ciphertext).
+    fn pairs(cx: &AttackContext) -> Pairs {
         let a = cx.input;
-        let in_twin = |c: &String| cx.twin().index_of(c).is_ok();
+        let usable = |c: &String| cx.known.contains(c) || cx.usable(c);
         let own: Vec<String> = a
-            .recipient
-            .knows
+            .own_known
             .iter()
             .filter(|c| cx.known.contains(c))
             .cloned()
             .collect();
         let mut pairs = Vec::new();
+        let mut findings = Vec::new();
         for h in &a.holds {
-            let b: Vec<String> = h
-                .columns
+            let shared: Vec<String> = h.columns.iter().filter(|c| usable(c)).cloned().collect();
+            let b: Vec<String> = shared
                 .iter()
-                .filter(|c| in_twin(c) && !own.contains(c))
+                .filter(|c| !own.contains(c))
                 .cloned()
                 .collect();
-            let a_cols: Vec<String> = if own.is_empty() {
-                h.columns
-                    .iter()
-                    .filter(|c| in_twin(c) && !b.contains(c))
-                    .cloned()
-                    .collect()
+            if !own.is_empty() && !b.is_empty() {
+                pairs.push((
+                    format!("linkability: what it knows ↔ {}", h.path),
+                    own.clone(),
+                    b,
+                ));
+            } else if shared.len() >= 2 {
+                let (x, y) = shared.split_at(shared.len() / 2);
+                pairs.push((
+                    format!(
+                        "linkability: {} split ({} ↔ {})",
+                        h.path,
+                        x.join(", "),
+                        y.join(", ")
+                    ),
+                    x.to_vec(),
+                    y.to_vec(),
+                ));
             } else {
-                own.clone()
-            };
-            pairs.push((
-                format!("linkability: what it knows ↔ {}", h.path),
-                a_cols,
-                b,
-            ));
+                findings.push(format!(
+                    "finding: the holding {} shares {} usable column(s) with the twin ({}): too few to link on, so linkability was not run on it; its columns still count in singling out and inference",
+                    h.path,
+                    shared.len(),
+                    if shared.is_empty() { "none".into() } else { shared.join(", ") }
+                ));
+            }
         }
         if a.holds.is_empty() {
+            let derived: Vec<String> = a.derived.iter().map(|d| d.name()).collect();
             let unknown: Vec<String> = cx
                 .twin()
                 .column_names()
                 .into_iter()
                 .filter(|c| !cx.known.contains(c) && a.sensitive.iter().all(|s| s != c))
                 .filter(|c| a.identifiers.iter().all(|i| i != c))
+                .filter(|c| !derived.contains(c) && cx.usable(c))
                 .collect();
             pairs.push((
                 "linkability: what it knows ↔ the twin's other columns".into(),
@@ -253,7 +279,7 @@ impl Linkability {
                 unknown,
             ));
         }
-        pairs
+        (pairs, findings)
     }
 }
 
@@ -269,7 +295,9 @@ impl Attack for Linkability {
     fn run(&self, cx: &AttackContext) -> Result<AttackRuns> {
         let a = cx.input;
         let mut out = AttackRuns::default();
-        for (label, aux_a, aux_b) in Linkability::pairs(cx) {
+        let (pairs, findings) = Linkability::pairs(cx);
+        out.notes.extend(findings);
+        for (label, aux_a, aux_b) in pairs {
             if aux_a.is_empty() || aux_b.is_empty() {
                 out.notes.push(format!(
                     "{label}: not run, one side has no column in the twin"

@@ -1,6 +1,7 @@
 //! Recipient profiles (`[[recipients]]` in the spec): what a recipient knows and holds, whether it
 //! could obtain keys, how capable it is, and the controls it accepted.
 
+use crate::derive::{Derivation, Derived, DERIVATIONS};
 use crate::error::{Result, VerdictError};
 use datavisa_table::{Role, Spec, Table};
 use serde::{Deserialize, Serialize};
@@ -87,6 +88,25 @@ impl Controls {
     }
 }
 
+/// One entry of `knows`: a column of the table, or a part of one (`{ column = "住址",
+/// derive = "city" }`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Known {
+    Column(String),
+    Derived { column: String, derive: String },
+}
+
+impl Known {
+    /// The column name the attacks use: the column, or `住址:city`.
+    pub fn name(&self) -> String {
+        match self {
+            Known::Column(c) => c.clone(),
+            Known::Derived { column, derive } => format!("{column}:{derive}"),
+        }
+    }
+}
+
 /// A recipient as the spec describes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,10 +119,10 @@ pub struct Recipient {
     /// Declared release context; derived from the controls when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Context>,
-    /// Columns of this table the recipient holds or could obtain about the same people; `"*"`
-    /// stands for every quasi-identifier (a public release).
+    /// Columns of this table the recipient holds or could obtain about the same people, or parts
+    /// of them; `"*"` stands for every quasi-identifier (a public release).
     #[serde(default)]
-    pub knows: Vec<String>,
+    pub knows: Vec<Known>,
     /// Other datasets it holds, as files (relative to the spec), for linkage.
     #[serde(default)]
     pub holds: Vec<String>,
@@ -183,7 +203,13 @@ pub fn recipients(spec: &Spec) -> Result<Vec<Recipient>> {
     };
     let line = spec.line_of("[[recipients]]").unwrap_or(1);
     let list: Vec<Recipient> = v.clone().try_into().map_err(|e: toml::de::Error| {
-        spec_err(spec, line, format!("[[recipients]]: {}", e.message()))
+        let m = e.message();
+        let m = if m.contains("untagged enum Known") {
+            "an entry of knows is a column name or { column = \"…\", derive = \"…\" }".to_owned()
+        } else {
+            m.to_owned()
+        };
+        spec_err(spec, line, format!("[[recipients]]: {m}"))
     })?;
     let mut seen = std::collections::HashSet::new();
     for r in &list {
@@ -234,62 +260,140 @@ fn spec_err(spec: &Spec, line: usize, message: String) -> VerdictError {
     }
 }
 
+/// What a recipient knows, as columns of the attacks: source columns and derived ones.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Knowledge {
+    /// Every known column name, derived ones as `住址:city`.
+    pub known: Vec<String>,
+    /// The derivations among them.
+    pub derived: Vec<Derived>,
+    /// Those it knows itself (`knows`), not through a holding.
+    pub own: Vec<String>,
+}
+
+impl Knowledge {
+    fn push(&mut self, name: String, d: Option<Derived>) {
+        if !self.known.contains(&name) {
+            self.known.push(name);
+        }
+        if let Some(d) = d.filter(|d| !self.derived.contains(d)) {
+            self.derived.push(d);
+        }
+    }
+}
+
+/// The spec line of `needle` within recipient `id`'s entry (the entry's line when not found).
+fn entry_line(spec: &Spec, id: &str, needle: &str) -> usize {
+    let start = recipient_line(spec, id);
+    spec.line_of_from(start, needle).unwrap_or(start)
+}
+
+/// A derived column name (`住址:city`) checked against the source: its derivation, or why not.
+fn derived_of(name: &str, source: &Table) -> Option<std::result::Result<Derived, String>> {
+    let (column, how) = name.rsplit_once(':')?;
+    if source.index_of(column).is_err() {
+        return None;
+    }
+    Some(Derivation::parse(how).map_or_else(
+        || Err(format!("unknown derivation {how:?} of column {column:?} (use one of: {DERIVATIONS})")),
+        |derive| {
+            Ok(Derived {
+                column: column.to_owned(),
+                derive,
+            })
+        },
+    ))
+}
+
 /// The columns of `source` the recipient knows: `knows` (with `"*"` expanded to the spec's
-/// quasi-identifiers) plus the columns of every dataset it holds. A name the source lacks is an
-/// error naming the spec line.
+/// quasi-identifiers, derived entries checked) plus the columns of every dataset it holds
+/// (source columns, or derived names such as `住址:city`). Any entry that cannot be used is an
+/// error naming its spec line.
 pub fn known_columns(
     spec: &Spec,
     r: &Recipient,
     source: &Table,
     holds: &[(PathBuf, &Table)],
-) -> Result<Vec<String>> {
-    let mut known: Vec<String> = Vec::new();
-    let mut push = |c: &str| {
-        if !known.iter().any(|k| k == c) {
-            known.push(c.to_owned());
-        }
-    };
-    for k in &r.knows {
-        if k == "*" {
-            spec.columns
+) -> Result<Knowledge> {
+    let mut k = Knowledge::default();
+    let has = |c: &str| source.index_of(c).is_ok();
+    let columns = || source.column_names().join(", ");
+    for entry in &r.knows {
+        match entry {
+            Known::Column(c) if c == "*" => spec
+                .columns
                 .iter()
                 .filter(|c| c.role == Some(Role::Quasi))
-                .for_each(|c| push(c.name.get_ref()));
-        } else if source.index_of(k).is_ok() {
-            push(k);
-        } else {
-            return Err(spec_err(
-                spec,
-                recipient_line(spec, &r.id),
-                format!(
-                    "recipient {:?} knows column {k:?}, which the source does not have (it has: {})",
-                    r.id,
-                    source.column_names().join(", ")
-                ),
-            ));
+                .for_each(|c| k.push(c.name.get_ref().clone(), None)),
+            Known::Column(c) if has(c) => k.push(c.clone(), None),
+            Known::Column(c) => match derived_of(c, source) {
+                Some(Ok(d)) => k.push(d.name(), Some(d)),
+                Some(Err(why)) => {
+                    return Err(spec_err(spec, entry_line(spec, &r.id, c), format!("recipient {:?} knows {c:?}: {why}", r.id)))
+                }
+                None => {
+                    return Err(spec_err(
+                        spec,
+                        entry_line(spec, &r.id, &format!("\"{c}\"")),
+                        format!(
+                            "recipient {:?} knows column {c:?}, which the source does not have (it has: {}); to say it knows part of a column, write {{ column = \"…\", derive = \"…\" }}",
+                            r.id,
+                            columns()
+                        ),
+                    ))
+                }
+            },
+            Known::Derived { column, derive } => {
+                let line = entry_line(spec, &r.id, &format!("\"{derive}\""));
+                if !has(column) {
+                    return Err(spec_err(spec, line, format!(
+                        "recipient {:?} knows a part of column {column:?}, which the source does not have (it has: {})",
+                        r.id,
+                        columns()
+                    )));
+                }
+                let Some(how) = Derivation::parse(derive) else {
+                    return Err(spec_err(spec, line, format!(
+                        "recipient {:?}: unknown derivation {derive:?} of column {column:?} (use one of: {DERIVATIONS})",
+                        r.id
+                    )));
+                };
+                let d = Derived {
+                    column: column.clone(),
+                    derive: how,
+                };
+                k.push(d.name(), Some(d));
+            }
         }
     }
+    k.own = k.known.clone();
     for (path, h) in holds {
-        let foreign: Vec<String> = h
-            .column_names()
-            .into_iter()
-            .filter(|c| source.index_of(c).is_err())
-            .collect();
-        if !foreign.is_empty() {
-            return Err(spec_err(
-                spec,
-                recipient_line(spec, &r.id),
-                format!(
-                    "recipient {:?} holds {}, whose column(s) {} are not columns of the source; a holds file describes the same people with the source's column names",
-                    r.id,
-                    path.display(),
-                    foreign.join(", ")
-                ),
-            ));
+        let line = entry_line(spec, &r.id, "holds");
+        for c in h.column_names() {
+            if has(&c) {
+                k.push(c, None);
+                continue;
+            }
+            match derived_of(&c, source) {
+                Some(Ok(d)) => k.push(d.name(), Some(d)),
+                Some(Err(why)) => {
+                    return Err(spec_err(spec, line, format!(
+                        "recipient {:?} holds {}, whose column {c:?} cannot be used: {why}",
+                        r.id,
+                        path.display()
+                    )))
+                }
+                None => {
+                    return Err(spec_err(spec, line, format!(
+                        "recipient {:?} holds {}, whose column {c:?} is not a column of the source; a holds file describes the same people with the source's column names, or parts of them named like 住址:city",
+                        r.id,
+                        path.display()
+                    )))
+                }
+            }
         }
-        h.column_names().iter().for_each(|c| push(c));
     }
-    Ok(known)
+    Ok(k)
 }
 
 #[cfg(test)]

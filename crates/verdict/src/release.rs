@@ -102,7 +102,13 @@ pub struct Release {
     pub source_view: Table,
     /// The control rows in the same terms, when a control set is given.
     pub control_view: Option<Table>,
+    /// Twin columns whose values are tokens or ciphertext (a pseudonymized twin's token,
+    /// encrypt and fpe columns): no one knows these values, so they are never matched on.
+    pub protected: Vec<String>,
 }
+
+/// Pseudonymization methods whose output no recipient can know without the keys.
+const KEYED_METHODS: [&str; 3] = ["token", "encrypt", "fpe"];
 
 pub use datavisa_twin::manifest_path;
 
@@ -156,6 +162,17 @@ pub fn load_release(
         }
         _ => (source.0.clone(), control.cloned()),
     };
+    let protected = manifest
+        .as_ref()
+        .and_then(|(m, _)| m.pseudonymized())
+        .map(|v| {
+            v.columns
+                .into_iter()
+                .filter(|c| KEYED_METHODS.contains(&c.method.as_str()))
+                .map(|c| c.column)
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Release {
         facts,
         kind,
@@ -163,6 +180,7 @@ pub fn load_release(
         twin,
         source_view,
         control_view,
+        protected,
     })
 }
 

@@ -297,7 +297,7 @@ impl Workspace {
         }
         let holds_refs: Vec<(PathBuf, &Table)> =
             holds.iter().map(|(p, t)| (p.clone(), t)).collect();
-        let known =
+        let knowledge =
             datavisa_verdict::profile::known_columns(&spec, &recipient, &source, &holds_refs)?;
         let control = req
             .control
@@ -337,7 +337,9 @@ impl Workspace {
                 .zip(control.as_ref())
                 .map(|(p, t)| FileFacts::of(p, t))
                 .transpose()?,
-            known,
+            known: knowledge.known,
+            own_known: knowledge.own,
+            derived: knowledge.derived,
             sensitive: columns_of(&spec, Role::Sensitive),
             identifiers: columns_of(&spec, Role::Identifier),
             keys: self.key_state(&release),

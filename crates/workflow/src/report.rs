@@ -476,7 +476,15 @@ fn profile_section(a: &Assessed) -> Section {
                 format!("{} / {}", r.id, s_of(&r.name)),
             ),
             fact("所在法域", "Jurisdiction", s_of(&r.jurisdiction)),
-            fact("已知列", "Knows", s_of(&r.knows)),
+            fact(
+                "已知列",
+                "Knows",
+                r.knows
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             fact("持有数据集", "Holds", holds),
             fact(
                 "能否获取密钥",
