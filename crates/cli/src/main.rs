@@ -1027,6 +1027,30 @@ pub enum AssessCommand {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Write a kit for the recipient to assess the twin on its own side (from the latest
+    /// assessment of the twin for it): the twin's hash, the profile, the policy, the method
+    /// versions.
+    Export {
+        #[arg(long)]
+        twin: PathBuf,
+        #[arg(long)]
+        recipient: String,
+        /// The kit directory to write (kit.json inside it).
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Verify a recipient's signed attestation (signature, kit, twin hash) and record it.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// One stored assessment: its checks, looks, reasons and margin.
     Show {
         /// Assessment id, or a visa id (its assessment).
@@ -1050,6 +1074,16 @@ pub struct AssessArgs {
     /// The recipient id from the spec.
     #[arg(long)]
     pub recipient: Option<String>,
+    /// On the recipient's side: the kit the exporter sent (with --twin, --holds,
+    /// --signing-key and -o for the signed attestation).
+    #[arg(long, conflicts_with_all = ["source", "recipient", "control"])]
+    pub kit: Option<PathBuf>,
+    /// On the recipient's side: its own datasets to join with the twin (repeatable).
+    #[arg(long, requires = "kit")]
+    pub holds: Vec<PathBuf>,
+    /// On the recipient's side: its Ed25519 key (made, owner-only, when missing).
+    #[arg(long, requires = "kit")]
+    pub signing_key: Option<PathBuf>,
     /// Records of the same population not used to make the twin (the attacks' control set).
     #[arg(long)]
     pub control: Option<PathBuf>,
@@ -1060,7 +1094,7 @@ pub struct AssessArgs {
     #[arg(long, default_value_t = 500)]
     pub n_attacks: usize,
     /// Attacks at the last look: a check still undecided there is inconclusive.
-    #[arg(long, default_value_t = 4000)]
+    #[arg(long, default_value_t = 16000)]
     pub max_attacks: usize,
     /// Candidate queries the singling-out search may try before it stops.
     #[arg(long, default_value_t = 2_000_000)]

@@ -7,6 +7,7 @@ use anyhow::Result;
 use datavisa_workflow::assess::{
     AssessRequest, Assessed, IssueRequest, ListRequest, ReviewRequest, VisaView,
 };
+use datavisa_workflow::attest::{AttestRequest, ExportKitRequest};
 use datavisa_workflow::{day_of, FixedClock, Workspace};
 use std::path::Path;
 
@@ -30,8 +31,43 @@ fn required<'a, T>(v: &'a Option<T>, flag: &str) -> Result<&'a T> {
         .ok_or_else(|| anyhow::anyhow!("{flag} is required to assess a twin"))
 }
 
+/// `datavisa assess --kit`: the recipient's own assessment, signed.
+fn attest_cmd(a: &AssessArgs, kit: &Path, quiet: bool) -> Result<()> {
+    let req = AttestRequest {
+        kit: kit.to_path_buf(),
+        twin: required(&a.twin, "--twin")?.clone(),
+        holds: a.holds.clone(),
+        signing_key: required(&a.signing_key, "--signing-key")?.clone(),
+        output: required(&a.output, "-o")?.clone(),
+    };
+    let ws = workspace(&a.vault.store, CliSecrets::default(), quiet)?;
+    let done = ws.attest(&req)?;
+    if done.new_key {
+        eprintln!(
+            "made a new signing key in {} (keep it; its public key {} identifies you)",
+            req.signing_key.display(),
+            done.body.public_key
+        );
+    }
+    match a.format {
+        Format::Json => print_json(&done),
+        Format::Human => {
+            println!(
+                "attestation {} signed: {} in your environment ({})",
+                done.file,
+                done.body.verdict.as_str(),
+                done.body.reasons.join("; ")
+            );
+            Ok(())
+        }
+    }
+}
+
 /// `datavisa assess`.
 pub fn assess_cmd(a: &AssessArgs, quiet: bool) -> Result<()> {
+    if let Some(kit) = &a.kit {
+        return attest_cmd(a, kit, quiet);
+    }
     let read: datavisa_workflow::ReadRequest = (&a.read).into();
     let req = AssessRequest {
         spec: read.required_spec()?,
@@ -97,9 +133,56 @@ pub fn assess_action(c: AssessCommand, quiet: bool) -> Result<()> {
                 },
             )
         }
+        AssessCommand::Export {
+            twin,
+            recipient,
+            output,
+            store,
+            format,
+        } => {
+            let ws = workspace(&store.store, CliSecrets::default(), quiet)?;
+            let k = ws.export_kit(&ExportKitRequest {
+                twin,
+                recipient,
+                output,
+            })?;
+            match format {
+                Format::Json => print_json(&k),
+                Format::Human => {
+                    println!(
+                        "kit {} written (sha256 {}, from assessment {}); send it with the twin to {}",
+                        k.file, k.kit_sha256, k.assessment, k.kit.recipient.id
+                    );
+                    Ok(())
+                }
+            }
+        }
+        AssessCommand::Import {
+            file,
+            store,
+            format,
+        } => {
+            let ws = workspace(&store.store, CliSecrets::default(), quiet)?;
+            let r = ws.import_attestation(&file)?;
+            match format {
+                Format::Json => print_json(&r),
+                Format::Human => {
+                    println!(
+                        "attestation {} of {} recorded: {} in the recipient's environment (key {})",
+                        r.id,
+                        r.recipient,
+                        r.verdict.as_str(),
+                        r.public_key
+                    );
+                    Ok(())
+                }
+            }
+        }
         AssessCommand::Show { id, store, format } => {
             let ws = workspace(&store.store, CliSecrets::default(), quiet)?;
-            let a = Assessed::of(&ws.stored_assessment(&id)?)?;
+            let stored = ws.stored_assessment(&id)?;
+            let mut a = Assessed::of(&stored)?;
+            a.visas = ws.visas_on(&stored.id)?;
             match format {
                 Format::Json => print_json(&a),
                 Format::Human => print_assessment(&a),
@@ -136,6 +219,18 @@ fn print_assessment(a: &Assessed) -> Result<()> {
     }
     if let Some(p) = &x.plan {
         println!("sequential procedure: {}", p.describe());
+    }
+    for v in &a.visas {
+        println!(
+            "visa {} ({}, {}){}",
+            v.id,
+            v.verdict.as_str(),
+            v.state,
+            v.override_reason
+                .as_ref()
+                .map(|r| format!(": issued over a later or contrary assessment: {r}"))
+                .unwrap_or_default()
+        );
     }
     for r in &x.reasons {
         println!("- {}", r.text);

@@ -47,3 +47,12 @@ CREATE TABLE attestations (
     body_sha256  TEXT NOT NULL
 );
 CREATE INDEX attestations_by_pair ON attestations (twin_sha256, recipient);
+
+CREATE TABLE kits (
+    sha256      TEXT PRIMARY KEY,
+    exported_at TEXT NOT NULL,
+    recipient   TEXT NOT NULL,
+    twin_sha256 TEXT NOT NULL,
+    assessment  TEXT NOT NULL REFERENCES assessments (id),
+    body        TEXT NOT NULL
+);

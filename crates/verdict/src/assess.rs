@@ -50,7 +50,7 @@ impl Default for AssessParams {
             seed: 0,
             utility_queries: 200,
             dcr_samples: 2000,
-            max_attacks: 4000,
+            max_attacks: 16000,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
@@ -142,6 +142,44 @@ impl Check {
     /// Attacks at the last look (0 for exact figures).
     pub fn n_attacks(&self) -> usize {
         self.looks.last().map_or(0, |l| l.n_attacks)
+    }
+}
+
+/// One more column the recipient could learn, and what it would do to the verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Margin {
+    /// The quasi-identifier it would learn.
+    pub column: String,
+    /// The verdict it would then get.
+    pub verdict: Verdict,
+    /// The figure that would then fail, with its value and threshold.
+    pub figure: Option<String>,
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+    /// The reason, as the verdict would give it.
+    pub text: String,
+}
+
+impl Assessment {
+    /// One sentence on the margin: "anonymized as long as the recipient does not learn 出生日期".
+    pub fn margin_sentence(&self) -> Option<String> {
+        let m = self.margins.as_ref()?;
+        if m.is_empty() {
+            return Some(format!(
+                "{}: no single additional quasi-identifier of the twin that the recipient could learn would change the verdict",
+                self.verdict.as_str()
+            ));
+        }
+        let cols: Vec<&str> = m.iter().map(|x| x.column.as_str()).collect();
+        let first = &m[0];
+        Some(format!(
+            "{} as long as the recipient does not learn {}; with {} it would be {} ({})",
+            self.verdict.as_str(),
+            cols.join(" or "),
+            first.column,
+            first.verdict.as_str(),
+            first.figure.as_deref().unwrap_or(&first.text)
+        ))
     }
 }
 
@@ -381,10 +419,15 @@ pub struct Assessment {
     /// The sequential looks every attack check followed (absent in older assessments).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Plan>,
+    /// Each single additional known quasi-identifier that would make the verdict worse, and
+    /// what would then fail (empty when none would; absent in older assessments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margins: Option<Vec<Margin>>,
     pub notes: Vec<String>,
 }
 
 /// What an assessment is given.
+#[derive(Clone)]
 pub struct AssessInput<'a> {
     pub recipient: &'a Recipient,
     pub policy: &'a Policy,
@@ -399,6 +442,8 @@ pub struct AssessInput<'a> {
     pub own_known: Vec<String>,
     /// Known columns derived from a column of the table (`住址:city`).
     pub derived: Vec<Derived>,
+    /// The spec's quasi-identifiers: the candidates for the margin.
+    pub quasi: Vec<String>,
     pub sensitive: Vec<String>,
     pub identifiers: Vec<String>,
     pub keys: KeyState,
@@ -414,8 +459,9 @@ pub fn assess(a: &AssessInput) -> Result<Assessment> {
 pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessment> {
     let context = a.recipient.effective_context();
     let thresholds = a.policy.thresholds_for(context.context);
-    let limit = |c: Criterion| {
-        thresholds
+    let table = thresholds.clone();
+    let limit = move |c: Criterion| {
+        table
             .iter()
             .find(|(k, _)| *k == c)
             .map(|(_, t)| t.clone())
@@ -513,12 +559,110 @@ pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessmen
         reasons: Vec::new(),
         params: a.params,
         plan: Some(a.params.plan(a.policy)),
+        margins: None,
         notes,
     };
     let (verdict, reasons) = decide(&assessment);
     assessment.verdict = verdict;
     assessment.reasons = reasons;
+    let views = Views {
+        source: &derived.source,
+        twin: &derived.twin,
+        control: derived.control.as_ref(),
+    };
+    assessment.margins = Some(margins(a, attacks, &assessment, &views, &limit)?);
     Ok(assessment)
+}
+
+/// For each quasi-identifier of the twin the recipient does not know yet: would knowing it too
+/// make the verdict worse? The exact class figures are tried first; the attacks run only when
+/// those still allow `anonymized`.
+fn margins(
+    a: &AssessInput,
+    attacks: &[&dyn Attack],
+    base: &Assessment,
+    views: &Views,
+    limit: &dyn Fn(Criterion) -> Threshold,
+) -> Result<Vec<Margin>> {
+    let candidates: Vec<&String> = a
+        .quasi
+        .iter()
+        .filter(|q| views.twin.index_of(q).is_ok())
+        .filter(|q| !base.known_in_twin.contains(q) && !base.sensitive.contains(q))
+        .filter(|q| !a.release.protected.contains(q))
+        .collect();
+    let mut out = Vec::new();
+    for col in candidates {
+        let mut trial_input = a.clone();
+        trial_input.known.push(col.clone());
+        trial_input.own_known.push(col.clone());
+        let mut known = base.known_in_twin.clone();
+        known.push(col.clone());
+        let kind = a.release.kind;
+        let classic = measure(
+            &[],
+            views,
+            &known,
+            &base.sensitive,
+            kind,
+            &trial_input,
+            limit,
+            "release",
+        )?;
+        let mut trial = base.clone();
+        trial.known_in_twin = known.clone();
+        trial.uniqueness = classic.uniqueness;
+        trial.checks =
+            base.checks
+                .iter()
+                .filter(|c| !matches!(c.criterion, Criterion::MaxRisk | Criterion::AverageRisk))
+                .cloned()
+                .chain(
+                    classic.checks.into_iter().filter(|c| {
+                        matches!(c.criterion, Criterion::MaxRisk | Criterion::AverageRisk)
+                    }),
+                )
+                .collect();
+        let (mut verdict, mut reasons) = decide(&trial);
+        if verdict == Verdict::Anonymized && base.verdict == Verdict::Anonymized {
+            let m = measure(
+                attacks,
+                views,
+                &known,
+                &base.sensitive,
+                kind,
+                &trial_input,
+                limit,
+                "release",
+            )?;
+            trial.checks = m.checks;
+            (verdict, reasons) = decide(&trial);
+        }
+        if verdict > base.verdict {
+            let r = reasons
+                .into_iter()
+                .find(|r| r.caps > base.verdict)
+                .unwrap_or(Reason {
+                    caps: verdict,
+                    text: String::new(),
+                    figure: None,
+                    value: None,
+                    threshold: None,
+                });
+            out.push(Margin {
+                column: col.clone(),
+                verdict,
+                figure: r.figure.map(|f| match (r.value, r.threshold) {
+                    (Some(v), Some(t)) => format!("{f} {v:.4} > {t}"),
+                    _ => f,
+                }),
+                value: r.value,
+                threshold: r.threshold,
+                text: r.text,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Source, twin and control with the derived columns the recipient knows added.
@@ -645,8 +789,7 @@ impl Followed {
                 },
                 threshold,
             ),
-            Basis::Exact(why) => {
-                let v = r.risk.value;
+            Basis::Exact { value: v, why } => {
                 self.track.looks.push(Look {
                     n_attacks,
                     attempts: r.attempts.main,
@@ -669,6 +812,13 @@ impl Followed {
             }
         }
         self.last = Some(run.result);
+        if let (Some(last), Some(l)) = (self.last.as_mut(), self.track.looks.last()) {
+            if l.lower == l.upper {
+                // An exact figure is stored as exactly that, not as the interval's centre.
+                last.risk.value = l.value;
+                last.risk.ci = [l.value, l.value];
+            }
+        }
     }
 
     /// The check of this one figure.
@@ -710,10 +860,10 @@ fn sequential_check(
 ) -> Result<()> {
     let criterion = attack.criterion();
     let mut followed: Vec<Followed> = Vec::new();
-    for (j, &n) in plan.looks.iter().enumerate() {
+    for (j, (&n, &confidence)) in plan.looks.iter().zip(&plan.look_confidence).enumerate() {
         let runs = attack.run(&AttackContext {
             n_attacks: n,
-            confidence: plan.look_confidence,
+            confidence,
             ..cx
         })?;
         if j == 0 {
@@ -804,7 +954,7 @@ fn measure(
             sensitive,
             input: a,
             n_attacks: p.n_attacks,
-            confidence: plan.look_confidence,
+            confidence: plan.look_confidence[0],
         };
         sequential_check(
             *attack,

@@ -73,8 +73,8 @@ impl AttackRun {
 pub enum Basis {
     /// Sampled attacks: the interval decides, and more looks narrow it.
     Sampled,
-    /// The figure is exact, for the reason given (it is compared as it is).
-    Exact(String),
+    /// The figure is exactly this value, for the reason given (compared as it is).
+    Exact { value: f64, why: String },
     /// The attack could not run its queries, for the reason given: the check is inconclusive.
     Missing(String),
 }
@@ -159,7 +159,9 @@ impl Attack for SinglingOut {
                     n_attacks: cx.n_attacks,
                     n_cols,
                     mode,
-                    max_attempts: p.max_attempts,
+                    // When no row is unique on the known columns no query can exist: a token
+                    // search keeps the baseline and the evidence without the full budget.
+                    max_attempts: if smallest >= 2 { 1000 } else { p.max_attempts },
                     confidence: cx.confidence,
                     seed: p.seed,
                     denominator: Denominator::Generated,
@@ -200,9 +202,12 @@ fn singling_out_basis(r: &AttackResult, smallest: usize, max_attempts: u64) -> B
         return Basis::Sampled;
     }
     if smallest >= 2 {
-        return Basis::Exact(format!(
-            "no query on the known columns can single out a twin row: every combination of their values is shared by at least {smallest} rows"
-        ));
+        return Basis::Exact {
+            value: 0.0,
+            why: format!(
+                "no query on the known columns can single out a twin row: every combination of their values is shared by at least {smallest} rows"
+            ),
+        };
     }
     Basis::Missing(format!(
         "0 of the {} requested singling-out queries could be found within the search budget of {max_attempts} candidates (--max-attempts), although some twin rows are unique on the known columns: the figure rests on no query",

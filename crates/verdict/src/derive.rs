@@ -85,9 +85,9 @@ impl Derivation {
             Derivation::Region => id_digits(v).map(|d| d[..6].to_owned()),
             Derivation::BirthDate => id_digits(v).and_then(|d| {
                 let b = &d[6..14];
-                b.bytes().all(|c| c.is_ascii_digit()).then(|| {
-                    format!("{}-{}-{}", &b[..4], &b[4..6], &b[6..8])
-                })
+                b.bytes()
+                    .all(|c| c.is_ascii_digit())
+                    .then(|| format!("{}-{}-{}", &b[..4], &b[4..6], &b[6..8]))
             }),
             Derivation::Sex => id_digits(v).and_then(|d| {
                 let c = d.as_bytes()[16];

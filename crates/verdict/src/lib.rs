@@ -4,6 +4,7 @@
 
 pub mod assess;
 pub mod attacks;
+pub mod attest;
 pub mod derive;
 pub mod error;
 pub mod policy;

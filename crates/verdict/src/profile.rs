@@ -295,7 +295,11 @@ fn derived_of(name: &str, source: &Table) -> Option<std::result::Result<Derived,
         return None;
     }
     Some(Derivation::parse(how).map_or_else(
-        || Err(format!("unknown derivation {how:?} of column {column:?} (use one of: {DERIVATIONS})")),
+        || {
+            Err(format!(
+                "unknown derivation {how:?} of column {column:?} (use one of: {DERIVATIONS})"
+            ))
+        },
         |derive| {
             Ok(Derived {
                 column: column.to_owned(),

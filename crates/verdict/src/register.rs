@@ -583,6 +583,34 @@ impl Register {
             .collect())
     }
 
+    /// Records a kit exported for a recipient (its hash is how an attestation names it).
+    pub fn record_kit(&mut self, sha256: &str, kit: &crate::attest::Kit, body: &str) -> Result<()> {
+        let at = datavisa_vault::store::rfc3339(datavisa_vault::store::unix_now());
+        self.write(|tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO kits (sha256, exported_at, recipient, twin_sha256, assessment, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![sha256, at, kit.recipient.id, kit.twin_sha256, kit.assessment, body],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// A kit this register exported, by its hash.
+    pub fn kit(&self, sha256: &str) -> Result<Option<crate::attest::Kit>> {
+        let body: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM kits WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        body.map(|b| {
+            serde_json::from_str(&b)
+                .map_err(|e| invalid(format!("kit {sha256} is unreadable: {e}")))
+        })
+        .transpose()
+    }
+
     /// Records a recipient's verified attestation.
     pub fn record_attestation(&mut self, a: &AttestationRecord) -> Result<()> {
         self.write(|tx| {

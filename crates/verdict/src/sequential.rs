@@ -1,16 +1,18 @@
 //! Sequential checks: how many attacks a figure needs before it can be compared with its
 //! threshold. An attack runs at planned looks (n, 2n, 4n, … up to a maximum); at each look the
 //! figure's interval is compared with the threshold, and the check stops as soon as the interval
-//! lies wholly on one side. The error is spent by a Bonferroni split over the planned looks: each
-//! look's interval is two-sided at `1 − α/K`, so the chance of a wrong `pass` (a true risk at or
-//! above the threshold judged below it) is at most `α/2` over all looks together, whatever the
-//! dependence between looks. A check whose interval still straddles the threshold at the maximum
+//! lies wholly on one side. The error α = 1 − confidence is spent over the planned looks in
+//! proportion to their attacks (a weighted Bonferroni split: look j's interval is two-sided at
+//! `1 − α·n_j/Σn`), so the chance of a wrong `pass` (a true risk at or above the threshold judged
+//! below it) is at most `α/2` over all looks together, whatever the dependence between looks.
+//! Early looks, spending little, settle only clear cases; the last look spends the most. A check whose interval still straddles the threshold at the maximum
 //! is `inconclusive`, and an inconclusive check never supports `anonymized`.
 
 use serde::{Deserialize, Serialize};
 
 /// The name of the procedure, as the report and the README state it.
-pub const PROCEDURE: &str = "group-sequential looks with Bonferroni alpha spending";
+pub const PROCEDURE: &str =
+    "group-sequential looks with alpha spent in proportion to each look's attacks (weighted Bonferroni)";
 
 /// What a check concluded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -43,8 +45,8 @@ pub struct Plan {
     pub looks: Vec<usize>,
     /// The overall two-sided confidence level of the policy.
     pub confidence: f64,
-    /// The confidence of each look's interval: `1 − (1 − confidence) / looks`.
-    pub look_confidence: f64,
+    /// The confidence of each look's interval: `1 − (1 − confidence)·n_j / Σn`.
+    pub look_confidence: Vec<f64>,
 }
 
 impl Plan {
@@ -59,12 +61,23 @@ impl Plan {
             }
             looks.push((last.saturating_mul(2)).min(max));
         }
-        let k = looks.len() as f64;
+        let total: f64 = looks.iter().map(|&n| n as f64).sum();
         Plan {
-            look_confidence: 1.0 - (1.0 - confidence) / k,
+            look_confidence: looks
+                .iter()
+                .map(|&n| 1.0 - (1.0 - confidence) * n as f64 / total)
+                .collect(),
             looks,
             confidence,
         }
+    }
+
+    /// The confidence of the last look's interval (the one a check still open ends on).
+    pub fn last_confidence(&self) -> f64 {
+        self.look_confidence
+            .last()
+            .copied()
+            .unwrap_or(self.confidence)
     }
 
     /// The largest chance of a wrong pass this plan allows (one side of the overall interval).
@@ -74,16 +87,18 @@ impl Plan {
 
     /// One sentence for reports: the procedure, the looks and the per-look confidence.
     pub fn describe(&self) -> String {
+        let looks: Vec<String> = self
+            .looks
+            .iter()
+            .zip(&self.look_confidence)
+            .map(|(n, c)| format!("{n} ({:.2}%)", 100.0 * c))
+            .collect();
         format!(
-            "{PROCEDURE}: up to {} looks at {} attacks, each interval at {:.3}% so that the whole \
-             sequence keeps {:.0}% confidence (a wrong pass at most {:.1}%)",
+            "{PROCEDURE}: up to {} looks at {} attacks (each look's interval confidence in \
+             brackets), so that the whole sequence keeps {:.0}% confidence (a wrong pass at most \
+             {:.1}%)",
             self.looks.len(),
-            self.looks
-                .iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            100.0 * self.look_confidence,
+            looks.join(", "),
             100.0 * self.confidence,
             100.0 * self.alpha_pass()
         )
@@ -187,11 +202,15 @@ mod tests {
     fn looks_double_up_to_the_maximum() {
         let p = Plan::new(500, 4000, 0.95);
         assert_eq!(p.looks, [500, 1000, 2000, 4000]);
-        assert!((p.look_confidence - 0.9875).abs() < 1e-12);
+        // α = 0.05 spent as 500/7500, 1000/7500, 2000/7500, 4000/7500 of it.
+        let spent: Vec<f64> = p.look_confidence.iter().map(|c| 1.0 - c).collect();
+        assert!((spent[0] - 0.05 / 15.0).abs() < 1e-12);
+        assert!((spent[3] - 0.05 * 8.0 / 15.0).abs() < 1e-12);
+        assert!((spent.iter().sum::<f64>() - 0.05).abs() < 1e-12);
         assert_eq!(Plan::new(500, 3000, 0.95).looks, [500, 1000, 2000, 3000]);
         let one = Plan::new(500, 100, 0.95);
         assert_eq!(one.looks, [500]);
-        assert!((one.look_confidence - 0.95).abs() < 1e-12);
+        assert!((one.look_confidence[0] - 0.95).abs() < 1e-12);
     }
 
     #[test]
@@ -223,11 +242,11 @@ mod tests {
     }
 
     /// Runs one sequential check on Bernoulli(`p`) attacks, nested across looks as the real
-    /// attacks' samples are, with intervals at `conf` per look; returns its outcome.
-    fn simulate(p: f64, plan: &Plan, conf: f64, rng: &mut ChaCha8Rng) -> Outcome {
+    /// attacks' samples are, with look j's interval at `conf[j]`; returns its outcome.
+    fn simulate(p: f64, plan: &Plan, conf: &[f64], rng: &mut ChaCha8Rng) -> Outcome {
         let (mut k, mut n) = (0u64, 0usize);
         let mut track = Track::default();
-        for &target in &plan.looks {
+        for (&target, &conf) in plan.looks.iter().zip(conf) {
             while n < target {
                 k += u64::from(rng.random_bool(p));
                 n += 1;
@@ -254,17 +273,17 @@ mod tests {
     /// overall confidence at every look) pass more often than that: the test would fail on them.
     #[test]
     fn wrong_passes_stay_within_alpha_and_naive_looks_exceed_it() {
-        let plan = Plan::new(500, 4000, 0.95);
+        let plan = Plan::new(500, 16000, 0.95);
         let reps = 4000;
         let mut rng = ChaCha8Rng::seed_from_u64(17);
-        let rate = |conf: f64, rng: &mut ChaCha8Rng| {
+        let rate = |conf: &[f64], rng: &mut ChaCha8Rng| {
             (0..reps)
                 .filter(|_| simulate(0.05, &plan, conf, rng) == Outcome::Pass)
                 .count() as f64
                 / reps as f64
         };
-        let spent = rate(plan.look_confidence, &mut rng);
-        let naive = rate(plan.confidence, &mut rng);
+        let spent = rate(&plan.look_confidence, &mut rng);
+        let naive = rate(&vec![plan.confidence; plan.looks.len()], &mut rng);
         assert!(
             spent <= plan.alpha_pass(),
             "sequential wrong-pass rate {spent}"
@@ -274,11 +293,11 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(18);
         for _ in 0..200 {
             assert_eq!(
-                simulate(0.01, &plan, plan.look_confidence, &mut rng),
+                simulate(0.01, &plan, &plan.look_confidence, &mut rng),
                 Outcome::Pass
             );
             assert_eq!(
-                simulate(0.12, &plan, plan.look_confidence, &mut rng),
+                simulate(0.12, &plan, &plan.look_confidence, &mut rng),
                 Outcome::Fail
             );
         }

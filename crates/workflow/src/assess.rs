@@ -56,6 +56,9 @@ pub struct Assessed {
     pub tool: Tool,
     /// SHA-256 of the stored body.
     pub body_sha256: String,
+    /// Visas issued on it, when the caller looked them up.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub visas: Vec<Visa>,
 }
 
 impl Assessed {
@@ -68,6 +71,7 @@ impl Assessed {
             assessment: stored.typed()?,
             tool: tool(),
             body_sha256: stored.body_sha256.clone(),
+            visas: Vec::new(),
         })
     }
 }
@@ -340,6 +344,7 @@ impl Workspace {
             known: knowledge.known,
             own_known: knowledge.own,
             derived: knowledge.derived,
+            quasi: columns_of(&spec, Role::Quasi),
             sensitive: columns_of(&spec, Role::Sensitive),
             identifiers: columns_of(&spec, Role::Identifier),
             keys: self.key_state(&release),

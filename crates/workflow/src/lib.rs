@@ -5,6 +5,7 @@
 
 pub mod assess;
 pub mod attack;
+pub mod attest;
 pub mod demo;
 pub mod error;
 pub mod evidence;

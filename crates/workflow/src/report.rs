@@ -24,7 +24,22 @@ pub fn report_lang(lang: &str) -> Result<Lang> {
 impl Workspace {
     /// Writes the report of a stored assessment (by its id or a visa's) as .html or .json.
     pub fn assessment_report(&self, id: &str, output: &Path, lang: Lang) -> Result<()> {
-        write_report(self.stored_assessment(id)?, output, lang)
+        let stored = self.stored_assessment(id)?;
+        let visas = self.visas_on(&stored.id)?;
+        write_report(stored, &visas, output, lang)
+    }
+
+    /// The visas issued on an assessment (none when the store has no register).
+    pub fn visas_on(&self, assessment: &str) -> Result<Vec<datavisa_verdict::register::Visa>> {
+        use datavisa_verdict::register::Register;
+        if !Register::exists_in(self.store()) {
+            return Ok(Vec::new());
+        }
+        Ok(Register::open(self.store())?
+            .visas()?
+            .into_iter()
+            .filter(|v| v.assessment_id == assessment)
+            .collect())
     }
 }
 
@@ -58,11 +73,15 @@ fn f4_opt(x: Option<f64>) -> String {
 /// Writes a stored assessment as .html or .json (atomically).
 pub fn write_report(
     stored: datavisa_verdict::register::Stored,
+    visas: &[datavisa_verdict::register::Visa],
     output: &Path,
     lang: Lang,
 ) -> Result<()> {
     let mut a = stored.assessment.clone();
     a["body_sha256"] = Value::String(stored.body_sha256.clone());
+    if !visas.is_empty() {
+        a["visas"] = serde_json::to_value(visas).unwrap_or(Value::Null);
+    }
     let ext = output
         .extension()
         .and_then(|e| e.to_str())
@@ -70,7 +89,8 @@ pub fn write_report(
     match ext {
         "json" => write_json(output, &a)?,
         "html" | "htm" => {
-            let typed = Assessed::of(&stored)?;
+            let mut typed = Assessed::of(&stored)?;
+            typed.visas = visas.to_vec();
             write_text(output, &datavisa_report::html(&build(&typed), lang))?
         }
         other => {
@@ -85,6 +105,21 @@ pub fn write_report(
 
 /// The verdict in one sentence, in both languages, with its tone.
 pub fn headline(a: &Assessed) -> (Text, Tone) {
+    let (text, tone) = verdict_line(a);
+    match a.assessment.margin_sentence() {
+        Some(m) => (
+            Text::new(
+                format!("{} 临界：{m}", text.zh),
+                format!("{} Margin: {m}.", text.en),
+            ),
+            tone,
+        ),
+        None => (text, tone),
+    }
+}
+
+/// The verdict alone in one sentence.
+fn verdict_line(a: &Assessed) -> (Text, Tone) {
     let r = &a.assessment.recipient.id;
     let twin = &a.assessment.twin.path;
     match a.assessment.verdict {
@@ -122,7 +157,22 @@ fn threshold_of(a: &Assessed, criterion: Criterion) -> Option<f64> {
 
 fn verdict_section(a: &Assessed) -> Section {
     let x = &a.assessment;
-    let mut facts = vec![
+    let mut facts = Vec::new();
+    if let Some(m) = x.margin_sentence() {
+        facts.push(fact(
+            "临界（再知道一列）",
+            "Margin (one more known column)",
+            m,
+        ));
+    }
+    for m in x.margins.iter().flatten() {
+        facts.push(fact(
+            &format!("若再知道 {}", m.column),
+            &format!("If it also learns {}", m.column),
+            format!("{}: {}", m.verdict.as_str(), m.text),
+        ));
+    }
+    facts.extend([
         fact("结论", "Verdict", x.verdict.as_str()),
         fact(
             "接收方",
@@ -134,7 +184,23 @@ fn verdict_section(a: &Assessed) -> Section {
             "Release context",
             format!("{}: {}", x.context.context.as_str(), x.context.why),
         ),
-    ];
+    ]);
+    for v in &a.visas {
+        facts.push(fact(
+            &format!("签证 {}", v.id),
+            &format!("Visa {}", v.id),
+            format!(
+                "{} on {}, {}{}",
+                v.verdict.as_str(),
+                v.issued_on,
+                v.state,
+                v.override_reason
+                    .as_ref()
+                    .map(|r| format!("; issued over a later or contrary assessment: {r}"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
     for (i, r) in x.reasons.iter().enumerate() {
         facts.push(fact(
             &format!("理由 {}", i + 1),
@@ -186,7 +252,10 @@ pub fn evidence_line(x: &datavisa_verdict::assess::AttackRecord) -> String {
         e.n_attacks,
         if looks == 1 { "" } else { "s" }
     ));
-    if e.baseline_rate.value >= e.attack_rate.value {
+    let exact = x.risk.ci[0] == x.risk.ci[1];
+    if exact {
+        parts.push(format!("exact figure {}", f4(x.risk.value)));
+    } else if e.baseline_rate.value >= e.attack_rate.value {
         parts.push("SANITY: the baseline does as well as the attack".into());
     }
     let mut line = parts.join("; ");
