@@ -182,7 +182,7 @@ pub fn assess_action(c: AssessCommand, quiet: bool) -> Result<()> {
             let ws = workspace(&store.store, CliSecrets::default(), quiet)?;
             let stored = ws.stored_assessment(&id)?;
             let mut a = Assessed::of(&stored)?;
-            a.visas = ws.visas_on(&stored.id)?;
+            a.on_record = ws.on_record(&stored)?;
             match format {
                 Format::Json => print_json(&a),
                 Format::Human => print_assessment(&a),
@@ -220,7 +220,16 @@ fn print_assessment(a: &Assessed) -> Result<()> {
     if let Some(p) = &x.plan {
         println!("sequential procedure: {}", p.describe());
     }
-    for v in &a.visas {
+    for o in &a.on_record.others {
+        println!(
+            "other assessment of this twin for {}: {} ({}, {})",
+            x.recipient.id,
+            o.id,
+            o.verdict.as_str(),
+            o.created_at
+        );
+    }
+    for v in &a.on_record.visas {
         println!(
             "visa {} ({}, {}){}",
             v.id,

@@ -379,6 +379,110 @@ fn two_releases_that_pass_alone_fail_together() {
     assert_eq!(void["status"], "void");
 }
 
+/// The recipient's own assessment through the CLI: kit out, attestation signed on the
+/// recipient's side with a holding the exporter never sees, verified and recorded back.
+#[test]
+fn attestation_through_the_cli() {
+    let d = tempfile::tempdir().unwrap();
+    let src = population(d.path());
+    write(d.path(), "twin.csv", &src, &[1, 4], false);
+    recipient_r(d.path(), "knows = [\"a\"]\n");
+    let a = assess(d.path(), "spec.toml", "twin.csv", "r", &[]);
+    let out = datavisa_in(
+        &[
+            "assess",
+            "export",
+            "--twin",
+            "twin.csv",
+            "--recipient",
+            "r",
+            "-o",
+            "kit",
+            "--store",
+            "st",
+        ],
+        d.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let side = tempfile::tempdir().unwrap();
+    std::fs::copy(d.path().join("twin.csv"), side.path().join("twin.csv")).unwrap();
+    write(side.path(), "mine.csv", &src[..300], &[1], false);
+    let kit = d.path().join("kit");
+    let out = datavisa_in(
+        &[
+            "assess",
+            "--kit",
+            kit.to_str().unwrap(),
+            "--twin",
+            "twin.csv",
+            "--holds",
+            "mine.csv",
+            "--signing-key",
+            "me.key",
+            "-o",
+            "att.json",
+            "--format",
+            "json",
+        ],
+        side.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("made a new signing key"));
+    let signed = json_of(&out);
+    assert_eq!(signed["body"]["holdings"][0]["shared"][0], "a");
+    let att = side.path().join("att.json");
+    let out = datavisa_in(
+        &[
+            "assess",
+            "import",
+            att.to_str().unwrap(),
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    );
+    let rec = json_of(&out);
+    assert_eq!(rec["recipient"], "r");
+    // Edited: refused, exit 2.
+    let text = std::fs::read_to_string(&att).unwrap();
+    std::fs::write(
+        d.path().join("bad.json"),
+        text.replace("\\\"rows\\\":300", "\\\"rows\\\":3"),
+    )
+    .unwrap();
+    assert_ne!(
+        std::fs::read_to_string(d.path().join("bad.json")).unwrap(),
+        text
+    );
+    let out = datavisa_in(&["assess", "import", "bad.json", "--store", "st"], d.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not verify"));
+    let listed = json_of(&datavisa_in(
+        &[
+            "assess",
+            "list",
+            "--recipient",
+            "r",
+            "--format",
+            "json",
+            "--store",
+            "st",
+        ],
+        d.path(),
+    ));
+    assert_eq!(listed[0]["id"], a["id"]);
+}
+
 fn visa_status(dir: &Path, id: &str, on: &str) -> String {
     let v = visa(dir, &["show", id, "--as-of", on]);
     v["status"].as_str().unwrap().to_owned()
@@ -814,6 +918,8 @@ fn a_twin_sent_under_an_anonymized_visa_is_recorded_but_not_counted() {
     assert_eq!(r["visa"], visa_id);
     assert_eq!(r["rows"], 2000);
     assert_eq!(r["totals"]["ordinary"], 0);
+    // The transfer under the visa is a release: the visa is marked sent on its date.
+    assert_eq!(visa(d.path(), &["show", visa_id])["sent_on"], "2026-03-01");
     // Another file, or a date after the visa's review, is not covered.
     fails_with(
         &record("source.csv", "2026-03-01"),

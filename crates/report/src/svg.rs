@@ -52,8 +52,12 @@ fn intervals(title: &str, rows: &[Interval], lang: Lang) -> String {
     }
     for (i, r) in rows.iter().enumerate() {
         let y = 14.0 + ROW * i as f64;
-        let fails = r.threshold.is_some_and(|t| r.high > t);
-        let colour = if fails { "#b71c1c" } else { "#2e7d32" };
+        // Wholly above the threshold fails; straddling it is inconclusive, never a pass.
+        let colour = match r.threshold {
+            Some(t) if r.low > t => "#b71c1c",
+            Some(t) if r.high > t => "#e65100",
+            _ => "#2e7d32",
+        };
         b.push_str(&label(y, &r.label));
         b.push_str(&format!(
             "<line x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"3\"/><circle cx=\"{:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{colour}\"/>",
@@ -77,8 +81,8 @@ fn intervals(title: &str, rows: &[Interval], lang: Lang) -> String {
         ));
     }
     let legend = match lang {
-        Lang::Zh => "点：估计值；线：置信区间；虚线：阈值；右侧数字为区间上限",
-        Lang::En => "dot: estimate; bar: confidence interval; dashed: threshold; number: upper end",
+        Lang::Zh => "点：估计值；线：置信区间（绿：通过；橙：不确定，不算通过；红：未通过）；虚线：阈值；右侧数字为区间上限",
+        Lang::En => "dot: estimate; bar: confidence interval (green pass, amber inconclusive: not a pass, red fail); dashed: threshold; number: upper end",
     };
     b.push_str(&format!(
         "<text x=\"{LABEL}\" y=\"{:.1}\" font-size=\"10\" fill=\"#555\">{}</text>",

@@ -27,9 +27,9 @@ pub struct AssessParams {
     pub seed: u64,
     pub utility_queries: usize,
     pub dcr_samples: usize,
-    /// Attacks at the last look: the sequential maximum (assessments stored before it kept
-    /// none read as one look at `n_attacks`).
-    #[serde(default)]
+    /// Attacks at the last look: the sequential maximum (assessments stored before it read
+    /// back with today's default, so that re-assessing them is sequential too).
+    #[serde(default = "default_max_attacks")]
     pub max_attacks: usize,
     /// Candidate queries the singling-out search may try before it stops.
     #[serde(default = "default_max_attempts")]
@@ -43,6 +43,13 @@ fn default_max_attempts() -> u64 {
     DEFAULT_MAX_ATTEMPTS
 }
 
+/// The sequential maximum when none is given.
+pub const DEFAULT_MAX_ATTACKS: usize = 16_000;
+
+fn default_max_attacks() -> usize {
+    DEFAULT_MAX_ATTACKS
+}
+
 impl Default for AssessParams {
     fn default() -> Self {
         AssessParams {
@@ -50,7 +57,7 @@ impl Default for AssessParams {
             seed: 0,
             utility_queries: 200,
             dcr_samples: 2000,
-            max_attacks: 16000,
+            max_attacks: DEFAULT_MAX_ATTACKS,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }

@@ -56,9 +56,9 @@ pub struct Assessed {
     pub tool: Tool,
     /// SHA-256 of the stored body.
     pub body_sha256: String,
-    /// Visas issued on it, when the caller looked them up.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub visas: Vec<Visa>,
+    /// The visas and other assessments of the pair, when the caller looked them up.
+    #[serde(skip_serializing_if = "crate::report::OnRecord::is_empty")]
+    pub on_record: crate::report::OnRecord,
 }
 
 impl Assessed {
@@ -71,7 +71,7 @@ impl Assessed {
             assessment: stored.typed()?,
             tool: tool(),
             body_sha256: stored.body_sha256.clone(),
-            visas: Vec::new(),
+            on_record: Default::default(),
         })
     }
 }

@@ -590,9 +590,9 @@ pub fn assess_step(
         let report = out.join(format!("assessment-{recipient}.html"));
         let report_json = out.join(format!("assessment-{recipient}.json"));
         let lang = datavisa_report::Lang::En;
-        let visas = [visa.visa.clone()];
-        crate::report::write_report(stored.clone(), &visas, &report_json, lang)?;
-        crate::report::write_report(stored.clone(), &visas, &report, lang)?;
+        let record = ws.on_record(&stored)?;
+        crate::report::write_report(stored.clone(), &record, &report_json, lang)?;
+        crate::report::write_report(stored.clone(), &record, &report, lang)?;
         assessments.push(AssessedFor {
             recipient: recipient.into(),
             verdict: a.verdict,

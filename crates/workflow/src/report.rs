@@ -25,22 +25,52 @@ impl Workspace {
     /// Writes the report of a stored assessment (by its id or a visa's) as .html or .json.
     pub fn assessment_report(&self, id: &str, output: &Path, lang: Lang) -> Result<()> {
         let stored = self.stored_assessment(id)?;
-        let visas = self.visas_on(&stored.id)?;
-        write_report(stored, &visas, output, lang)
+        let context = self.on_record(&stored)?;
+        write_report(stored, &context, output, lang)
     }
 
-    /// The visas issued on an assessment (none when the store has no register).
-    pub fn visas_on(&self, assessment: &str) -> Result<Vec<datavisa_verdict::register::Visa>> {
-        use datavisa_verdict::register::Register;
+    /// A stored assessment with what the register holds around it: the visas issued on it and
+    /// every other assessment of the same twin for the same recipient.
+    pub fn on_record(&self, stored: &datavisa_verdict::register::Stored) -> Result<OnRecord> {
+        use datavisa_verdict::register::{AssessmentFilter, Register};
         if !Register::exists_in(self.store()) {
-            return Ok(Vec::new());
+            return Ok(OnRecord::default());
         }
-        Ok(Register::open(self.store())?
-            .visas()?
-            .into_iter()
-            .filter(|v| v.assessment_id == assessment)
-            .collect())
+        let a = stored.typed()?;
+        let reg = Register::open(self.store())?;
+        Ok(OnRecord {
+            visas: reg
+                .visas()?
+                .into_iter()
+                .filter(|v| v.assessment_id == stored.id)
+                .collect(),
+            others: reg
+                .assessments(&AssessmentFilter {
+                    twin_sha256: Some(a.twin.sha256.clone()),
+                    recipient: Some(a.recipient.id.clone()),
+                    ..Default::default()
+                })?
+                .into_iter()
+                .filter(|x| x.id != stored.id)
+                .collect(),
+        })
     }
+}
+
+impl OnRecord {
+    /// Nothing on record.
+    pub fn is_empty(&self) -> bool {
+        self.visas.is_empty() && self.others.is_empty()
+    }
+}
+
+/// What the register holds around one assessment.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct OnRecord {
+    /// Visas issued on it.
+    pub visas: Vec<datavisa_verdict::register::Visa>,
+    /// Every other assessment of the same twin for the same recipient, oldest first.
+    pub others: Vec<datavisa_verdict::register::AssessmentSummary>,
 }
 
 fn fact(zh: &str, en: &str, value: impl Into<String>) -> Fact {
@@ -73,14 +103,14 @@ fn f4_opt(x: Option<f64>) -> String {
 /// Writes a stored assessment as .html or .json (atomically).
 pub fn write_report(
     stored: datavisa_verdict::register::Stored,
-    visas: &[datavisa_verdict::register::Visa],
+    record: &OnRecord,
     output: &Path,
     lang: Lang,
 ) -> Result<()> {
     let mut a = stored.assessment.clone();
     a["body_sha256"] = Value::String(stored.body_sha256.clone());
-    if !visas.is_empty() {
-        a["visas"] = serde_json::to_value(visas).unwrap_or(Value::Null);
+    if !record.visas.is_empty() || !record.others.is_empty() {
+        a["on_record"] = serde_json::to_value(record).unwrap_or(Value::Null);
     }
     let ext = output
         .extension()
@@ -90,7 +120,7 @@ pub fn write_report(
         "json" => write_json(output, &a)?,
         "html" | "htm" => {
             let mut typed = Assessed::of(&stored)?;
-            typed.visas = visas.to_vec();
+            typed.on_record = record.clone();
             write_text(output, &datavisa_report::html(&build(&typed), lang))?
         }
         other => {
@@ -185,7 +215,14 @@ fn verdict_section(a: &Assessed) -> Section {
             format!("{}: {}", x.context.context.as_str(), x.context.why),
         ),
     ]);
-    for v in &a.visas {
+    for o in &a.on_record.others {
+        facts.push(fact(
+            &format!("同一对的其他评估 {}", o.id),
+            &format!("Other assessment of this pair {}", o.id),
+            format!("{} on {}", o.verdict.as_str(), o.created_at),
+        ));
+    }
+    for v in &a.on_record.visas {
         facts.push(fact(
             &format!("签证 {}", v.id),
             &format!("Visa {}", v.id),
@@ -276,8 +313,14 @@ fn attacks_section(a: &Assessed) -> Section {
             } else {
                 ""
             };
+            let outcome = a
+                .assessment
+                .all_checks()
+                .find(|c| c.figure == x.label && c.scope == x.scope)
+                .map(|c| format!(" — {}", c.outcome().as_str()))
+                .unwrap_or_default();
             Interval {
-                label: format!("{}{scope}", x.label),
+                label: format!("{}{scope}{outcome}", x.label),
                 value: x.risk.value,
                 low: x.risk.ci[0],
                 high: x.risk.ci[1],

@@ -253,3 +253,57 @@ fn the_pipia_facts_name_the_ledger_and_say_when_no_visa_is_on_record() {
     };
     assert_eq!(ws.pipia(&unknown).unwrap_err().kind, ErrorKind::BadInput);
 }
+
+/// Tokens and ciphertext are never known values: a recipient that knows the resident IDs of a
+/// pseudonymized twin matches nothing on them, and the assessment says so.
+#[test]
+fn a_tokenized_column_does_not_count_as_known() {
+    let d = tempfile::tempdir().unwrap();
+    people(d.path());
+    let ws = Workspace::open(d.path().join("store"), "operator")
+        .unwrap()
+        .with_secrets(Memory {
+            master: "a master key for the test",
+            approver: Mutex::new("cred"),
+        });
+    ws.vault_init(KdfParams {
+        m_kib: 8 * 1024,
+        t: 1,
+        p: 1,
+    })
+    .unwrap();
+    ws.pseudonymize(&PseudonymizeRequest {
+        input: d.path().join("people.csv"),
+        output: d.path().join("pseudo.csv"),
+        recipient: "partner".into(),
+        read: Default::default(),
+    })
+    .unwrap();
+    std::fs::write(
+        d.path().join("spec.toml"),
+        "[[columns]]\nname = \"身份证号\"\nrole = \"identifier\"\n[[columns]]\nname = \"age\"\nrole = \"quasi\"\n\
+         [[columns]]\nname = \"city\"\nrole = \"quasi\"\n\n[[recipients]]\nid = \"partner\"\nknows = [\"身份证号\", \"age\"]\n",
+    )
+    .unwrap();
+    let a = ws
+        .assess(&datavisa_workflow::assess::AssessRequest {
+            spec: d.path().join("spec.toml"),
+            twin: d.path().join("pseudo.csv"),
+            source: d.path().join("people.csv"),
+            recipient: "partner".into(),
+            control: None,
+            kind: None,
+            params: Default::default(),
+            read: Default::default(),
+        })
+        .unwrap()
+        .assessment;
+    assert_eq!(a.known_in_twin, ["age"], "{:?}", a.notes);
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.contains("身份证号 as tokens or ciphertext")),
+        "{:?}",
+        a.notes
+    );
+}
