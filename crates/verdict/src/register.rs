@@ -572,7 +572,7 @@ impl Register {
             .filter_map(|(i, x)| {
                 let later = i > mine;
                 let contrary = x.verdict != verdict;
-                (later || contrary).then(|| Rival {
+                (later || contrary).then_some(Rival {
                     later,
                     contrary,
                     id: x.id,
