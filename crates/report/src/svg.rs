@@ -136,6 +136,13 @@ mod tests {
                     high: 0.02,
                     threshold: Some(0.2),
                 },
+                Interval {
+                    label: "over".into(),
+                    value: 0.5,
+                    low: 0.4,
+                    high: 0.6,
+                    threshold: Some(0.2),
+                },
             ],
         };
         let s = chart(&c, Lang::En);
@@ -144,6 +151,11 @@ mod tests {
             s.matches("#b71c1c").count(),
             2,
             "one failing row: bar and dot"
+        );
+        assert_eq!(
+            s.matches("#e65100").count(),
+            2,
+            "one straddling row, inconclusive: bar and dot"
         );
         assert_eq!(s.matches("#2e7d32").count(), 2);
     }
