@@ -151,3 +151,35 @@ pub fn workspace(store: &Path, secrets: CliSecrets, quiet: bool) -> Result<Works
 pub fn local(quiet: bool) -> Result<Workspace> {
     workspace(Path::new(".datavisa"), CliSecrets::default(), quiet)
 }
+
+/// Arguments whose value is a path the command writes.
+pub const OUTPUT_ARGS: [&str; 4] = ["output", "write_spec", "signing_key", "out"];
+
+/// The one output guard, before any work: every output argument of the chosen subcommand is
+/// checked against every other path argument that names an existing file, and against the
+/// store (`--store`, or any directory holding a store).
+pub fn guard_outputs(m: &clap::ArgMatches) -> std::result::Result<(), datavisa_workflow::Error> {
+    let mut leaf = m;
+    while let Some((_, sub)) = leaf.subcommand() {
+        leaf = sub;
+    }
+    let raw = |id: &str| -> Vec<PathBuf> {
+        match leaf.try_get_raw(id) {
+            Ok(Some(values)) => values.map(PathBuf::from).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let ids: Vec<String> = leaf.ids().map(|i| i.as_str().to_owned()).collect();
+    let outputs: Vec<PathBuf> = OUTPUT_ARGS.iter().flat_map(|id| raw(id)).collect();
+    let store = raw("store").into_iter().next();
+    let inputs: Vec<PathBuf> = ids
+        .iter()
+        .filter(|id| !OUTPUT_ARGS.contains(&id.as_str()) && id.as_str() != "store")
+        .flat_map(|id| raw(id))
+        .filter(|p| p.is_file())
+        .collect();
+    for o in &outputs {
+        datavisa_workflow::guard::check_output(o, &inputs, store.as_deref())?;
+    }
+    Ok(())
+}

@@ -1272,8 +1272,16 @@ pub enum TwinCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match commands::run(cli) {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    let run = front::guard_outputs(&matches)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| commands::run(cli));
+    match run {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -1289,10 +1297,149 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+    use std::path::Path;
+
     /// clap's own consistency checks (unique names, valid defaults) over every subcommand.
     #[test]
     fn command_line_is_consistent() {
-        use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+
+    /// Every command and subcommand (one with subcommands may take arguments of its own, as
+    /// `assess` does).
+    fn leaves(cmd: &clap::Command, path: Vec<String>, out: &mut Vec<(Vec<String>, clap::Command)>) {
+        let subs: Vec<&clap::Command> = cmd.get_subcommands().collect();
+        out.push((path.clone(), cmd.clone()));
+        for s in subs {
+            let mut p = path.clone();
+            p.push(s.get_name().to_owned());
+            leaves(s, p, out);
+        }
+    }
+
+    /// The arguments a leaf needs to parse: every required one, filled with `input` (or a
+    /// number or the first allowed value where a path does not parse).
+    fn required_args(
+        root: &clap::Command,
+        path: &[String],
+        leaf: &clap::Command,
+        input: &Path,
+    ) -> Vec<String> {
+        let mut argv: Vec<String> = std::iter::once("datavisa".to_owned())
+            .chain(path.iter().cloned())
+            .collect();
+        for arg in leaf.get_arguments().filter(|a| a.is_required_set()) {
+            let id = arg.get_id().as_str();
+            if crate::front::OUTPUT_ARGS.contains(&id) {
+                continue;
+            }
+            let candidates: Vec<String> = arg
+                .get_possible_values()
+                .first()
+                .map(|v| vec![v.get_name().to_owned()])
+                .unwrap_or_else(|| vec![input.display().to_string(), "1".into()]);
+            let mut chosen = None;
+            for v in candidates {
+                let mut trial = argv.clone();
+                push_arg(&mut trial, arg, &v);
+                let err = root.clone().try_get_matches_from(&trial).err();
+                let bad_value = err.as_ref().is_some_and(|e| {
+                    matches!(
+                        e.kind(),
+                        clap::error::ErrorKind::ValueValidation
+                            | clap::error::ErrorKind::InvalidValue
+                    )
+                });
+                if !bad_value {
+                    chosen = Some(v);
+                    break;
+                }
+            }
+            push_arg(&mut argv, arg, &chosen.unwrap_or_else(|| "1".into()));
+        }
+        argv
+    }
+
+    fn push_arg(argv: &mut Vec<String>, arg: &clap::Arg, v: &str) {
+        match arg.get_long() {
+            Some(l) => {
+                argv.push(format!("--{l}"));
+                argv.push(v.to_owned());
+            }
+            None if arg.get_short().is_some() => {
+                argv.push(format!("-{}", arg.get_short().unwrap()));
+                argv.push(v.to_owned());
+            }
+            None => argv.push(v.to_owned()),
+        }
+    }
+
+    /// The output guard covers every writing verb by construction: each leaf of the command
+    /// tree with an output argument is refused, before any work, for an input of the same
+    /// command, a symlink and a hard link to it, a file of the store, and the store itself.
+    #[test]
+    fn every_output_argument_is_guarded() {
+        let d = tempfile::tempdir().unwrap();
+        let input = d.path().join("in.csv");
+        std::fs::write(&input, "a\n1\n").unwrap();
+        let store = d.path().join("st");
+        std::fs::create_dir(&store).unwrap();
+        for f in datavisa_workflow::guard::STORE_FILES {
+            std::fs::write(store.join(f), "store file").unwrap();
+        }
+        std::os::unix::fs::symlink(&input, d.path().join("sym.csv")).unwrap();
+        std::fs::hard_link(&input, d.path().join("hard.csv")).unwrap();
+        let root = super::Cli::command();
+        let mut all = Vec::new();
+        leaves(&root, Vec::new(), &mut all);
+        let mut checked = 0;
+        for (path, leaf) in &all {
+            let outs: Vec<&clap::Arg> = leaf
+                .get_arguments()
+                .filter(|a| crate::front::OUTPUT_ARGS.contains(&a.get_id().as_str()))
+                .collect();
+            for out in outs {
+                let takes_input = leaf.get_arguments().any(|a| {
+                    a.is_required_set() && !crate::front::OUTPUT_ARGS.contains(&a.get_id().as_str())
+                });
+                let mut targets = vec![
+                    store.join("vault.db"),
+                    store.join("ledger.key"),
+                    store.clone(),
+                ];
+                if takes_input {
+                    targets.extend([
+                        input.clone(),
+                        d.path().join("sym.csv"),
+                        d.path().join("hard.csv"),
+                    ]);
+                }
+                for target in targets {
+                    let mut argv = required_args(&root, path, leaf, &input);
+                    push_arg(&mut argv, out, &target.display().to_string());
+                    if leaf.get_arguments().any(|a| a.get_id() == "store") {
+                        argv.extend(["--store".into(), store.display().to_string()]);
+                    }
+                    // An output that needs a companion flag (`--signing-key` needs `--kit`).
+                    if root.clone().try_get_matches_from(&argv).is_err() {
+                        argv.extend(["--kit".into(), input.display().to_string()]);
+                    }
+                    let m = root
+                        .clone()
+                        .try_get_matches_from(&argv)
+                        .unwrap_or_else(|e| panic!("{argv:?} does not parse: {e}"));
+                    assert!(
+                        crate::front::guard_outputs(&m).is_err(),
+                        "{argv:?} would write {}",
+                        target.display()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 63, "only {checked} cases: the walk lost verbs");
+        let kept = std::fs::read_to_string(&input).unwrap();
+        assert_eq!(kept, "a\n1\n");
     }
 }

@@ -59,6 +59,7 @@ pub struct Attested {
 impl Workspace {
     /// Writes a kit from the latest assessment of (twin, recipient) and records it.
     pub fn export_kit(&self, req: &ExportKitRequest) -> Result<KitExported> {
+        self.guard(&req.output, &[&req.twin])?;
         let twin_sha = file_sha256(&req.twin)?;
         if !Register::exists_in(self.store()) {
             return Err(Error::bad_input(format!(
@@ -148,9 +149,11 @@ impl Workspace {
                 "give the holdings to join with the twin (--holds FILE, repeatable)",
             ));
         }
-        for p in [&req.twin, &kit_file].into_iter().chain(&req.holds) {
-            crate::twins::refuse_overwrite(p, &req.output)?;
-        }
+        let inputs: Vec<&Path> = [req.twin.as_path(), kit_file.as_path()]
+            .into_iter()
+            .chain(req.holds.iter().map(PathBuf::as_path))
+            .collect();
+        self.guard(&req.output, &inputs)?;
         let twin = read_table(&req.twin, &ReadOptions::default())?;
         let mut holdings = Vec::new();
         for h in &req.holds {

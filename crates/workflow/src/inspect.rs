@@ -195,6 +195,7 @@ impl Workspace {
 
 /// Writes the spec the scan proposes, headed by where it came from.
 fn write_spec_file(report: &ScanReport, t: &Table, file: &Path, path: &Path) -> Result<()> {
+    crate::guard::check_output(path, &[file.to_path_buf()], None)?;
     let sha = if file.is_file() {
         Some(file_sha256(file)?)
     } else {

@@ -439,6 +439,7 @@ impl Workspace {
 
     /// The whole ledger as one document, written to `output`.
     pub fn export_ledger(&self, output: &Path) -> Result<()> {
+        self.guard(output, &[])?;
         let doc = self.ledger()?.export()?;
         crate::evidence::write_json(output, &doc)
     }

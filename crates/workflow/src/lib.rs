@@ -9,6 +9,7 @@ pub mod attest;
 pub mod demo;
 pub mod error;
 pub mod evidence;
+pub mod guard;
 pub mod inspect;
 pub mod ledger;
 pub mod legal;

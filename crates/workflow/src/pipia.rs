@@ -13,7 +13,7 @@ use datavisa_ledger::{Counts, Decision, Exporter, Facts, Ledger, Recipient};
 use datavisa_report::{Fact, Lang, Report, Section, Text};
 use datavisa_verdict::register::Register;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What a PIPIA draft is about and where it goes.
 #[derive(Clone, Debug)]
@@ -209,6 +209,8 @@ impl Workspace {
 
     /// Writes the PIPIA draft as HTML, Markdown or JSON (by the output's extension).
     pub fn pipia(&self, req: &PipiaRequest) -> Result<PipiaWritten> {
+        let inputs: Vec<&Path> = req.file.as_deref().into_iter().collect();
+        self.guard(&req.output, &inputs)?;
         let facts = self.pipia_facts(req)?;
         let r = pipia_report(&facts);
         let ext = req

@@ -24,6 +24,7 @@ pub fn report_lang(lang: &str) -> Result<Lang> {
 impl Workspace {
     /// Writes the report of a stored assessment (by its id or a visa's) as .html or .json.
     pub fn assessment_report(&self, id: &str, output: &Path, lang: Lang) -> Result<()> {
+        self.guard(output, &[])?;
         let stored = self.stored_assessment(id)?;
         let context = self.on_record(&stored)?;
         write_report(stored, &context, output, lang)

@@ -288,12 +288,10 @@ fn hierarchies(spec: Option<&Spec>, flags: &[String]) -> Result<BTreeMap<String,
     Ok(out)
 }
 
-/// Refuses an output path that is the input file.
+/// Refuses an output path that is the input file (or a link to it), its manifest, a file whose
+/// manifest is the input, or a file of a datavisa store.
 pub fn refuse_overwrite(input: &Path, output: &Path) -> Result<()> {
-    if std::fs::canonicalize(input).ok() == std::fs::canonicalize(output).ok() && output.exists() {
-        return Err(Error::bad_input("the output would overwrite the input"));
-    }
-    Ok(())
+    crate::guard::check_output(output, &[input.to_path_buf()], None)
 }
 
 fn source_file(path: &Path, t: &Table) -> Result<SourceFile> {

@@ -327,6 +327,7 @@ impl Workspace {
 
     /// Executes an approved request once, as `by`, writing the pairs to `output`.
     pub fn execute_relink(&self, id: &str, by: &str, output: &Path) -> Result<usize> {
+        self.guard(output, &[])?;
         execute(&mut self.open_vault_as(by)?, id, output)
     }
 
