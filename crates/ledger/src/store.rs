@@ -16,7 +16,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_filing_scope.sql"),
     include_str!("../migrations/0003_visa.sql"),
+    include_str!("../migrations/0004_key_check.sql"),
 ];
+
+/// What the key check value is an HMAC of.
+const KEY_CHECK_LABEL: &[u8] = b"datavisa ledger key check v1";
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -101,15 +105,69 @@ impl Ledger {
     pub fn open(store: &Path) -> Result<Ledger> {
         datavisa_vault::store::create_store_dir(store).map_err(|e| invalid(e.to_string()))?;
         let path = store.join("ledger.db");
-        let key = read_or_create_key(&store.join("ledger.key"))?;
+        let key_path = store.join("ledger.key");
         datavisa_vault::store::ensure_private_file(&path).map_err(|e| invalid(e.to_string()))?;
         let conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
         conn.busy_timeout(BUSY_WAIT)
             .map_err(|e| sql_err(&path, e))?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut l = Ledger { conn, path, key };
+        let mut l = Ledger {
+            conn,
+            path,
+            key: Zeroizing::new([0u8; 32]),
+        };
         l.migrate()?;
+        if !key_path.exists() && l.has_people()? {
+            return Err(invalid(format!(
+                "{}: the ledger key is missing, and {} already holds people hashed with it; restore the key from a backup (a new key would count every one of them again)",
+                key_path.display(),
+                l.path.display()
+            )));
+        }
+        l.key = read_or_create_key(&key_path)?;
+        l.check_key(&key_path)?;
         Ok(l)
+    }
+
+    /// Whether any person or transfer is recorded (their hashes depend on the key).
+    fn has_people(&self) -> Result<bool> {
+        let n: i64 = self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM persons) + (SELECT COUNT(*) FROM transfers)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Compares the key with the check value stored in the ledger (storing it on first use).
+    fn check_key(&self, key_path: &Path) -> Result<()> {
+        let check = datavisa_table::hex(&datavisa_vault::crypto::hmac_sha256(
+            &self.key[..],
+            KEY_CHECK_LABEL,
+        ));
+        let stored: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM ledger_meta WHERE name = 'key_check'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match stored {
+            Some(s) if datavisa_vault::crypto::ct_eq(s.as_bytes(), check.as_bytes()) => Ok(()),
+            Some(_) => Err(invalid(format!(
+                "{}: this is not the key of {} (its check value differs); restore the ledger's own key",
+                key_path.display(),
+                self.path.display()
+            ))),
+            None => {
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO ledger_meta (name, value) VALUES ('key_check', ?1)",
+                    [check],
+                )?;
+                Ok(())
+            }
+        }
     }
 
     fn migrate(&mut self) -> Result<()> {
