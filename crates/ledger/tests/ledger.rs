@@ -359,24 +359,31 @@ fn a_lost_or_swapped_key_is_an_error_not_a_new_count() {
     let mut l = ledger(d.path());
     let first = ids(0..300);
     let h = l.hash_people(&people(&first, 0));
-    l.record(&facts("SG partner", "a", "2026-03-01"), &h).unwrap();
+    l.record(&facts("SG partner", "a", "2026-03-01"), &h)
+        .unwrap();
     drop(l);
     let key = d.path().join("ledger.key");
     let saved = std::fs::read(&key).unwrap();
     std::fs::remove_file(&key).unwrap();
-    let e = Ledger::open(d.path()).err().expect("a missing key is an error");
+    let e = Ledger::open(d.path())
+        .err()
+        .expect("a missing key is an error");
     assert!(e.to_string().contains("ledger.key"), "{e}");
     assert!(e.to_string().contains("restore the key"), "{e}");
     assert!(!key.exists(), "no new key was made");
     // Another 32-byte key: named as not this ledger's.
     std::fs::write(&key, [7u8; 32]).unwrap();
-    let e = Ledger::open(d.path()).err().expect("a swapped key is an error");
+    let e = Ledger::open(d.path())
+        .err()
+        .expect("a swapped key is an error");
     assert!(e.to_string().contains("not the key"), "{e}");
     // The real key back: the overlap counts once.
     std::fs::write(&key, &saved).unwrap();
     let mut l = Ledger::open(d.path()).unwrap();
     let second = ids(100..400);
     let h = l.hash_people(&people(&second, 0));
-    let r = l.record(&facts("SG partner", "b", "2026-04-01"), &h).unwrap();
+    let r = l
+        .record(&facts("SG partner", "b", "2026-04-01"), &h)
+        .unwrap();
     assert_eq!(r.totals.ordinary, 400);
 }

@@ -30,7 +30,7 @@ pub fn read_table(path: &Path, opts: &ReadOptions) -> Result<Table> {
         drop(map);
         return read_parquet(path, &opts.missing_tokens, &opts.types);
     }
-    read_csv_bytes(path, map, opts)
+    crate::boundary::decode(path, "CSV", || read_csv_bytes(path, map, opts))
 }
 
 /// Hex SHA-256 of a file's bytes.

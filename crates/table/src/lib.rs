@@ -3,6 +3,7 @@
 //! with NaN for missing. Reads CSV (any of `, ; TAB |`, UTF-8 or GB18030) and Parquet, infers
 //! types with evidence, samples and splits rows deterministically.
 
+pub mod boundary;
 pub mod column;
 pub mod csv_read;
 pub mod date;

@@ -30,14 +30,30 @@ enum Acc {
     Num(ValueType, Vec<f64>),
 }
 
-/// Reads a Parquet file; string columns go through the same type inference as CSV.
+/// Reads a Parquet file; string columns go through the same type inference as CSV. The
+/// decoder is third-party code: a panic inside it is turned into an error naming the file.
 pub fn read_parquet(
     path: &Path,
     missing_tokens: &[String],
     declared: &HashMap<String, ValueType>,
 ) -> Result<Table> {
+    crate::boundary::decode(path, "Parquet", || {
+        read_parquet_unguarded(path, missing_tokens, declared)
+    })
+}
+
+fn read_parquet_unguarded(
+    path: &Path,
+    missing_tokens: &[String],
+    declared: &HashMap<String, ValueType>,
+) -> Result<Table> {
     let file = std::fs::File::open(path).map_err(|e| TableError::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| perr(path, e))?;
+    // The embedded ARROW:schema is a hint written by arrow writers; a corrupted one crashed
+    // arrow-ipc, and the Parquet schema alone says everything this reader needs.
+    let options =
+        parquet::arrow::arrow_reader::ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
+        .map_err(|e| perr(path, e))?;
     let schema = builder.schema().clone();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     crate::csv_read::check_duplicate_names(path, &names)?;

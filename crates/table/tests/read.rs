@@ -373,3 +373,60 @@ fn all_text_keeps_values_exactly_and_types_on_demand() {
     let again = datavisa_table::csv_read::infer_text_columns(&typed, &names).unwrap();
     assert_eq!(again.columns[1].value_type, ValueType::Date);
 }
+
+/// A corrupted embedded ARROW:schema crashed arrow-ipc (exit 101). The reader no longer trusts
+/// it, and any decoder panic is an error naming the file: hundreds of mutations of the schema
+/// entry read or fail, never panic.
+#[test]
+fn a_corrupted_arrow_schema_entry_never_panics() {
+    let d = tempfile::tempdir().unwrap();
+    let src = write(
+        &d,
+        "a.csv",
+        b"name,age,score\nwang,30,1.5\nli,41,2.25\nzhao,,3\n",
+    );
+    let pq = d.path().join("a.parquet");
+    write_table(&read(&src).unwrap(), &pq).unwrap();
+    let bytes = std::fs::read(&pq).unwrap();
+    let at = bytes
+        .windows(12)
+        .position(|w| w == b"ARROW:schema")
+        .expect("the writer embeds an arrow schema");
+    // The base64 value follows the key after a field header and its varint length: the first
+    // long run of base64 characters after the key.
+    let b64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let is_b64 = |c: u8| b64.contains(&c) || c == b'=';
+    let start = (at + 12..bytes.len())
+        .find(|&i| (i..i + 16).all(|j| j < bytes.len() && is_b64(bytes[j])))
+        .unwrap();
+    let end = (start..bytes.len()).find(|&i| !is_b64(bytes[i])).unwrap();
+    assert!(end > start + 16, "found the encoded schema");
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    let (mut ok, mut failed) = (0, 0);
+    for i in 0..300 {
+        let mut m = bytes.clone();
+        for _ in 0..1 + next(4) {
+            let pos = start + next(end - start);
+            m[pos] = b64[next(64)];
+        }
+        let p = d.path().join(format!("m{i}.parquet"));
+        std::fs::write(&p, &m).unwrap();
+        match read(&p) {
+            Ok(t) => {
+                assert_eq!(t.n_rows, 3);
+                ok += 1;
+            }
+            Err(e) => {
+                assert!(e.to_string().contains(&format!("m{i}.parquet")), "{e}");
+                failed += 1;
+            }
+        }
+    }
+    assert_eq!(ok + failed, 300);
+}
