@@ -52,8 +52,61 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// The marker in the name of a file being written: `twin.datavisa-partial-<pid>-<random>.csv`.
+pub const PARTIAL_MARKER: &str = ".datavisa-partial-";
+
+/// The start of the names of `path`'s partial files: its stem, the marker and this process id.
+pub fn partial_prefix(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    format!("{stem}{PARTIAL_MARKER}{}-", std::process::id())
+}
+
+/// Whether process `pid` is alive (on Linux; elsewhere every process is taken to be alive).
+fn alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// Removes the partial files of `path` left by processes that are gone (a crash or kill -9
+/// mid-write); returns how many were removed.
+pub fn clean_partials(path: &Path) -> usize {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Some(stem) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+        return 0;
+    };
+    let lead = format!("{stem}{PARTIAL_MARKER}");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&lead) else {
+            continue;
+        };
+        let pid: Option<u32> = rest.split('-').next().and_then(|p| p.parse().ok());
+        if pid.is_some_and(|p| p != std::process::id() && !alive(p))
+            && std::fs::remove_file(e.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// Writes `contents` through a temp file in the same directory, renamed into place at the end,
-/// so a crash never leaves a half-written file under the final name.
+/// so a crash never leaves a half-written file under the final name. The temp file is named
+/// after its output (`twin.datavisa-partial-<pid>-….csv`), and partials that a killed process
+/// left for the same output are removed first.
 pub fn write_atomic(
     path: &Path,
     contents: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> Result<()>,
@@ -62,8 +115,14 @@ pub fn write_atomic(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    clean_partials(path);
+    let suffix = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
     let mut tmp = tempfile::Builder::new()
-        .prefix(".datavisa-tmp-")
+        .prefix(&partial_prefix(path))
+        .suffix(&suffix)
         .tempfile_in(dir)
         .map_err(|e| TableError::io(dir, e))?;
     {

@@ -430,3 +430,26 @@ fn a_corrupted_arrow_schema_entry_never_panics() {
     }
     assert_eq!(ok + failed, 300);
 }
+
+/// A write killed midway leaves a partial named after its output; the next write of that
+/// output removes it (a live writer's partial stays).
+#[test]
+fn partials_are_named_after_their_output_and_cleaned_on_the_next_run() {
+    let d = tempfile::tempdir().unwrap();
+    let src = write(&d, "a.csv", b"x\n1\n");
+    let t = read(&src).unwrap();
+    // pid_max is at most 4,194,304 on Linux: this writer is gone.
+    let stale = d.path().join("out.datavisa-partial-4194999-abc.csv");
+    let live = d.path().join("out.datavisa-partial-1-def.csv");
+    std::fs::write(&stale, "half a twin").unwrap();
+    std::fs::write(&live, "another writer's").unwrap();
+    write_table(&t, &d.path().join("out.csv")).unwrap();
+    assert!(!stale.exists(), "the killed writer's partial is removed");
+    assert!(live.exists(), "a live writer's partial is left alone");
+    let leftovers: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("datavisa-partial") && !n.contains("-1-def"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -484,8 +484,12 @@ fn temp_twin_path(output: &Path) -> Result<PathBuf> {
         _ => PathBuf::from("."),
     };
     let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("csv");
-    let id = datavisa_vault::crypto::random_id(".datavisa-tmp")?;
-    Ok(dir.join(format!("{id}.{ext}")))
+    datavisa_table::io::clean_partials(output);
+    let id = datavisa_vault::crypto::random_id("tw")?;
+    Ok(dir.join(format!(
+        "{}{id}.{ext}",
+        datavisa_table::io::partial_prefix(output)
+    )))
 }
 
 /// One pseudonymized twin to make: from where, to where, for whom, how.
