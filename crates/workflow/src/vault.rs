@@ -184,8 +184,39 @@ fn write_pairs(out: &Path, pairs: &[(String, Option<String>)]) -> Result<String>
     Ok(datavisa_table::file_sha256(out)?)
 }
 
-/// Executes an approved request on an open vault, writing the pairs to `output`.
+/// Executes an approved request on an open vault, writing the pairs to `output`. The pairs go
+/// to a partial file first and reach `output` only once the execution is committed: a process
+/// whose execution is refused (a concurrent one won) leaves no identities behind.
 pub fn execute(v: &mut Vault, id: &str, output: &Path) -> Result<usize> {
+    let dir = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let partial = dir.join(format!(
+        "{}relink-{id}.csv",
+        datavisa_table::io::partial_prefix(output)
+    ));
+    let done = execute_into(v, id, &partial, output);
+    match done {
+        Ok(n) => {
+            std::fs::rename(&partial, output).map_err(|e| {
+                Error::internal(format!(
+                    "the relink was executed and logged, but {} could not be moved to {}: {e}",
+                    partial.display(),
+                    output.display()
+                ))
+            })?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
+}
+
+/// Executes the request, writing the pairs to `partial`; the log names `output`.
+fn execute_into(v: &mut Vault, id: &str, partial: &Path, output: &Path) -> Result<usize> {
     let out: PathBuf = output.to_path_buf();
     Ok(v.execute_relink(id, |auth| {
         let pairs = datavisa_twin::pseudonymize::reverse(auth)
@@ -195,7 +226,7 @@ pub fn execute(v: &mut Vault, id: &str, output: &Path) -> Result<usize> {
                 "pseudonym {p:?} does not decode under the twin's key"
             )));
         }
-        let sha = write_pairs(&out, &pairs).map_err(|e| VaultError::Io {
+        let sha = write_pairs(partial, &pairs).map_err(|e| VaultError::Io {
             path: out.clone(),
             source: std::io::Error::other(e.message),
         })?;

@@ -204,8 +204,36 @@ fn a_relink_needs_two_approvers_other_than_the_requester_and_is_logged() {
     assert!(ws.approve_relink(&req.id, "li").is_err());
     *secrets.approver.lock().unwrap() = "cred-li";
     ws.approve_relink(&req.id, "li").unwrap();
-    let n = ws.execute_relink(&req.id, "zhao", &out).unwrap();
+    // Two executions at once: exactly one wins, and the refused one writes no identities.
+    let other = d.path().join("relinked-2.csv");
+    let (a, b) = std::thread::scope(|s| {
+        let x = s.spawn(|| ws.execute_relink(&req.id, "zhao", &out));
+        let y = s.spawn(|| ws.execute_relink(&req.id, "zhao", &other));
+        (x.join().unwrap(), y.join().unwrap())
+    });
+    assert!(
+        a.is_ok() != b.is_ok(),
+        "exactly one execution succeeds: {a:?} {b:?}"
+    );
+    let (winner, loser) = if a.is_ok() {
+        (&out, &other)
+    } else {
+        (&other, &out)
+    };
+    assert!(
+        !loser.exists(),
+        "the refused execution left {}",
+        loser.display()
+    );
+    let leftovers: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("datavisa-partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let n = a.or(b).unwrap();
     assert_eq!(n, 300);
+    let out = winner.clone();
     let source = std::fs::read_to_string(d.path().join("people.csv")).unwrap();
     let pairs = std::fs::read_to_string(&out).unwrap();
     for line in pairs.lines().skip(1).take(5) {
