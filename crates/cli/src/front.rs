@@ -24,11 +24,35 @@ impl From<&ReadArgs> for ReadRequest {
     }
 }
 
-/// Who is acting, for the audit log: the OS user.
+/// Who is acting, for the audit log: the OS user (from the environment, else the account of
+/// the process's user id in /etc/passwd, else `uid:N`), never "unknown".
 pub fn os_user() -> String {
     std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .or_else(account_of_uid)
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The account name of this process's real user id, read from /proc and /etc/passwd.
+fn account_of_uid() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_owned();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() > 2 && f[2] == uid).then(|| f[0].to_owned())
+        })
+        .or(Some(format!("uid:{uid}")))
 }
 
 /// Secrets as the CLI takes them: a file named by a flag, else an environment variable.
@@ -77,8 +101,12 @@ pub fn secret(file: Option<&Path>, var: &str, what: &str, flag: &str) -> Result<
     let bytes = match file {
         Some(f) => {
             warn_if_readable_by_others(f);
+            // A missing or unreadable file is the user's input, named with the flag it came from.
             std::fs::read(f).map_err(|e| {
-                Error::internal(format!("cannot read the {what} file {}: {e}", f.display()))
+                Error::bad_input(format!(
+                    "{flag} {}: cannot read the {what} file: {e}",
+                    f.display()
+                ))
             })?
         }
         None => match std::env::var_os(var) {
@@ -90,7 +118,12 @@ pub fn secret(file: Option<&Path>, var: &str, what: &str, flag: &str) -> Result<
             }
         },
     };
-    Passphrase::new(bytes).map_err(|e| Error::bad_input(format!("{what}: {e}")))
+    Passphrase::new(bytes).map_err(|_| {
+        Error::bad_input(format!(
+            "the {what} is empty (from {})",
+            file.map_or_else(|| var.to_owned(), |f| f.display().to_string())
+        ))
+    })
 }
 
 fn warn_if_readable_by_others(f: &Path) {

@@ -159,3 +159,147 @@ fn no_output_overwrites_a_store_or_an_input() {
         assert_eq!(snapshot(d.path()), before, "{args:?} changed a file");
     }
 }
+
+/// The smaller defects of the hardening run: each is a clear error with exit 2, and nothing
+/// is created on the way.
+#[test]
+fn smaller_defects_are_clear_errors() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("in.csv"), "a,b,s\n1,x,f\n2,y,g\n3,x,f\n").unwrap();
+    let fails = |args: &[&str], needle: &str| {
+        let out = datavisa_in(args, d.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    };
+    fails(
+        &[
+            "risk",
+            "--file",
+            "in.csv",
+            "--quasi",
+            "a",
+            "--sensitive",
+            "s",
+            "--t",
+            "NaN",
+        ],
+        "t = NaN",
+    );
+    fails(
+        &[
+            "risk",
+            "--file",
+            "in.csv",
+            "--quasi",
+            "a",
+            "--sensitive",
+            "s",
+            "--t",
+            "1e309",
+        ],
+        "t = inf",
+    );
+    fails(
+        &[
+            "twin",
+            "generalize",
+            "in.csv",
+            "-o",
+            "o.csv",
+            "--quasi",
+            "a",
+            "--k",
+            "2",
+            "--t",
+            "1e309",
+        ],
+        "--t inf",
+    );
+    fails(
+        &[
+            "visa",
+            "issue",
+            "--assessment",
+            "as-x",
+            "--store",
+            "missing/dir",
+        ],
+        "no register here",
+    );
+    assert!(
+        !d.path().join("missing").exists(),
+        "the store directory was not created"
+    );
+    fails(
+        &["vault", "status", "--master-key-file", "nokey"],
+        "--master-key-file nokey",
+    );
+    std::fs::write(d.path().join("empty.key"), "\n").unwrap();
+    fails(
+        &["vault", "status", "--master-key-file", "empty.key"],
+        "the master key is empty",
+    );
+    let ok = |args: &[&str]| assert!(datavisa_in(args, d.path()).status.success(), "{args:?}");
+    ok(&["ledger", "exporter", "add", "Acme"]);
+    ok(&["ledger", "recipient", "add", "r", "--jurisdiction", "DE"]);
+    fails(
+        &[
+            "report",
+            "pipia",
+            "--exporter",
+            "Acme",
+            "--recipient",
+            "r",
+            "-o",
+            "x.docx",
+        ],
+        "not .docx",
+    );
+    assert!(!d.path().join("x.docx").exists());
+    // Corrupt stores are named.
+    std::fs::write(d.path().join(".datavisa/register.db"), vec![b'x'; 4096]).unwrap();
+    fails(&["assess", "list", "--format", "json"], "register.db");
+    std::fs::write(d.path().join(".datavisa/ledger.db"), vec![b'y'; 4096]).unwrap();
+    fails(&["ledger", "exporter", "list"], "ledger.db");
+}
+
+/// With $USER unset the audit actor is still the account, never "unknown".
+#[test]
+fn the_audit_actor_is_the_account_without_user_set() {
+    let d = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_datavisa"))
+        .args([
+            "vault",
+            "init",
+            "--kdf-memory-mib",
+            "8",
+            "--kdf-passes",
+            "1",
+        ])
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .env("DATAVISA_MASTER_KEY", "a master key for the actor test")
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = rusqlite::Connection::open(d.path().join(".datavisa/vault.db")).unwrap();
+    let actors: Vec<String> = c
+        .prepare("SELECT actor FROM audit")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!actors.is_empty());
+    assert!(
+        actors.iter().all(|a| a != "unknown" && !a.is_empty()),
+        "{actors:?}"
+    );
+}

@@ -98,6 +98,29 @@ pub struct ClassicReport {
     pub warnings: Vec<String>,
 }
 
+/// Refuses model parameters no model has: NaN, infinities, t outside [0, 1], l or k below 1.
+fn check_models(p: &ClassicParams) -> Result<()> {
+    let bad = |what: &str, v: f64, range: &str| {
+        Err(invalid(format!("{what} = {v} is not a number in {range}")))
+    };
+    if p.k == Some(0) {
+        return Err(invalid("k = 0: k-anonymity needs k of at least 1"));
+    }
+    if let Some(l) = p.l.filter(|l| !(l.is_finite() && *l >= 1.0)) {
+        return bad("l", l, "[1, ∞)");
+    }
+    if let Some(c) = p.c.filter(|c| !(c.is_finite() && *c > 0.0)) {
+        return bad("c", c, "(0, ∞)");
+    }
+    if let Some(t) = p.t.filter(|t| !(t.is_finite() && (0.0..=1.0).contains(t))) {
+        return bad("t", t, "[0, 1]");
+    }
+    if let Some(n) = p.population_size.filter(|n| !(n.is_finite() && *n >= 1.0)) {
+        return bad("the population size", n, "[1, ∞)");
+    }
+    Ok(())
+}
+
 /// Measures `table` (and, for journalist/marketer risk, its `population` table if given).
 pub fn classic_risk(
     table: &Table,
@@ -113,6 +136,7 @@ pub fn classic_risk(
     if !(p.threshold > 0.0 && p.threshold <= 1.0) {
         return Err(invalid("the risk threshold must be in (0, 1]"));
     }
+    check_models(p)?;
     let qi = column_indices(table, &p.quasi)?;
     let classes = EquivalenceClasses::of(table, &qi);
     let sizes = &classes.sizes;

@@ -29,7 +29,7 @@ impl Passphrase {
         }
         let p = Passphrase(Zeroizing::new(bytes));
         if p.0.is_empty() {
-            return Err(invalid("the master key is empty"));
+            return Err(invalid("the secret is empty"));
         }
         Ok(p)
     }

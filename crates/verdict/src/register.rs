@@ -244,6 +244,10 @@ fn sql_err(path: &Path, e: rusqlite::Error) -> VerdictError {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             VerdictError::Locked { path: path.into() }
         }
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => invalid(format!(
+            "{}: the register is corrupt or not a datavisa register ({e}); restore it from a backup",
+            path.display()
+        )),
         _ => VerdictError::Sql(e),
     }
 }

@@ -233,6 +233,17 @@ fn prior_releases(
 }
 
 impl Workspace {
+    /// The register, which must exist: reading or changing visas never creates a store.
+    fn register(&self) -> Result<Register> {
+        if !Register::exists_in(self.store()) {
+            return Err(Error::bad_input(format!(
+                "{}: no register here (no assessment was ever stored in this store); check --store, or run `datavisa assess` first",
+                self.store().display()
+            )));
+        }
+        Ok(Register::open(self.store())?)
+    }
+
     /// The command that re-runs an assessment.
     fn reproduce(&self, req: &AssessRequest) -> String {
         let q = |p: &Path| shell_quote(&p.display().to_string());
@@ -381,7 +392,7 @@ impl Workspace {
 
     /// A stored assessment, by its id or the id of a visa issued on it.
     pub fn stored_assessment(&self, id: &str) -> Result<Stored> {
-        let reg = Register::open(self.store())?;
+        let reg = self.register()?;
         let id = if id.starts_with("visa-") {
             reg.visa(id).map(|v| v.assessment_id)?
         } else {
@@ -394,7 +405,7 @@ impl Workspace {
     /// controls as conditions unless the request names them.
     pub fn issue_visa(&self, req: &IssueRequest) -> Result<VisaView> {
         let today = self.today();
-        let mut reg = Register::open(self.store())?;
+        let mut reg = self.register()?;
         let a = reg.assessment(&req.assessment)?.typed()?;
         let v = reg.issue(&Issue {
             assessment: req.assessment.clone(),
@@ -435,21 +446,24 @@ impl Workspace {
     /// Voids a visa issued in error, today; it stays on record and takes no further part.
     pub fn void_visa(&self, id: &str, reason: &str) -> Result<VisaView> {
         let today = self.today();
-        let v = Register::open(self.store())?.void(id, today, reason)?;
+        let v = self.register()?.void(id, today, reason)?;
         Ok(VisaView::of(v, today))
     }
 
     /// Marks the twin a visa covers as sent to its recipient today.
     pub fn mark_visa_sent(&self, id: &str) -> Result<VisaView> {
         let today = self.today();
-        let v = Register::open(self.store())?.mark_sent(id, today)?;
+        let v = self.register()?.mark_sent(id, today)?;
         Ok(VisaView::of(v, today))
     }
 
     /// Every visa as of today, after flagging those whose profile or policy in `spec` changed.
     pub fn visas(&self, spec: Option<&Path>) -> Result<Vec<VisaView>> {
         let today = self.today();
-        let mut reg = Register::open(self.store())?;
+        if !Register::exists_in(self.store()) {
+            return Ok(Vec::new());
+        }
+        let mut reg = self.register()?;
         if let Some(spec) = spec {
             flag_spec_changes(&mut reg, spec)?;
         }
@@ -462,7 +476,7 @@ impl Workspace {
 
     /// One visa with its history.
     pub fn visa(&self, id: &str) -> Result<VisaDetail> {
-        let reg = Register::open(self.store())?;
+        let reg = self.register()?;
         Ok(VisaDetail {
             view: VisaView::of(reg.visa(id)?, self.today()),
             history: reg.events(id)?,
@@ -472,14 +486,14 @@ impl Workspace {
     /// Revokes a visa today.
     pub fn revoke_visa(&self, id: &str, reason: &str) -> Result<VisaView> {
         let today = self.today();
-        let v = Register::open(self.store())?.revoke(id, today, reason)?;
+        let v = self.register()?.revoke(id, today, reason)?;
         Ok(VisaView::of(v, today))
     }
 
     /// Re-assesses visas with today's profile, policy and register.
     pub fn review_visas(&self, req: &ReviewRequest) -> Result<ReviewReport> {
         let today = self.today();
-        let mut reg = Register::open(self.store())?;
+        let mut reg = self.register()?;
         flag_spec_changes(&mut reg, &req.spec)?;
         let chosen: Vec<Visa> = reg
             .visas()?

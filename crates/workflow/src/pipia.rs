@@ -222,7 +222,13 @@ impl Workspace {
         let text = match ext.as_str() {
             "md" | "markdown" => datavisa_report::markdown(&r, req.lang),
             "json" => serde_json::to_string_pretty(&r)?,
-            _ => datavisa_report::html(&r, req.lang),
+            "html" | "htm" => datavisa_report::html(&r, req.lang),
+            other => {
+                return Err(Error::bad_input(format!(
+                    "-o {}: write .html, .md or .json, not .{other}",
+                    req.output.display()
+                )))
+            }
         };
         crate::evidence::write_text(&req.output, &text)?;
         Ok(PipiaWritten {

@@ -73,6 +73,30 @@ impl ModelChoice {
             "--l-variant",
         )?;
         check_choice(&self.t_distance, t_distances, "--t-distance")?;
+        let range = |flag: &str, v: Option<f64>, ok: &dyn Fn(f64) -> bool, range: &str| match v {
+            Some(x) if !(x.is_finite() && ok(x)) => Err(Error::bad_input(format!(
+                "{flag} {x} is not a number in {range}"
+            ))),
+            _ => Ok(()),
+        };
+        if self.k == Some(0) {
+            return Err(Error::bad_input("--k 0: k-anonymity needs k of at least 1"));
+        }
+        range("--l", self.l, &|x| x >= 1.0, "[1, ∞)")?;
+        range("--c", Some(self.c), &|x| x > 0.0, "(0, ∞)")?;
+        range("--t", self.t, &|x| (0.0..=1.0).contains(&x), "[0, 1]")?;
+        range(
+            "--avg-risk",
+            self.avg_risk,
+            &|x| x > 0.0 && x <= 1.0,
+            "(0, 1]",
+        )?;
+        range(
+            "--suppression",
+            Some(self.suppression),
+            &|x| (0.0..=1.0).contains(&x),
+            "[0, 1]",
+        )?;
         Ok(Models {
             k: self.k,
             l: self.l,
