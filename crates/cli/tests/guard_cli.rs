@@ -257,11 +257,20 @@ fn smaller_defects_are_clear_errors() {
         "not .docx",
     );
     assert!(!d.path().join("x.docx").exists());
-    // Corrupt stores are named.
+    // Corrupt stores are named (exit 1: the store, not the user's input, is at fault).
+    let names = |args: &[&str], needle: &str| {
+        let out = datavisa_in(args, d.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(needle) && err.contains("corrupt"),
+            "{args:?}: {err}"
+        );
+    };
     std::fs::write(d.path().join(".datavisa/register.db"), vec![b'x'; 4096]).unwrap();
-    fails(&["assess", "list", "--format", "json"], "register.db");
+    names(&["assess", "list", "--format", "json"], "register.db");
     std::fs::write(d.path().join(".datavisa/ledger.db"), vec![b'y'; 4096]).unwrap();
-    fails(&["ledger", "exporter", "list"], "ledger.db");
+    names(&["ledger", "exporter", "list"], "ledger.db");
 }
 
 /// With $USER unset the audit actor is still the account, never "unknown".

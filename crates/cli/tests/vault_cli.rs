@@ -535,7 +535,7 @@ fn bad_keys_bad_input_and_locks_change_nothing() {
     // A newer vault, a corrupted one.
     let c = rusqlite::Connection::open(&db).unwrap();
     c.execute(
-        "UPDATE meta SET value = '2' WHERE name = 'format_version'",
+        "UPDATE meta SET value = '99' WHERE name = 'format_version'",
         [],
     )
     .unwrap();

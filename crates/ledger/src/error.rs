@@ -24,6 +24,8 @@ pub enum LedgerError {
     },
     #[error("ledger database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("{}: the ledger is corrupt or not a datavisa ledger ({detail}); restore it from a backup", path.display())]
+    Corrupt { path: PathBuf, detail: String },
     #[error("rules: {0}")]
     Rules(String),
 }

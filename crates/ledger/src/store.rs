@@ -69,10 +69,10 @@ pub(crate) fn sql_err(path: &Path, e: rusqlite::Error) -> LedgerError {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             LedgerError::Locked { path: path.into() }
         }
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => invalid(format!(
-            "{}: the ledger is corrupt or not a datavisa ledger ({e}); restore it from a backup",
-            path.display()
-        )),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => LedgerError::Corrupt {
+            path: path.into(),
+            detail: e.to_string(),
+        },
         _ => LedgerError::Sql(e),
     }
 }

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod crypto;
 pub mod error;
+pub mod evidence;
 pub mod ff1;
 pub mod keys;
 pub mod relink;
@@ -23,8 +24,13 @@ impl Vault {
         audit::entries(&self.conn)
     }
 
-    /// Checks the audit log's chain, MACs and head.
+    /// Checks the audit log's chain, MACs and head, and every relink row (requests, approvals,
+    /// approvers) against what the chain recorded.
     pub fn verify_audit(&self) -> Result<audit::Verification> {
-        audit::verify(&self.conn, &self.audit_key)
+        let mut v = audit::verify(&self.conn, &self.audit_key)?;
+        let entries = audit::entries(&self.conn)?;
+        v.problems.extend(self.relink_row_problems(&entries)?);
+        v.intact = v.problems.is_empty();
+        Ok(v)
     }
 }

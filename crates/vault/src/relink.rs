@@ -5,6 +5,7 @@ use crate::crypto::{
     argon2id, ct_eq, hex, random_id, random_secret, sha256_hex, DomainKeys, KdfParams, Passphrase,
 };
 use crate::error::{invalid, Result, VaultError};
+use crate::evidence;
 use crate::store::{rfc3339, unix_now, Vault};
 use crate::twins::{lookup_many, TwinColumn};
 use rusqlite::{Connection, OptionalExtension};
@@ -149,6 +150,14 @@ impl Vault {
         }
         let salt = random_secret::<16>()?;
         let hash = argon2id(credential, &salt[..], self.kdf()?)?;
+        // A second key from the credential signs this approver's approvals; the store keeps
+        // only its public half, and the chain records it.
+        let sig_salt = random_secret::<16>()?;
+        let public_key = evidence::public_hex(&evidence::approver_key(
+            credential,
+            &sig_salt[..],
+            self.kdf()?,
+        )?);
         self.write(|tx, ctx| {
             let taken: bool = tx
                 .prepare("SELECT 1 FROM approvers WHERE lower(trim(name)) = lower(trim(?1)) AND removed_at IS NULL")?
@@ -157,12 +166,21 @@ impl Vault {
                 return Err(invalid(format!("approver {name:?} is already registered")));
             }
             tx.execute(
-                "INSERT INTO approvers (name, salt, credential, added_at) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO approvers (name, salt, credential, added_at, sig_salt, public_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (name) DO UPDATE SET salt = excluded.salt,
-                   credential = excluded.credential, added_at = excluded.added_at, removed_at = NULL",
-                rusqlite::params![name.trim(), hex(&salt[..]), hex(&hash[..]), rfc3339(unix_now())],
+                   credential = excluded.credential, added_at = excluded.added_at, removed_at = NULL,
+                   sig_salt = excluded.sig_salt, public_key = excluded.public_key",
+                rusqlite::params![
+                    name.trim(), hex(&salt[..]), hex(&hash[..]), rfc3339(unix_now()),
+                    hex(&sig_salt[..]), public_key
+                ],
             )?;
-            ctx.log(tx, "approver.added", json!({"approver": name.trim()}))
+            ctx.log(
+                tx,
+                "approver.added",
+                json!({"approver": name.trim(), "public_key": public_key}),
+            )
         })
     }
 
@@ -244,15 +262,25 @@ impl Vault {
         let now = unix_now();
         let expires = now + req.ttl_secs;
         let values_json = serde_json::to_string(&req.pseudonyms).expect("strings");
+        let content = evidence::request_content(
+            &id,
+            &req.twin_id,
+            &req.column,
+            &values_json,
+            req.purpose.trim(),
+            req.legal_basis.trim(),
+            req.requested_by.trim(),
+            expires,
+        );
         self.write(|tx, ctx| {
             tx.execute(
                 "INSERT INTO relink_requests (id, twin_id, column_name, pseudonyms, n_values, purpose,
-                   legal_basis, requested_by, created_at, expires_at, expires_unix, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending')",
+                   legal_basis, requested_by, created_at, expires_at, expires_unix, status, content_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', ?12)",
                 rusqlite::params![
                     id, req.twin_id, req.column, values_json, req.pseudonyms.len() as i64,
                     req.purpose.trim(), req.legal_basis.trim(), req.requested_by.trim(),
-                    rfc3339(now), rfc3339(expires), expires
+                    rfc3339(now), rfc3339(expires), expires, content
                 ],
             )?;
             ctx.log(
@@ -263,6 +291,7 @@ impl Vault {
                     "n_values": req.pseudonyms.len(), "pseudonyms_sha256": sha256_hex(values_json.as_bytes()),
                     "purpose": req.purpose.trim(), "legal_basis": req.legal_basis.trim(),
                     "requested_by": req.requested_by.trim(), "expires_at": rfc3339(expires),
+                    "expires_unix": expires, "content_sha256": content,
                 }),
             )
         })?;
@@ -375,15 +404,16 @@ impl Vault {
         if let Some(reason) = problem {
             return Err(self.refuse("approve", id, reason));
         }
+        let signature = self.sign_approval(id, approver, credential)?;
         self.write(|tx, ctx| {
             tx.execute(
-                "INSERT INTO approvals (request_id, approver, at) VALUES (?1, ?2, ?3)",
-                rusqlite::params![id, approver.trim(), rfc3339(unix_now())],
+                "INSERT INTO approvals (request_id, approver, at, signature) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![id, approver.trim(), rfc3339(unix_now()), signature],
             )?;
             ctx.log(
                 tx,
                 "relink.approved",
-                json!({"request": id, "approver": approver.trim()}),
+                json!({"request": id, "approver": approver.trim(), "signature": signature}),
             )
         })?;
         read_request(&self.conn, id)
@@ -448,9 +478,196 @@ impl Vault {
         read_request(&self.conn, id)
     }
 
+    /// The approval signature of `approver` (checked already) over the request's content as
+    /// the chain recorded it.
+    fn sign_approval(&self, id: &str, approver: &str, credential: &Passphrase) -> Result<String> {
+        let chain = evidence::Chain::of(&crate::audit::entries(&self.conn)?);
+        let content = chain
+            .requests
+            .get(id)
+            .and_then(|r| r.content.clone())
+            .ok_or_else(|| {
+                VaultError::Refused(format!(
+                    "request {id} has no content hash in the audit log (filed before approvals were signed): file it again"
+                ))
+            })?;
+        let salt: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT sig_salt FROM approvers WHERE name = ?1 AND removed_at IS NULL",
+                [approver.trim()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        let salt = salt.and_then(|s| crate::crypto::unhex(&s)).ok_or_else(|| {
+            VaultError::Refused(format!(
+                "approver {approver:?} was added before approvals were signed: add them again (`approver add`)"
+            ))
+        })?;
+        let key = evidence::approver_key(credential, &salt, self.kdf()?)?;
+        Ok(evidence::sign_approval(&key, id, &content, approver.trim()))
+    }
+
+    /// Why the audit chain does not support executing `req`, if so: the log must be intact,
+    /// the request filed in it with the content its row still hashes to, not closed there, not
+    /// expired by the chain's expiry, and approved by two signatures that verify under the
+    /// chain's approver keys.
+    fn chain_problem(&self, req: &Request) -> Result<Option<String>> {
+        let verified = crate::audit::verify(&self.conn, &self.audit_key)?;
+        if !verified.intact {
+            return Ok(Some(format!(
+                "the audit log is not intact ({} problem(s)); run `datavisa audit verify`",
+                verified.problems.len()
+            )));
+        }
+        let chain = evidence::Chain::of(&crate::audit::entries(&self.conn)?);
+        let Some(c) = chain.requests.get(&req.id) else {
+            return Ok(Some(format!(
+                "request {} is not in the audit log: it was not filed through datavisa",
+                req.id
+            )));
+        };
+        let Some(content) = &c.content else {
+            return Ok(Some(format!(
+                "request {} was filed before approvals were signed: file it again",
+                req.id
+            )));
+        };
+        if self.row_content(&req.id)?.as_deref() != Some(content.as_str()) {
+            return Ok(Some(format!(
+                "request {}'s stored pseudonyms, purpose, legal basis, requester or expiry differ from what was filed and approved",
+                req.id
+            )));
+        }
+        if let Some(closed) = &c.closed {
+            return Ok(Some(format!(
+                "request {} is closed in the audit log ({closed})",
+                req.id
+            )));
+        }
+        if c.expires_unix.is_none_or(|e| unix_now() > e) {
+            return Ok(Some(format!(
+                "request {} expired (by the audit log)",
+                req.id
+            )));
+        }
+        let valid = chain.valid_approvers(&req.id).len();
+        if valid < APPROVALS_NEEDED {
+            return Ok(Some(format!(
+                "request {} has {valid} valid approval(s) (signed, in the audit log, verifying under the approvers' recorded keys); {APPROVALS_NEEDED} distinct approvers other than the requester are needed",
+                req.id
+            )));
+        }
+        Ok(None)
+    }
+
+    /// The content hash a request's row hashes to now.
+    fn row_content(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT twin_id, column_name, pseudonyms, purpose, legal_basis, requested_by, expires_unix
+                 FROM relink_requests WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(evidence::request_content(
+                        id,
+                        &r.get::<_, String>(0)?,
+                        &r.get::<_, String>(1)?,
+                        &r.get::<_, String>(2)?,
+                        &r.get::<_, String>(3)?,
+                        &r.get::<_, String>(4)?,
+                        &r.get::<_, String>(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
+            .optional()?)
+    }
+
+    /// Relink rows that disagree with the chain: for `audit verify`.
+    pub(crate) fn relink_row_problems(
+        &self,
+        entries: &[crate::audit::Entry],
+    ) -> Result<Vec<crate::audit::Problem>> {
+        let chain = evidence::Chain::of(entries);
+        let mut out = Vec::new();
+        let mut row = |message: String| {
+            out.push(crate::audit::Problem {
+                seq: 0,
+                kind: "row_changed",
+                message,
+            })
+        };
+        let ids: Vec<(String, String)> = self
+            .conn
+            .prepare("SELECT id, status FROM relink_requests ORDER BY id")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, status) in &ids {
+            match chain.requests.get(id) {
+                None => row(format!(
+                    "relink request {id} is in the table but was never filed in the audit log"
+                )),
+                Some(c) => {
+                    if c.content.is_some() && self.row_content(id)? != c.content {
+                        row(format!(
+                            "relink request {id}: its row no longer hashes to the content the log recorded"
+                        ));
+                    }
+                    let executed = c.closed.as_deref() == Some("relink.executed");
+                    if executed != (status == "executed") {
+                        row(format!(
+                            "relink request {id}: status {status:?} disagrees with the audit log"
+                        ));
+                    }
+                }
+            }
+        }
+        let approvals: Vec<(String, String, Option<String>)> = self
+            .conn
+            .prepare(
+                "SELECT request_id, approver, signature FROM approvals ORDER BY request_id, approver",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, approver, sig) in &approvals {
+            let logged = chain.requests.get(id).is_some_and(|c| {
+                c.approvals
+                    .iter()
+                    .any(|(a, s)| a == approver && sig.as_ref().is_none_or(|x| x == s))
+            });
+            if !logged {
+                row(format!(
+                    "approval of {id} by {approver} is not the one the audit log recorded"
+                ));
+            }
+        }
+        let keys: Vec<(String, Option<String>)> = self
+            .conn
+            .prepare(
+                "SELECT name, public_key FROM approvers WHERE removed_at IS NULL ORDER BY name",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (name, key) in &keys {
+            let logged = chain.approvers.get(&evidence::person(name));
+            if key.is_some() && logged != key.as_ref() {
+                row(format!(
+                    "approver {name}'s key differs from the one the audit log recorded when they were added"
+                ));
+            }
+        }
+        Ok(out)
+    }
+
     /// Why an execution must be refused, if so.
     fn execution_problem(&self, req: &Request) -> Result<Option<String>> {
         if let Some(p) = self.pending_problem(req) {
+            return Ok(Some(p));
+        }
+        if let Some(p) = self.chain_problem(req)? {
             return Ok(Some(p));
         }
         let current: Vec<String> = self

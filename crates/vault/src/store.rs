@@ -11,8 +11,18 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-/// The vault format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The vault format this build reads and writes (1: before signed approvals; opened and
+/// upgraded in place).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Format 2: approvers' signing-key salts and public keys, request content hashes and
+/// approval signatures.
+const UPGRADE_V2: &str = "
+ALTER TABLE approvers ADD COLUMN sig_salt TEXT;
+ALTER TABLE approvers ADD COLUMN public_key TEXT;
+ALTER TABLE relink_requests ADD COLUMN content_sha256 TEXT;
+ALTER TABLE approvals ADD COLUMN signature TEXT;
+";
 
 /// File name of the vault inside the store directory.
 pub const VAULT_FILE: &str = "vault.db";
@@ -252,6 +262,7 @@ impl Vault {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sql_err(path, e))?;
         tx.execute_batch(SCHEMA_V1)?;
+        tx.execute_batch(UPGRADE_V2)?;
         let now = rfc3339(unix_now());
         for (k, v) in [
             ("format_version", FORMAT_VERSION.to_string()),
@@ -345,14 +356,27 @@ impl Vault {
         let audit_key = master
             .unwrap(&audit_label(&vault_id), &wrapped)
             .map_err(|e| corrupted(e.to_string()))?;
-        Ok(Vault {
+        let mut v = Vault {
             conn,
             path,
             master,
             audit_key,
             vault_id,
             actor: actor.into(),
-        })
+        };
+        if found < 2 {
+            v.write(|tx, ctx| {
+                tx.execute_batch(UPGRADE_V2)?;
+                set_meta(tx, "format_version", &FORMAT_VERSION.to_string())?;
+                tx.pragma_update(None, "user_version", FORMAT_VERSION)?;
+                ctx.log(
+                    tx,
+                    "vault.upgraded",
+                    serde_json::json!({"from": found, "to": FORMAT_VERSION}),
+                )
+            })?;
+        }
+        Ok(v)
     }
 
     /// The vault file.

@@ -398,3 +398,145 @@ fn audit_verify_names_each_kind_of_tampering() {
         "{forged:?}"
     );
 }
+
+/// Someone with write access to vault.db (and the master key) edits the relink rows directly.
+/// Every edit of the hardening run is refused at execution, and `audit verify` names it.
+#[test]
+fn relink_rows_edited_in_the_database_are_refused_and_named() {
+    type Edit = fn(&rusqlite::Connection, &str, &[String]);
+    let t = |n: &str| n.to_owned();
+    let cases: Vec<(&str, bool, Edit)> = vec![
+        ("approvals inserted by hand", false, |c, id, _| {
+            c.execute_batch(&format!(
+                "INSERT INTO approvals (request_id, approver, at) VALUES ('{id}', 'alice', 'x'), ('{id}', 'bob', 'x')"
+            ))
+            .unwrap();
+        }),
+        ("expiry extended", true, |c, id, _| {
+            c.execute(
+                "UPDATE relink_requests SET expires_unix = expires_unix + 86400 WHERE id = ?1",
+                [id],
+            )
+            .unwrap();
+        }),
+        ("requested_by changed", true, |c, id, _| {
+            c.execute(
+                "UPDATE relink_requests SET requested_by = 'zoe' WHERE id = ?1",
+                [id],
+            )
+            .unwrap();
+        }),
+        ("pseudonyms widened after approval", true, |c, id, all| {
+            let json = serde_json::to_string(all).unwrap();
+            c.execute(
+                "UPDATE relink_requests SET pseudonyms = ?1, n_values = ?2 WHERE id = ?3",
+                rusqlite::params![json, all.len() as i64, id],
+            )
+            .unwrap();
+        }),
+        ("status reset for a second execution", true, |c, id, _| {
+            // Executed first (below, for this case), then reopened.
+            c.execute(
+                "UPDATE relink_requests SET status = 'pending', closed_at = NULL WHERE id = ?1",
+                [id],
+            )
+            .unwrap();
+        }),
+        ("an entirely forged request", false, |c, _, all| {
+            let twin: String = c
+                .query_row("SELECT twin_id FROM relink_requests LIMIT 1", [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            let json = serde_json::to_string(all).unwrap();
+            c.execute(
+                "INSERT INTO relink_requests (id, twin_id, column_name, pseudonyms, n_values, purpose,
+                   legal_basis, requested_by, created_at, expires_at, expires_unix, status)
+                 VALUES ('rl-forged', ?1, 'id', ?2, ?3, 'p', 'b', 'dave', 'x', 'x', 99999999999, 'pending')",
+                rusqlite::params![twin, json, all.len() as i64],
+            )
+            .unwrap();
+            c.execute_batch(
+                "INSERT INTO approvals (request_id, approver, at) VALUES ('rl-forged', 'alice', 'x'), ('rl-forged', 'bob', 'x')",
+            )
+            .unwrap();
+        }),
+    ];
+    for (name, approved, edit) in cases {
+        let d = tempfile::tempdir().unwrap();
+        let mut v = new_vault(d.path());
+        approvers(&mut v);
+        let values = ["110105194912310025", "440524188001010014"];
+        let (twin, tokens) = token_twin(&mut v, "acme", &values);
+        let id = request(&mut v, &twin, &tokens[..1], "dave", 3600).unwrap();
+        if approved {
+            v.approve(&id, "alice", &pass("alice-secret")).unwrap();
+            v.approve(&id, "bob", &pass("bob-secret")).unwrap();
+        }
+        if name.starts_with("status reset") {
+            execute(&mut v, &id).unwrap();
+        }
+        let c = rusqlite::Connection::open(Vault::file_in(d.path())).unwrap();
+        edit(&c, &id, &tokens);
+        drop(c);
+        let target = if name.starts_with("an entirely") {
+            t("rl-forged")
+        } else {
+            id.clone()
+        };
+        let e = execute(&mut v, &target).err();
+        assert!(
+            matches!(e, Some(VaultError::Refused(_))),
+            "{name}: executed ({e:?})"
+        );
+        let r = v.verify_audit().unwrap();
+        assert!(!r.intact, "{name}: audit verify says intact");
+        assert!(
+            r.problems.iter().any(|p| p.kind == "row_changed"),
+            "{name}: {:?}",
+            r.problems
+        );
+    }
+}
+
+/// An approver row copied under a new name, or a credential hash swapped for the insider's:
+/// approvals made through them do not verify under the keys the chain recorded.
+#[test]
+fn copied_or_swapped_approver_credentials_do_not_count() {
+    let d = tempfile::tempdir().unwrap();
+    let mut v = new_vault(d.path());
+    approvers(&mut v);
+    let (twin, tokens) = token_twin(&mut v, "acme", &["a1", "a2"]);
+    let id = request(&mut v, &twin, &tokens, "dave", 3600).unwrap();
+    v.approve(&id, "alice", &pass("alice-secret")).unwrap();
+    let c = rusqlite::Connection::open(Vault::file_in(d.path())).unwrap();
+    // alice's row copied as alice2: one credential would count twice.
+    c.execute_batch(
+        "INSERT INTO approvers (name, salt, credential, added_at, sig_salt, public_key)
+         SELECT 'alice2', salt, credential, added_at, sig_salt, public_key FROM approvers WHERE name = 'alice'",
+    )
+    .unwrap();
+    // bob's credential hash swapped for the insider's own.
+    let salt = [9u8; 16];
+    let hash = datavisa_vault::crypto::argon2id(&pass("eve"), &salt, KDF).unwrap();
+    c.execute(
+        "UPDATE approvers SET salt = ?1, credential = ?2 WHERE name = 'bob'",
+        rusqlite::params![hex(&salt), hex(&hash[..])],
+    )
+    .unwrap();
+    drop(c);
+    v.approve(&id, "alice2", &pass("alice-secret")).unwrap();
+    v.approve(&id, "bob", &pass("eve")).unwrap();
+    let e = execute(&mut v, &id).err();
+    assert!(
+        matches!(&e, Some(VaultError::Refused(m)) if m.contains("1 valid approval")),
+        "{e:?}"
+    );
+    let r = v.verify_audit().unwrap();
+    assert!(!r.intact);
+    assert!(
+        r.problems.iter().any(|p| p.message.contains("alice2")),
+        "{:?}",
+        r.problems
+    );
+}

@@ -25,6 +25,8 @@ pub enum VerdictError {
     },
     #[error("register database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("{}: the register is corrupt or not a datavisa register ({detail}); restore it from a backup", path.display())]
+    Corrupt { path: PathBuf, detail: String },
     #[error(transparent)]
     Table(#[from] datavisa_table::TableError),
     #[error(transparent)]

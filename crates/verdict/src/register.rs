@@ -244,10 +244,10 @@ fn sql_err(path: &Path, e: rusqlite::Error) -> VerdictError {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             VerdictError::Locked { path: path.into() }
         }
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => invalid(format!(
-            "{}: the register is corrupt or not a datavisa register ({e}); restore it from a backup",
-            path.display()
-        )),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => VerdictError::Corrupt {
+            path: path.into(),
+            detail: e.to_string(),
+        },
         _ => VerdictError::Sql(e),
     }
 }

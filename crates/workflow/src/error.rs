@@ -100,7 +100,7 @@ impl From<TwinError> for Error {
 impl From<VerdictError> for Error {
     fn from(e: VerdictError) -> Error {
         match e {
-            VerdictError::Sql(_) => Error::internal(e.to_string()),
+            VerdictError::Sql(_) | VerdictError::Corrupt { .. } => Error::internal(e.to_string()),
             other => Error::bad_input(other.to_string()),
         }
     }
@@ -121,7 +121,9 @@ impl From<VaultError> for Error {
 impl From<LedgerError> for Error {
     fn from(e: LedgerError) -> Error {
         match e {
-            LedgerError::Sql(_) | LedgerError::Io { .. } => Error::internal(e.to_string()),
+            LedgerError::Sql(_) | LedgerError::Io { .. } | LedgerError::Corrupt { .. } => {
+                Error::internal(e.to_string())
+            }
             other => Error::bad_input(other.to_string()),
         }
     }

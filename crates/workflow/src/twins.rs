@@ -91,12 +91,7 @@ impl ModelChoice {
             &|x| x > 0.0 && x <= 1.0,
             "(0, 1]",
         )?;
-        range(
-            "--suppression",
-            Some(self.suppression),
-            &|x| (0.0..=1.0).contains(&x),
-            "[0, 1]",
-        )?;
+
         Ok(Models {
             k: self.k,
             l: self.l,
