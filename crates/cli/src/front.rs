@@ -175,9 +175,15 @@ impl Progress for Terminal {
 
 /// The workspace of one command: its store, the CLI's secrets, the OS user, terminal progress.
 pub fn workspace(store: &Path, secrets: CliSecrets, quiet: bool) -> Result<Workspace> {
-    Ok(Workspace::open(store, os_user())?
+    let ws = Workspace::open(store, os_user())?
         .with_secrets(secrets)
-        .with_progress(Arc::new(Terminal { quiet })))
+        .with_progress(Arc::new(Terminal { quiet }));
+    // Automatic audit anchors go where the environment says (ideally a place the auditor
+    // controls), else beside the store.
+    let (dir, key) = ws.anchor_place();
+    let dir = std::env::var_os("DATAVISA_ANCHOR_DIR").map_or(dir, PathBuf::from);
+    let key = std::env::var_os("DATAVISA_ANCHOR_KEY").map_or(key, PathBuf::from);
+    Ok(ws.with_anchors(dir, key))
 }
 
 /// A workspace for verbs that touch no store (inspect, scan, attacks, twins without a vault).
@@ -186,7 +192,7 @@ pub fn local(quiet: bool) -> Result<Workspace> {
 }
 
 /// Arguments whose value is a path the command writes.
-pub const OUTPUT_ARGS: [&str; 4] = ["output", "write_spec", "signing_key", "out"];
+pub const OUTPUT_ARGS: [&str; 5] = ["output", "write_spec", "signing_key", "out", "anchor_key"];
 
 /// The one output guard, before any work: every output argument of the chosen subcommand is
 /// checked against every other path argument that names an existing file, and against the

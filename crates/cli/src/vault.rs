@@ -336,14 +336,51 @@ pub fn audit_cmd(c: AuditCommand) -> Result<()> {
                 },
             )
         }
-        AuditCommand::Verify { vault, format } => {
-            let r = ws(&vault, None)?.verify_audit()?;
+        AuditCommand::Anchor {
+            vault,
+            output,
+            anchor_key,
+            format,
+        } => {
+            let w = ws(&vault, None)?;
+            let key = anchor_key.unwrap_or_else(|| w.anchor_place().1);
+            let a = w.anchor_audit(&output, &key)?;
+            match format {
+                Format::Json => print_json(&a),
+                Format::Human => {
+                    println!(
+                        "anchor {}: entry {} ({}), signed by {}; keep it outside the store",
+                        output.display(),
+                        a.seq,
+                        a.hash,
+                        a.public_key
+                    );
+                    Ok(())
+                }
+            }
+        }
+        AuditCommand::Verify {
+            vault,
+            anchor,
+            anchor_public_key,
+            format,
+        } => {
+            let w = ws(&vault, None)?;
+            let r = match &anchor {
+                Some(a) => w.verify_audit_anchored(a, anchor_public_key.as_deref())?,
+                None => w.verify_audit()?,
+            };
             if format == Format::Json {
                 print_json(&r)?;
             } else if r.intact {
                 println!(
-                    "audit log intact: {} entries, chain, MACs and head verified",
-                    r.entries
+                    "audit log intact: {} entries, chain, MACs, head and relink rows verified{}",
+                    r.entries,
+                    if anchor.is_some() {
+                        ", and everything up to the anchor is still there"
+                    } else {
+                        ""
+                    }
                 );
             }
             Ok(require_intact(&r)?)

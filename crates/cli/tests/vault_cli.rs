@@ -719,3 +719,89 @@ proptest! {
         }
     }
 }
+
+/// A vault rolled back to an older copy still verifies on its own; against an anchor kept
+/// outside the store it does not. Anchors are written by themselves at key destruction.
+#[test]
+fn an_anchor_catches_a_rolled_back_vault() {
+    let d = vault_dir();
+    let p = d.path();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let db = p.join(".datavisa/vault.db");
+    let old = std::fs::read(&db).unwrap();
+    ok(dv(
+        p,
+        &[("DATAVISA_APPROVER_CREDENTIAL", "dave-secret")],
+        &["vault", "approver", "add", "dave"],
+    ));
+    let anchor = elsewhere.path().join("anchor.json");
+    let key = elsewhere.path().join("auditor.key");
+    ok(dv(
+        p,
+        &[],
+        &[
+            "audit",
+            "anchor",
+            "-o",
+            anchor.to_str().unwrap(),
+            "--anchor-key",
+            key.to_str().unwrap(),
+        ],
+    ));
+    ok(dv(
+        p,
+        &[],
+        &["audit", "verify", "--anchor", anchor.to_str().unwrap()],
+    ));
+    // The older copy put back: intact by itself, caught by the anchor.
+    std::fs::write(&db, &old).unwrap();
+    ok(dv(p, &[], &["audit", "verify"]));
+    let o = dv(
+        p,
+        &[],
+        &["audit", "verify", "--anchor", anchor.to_str().unwrap()],
+    );
+    fails_with(&o, 3, &["rolled back"]);
+    // An edited anchor does not verify.
+    let text = std::fs::read_to_string(&anchor).unwrap();
+    let edited = elsewhere.path().join("edited.json");
+    std::fs::write(&edited, text.replace("\"seq\": ", "\"seq\": 1")).unwrap();
+    let o = dv(
+        p,
+        &[],
+        &["audit", "verify", "--anchor", edited.to_str().unwrap()],
+    );
+    fails_with(&o, 3, &["does not verify"]);
+    // Destroying keys writes an anchor by itself, beside the store.
+    people_csv(&p.join("src.csv"), 20, 5);
+    ok(dv(
+        p,
+        &[],
+        &[
+            "twin",
+            "pseudonymize",
+            "src.csv",
+            "-o",
+            "t.csv",
+            "--recipient",
+            "acme",
+        ],
+    ));
+    ok(dv(
+        p,
+        &[],
+        &["vault", "destroy", "--recipient", "acme", "--yes"],
+    ));
+    let auto: Vec<_> = std::fs::read_dir(p.join(".datavisa.anchors"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("anchor-"))
+        .collect();
+    assert_eq!(auto.len(), 1, "{auto:?}");
+    let auto = p.join(".datavisa.anchors").join(&auto[0]);
+    ok(dv(
+        p,
+        &[],
+        &["audit", "verify", "--anchor", auto.to_str().unwrap()],
+    ));
+}

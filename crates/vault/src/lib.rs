@@ -2,6 +2,7 @@
 //! primitives, the token index, relink requests with dual approval, and the hash-chained
 //! audit log. Keys never leave it.
 
+pub mod anchor;
 pub mod audit;
 pub mod crypto;
 pub mod error;

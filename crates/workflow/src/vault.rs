@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::workspace::Workspace;
 use datavisa_table::{read_table, write_atomic, ReadOptions};
 use datavisa_twin::manifest::{Manifest, ManifestKind};
+use datavisa_vault::anchor::Anchor;
 use datavisa_vault::audit::{Entry, Verification};
 use datavisa_vault::keys::{KeyInfo, Shredded};
 use datavisa_vault::relink::Approver;
@@ -237,6 +238,39 @@ fn execute_into(v: &mut Vault, id: &str, partial: &Path, output: &Path) -> Resul
     })?)
 }
 
+/// The anchor signing key at `path`, made (owner-only) when missing.
+pub fn anchor_key(path: &Path) -> Result<datavisa_vault::anchor::SigningKey> {
+    if path.exists() {
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::bad_input(format!("{}: {e}", path.display())))?,
+        );
+        let bytes =
+            zeroize::Zeroizing::new(datavisa_vault::crypto::unhex(text.trim()).ok_or_else(
+                || Error::bad_input(format!("{}: not an anchor key", path.display())),
+            )?);
+        let seed: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
+            Error::bad_input(format!(
+                "{}: an anchor key is 32 bytes, hex",
+                path.display()
+            ))
+        })?;
+        return Ok(datavisa_vault::anchor::SigningKey::from_bytes(&seed));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let seed = datavisa_vault::crypto::random_secret::<32>()?;
+    let mut f = datavisa_vault::store::create_private_file(path)?;
+    let text = zeroize::Zeroizing::new(datavisa_vault::crypto::hex(&seed[..]) + "\n");
+    use std::io::Write;
+    f.write_all(text.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))?;
+    Ok(datavisa_vault::anchor::SigningKey::from_bytes(&seed))
+}
+
 /// A tampered audit log is a refusal; the verification is returned for the front end to show.
 pub fn require_intact(r: &Verification) -> Result<()> {
     if r.intact {
@@ -300,7 +334,10 @@ impl Workspace {
                 "destroying the keys of {recipient:?} cannot be undone: twins made with them can never be relinked; add --yes"
             )));
         }
-        Ok(self.vault()?.destroy(recipient, domain)?)
+        let mut v = self.vault()?;
+        let shredded = v.destroy(recipient, domain)?;
+        self.auto_anchor(&v, "keys.destroyed")?;
+        Ok(shredded)
     }
 
     /// Registers an approver with the workspace's approver credential.
@@ -359,7 +396,10 @@ impl Workspace {
     /// Executes an approved request once, as `by`, writing the pairs to `output`.
     pub fn execute_relink(&self, id: &str, by: &str, output: &Path) -> Result<usize> {
         self.guard(output, &[])?;
-        execute(&mut self.open_vault_as(by)?, id, output)
+        let mut v = self.open_vault_as(by)?;
+        let n = execute(&mut v, id, output)?;
+        self.auto_anchor(&v, "relink.executed")?;
+        Ok(n)
     }
 
     /// Every relink request.
@@ -384,6 +424,46 @@ impl Workspace {
     /// Verifies the audit log's chain, MACs and head (see [`require_intact`]).
     pub fn verify_audit(&self) -> Result<Verification> {
         Ok(self.vault()?.verify_audit()?)
+    }
+
+    /// Verifies the log and that it still holds everything up to the anchor in `anchor`
+    /// (signed by `expected_key` when given).
+    pub fn verify_audit_anchored(
+        &self,
+        anchor: &Path,
+        expected_key: Option<&str>,
+    ) -> Result<Verification> {
+        let text = std::fs::read_to_string(anchor)
+            .map_err(|e| Error::bad_input(format!("{}: {e}", anchor.display())))?;
+        let a: Anchor = serde_json::from_str(&text).map_err(|e| {
+            Error::bad_input(format!("{}: not an audit anchor: {e}", anchor.display()))
+        })?;
+        let v = self.vault()?;
+        let mut r = v.verify_audit()?;
+        r.problems.extend(v.check_anchor(&a, expected_key)?);
+        r.intact = r.problems.is_empty();
+        Ok(r)
+    }
+
+    /// Signs the audit chain's head with the anchor key and writes the anchor to `output`.
+    pub fn anchor_audit(&self, output: &Path, key: &Path) -> Result<Anchor> {
+        self.guard(output, &[])?;
+        self.guard(key, &[])?;
+        let a = self.vault()?.anchor(&anchor_key(key)?, "audit anchor")?;
+        crate::evidence::write_json(output, &a)?;
+        Ok(a)
+    }
+
+    /// Writes an anchor into the anchor directory after a step that must never be rolled back
+    /// (a relink execution, a key destruction); returns where.
+    fn auto_anchor(&self, v: &Vault, reason: &str) -> Result<PathBuf> {
+        let (dir, key) = self.anchor_place();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
+        let a = v.anchor(&anchor_key(&key)?, reason)?;
+        let path = dir.join(format!("anchor-{:08}.json", a.seq));
+        crate::evidence::write_json(&path, &a)?;
+        Ok(path)
     }
 }
 

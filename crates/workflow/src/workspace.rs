@@ -109,6 +109,7 @@ pub struct Workspace {
     progress: Arc<dyn Progress>,
     rules: Option<PathBuf>,
     attacks: Arc<Vec<&'static dyn datavisa_verdict::attacks::Attack>>,
+    anchors: Option<(PathBuf, PathBuf)>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -136,6 +137,7 @@ impl Workspace {
             progress: Arc::new(NoProgress),
             rules: None,
             attacks: Arc::new(datavisa_verdict::attacks::builtin().to_vec()),
+            anchors: None,
         })
     }
 
@@ -161,6 +163,25 @@ impl Workspace {
     pub fn with_rules(mut self, rules: Option<PathBuf>) -> Workspace {
         self.rules = rules;
         self
+    }
+
+    /// The same workspace writing its automatic audit anchors into `dir`, signed with the key
+    /// in `key` (both outside the store; made when missing).
+    pub fn with_anchors(mut self, dir: PathBuf, key: PathBuf) -> Workspace {
+        self.anchors = Some((dir, key));
+        self
+    }
+
+    /// Where automatic anchors go and the key that signs them: as set, else a directory beside
+    /// the store (`.datavisa.anchors/`, key `anchor.key` inside it).
+    pub fn anchor_place(&self) -> (PathBuf, PathBuf) {
+        self.anchors.clone().unwrap_or_else(|| {
+            let mut name = self.store.components().as_path().as_os_str().to_owned();
+            name.push(".anchors");
+            let dir = PathBuf::from(name);
+            let key = dir.join("anchor.key");
+            (dir, key)
+        })
     }
 
     /// The same workspace with `attack` run by every assessment after the built-in ones.
