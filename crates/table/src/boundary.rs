@@ -9,6 +9,8 @@ use std::sync::Once;
 thread_local! {
     /// How many decoder boundaries this thread is inside.
     static INSIDE: Cell<u32> = const { Cell::new(0) };
+    /// Where the last panic inside a boundary happened (for the message and upstream reports).
+    static WHERE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 static HOOK: Once = Once::new();
@@ -21,6 +23,11 @@ fn install_hook() {
         std::panic::set_hook(Box::new(move |info| {
             if INSIDE.with(Cell::get) == 0 {
                 previous(info);
+            } else {
+                let at = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()));
+                WHERE.with(|w| *w.borrow_mut() = at);
             }
         }));
     });
@@ -39,8 +46,12 @@ pub fn decode<T>(path: &Path, what: &str, f: impl FnOnce() -> Result<T>) -> Resu
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
             .unwrap_or_else(|| "no message".into());
+        let at = WHERE
+            .with(|w| w.borrow_mut().take())
+            .map(|a| format!(" at {a}"))
+            .unwrap_or_default();
         Err(TableError::Invalid(format!(
-            "{}: the {what} decoder failed on this file ({message}); the file is corrupt or not {what}",
+            "{}: the {what} decoder failed on this file ({message}{at}); the file is corrupt or not {what}",
             path.display()
         )))
     })

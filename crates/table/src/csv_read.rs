@@ -869,7 +869,8 @@ fn transpose(chunks: Vec<Chunk>, ncols: usize, first_line: u64) -> Fields {
     for c in &chunks {
         for &(r, line) in &c.line_marks {
             let row = offset + r;
-            let extra = line - first_line - row as u64;
+            // A bare CR ends a record without starting a line, so rows can outrun lines.
+            let extra = line.saturating_sub(first_line).saturating_sub(row as u64);
             if marks.last().map(|&(_, e)| e) != Some(extra) {
                 marks.push((row as u64, extra));
             }
