@@ -204,9 +204,10 @@ impl Hierarchy {
         values: &[(String, Option<f64>)],
         spec_path: &Path,
     ) -> Result<Hierarchy> {
+        let line = spec_line(spec_path, column);
         let bad = |m: String| TwinError::Hierarchy {
             path: spec_path.to_path_buf(),
-            line: 0,
+            line,
             column: column.to_owned(),
             message: m,
         };
@@ -439,6 +440,19 @@ fn group_rows(
 }
 
 /// A hierarchy's file path relative to a spec, resolved.
+/// The spec line that defines `column`'s hierarchy (its `[hierarchies.…]` table, else the
+/// column's entry), 1 when the spec cannot be read.
+fn spec_line(spec_path: &Path, column: &str) -> usize {
+    let Ok(text) = std::fs::read_to_string(spec_path) else {
+        return 1;
+    };
+    let find = |needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i + 1);
+    find(&format!("hierarchies.{column}]"))
+        .or_else(|| find(&format!("hierarchies.\"{column}\"]")))
+        .or_else(|| find(&format!("name = \"{column}\"")))
+        .unwrap_or(1)
+}
+
 pub fn resolve(spec_path: &Path, file: &str) -> PathBuf {
     spec_path.parent().unwrap_or(Path::new(".")).join(file)
 }
@@ -525,6 +539,14 @@ mod tests {
         assert_eq!(h.labels[3][h.map[3][2] as usize], "[20, 40)");
         let bad: toml::Table = toml::from_str("type = \"interval\"\nwidths = [5, 7]").unwrap();
         assert!(Hierarchy::build("age", &bad, &vals, Path::new("s.toml")).is_err());
+        // The error names the spec line of the hierarchy, never line 0.
+        let d = tempfile::tempdir().unwrap();
+        let spec = d.path().join("spec.toml");
+        std::fs::write(&spec, "# spec\n\n[hierarchies.age]\ntype = \"nope\"\n").unwrap();
+        let e = Hierarchy::build("age", &bad, &vals, &spec)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("spec.toml:3"), "{e}");
         let zips: Vec<(String, Option<f64>)> = ["100871", "100872"]
             .iter()
             .map(|s| (s.to_string(), None))
