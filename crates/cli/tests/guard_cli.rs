@@ -312,3 +312,21 @@ fn the_audit_actor_is_the_account_without_user_set() {
         "{actors:?}"
     );
 }
+
+/// A store with loose permissions (0755 directory, 0644 files) is tightened when opened.
+#[test]
+fn a_loose_store_is_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| assert!(datavisa_in(args, d.path()).status.success(), "{args:?}");
+    ok(&["ledger", "exporter", "add", "Acme"]);
+    let store = d.path().join(".datavisa");
+    let set =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    set(&store, 0o755);
+    set(&store.join("ledger.db"), 0o644);
+    ok(&["ledger", "recipient", "add", "r", "--jurisdiction", "DE"]);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&store), 0o700);
+    assert_eq!(mode(&store.join("ledger.db")), 0o600);
+}

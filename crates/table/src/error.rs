@@ -8,6 +8,8 @@ pub enum TableError {
     // The IO error is part of the message, not a `source`, so it is printed once.
     #[error("{}: cannot read: {err}", path.display())]
     Io { path: PathBuf, err: std::io::Error },
+    #[error("{}: cannot write: {err}", path.display())]
+    Write { path: PathBuf, err: std::io::Error },
     #[error("{}: is a directory, not a table file", path.display())]
     IsDirectory { path: PathBuf },
     #[error("{}: the file is empty", path.display())]
@@ -84,6 +86,14 @@ pub enum TableError {
 }
 
 impl TableError {
+    /// Wraps an IO error of a write with the path it happened on.
+    pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        TableError::Write {
+            path: path.into(),
+            err: source,
+        }
+    }
+
     /// Wraps an IO error with the path it happened on.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         TableError::Io {

@@ -124,17 +124,17 @@ pub fn write_atomic(
         .prefix(&partial_prefix(path))
         .suffix(&suffix)
         .tempfile_in(dir)
-        .map_err(|e| TableError::io(dir, e))?;
+        .map_err(|e| TableError::write(dir, e))?;
     {
         let mut w = std::io::BufWriter::new(tmp.as_file_mut());
         contents(&mut w)?;
-        w.flush().map_err(|e| TableError::io(path, e))?;
+        w.flush().map_err(|e| TableError::write(path, e))?;
     }
     tmp.as_file()
         .sync_all()
-        .map_err(|e| TableError::io(path, e))?;
+        .map_err(|e| TableError::write(path, e))?;
     tmp.persist(path)
-        .map_err(|e| TableError::io(path, e.error))?;
+        .map_err(|e| TableError::write(path, e.error))?;
     Ok(())
 }
 
@@ -179,6 +179,6 @@ pub fn write_csv<W: Write>(table: &Table, out: W, delimiter: u8, path: &Path) ->
         }
         w.write_record(&buf).map_err(err)?;
     }
-    w.flush().map_err(|e| TableError::io(path, e))?;
+    w.flush().map_err(|e| TableError::write(path, e))?;
     Ok(())
 }

@@ -266,10 +266,14 @@ fn interval_rows(
         .map(|w| {
             w.as_float()
                 .or_else(|| w.as_integer().map(|i| i as f64))
-                .filter(|w| *w > 0.0)
+                // Too small a width makes intervals no float can tell apart.
+                .filter(|w| w.is_finite() && *w >= 1e-9)
         })
         .collect::<Option<_>>()
-        .ok_or("widths must be positive numbers")?;
+        .ok_or("widths must be finite positive numbers (at least 1e-9)")?;
+    if widths.is_empty() {
+        return Err("widths = [] gives no level: name at least one width".into());
+    }
     for w in widths.windows(2) {
         let ratio = w[1] / w[0];
         if (ratio - ratio.round()).abs() > 1e-9 || ratio < 1.0 {
@@ -319,16 +323,21 @@ fn date_rows(
     let order = [
         "day", "week", "month", "quarter", "year", "decade", "century",
     ];
-    let mut last = 0;
+    if levels.is_empty() {
+        return Err("levels = [] gives no level: name at least one (month, year, …)".into());
+    }
+    let mut last: Option<usize> = None;
     for l in &levels {
         let i = order.iter().position(|o| o == l).ok_or(format!(
             "unknown date level {l:?}; use {}",
             order.join(", ")
         ))?;
-        if i < last {
-            return Err("date levels must go from fine to coarse".into());
+        if last.is_some_and(|p| i <= p) {
+            return Err(format!(
+                "date levels must go from fine to coarse, each once ({l:?} is out of place)"
+            ));
         }
-        last = i;
+        last = Some(i);
     }
     Ok(numbers(values, "a date")?
         .into_iter()
@@ -367,11 +376,19 @@ fn mask_rows(
         .map(|(s, _)| s.chars().count())
         .max()
         .unwrap_or(0);
-    let levels = def
-        .get("levels")
-        .and_then(|v| v.as_integer())
-        .map_or(longest, |l| l.max(0) as usize)
-        .min(longest);
+    let levels = match def.get("levels") {
+        None => longest,
+        Some(v) => match v.as_integer() {
+            Some(l) if l >= 1 && l as usize <= longest.max(1) => l as usize,
+            _ => {
+                return Err(format!(
+                    "mask levels = {v} must be a whole number from 1 to {} (the longest value's length)",
+                    longest.max(1)
+                ))
+            }
+        },
+    }
+    .min(longest);
     Ok(values
         .iter()
         .map(|(s, _)| {
@@ -539,6 +556,27 @@ mod tests {
         assert_eq!(h.labels[3][h.map[3][2] as usize], "[20, 40)");
         let bad: toml::Table = toml::from_str("type = \"interval\"\nwidths = [5, 7]").unwrap();
         assert!(Hierarchy::build("age", &bad, &vals, Path::new("s.toml")).is_err());
+        // Levels and widths no hierarchy has are refused.
+        let vals: Vec<(String, Option<f64>)> = vec![
+            ("518057".into(), Some(518057.0)),
+            ("100000".into(), Some(100000.0)),
+        ];
+        for bad_def in [
+            "type = \"mask\"\nlevels = -1",
+            "type = \"mask\"\nlevels = 0",
+            "type = \"mask\"\nlevels = 99999999999",
+            "type = \"date\"\nlevels = []",
+            "type = \"date\"\nlevels = [\"year\", \"year\"]",
+            "type = \"interval\"\nwidths = []",
+            "type = \"interval\"\nwidths = [1e-300]",
+            "type = \"interval\"\nwidths = [inf]",
+        ] {
+            let def: toml::Table = toml::from_str(bad_def).unwrap();
+            assert!(
+                Hierarchy::build("zip", &def, &vals, Path::new("s.toml")).is_err(),
+                "{bad_def} was accepted"
+            );
+        }
         // The error names the spec line of the hierarchy, never line 0.
         let d = tempfile::tempdir().unwrap();
         let spec = d.path().join("spec.toml");

@@ -147,6 +147,9 @@ pub(crate) fn sql_err(path: &Path, e: rusqlite::Error) -> VaultError {
 /// Creates the store directory owner-only if it does not exist.
 pub fn create_store_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
+        // A store made (or copied) with loose permissions is tightened: its files hold keys,
+        // person hashes and assessments.
+        tighten(dir, 0o700);
         return Ok(());
     }
     let mut b = std::fs::DirBuilder::new();
@@ -171,12 +174,29 @@ pub fn create_private_file(path: &Path) -> Result<std::fs::File> {
     })
 }
 
-/// Creates an empty owner-only file unless the file exists (or another process just made it).
+/// Removes group and other access from `path` if it has any (best effort; unix only).
+fn tighten(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(path) {
+            if m.permissions().mode() & 0o077 != 0 {
+                let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+}
+
+/// Creates an empty owner-only file unless the file exists (or another process just made it);
+/// an existing one readable by others is tightened to owner-only.
 pub fn ensure_private_file(path: &Path) -> Result<()> {
     match create_private_file(path) {
         Err(VaultError::Io { source, .. })
             if source.kind() == std::io::ErrorKind::AlreadyExists =>
         {
+            tighten(path, 0o600);
             Ok(())
         }
         other => other.map(drop),

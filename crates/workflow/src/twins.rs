@@ -446,6 +446,11 @@ pub(crate) fn load_text(
     read: &ReadRequest,
     spec: Option<&Spec>,
 ) -> Result<Table> {
+    if read.strict {
+        // The values are read as text to be pseudonymized as written; --strict still refuses
+        // a mixed column, which only a typed read can tell.
+        crate::read::load(ws, input, read)?;
+    }
     let mut opts = read_options(read, spec)?;
     opts.all_text = true;
     opts.types.clear();

@@ -154,7 +154,7 @@ fn fuzz(target: &str, seeds: &[Vec<u8>], check: &dyn Fn(&[u8]) -> Result<(), Str
             }
         }
     }
-    let mut rng = Rng(seed() ^ target.len() as u64 * 0x9E37_79B9);
+    let mut rng = Rng(seed() ^ (target.len() as u64 * 0x9E37_79B9));
     let (start, limit) = (Instant::now(), budget());
     let mut runs = 0u64;
     let mut upstream: Vec<String> = Vec::new();
