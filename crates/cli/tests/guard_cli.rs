@@ -282,9 +282,9 @@ fn the_audit_actor_is_the_account_without_user_set() {
             "vault",
             "init",
             "--kdf-memory-mib",
-            "8",
+            "7",
             "--kdf-passes",
-            "1",
+            "5",
         ])
         .env_remove("USER")
         .env_remove("LOGNAME")

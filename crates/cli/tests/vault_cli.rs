@@ -44,9 +44,9 @@ fn vault_dir() -> tempfile::TempDir {
             "vault",
             "init",
             "--kdf-memory-mib",
-            "1",
+            "7",
             "--kdf-passes",
-            "1",
+            "5",
         ],
     ));
     for n in ["alice", "bob", "carol"] {

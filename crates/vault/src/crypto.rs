@@ -56,6 +56,33 @@ pub struct KdfParams {
     pub p: u32,
 }
 
+/// OWASP's Argon2id minimums (password storage cheat sheet): memory in KiB and passes, any of
+/// which is acceptable, one lane or more.
+pub const OWASP_MINIMUMS: [(u32, u32); 5] = [
+    (47_104, 1),
+    (19_456, 2),
+    (12_288, 3),
+    (9_216, 4),
+    (7_168, 5),
+];
+
+impl KdfParams {
+    /// Refuses settings below every OWASP minimum: a weak KDF makes the master key guessable.
+    pub fn check(&self) -> Result<()> {
+        let ok = self.p >= 1
+            && OWASP_MINIMUMS
+                .iter()
+                .any(|&(m, t)| self.m_kib >= m && self.t >= t);
+        if ok {
+            return Ok(());
+        }
+        Err(invalid(format!(
+            "Argon2id with {} KiB and {} pass(es) is below OWASP's minimum (46 MiB × 1 pass, 19 MiB × 2, 12 MiB × 3, 9 MiB × 4 or 7 MiB × 5); the default is 64 MiB × 3",
+            self.m_kib, self.t
+        )))
+    }
+}
+
 impl Default for KdfParams {
     /// RFC 9106's second recommended setting: 64 MiB, 3 passes, 1 lane.
     fn default() -> Self {

@@ -256,6 +256,7 @@ impl Vault {
 
     /// Creates a new vault in `store`, protected by `pass`.
     pub fn init(store: &Path, pass: &Passphrase, kdf: KdfParams, actor: &str) -> Result<Vault> {
+        kdf.check()?;
         let path = Self::file_in(store);
         if path.exists() {
             return Err(VaultError::Exists { path });
@@ -438,6 +439,7 @@ impl Vault {
 
     /// Changes the master key: every stored secret is re-wrapped in one transaction.
     pub fn rekey(&mut self, new_pass: &Passphrase, kdf: KdfParams) -> Result<()> {
+        kdf.check()?;
         let salt = random_secret::<16>()?;
         let new_master = MasterKeys::derive(new_pass, &salt[..], kdf)?;
         let vault_id = self.vault_id.clone();

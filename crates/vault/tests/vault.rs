@@ -6,9 +6,10 @@ use datavisa_vault::{
 };
 use std::path::Path;
 
+/// OWASP's cheapest minimum (7 MiB × 5 passes): tests stay fast and real.
 const KDF: KdfParams = KdfParams {
-    m_kib: 256,
-    t: 1,
+    m_kib: 7 * 1024,
+    t: 5,
     p: 1,
 };
 

@@ -189,6 +189,9 @@ fn write_pairs(out: &Path, pairs: &[(String, Option<String>)]) -> Result<String>
 /// to a partial file first and reach `output` only once the execution is committed: a process
 /// whose execution is refused (a concurrent one won) leaves no identities behind.
 pub fn execute(v: &mut Vault, id: &str, output: &Path) -> Result<usize> {
+    // Identities a killed execution left in a partial file of this output are removed first,
+    // whatever this execution's fate.
+    datavisa_table::io::clean_partials(output);
     let dir = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

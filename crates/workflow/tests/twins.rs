@@ -157,8 +157,8 @@ fn a_relink_needs_two_approvers_other_than_the_requester_and_is_logged() {
         .with_secrets(Shared(secrets))
         .with_clock(FixedClock(day));
     ws.vault_init(KdfParams {
-        m_kib: 8 * 1024,
-        t: 1,
+        m_kib: 7 * 1024,
+        t: 5,
         p: 1,
     })
     .unwrap();
@@ -295,8 +295,8 @@ fn a_tokenized_column_does_not_count_as_known() {
             approver: Mutex::new("cred"),
         });
     ws.vault_init(KdfParams {
-        m_kib: 8 * 1024,
-        t: 1,
+        m_kib: 7 * 1024,
+        t: 5,
         p: 1,
     })
     .unwrap();
