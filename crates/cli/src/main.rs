@@ -1005,6 +1005,9 @@ pub struct PipiaArgs {
     /// A file of the transfer to scan for sensitive categories and minors.
     #[arg(long)]
     pub file: Option<PathBuf>,
+    /// How to read `--file` (delimiter, encoding, missing-value tokens, a spec).
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Store directory (ledger, and the vault for key custody when a master key is given).
     #[arg(long, default_value = ".datavisa")]
     pub store: PathBuf,

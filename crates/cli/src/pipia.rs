@@ -17,6 +17,7 @@ pub fn pipia_cmd(a: &PipiaArgs, quiet: bool) -> Result<()> {
         recipient: a.recipient.clone(),
         year: a.year,
         file: a.file.clone(),
+        read: (&a.read).into(),
         lang: lang(&a.lang)?,
         output: a.output.clone(),
     };

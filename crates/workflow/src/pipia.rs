@@ -26,6 +26,8 @@ pub struct PipiaRequest {
     pub year: Option<i64>,
     /// A file of the transfer to scan for sensitive categories and minors.
     pub file: Option<PathBuf>,
+    /// How to read that file.
+    pub read: ReadRequest,
     /// Language of the draft.
     pub lang: Lang,
     /// Output: .html (default), .md or .json.
@@ -186,7 +188,7 @@ impl Workspace {
         let scan = req
             .file
             .as_ref()
-            .map(|f| self.scan_findings(f))
+            .map(|f| self.scan_findings(f, &req.read))
             .transpose()?;
         let keep_until =
             datavisa_table::date::format_date(datavisa_ledger::filings::add_years(today_days, 3));
@@ -236,8 +238,8 @@ impl Workspace {
         })
     }
 
-    fn scan_findings(&self, file: &std::path::Path) -> Result<ScanFindings> {
-        let (t, _) = load(self, file, &ReadRequest::default())?;
+    fn scan_findings(&self, file: &std::path::Path, read: &ReadRequest) -> Result<ScanFindings> {
+        let (t, _) = load(self, file, read)?;
         let s = datavisa_discover::scan(&t, &file.display().to_string(), &Default::default());
         Ok(ScanFindings {
             sensitive_categories: s

@@ -265,6 +265,7 @@ fn the_pipia_facts_name_the_ledger_and_say_when_no_visa_is_on_record() {
         recipient: "Acme SG".into(),
         year: Some(2026),
         file: None,
+        read: Default::default(),
         lang: datavisa_report::Lang::En,
         output: d.path().join("pipia.md"),
     };
