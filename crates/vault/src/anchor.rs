@@ -7,9 +7,9 @@ use crate::audit::{entries, Problem};
 use crate::crypto::hex;
 use crate::error::{invalid, Result};
 use crate::store::{rfc3339, unix_now, Vault};
+use ed25519_dalek::Signer;
 /// The anchoring key.
 pub use ed25519_dalek::SigningKey;
-use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 /// The anchor format.
@@ -64,20 +64,11 @@ impl Vault {
             kind,
             message,
         };
-        let key: Option<[u8; 32]> =
-            crate::crypto::unhex(&a.public_key).and_then(|b| b.try_into().ok());
-        let sig: Option<[u8; 64]> =
-            crate::crypto::unhex(&a.signature).and_then(|b| b.try_into().ok());
-        let signed = match (key, sig) {
-            (Some(k), Some(s)) => VerifyingKey::from_bytes(&k).is_ok_and(|k| {
-                k.verify(
-                    &message(&a.vault_id, a.seq, &a.hash, &a.at, &a.reason),
-                    &Signature::from_bytes(&s),
-                )
-                .is_ok()
-            }),
-            _ => false,
-        };
+        let signed = crate::crypto::ed25519_verifies(
+            &a.public_key,
+            &a.signature,
+            &message(&a.vault_id, a.seq, &a.hash, &a.at, &a.reason),
+        );
         if a.format != ANCHOR_FORMAT || !signed {
             return Ok(vec![p(
                 "anchor_invalid",

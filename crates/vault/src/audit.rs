@@ -128,12 +128,16 @@ fn problem(seq: i64, kind: &'static str, message: String) -> Problem {
 /// Checks the chain, every MAC and the head; names each entry that was edited, deleted,
 /// reordered, inserted or forged.
 pub fn verify(conn: &Connection, key: &[u8]) -> Result<Verification> {
-    let list = entries(conn)?;
+    verify_entries(conn, key, &entries(conn)?)
+}
+
+/// [`verify`] on entries already read (callers that go on to read the chain use them once).
+pub fn verify_entries(conn: &Connection, key: &[u8], list: &[Entry]) -> Result<Verification> {
     let by_hash: HashMap<&str, i64> = list.iter().map(|e| (e.hash.as_str(), e.seq)).collect();
     let mut problems = Vec::new();
     let mut expected_prev = GENESIS.to_owned();
     let mut expected_seq = 1i64;
-    for e in &list {
+    for e in list {
         let content_ok =
             entry_hash(e.seq, &e.at, &e.actor, &e.action, &e.detail_text, &e.prev) == e.hash;
         let mac_ok = ct_eq(mac_of(key, &e.hash).as_bytes(), e.mac.as_bytes());
@@ -195,7 +199,7 @@ pub fn verify(conn: &Connection, key: &[u8]) -> Result<Verification> {
         expected_prev = e.hash.clone();
         expected_seq = e.seq + 1;
     }
-    check_head(conn, key, &list, &mut problems)?;
+    check_head(conn, key, list, &mut problems)?;
     Ok(Verification {
         entries: list.len(),
         intact: problems.is_empty(),

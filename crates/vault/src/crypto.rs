@@ -358,6 +358,19 @@ impl Sealer {
     }
 }
 
+/// Whether `signature` (hex) is an Ed25519 signature of `message` by `public_key` (hex); any
+/// malformed key or signature is simply "no". Approvals, anchors and attestations use it.
+pub fn ed25519_verifies(public_key: &str, signature: &str, message: &[u8]) -> bool {
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+    let key: Option<[u8; 32]> = unhex(public_key).and_then(|b| b.try_into().ok());
+    let sig: Option<[u8; 64]> = unhex(signature).and_then(|b| b.try_into().ok());
+    let (Some(key), Some(sig)) = (key, sig) else {
+        return false;
+    };
+    VerifyingKey::from_bytes(&key)
+        .is_ok_and(|k| k.verify(message, &Signature::from_bytes(&sig)).is_ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@
 use crate::audit::Entry;
 use crate::crypto::{argon2id, hex, sha256_hex, KdfParams, Passphrase};
 use crate::error::Result;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey};
 use std::collections::HashMap;
 
 /// The content hash of a request: everything an approval is for.
@@ -74,19 +74,11 @@ pub fn approval_verifies(
     content: &str,
     approver: &str,
 ) -> bool {
-    let key: Option<[u8; 32]> = crate::crypto::unhex(public_key).and_then(|b| b.try_into().ok());
-    let sig: Option<[u8; 64]> = crate::crypto::unhex(signature).and_then(|b| b.try_into().ok());
-    let (Some(key), Some(sig)) = (key, sig) else {
-        return false;
-    };
-    let Ok(key) = VerifyingKey::from_bytes(&key) else {
-        return false;
-    };
-    key.verify(
+    crate::crypto::ed25519_verifies(
+        public_key,
+        signature,
         &approval_message(request, content, approver),
-        &Signature::from_bytes(&sig),
     )
-    .is_ok()
 }
 
 /// A name as approvals compare it.

@@ -514,14 +514,15 @@ impl Vault {
     /// expired by the chain's expiry, and approved by two signatures that verify under the
     /// chain's approver keys.
     fn chain_problem(&self, req: &Request) -> Result<Option<String>> {
-        let verified = crate::audit::verify(&self.conn, &self.audit_key)?;
+        let entries = crate::audit::entries(&self.conn)?;
+        let verified = crate::audit::verify_entries(&self.conn, &self.audit_key, &entries)?;
         if !verified.intact {
             return Ok(Some(format!(
                 "the audit log is not intact ({} problem(s)); run `datavisa audit verify`",
                 verified.problems.len()
             )));
         }
-        let chain = evidence::Chain::of(&crate::audit::entries(&self.conn)?);
+        let chain = evidence::Chain::of(&entries);
         let Some(c) = chain.requests.get(&req.id) else {
             return Ok(Some(format!(
                 "request {} is not in the audit log: it was not filed through datavisa",

@@ -785,36 +785,27 @@ impl Followed {
     /// Takes one look at a run's result, as its basis allows.
     fn observe(&mut self, run: AttackRun, n_attacks: usize, threshold: f64) {
         let r = &run.result;
+        let sampled = Look {
+            n_attacks,
+            attempts: r.attempts.main,
+            value: r.risk.value,
+            lower: r.risk.ci[0],
+            upper: r.risk.ci[1],
+        };
         match run.basis {
-            Basis::Sampled => self.track.observe(
-                Look {
-                    n_attacks,
-                    attempts: r.attempts.main,
-                    value: r.risk.value,
-                    lower: r.risk.ci[0],
-                    upper: r.risk.ci[1],
-                },
-                threshold,
-            ),
+            Basis::Sampled => self.track.observe(sampled, threshold),
             Basis::Exact { value: v, why } => {
                 self.track.looks.push(Look {
-                    n_attacks,
-                    attempts: r.attempts.main,
                     value: v,
                     lower: v,
                     upper: v,
+                    ..sampled
                 });
                 self.track.outcome = crate::sequential::judge(v, v, threshold);
                 self.track.why = Some(why);
             }
             Basis::Missing(why) => {
-                self.track.looks.push(Look {
-                    n_attacks,
-                    attempts: r.attempts.main,
-                    value: r.risk.value,
-                    lower: r.risk.ci[0],
-                    upper: r.risk.ci[1],
-                });
+                self.track.looks.push(sampled);
                 self.track.end_inconclusive(why);
             }
         }

@@ -190,13 +190,12 @@ impl Attack for SinglingOut {
 /// The size of the twin's smallest group of rows that agree on every column (1 when some row
 /// is unique, 0 for an empty twin).
 fn smallest_class(twin: &Table) -> usize {
-    let mut groups: std::collections::HashMap<Vec<Option<String>>, usize> =
-        std::collections::HashMap::new();
-    for i in 0..twin.n_rows {
-        let key = twin.columns.iter().map(|c| c.display(i)).collect();
-        *groups.entry(key).or_default() += 1;
-    }
-    groups.values().copied().min().unwrap_or(0)
+    let all: Vec<usize> = (0..twin.columns.len()).collect();
+    datavisa_table::EquivalenceClasses::of(twin, &all)
+        .sizes
+        .into_iter()
+        .min()
+        .unwrap_or(0) as usize
 }
 
 /// What a singling-out figure rests on. No query found is no evidence, unless no query can

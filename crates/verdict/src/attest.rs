@@ -15,9 +15,9 @@ use crate::error::{invalid, Result};
 use crate::policy::{Criterion, Policy};
 use crate::profile::Recipient;
 use datavisa_table::Table;
+use ed25519_dalek::Signer;
 /// The recipient's Ed25519 signing key.
 pub use ed25519_dalek::SigningKey;
-use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -213,12 +213,6 @@ pub fn decide_join(kit: &Kit, figures: &[HoldingFigures]) -> (Verdict, Vec<Strin
     (verdict, reasons)
 }
 
-/// A new Ed25519 signing key from the operating system's randomness.
-pub fn new_signing_key() -> Result<SigningKey> {
-    let seed = datavisa_vault::crypto::random_secret::<32>().map_err(|e| invalid(e.to_string()))?;
-    Ok(SigningKey::from_bytes(&seed))
-}
-
 /// A signing key from its 32-byte seed, hex.
 pub fn signing_key_of(hex: &str) -> Result<SigningKey> {
     let bytes = zeroize::Zeroizing::new(
@@ -251,18 +245,12 @@ pub fn sign(body: &AttestationBody, key: &SigningKey) -> Result<SignedAttestatio
 pub fn verify(s: &SignedAttestation) -> Result<AttestationBody> {
     let body: AttestationBody = serde_json::from_str(&s.body)
         .map_err(|e| invalid(format!("the attestation body does not read: {e}")))?;
-    let key_bytes: [u8; 32] = datavisa_vault::crypto::unhex(&body.public_key)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| invalid("the attestation's public key is not a 32-byte hex key"))?;
-    let key = VerifyingKey::from_bytes(&key_bytes)
-        .map_err(|_| invalid("the attestation's public key is not a valid Ed25519 key"))?;
-    let sig_bytes: [u8; 64] = datavisa_vault::crypto::unhex(&s.signature)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| invalid("the attestation's signature is not a 64-byte hex signature"))?;
-    key.verify(s.body.as_bytes(), &Signature::from_bytes(&sig_bytes))
-        .map_err(|_| {
-            invalid("the attestation's signature does not verify: it was altered after signing, or signed with another key")
-        })?;
+    if !datavisa_vault::crypto::ed25519_verifies(&body.public_key, &s.signature, s.body.as_bytes())
+    {
+        return Err(invalid(
+            "the attestation's signature does not verify: it was altered after signing, or signed with another key",
+        ));
+    }
     Ok(body)
 }
 

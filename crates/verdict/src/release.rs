@@ -107,9 +107,6 @@ pub struct Release {
     pub protected: Vec<String>,
 }
 
-/// Pseudonymization methods whose output no recipient can know without the keys.
-const KEYED_METHODS: [&str; 3] = ["token", "encrypt", "fpe"];
-
 pub use datavisa_twin::manifest_path;
 
 /// Reads a twin and checks it against its manifest (content hash, source hash, kind). `declared`
@@ -168,7 +165,7 @@ pub fn load_release(
         .map(|v| {
             v.columns
                 .into_iter()
-                .filter(|c| KEYED_METHODS.contains(&c.method.as_str()))
+                .filter(|c| datavisa_twin::pseudonymize::plan::Method::is_keyed_name(&c.method))
                 .map(|c| c.column)
                 .collect()
         })

@@ -72,14 +72,6 @@ impl Plan {
         }
     }
 
-    /// The confidence of the last look's interval (the one a check still open ends on).
-    pub fn last_confidence(&self) -> f64 {
-        self.look_confidence
-            .last()
-            .copied()
-            .unwrap_or(self.confidence)
-    }
-
     /// The largest chance of a wrong pass this plan allows (one side of the overall interval).
     pub fn alpha_pass(&self) -> f64 {
         (1.0 - self.confidence) / 2.0

@@ -6,8 +6,8 @@ use crate::evidence::{tool, write_text};
 use crate::workspace::Workspace;
 use datavisa_table::{file_sha256, read_table, ReadOptions};
 use datavisa_verdict::attest::{
-    decide_join, join_figures, method_versions, public_hex, sign, signing_key_of, verify,
-    AttestationBody, Kit, SignedAttestation, ATTESTATION_FORMAT, KIT_FORMAT,
+    decide_join, join_figures, method_versions, public_hex, sign, verify, AttestationBody, Kit,
+    SignedAttestation, ATTESTATION_FORMAT, KIT_FORMAT,
 };
 use datavisa_verdict::register::{AssessmentFilter, AttestationRecord, Register};
 use serde::Serialize;
@@ -161,7 +161,7 @@ impl Workspace {
         }
         let figures = join_figures(&kit, &twin, &holdings)?;
         let (verdict, reasons) = decide_join(&kit, &figures);
-        let (key, new_key) = signing_key(&req.signing_key)?;
+        let (key, new_key) = crate::vault::ed25519_key_file(&req.signing_key)?;
         let body = AttestationBody {
             format: ATTESTATION_FORMAT.into(),
             kit_sha256: datavisa_vault::crypto::sha256_hex(text.as_bytes()),
@@ -249,27 +249,4 @@ fn protected_of(a: &datavisa_verdict::Assessment) -> Vec<String> {
         .filter(|k| a.twin.columns.contains(k) && !a.known_in_twin.contains(k))
         .cloned()
         .collect()
-}
-
-/// The signing key at `path`, or a new one written there (owner-only); true when new.
-fn signing_key(path: &Path) -> Result<(datavisa_verdict::attest::SigningKey, bool)> {
-    if path.exists() {
-        let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(path)
-                .map_err(|e| Error::bad_input(format!("{}: {e}", path.display())))?,
-        );
-        return Ok((
-            signing_key_of(&text)
-                .map_err(|e| Error::bad_input(format!("{}: {e}", path.display())))?,
-            false,
-        ));
-    }
-    let key = datavisa_verdict::attest::new_signing_key()?;
-    let seed = zeroize::Zeroizing::new(datavisa_table::hex(&key.to_bytes()) + "\n");
-    let mut f = datavisa_vault::store::create_private_file(path)?;
-    use std::io::Write;
-    f.write_all(seed.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))?;
-    Ok((key, true))
 }

@@ -97,12 +97,7 @@ pub fn parse_ttl(s: &str) -> Result<i64> {
 /// Writes 32 random bytes as hex to a new owner-only file and returns them as a master key.
 pub fn new_key_file(out: &Path) -> Result<Passphrase> {
     let key = datavisa_vault::crypto::random_secret::<32>()?;
-    let mut f = datavisa_vault::store::create_private_file(out)?;
-    let text = zeroize::Zeroizing::new(datavisa_vault::crypto::hex(&key[..]) + "\n");
-    use std::io::Write;
-    f.write_all(text.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", out.display())))?;
+    let text = write_secret_file(out, &key[..])?;
     Ok(Passphrase::new(text.as_bytes().to_vec())?)
 }
 
@@ -241,37 +236,36 @@ fn execute_into(v: &mut Vault, id: &str, partial: &Path, output: &Path) -> Resul
     })?)
 }
 
-/// The anchor signing key at `path`, made (owner-only) when missing.
-pub fn anchor_key(path: &Path) -> Result<datavisa_vault::anchor::SigningKey> {
+/// An Ed25519 key (anchors, attestations) from its hex-seed file, or a new one written there,
+/// owner-only, its directory made; true when new.
+pub fn ed25519_key_file(path: &Path) -> Result<(datavisa_vault::anchor::SigningKey, bool)> {
     if path.exists() {
         let text = zeroize::Zeroizing::new(
             std::fs::read_to_string(path)
                 .map_err(|e| Error::bad_input(format!("{}: {e}", path.display())))?,
         );
-        let bytes =
-            zeroize::Zeroizing::new(datavisa_vault::crypto::unhex(text.trim()).ok_or_else(
-                || Error::bad_input(format!("{}: not an anchor key", path.display())),
-            )?);
-        let seed: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-            Error::bad_input(format!(
-                "{}: an anchor key is 32 bytes, hex",
-                path.display()
-            ))
-        })?;
-        return Ok(datavisa_vault::anchor::SigningKey::from_bytes(&seed));
+        let key = datavisa_verdict::attest::signing_key_of(&text)
+            .map_err(|e| Error::bad_input(format!("{}: {e}", path.display())))?;
+        return Ok((key, false));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
     }
     let seed = datavisa_vault::crypto::random_secret::<32>()?;
+    write_secret_file(path, &seed[..])?;
+    Ok((datavisa_vault::anchor::SigningKey::from_bytes(&seed), true))
+}
+
+/// Writes secret bytes as hex (and a newline) to a new owner-only file; never overwrites.
+fn write_secret_file(path: &Path, secret: &[u8]) -> Result<zeroize::Zeroizing<String>> {
     let mut f = datavisa_vault::store::create_private_file(path)?;
-    let text = zeroize::Zeroizing::new(datavisa_vault::crypto::hex(&seed[..]) + "\n");
+    let text = zeroize::Zeroizing::new(datavisa_vault::crypto::hex(secret) + "\n");
     use std::io::Write;
     f.write_all(text.as_bytes())
         .and_then(|_| f.sync_all())
         .map_err(|e| Error::internal(format!("cannot write {}: {e}", path.display())))?;
-    Ok(datavisa_vault::anchor::SigningKey::from_bytes(&seed))
+    Ok(text)
 }
 
 /// A tampered audit log is a refusal; the verification is returned for the front end to show.
@@ -452,7 +446,9 @@ impl Workspace {
     pub fn anchor_audit(&self, output: &Path, key: &Path) -> Result<Anchor> {
         self.guard(output, &[])?;
         self.guard(key, &[])?;
-        let a = self.vault()?.anchor(&anchor_key(key)?, "audit anchor")?;
+        let a = self
+            .vault()?
+            .anchor(&ed25519_key_file(key)?.0, "audit anchor")?;
         crate::evidence::write_json(output, &a)?;
         Ok(a)
     }
@@ -463,7 +459,7 @@ impl Workspace {
         let (dir, key) = self.anchor_place();
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
-        let a = v.anchor(&anchor_key(&key)?, reason)?;
+        let a = v.anchor(&ed25519_key_file(&key)?.0, reason)?;
         let path = dir.join(format!("anchor-{:08}.json", a.seq));
         crate::evidence::write_json(&path, &a)?;
         Ok(path)

@@ -51,6 +51,12 @@ impl Method {
         matches!(self, Method::Token | Method::Encrypt | Method::Fpe { .. })
     }
 
+    /// Whether the method a manifest names is keyed: its output is tokens or ciphertext that
+    /// no one knows without the keys (see [`Method::is_keyed`]).
+    pub fn is_keyed_name(name: &str) -> bool {
+        matches!(name, "token" | "encrypt" | "fpe")
+    }
+
     /// The method's name as in the spec.
     pub fn name(&self) -> &'static str {
         match self {
@@ -334,4 +340,41 @@ fn spec_entries(table: &Table, spec: Option<&Spec>) -> Result<BTreeMap<String, E
         out.insert(col.clone(), e);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod keyed_tests {
+    use super::*;
+
+    #[test]
+    fn keyed_names_agree_with_keyed_methods() {
+        let all = [
+            Method::Token,
+            Method::Encrypt,
+            Method::Fpe {
+                format: FpeFormat::CnResidentId,
+                keep_prefix: 0,
+            },
+            Method::Mask {
+                keep_prefix: 0,
+                keep_suffix: 0,
+                mask_char: '*',
+            },
+            Method::Drop,
+            Method::GeneralizeDate { to: DateUnit::Year },
+            Method::DateShift {
+                person: "p".into(),
+                max_days: 1,
+            },
+            Method::Keep,
+        ];
+        for m in all {
+            assert_eq!(
+                Method::is_keyed_name(m.name()),
+                m.is_keyed(),
+                "{}",
+                m.name()
+            );
+        }
+    }
 }
