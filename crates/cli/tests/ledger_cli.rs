@@ -387,7 +387,7 @@ fn pipia_draft_fills_the_facts_and_marks_the_questions() {
         "lang=\"zh-CN\"",
         "个人信息出境保护影响评估报告",
         "出境机制的确定",
-        "standard_contract",
+        "标准合同备案",
         "M-5",
         "120000",
         "CRM analytics",

@@ -3,49 +3,19 @@
 
 use serde::Serialize;
 
-/// Report language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    Zh,
-    En,
-}
+pub use datavisa_i18n::{Lang, Msg, Note, Text};
 
-/// Text in both languages.
-#[derive(Clone, Debug, Serialize)]
-pub struct Text {
-    pub zh: String,
-    pub en: String,
-}
-
-impl Text {
-    /// A bilingual text.
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Text {
-        Text {
-            zh: zh.into(),
-            en: en.into(),
-        }
-    }
-
-    /// The text in `lang`.
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Zh => &self.zh,
-            Lang::En => &self.en,
-        }
-    }
-}
-
-/// A fact datavisa knows: a label and a value (values are data, not translated).
+/// A fact datavisa knows: a label and a value, both in both languages (data such as names,
+/// hashes and numbers is the same in both).
 #[derive(Clone, Debug, Serialize)]
 pub struct Fact {
     pub label: Text,
-    pub value: String,
+    pub value: Text,
 }
 
 impl Fact {
     /// A fact labelled in Chinese and English.
-    pub fn new(zh: &str, en: &str, value: impl Into<String>) -> Fact {
+    pub fn new(zh: &str, en: &str, value: impl Into<Text>) -> Fact {
         Fact {
             label: Text::new(zh, en),
             value: value.into(),
@@ -81,7 +51,7 @@ impl Section {
 /// One measured figure with its interval and the threshold it is held to.
 #[derive(Clone, Debug, Serialize)]
 pub struct Interval {
-    pub label: String,
+    pub label: Text,
     pub value: f64,
     pub low: f64,
     pub high: f64,
@@ -96,7 +66,7 @@ pub enum Chart {
     /// Labelled non-negative bars (counts or scores), scaled to the largest or to `max`.
     Bars {
         title: Text,
-        rows: Vec<(String, f64)>,
+        rows: Vec<(Text, f64)>,
         max: Option<f64>,
     },
 }
@@ -149,10 +119,7 @@ fn question_mark(lang: Lang) -> &'static str {
 /// Self-contained, print-friendly HTML.
 pub fn html(r: &Report, lang: Lang) -> String {
     let mut o = String::new();
-    let code = match lang {
-        Lang::Zh => "zh-CN",
-        Lang::En => "en",
-    };
+    let code = lang.html_code();
     o.push_str(&format!(
         "<!DOCTYPE html>\n<html lang=\"{code}\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>\
 body{{font-family:system-ui,'Noto Sans CJK SC','PingFang SC',sans-serif;max-width:60em;margin:2em auto;line-height:1.5;color:#111}}\
@@ -191,7 +158,7 @@ figcaption{{font-weight:600;margin-bottom:.3em}}svg text{{font-family:inherit}}p
                 o.push_str(&format!(
                     "<tr><td class=\"k\">{}</td><td>{}</td></tr>\n",
                     esc(f.label.get(lang)),
-                    esc(&f.value)
+                    esc(f.value.get(lang))
                 ));
             }
             o.push_str("</table>\n");
@@ -233,7 +200,7 @@ pub fn markdown(r: &Report, lang: Lang) -> String {
                 o.push_str(&format!(
                     "| {} | {} |\n",
                     cell(f.label.get(lang)),
-                    cell(&f.value)
+                    cell(f.value.get(lang))
                 ));
             }
             o.push('\n');

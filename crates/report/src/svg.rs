@@ -1,7 +1,7 @@
 //! Inline SVG charts: intervals against thresholds, and bars. Layout only, no computation of
 //! the figures themselves.
 
-use crate::{esc, Chart, Interval, Lang};
+use crate::{esc, Chart, Interval, Lang, Text};
 
 const WIDTH: f64 = 640.0;
 const LABEL: f64 = 230.0;
@@ -11,26 +11,105 @@ const ROW: f64 = 26.0;
 pub fn chart(c: &Chart, lang: Lang) -> String {
     match c {
         Chart::Intervals { title, rows } => intervals(title.get(lang), rows, lang),
-        Chart::Bars { title, rows, max } => bars(title.get(lang), rows, *max),
+        Chart::Bars { title, rows, max } => bars(title.get(lang), rows, *max, lang),
     }
 }
 
-fn frame(title: &str, height: f64, body: &str) -> String {
+/// The chart in a `<figure>`; the legend is HTML under the drawing, so it wraps instead of
+/// running into the axis.
+fn frame(title: &str, height: f64, body: &str, legend: Option<&str>) -> String {
+    let legend = legend.map_or(String::new(), |l| {
+        format!("<p class=\"legend\"><small>{}</small></p>", esc(l))
+    });
     format!(
-        "<figure><figcaption>{t}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{t}\" width=\"100%\" viewBox=\"0 0 {WIDTH} {height}\" preserveAspectRatio=\"xMinYMin meet\">{body}</svg></figure>\n",
+        "<figure><figcaption>{t}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{t}\" width=\"100%\" viewBox=\"0 0 {WIDTH} {height:.1}\" preserveAspectRatio=\"xMinYMin meet\">{body}</svg>{legend}</figure>\n",
         t = esc(title)
     )
 }
 
-fn label(y: f64, text: &str) -> String {
-    let short: String = text.chars().take(38).collect();
-    format!(
-        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}<title>{}</title></text>",
-        LABEL - 6.0,
-        y + 4.0,
-        esc(&short),
-        esc(text)
-    )
+/// Font size of row labels, and the height of one label line.
+const FONT: f64 = 11.0;
+const LINE: f64 = 13.0;
+
+/// Approximate advance of a character at `FONT`: CJK and full-width forms take a full em,
+/// Latin about half of one (a safe over-estimate for system sans fonts).
+fn advance(c: char) -> f64 {
+    let wide = matches!(c as u32, 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6);
+    if wide {
+        FONT
+    } else if c.is_ascii_uppercase() || c == 'm' || c == 'w' {
+        0.72 * FONT
+    } else {
+        0.58 * FONT
+    }
+}
+
+/// Breaks a label into lines no wider than `width`, at spaces where it can and anywhere in
+/// CJK text; a label is never cut.
+fn wrap(text: &str, width: f64) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut w = 0.0;
+    let mut last_space: Option<usize> = None;
+    for c in text.chars() {
+        let a = advance(c);
+        if w + a > width && !line.is_empty() {
+            match last_space {
+                Some(i) if i > 0 => {
+                    let rest = line[i + 1..].to_owned();
+                    line.truncate(i);
+                    lines.push(std::mem::take(&mut line));
+                    w = rest.chars().map(advance).sum();
+                    line = rest;
+                }
+                _ => {
+                    lines.push(std::mem::take(&mut line));
+                    w = 0.0;
+                }
+            }
+            last_space = None;
+        }
+        if c == ' ' {
+            last_space = Some(line.len());
+        }
+        line.push(c);
+        w += a;
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// A row label right-aligned before the plot, one `<tspan>` per line, centred on `y`.
+fn label(y: f64, lines: &[String]) -> String {
+    let top = y + 4.0 - LINE * (lines.len() as f64 - 1.0) / 2.0;
+    let spans: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            format!(
+                "<tspan x=\"{:.1}\" y=\"{:.1}\">{}</tspan>",
+                LABEL - 6.0,
+                top + LINE * i as f64,
+                esc(l)
+            )
+        })
+        .collect();
+    format!("<text font-size=\"{FONT}\" text-anchor=\"end\">{spans}</text>")
+}
+
+/// Each row's label lines and its centre line, rows stacked so labels never meet.
+fn layout(labels: &[&str]) -> (Vec<(Vec<String>, f64)>, f64) {
+    let mut y = 4.0;
+    let mut rows = Vec::new();
+    for l in labels {
+        let lines = wrap(l, LABEL - 12.0);
+        let h = ROW.max(LINE * lines.len() as f64 + 8.0);
+        rows.push((lines, y + h / 2.0));
+        y += h;
+    }
+    (rows, y)
 }
 
 /// x position of a share in [0, 1] (clamped).
@@ -40,9 +119,11 @@ fn x_of(v: f64, scale: f64) -> f64 {
 }
 
 fn intervals(title: &str, rows: &[Interval], lang: Lang) -> String {
-    let height = ROW * rows.len() as f64 + 34.0;
+    let labels: Vec<&str> = rows.iter().map(|r| r.label.get(lang)).collect();
+    let (placed, bottom) = layout(&labels);
+    let axis_y = bottom + 2.0;
+    let height = axis_y + 16.0;
     let mut b = String::new();
-    let axis_y = height - 16.0;
     for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let x = x_of(t, 1.0);
         b.push_str(&format!(
@@ -50,15 +131,15 @@ fn intervals(title: &str, rows: &[Interval], lang: Lang) -> String {
             axis_y + 12.0
         ));
     }
-    for (i, r) in rows.iter().enumerate() {
-        let y = 14.0 + ROW * i as f64;
+    for (r, (lines, y)) in rows.iter().zip(&placed) {
+        let y = *y;
         // Wholly above the threshold fails; straddling it is inconclusive, never a pass.
         let colour = match r.threshold {
             Some(t) if r.low > t => "#b71c1c",
             Some(t) if r.high > t => "#e65100",
             _ => "#2e7d32",
         };
-        b.push_str(&label(y, &r.label));
+        b.push_str(&label(y, lines));
         b.push_str(&format!(
             "<line x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"3\"/><circle cx=\"{:.1}\" cy=\"{y:.1}\" r=\"4\" fill=\"{colour}\"/>",
             x_of(r.low, 1.0),
@@ -80,26 +161,19 @@ fn intervals(title: &str, rows: &[Interval], lang: Lang) -> String {
             r.high
         ));
     }
-    let legend = match lang {
-        Lang::Zh => "点：估计值；线：置信区间（绿：通过；橙：不确定，不算通过；红：未通过）；虚线：阈值；右侧数字为区间上限",
-        Lang::En => "dot: estimate; bar: confidence interval (green pass, amber inconclusive: not a pass, red fail); dashed: threshold; number: upper end",
-    };
-    b.push_str(&format!(
-        "<text x=\"{LABEL}\" y=\"{:.1}\" font-size=\"10\" fill=\"#555\">{}</text>",
-        height - 1.0,
-        esc(legend)
-    ));
-    frame(title, height + 4.0, &b)
+    let legend = datavisa_i18n::Msg::new("chart.interval_legend").render(lang);
+    frame(title, height, &b, Some(&legend))
 }
 
-fn bars(title: &str, rows: &[(String, f64)], max: Option<f64>) -> String {
+fn bars(title: &str, rows: &[(Text, f64)], max: Option<f64>, lang: Lang) -> String {
     let top = max.unwrap_or_else(|| rows.iter().map(|r| r.1).fold(0.0, f64::max));
     let scale = if top > 0.0 { top } else { 1.0 };
-    let height = ROW * rows.len() as f64 + 8.0;
+    let labels: Vec<&str> = rows.iter().map(|r| r.0.get(lang)).collect();
+    let (placed, bottom) = layout(&labels);
     let mut b = String::new();
-    for (i, (name, v)) in rows.iter().enumerate() {
-        let y = 14.0 + ROW * i as f64;
-        b.push_str(&label(y, name));
+    for ((_, v), (lines, y)) in rows.iter().zip(&placed) {
+        let y = *y;
+        b.push_str(&label(y, lines));
         b.push_str(&format!(
             "<rect x=\"{LABEL}\" y=\"{:.1}\" width=\"{:.1}\" height=\"14\" fill=\"#4a6fa5\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\">{}</text>",
             y - 7.0,
@@ -109,13 +183,12 @@ fn bars(title: &str, rows: &[(String, f64)], max: Option<f64>) -> String {
             if v.fract() == 0.0 { format!("{v}") } else { format!("{v:.3}") }
         ));
     }
-    frame(title, height, &b)
+    frame(title, bottom + 4.0, &b, None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Text;
 
     #[test]
     fn intervals_mark_failures_and_escape_labels() {
@@ -158,6 +231,20 @@ mod tests {
             "one straddling row, inconclusive: bar and dot"
         );
         assert_eq!(s.matches("#2e7d32").count(), 2);
+    }
+
+    #[test]
+    fn long_labels_wrap_instead_of_being_cut() {
+        let long = "可关联性：已知信息 ↔ 接收方持有的数据集 holdings/customers-2026.csv";
+        let lines = wrap(long, LABEL - 12.0);
+        assert!(lines.len() >= 2, "{lines:?}");
+        assert_eq!(lines.concat().replace(' ', ""), long.replace(' ', ""));
+        for l in &lines {
+            assert!(
+                l.chars().map(advance).sum::<f64>() <= LABEL - 12.0 + FONT,
+                "{l}"
+            );
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::policy::{Criterion, Policy, Threshold};
 use crate::profile::{EffectiveContext, Recipient};
 use crate::release::{FileFacts, ManifestFacts, Release, TwinKind};
 use crate::sequential::{Look, Outcome, Plan, Track};
+use datavisa_i18n::{Msg, Note};
 use datavisa_risk::classic::{classic_risk, ClassicParams};
 use datavisa_risk::distance::distances;
 use datavisa_risk::prepare::project;
@@ -97,6 +98,11 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict's name as a message.
+    pub fn msg(self) -> Msg {
+        Msg::new(&format!("verdict.{}", self.as_str()))
+    }
+
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -133,7 +139,7 @@ pub struct Check {
     pub looks: Vec<Look>,
     /// Why the check is inconclusive, or why an attack figure is exact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub why: Option<String>,
+    pub why: Option<Note>,
 }
 
 impl Check {
@@ -165,28 +171,62 @@ pub struct Margin {
     pub threshold: Option<f64>,
     /// The reason, as the verdict would give it.
     pub text: String,
+    /// The reason's message (absent in older assessments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg: Option<Msg>,
+}
+
+impl Margin {
+    /// The figure that would fail, with its value and threshold, as a message (the reason's
+    /// text when no figure is named).
+    pub fn figure_msg(&self) -> Msg {
+        match (&self.figure, &self.msg) {
+            (Some(f), _) => {
+                // Stored as "FIGURE VALUE > THRESHOLD" (see `margins`).
+                let (label, over) = match (self.value, self.threshold) {
+                    (Some(v), Some(t)) => {
+                        let tail = format!(" {v:.4} > {t}");
+                        (f.strip_suffix(&tail).unwrap_or(f), Some((v, t)))
+                    }
+                    _ => (f.as_str(), None),
+                };
+                let figure = crate::figures::figure_msg(label);
+                match over {
+                    Some((v, t)) => Msg::new("margin.figure_over")
+                        .arg("figure", figure)
+                        .arg("value", format!("{v:.4}"))
+                        .arg("threshold", t.to_string()),
+                    None => figure,
+                }
+            }
+            (None, Some(m)) => m.clone(),
+            (None, None) => Msg::new("figure.as_written").arg("label", &self.text),
+        }
+    }
 }
 
 impl Assessment {
     /// One sentence on the margin: "anonymized as long as the recipient does not learn 出生日期".
     pub fn margin_sentence(&self) -> Option<String> {
+        self.margin_msg().map(|m| m.en())
+    }
+
+    /// The margin as a message, for either language.
+    pub fn margin_msg(&self) -> Option<Msg> {
         let m = self.margins.as_ref()?;
         if m.is_empty() {
-            return Some(format!(
-                "{}: no single additional quasi-identifier of the twin that the recipient could learn would change the verdict",
-                self.verdict.as_str()
-            ));
+            return Some(Msg::new("margin.none").arg("verdict", self.verdict.msg()));
         }
         let cols: Vec<&str> = m.iter().map(|x| x.column.as_str()).collect();
         let first = &m[0];
-        Some(format!(
-            "{} as long as the recipient does not learn {}; with {} it would be {} ({})",
-            self.verdict.as_str(),
-            cols.join(" or "),
-            first.column,
-            first.verdict.as_str(),
-            first.figure.as_deref().unwrap_or(&first.text)
-        ))
+        Some(
+            Msg::new("margin.flips")
+                .arg("verdict", self.verdict.msg())
+                .arg("columns", cols)
+                .arg("column", &first.column)
+                .arg("flipped", first.verdict.msg())
+                .arg("figure", first.figure_msg()),
+        )
     }
 }
 
@@ -196,6 +236,9 @@ pub struct Reason {
     /// The best verdict this reason allows.
     pub caps: Verdict,
     pub text: String,
+    /// The reason's message (absent in older assessments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg: Option<Msg>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub figure: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -224,10 +267,10 @@ pub struct Prior {
 pub struct Cumulative {
     pub with: Vec<Prior>,
     /// How the recipient can line rows up across releases (a shared key column, or row order).
-    pub linked_by: Option<String>,
+    pub linked_by: Option<Note>,
     pub known_columns: Vec<String>,
     pub checks: Vec<Check>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// A residual risk and its confidence interval.
@@ -430,7 +473,7 @@ pub struct Assessment {
     /// what would then fail (empty when none would; absent in older assessments).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub margins: Option<Vec<Margin>>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// What an assessment is given.
@@ -493,23 +536,25 @@ pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessmen
     let (tokens, known_in_twin): (Vec<String>, Vec<String>) =
         in_twin(&a.known).into_iter().partition(keyed);
     if !tokens.is_empty() {
-        notes.push(format!(
-            "the twin carries {} as tokens or ciphertext: what the recipient knows of them matches nothing, so they do not count as known columns",
-            tokens.join(", ")
-        ));
+        notes.push(
+            Msg::new("note.tokens_not_known")
+                .arg("columns", tokens.clone())
+                .into(),
+        );
     }
     for d in &a.derived {
         if derived.twin.index_of(&d.name()).is_err() {
-            notes.push(format!(
-                "the recipient knows {} but the twin does not carry {}: there is nothing to match it on",
-                d.name(),
-                d.column
-            ));
+            notes.push(
+                Msg::new("note.derived_missing")
+                    .arg("derived", d.name())
+                    .arg("column", &d.column)
+                    .into(),
+            );
         }
     }
     let sensitive = in_twin(&a.sensitive);
     if known_in_twin.is_empty() {
-        notes.push("the twin carries no column the recipient knows: it has nothing to match on, so the attacks that need known columns were not run".into());
+        notes.push(Msg::new("note.nothing_known").into());
     }
     let m = measure(
         attacks,
@@ -527,11 +572,11 @@ pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessmen
     )?;
     notes.extend(m.notes);
     if r.control_view.is_none() {
-        notes.push("no control set: each risk is the raw attack success rate, which also counts what the twin teaches about the population at large; give --control (records of the same population not used to make the twin) to measure what it reveals about the people in it".into());
+        notes.push(Msg::new("note.no_control").into());
     }
     let util = measure_utility(r, a.params)?;
     if r.kind == TwinKind::Generalized {
-        notes.push("utility of a generalized twin is measured against the source generalized the same way: it shows what suppression removed; information loss from generalization is the manifest's quality figure".into());
+        notes.push(Msg::new("note.generalized_utility").into());
     }
     let identifiers = identifiers_in_clear(r, &a.identifiers)?;
     let cumulative = if a.prior.is_empty() {
@@ -652,6 +697,7 @@ fn margins(
                 .unwrap_or(Reason {
                     caps: verdict,
                     text: String::new(),
+                    msg: None,
                     figure: None,
                     value: None,
                     threshold: None,
@@ -666,6 +712,7 @@ fn margins(
                 value: r.value,
                 threshold: r.threshold,
                 text: r.text,
+                msg: r.msg,
             });
         }
     }
@@ -717,7 +764,7 @@ struct Measured {
     classic: Value,
     distance: Value,
     uniqueness: Option<f64>,
-    notes: Vec<String>,
+    notes: Vec<Note>,
 }
 
 /// An exact figure (a count, a share of the whole table) compared with its threshold.
@@ -887,7 +934,9 @@ fn sequential_check(
             .iter()
             .find(|f| f.track.outcome == Some(Outcome::Fail))
         {
-            let why = format!("not followed further: {} already fails", failed.label);
+            let why: Note = Msg::new("why.not_followed")
+                .arg("figure", crate::figures::figure_msg(&failed.label))
+                .into();
             for f in followed.iter_mut().filter(|f| !f.track.done()) {
                 f.track.end_inconclusive(why.clone());
             }
@@ -1091,9 +1140,11 @@ fn combine(
         .iter()
         .find(|(_, r)| !r.kind.record_level() || r.twin.n_rows != n)
     {
-        notes.push(format!(
-            "release {v} is not one row per source row (synthetic, sampled or filtered), so its rows cannot be lined up with this twin's; the combination was not attacked"
-        ));
+        notes.push(
+            Msg::new("note.release_not_row_aligned")
+                .arg("release", *v)
+                .into(),
+        );
         return Ok(Cumulative {
             with,
             linked_by: None,
@@ -1103,8 +1154,8 @@ fn combine(
         });
     }
     let linked_by = Some(shared_key(&releases).map_or_else(
-        || "row order (datavisa's record-level twins keep the source's row order)".to_owned(),
-        |k| format!("shared key column {k:?}"),
+        || Msg::new("linked_by.row_order").into(),
+        |k| Msg::new("linked_by.key").arg("column", k).into(),
     ));
     let mut src_cols = Vec::new();
     let mut twin_cols = Vec::new();
@@ -1188,99 +1239,116 @@ fn shared_key(releases: &[(&str, &Release)]) -> Option<String> {
     })
 }
 
+/// A reason from its message; its English text is kept beside it.
+fn reason(
+    caps: Verdict,
+    msg: Msg,
+    figure: Option<String>,
+    value: Option<f64>,
+    threshold: Option<f64>,
+) -> Reason {
+    Reason {
+        caps,
+        text: msg.en(),
+        msg: Some(msg),
+        figure,
+        value,
+        threshold,
+    }
+}
+
 /// The verdict and its reasons, each tied to a figure and its threshold.
 pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
     let mut reasons = Vec::new();
     for id in a.identifiers.iter().filter(|i| i.share_in_clear >= 0.5) {
-        reasons.push(Reason {
-            caps: Verdict::Personal,
-            text: format!(
-                "direct identifier {:?} is in the twin in clear ({:.0}% of its values are source values)",
-                id.column,
-                100.0 * id.share_in_clear
-            ),
-            figure: Some(format!("identifier {} in clear", id.column)),
-            value: Some(id.share_in_clear),
-            threshold: Some(0.5),
-        });
+        reasons.push(reason(
+            Verdict::Personal,
+            Msg::new("reason.identifier_in_clear")
+                .arg("column", format!("{:?}", id.column))
+                .arg("share", format!("{:.0}", 100.0 * id.share_in_clear)),
+            Some(format!("identifier {} in clear", id.column)),
+            Some(id.share_in_clear),
+            Some(0.5),
+        ));
     }
     let keys_alive = matches!(a.keys, KeyState::Exist | KeyState::Unknown);
     if a.twin_kind == TwinKind::Pseudonymized && keys_alive && a.recipient.can_obtain_keys {
-        reasons.push(Reason {
-            caps: Verdict::Personal,
-            text: "the recipient could obtain the pseudonymization keys, and they still exist: it can relink every record".into(),
-            figure: None,
-            value: None,
-            threshold: None,
-        });
+        reasons.push(reason(
+            Verdict::Personal,
+            Msg::new("reason.recipient_can_obtain_keys"),
+            None,
+            None,
+            None,
+        ));
     }
     if let Some(u) = a.uniqueness {
         let t = &a.policy.personal_above;
         if u > t.value {
-            reasons.push(Reason {
-                caps: Verdict::Personal,
-                text: format!(
-                    "{:.1}% of the twin's records are unique on the {} columns the recipient knows, above the {:.0}% at which re-identification is more likely than not",
-                    100.0 * u,
-                    a.known_in_twin.len(),
-                    100.0 * t.value
-                ),
-                figure: Some("records unique on known columns".into()),
-                value: Some(u),
-                threshold: Some(t.value),
-            });
+            reasons.push(reason(
+                Verdict::Personal,
+                Msg::new("reason.unique_above_bar")
+                    .arg("share", format!("{:.1}", 100.0 * u))
+                    .arg("n", a.known_in_twin.len().to_string())
+                    .arg("bar", format!("{:.0}", 100.0 * t.value)),
+                Some("records unique on known columns".into()),
+                Some(u),
+                Some(t.value),
+            ));
         }
     }
     if a.twin_kind == TwinKind::Pseudonymized && keys_alive {
         let how = if a.keys == KeyState::Unknown {
-            "the vault could not be opened to check, so they are taken to exist"
+            "reason.keys_how_unknown"
         } else {
-            "the vault holds them"
+            "reason.keys_how_vault"
         };
-        reasons.push(Reason {
-            caps: Verdict::DeIdentified,
-            text: format!(
-                "the twin is pseudonymized and its keys still exist ({how}): with that additional information it can be restored, so it is de-identified at best (PIPL Art. 73(3)); crypto-shredding the keys removes this reason"
-            ),
-            figure: None,
-            value: None,
-            threshold: None,
-        });
+        reasons.push(reason(
+            Verdict::DeIdentified,
+            Msg::new("reason.keys_exist").arg("how", Msg::new(how)),
+            None,
+            None,
+            None,
+        ));
     }
     for c in a.all_checks() {
         let scope = if c.scope == "combined" {
-            " in combination with the earlier releases to this recipient"
+            Msg::new("reason.scope_combined").into()
         } else {
-            ""
+            datavisa_i18n::Arg::Text(String::new())
         };
-        let text = match c.outcome() {
+        let msg = match c.outcome() {
             Outcome::Pass => continue,
-            Outcome::Fail => format!(
-                // The figure names its attack ("linkability: …", "singling out (…)"), so the
-                // criterion is said once, with its threshold.
-                "{}{scope} is {:.4} (upper end {:.4}), above the {} threshold {} ({})",
-                c.figure,
-                c.value,
-                c.upper,
-                c.criterion.as_str(),
-                c.threshold,
-                c.source
-            ),
-            Outcome::Inconclusive => format!(
-                "{}{scope} is inconclusive against the {} threshold {}: {}; an inconclusive check cannot support anonymized",
-                c.figure,
-                c.criterion.as_str(),
-                c.threshold,
-                c.why.as_deref().unwrap_or("its interval contains the threshold")
-            ),
+            // The figure names its attack ("linkability: …", "singling out (…)"), so the
+            // criterion is said once, with its threshold.
+            Outcome::Fail => Msg::new("reason.check_fails")
+                .arg("figure", crate::figures::figure_msg(&c.figure))
+                .arg("scope", scope)
+                .arg("value", format!("{:.4}", c.value))
+                .arg("upper", format!("{:.4}", c.upper))
+                .arg("criterion", c.criterion.msg())
+                .arg("threshold", c.threshold.to_string())
+                .arg("source", &c.source),
+            Outcome::Inconclusive => Msg::new("reason.check_inconclusive")
+                .arg("figure", crate::figures::figure_msg(&c.figure))
+                .arg("scope", scope)
+                .arg("criterion", c.criterion.msg())
+                .arg("threshold", c.threshold.to_string())
+                .arg(
+                    "why",
+                    match &c.why {
+                        Some(Note::Said { msg, .. }) => msg.clone().into(),
+                        Some(Note::Plain(t)) => datavisa_i18n::Arg::Text(t.clone()),
+                        None => Msg::new("reason.interval_contains").into(),
+                    },
+                ),
         };
-        reasons.push(Reason {
-            caps: Verdict::DeIdentified,
-            text,
-            figure: Some(c.figure.clone()),
-            value: Some(c.upper),
-            threshold: Some(c.threshold),
-        });
+        reasons.push(reason(
+            Verdict::DeIdentified,
+            msg,
+            Some(c.figure.clone()),
+            Some(c.upper),
+            Some(c.threshold),
+        ));
     }
     let verdict = reasons
         .iter()
@@ -1290,22 +1358,23 @@ pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
     if verdict == Verdict::Anonymized {
         let n = a.all_checks().count();
         let how = match &a.plan {
-            Some(p) if p.looks.len() > 1 => format!(
-                "{:.0}% overall confidence, decided by {}",
-                100.0 * p.confidence,
-                crate::sequential::PROCEDURE
+            Some(p) if p.looks.len() > 1 => Msg::new("reason.how_sequential")
+                .arg("confidence", format!("{:.0}", 100.0 * p.confidence))
+                .arg("procedure", Msg::new("procedure.sequential")),
+            _ => Msg::new("reason.how_fixed").arg(
+                "confidence",
+                format!("{:.0}", 100.0 * a.policy.confidence.value),
             ),
-            _ => format!("{:.0}%", 100.0 * a.policy.confidence.value),
         };
-        reasons.push(Reason {
-            caps: Verdict::Anonymized,
-            text: format!(
-                "all {n} checks pass with the upper end of each interval ({how}) at or below its threshold, no direct identifier is in clear and no key can restore the records"
-            ),
-            figure: None,
-            value: None,
-            threshold: None,
-        });
+        reasons.push(reason(
+            Verdict::Anonymized,
+            Msg::new("reason.all_pass")
+                .arg("n", n.to_string())
+                .arg("how", how),
+            None,
+            None,
+            None,
+        ));
     }
     (verdict, reasons)
 }

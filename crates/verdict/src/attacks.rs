@@ -6,6 +6,7 @@ use crate::assess::{AssessInput, Views};
 use crate::error::Result;
 use crate::policy::Criterion;
 use crate::profile::Capability;
+use datavisa_i18n::{Msg, Note};
 use datavisa_risk::inference::{inference, InferenceParams, SecretKind};
 use datavisa_risk::linkability::{linkability, LinkabilityParams};
 use datavisa_risk::singling_out::{singling_out, Denominator, Mode, SinglingOutParams};
@@ -74,9 +75,9 @@ pub enum Basis {
     /// Sampled attacks: the interval decides, and more looks narrow it.
     Sampled,
     /// The figure is exactly this value, for the reason given (compared as it is).
-    Exact { value: f64, why: String },
+    Exact { value: f64, why: Note },
     /// The attack could not run its queries, for the reason given: the check is inconclusive.
-    Missing(String),
+    Missing(Note),
 }
 
 /// Every run of one attack, and notes on what it could not run.
@@ -85,7 +86,7 @@ pub struct AttackRuns {
     /// The runs; the worst upper end is checked against the criterion's threshold.
     pub runs: Vec<AttackRun>,
     /// Notes for the assessment (a run skipped, a figure to read with care).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// An attack the recipient could run on the twin.
@@ -209,19 +210,21 @@ fn singling_out_basis(r: &AttackResult, smallest: usize, max_attempts: u64) -> B
     if smallest >= 2 {
         return Basis::Exact {
             value: 0.0,
-            why: format!(
-                "no query on the known columns can single out a twin row: every combination of their values is shared by at least {smallest} rows"
-            ),
+            why: Msg::new("why.exact_zero_singling_out")
+                .arg("k", smallest.to_string())
+                .into(),
         };
     }
-    Basis::Missing(format!(
-        "0 of the {} requested singling-out queries could be found within the search budget of {max_attempts} candidates (--max-attempts), although some twin rows are unique on the known columns: the figure rests on no query",
-        r.n_attacks
-    ))
+    Basis::Missing(
+        Msg::new("why.no_query_found")
+            .arg("n", r.n_attacks.to_string())
+            .arg("max", max_attempts.to_string())
+            .into(),
+    )
 }
 
 /// Pairs of column sets to link, and findings on holdings that cannot be linked on.
-type Pairs = (Vec<(String, Vec<String>, Vec<String>)>, Vec<String>);
+type Pairs = (Vec<(String, Vec<String>, Vec<String>)>, Vec<Note>);
 
 impl Linkability {
     /// The pairs of column sets to link. For each dataset it holds: what the recipient knows
@@ -265,12 +268,13 @@ impl Linkability {
                     y.to_vec(),
                 ));
             } else {
-                findings.push(format!(
-                    "finding: the holding {} shares {} usable column(s) with the twin ({}): too few to link on, so linkability was not run on it; its columns still count in singling out and inference",
-                    h.path,
-                    shared.len(),
-                    if shared.is_empty() { "none".into() } else { shared.join(", ") }
-                ));
+                findings.push(
+                    Msg::new("note.holding_too_few")
+                        .arg("path", &h.path)
+                        .arg("n", shared.len().to_string())
+                        .arg("columns", shared.clone())
+                        .into(),
+                );
             }
         }
         if a.holds.is_empty() {
@@ -309,9 +313,11 @@ impl Attack for Linkability {
         out.notes.extend(findings);
         for (label, aux_a, aux_b) in pairs {
             if aux_a.is_empty() || aux_b.is_empty() {
-                out.notes.push(format!(
-                    "{label}: not run, one side has no column in the twin"
-                ));
+                out.notes.push(
+                    Msg::new("note.link_not_run")
+                        .arg("figure", crate::figures::figure_msg(&label))
+                        .into(),
+                );
                 continue;
             }
             let data = cx.prepared(&[aux_a.clone(), aux_b.clone()].concat())?;
@@ -369,10 +375,12 @@ impl Attack for Inference {
             )?;
             let label = format!("inference of {s}");
             if let Some(c) = result.control_rate.filter(|c| c.value > 0.9) {
-                out.notes.push(format!(
-                    "{label}: the control attack succeeds for {:.0}% of people outside the twin, so the value is inferable from what the recipient knows without the twin; the residual risk divides by 1 − that rate and its interval is wide. Narrow the tolerance, or treat the column as a quasi-identifier",
-                    100.0 * c.value
-                ));
+                out.notes.push(
+                    Msg::new("note.control_inferable")
+                        .arg("figure", crate::figures::figure_msg(&label))
+                        .arg("share", format!("{:.0}", 100.0 * c.value))
+                        .into(),
+                );
             }
             out.runs.push(AttackRun::sampled(label, result));
         }

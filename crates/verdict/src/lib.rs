@@ -7,6 +7,7 @@ pub mod attacks;
 pub mod attest;
 pub mod derive;
 pub mod error;
+pub mod figures;
 pub mod policy;
 pub mod profile;
 pub mod register;

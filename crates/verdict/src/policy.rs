@@ -42,6 +42,11 @@ impl Criterion {
         Criterion::CloserToSource,
     ];
 
+    /// The criterion's name as a message.
+    pub fn msg(self) -> datavisa_i18n::Msg {
+        datavisa_i18n::Msg::new(&format!("criterion.{}", self.as_str()))
+    }
+
     /// The snake_case name used in specs and reports.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -3,6 +3,7 @@
 
 use crate::derive::{Derivation, Derived, DERIVATIONS};
 use crate::error::{Result, VerdictError};
+use datavisa_i18n::{Msg, Note};
 use datavisa_table::{Role, Spec, Table};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -40,6 +41,11 @@ impl Context {
         Context::NamedRecipient,
         Context::Internal,
     ];
+
+    /// The context's name as a message.
+    pub fn msg(self) -> Msg {
+        Msg::new(&format!("context.{}", self.as_str()))
+    }
 
     /// The snake_case name used in specs and reports.
     pub fn as_str(self) -> &'static str {
@@ -138,7 +144,7 @@ pub struct Recipient {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EffectiveContext {
     pub context: Context,
-    pub why: String,
+    pub why: Note,
 }
 
 impl Recipient {
@@ -151,37 +157,38 @@ impl Recipient {
         let missing = || {
             let mut m = Vec::new();
             if !c.no_reidentification {
-                m.push("no_reidentification");
+                m.push(Msg::new("control.no_reidentification"));
             }
             if !c.audited_security {
-                m.push("audited_security");
+                m.push(Msg::new("control.audited_security"));
             }
-            m.join(" and ")
+            m
         };
         match self.context {
             Some(Context::Public) | Some(Context::PublicClinical) => EffectiveContext {
                 context: self.context.unwrap_or(Context::Public),
-                why: "declared in the spec".into(),
+                why: Msg::new("context_why.declared").into(),
             },
             Some(declared) if controlled => EffectiveContext {
                 context: declared,
-                why: "declared in the spec, backed by a no-re-identification clause and audited security".into(),
+                why: Msg::new("context_why.declared_controlled").into(),
             },
             Some(declared) => EffectiveContext {
                 context: Context::Public,
-                why: format!(
-                    "declared {} but the controls lack {}, so the recipient is judged as the public",
-                    declared.as_str(),
-                    missing()
-                ),
+                why: Msg::new("context_why.declared_uncontrolled")
+                    .arg("declared", declared.msg())
+                    .arg("missing", missing())
+                    .into(),
             },
             None if controlled => EffectiveContext {
                 context: Context::NamedRecipient,
-                why: "no context declared; a no-re-identification clause and audited security make it a named recipient under contract".into(),
+                why: Msg::new("context_why.undeclared_controlled").into(),
             },
             None => EffectiveContext {
                 context: Context::Public,
-                why: format!("no context declared and the controls lack {}", missing()),
+                why: Msg::new("context_why.undeclared_uncontrolled")
+                    .arg("missing", missing())
+                    .into(),
             },
         }
     }
@@ -429,7 +436,11 @@ context = "named_recipient"
         assert_eq!(rs[0].effective_context().context, Context::NamedRecipient);
         let web = rs[1].effective_context();
         assert_eq!(web.context, Context::Public);
-        assert!(web.why.contains("no_reidentification and audited_security"));
+        let why = web.why.en();
+        assert!(
+            why.contains("no_reidentification") && why.contains("audited_security"),
+            "{why}"
+        );
         assert_eq!(
             rs[0].controls.clauses(),
             ["no_reidentification", "audited_security"]

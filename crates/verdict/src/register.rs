@@ -33,6 +33,11 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status's name as a message.
+    pub fn msg(self) -> datavisa_i18n::Msg {
+        datavisa_i18n::Msg::new(&format!("status.{}", self.as_str()))
+    }
+
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -29,6 +29,11 @@ impl TwinKind {
         self != TwinKind::Synthetic
     }
 
+    /// The kind's name as a message.
+    pub fn msg(self) -> datavisa_i18n::Msg {
+        datavisa_i18n::Msg::new(&format!("twin_kind.{}", self.as_str()))
+    }
+
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {

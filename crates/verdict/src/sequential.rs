@@ -8,6 +8,7 @@
 //! Early looks, spending little, settle only clear cases; the last look spends the most. A check whose interval still straddles the threshold at the maximum
 //! is `inconclusive`, and an inconclusive check never supports `anonymized`.
 
+use datavisa_i18n::{Msg, Note};
 use serde::{Deserialize, Serialize};
 
 /// The name of the procedure, as the report and the README state it.
@@ -28,6 +29,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome's name as a message.
+    pub fn msg(self) -> Msg {
+        Msg::new(&format!("outcome.{}", self.as_str()))
+    }
+
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -128,7 +134,7 @@ pub struct Track {
     /// Set once the figure is decided (or cannot improve).
     pub outcome: Option<Outcome>,
     /// Why it ended without a decision by its interval.
-    pub why: Option<String>,
+    pub why: Option<Note>,
 }
 
 impl Track {
@@ -143,16 +149,17 @@ impl Track {
         if let Some(o) = judge(look.lower, look.upper, threshold) {
             self.outcome = Some(o);
         } else if stalled {
-            self.end_inconclusive(format!(
-                "more attacks add no attempts (still {} at {} attacks): the table or the query \
-                 search is exhausted",
-                look.attempts, look.n_attacks
-            ));
+            self.end_inconclusive(
+                Msg::new("why.stalled")
+                    .arg("attempts", look.attempts.to_string())
+                    .arg("n", look.n_attacks.to_string())
+                    .into(),
+            );
         }
     }
 
     /// Ends without a decision, for a reason.
-    pub fn end_inconclusive(&mut self, why: String) {
+    pub fn end_inconclusive(&mut self, why: Note) {
         self.outcome = Some(Outcome::Inconclusive);
         self.why = Some(why);
     }
@@ -167,17 +174,15 @@ impl Track {
         if self.outcome.is_none() {
             let last = self.looks.last().copied();
             let why = match last {
-                Some(l) => format!(
-                    "after {} attacks the interval [{:.4}, {:.4}] still contains the threshold \
-                     {threshold}: the risk sits within ±{:.4} of it; raise --max-attacks to resolve it",
-                    l.n_attacks,
-                    l.lower,
-                    l.upper,
-                    (l.upper - l.lower) / 2.0
-                ),
-                None => "the attack was never run".into(),
+                Some(l) => Msg::new("why.still_contains")
+                    .arg("n", l.n_attacks.to_string())
+                    .arg("lower", format!("{:.4}", l.lower))
+                    .arg("upper", format!("{:.4}", l.upper))
+                    .arg("threshold", threshold.to_string())
+                    .arg("half", format!("{:.4}", (l.upper - l.lower) / 2.0)),
+                None => Msg::new("why.never_run"),
             };
-            self.end_inconclusive(why);
+            self.end_inconclusive(why.into());
         }
         self.outcome.unwrap_or(Outcome::Inconclusive)
     }
@@ -226,11 +231,11 @@ mod tests {
         assert!(!t.done());
         t.observe(l(1000, 25.0, 0.0, 0.13), 0.05);
         assert_eq!(t.outcome, Some(Outcome::Inconclusive));
-        assert!(t.why.as_deref().unwrap().contains("add no attempts"));
+        assert!(t.why.as_ref().unwrap().en().contains("add no attempts"));
         let mut t = Track::default();
         t.observe(l(500, 500.0, 0.03, 0.07), 0.05);
         assert_eq!(t.finish(0.05), Outcome::Inconclusive);
-        assert!(t.why.as_deref().unwrap().contains("still contains"));
+        assert!(t.why.as_ref().unwrap().en().contains("still contains"));
     }
 
     /// Runs one sequential check on Bernoulli(`p`) attacks, nested across looks as the real

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::evidence::{tool, Tool};
 use crate::read::{load, ReadRequest};
 use crate::workspace::Workspace;
+use datavisa_i18n::{Msg, Note};
 use datavisa_table::date::format_date;
 use datavisa_table::{file_sha256, read_table, ReadOptions, Role, Spec, Table};
 use datavisa_verdict::register::{
@@ -199,7 +200,7 @@ fn prior_releases(
     source: &Table,
     facts: &FileFacts,
     this: &Release,
-) -> Result<(Priors, Vec<String>)> {
+) -> Result<(Priors, Vec<Note>)> {
     let transfers = if ws.store().join("ledger.db").is_file() {
         datavisa_ledger::Ledger::open(ws.store())?.sent_to(recipient)?
     } else {
@@ -219,14 +220,21 @@ fn prior_releases(
         );
         match loaded {
             Ok(r) if r.facts.sha256 == v.twin_sha256 => out.push((v.label.clone(), r)),
-            Ok(r) => notes.push(format!(
-                "earlier release {} ({}) has changed since (sha256 {} now, {} then); the combination was attacked without it",
-                v.twin_path, v.label, r.facts.sha256, v.twin_sha256
-            )),
-            Err(e) => notes.push(format!(
-                "earlier release {} ({}) could not be read ({e}); the combination was attacked without it",
-                v.twin_path, v.label
-            )),
+            Ok(r) => notes.push(
+                Msg::new("note.earlier_release_changed")
+                    .arg("path", &v.twin_path)
+                    .arg("visa", &v.label)
+                    .arg("now", &r.facts.sha256)
+                    .arg("then", &v.twin_sha256)
+                    .into(),
+            ),
+            Err(e) => notes.push(
+                Msg::new("note.earlier_release_unreadable")
+                    .arg("path", &v.twin_path)
+                    .arg("visa", &v.label)
+                    .arg("error", e.to_string())
+                    .into(),
+            ),
         }
     }
     Ok((out, notes))

@@ -8,9 +8,10 @@ use crate::evidence::tool;
 use crate::read::{load, ReadRequest};
 use crate::workspace::Workspace;
 use datavisa_ledger::filings::{Due, Filing};
+use datavisa_ledger::plan::strictness;
 use datavisa_ledger::record::TransferRow;
 use datavisa_ledger::{Counts, Decision, Exporter, Facts, Ledger, Recipient};
-use datavisa_report::{Fact, Lang, Report, Section, Text};
+use datavisa_report::{Fact, Lang, Msg, Report, Section, Text};
 use datavisa_verdict::register::Register;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -245,7 +246,7 @@ impl Workspace {
             sensitive_categories: s
                 .sensitive_categories
                 .iter()
-                .map(|c| format!("{:?}: {}", c.category, c.columns.join(", ")))
+                .map(|c| format!("{}: {}", c.category.as_str(), c.columns.join(", ")))
                 .collect(),
             minors_under_14: s.minors_under_14 as u64,
         })
@@ -340,7 +341,7 @@ fn closest_figure(a: &datavisa_verdict::Assessment) -> Option<ClosestFigure> {
         })
 }
 
-fn fact(zh: &str, en: &str, value: impl Into<String>) -> Fact {
+fn fact(zh: &str, en: &str, value: impl Into<Text>) -> Fact {
     Fact::new(zh, en, value)
 }
 
@@ -364,20 +365,55 @@ fn short(sha: &str) -> &str {
     &sha[..12.min(sha.len())]
 }
 
+/// A mechanism's name (`standard_contract`) as a message.
+fn mechanism_msg(m: &str) -> Msg {
+    let id = format!("mechanism.{m}");
+    if datavisa_i18n::has(&id) {
+        Msg::new(&id)
+    } else {
+        Msg::new("figure.as_written").arg("label", m)
+    }
+}
+
+/// A rule's summary: the catalogue's translation when the rule is the shipped one, else the
+/// rules file's own words.
+fn rule_text(id: &str, summary: &str) -> Msg {
+    let key = format!("rule.{id}");
+    let shipped = datavisa_i18n::catalogue()
+        .entries
+        .get(&key)
+        .is_some_and(|e| e.en == summary);
+    if shipped {
+        Msg::new(&key)
+    } else {
+        Msg::new("figure.as_written").arg("label", summary)
+    }
+}
+
+/// A status or kind named by code, translated under `prefix` when the catalogue has it.
+fn coded(prefix: &str, code: &str) -> Msg {
+    let id = format!("{prefix}.{code}");
+    if datavisa_i18n::has(&id) {
+        Msg::new(&id)
+    } else {
+        Msg::new("figure.as_written").arg("label", code)
+    }
+}
+
 fn custody_facts(c: &Custody) -> Vec<Fact> {
     let (id, path, keys, twins) = match c {
         Custody::NoMasterKey => {
             return vec![fact(
                 "密钥保管",
                 "Key custody",
-                "vault not opened (no master key given): describe key custody by hand",
+                Msg::new("pipia.custody_no_master_key"),
             )]
         }
         Custody::Unopened => {
             return vec![fact(
                 "密钥保管",
                 "Key custody",
-                "the vault could not be opened",
+                Msg::new("pipia.custody_unopened"),
             )]
         }
         Custody::Vault {
@@ -390,89 +426,120 @@ fn custody_facts(c: &Custody) -> Vec<Fact> {
     let mut out = vec![fact(
         "密钥库",
         "Vault",
-        format!("{id} at {path} (in China, owner-only)"),
+        Msg::new("pipia.vault").arg("id", id).arg("path", path),
     )];
     for k in keys {
         out.push(fact(
             "接收方密钥",
             "Recipient key",
-            format!(
-                "domain {} v{}: {} (created {})",
-                k.domain, k.version, k.status, k.created_at
-            ),
+            Msg::new("pipia.key")
+                .arg("domain", &k.domain)
+                .arg("version", k.version.to_string())
+                .arg("status", coded("key_status", &k.status))
+                .arg("created", &k.created_at),
         ));
     }
     for t in twins {
         out.push(fact(
             "去标识化副本",
             "Pseudonymized twin",
-            format!(
-                "{} ({} rows, {}, sha256 {}): {}",
-                t.id,
-                t.rows,
-                t.status,
-                short(&t.sha256),
-                t.methods.join("; ")
-            ),
+            Msg::new("pipia.twin")
+                .arg("id", &t.id)
+                .arg("rows", t.rows.to_string())
+                .arg("status", coded("key_status", &t.status))
+                .arg("sha256", short(&t.sha256))
+                .arg("methods", t.methods.join("; ")),
         ));
     }
     out
 }
 
-fn visa_line(v: &VisaFact) -> String {
-    let worst = v.closest.as_ref().map_or(String::new(), |c| {
-        format!(
-            "{} {:.4} vs threshold {}",
-            c.figure,
-            c.upper,
-            serde_json::Value::from(c.threshold)
-        )
-    });
-    format!(
-        "{} {}: {} — {}, review {}; closest figure to its threshold: {worst}",
-        v.id, v.twin_path, v.verdict, v.status, v.review_on
-    )
+/// One visa as every section that mentions it states it: the same message everywhere.
+fn visa_msg(v: &VisaFact) -> Msg {
+    let closest = match &v.closest {
+        Some(c) => Msg::new("pipia.closest")
+            .arg("figure", datavisa_verdict::figures::figure_msg(&c.figure))
+            .arg("upper", format!("{:.4}", c.upper))
+            .arg(
+                "threshold",
+                serde_json::Value::from(c.threshold).to_string(),
+            )
+            .into(),
+        None => datavisa_i18n::Arg::Text(String::new()),
+    };
+    Msg::new("pipia.visa")
+        .arg("id", &v.id)
+        .arg("twin", &v.twin_path)
+        .arg("verdict", coded("verdict", &v.verdict))
+        .arg("status", coded("status", &v.status))
+        .arg("review", &v.review_on)
+        .arg("closest", closest)
 }
 
 fn visa_facts(visas: &[VisaFact]) -> Vec<Fact> {
     visas
         .iter()
-        .map(|v| fact("副本结论（签证）", "Twin verdict (visa)", visa_line(v)))
+        .map(|v| fact("副本结论（签证）", "Twin verdict (visa)", visa_msg(v)))
         .collect()
 }
 
-/// The recipient-relative anonymization assessments, as one line for the recipient's section.
-fn assessed_for_recipient(visas: &[VisaFact]) -> String {
+/// The recipient-relative anonymization assessments, for the recipient's section: each visa
+/// in the words of §9, or that there is none.
+fn assessed_for_recipient(visas: &[VisaFact]) -> Vec<Fact> {
+    let label = (
+        "针对该接收方的匿名化评估",
+        "Recipient-relative anonymization assessment",
+    );
     if visas.is_empty() {
-        return "none on record in this store".to_owned();
+        return vec![fact(label.0, label.1, Msg::new("pipia.no_visa"))];
     }
-    list(
-        visas
-            .iter()
-            .map(|v| format!("{} ({}, {}): {}", v.id, v.status, v.twin_path, v.verdict))
-            .collect(),
-    )
+    visas
+        .iter()
+        .map(|v| fact(label.0, label.1, visa_msg(v)))
+        .collect()
+}
+
+/// What the recorded mechanism of one transfer is against the one the ledger's counts need.
+fn transfer_mechanism(t: &TransferRow, required: &str) -> Msg {
+    if t.visa.is_some() && !t.counted {
+        return Msg::new("mechanism.not_personal");
+    }
+    let recorded = t.mechanism.as_deref();
+    let base = Msg::new("pipia.mechanism_against")
+        .arg(
+            "recorded",
+            recorded.map_or_else(|| Msg::new("mechanism.unrecorded"), mechanism_msg),
+        )
+        .arg("required", mechanism_msg(required));
+    match recorded {
+        Some(r) if strictness(r) >= strictness(required) => base.arg("warning", ""),
+        _ if required == "exempt" => base.arg("warning", ""),
+        _ => base.arg(
+            "warning",
+            Msg::new("pipia.mechanism_short").arg("required", mechanism_msg(required)),
+        ),
+    }
 }
 
 fn scope_facts(f: &PipiaFacts) -> Vec<Fact> {
     let e = &f.exporter;
+    let exporter = {
+        let ciio = if e.ciio {
+            Msg::new("pipia.ciio").into()
+        } else {
+            datavisa_i18n::Arg::Text(String::new())
+        };
+        let group = match &e.group {
+            Some(g) => Msg::new("pipia.group").arg("group", g).into(),
+            None => datavisa_i18n::Arg::Text(String::new()),
+        };
+        Msg::new("pipia.exporter")
+            .arg("name", &e.name)
+            .arg("ciio", ciio)
+            .arg("group", group)
+    };
     let mut scope = vec![
-        fact(
-            "个人信息处理者（境内）",
-            "Exporter (in China)",
-            format!(
-                "{}{}{}",
-                e.name,
-                if e.ciio {
-                    "，关键信息基础设施运营者 / CIIO"
-                } else {
-                    ""
-                },
-                e.group
-                    .as_ref()
-                    .map_or(String::new(), |g| format!(" (group: {g})"))
-            ),
-        ),
+        fact("个人信息处理者（境内）", "Exporter (in China)", exporter),
         fact(
             "境外接收方",
             "Overseas recipient",
@@ -489,17 +556,22 @@ fn scope_facts(f: &PipiaFacts) -> Vec<Fact> {
         scope.push(fact(
             "传输",
             "Transfer",
-            format!(
-                "{} {} ({} people, {} with sensitive PI, sha256 {})",
-                t.date,
-                t.file,
-                t.persons,
-                t.sensitive_persons,
-                short(&t.file_sha256)
-            ),
+            transfer_msg(t, &f.decision.mechanism),
         ));
     }
     scope
+}
+
+/// One transfer as every section states it.
+fn transfer_msg(t: &TransferRow, required: &str) -> Msg {
+    Msg::new("pipia.transfer")
+        .arg("id", &t.id)
+        .arg("date", &t.date)
+        .arg("file", &t.file)
+        .arg("persons", t.persons.to_string())
+        .arg("sensitive", t.sensitive_persons.to_string())
+        .arg("sha256", short(&t.file_sha256))
+        .arg("mechanism", transfer_mechanism(t, required))
 }
 
 fn scale_facts(f: &PipiaFacts) -> Vec<Fact> {
@@ -530,7 +602,12 @@ fn scale_facts(f: &PipiaFacts) -> Vec<Fact> {
         scale.push(fact(
             "扫描发现的敏感类别（PIPL第28条）",
             "Sensitive categories found by scan (PIPL Art. 28)",
-            list(s.sensitive_categories.clone()),
+            joined_msgs(
+                &s.sensitive_categories
+                    .iter()
+                    .map(|c| category_msg(c))
+                    .collect::<Vec<_>>(),
+            ),
         ));
         scale.push(fact(
             "不满十四周岁未成年人",
@@ -541,21 +618,43 @@ fn scale_facts(f: &PipiaFacts) -> Vec<Fact> {
     scale
 }
 
+/// "category: columns" as a message, the category translated.
+fn category_msg(c: &str) -> Msg {
+    let (cat, cols) = c.split_once(": ").unwrap_or((c, ""));
+    Msg::new("pipia.category")
+        .arg("category", coded("category", cat))
+        .arg("columns", cols)
+}
+
+/// Messages joined with each language's separator, or "none".
+fn joined_msgs(parts: &[Msg]) -> Text {
+    if parts.is_empty() {
+        return Msg::new("value.none").text();
+    }
+    let join = |lang: Lang, sep: &str| {
+        parts
+            .iter()
+            .map(|m| m.render(lang))
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    Text::new(join(Lang::Zh, "；"), join(Lang::En, "; "))
+}
+
 fn mechanism_facts(f: &PipiaFacts) -> Vec<Fact> {
     let d = &f.decision;
+    let alternatives: Vec<Msg> = d.alternatives.iter().map(|a| mechanism_msg(a)).collect();
     let mut mechanism = vec![
         fact(
             "适用的出境机制",
             "Mechanism",
-            format!(
-                "{}{}",
-                d.mechanism,
-                if d.alternatives.is_empty() {
-                    String::new()
-                } else {
-                    format!(" / {}", d.alternatives.join(", "))
-                }
-            ),
+            if alternatives.is_empty() {
+                mechanism_msg(&d.mechanism)
+            } else {
+                Msg::new("pipia.mechanism_or")
+                    .arg("mechanism", mechanism_msg(&d.mechanism))
+                    .arg("alternatives", alternatives)
+            },
         ),
         fact("适用规则", "Rules applied", d.rules.join(", ")),
     ];
@@ -563,7 +662,17 @@ fn mechanism_facts(f: &PipiaFacts) -> Vec<Fact> {
         mechanism.push(fact(
             "依据",
             "Basis",
-            format!("{}: {} [{}]", ap.id, ap.summary, ap.source),
+            Msg::new("pipia.basis")
+                .arg("id", &ap.id)
+                .arg("summary", rule_text(&ap.id, &ap.summary))
+                .arg("source", &ap.source),
+        ));
+    }
+    for t in &f.transfers {
+        mechanism.push(fact(
+            &format!("传输 {} 的出境机制", t.id),
+            &format!("Mechanism of transfer {}", t.id),
+            transfer_mechanism(t, &d.mechanism),
         ));
     }
     for fl in &f.filings {
@@ -575,14 +684,23 @@ fn mechanism_facts(f: &PipiaFacts) -> Vec<Fact> {
         mechanism.push(fact(
             "备案/认证",
             "Filing or certificate",
-            format!("#{} {} {}", fl.id, fl.kind, dates.join(" → ")),
+            Msg::new("pipia.filing")
+                .arg("id", fl.id.to_string())
+                .arg("kind", coded("filing", &fl.kind))
+                .arg("dates", dates.join(" → ")),
         ));
     }
     for d in &f.due {
+        let what = datavisa_i18n::recognise("due.", &d.what)
+            .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", &d.what));
         mechanism.push(fact(
             "期限",
             "Deadline",
-            format!("{} {} ({}, {})", d.date, d.what, d.status, d.rule),
+            Msg::new("pipia.deadline")
+                .arg("date", &d.date)
+                .arg("what", what)
+                .arg("status", coded("due_status", &d.status))
+                .arg("rule", &d.rule),
         ));
     }
     mechanism
@@ -617,9 +735,7 @@ pub fn pipia_report(f: &PipiaFacts) -> Report {
         section("出境个人信息的规模、范围、种类、敏感程度及风险", "Scale, scope, type and sensitivity; risks", scale_facts(f), vec![
             q("对国家安全、公共利益、个人信息权益的风险？", "Risks to national security, the public interest and individuals' rights?"),
         ]),
-        section("境外接收方的承诺与能力", "Recipient's commitments and capability", vec![
-            fact("针对该接收方的匿名化评估", "Recipient-relative anonymization assessment", assessed_for_recipient(&f.visas)),
-        ], vec![
+        section("境外接收方的承诺与能力", "Recipient's commitments and capability", assessed_for_recipient(&f.visas), vec![
             q("接收方承担哪些义务？其管理和技术措施能否保障数据安全？合同是否含不得重新识别条款？", "What obligations does the recipient accept, can its measures secure the data, and does the contract forbid re-identification?"),
         ]),
         section("出境后的风险", "Post-transfer risks", vec![], vec![

@@ -6,7 +6,8 @@ use crate::assess::Assessed;
 use crate::error::{Error, Result};
 use crate::evidence::{write_json, write_text};
 use crate::workspace::Workspace;
-use datavisa_report::{Chart, Fact, Interval, Lang, Report, Section, Text, Tone};
+use datavisa_report::{Chart, Fact, Interval, Lang, Msg, Note, Report, Section, Text, Tone};
+use datavisa_verdict::figures::{figure_msg, source_msg};
 use datavisa_verdict::release::FileFacts;
 use datavisa_verdict::{Criterion, Verdict};
 use serde_json::Value;
@@ -74,23 +75,23 @@ pub struct OnRecord {
     pub others: Vec<datavisa_verdict::register::AssessmentSummary>,
 }
 
-fn fact(zh: &str, en: &str, value: impl Into<String>) -> Fact {
+fn fact(zh: &str, en: &str, value: impl Into<Text>) -> Fact {
     Fact::new(zh, en, value)
 }
 
-fn s(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
+/// Any stored value as JSON writes it (numbers, arrays of names), for data shown as written.
+fn s_of<T: serde::Serialize + ?Sized>(x: &T) -> String {
+    match serde_json::to_value(x).unwrap_or(Value::Null) {
+        Value::String(s) => s,
         Value::Null => "—".into(),
         Value::Array(a) if a.is_empty() => "—".into(),
-        Value::Array(a) => a.iter().map(s).collect::<Vec<_>>().join(", "),
+        Value::Array(a) => a
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(", "),
         other => other.to_string(),
     }
-}
-
-/// Any stored value as the report shows it (enums by name, numbers as JSON writes them).
-fn s_of<T: serde::Serialize + ?Sized>(x: &T) -> String {
-    s(&serde_json::to_value(x).unwrap_or(Value::Null))
 }
 
 fn f4(x: f64) -> String {
@@ -99,6 +100,29 @@ fn f4(x: f64) -> String {
 
 fn f4_opt(x: Option<f64>) -> String {
     x.map_or("—".into(), f4)
+}
+
+/// Yes or no in both languages.
+fn yes_no(b: bool) -> Text {
+    Msg::new(if b { "bool.true" } else { "bool.false" }).text()
+}
+
+/// An optional name, or "not set".
+fn or_not_set(x: &Option<String>) -> Text {
+    x.as_ref()
+        .map_or_else(|| Msg::new("value.not_set").text(), Text::same)
+}
+
+/// Messages joined into one text, with each language's own separator.
+fn joined(parts: &[Msg]) -> Text {
+    let join = |lang: Lang, sep: &str| {
+        parts
+            .iter()
+            .map(|m| m.render(lang))
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    Text::new(join(Lang::Zh, "；"), join(Lang::En, "; "))
 }
 
 /// Writes a stored assessment as .html or .json (atomically).
@@ -136,46 +160,30 @@ pub fn write_report(
 
 /// The verdict in one sentence, in both languages, with its tone.
 pub fn headline(a: &Assessed) -> (Text, Tone) {
-    let (text, tone) = verdict_line(a);
-    match a.assessment.margin_sentence() {
+    let (msg, tone) = verdict_line(a);
+    match a.assessment.margin_msg() {
         Some(m) => (
-            Text::new(
-                format!("{} 临界：{m}", text.zh),
-                format!("{} Margin: {m}.", text.en),
-            ),
+            Msg::new("headline.with_margin")
+                .arg("verdict", msg)
+                .arg("margin", m)
+                .text(),
             tone,
         ),
-        None => (text, tone),
+        None => (msg.text(), tone),
     }
 }
 
 /// The verdict alone in one sentence.
-fn verdict_line(a: &Assessed) -> (Text, Tone) {
-    let r = &a.assessment.recipient.id;
-    let twin = &a.assessment.twin.path;
-    match a.assessment.verdict {
-        Verdict::Anonymized => (
-            Text::new(
-                format!("结论：{twin} 对接收方 {r} 而言属于匿名化信息（仅对该接收方成立，须按期复评）。"),
-                format!("Verdict: {twin} is anonymized as to recipient {r}, and only as to it, until its review."),
-            ),
-            Tone::Pass,
-        ),
-        Verdict::DeIdentified => (
-            Text::new(
-                format!("结论：{twin} 对接收方 {r} 而言仅为去标识化信息，不是匿名化信息，仍属个人信息。"),
-                format!("Verdict: {twin} is de-identified, not anonymized, for recipient {r}: it remains personal information."),
-            ),
-            Tone::Warn,
-        ),
-        Verdict::Personal => (
-            Text::new(
-                format!("结论：{twin} 对接收方 {r} 而言属于个人信息（可识别）。"),
-                format!("Verdict: {twin} is personal information for recipient {r}: it can identify people."),
-            ),
-            Tone::Fail,
-        ),
-    }
+fn verdict_line(a: &Assessed) -> (Msg, Tone) {
+    let tone = match a.assessment.verdict {
+        Verdict::Anonymized => Tone::Pass,
+        Verdict::DeIdentified => Tone::Warn,
+        Verdict::Personal => Tone::Fail,
+    };
+    let msg = Msg::new(&format!("headline.{}", a.assessment.verdict.as_str()))
+        .arg("twin", &a.assessment.twin.path)
+        .arg("recipient", &a.assessment.recipient.id);
+    (msg, tone)
 }
 
 fn threshold_of(a: &Assessed, criterion: Criterion) -> Option<f64> {
@@ -186,10 +194,17 @@ fn threshold_of(a: &Assessed, criterion: Criterion) -> Option<f64> {
         .map(|t| t.1.value)
 }
 
+/// A reason in both languages: from its message, or (older assessments) its English text.
+fn reason_text(r: &datavisa_verdict::assess::Reason) -> Text {
+    r.msg
+        .as_ref()
+        .map_or_else(|| Text::same(r.text.clone()), Msg::text)
+}
+
 fn verdict_section(a: &Assessed) -> Section {
     let x = &a.assessment;
     let mut facts = Vec::new();
-    if let Some(m) = x.margin_sentence() {
+    if let Some(m) = x.margin_msg() {
         facts.push(fact(
             "临界（再知道一列）",
             "Margin (one more known column)",
@@ -200,11 +215,13 @@ fn verdict_section(a: &Assessed) -> Section {
         facts.push(fact(
             &format!("若再知道 {}", m.column),
             &format!("If it also learns {}", m.column),
-            format!("{}: {}", m.verdict.as_str(), m.text),
+            Msg::new("report.margin_row")
+                .arg("verdict", m.verdict.msg())
+                .arg("figure", m.figure_msg()),
         ));
     }
     facts.extend([
-        fact("结论", "Verdict", x.verdict.as_str()),
+        fact("结论", "Verdict", x.verdict.msg()),
         fact(
             "接收方",
             "Recipient",
@@ -213,37 +230,43 @@ fn verdict_section(a: &Assessed) -> Section {
         fact(
             "发布情境",
             "Release context",
-            format!("{}: {}", x.context.context.as_str(), x.context.why),
+            Msg::new("report.context")
+                .arg("context", x.context.context.msg())
+                .arg("why", note_arg(&x.context.why)),
         ),
     ]);
     for o in &a.on_record.others {
         facts.push(fact(
             &format!("同一对的其他评估 {}", o.id),
             &format!("Other assessment of this pair {}", o.id),
-            format!("{} on {}", o.verdict.as_str(), o.created_at),
+            Msg::new("report.other_assessment")
+                .arg("verdict", o.verdict.msg())
+                .arg("date", &o.created_at),
         ));
     }
     for v in &a.on_record.visas {
+        let mut m = Msg::new("report.visa_on_record")
+            .arg("verdict", v.verdict.msg())
+            .arg("date", &v.issued_on)
+            .arg("state", Msg::new(&format!("visa_state.{}", v.state)));
+        m = match &v.override_reason {
+            Some(r) => m.arg(
+                "override",
+                Msg::new("report.visa_override").arg("reason", r),
+            ),
+            None => m.arg("override", ""),
+        };
         facts.push(fact(
             &format!("签证 {}", v.id),
             &format!("Visa {}", v.id),
-            format!(
-                "{} on {}, {}{}",
-                v.verdict.as_str(),
-                v.issued_on,
-                v.state,
-                v.override_reason
-                    .as_ref()
-                    .map(|r| format!("; issued over a later or contrary assessment: {r}"))
-                    .unwrap_or_default()
-            ),
+            m,
         ));
     }
     for (i, r) in x.reasons.iter().enumerate() {
         facts.push(fact(
             &format!("理由 {}", i + 1),
             &format!("Reason {}", i + 1),
-            r.text.clone(),
+            reason_text(r),
         ));
     }
     let mut sec = Section::new(
@@ -251,56 +274,94 @@ fn verdict_section(a: &Assessed) -> Section {
         facts,
         Vec::new(),
     );
-    for n in &x.notes {
-        sec.notes.push(Text::new(n.clone(), n.clone()));
-    }
+    sec.notes = x.notes.iter().map(Note::text).collect();
     sec
 }
 
-/// One line on what an attack figure rests on: rates with counts, queries found against
-/// requested, looks and attacks, and its warnings (the report and the console print it).
-pub fn evidence_line(x: &datavisa_verdict::assess::AttackRecord) -> String {
+/// A stored note as a message argument (older notes are English text).
+fn note_arg(n: &Note) -> datavisa_i18n::Arg {
+    match n {
+        Note::Said { msg, .. } => msg.clone().into(),
+        Note::Plain(t) => t.clone().into(),
+    }
+}
+
+/// What an attack figure rests on, as messages: rates with counts, queries found against
+/// requested, looks and attacks, and its warnings.
+fn evidence_parts(x: &datavisa_verdict::assess::AttackRecord) -> Vec<Msg> {
     let Some(e) = x.evidence() else {
-        return "no rates stored with this figure".into();
+        return vec![Msg::new("evidence.none")];
     };
-    let rate = |r: &datavisa_verdict::assess::StoredRate, k: f64, n: f64| {
-        format!("{:.4} ± {:.4} ({k:.0} of {n:.0})", r.value, r.error)
+    let rate = |id: &str, r: &datavisa_verdict::assess::StoredRate, k: f64, n: f64| {
+        Msg::new(id)
+            .arg("value", f4(r.value))
+            .arg("error", f4(r.error))
+            .arg("k", format!("{k:.0}"))
+            .arg("n", format!("{n:.0}"))
     };
     let mut parts = vec![
-        format!(
-            "attack {}",
-            rate(&e.attack_rate, e.n_success, e.attempts.main)
+        rate(
+            "evidence.attack",
+            &e.attack_rate,
+            e.n_success,
+            e.attempts.main,
         ),
-        format!(
-            "baseline {}",
-            rate(&e.baseline_rate, e.n_baseline, e.attempts.baseline)
+        rate(
+            "evidence.baseline",
+            &e.baseline_rate,
+            e.n_baseline,
+            e.attempts.baseline,
         ),
     ];
     if let (Some(c), Some(k), Some(n)) = (&e.control_rate, e.n_control, e.attempts.control) {
-        parts.push(format!("control {}", rate(c, k, n)));
+        parts.push(rate("evidence.control", c, k, n));
     } else {
-        parts.push("no control".into());
+        parts.push(Msg::new("evidence.no_control"));
     }
     if let Some(q) = e.queries_found {
-        parts.push(format!("{q} of {} requested queries found", e.n_attacks));
+        parts.push(
+            Msg::new("evidence.queries")
+                .arg("found", q.to_string())
+                .arg("n", e.n_attacks.to_string()),
+        );
     }
-    let looks = e.looks.len().max(1);
-    parts.push(format!(
-        "{} attacks at the last of {looks} look{}",
-        e.n_attacks,
-        if looks == 1 { "" } else { "s" }
-    ));
-    let exact = x.risk.ci[0] == x.risk.ci[1];
-    if exact {
-        parts.push(format!("exact figure {}", f4(x.risk.value)));
+    parts.push(
+        Msg::new("evidence.looks")
+            .arg("n", e.n_attacks.to_string())
+            .arg("looks", e.looks.len().max(1).to_string()),
+    );
+    if x.risk.ci[0] == x.risk.ci[1] {
+        parts.push(Msg::new("evidence.exact").arg("value", f4(x.risk.value)));
     } else if e.baseline_rate.value >= e.attack_rate.value {
-        parts.push("SANITY: the baseline does as well as the attack".into());
+        parts.push(Msg::new("evidence.sanity"));
     }
-    let mut line = parts.join("; ");
     for w in &e.warnings {
-        line.push_str(&format!("; warning: {w}"));
+        parts.push(Msg::new("evidence.warning").arg("warning", warning_msg(w)));
     }
-    line
+    parts
+}
+
+/// An engine's warning as a message (a warning of no known shape is shown as written).
+pub fn warning_msg(w: &str) -> Msg {
+    datavisa_i18n::recognise("warning.", w)
+        .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", w))
+}
+
+/// One line on what an attack figure rests on (the report and the console print it).
+pub fn evidence_line(x: &datavisa_verdict::assess::AttackRecord) -> String {
+    evidence_text(x).en
+}
+
+/// The evidence line in both languages.
+pub fn evidence_text(x: &datavisa_verdict::assess::AttackRecord) -> Text {
+    joined(&evidence_parts(x))
+}
+
+/// A figure's label with its scope, as a message.
+fn figure_with_scope(figure: &str, scope: &str) -> Msg {
+    Msg::new("report.figure_scope")
+        .arg("figure", figure_msg(figure))
+        .arg("scope", Msg::new(&format!("scope.{scope}")))
 }
 
 fn attacks_section(a: &Assessed) -> Section {
@@ -309,19 +370,23 @@ fn attacks_section(a: &Assessed) -> Section {
         .attacks
         .iter()
         .map(|x| {
-            let scope = if x.scope == "combined" {
-                " (combined)"
-            } else {
-                ""
-            };
             let outcome = a
                 .assessment
                 .all_checks()
                 .find(|c| c.figure == x.label && c.scope == x.scope)
-                .map(|c| format!(" — {}", c.outcome().as_str()))
-                .unwrap_or_default();
+                .map(|c| c.outcome().msg());
+            let mut label = figure_msg(&x.label);
+            if x.scope == "combined" {
+                label = figure_with_scope(&x.label, &x.scope);
+            }
+            let label = match outcome {
+                Some(o) => Msg::new("report.chart_row")
+                    .arg("figure", label)
+                    .arg("outcome", o),
+                None => label,
+            };
             Interval {
-                label: format!("{}{scope}{outcome}", x.label),
+                label: label.text(),
                 value: x.risk.value,
                 low: x.risk.ci[0],
                 high: x.risk.ci[1],
@@ -332,23 +397,22 @@ fn attacks_section(a: &Assessed) -> Section {
     let mut facts: Vec<Fact> = a
         .assessment
         .all_checks()
-        .map(|c| {
-            let label = format!("{} · {}", c.criterion.as_str(), c.scope);
-            Fact {
-                label: Text::new(label.clone(), label),
-                value: check_line(c),
-            }
+        .map(|c| Fact {
+            label: Msg::new("report.criterion_scope")
+                .arg("criterion", c.criterion.msg())
+                .arg("scope", Msg::new(&format!("scope.{}", c.scope)))
+                .text(),
+            value: check_msg(c).text(),
         })
         .collect();
     for x in &a.assessment.attacks {
-        let label = format!("{} · {}", x.label, x.scope);
         facts.push(Fact {
-            label: Text::new(label.clone(), label),
-            value: evidence_line(x),
+            label: figure_with_scope(&x.label, &x.scope).text(),
+            value: evidence_text(x),
         });
     }
     if let Some(p) = &a.assessment.plan {
-        facts.push(fact("序贯检验", "Sequential procedure", p.describe()));
+        facts.push(fact("序贯检验", "Sequential procedure", plan_msg(p)));
     }
     let mut sec = Section::new(
         Text::new("攻击与阈值", "Attacks against thresholds"),
@@ -367,40 +431,60 @@ fn attacks_section(a: &Assessed) -> Section {
     sec
 }
 
-/// One check as the report and the console state it: figure, interval, threshold, outcome,
-/// and why it is inconclusive or exact.
-pub fn check_line(c: &datavisa_verdict::Check) -> String {
-    use datavisa_verdict::sequential::Outcome;
-    let outcome = match c.outcome() {
-        Outcome::Pass => "pass",
-        Outcome::Fail => "FAIL",
-        Outcome::Inconclusive => "INCONCLUSIVE (not a pass)",
-    };
+/// The sequential plan in one sentence.
+pub fn plan_msg(p: &datavisa_verdict::sequential::Plan) -> Msg {
+    let looks: Vec<String> = p
+        .looks
+        .iter()
+        .zip(&p.look_confidence)
+        .map(|(n, c)| format!("{n} ({:.2}%)", 100.0 * c))
+        .collect();
+    Msg::new("report.plan")
+        .arg("procedure", Msg::new("procedure.sequential"))
+        .arg("n", p.looks.len().to_string())
+        .arg("looks", looks)
+        .arg("confidence", format!("{:.0}", 100.0 * p.confidence))
+        .arg("alpha", format!("{:.1}", 100.0 * p.alpha_pass()))
+}
+
+/// One check as a message: figure, interval, threshold, outcome, and why it is inconclusive
+/// or exact.
+pub fn check_msg(c: &datavisa_verdict::Check) -> Msg {
     let interval = match c.lower {
-        Some(l) if (c.upper - l).abs() > f64::EPSILON => format!("[{}, {}]", f4(l), f4(c.upper)),
-        _ => format!("exact {}", f4(c.upper)),
+        Some(l) if (c.upper - l).abs() > f64::EPSILON => Msg::new("check.interval")
+            .arg("lower", f4(l))
+            .arg("upper", f4(c.upper)),
+        _ => Msg::new("check.exact").arg("value", f4(c.upper)),
     };
-    let mut line = format!(
-        "{}: {} {interval} vs threshold {} — {outcome}",
-        c.figure,
-        f4(c.value),
-        s_of(&c.threshold)
-    );
-    if !c.looks.is_empty() {
-        line.push_str(&format!(
-            " after {} look(s), {} attacks",
-            c.looks.len(),
-            c.n_attacks()
-        ));
-    }
-    if let Some(w) = &c.why {
-        line.push_str(&format!(" ({w})"));
-    }
-    line
+    let looks = if c.looks.is_empty() {
+        datavisa_i18n::Arg::Text(String::new())
+    } else {
+        Msg::new("check.looks")
+            .arg("looks", c.looks.len().to_string())
+            .arg("n", c.n_attacks().to_string())
+            .into()
+    };
+    let why = match &c.why {
+        Some(w) => Msg::new("check.why").arg("why", note_arg(w)).into(),
+        None => datavisa_i18n::Arg::Text(String::new()),
+    };
+    Msg::new("check.line")
+        .arg("figure", figure_msg(&c.figure))
+        .arg("value", f4(c.value))
+        .arg("interval", interval)
+        .arg("threshold", s_of(&c.threshold))
+        .arg("outcome", c.outcome().msg())
+        .arg("looks", looks)
+        .arg("why", why)
+}
+
+/// One check as the console states it, in English.
+pub fn check_line(c: &datavisa_verdict::Check) -> String {
+    check_msg(c).en()
 }
 
 /// Class sizes grouped into the bands people read k-anonymity in.
-fn class_bands(hist: &[(u64, u64)]) -> Vec<(String, f64)> {
+fn class_bands(hist: &[(u64, u64)]) -> Vec<(Text, f64)> {
     let bands: [(u64, u64, &str); 6] = [
         (1, 1, "1"),
         (2, 2, "2"),
@@ -417,7 +501,7 @@ fn class_bands(hist: &[(u64, u64)]) -> Vec<(String, f64)> {
                 .filter(|(size, _)| (lo..=hi).contains(size))
                 .map(|(size, classes)| size * classes)
                 .sum();
-            (name.to_owned(), n as f64)
+            (Text::same(name), n as f64)
         })
         .collect()
 }
@@ -509,14 +593,20 @@ fn cumulative_section(a: &Assessed) -> Option<Section> {
             fact(
                 "此前发布",
                 "Earlier release",
-                format!(
-                    "{} (visa {}, sha256 {})",
-                    p.twin.path, p.visa, p.twin.sha256
-                ),
+                Msg::new("report.earlier_release")
+                    .arg("path", &p.twin.path)
+                    .arg("visa", &p.visa)
+                    .arg("sha256", &p.twin.sha256),
             )
         })
         .collect();
-    facts.push(fact("关联方式", "Rows linked by", s_of(&c.linked_by)));
+    facts.push(fact(
+        "关联方式",
+        "Rows linked by",
+        c.linked_by
+            .as_ref()
+            .map_or_else(|| Text::same("—"), Note::text),
+    ));
     facts.push(fact(
         "合并后已知列",
         "Known columns in the combination",
@@ -527,18 +617,16 @@ fn cumulative_section(a: &Assessed) -> Option<Section> {
         facts,
         Vec::new(),
     );
-    for n in &c.notes {
-        sec.notes.push(Text::new(n.clone(), n.clone()));
-    }
+    sec.notes = c.notes.iter().map(Note::text).collect();
     Some(sec)
 }
 
 fn utility_section(a: &Assessed) -> Option<Section> {
     let u = a.assessment.utility_figures()?;
-    let rows: Vec<(String, f64)> = u
+    let rows: Vec<(Text, f64)> = u
         .columns
         .iter()
-        .map(|c| (c.column.clone(), c.score))
+        .map(|c| (Text::same(c.column.clone()), c.score))
         .collect();
     let mut sec = Section::new(
         Text::new("可用性", "Utility"),
@@ -572,13 +660,15 @@ fn profile_section(a: &Assessed) -> Section {
     let x = &a.assessment;
     let (r, c) = (&x.recipient, &x.recipient.controls);
     let holds = if x.holds.is_empty() {
-        "—".into()
+        Msg::new("value.none").text()
     } else {
-        x.holds
-            .iter()
-            .map(|h| format!("{} (sha256 {})", h.path, h.sha256))
-            .collect::<Vec<_>>()
-            .join("; ")
+        Text::same(
+            x.holds
+                .iter()
+                .map(|h| format!("{} (sha256 {})", h.path, h.sha256))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
     };
     Section::new(
         Text::new("接收方画像", "Recipient profile"),
@@ -602,31 +692,39 @@ fn profile_section(a: &Assessed) -> Section {
             fact(
                 "能否获取密钥",
                 "Could obtain keys",
-                s_of(&r.can_obtain_keys),
+                yes_no(r.can_obtain_keys),
             ),
-            fact("能力假设", "Capability", s_of(&r.capability)),
+            fact(
+                "能力假设",
+                "Capability",
+                Msg::new(&format!("capability.{}", s_of(&r.capability))),
+            ),
             fact(
                 "禁止重识别条款",
                 "No-re-identification clause",
-                s_of(&c.no_reidentification),
+                yes_no(c.no_reidentification),
             ),
             fact(
                 "禁止重新关联条款",
                 "No-relinking clause",
-                s_of(&c.no_relinking),
+                yes_no(c.no_relinking),
             ),
             fact(
                 "禁止再转移",
                 "Onward-transfer ban",
-                s_of(&c.onward_transfer_ban),
+                yes_no(c.onward_transfer_ban),
             ),
             fact(
                 "经审计的安全措施",
                 "Audited security",
-                s_of(&c.audited_security),
+                yes_no(c.audited_security),
             ),
-            fact("删除日期", "Deletion date", s_of(&c.deletion_date)),
-            fact("密钥状态", "Pseudonymization keys", s_of(&x.keys)),
+            fact("删除日期", "Deletion date", or_not_set(&c.deletion_date)),
+            fact(
+                "密钥状态",
+                "Pseudonymization keys",
+                Msg::new(&format!("keys.{}", s_of(&x.keys))),
+            ),
         ],
         Vec::new(),
     )
@@ -634,16 +732,40 @@ fn profile_section(a: &Assessed) -> Section {
 
 fn policy_section(a: &Assessed) -> Section {
     let p = &a.assessment.policy;
+    let with_source = |value: String, source: &str| {
+        Msg::new("report.value_source")
+            .arg("value", value)
+            .arg("source", source_msg(source))
+    };
     let mut facts = vec![
-        fact("置信水平", "Confidence level", format!("{} ({})", s_of(&p.confidence.value), p.confidence.source)),
-        fact("比较规则", "Comparison rule", "the upper end of each confidence interval must be at or below its threshold (upper_ci)"),
-        fact("复评周期（月）", "Review period (months)", p.review_months.to_string()),
-        fact("个人信息界限", "Personal-information bar", format!("{} ({})", s_of(&p.personal_above.value), p.personal_above.source)),
+        fact(
+            "置信水平",
+            "Confidence level",
+            with_source(s_of(&p.confidence.value), &p.confidence.source),
+        ),
+        fact(
+            "比较规则",
+            "Comparison rule",
+            Msg::new("report.compare_upper_ci"),
+        ),
+        fact(
+            "复评周期（月）",
+            "Review period (months)",
+            p.review_months.to_string(),
+        ),
+        fact(
+            "个人信息界限",
+            "Personal-information bar",
+            with_source(s_of(&p.personal_above.value), &p.personal_above.source),
+        ),
     ];
     for (c, t) in &a.assessment.thresholds {
         facts.push(Fact {
-            label: Text::new(c.as_str(), c.as_str()),
-            value: format!("{} — {}", s_of(&t.value), t.source),
+            label: c.msg().text(),
+            value: Msg::new("report.threshold_source")
+                .arg("value", s_of(&t.value))
+                .arg("source", source_msg(&t.source))
+                .text(),
         });
     }
     Section::new(
@@ -653,8 +775,11 @@ fn policy_section(a: &Assessed) -> Section {
     )
 }
 
-fn file_line(x: &FileFacts) -> String {
-    format!("{} (sha256 {}, {} rows)", x.path, x.sha256, x.rows)
+fn file_msg(x: &FileFacts) -> Msg {
+    Msg::new("report.file")
+        .arg("path", &x.path)
+        .arg("sha256", &x.sha256)
+        .arg("rows", x.rows.to_string())
 }
 
 fn reproduction_section(a: &Assessed) -> Section {
@@ -667,11 +792,13 @@ fn reproduction_section(a: &Assessed) -> Section {
             "Assessment JSON sha256",
             a.body_sha256.clone(),
         ),
-        fact("源数据", "Source", file_line(&x.source)),
+        fact("源数据", "Source", file_msg(&x.source)),
         fact(
             "孪生数据",
             "Twin",
-            format!("{} — {}", file_line(&x.twin), x.twin_kind.as_str()),
+            Msg::new("report.twin_file")
+                .arg("file", file_msg(&x.twin))
+                .arg("kind", x.twin_kind.msg()),
         ),
         fact(
             "随机种子 / 攻击次数",
@@ -686,7 +813,7 @@ fn reproduction_section(a: &Assessed) -> Section {
         ),
     ];
     if let Some(c) = &x.control {
-        facts.push(fact("对照集", "Control set", file_line(c)));
+        facts.push(fact("对照集", "Control set", file_msg(c)));
     }
     if let Some(m) = &x.manifest {
         facts.push(fact("清单", "Manifest", m.path.clone()));
@@ -694,18 +821,13 @@ fn reproduction_section(a: &Assessed) -> Section {
     Section::new(Text::new("复现信息", "Reproduction"), facts, Vec::new())
 }
 
-fn terminology_section() -> Section {
+/// The legal terms the report uses, each with its statutory source.
+pub fn terminology_section() -> Section {
     let mut sec = Section::new(Text::new("术语", "Terminology"), Vec::new(), Vec::new());
-    sec.notes = vec![
-        Text::new(
-            "去标识化（《个人信息保护法》第七十三条第三项）：个人信息经处理，在不借助额外信息的情况下无法识别特定自然人。去标识化信息（包括假名化信息）仍是个人信息，出境须同意、影响评估和出境机制。",
-            "De-identification (PIPL Art. 73(3)): personal information processed so that, without additional information, it cannot identify a specific natural person. De-identified (including pseudonymized) information is still personal information; its export needs consent, an impact assessment and a transfer mechanism.",
-        ),
-        Text::new(
-            "匿名化（第七十三条第四项、第四条）：个人信息经处理，无法识别特定自然人且不能复原。匿名化信息不属于个人信息。本报告的匿名化结论仅针对上述接收方、在复评日期前有效，并以所列合同条款为前提。",
-            "Anonymization (PIPL Art. 73(4), Art. 4): personal information processed so that it cannot identify a specific natural person and cannot be restored. Anonymized information is not personal information. An anonymized verdict here holds only as to the recipient named, only until its review date, and only with the contract clauses listed.",
-        ),
-    ];
+    sec.notes = ["term_def.de_identified", "term_def.anonymized"]
+        .iter()
+        .map(|id| Msg::new(id).text())
+        .collect();
     sec
 }
 

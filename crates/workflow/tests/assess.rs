@@ -202,7 +202,7 @@ impl Attack for EveryColumnAtOnce {
                 "toy: every known column at once".into(),
                 result,
             )],
-            notes: vec!["toy attack ran".into()],
+            notes: vec![datavisa_i18n::Note::Plain("toy attack ran".into())],
         })
     }
 }
@@ -224,7 +224,7 @@ fn a_toy_attack_in_the_registry_is_run_stored_and_checked() {
         .find(|r| r.label == "toy: every known column at once")
         .expect("the toy attack's result is stored");
     assert_eq!(toy.criterion, Some(Criterion::SinglingOut));
-    assert!(x.notes.iter().any(|n| n == "toy attack ran"));
+    assert!(x.notes.iter().any(|n| n.en() == "toy attack ran"));
     // Two singling-out checks: the built-in one and the toy's, each against singling_out's limit.
     let checks: Vec<_> = x
         .checks

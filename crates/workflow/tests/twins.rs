@@ -331,7 +331,7 @@ fn a_tokenized_column_does_not_count_as_known() {
     assert!(
         a.notes
             .iter()
-            .any(|n| n.contains("身份证号 as tokens or ciphertext")),
+            .any(|n| n.en().contains("身份证号 as tokens or ciphertext")),
         "{:?}",
         a.notes
     );

@@ -277,7 +277,7 @@ fn pass_fail_and_inconclusive_by_hand() {
             let planned = a.plan.as_ref().unwrap().looks.len();
             assert_eq!(at.looks.len(), planned, "it used every look: {at:?}");
             assert!(
-                at.why.as_deref().unwrap().contains("still contains"),
+                at.why.as_ref().unwrap().en().contains("still contains"),
                 "{at:?}"
             );
         }
@@ -313,7 +313,7 @@ context = "public"
         .unwrap();
     assert_eq!(so.outcome(), Outcome::Inconclusive, "{so:?}");
     assert!(
-        so.why.as_deref().unwrap().contains("rests on no query"),
+        so.why.as_ref().unwrap().en().contains("rests on no query"),
         "{so:?}"
     );
     assert!(a.reasons.iter().any(|r| r.text.contains("inconclusive")));
