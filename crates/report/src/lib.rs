@@ -11,6 +11,9 @@ pub use datavisa_i18n::{Lang, Msg, Note, Text};
 pub struct Fact {
     pub label: Text,
     pub value: Text,
+    /// The value is code (a command line), set in a code font and never translated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub code: bool,
 }
 
 impl Fact {
@@ -19,6 +22,15 @@ impl Fact {
         Fact {
             label: Text::new(zh, en),
             value: value.into(),
+            code: false,
+        }
+    }
+
+    /// A fact whose value is code (a command line).
+    pub fn code(zh: &str, en: &str, value: impl Into<String>) -> Fact {
+        Fact {
+            code: true,
+            ..Fact::new(zh, en, value.into())
         }
     }
 }
@@ -155,10 +167,15 @@ figcaption{{font-weight:600;margin-bottom:.3em}}svg text{{font-family:inherit}}p
         if !s.facts.is_empty() {
             o.push_str("<table>\n");
             for f in &s.facts {
+                let value = esc(f.value.get(lang));
+                let value = if f.code {
+                    format!("<code>{value}</code>")
+                } else {
+                    value
+                };
                 o.push_str(&format!(
-                    "<tr><td class=\"k\">{}</td><td>{}</td></tr>\n",
+                    "<tr><td class=\"k\">{}</td><td>{value}</td></tr>\n",
                     esc(f.label.get(lang)),
-                    esc(f.value.get(lang))
                 ));
             }
             o.push_str("</table>\n");
@@ -236,10 +253,7 @@ mod tests {
             headline: None,
             sections: vec![Section::new(
                 Text::new("范围", "Scope"),
-                vec![Fact {
-                    label: Text::new("处理者", "Exporter"),
-                    value: "<Acme & Co>".into(),
-                }],
+                vec![Fact::new("处理者", "Exporter", "<Acme & Co>")],
                 vec![Text::new("目的是否必要？", "Is the purpose necessary?")],
             )],
         }

@@ -1327,7 +1327,7 @@ pub fn decide(a: &Assessment) -> (Verdict, Vec<Reason>) {
                 .arg("upper", format!("{:.4}", c.upper))
                 .arg("criterion", c.criterion.msg())
                 .arg("threshold", c.threshold.to_string())
-                .arg("source", &c.source),
+                .arg("source", crate::figures::source_msg(&c.source)),
             Outcome::Inconclusive => Msg::new("reason.check_inconclusive")
                 .arg("figure", crate::figures::figure_msg(&c.figure))
                 .arg("scope", scope)

@@ -403,12 +403,14 @@ fn attacks_section(a: &Assessed) -> Section {
                 .arg("scope", Msg::new(&format!("scope.{}", c.scope)))
                 .text(),
             value: check_msg(c).text(),
+            code: false,
         })
         .collect();
     for x in &a.assessment.attacks {
         facts.push(Fact {
             label: figure_with_scope(&x.label, &x.scope).text(),
             value: evidence_text(x),
+            code: false,
         });
     }
     if let Some(p) = &a.assessment.plan {
@@ -766,6 +768,7 @@ fn policy_section(a: &Assessed) -> Section {
                 .arg("value", s_of(&t.value))
                 .arg("source", source_msg(&t.source))
                 .text(),
+            code: false,
         });
     }
     Section::new(
@@ -785,7 +788,7 @@ fn file_msg(x: &FileFacts) -> Msg {
 fn reproduction_section(a: &Assessed) -> Section {
     let x = &a.assessment;
     let mut facts = vec![
-        fact("复现命令", "Reproduce with", a.command.clone()),
+        Fact::code("复现命令", "Reproduce with", a.command.clone()),
         fact("评估编号", "Assessment id", a.id.clone()),
         fact(
             "评估内容哈希",
