@@ -87,6 +87,16 @@ pub fn run(cli: Cli) -> Result<()> {
                 eprintln!("wrote {}", output.display());
                 Ok(())
             }
+            crate::ReportCommand::Visa { id, output, store } => {
+                let ws = crate::front::workspace(
+                    &store.store,
+                    crate::front::CliSecrets::default(),
+                    quiet,
+                )?;
+                ws.visa_certificate(&id, &output)?;
+                eprintln!("wrote {}", output.display());
+                Ok(())
+            }
         },
         Command::Assess {
             action: Some(a), ..

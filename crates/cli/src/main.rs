@@ -1035,6 +1035,17 @@ pub enum ReportCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// The visa as a contract annex: one bilingual page with the twin's hash, the recipient,
+    /// the verdict and its margin, the review date and the conditions as contract clauses.
+    Visa {
+        /// The visa's id.
+        id: String,
+        /// Output: .html (default) or .json.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// What `datavisa assess` does besides assessing.

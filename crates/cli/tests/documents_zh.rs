@@ -202,6 +202,62 @@ fn every_document_in_chinese_has_no_untranslated_words() {
     );
     assert!(text.contains("标准合同备案"), "{text}");
     assert!(checked >= 2);
+    visa_certificates(p, store, steps);
+}
+
+/// `report visa`: one bilingual page per visa, with the twin's hash, the review date and every
+/// condition as a clause in both languages; a visa on a non-anonymized verdict says it is no
+/// anonymization certificate.
+fn visa_certificates(p: &Path, store: &str, steps: &[serde_json::Value]) {
+    let visas = json_of(&datavisa_in(
+        &["visa", "list", "--store", store, "--format", "json"],
+        p,
+    ));
+    let mut seen = 0;
+    for a in steps[6]["assessments"].as_array().unwrap() {
+        let id = a["visa"].as_str().unwrap();
+        let v = visas
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["id"] == id)
+            .unwrap();
+        let out = format!("{id}.html");
+        run(p, &["report", "visa", id, "--store", store, "-o", &out]);
+        let html = std::fs::read_to_string(p.join(&out)).unwrap();
+        let text = visible_text(&html);
+        assert!(text.contains(v["twin_sha256"].as_str().unwrap()), "{id}");
+        assert!(text.contains(v["review_on"].as_str().unwrap()), "{id}");
+        if a["verdict"] == "anonymized" {
+            assert!(
+                text.contains("接收方不得尝试识别")
+                    && text.contains("shall not attempt to identify")
+            );
+            assert!(text.contains("shall delete the data") && text.contains("前删除数据"));
+            assert!(!text.contains("本页不是匿名化证明"));
+        } else {
+            assert!(
+                text.contains("本页不是匿名化证明")
+                    && text.contains("not an anonymization certificate")
+            );
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 2);
+    let o = datavisa_in(
+        &[
+            "report",
+            "visa",
+            "visa-nope",
+            "--store",
+            store,
+            "-o",
+            "x.html",
+        ],
+        p,
+    );
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("visa-nope"));
+    assert!(!p.join("x.html").exists());
 }
 
 #[test]

@@ -214,6 +214,16 @@ impl Msg {
         Text::new(self.render(Lang::Zh), self.render(Lang::En))
     }
 
+    /// The source in both languages, if the catalogue gives one.
+    pub fn source_text(&self) -> Option<Text> {
+        let e = catalogue().entries.get(&self.id)?;
+        let en = e.source.clone()?;
+        Some(Text::new(
+            e.source_zh.clone().unwrap_or_else(|| en.clone()),
+            en,
+        ))
+    }
+
     /// The statutory or standard source the catalogue gives for this message, if any.
     pub fn source(&self) -> Option<&'static str> {
         catalogue()
@@ -340,6 +350,9 @@ pub struct Entry {
     pub en: String,
     #[serde(default)]
     pub source: Option<String>,
+    /// The source as cited in Chinese.
+    #[serde(default)]
+    pub source_zh: Option<String>,
 }
 
 impl Entry {
@@ -493,6 +506,11 @@ mod tests {
                 placeholders(&e.zh),
                 placeholders(&e.en),
                 "{id}: the languages use different arguments"
+            );
+            assert_eq!(
+                e.source.is_some(),
+                e.source_zh.is_some(),
+                "{id}: a source is cited in both languages"
             );
         }
     }

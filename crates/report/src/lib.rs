@@ -202,6 +202,79 @@ figcaption{{font-weight:600;margin-bottom:.3em}}svg text{{font-family:inherit}}p
     o
 }
 
+/// One page with both languages side by side (a contract annex: the visa certificate). Both
+/// texts of every label and value are shown, Chinese first; the page prints on one A4 sheet.
+pub fn bilingual_html(r: &Report) -> String {
+    let both = |t: &Text| {
+        if t.zh == t.en {
+            esc(&t.zh)
+        } else {
+            format!("{}<br><span class=\"en\">{}</span>", esc(&t.zh), esc(&t.en))
+        }
+    };
+    let mut o = format!(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{} / {}</title>\n<style>\
+body{{font-family:system-ui,'Noto Sans CJK SC','PingFang SC',sans-serif;max-width:52em;margin:1.5em auto;line-height:1.4;color:#111;font-size:10.5pt}}\
+h1{{font-size:1.35em;margin:.2em 0}}h2{{font-size:1.05em;border-bottom:1px solid #999;margin:1em 0 .3em}}\
+table{{border-collapse:collapse;width:100%}}td{{border:1px solid #ccc;padding:.25em .45em;vertical-align:top}}\
+td.k{{width:30%;background:#f4f4f4}}.en{{color:#444}}ol li{{margin:.25em 0}}.sign td{{height:3.2em;width:50%}}\
+.verdict{{font-weight:600;padding:.5em .7em;border-radius:4px;margin:.8em 0}}.pass{{background:#e3f4e3;border-left:6px solid #2e7d32}}\
+.warn{{background:#fff3d6;border-left:6px solid #c77700}}.fail{{background:#fde3e3;border-left:6px solid #b71c1c}}\
+@page{{size:A4;margin:12mm}}@media print{{body{{max-width:none;margin:0}}.verdict{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}}}</style></head><body>\n",
+        esc(&r.title.zh),
+        esc(&r.title.en)
+    );
+    o.push_str(&format!(
+        "<h1>{}</h1>\n<p>{}</p>\n",
+        both(&r.title),
+        both(&r.subtitle)
+    ));
+    if let Some((text, tone)) = &r.headline {
+        let class = match tone {
+            Tone::Pass => "pass",
+            Tone::Warn => "warn",
+            Tone::Fail => "fail",
+        };
+        o.push_str(&format!(
+            "<p class=\"verdict {class}\" id=\"verdict\">{}</p>\n",
+            both(text)
+        ));
+    }
+    for s in &r.sections {
+        o.push_str(&format!("<h2>{}</h2>\n", both(&s.title)));
+        if !s.facts.is_empty() {
+            o.push_str("<table>\n");
+            for f in &s.facts {
+                o.push_str(&format!(
+                    "<tr><td class=\"k\">{}</td><td>{}</td></tr>\n",
+                    both(&f.label),
+                    both(&f.value)
+                ));
+            }
+            o.push_str("</table>\n");
+        }
+        if !s.notes.is_empty() {
+            o.push_str("<ol>\n");
+            for n in &s.notes {
+                o.push_str(&format!("<li>{}</li>\n", both(n)));
+            }
+            o.push_str("</ol>\n");
+        }
+        for q in &s.questions {
+            o.push_str(&format!(
+                "<table class=\"sign\"><tr><td>{}</td><td></td></tr></table>\n",
+                both(q)
+            ));
+        }
+    }
+    o.push_str(&format!(
+        "<p><small>datavisa {} · {}</small></p>\n</body></html>\n",
+        esc(&r.tool_version),
+        esc(&r.generated_at)
+    ));
+    o
+}
+
 /// Markdown.
 pub fn markdown(r: &Report, lang: Lang) -> String {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");

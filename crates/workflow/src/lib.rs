@@ -6,6 +6,7 @@
 pub mod assess;
 pub mod attack;
 pub mod attest;
+pub mod certificate;
 pub mod demo;
 pub mod error;
 pub mod evidence;
