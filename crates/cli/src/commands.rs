@@ -72,18 +72,17 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Ledger { ledger } => crate::ledger::ledger_cmd(ledger, quiet),
         Command::Report { report } => match report {
             crate::ReportCommand::Pipia(a) => crate::pipia::pipia_cmd(&a, quiet),
-            crate::ReportCommand::Assessment {
-                id,
-                output,
-                lang,
-                store,
-            } => {
+            crate::ReportCommand::Assessment { id, output, store } => {
                 let ws = crate::front::workspace(
                     &store.store,
                     crate::front::CliSecrets::default(),
                     quiet,
                 )?;
-                ws.assessment_report(&id, &output, datavisa_workflow::report::report_lang(&lang)?)?;
+                ws.assessment_report(
+                    &id,
+                    &output,
+                    crate::front::lang_or(datavisa_workflow::i18n::Lang::En),
+                )?;
                 eprintln!("wrote {}", output.display());
                 Ok(())
             }

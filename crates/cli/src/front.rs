@@ -173,6 +173,37 @@ impl Progress for Terminal {
     }
 }
 
+static LANG: std::sync::OnceLock<Option<datavisa_workflow::i18n::Lang>> =
+    std::sync::OnceLock::new();
+
+/// Fixes the language of this run from `--lang`, else `DATAVISA_LANG`; a value that names
+/// neither language is refused.
+pub fn set_lang(flag: Option<&str>) -> anyhow::Result<()> {
+    let (value, from) = match flag {
+        Some(v) => (Some(v.to_owned()), "--lang"),
+        None => (std::env::var("DATAVISA_LANG").ok(), "DATAVISA_LANG"),
+    };
+    let lang = match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(
+            datavisa_workflow::i18n::Lang::parse(v)
+                .ok_or_else(|| anyhow::anyhow!("{from} {v:?}: use en or zh"))?,
+        ),
+    };
+    let _ = LANG.set(lang);
+    Ok(())
+}
+
+/// The run's language, or `default` when none was named.
+pub fn lang_or(default: datavisa_workflow::i18n::Lang) -> datavisa_workflow::i18n::Lang {
+    LANG.get().copied().flatten().unwrap_or(default)
+}
+
+/// The language of human output (English unless one was named).
+pub fn lang() -> datavisa_workflow::i18n::Lang {
+    lang_or(datavisa_workflow::i18n::Lang::En)
+}
+
 /// The workspace of one command: its store, the CLI's secrets, the OS user, terminal progress.
 pub fn workspace(store: &Path, secrets: CliSecrets, quiet: bool) -> Result<Workspace> {
     let ws = Workspace::open(store, os_user())?

@@ -25,6 +25,10 @@ pub struct Cli {
     /// Hide progress bars and notes on stderr.
     #[arg(long, global = true)]
     pub quiet: bool,
+    /// Language of the human output and of documents: en or zh (DATAVISA_LANG sets it for a
+    /// session; the PIPIA draft is in zh, everything else in en, unless one is named).
+    #[arg(long, global = true)]
+    pub lang: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -996,9 +1000,6 @@ pub struct PipiaArgs {
     /// Calendar year of the counts; this year by default.
     #[arg(long)]
     pub year: Option<i64>,
-    /// zh (default) or en.
-    #[arg(long, default_value = "zh")]
-    pub lang: String,
     /// Output: .html (default), .md or .json.
     #[arg(short, long)]
     pub output: PathBuf,
@@ -1029,9 +1030,6 @@ pub enum ReportCommand {
         /// Output: .html (default) or .json.
         #[arg(short, long)]
         output: PathBuf,
-        /// en (default) or zh.
-        #[arg(long, default_value = "en")]
-        lang: String,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -1316,6 +1314,7 @@ fn main() -> ExitCode {
     };
     let run = front::guard_outputs(&matches)
         .map_err(anyhow::Error::from)
+        .and_then(|()| front::set_lang(cli.lang.as_deref()))
         .and_then(|()| commands::run(cli));
     match run {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 use crate::front::{workspace, CliSecrets};
 use crate::PipiaArgs;
 use anyhow::Result;
-use datavisa_workflow::pipia::{lang, PipiaRequest};
+use datavisa_workflow::pipia::PipiaRequest;
 
 /// `datavisa report pipia`.
 pub fn pipia_cmd(a: &PipiaArgs, quiet: bool) -> Result<()> {
@@ -18,7 +18,7 @@ pub fn pipia_cmd(a: &PipiaArgs, quiet: bool) -> Result<()> {
         year: a.year,
         file: a.file.clone(),
         read: (&a.read).into(),
-        lang: lang(&a.lang)?,
+        lang: crate::front::lang_or(datavisa_workflow::i18n::Lang::Zh),
         output: a.output.clone(),
     };
     let written = ws.pipia(&req)?;

@@ -192,60 +192,63 @@ pub fn assess_action(c: AssessCommand, quiet: bool) -> Result<()> {
 }
 
 fn print_assessment(a: &Assessed) -> Result<()> {
-    println!("{}", datavisa_workflow::report::headline(a).0.en);
+    use datavisa_workflow::i18n::{Msg, Note};
+    use datavisa_workflow::report::{check_msg, evidence_text, headline, plan_msg};
+    let lang = crate::front::lang();
+    let say = |m: Msg| println!("{}", m.render(lang));
+    println!("{}", headline(a).0.get(lang));
     let x = &a.assessment;
-    println!(
-        "assessment {} ({} context: {})",
-        a.id,
-        x.context.context.as_str(),
-        x.context.why
-    );
-    println!("checks:");
+    let why = match &x.context.why {
+        Note::Said { msg, .. } => msg.render(lang),
+        Note::Plain(t) => t.clone(),
+    };
+    say(Msg::new("cli.assessment")
+        .arg("id", &a.id)
+        .arg("context", x.context.context.msg())
+        .arg("why", why));
+    say(Msg::new("cli.checks"));
     for c in x.all_checks() {
-        println!(
-            "  [{}] {}",
-            c.scope,
-            datavisa_workflow::report::check_line(c)
-        );
+        say(Msg::new("cli.check")
+            .arg("scope", Msg::new(&format!("scope.{}", c.scope)))
+            .arg("line", check_msg(c)));
     }
-    println!("evidence:");
+    say(Msg::new("cli.evidence"));
     for r in &x.attacks {
-        println!(
-            "  {} [{}]: {}",
-            r.label,
-            r.scope,
-            datavisa_workflow::report::evidence_line(r)
-        );
+        say(Msg::new("cli.evidence_line")
+            .arg("figure", datavisa_workflow::verdict::figure_msg(&r.label))
+            .arg("scope", Msg::new(&format!("scope.{}", r.scope)))
+            .arg("evidence", evidence_text(r).get(lang)));
     }
     if let Some(p) = &x.plan {
-        println!("sequential procedure: {}", p.describe());
+        say(Msg::new("cli.plan").arg("plan", plan_msg(p)));
     }
     for o in &a.on_record.others {
-        println!(
-            "other assessment of this twin for {}: {} ({}, {})",
-            x.recipient.id,
-            o.id,
-            o.verdict.as_str(),
-            o.created_at
-        );
+        say(Msg::new("cli.other_assessment")
+            .arg("recipient", &x.recipient.id)
+            .arg("id", &o.id)
+            .arg("verdict", o.verdict.msg())
+            .arg("date", &o.created_at));
     }
     for v in &a.on_record.visas {
-        println!(
-            "visa {} ({}, {}){}",
-            v.id,
-            v.verdict.as_str(),
-            v.state,
-            v.override_reason
-                .as_ref()
-                .map(|r| format!(": issued over a later or contrary assessment: {r}"))
-                .unwrap_or_default()
-        );
+        let over = match &v.override_reason {
+            Some(r) => Msg::new("report.visa_override").arg("reason", r).into(),
+            None => datavisa_workflow::i18n::Arg::Text(String::new()),
+        };
+        say(Msg::new("cli.visa_on_record")
+            .arg("id", &v.id)
+            .arg("verdict", v.verdict.msg())
+            .arg("state", Msg::new(&format!("visa_state.{}", v.state)))
+            .arg("override", over));
     }
     for r in &x.reasons {
-        println!("- {}", r.text);
+        let text = r
+            .msg
+            .as_ref()
+            .map_or_else(|| r.text.clone(), |m| m.render(lang));
+        println!("- {text}");
     }
     for n in &x.notes {
-        println!("note: {n}");
+        say(Msg::new("cli.note").arg("note", n.get(lang)));
     }
     Ok(())
 }
@@ -303,19 +306,26 @@ pub fn visa_cmd(c: VisaCommand, quiet: bool) -> Result<()> {
             match format {
                 Format::Json => print_json(&v),
                 Format::Human => {
+                    use datavisa_workflow::i18n::Msg;
                     let x = &v.visa;
-                    println!(
-                        "visa {} issued: {} as to {} until review on {} (conditions: {})",
-                        x.id,
-                        x.verdict.as_str(),
-                        x.recipient,
-                        x.review_on,
-                        if x.conditions.is_empty() {
-                            "none".into()
-                        } else {
-                            x.conditions.join(", ")
-                        }
-                    );
+                    let conditions = if x.conditions.is_empty() {
+                        Msg::new("value.none").into()
+                    } else {
+                        datavisa_workflow::i18n::Arg::from(
+                            x.conditions
+                                .iter()
+                                .map(|c| datavisa_workflow::certificate::condition_msg(c))
+                                .collect::<Vec<_>>(),
+                        )
+                    };
+                    let m = Msg::new("cli.visa_issued")
+                        .arg("id", &x.id)
+                        .arg("verdict", x.verdict.msg())
+                        .arg("recipient", &x.recipient)
+                        .arg("review", &x.review_on)
+                        .arg("status", Msg::new(&format!("status.{}", v.status)))
+                        .arg("conditions", conditions);
+                    println!("{}", m.render(crate::front::lang()));
                     Ok(())
                 }
             }

@@ -203,6 +203,29 @@ fn every_document_in_chinese_has_no_untranslated_words() {
     assert!(text.contains("标准合同备案"), "{text}");
     assert!(checked >= 2);
     visa_certificates(p, store, steps);
+    // The human output of `assess show` in Chinese, by DATAVISA_LANG or --lang.
+    for a in steps[6]["assessments"].as_array().unwrap() {
+        let id = a["assessment"].as_str().unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_datavisa"))
+            .args(["assess", "show", id, "--store", store])
+            .env("DATAVISA_LANG", "zh")
+            .current_dir(p)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8(o.stdout).unwrap();
+        assert!(out.contains("结论：") && out.contains("检验："), "{out}");
+        let stray = stray_latin(&out, &data);
+        assert!(
+            stray.is_empty(),
+            "assess show {id} in Chinese has English words {stray:?}"
+        );
+        let en = datavisa_in(&["assess", "show", id, "--store", store, "--lang", "en"], p);
+        assert!(String::from_utf8_lossy(&en.stdout).contains("checks:"));
+    }
+    let bad = datavisa_in(&["assess", "list", "--store", store, "--lang", "fr"], p);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--lang \"fr\": use en or zh"));
 }
 
 /// `report visa`: one bilingual page per visa, with the twin's hash, the review date and every

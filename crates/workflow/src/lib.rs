@@ -23,6 +23,8 @@ pub mod workspace;
 
 /// What a scan reports, and how it is tuned.
 pub use datavisa_discover::{ScanOptions, ScanReport};
+/// The message catalogue and languages, for front ends that print in either language.
+pub use datavisa_i18n as i18n;
 /// Secrets are handed to the workspace as zeroized passphrases.
 pub use datavisa_vault::{KdfParams, Passphrase};
 pub use error::{Context, Error, ErrorKind, Result};
@@ -43,5 +45,6 @@ pub mod risk {
 
 /// The verdict crate's parameter types, for front ends that build requests.
 pub mod verdict {
+    pub use datavisa_verdict::figures::{figure_msg, source_msg};
     pub use datavisa_verdict::{AssessParams, Verdict};
 }

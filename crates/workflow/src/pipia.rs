@@ -780,12 +780,3 @@ pub fn pipia_report(f: &PipiaFacts) -> Report {
         sections,
     }
 }
-
-/// `zh` or `en` as a report language.
-pub fn lang(s: &str) -> Result<Lang> {
-    match s {
-        "zh" => Ok(Lang::Zh),
-        "en" => Ok(Lang::En),
-        o => Err(Error::bad_input(format!("--lang {o:?}: zh or en"))),
-    }
-}

@@ -13,15 +13,6 @@ use datavisa_verdict::{Criterion, Verdict};
 use serde_json::Value;
 use std::path::Path;
 
-/// `en` or `zh` as a report language.
-pub fn report_lang(lang: &str) -> Result<Lang> {
-    match lang {
-        "en" => Ok(Lang::En),
-        "zh" => Ok(Lang::Zh),
-        other => Err(Error::bad_input(format!("--lang {other:?}: use en or zh"))),
-    }
-}
-
 impl Workspace {
     /// Writes the report of a stored assessment (by its id or a visa's) as .html or .json.
     pub fn assessment_report(&self, id: &str, output: &Path, lang: Lang) -> Result<()> {
