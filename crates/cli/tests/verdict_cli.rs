@@ -815,6 +815,92 @@ fn the_report_renders_in_headless_chromium() {
         !dom.contains("http://")
             || dom.matches("http://").count() == dom.matches("http://www.w3.org/2000/svg").count()
     );
+    for file in ["report.html", "report-zh.html"] {
+        let overlaps = chart_text_overlaps(&chromium, &profile, &d.path().join(file));
+        assert!(
+            overlaps.is_empty(),
+            "{file}: chart text overlaps or is cut: {overlaps:?}"
+        );
+    }
+    // The check itself finds an overlap and a label that leaves its drawing.
+    let texts: String = (0..12)
+        .map(|i| format!("<text x=\"{}\" y=\"20\">label {i}</text>", 10 + i * 50))
+        .collect();
+    let bad = format!(
+        "<html><body><svg width=\"640\" height=\"60\">{texts}<text x=\"12\" y=\"22\">on top</text><text x=\"600\" y=\"50\">runs off the edge</text></svg></body></html>"
+    );
+    std::fs::write(d.path().join("bad.html"), bad).unwrap();
+    let found = chart_text_overlaps(&chromium, &profile, &d.path().join("bad.html"));
+    assert!(found.iter().any(|f| f.contains("overlaps")), "{found:?}");
+    assert!(
+        found.iter().any(|f| f.contains("leaves the drawing")),
+        "{found:?}"
+    );
+}
+
+/// Lays a report out in headless Chromium and returns every pair of SVG text elements whose
+/// boxes overlap, and every text that leaves its drawing, as read from the DOM. The check
+/// runs in a copy of the page with a script added; the report itself carries no script.
+fn chart_text_overlaps(chromium: &str, profile: &Path, page: &Path) -> Vec<String> {
+    const CHECK: &str = r#"<script>
+addEventListener('load', () => {
+  const out = [];
+  document.querySelectorAll('svg').forEach((svg, s) => {
+    const frame = svg.getBoundingClientRect();
+    const boxes = [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()]);
+    boxes.forEach(([t, r]) => {
+      if (r.left < frame.left - 1 || r.right > frame.right + 1 || r.top < frame.top - 1 || r.bottom > frame.bottom + 1)
+        out.push(`svg ${s}: "${t}" leaves the drawing`);
+    });
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const [a, p] = boxes[i], [b, q] = boxes[j];
+      const w = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+      const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+      if (w > 1 && h > 1) out.push(`svg ${s}: "${a}" overlaps "${b}"`);
+    }
+  });
+  const pre = document.createElement('pre');
+  pre.id = 'bbox';
+  pre.textContent = 'BBOX[' + out.join(' | ') + ']BBOX texts=' + document.querySelectorAll('svg text').length;
+  document.body.appendChild(pre);
+});
+</script></body>"#;
+    let html = std::fs::read_to_string(page)
+        .unwrap()
+        .replace("</body>", CHECK);
+    let probe = page.with_extension("probe.html");
+    std::fs::write(&probe, html).unwrap();
+    let out = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--window-size=1280,2000",
+            "--virtual-time-budget=3000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("file://{}", probe.display()))
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let marker = "<pre id=\"bbox\">BBOX[";
+    let start = dom.find(marker).expect("the layout check ran") + marker.len();
+    let end = dom[start..].find("]BBOX").unwrap() + start;
+    let texts: usize = dom[end..]
+        .trim_start_matches("]BBOX texts=")
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(texts > 10, "the charts have text to check ({texts})");
+    dom[start..end]
+        .split(" | ")
+        .filter(|s| !s.is_empty())
+        .map(|s| s.replace("&quot;", "\""))
+        .collect()
 }
 
 #[test]
