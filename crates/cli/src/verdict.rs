@@ -220,6 +220,7 @@ fn print_assessment(a: &Assessed) -> Result<()> {
     if let Some(p) = &x.plan {
         println!("sequential procedure: {}", p.describe());
     }
+    print_utility(x);
     for o in &a.on_record.others {
         println!(
             "other assessment of this twin for {}: {} ({}, {})",
@@ -248,6 +249,40 @@ fn print_assessment(a: &Assessed) -> Result<()> {
         println!("note: {n}");
     }
     Ok(())
+}
+
+/// The utility lines: a generalized twin's against the original values, with the
+/// same-generalization comparison labelled as secondary.
+fn print_utility(x: &datavisa_workflow::verdict::Assessment) {
+    if let Some(g) = &x.generalized_utility {
+        let o = &g.against_original;
+        println!(
+            "utility against the source's original values: {:.4} (information kept {:.4}, 2-/3-way queries {:.4} over {}), {} of {} records suppressed",
+            o.score, o.information, o.queries.score, o.queries.n_queries, o.suppressed_records, o.rows
+        );
+        for c in &o.columns {
+            println!(
+                "  {}: information {:.4}, loss {:.4}, entropy loss {:.4}, suppressed {:.4}, query error {}",
+                c.column,
+                c.information,
+                c.loss,
+                c.entropy_loss,
+                c.suppressed_share,
+                c.query_error.map_or("—".into(), |e| format!("{e:.4}"))
+            );
+        }
+        if let Some(s) = &g.same_generalization {
+            println!(
+                "secondary figure, against the source generalized the same way (shows only what suppression removed): {:.4}",
+                s.score
+            );
+        }
+    } else if let Some(u) = x.utility_figures() {
+        println!(
+            "utility {:.4} (columns {:.4}, pairs {:.4}, queries {:.4})",
+            u.score, u.column_score, u.pair_score, u.workload_score
+        );
+    }
 }
 
 fn print_visas(vs: &[VisaView], format: Format) -> Result<()> {

@@ -234,7 +234,8 @@ fn generalized_column(p: &Problem, c: &Check, q: &Quality, a: usize) -> ColumnFi
         .sum();
     let suppressed_share = blank as f64 / p.n as f64;
     let loss = snap(attribute_loss(p, c, a));
-    let entropy_bits = q.attribute_entropy(p, c, a);
+    // An untouched column sums −log2(1) = −0.0 per cell; it reads 0.
+    let entropy_bits = q.attribute_entropy(p, c, a).max(0.0) + 0.0;
     let max = q.attribute_entropy_max(p, a);
     ColumnFidelity {
         column: p.qis[a].name.clone(),

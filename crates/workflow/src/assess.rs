@@ -341,6 +341,7 @@ impl Workspace {
             policy: &policy,
             source: &source_facts,
             release: &release,
+            original: &source,
             prior: &prior.0,
             holds: holds
                 .iter()
