@@ -340,8 +340,9 @@ pub fn visa_cmd(c: VisaCommand, quiet: bool) -> Result<()> {
                 Format::Human => {
                     let x = &v.visa;
                     println!(
-                        "visa {} issued: {} as to {} until review on {} (conditions: {})",
+                        "visa {} issued ({}): {} as to {} until review on {} (conditions: {})",
                         x.id,
+                        v.status,
                         x.verdict.as_str(),
                         x.recipient,
                         x.review_on,

@@ -344,6 +344,49 @@ fn two_releases_that_pass_alone_fail_together() {
         v2["override_reason"],
         "the earlier assessment predates the first release"
     );
+    // A visa on a de-identified verdict records the decision: never valid, in no listing or
+    // transfer.
+    assert_eq!(v2["status"], "recorded");
+    let id2 = v2["id"].as_str().unwrap();
+    assert_eq!(visa(d.path(), &["show", id2])["status"], "recorded");
+    let all = visa(d.path(), &["list"]);
+    let listed2 = all.as_array().unwrap().iter().find(|v| v["id"] == id2);
+    assert_eq!(listed2.unwrap()["status"], "recorded", "{all}");
+    for args in [
+        &["ledger", "exporter", "add", "Acme", "--store", "st"][..],
+        &[
+            "ledger",
+            "recipient",
+            "add",
+            "r",
+            "--jurisdiction",
+            "DE",
+            "--store",
+            "st",
+        ][..],
+    ] {
+        assert!(datavisa_in(args, d.path()).status.success());
+    }
+    let sent = datavisa_in(
+        &[
+            "ledger",
+            "record",
+            "--exporter",
+            "Acme",
+            "--recipient",
+            "r",
+            "--file",
+            "r2.csv",
+            "--visa",
+            id2,
+            "--date",
+            "2026-03-01",
+            "--store",
+            "st",
+        ],
+        d.path(),
+    );
+    fails_with(&sent, 2, &["does not cover", "not anonymized"]);
     // Sending the second flags the first for review: the recipient now holds both.
     visa(d.path(), &["sent", v2["id"].as_str().unwrap()]);
     let shown = visa(d.path(), &["show", v1["id"].as_str().unwrap()]);
