@@ -25,7 +25,8 @@ impl From<&ReadArgs> for ReadRequest {
 }
 
 /// Who is acting, for the audit log: the OS user (from the environment, else the account of
-/// the process's user id in /etc/passwd, else `uid:N`), never "unknown".
+/// the process's user id in /etc/passwd, else `uid:N`), never "unknown": every audit entry
+/// names a real actor.
 pub fn os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
@@ -33,18 +34,12 @@ pub fn os_user() -> String {
         .ok()
         .filter(|u| !u.trim().is_empty())
         .or_else(account_of_uid)
-        .unwrap_or_else(|| "unknown".into())
+        .unwrap_or_else(|| format!("pid:{}", std::process::id()))
 }
 
-/// The account name of this process's real user id, read from /proc and /etc/passwd.
+/// The account name of this process's user id from /etc/passwd, else `uid:N`.
 fn account_of_uid() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let uid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .next()?
-        .to_owned();
+    let uid = uid()?;
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     passwd
         .lines()
@@ -53,6 +48,38 @@ fn account_of_uid() -> Option<String> {
             (f.len() > 2 && f[2] == uid).then(|| f[0].to_owned())
         })
         .or(Some(format!("uid:{uid}")))
+}
+
+/// This process's real user id: from /proc, else the owner of a file it creates.
+fn uid() -> Option<String> {
+    let from_proc = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            Some(
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Uid:"))?
+                    .split_whitespace()
+                    .next()?
+                    .to_owned(),
+            )
+        });
+    from_proc.or_else(uid_of_new_file)
+}
+
+#[cfg(unix)]
+fn uid_of_new_file() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let path = std::env::temp_dir().join(format!(".datavisa-uid-{}", std::process::id()));
+    let made = std::fs::File::create_new(&path).ok()?;
+    let uid = made.metadata().ok().map(|m| m.uid().to_string());
+    let _ = std::fs::remove_file(&path);
+    uid
+}
+
+#[cfg(not(unix))]
+fn uid_of_new_file() -> Option<String> {
+    None
 }
 
 /// Secrets as the CLI takes them: a file named by a flag, else an environment variable.

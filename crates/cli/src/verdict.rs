@@ -222,6 +222,7 @@ fn print_assessment(a: &Assessed) -> Result<()> {
     if let Some(p) = &x.plan {
         say(Msg::new("cli.plan").arg("plan", plan_msg(p)));
     }
+    print_utility(x);
     for o in &a.on_record.others {
         say(Msg::new("cli.other_assessment")
             .arg("recipient", &x.recipient.id)
@@ -251,6 +252,43 @@ fn print_assessment(a: &Assessed) -> Result<()> {
         say(Msg::new("cli.note").arg("note", n.get(lang)));
     }
     Ok(())
+}
+
+/// The utility lines: a generalized twin's against the original values, with the
+/// same-generalization comparison labelled as secondary.
+fn print_utility(x: &datavisa_workflow::verdict::Assessment) {
+    use datavisa_workflow::i18n::Msg;
+    let lang = crate::front::lang();
+    let f4 = |v: f64| format!("{v:.4}");
+    let say = |m: Msg| println!("{}", m.render(lang));
+    if let Some(g) = &x.generalized_utility {
+        let o = &g.against_original;
+        say(Msg::new("cli.utility_original")
+            .arg("score", f4(o.score))
+            .arg("information", f4(o.information))
+            .arg("queries", f4(o.queries.score))
+            .arg("n", o.queries.n_queries.to_string())
+            .arg("suppressed", o.suppressed_records.to_string())
+            .arg("rows", o.rows.to_string()));
+        for c in &o.columns {
+            say(Msg::new("cli.utility_column")
+                .arg("column", &c.column)
+                .arg("information", f4(c.information))
+                .arg("loss", f4(c.loss))
+                .arg("entropy", f4(c.entropy_loss))
+                .arg("suppressed", f4(c.suppressed_share))
+                .arg("error", c.query_error.map_or("—".into(), f4)));
+        }
+        if let Some(s) = &g.same_generalization {
+            say(Msg::new("cli.utility_secondary").arg("score", f4(s.score)));
+        }
+    } else if let Some(u) = x.utility_figures() {
+        say(Msg::new("cli.utility")
+            .arg("score", f4(u.score))
+            .arg("columns", f4(u.column_score))
+            .arg("pairs", f4(u.pair_score))
+            .arg("queries", f4(u.workload_score)));
+    }
 }
 
 fn print_visas(vs: &[VisaView], format: Format) -> Result<()> {

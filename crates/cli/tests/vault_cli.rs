@@ -1056,3 +1056,138 @@ fn kill_9_at_random_points_loses_nothing() {
         stores_sound(p, keys[current], "vault rekey");
     }
 }
+
+/// Every audit entry the CLI's vault and relink flows write names a real actor, with no user
+/// in the environment: approvers added, a request filed, approved, executed and another
+/// withdrawn, a key rotated and destroyed.
+#[test]
+fn every_audit_entry_of_the_cli_flows_names_its_actor() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_datavisa"));
+        c.args(args)
+            .current_dir(p)
+            .env("DATAVISA_MASTER_KEY", MASTER)
+            .env_remove("DATAVISA_APPROVER_CREDENTIAL")
+            .env_remove("USER")
+            .env_remove("LOGNAME")
+            .env_remove("USERNAME");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        ok(c.output().expect("binary runs"))
+    };
+    run(
+        &[],
+        &[
+            "vault",
+            "init",
+            "--kdf-memory-mib",
+            "7",
+            "--kdf-passes",
+            "5",
+        ],
+    );
+    for n in ["alice", "bob"] {
+        let cred = format!("{n}-credential");
+        run(
+            &[("DATAVISA_APPROVER_CREDENTIAL", &cred)],
+            &["vault", "approver", "add", n],
+        );
+    }
+    people_csv(&p.join("src.csv"), 50, 3);
+    std::fs::write(p.join("spec.toml"), SPEC).unwrap();
+    run(
+        &[],
+        &[
+            "twin",
+            "pseudonymize",
+            "src.csv",
+            "-o",
+            "twin.csv",
+            "--recipient",
+            "acme",
+            "--spec",
+            "spec.toml",
+            "--quiet",
+        ],
+    );
+    let file = |by: &str| {
+        run(
+            &[],
+            &[
+                "relink",
+                "request",
+                "--twin",
+                "twin.csv.manifest.json",
+                "--column",
+                "email",
+                "--purpose",
+                "court order",
+                "--legal-basis",
+                "PIPL Art. 13(3)",
+                "--requested-by",
+                by,
+                "--ttl",
+                "1h",
+            ],
+        )
+        .trim()
+        .to_owned()
+    };
+    let id = file("dave");
+    for who in ["alice", "bob"] {
+        let cred = format!("{who}-credential");
+        run(
+            &[("DATAVISA_APPROVER_CREDENTIAL", &cred)],
+            &["relink", "approve", &id, "--as", who],
+        );
+    }
+    run(&[], &["relink", "execute", &id, "-o", "relinked.csv"]);
+    let other = file("erin");
+    run(&[], &["relink", "withdraw", &other, "--as", "erin"]);
+    run(&[], &["vault", "rotate", "--recipient", "acme"]);
+    run(&[], &["vault", "destroy", "--recipient", "acme", "--yes"]);
+    run(&[], &["vault", "approver", "remove", "bob"]);
+    let c = rusqlite::Connection::open(p.join(".datavisa/vault.db")).unwrap();
+    let entries: Vec<(String, String)> = c
+        .prepare("SELECT action, actor FROM audit ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for action in [
+        "approver.added",
+        "relink.requested",
+        "relink.approved",
+        "relink.executed",
+        "relink.withdrawn",
+        "approver.removed",
+    ] {
+        assert!(
+            entries.iter().any(|e| e.0 == action),
+            "{action}: {entries:?}"
+        );
+    }
+    assert!(
+        entries
+            .iter()
+            .all(|(_, actor)| !actor.trim().is_empty() && actor != "unknown"),
+        "{entries:?}"
+    );
+    // The one who ran the command, unless the flow names its actor (`--as`, `--requested-by`).
+    let account = &entries[0].1;
+    let actor_of = |action: &str| -> Vec<&str> {
+        entries
+            .iter()
+            .filter(|e| e.0 == action)
+            .map(|e| e.1.as_str())
+            .collect()
+    };
+    assert_eq!(actor_of("approver.added"), [account, account]);
+    assert_eq!(actor_of("relink.executed"), [account]);
+    assert_eq!(actor_of("relink.approved"), ["alice", "bob"]);
+    assert_eq!(actor_of("relink.withdrawn"), ["erin"]);
+}

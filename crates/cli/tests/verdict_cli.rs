@@ -307,7 +307,7 @@ fn two_releases_that_pass_alone_fail_together() {
     let c = &second["cumulative"];
     assert_eq!(c["with"][0]["visa"], v1["id"]);
     assert!(
-        c["linked_by"].as_str().unwrap().contains("\"pid\""),
+        c["linked_by"]["text"].as_str().unwrap().contains("\"pid\""),
         "{}",
         c["linked_by"]
     );
@@ -344,6 +344,49 @@ fn two_releases_that_pass_alone_fail_together() {
         v2["override_reason"],
         "the earlier assessment predates the first release"
     );
+    // A visa on a de-identified verdict records the decision: never valid, in no listing or
+    // transfer.
+    assert_eq!(v2["status"], "recorded");
+    let id2 = v2["id"].as_str().unwrap();
+    assert_eq!(visa(d.path(), &["show", id2])["status"], "recorded");
+    let all = visa(d.path(), &["list"]);
+    let listed2 = all.as_array().unwrap().iter().find(|v| v["id"] == id2);
+    assert_eq!(listed2.unwrap()["status"], "recorded", "{all}");
+    for args in [
+        &["ledger", "exporter", "add", "Acme", "--store", "st"][..],
+        &[
+            "ledger",
+            "recipient",
+            "add",
+            "r",
+            "--jurisdiction",
+            "DE",
+            "--store",
+            "st",
+        ][..],
+    ] {
+        assert!(datavisa_in(args, d.path()).status.success());
+    }
+    let sent = datavisa_in(
+        &[
+            "ledger",
+            "record",
+            "--exporter",
+            "Acme",
+            "--recipient",
+            "r",
+            "--file",
+            "r2.csv",
+            "--visa",
+            id2,
+            "--date",
+            "2026-03-01",
+            "--store",
+            "st",
+        ],
+        d.path(),
+    );
+    fails_with(&sent, 2, &["does not cover", "not anonymized"]);
     // Sending the second flags the first for review: the recipient now holds both.
     visa(d.path(), &["sent", v2["id"].as_str().unwrap()]);
     let shown = visa(d.path(), &["show", v1["id"].as_str().unwrap()]);
@@ -1038,7 +1081,7 @@ fn a_twin_sent_under_an_anonymized_visa_is_recorded_but_not_counted() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let pipia = std::fs::read_to_string(d.path().join("pipia.md")).unwrap();
     assert!(
-        pipia.contains(&format!("{visa_id} twin.csv: anonymized")),
+        pipia.contains(&format!("visa {visa_id} for twin.csv: anonymized")),
         "{pipia}"
     );
     // ... and under the recipient's section, the recipient-relative assessment is that visa.

@@ -186,24 +186,11 @@ pub fn ks(a: &[f64], b: &[f64]) -> f64 {
 fn bin(s: &Table, t: &Table, c: usize) -> (Vec<u32>, Vec<u32>, u32) {
     match (&s.columns[c].data, &t.columns[c].data) {
         (ColumnData::Numeric(a), ColumnData::Numeric(b)) => {
-            let mut x: Vec<f64> = a.iter().copied().filter(|x| !x.is_nan()).collect();
-            x.sort_unstable_by(f64::total_cmp);
-            let mut edges: Vec<f64> = (1..BINS)
-                .filter_map(|i| x.get(i * x.len() / BINS).copied())
-                .collect();
-            edges.dedup();
-            let missing = edges.len() as u32 + 1;
-            let code = |v: f64| {
-                if v.is_nan() {
-                    missing
-                } else {
-                    edges.partition_point(|&e| e <= v) as u32
-                }
-            };
+            let bins = QuantileBins::of(a);
             (
-                a.iter().map(|&v| code(v)).collect(),
-                b.iter().map(|&v| code(v)).collect(),
-                missing + 1,
+                a.iter().map(|&v| bins.code(v)).collect(),
+                b.iter().map(|&v| bins.code(v)).collect(),
+                bins.n_codes(),
             )
         }
         _ => {
@@ -228,6 +215,40 @@ fn bin(s: &Table, t: &Table, c: usize) -> (Vec<u32>, Vec<u32>, u32) {
                 other + 1,
             )
         }
+    }
+}
+
+/// Bins of a numeric column at its deciles (the cut points deduplicated), missing apart: how
+/// numbers are turned into categories for pairwise and workload measures.
+#[derive(Clone, Debug)]
+pub struct QuantileBins {
+    edges: Vec<f64>,
+}
+
+impl QuantileBins {
+    /// The bins of the present values of `values`.
+    pub fn of(values: &[f64]) -> QuantileBins {
+        let mut x: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        x.sort_unstable_by(f64::total_cmp);
+        let mut edges: Vec<f64> = (1..BINS)
+            .filter_map(|i| x.get(i * x.len() / BINS).copied())
+            .collect();
+        edges.dedup();
+        QuantileBins { edges }
+    }
+
+    /// The bin of a value; missing (NaN) has the last code.
+    pub fn code(&self, v: f64) -> u32 {
+        if v.is_nan() {
+            self.edges.len() as u32 + 1
+        } else {
+            self.edges.partition_point(|&e| e <= v) as u32
+        }
+    }
+
+    /// Number of codes, missing included.
+    pub fn n_codes(&self) -> u32 {
+        self.edges.len() as u32 + 2
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod engine;
 pub mod error;
+pub mod fidelity;
 pub mod hierarchy;
 pub mod manifest;
 pub mod pseudonymize;

@@ -126,23 +126,7 @@ impl Quality {
         let m = p.m();
         let kept = |i: usize| !c.suppressed_class[i];
         match self.metric {
-            Metric::Loss => aggregate_loss(
-                p.qis.iter().enumerate().map(|(a, q)| {
-                    let h = &q.hierarchy;
-                    let l = c.levels[a] as usize;
-                    let d = h.domain() as f64;
-                    let s: f64 = (0..t.len())
-                        .filter(|&i| kept(i))
-                        .map(|i| {
-                            t.counts[i] as f64 * h.leaves[l][t.tuples[i * m + a] as usize] as f64
-                                / d
-                        })
-                        .sum::<f64>()
-                        + sup;
-                    normalise_loss(s, n, d)
-                }),
-                m,
-            ),
+            Metric::Loss => aggregate_loss((0..m).map(|a| attribute_loss(p, c, a)), m),
             Metric::Precision => {
                 p.qis
                     .iter()
@@ -178,19 +162,63 @@ impl Quality {
                             c.levels[a] as usize
                         };
                         let leaf = base.tuples[b * m + a] as usize;
-                        // Suppressed cells cost as if generalized to the root.
-                        let cost = if suppressed {
-                            -(p.qis[a].leaf_rows[leaf] as f64 / n).log2()
-                        } else {
-                            self.nue_cost[a][l][leaf]
-                        };
-                        total += base.counts[b] as f64 * cost;
+                        total += base.counts[b] as f64 * self.nue_cell(p, a, l, leaf, suppressed);
                     }
                 }
                 total
             }
         }
     }
+}
+
+impl Quality {
+    /// Non-uniform entropy of one cell: a leaf generalized to level `l`, or suppressed
+    /// (suppressed cells cost as if generalized to the root).
+    fn nue_cell(&self, p: &Problem, a: usize, l: usize, leaf: usize, suppressed: bool) -> f64 {
+        if suppressed {
+            -(p.qis[a].leaf_rows[leaf] as f64 / p.n as f64).log2()
+        } else {
+            self.nue_cost[a][l][leaf]
+        }
+    }
+
+    /// Attribute `a`'s share of the non-uniform entropy of a checked node, in bits.
+    pub fn attribute_entropy(&self, p: &Problem, c: &Check, a: usize) -> f64 {
+        let (base, m, t) = (&p.base, p.m(), &c.classes);
+        (0..base.len())
+            .map(|b| {
+                let suppressed = c.suppressed_class[t.base_to_class[b] as usize];
+                let leaf = base.tuples[b * m + a] as usize;
+                base.counts[b] as f64 * self.nue_cell(p, a, c.levels[a] as usize, leaf, suppressed)
+            })
+            .sum()
+    }
+
+    /// Attribute `a`'s non-uniform entropy with every cell suppressed: the most it can lose.
+    pub fn attribute_entropy_max(&self, p: &Problem, a: usize) -> f64 {
+        let (base, m) = (&p.base, p.m());
+        (0..base.len())
+            .map(|b| {
+                let leaf = base.tuples[b * m + a] as usize;
+                base.counts[b] as f64 * self.nue_cell(p, a, 0, leaf, true)
+            })
+            .sum()
+    }
+}
+
+/// ARX's Loss of attribute `a` for a checked node, normalised to [0, 1]: each kept cell counts
+/// the share of hierarchy rows under its node, a suppressed cell counts 1.
+pub fn attribute_loss(p: &Problem, c: &Check, a: usize) -> f64 {
+    let (t, m) = (&c.classes, p.m());
+    let h = &p.qis[a].hierarchy;
+    let l = c.levels[a] as usize;
+    let d = h.domain() as f64;
+    let s: f64 = (0..t.len())
+        .filter(|&i| !c.suppressed_class[i])
+        .map(|i| t.counts[i] as f64 * h.leaves[l][t.tuples[i * m + a] as usize] as f64 / d)
+        .sum::<f64>()
+        + c.suppressed as f64;
+    normalise_loss(s, p.n as f64, d)
 }
 
 fn ratio(a: f64, b: f64) -> f64 {

@@ -341,10 +341,46 @@ pub fn check_table(
     })
 }
 
+/// A manifest's transformation applied to a table: the recipe, its problem and the checked
+/// node at the recorded levels.
+pub struct Recorded {
+    pub recipe: Recipe,
+    pub problem: Problem,
+    pub check: Check,
+}
+
 /// Re-applies the transformation recorded in a manifest to new data: same hierarchies and
 /// levels; classes that now fail the models are suppressed, and the report says whether that
 /// stays within the recorded suppression limit.
 pub fn reapply(t: &Table, manifest: &crate::manifest::Manifest) -> Result<Generalized> {
+    let Recorded {
+        recipe: r,
+        problem: p,
+        check: c,
+    } = recorded(t, manifest)?;
+    let body = &manifest.body;
+    let score = Quality::new(&p, r.metric).score(&p, &c);
+    let twin = generalized_table(t, &p, &c, &r.drop)?;
+    let kept_classes = (0..c.classes.len())
+        .filter(|&i| !c.suppressed_class[i])
+        .count();
+    let report = json!({
+        "kind": "generalized_twin",
+        "reapplied_from": manifest.output,
+        "rows": p.n,
+        "levels": body.get("levels"),
+        "quality": {"metric": r.metric.as_str(), "value": score},
+        "suppressed": c.suppressed,
+        "classes": kept_classes,
+        "within_suppression_limit": c.anonymous,
+        "models": achieved(&p, &r.models, &c),
+        "recipe": body.get("recipe"),
+    });
+    Ok(Generalized { twin, report })
+}
+
+/// The recipe and levels a generalized twin's manifest records, applied to `t`.
+pub fn recorded(t: &Table, manifest: &crate::manifest::Manifest) -> Result<Recorded> {
     if manifest.kind != crate::manifest::ManifestKind::GeneralizedTwin {
         return Err(invalid(format!(
             "the manifest describes a {:?} twin; only a generalized twin's recipe can be re-applied",
@@ -428,22 +464,9 @@ pub fn reapply(t: &Table, manifest: &crate::manifest::Manifest) -> Result<Genera
         r.sensitive.iter().map(|s| (s.clone(), None)).collect(),
     )?;
     let c = crate::engine::check(&p, &r.models, p.roll_up(&p.base, &levels));
-    let score = Quality::new(&p, r.metric).score(&p, &c);
-    let twin = generalized_table(t, &p, &c, &r.drop)?;
-    let kept_classes = (0..c.classes.len())
-        .filter(|&i| !c.suppressed_class[i])
-        .count();
-    let report = json!({
-        "kind": "generalized_twin",
-        "reapplied_from": manifest.output,
-        "rows": p.n,
-        "levels": body.get("levels"),
-        "quality": {"metric": r.metric.as_str(), "value": score},
-        "suppressed": c.suppressed,
-        "classes": kept_classes,
-        "within_suppression_limit": c.anonymous,
-        "models": achieved(&p, &r.models, &c),
-        "recipe": recipe,
-    });
-    Ok(Generalized { twin, report })
+    Ok(Recorded {
+        recipe: r,
+        problem: p,
+        check: c,
+    })
 }

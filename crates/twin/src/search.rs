@@ -181,7 +181,9 @@ struct Checker<'a> {
     q: &'a Quality,
     base: Arc<ClassTable>,
     cache: Vec<(Vec<u8>, Arc<ClassTable>)>,
-    checked: usize,
+    /// Distinct nodes checked: a node checked again (the answer re-checked for its classes)
+    /// is one node, so the count never exceeds the lattice.
+    checked: std::collections::HashSet<Vec<u8>>,
 }
 
 /// Class tables kept for roll-up: at most this many, and at most this many bytes in all.
@@ -206,7 +208,7 @@ impl<'a> Checker<'a> {
             q,
             base: Arc::clone(&p.base),
             cache: Vec::new(),
-            checked: 0,
+            checked: std::collections::HashSet::new(),
         }
     }
 
@@ -260,7 +262,7 @@ impl<'a> Checker<'a> {
     fn eval(&mut self, levels: &[u8]) -> (NodeResult, Check) {
         let src = self.source_for(levels);
         let out = self.eval_from(&src, levels);
-        self.checked += 1;
+        self.checked.insert(levels.to_vec());
         self.remember(&out.1);
         out
     }
@@ -283,7 +285,7 @@ impl<'a> Checker<'a> {
                 .zip(srcs.par_iter())
                 .map(|(l, s)| this.eval_from(s, l))
                 .collect();
-            self.checked += chunk.len();
+            self.checked.extend(chunk.iter().cloned());
             for (_, c) in &part {
                 self.remember(c);
             }
@@ -329,7 +331,7 @@ pub fn search(p: &Problem, m: &Models, q: &Quality, sp: &SearchParams) -> Result
             "heuristic (lightning-style)"
         },
         lattice_size: size,
-        checked: checker.checked,
+        checked: checker.checked.len(),
         seconds: t0.elapsed().as_secs_f64(),
         budget_exhausted: exhausted,
     })
@@ -546,7 +548,7 @@ fn heuristic_search(
     let p = ck.p;
     let bound = |l: &[u8]| ck.q.lower_bound(p, l).unwrap_or(f64::NEG_INFINITY);
     let out_of_budget =
-        |ck: &Checker<'_>| ck.checked >= sp.max_checks || t0.elapsed() >= sp.time_limit;
+        |ck: &Checker<'_>| ck.checked.len() >= sp.max_checks || t0.elapsed() >= sp.time_limit;
     let consider = |best: &mut Option<(NodeResult, Check)>, r: NodeResult, c: Check| {
         if c.anonymous && best.as_ref().is_none_or(|b| better(&r, &b.0)) {
             *best = Some((r, c));

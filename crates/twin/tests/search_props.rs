@@ -95,11 +95,16 @@ proptest! {
         };
         let q = Quality::new(&p, metric(mi));
         let sp = SearchParams { strategy: Strategy::Optimal, ..Default::default() };
-        let got = search(&p, &m, &q, &sp).unwrap().best;
+        let opt = search(&p, &m, &q, &sp).unwrap();
+        // Nodes checked are distinct nodes: never more than the lattice holds.
+        prop_assert!(opt.checked as u64 <= opt.lattice_size, "{} checked of {}", opt.checked, opt.lattice_size);
+        let got = opt.best;
         let want = brute_force(&p, &m, &q);
         // The heuristic with an unlimited budget is a complete best-first search.
         let hp = SearchParams { strategy: Strategy::Heuristic, max_checks: usize::MAX, ..Default::default() };
-        let heur = search(&p, &m, &q, &hp).unwrap().best.map(|b| b.0);
+        let heur_out = search(&p, &m, &q, &hp).unwrap();
+        prop_assert!(heur_out.checked as u64 <= heur_out.lattice_size, "{} checked of {}", heur_out.checked, heur_out.lattice_size);
+        let heur = heur_out.best.map(|b| b.0);
         if metric(mi) == Metric::Loss {
             prop_assert_eq!(heur.as_ref().map(|h| h.levels.clone()), want.as_ref().map(|w| w.levels.clone()));
         } else if let (Some(h), Some(w)) = (&heur, &want) {
@@ -134,6 +139,44 @@ proptest! {
                 prop_assert!(g.suppressed as f64 <= m.suppression * rows.len() as f64 + 1e-9);
             }
             _ => prop_assert!(false, "search {:?} vs brute force {:?}", got.map(|g| g.0), want),
+        }
+    }
+}
+
+/// One quasi-identifier of height 1 is a lattice of two nodes; the searches used to count the
+/// answer's re-check as a third ("3 nodes checked of 2").
+#[test]
+fn a_two_node_lattice_reports_at_most_two_nodes_checked() {
+    let table = Table::new(vec![cat(
+        "a",
+        ["v0", "v1", "v0", "v1", "v0"].map(String::from).to_vec(),
+    )])
+    .unwrap();
+    let p = Problem::new(&table, vec![("a".into(), hierarchy("a", 2, 1))], vec![]).unwrap();
+    for strategy in [Strategy::Optimal, Strategy::Heuristic] {
+        for k in [1, 3, 5] {
+            let m = Models {
+                k: Some(k),
+                l: None,
+                l_variant: LVariant::Distinct,
+                c: 2.0,
+                t: None,
+                t_distance: TDistance::Equal,
+                avg_risk: None,
+                suppression: 0.0,
+            };
+            let q = Quality::new(&p, Metric::Loss);
+            let sp = SearchParams {
+                strategy,
+                ..Default::default()
+            };
+            let out = search(&p, &m, &q, &sp).unwrap();
+            assert_eq!(out.lattice_size, 2);
+            assert!(
+                (1..=2).contains(&out.checked),
+                "{strategy:?} k={k}: {} nodes checked of 2",
+                out.checked
+            );
         }
     }
 }

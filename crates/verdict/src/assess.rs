@@ -4,7 +4,7 @@
 
 use crate::attacks::{Attack, AttackContext, AttackRun, Basis};
 use crate::derive::{with_derived, Derived};
-use crate::error::Result;
+use crate::error::{invalid, Result};
 use crate::policy::{Criterion, Policy, Threshold};
 use crate::profile::{EffectiveContext, Recipient};
 use crate::release::{FileFacts, ManifestFacts, Release, TwinKind};
@@ -16,6 +16,7 @@ use datavisa_risk::prepare::project;
 use datavisa_risk::utility::utility;
 use datavisa_risk::{prepare, AttackResult, Prepared};
 use datavisa_table::Table;
+use datavisa_twin::fidelity::{fidelity, Fidelity};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -392,7 +393,7 @@ pub struct MedianFigure {
 }
 
 /// The utility figures a report shows, read from the stored utility.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UtilityFigures {
     pub score: f64,
     pub column_score: f64,
@@ -402,10 +403,23 @@ pub struct UtilityFigures {
 }
 
 /// One column's utility score.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ColumnUtility {
     pub column: String,
     pub score: f64,
+}
+
+/// A generalized twin's utility: what survived of each column against the source's original
+/// values, and the comparison with the source generalized the same way as a secondary figure.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GeneralizedUtility {
+    /// Primary: per column, against the source's original values.
+    pub against_original: Fidelity,
+    /// Secondary only: the twin against the source generalized the same way. It shows what
+    /// suppression removed and is 1 on every column when nothing was suppressed, whatever the
+    /// generalization cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_generalization: Option<UtilityFigures>,
 }
 
 impl Assessment {
@@ -458,7 +472,13 @@ pub struct Assessment {
     pub attacks: Vec<AttackRecord>,
     pub classic: Value,
     pub distance: Value,
+    /// Utility against the source in the twin's terms (for a generalized twin: the source
+    /// generalized the same way, the secondary figure of `generalized_utility`).
     pub utility: Value,
+    /// A generalized twin's utility against the source's original values (absent for other
+    /// kinds and in older assessments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generalized_utility: Option<GeneralizedUtility>,
     /// Share of twin records unique on what the recipient knows.
     pub uniqueness: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -483,6 +503,8 @@ pub struct AssessInput<'a> {
     pub policy: &'a Policy,
     pub source: &'a FileFacts,
     pub release: &'a Release,
+    /// The source as read, with its original values.
+    pub original: &'a Table,
     /// Earlier releases to the same recipient, with the visa that covers each.
     pub prior: &'a [(String, Release)],
     pub holds: Vec<FileFacts>,
@@ -575,7 +597,8 @@ pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessmen
         notes.push(Msg::new("note.no_control").into());
     }
     let util = measure_utility(r, a.params)?;
-    if r.kind == TwinKind::Generalized {
+    let generalized_utility = generalized_utility(a, &util)?;
+    if generalized_utility.is_some() {
         notes.push(Msg::new("note.generalized_utility").into());
     }
     let identifiers = identifiers_in_clear(r, &a.identifiers)?;
@@ -605,6 +628,7 @@ pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessmen
         classic: m.classic,
         distance: m.distance,
         utility: util,
+        generalized_utility,
         uniqueness: m.uniqueness,
         cumulative,
         verdict: Verdict::Anonymized,
@@ -1083,6 +1107,20 @@ fn dcr(
         ));
     }
     Ok(serde_json::to_value(&d).unwrap_or(Value::Null))
+}
+
+/// A generalized twin's utility against the original values, with `same` (the comparison in
+/// the twin's terms) as its secondary figure; None for other kinds.
+fn generalized_utility(a: &AssessInput, same: &Value) -> Result<Option<GeneralizedUtility>> {
+    let Some(m) = &a.release.generalization else {
+        return Ok(None);
+    };
+    let against_original = fidelity(a.original, m, a.params.utility_queries, a.params.seed)
+        .map_err(|e| invalid(format!("utility against the source's original values: {e}")))?;
+    Ok(Some(GeneralizedUtility {
+        against_original,
+        same_generalization: serde_json::from_value(same.clone()).ok(),
+    }))
 }
 
 fn measure_utility(r: &Release, p: AssessParams) -> Result<Value> {

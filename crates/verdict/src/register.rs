@@ -30,6 +30,9 @@ pub enum Status {
     Superseded,
     /// Issued in error: kept for the record, takes no further part.
     Void,
+    /// Issued on a `de_identified` or `personal` verdict: a record of the decision, never
+    /// valid, and it covers no transfer.
+    Recorded,
 }
 
 impl Status {
@@ -47,6 +50,7 @@ impl Status {
             Status::Revoked => "revoked",
             Status::Superseded => "superseded",
             Status::Void => "void",
+            Status::Recorded => "recorded",
         }
     }
 
@@ -85,7 +89,8 @@ pub struct Visa {
 }
 
 impl Visa {
-    /// The status on `today` (days since 1970-01-01).
+    /// The status on `today` (days since 1970-01-01). Only an `anonymized` visa can be valid:
+    /// one on any other verdict is `recorded` until it is revoked, superseded or voided.
     pub fn status(&self, today: i64) -> Status {
         match self.state.as_str() {
             "revoked" => return Status::Revoked,
@@ -93,6 +98,20 @@ impl Visa {
             "void" => return Status::Void,
             _ => {}
         }
+        if self.verdict != Verdict::Anonymized {
+            return Status::Recorded;
+        }
+        self.dated_status(today)
+    }
+
+    /// Whether the review date is near or past (for the default set of `visa review`), whatever
+    /// the verdict.
+    pub fn review_due(&self, today: i64) -> bool {
+        self.dated_status(today) != Status::Valid
+    }
+
+    /// Valid, expiring or expired by the review date alone.
+    fn dated_status(&self, today: i64) -> Status {
         let review = parse_date(&self.review_on).unwrap_or(i64::MIN);
         if today > review {
             Status::Expired
@@ -967,14 +986,14 @@ impl Register {
                 "visa {id} does not cover this transfer: {why}"
             )))
         };
-        if !status.in_force() {
-            return fail(format!("it is {} on {}", status.as_str(), format_date(on)));
-        }
         if v.verdict != Verdict::Anonymized {
             return fail(format!(
                 "its verdict is {}, not anonymized",
                 v.verdict.as_str()
             ));
+        }
+        if !status.in_force() {
+            return fail(format!("it is {} on {}", status.as_str(), format_date(on)));
         }
         if v.recipient != recipient {
             return fail(format!(
@@ -1059,6 +1078,29 @@ mod tests {
             Status::Superseded
         );
         assert!(Status::Expiring.in_force() && !Status::Expired.in_force());
+    }
+
+    #[test]
+    fn a_visa_on_a_verdict_other_than_anonymized_is_recorded_never_valid() {
+        let d = |s: &str| parse_date(s).unwrap();
+        for verdict in [Verdict::DeIdentified, Verdict::Personal] {
+            let v = Visa {
+                verdict,
+                ..visa("2027-01-01", "active")
+            };
+            for day in ["2026-06-01", "2026-12-15", "2027-06-01"] {
+                assert_eq!(v.status(d(day)), Status::Recorded, "{verdict:?} on {day}");
+            }
+            assert!(!Status::Recorded.in_force());
+            // The review date still brings it up for review.
+            assert!(!v.review_due(d("2026-06-01")) && v.review_due(d("2026-12-15")));
+            // Revoked, superseded and void still say so.
+            let revoked = Visa {
+                verdict,
+                ..visa("2027-01-01", "revoked")
+            };
+            assert_eq!(revoked.status(d("2026-06-01")), Status::Revoked);
+        }
     }
 
     #[test]

@@ -110,6 +110,9 @@ pub struct Release {
     /// Twin columns whose values are tokens or ciphertext (a pseudonymized twin's token,
     /// encrypt and fpe columns): no one knows these values, so they are never matched on.
     pub protected: Vec<String>,
+    /// A generalized twin's manifest: how each value was generalized, to measure what the twin
+    /// kept of the source's original values.
+    pub generalization: Option<Manifest>,
 }
 
 pub use datavisa_twin::manifest_path;
@@ -175,6 +178,9 @@ pub fn load_release(
                 .collect()
         })
         .unwrap_or_default();
+    let generalization = manifest
+        .filter(|_| kind == TwinKind::Generalized)
+        .map(|(m, _)| m);
     Ok(Release {
         facts,
         kind,
@@ -183,6 +189,7 @@ pub fn load_release(
         source_view,
         control_view,
         protected,
+        generalization,
     })
 }
 

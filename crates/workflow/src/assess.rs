@@ -11,7 +11,7 @@ use datavisa_table::date::format_date;
 use datavisa_table::{file_sha256, read_table, ReadOptions, Role, Spec, Table};
 use datavisa_verdict::register::{
     policy_sha256, profile_sha256, AssessmentFilter, AssessmentSummary, Event, Issue, Register,
-    Review, Status, Stored, Visa,
+    Review, Stored, Visa,
 };
 use datavisa_verdict::release::FileFacts;
 use datavisa_verdict::{
@@ -83,7 +83,8 @@ pub struct VisaView {
     /// The visa.
     #[serde(flatten)]
     pub visa: Visa,
-    /// valid, due for review, expired, revoked, superseded.
+    /// valid, expiring, expired, revoked, superseded, void, or recorded (a visa on a verdict
+    /// other than anonymized).
     pub status: String,
     /// The day the status is for.
     pub as_of: String,
@@ -349,6 +350,7 @@ impl Workspace {
             policy: &policy,
             source: &source_facts,
             release: &release,
+            original: &source,
             prior: &prior.0,
             holds: holds
                 .iter()
@@ -511,7 +513,7 @@ impl Workspace {
                 if !req.ids.is_empty() {
                     req.ids.contains(&v.id)
                 } else {
-                    req.all || !v.review_flags.is_empty() || v.status(today) != Status::Valid
+                    req.all || !v.review_flags.is_empty() || v.review_due(today)
                 }
             })
             .collect();

@@ -46,5 +46,5 @@ pub mod risk {
 /// The verdict crate's parameter types, for front ends that build requests.
 pub mod verdict {
     pub use datavisa_verdict::figures::{figure_msg, source_msg};
-    pub use datavisa_verdict::{AssessParams, Verdict};
+    pub use datavisa_verdict::{AssessParams, Assessment, Verdict};
 }
