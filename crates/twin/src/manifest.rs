@@ -448,7 +448,10 @@ mod tests {
                             "minors_under_14": 2, "reference_date": "2026-06-30"}}"#;
         let m = Manifest::parse(Path::new("m.json"), text).unwrap();
         let s = m.source_scan.as_ref().unwrap();
-        assert_eq!(s.categories[0].category, SensitiveCategory::FinancialAccount);
+        assert_eq!(
+            s.categories[0].category,
+            SensitiveCategory::FinancialAccount
+        );
         assert_eq!(s.minors_under_14, 2);
         assert!(!m.body.contains_key("source_scan"));
         let back = serde_json::to_string(&m).unwrap();

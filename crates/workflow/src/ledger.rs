@@ -4,16 +4,14 @@
 
 use crate::error::{Error, Result};
 use crate::legal::{fact_flags, rules};
-use crate::read::{load, ReadRequest};
-use crate::workspace::Workspace;
 use crate::people::{PeopleFrom, PersonRows};
+use crate::read::{load, ReadRequest};
 use crate::sensitivity::twin_manifest;
+use crate::workspace::Workspace;
 use datavisa_ledger::export::ExporterYear;
 use datavisa_ledger::filings::{Due, Filing};
 use datavisa_ledger::plan::{Plan, PlanRequest};
-use datavisa_ledger::{
-    Exporter, Facts, Hashed, Ledger, Recipient, Recorded, TransferFacts,
-};
+use datavisa_ledger::{Exporter, Facts, Hashed, Ledger, Recipient, Recorded, TransferFacts};
 use datavisa_table::{file_sha256, ColumnData, Table, MISSING};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -243,9 +241,10 @@ impl Workspace {
         )?;
         let hashed = match rows {
             PersonRows::Nobody => Hashed::nobody(t.n_rows as u64),
-            PersonRows::Rows(r) => {
-                Hashed::from_rows(&r, &sensitive_rows(&t, &sensitive_columns, a.all_sensitive)?)
-            }
+            PersonRows::Rows(r) => Hashed::from_rows(
+                &r,
+                &sensitive_rows(&t, &sensitive_columns, a.all_sensitive)?,
+            ),
         };
         Ok(Read {
             hashed,

@@ -174,7 +174,13 @@ impl Workspace {
     ) -> Result<Sensitivity> {
         let Some(m) = twin else {
             let report = scan(t, &file.display().to_string(), &self.scan_options());
-            return Ok(inherit(file, t, &source_scan(&report), None, SensitivityFrom::Scan));
+            return Ok(inherit(
+                file,
+                t,
+                &source_scan(&report),
+                None,
+                SensitivityFrom::Scan,
+            ));
         };
         let (scanned, from) = match &m.source_scan {
             Some(s) => (s.clone(), SensitivityFrom::Manifest),

@@ -12,8 +12,7 @@ use datavisa_discover::scan;
 use datavisa_table::{file_sha256, read_table, write_table, Role, Spec, Table};
 use datavisa_twin::engine::{LVariant, Models, TDistance};
 use datavisa_twin::manifest::{
-    Manifest, ManifestKind, OutputFile, QualityFigure, SourceFile, SourceScan, ToolStamp,
-    VaultRef,
+    Manifest, ManifestKind, OutputFile, QualityFigure, SourceFile, SourceScan, ToolStamp, VaultRef,
 };
 use datavisa_twin::pseudonymize::plan::{plan, ColumnPlan};
 use datavisa_twin::pseudonymize::{domains_needed, pseudonymize, Applied, LEGAL_STATUS};
