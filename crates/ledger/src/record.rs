@@ -107,7 +107,7 @@ pub fn pack_rows(rows: &[Option<PersonHash>]) -> Vec<u8> {
 
 /// Unpacks what [`pack_rows`] wrote; None when the bytes are not such a list.
 pub fn unpack_rows(bytes: &[u8]) -> Option<Vec<Option<PersonHash>>> {
-    if bytes.len() % PACKED_ROW != 0 {
+    if !bytes.len().is_multiple_of(PACKED_ROW) {
         return None;
     }
     bytes
@@ -392,5 +392,28 @@ impl Ledger {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_rows_read_back_and_count_distinct_people() {
+        let (a, b) = ([1u8; 16], [2u8; 16]);
+        let rows = vec![Some(a), None, Some(b), Some(a)];
+        let packed = pack_rows(&rows);
+        assert_eq!(unpack_rows(&packed), Some(rows.clone()));
+        // A length or presence byte that is not of a packed list is refused, not misread.
+        assert_eq!(unpack_rows(&packed[1..]), None);
+        let mut bad = packed.clone();
+        bad[0] = 7;
+        assert_eq!(unpack_rows(&bad), None);
+        // Two rows of person a, one of b, one without an identifier; only b is sensitive.
+        let h = Hashed::from_rows(&rows, &[false, true, true, false]);
+        assert_eq!((h.ordinary.len(), h.sensitive.len()), (2, 1));
+        assert_eq!((h.missing, h.rows), (1, 4));
+        assert_eq!(h.sensitive, [b]);
     }
 }
