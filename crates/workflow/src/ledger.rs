@@ -273,7 +273,7 @@ impl Workspace {
             columns: t.column_names(),
             sensitive_columns: Vec::new(),
             sha256,
-            people_from: PeopleFrom::Nobody,
+            people_from: PeopleFrom::Visa,
         })
     }
 

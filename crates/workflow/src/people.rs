@@ -37,6 +37,8 @@ pub enum PeopleFrom {
     TwinSource,
     /// A synthetic twin: its rows are no one.
     Nobody,
+    /// Sent under an anonymized visa: not personal information for the recipient, not read.
+    Visa,
 }
 
 /// Each row's person hash, or no person at all.
