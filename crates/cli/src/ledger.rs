@@ -9,11 +9,21 @@ use crate::{
 use anyhow::Result;
 use datavisa_workflow::ledger::NewFiling;
 use datavisa_workflow::ledger::{CalendarDay, PlanFactsRequest, RecordRequest, TransferRequest};
+use datavisa_workflow::people::PeopleFrom;
 use datavisa_workflow::Workspace;
 use std::path::{Path, PathBuf};
 
 fn ws(s: &StoreArgs, rules: Option<PathBuf>, quiet: bool) -> Result<Workspace> {
     Ok(workspace(&s.store, CliSecrets::default(), quiet)?.with_rules(rules))
+}
+
+/// The workspace of a transfer: its store, and the master key a twin's people are read with.
+fn transfer_ws(a: &TransferArgs, rules: Option<PathBuf>, quiet: bool) -> Result<Workspace> {
+    let secrets = CliSecrets {
+        master_key_file: a.master_key_file.clone(),
+        ..CliSecrets::default()
+    };
+    Ok(workspace(&a.store.store, secrets, quiet)?.with_rules(rules))
 }
 
 impl From<&TransferArgs> for TransferRequest {
@@ -56,6 +66,19 @@ impl From<&PlanFacts> for PlanFactsRequest {
     }
 }
 
+/// What the console says of a twin's people (nothing for a plain file).
+fn people_line(from: PeopleFrom) -> Option<&'static str> {
+    match from {
+        // Under a visa the reason it is not counted is printed instead.
+        PeopleFrom::File | PeopleFrom::Visa => None,
+        PeopleFrom::TwinInVault => {
+            Some("a pseudonymized twin: its people are its source's, as the vault recorded them")
+        }
+        PeopleFrom::TwinSource => Some("a generalized twin: its people are its source's rows"),
+        PeopleFrom::Nobody => Some("a synthetic twin: its rows are no one"),
+    }
+}
+
 /// `datavisa plan`.
 pub fn plan_cmd(
     a: &TransferArgs,
@@ -64,7 +87,8 @@ pub fn plan_cmd(
     format: Format,
     quiet: bool,
 ) -> Result<()> {
-    let planned = ws(&a.store, rules.map(Path::to_path_buf), quiet)?.plan(&a.into(), &f.into())?;
+    let planned =
+        transfer_ws(a, rules.map(Path::to_path_buf), quiet)?.plan(&a.into(), &f.into())?;
     if format == Format::Json {
         return print_json(&planned);
     }
@@ -86,6 +110,9 @@ pub fn plan_cmd(
         p.counts.ordinary.before, p.counts.ordinary.after, p.counts.sensitive.before, p.counts.sensitive.after,
         p.people_in_file, p.missing_person_ids
     );
+    if let Some(line) = people_line(planned.people_from) {
+        println!("{line}");
+    }
     println!("rules: {}", p.rules.join(", "));
     for r in &p.applied {
         println!("  {}: {} [{}]", r.id, r.summary, r.source);
@@ -170,7 +197,7 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 mechanism,
                 visa,
             };
-            let done = ws(&a.store, None, quiet)?.record_transfer(&req)?;
+            let done = transfer_ws(&a, None, quiet)?.record_transfer(&req)?;
             if format == Format::Json {
                 return print_json(&done);
             }
@@ -190,6 +217,9 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                     "recorded transfer {}: {} people ({} with sensitive PI), {} new to this year's count ({} sensitive)",
                     r.transfer_id, r.persons, r.sensitive_persons, r.new_ordinary, r.new_sensitive
                 );
+            }
+            if let Some(line) = people_line(done.people_from) {
+                println!("{line}");
             }
             if r.missing > 0 {
                 println!(

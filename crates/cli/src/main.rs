@@ -743,7 +743,8 @@ pub struct TransferArgs {
     /// unless the file is a twin covered by an anonymized visa (`ledger record --visa`).
     #[arg(long)]
     pub person_column: Option<String>,
-    /// Columns holding sensitive PI (comma-separated; '' for none); by default the ones `scan` finds.
+    /// Columns holding sensitive PI (comma-separated; '' for none); by default the ones `scan`
+    /// finds, or for a twin the ones its manifest records from its source.
     #[arg(long, value_delimiter = ',')]
     pub sensitive_columns: Option<Vec<String>>,
     /// Treat every person in the file as having sensitive PI sent.
@@ -756,6 +757,10 @@ pub struct TransferArgs {
     pub purpose: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
+    /// File holding the master key (otherwise DATAVISA_MASTER_KEY): a pseudonymized twin's
+    /// people are read from the vault.
+    #[arg(long)]
+    pub master_key_file: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
 }

@@ -485,3 +485,76 @@ fn pipia_draft_fills_the_facts_and_marks_the_questions() {
     );
     assert!(!p.join("b.md").exists());
 }
+
+/// Runs `datavisa` in `dir` with the test's master key in the environment.
+fn dv_keyed(args: &[&str], dir: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_datavisa"))
+        .args(args)
+        .current_dir(dir)
+        .env("DATAVISA_MASTER_KEY", "a master key for the ledger test")
+        .output()
+        .expect("binary runs")
+}
+
+#[test]
+fn pseudonymized_twins_for_two_recipients_count_their_people_once() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    setup(p);
+    people_file(&p.join("people.csv"), 0, 1000, 0);
+    let init = [
+        "vault",
+        "init",
+        "--kdf-memory-mib",
+        "7",
+        "--kdf-passes",
+        "5",
+    ];
+    assert!(dv_keyed(&init, p).status.success());
+    for (to, out) in [("sg-a", "a.csv"), ("sg-b", "b.csv")] {
+        let args = [
+            "twin",
+            "pseudonymize",
+            "people.csv",
+            "-o",
+            out,
+            "--recipient",
+            to,
+        ];
+        let o = dv_keyed(&args, p);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_ne!(
+        std::fs::read_to_string(p.join("a.csv")).unwrap(),
+        std::fs::read_to_string(p.join("b.csv")).unwrap()
+    );
+    // 1,000 people, every fourth with a diagnosis (250 sensitive): new once, then never again.
+    for (file, new, new_sensitive) in [("a.csv", 1000, 250), ("b.csv", 0, 0), ("people.csv", 0, 0)]
+    {
+        let args = transfer_args(
+            &["ledger", "record"],
+            file,
+            "person_id",
+            &["--format", "json"],
+        );
+        let r = json_of(&dv_keyed(&args, p));
+        assert_eq!(r["persons"], 1000, "{file}: {r}");
+        assert_eq!(r["sensitive_persons"], 250, "{file}: {r}");
+        assert_eq!(r["new_ordinary"], new, "{file}: {r}");
+        assert_eq!(r["new_sensitive"], new_sensitive, "{file}: {r}");
+        assert_eq!(
+            r["sensitive_columns"],
+            serde_json::json!(["diagnosis"]),
+            "{file}"
+        );
+        let from = if file == "people.csv" {
+            "file"
+        } else {
+            "twin_in_vault"
+        };
+        assert_eq!(r["people_from"], from, "{file}");
+    }
+    // Without the master key a twin's people cannot be read, and the message says so.
+    let args = transfer_args(&["plan"], "a.csv", "person_id", &[]);
+    fails_with(&dv(&args, p), 2, &["pseudonymized twin", "master key"]);
+}

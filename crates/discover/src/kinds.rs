@@ -1,6 +1,6 @@
 //! The kinds of personal information and the PIPL sensitive categories `scan` reports.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What kind of personal information a column holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -130,7 +130,7 @@ impl Kind {
 }
 
 /// PIPL Art. 28 sensitive personal information categories.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum SensitiveCategory {
     FinancialAccount,

@@ -11,5 +11,5 @@ pub mod store;
 
 pub use error::{LedgerError, Result};
 pub use plan::{Decision, Facts, Plan, PlanRequest, Rules};
-pub use record::{Counts, Hashed, People, Recorded, TransferFacts};
+pub use record::{Counts, Hashed, People, PersonHash, Recorded, TransferFacts};
 pub use store::{Exporter, Ledger, Recipient};

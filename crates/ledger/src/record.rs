@@ -86,28 +86,50 @@ pub fn year_of(date: &str) -> Result<i64> {
     Ok(datavisa_table::date::civil_from_days(days).0)
 }
 
-impl Ledger {
-    /// Keyed hashes of the distinct persons, ordinary (everyone) and sensitive (rows with
-    /// sensitive PI), computed in parallel.
-    pub fn hash_people(&self, people: &People) -> Hashed {
-        let key = &self.key[..];
-        let hash = |id: &str| -> PersonHash {
-            let norm = id.trim().to_ascii_uppercase();
-            hmac_sha256(key, norm.as_bytes())[..16]
-                .try_into()
-                .expect("32 bytes")
-        };
-        let rows: Vec<(Option<PersonHash>, bool)> = people
-            .ids
-            .par_iter()
-            .zip(&people.sensitive)
-            .map(|(id, &s)| (id.filter(|v| !v.trim().is_empty()).map(hash), s))
-            .collect();
-        let missing = rows.iter().filter(|(h, _)| h.is_none()).count() as u64;
-        let mut ordinary: Vec<PersonHash> = rows.iter().filter_map(|(h, _)| *h).collect();
+/// Bytes per row of a packed list of row hashes: a presence byte, then the hash.
+const PACKED_ROW: usize = 17;
+
+/// Packs per-row person hashes (None: the row has no identifier) for storage elsewhere in the
+/// store, such as the vault's record of a twin's people.
+pub fn pack_rows(rows: &[Option<PersonHash>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rows.len() * PACKED_ROW);
+    for r in rows {
+        match r {
+            Some(h) => {
+                out.push(1);
+                out.extend_from_slice(h);
+            }
+            None => out.extend_from_slice(&[0; PACKED_ROW]),
+        }
+    }
+    out
+}
+
+/// Unpacks what [`pack_rows`] wrote; None when the bytes are not such a list.
+pub fn unpack_rows(bytes: &[u8]) -> Option<Vec<Option<PersonHash>>> {
+    if !bytes.len().is_multiple_of(PACKED_ROW) {
+        return None;
+    }
+    bytes
+        .chunks(PACKED_ROW)
+        .map(|c| match c[0] {
+            1 => Some(Some(c[1..].try_into().ok()?)),
+            0 => Some(None),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Hashed {
+    /// The distinct people of per-row hashes, ordinary (everyone) and sensitive (rows with
+    /// sensitive PI); `sensitive` has one flag per row.
+    pub fn from_rows(rows: &[Option<PersonHash>], sensitive: &[bool]) -> Hashed {
+        let missing = rows.iter().filter(|h| h.is_none()).count() as u64;
+        let mut ordinary: Vec<PersonHash> = rows.iter().filter_map(|h| *h).collect();
         let mut sensitive: Vec<PersonHash> = rows
             .iter()
-            .filter(|(_, s)| *s)
+            .zip(sensitive)
+            .filter(|(_, s)| **s)
             .filter_map(|(h, _)| *h)
             .collect();
         for v in [&mut ordinary, &mut sensitive] {
@@ -118,8 +140,52 @@ impl Ledger {
             ordinary,
             sensitive,
             missing,
-            rows: people.ids.len() as u64,
+            rows: rows.len() as u64,
         }
+    }
+
+    /// A file that concerns no one (a synthetic twin): its rows, and no person.
+    pub fn nobody(rows: u64) -> Hashed {
+        Hashed {
+            ordinary: Vec::new(),
+            sensitive: Vec::new(),
+            missing: 0,
+            rows,
+        }
+    }
+}
+
+/// HMAC-SHA-256 of the trimmed, upper-cased identifier under `key`, 128 bits.
+fn keyed_hash(key: &[u8], id: &str) -> Option<PersonHash> {
+    let norm = id.trim().to_ascii_uppercase();
+    if norm.is_empty() {
+        return None;
+    }
+    Some(
+        hmac_sha256(key, norm.as_bytes())[..16]
+            .try_into()
+            .expect("32 bytes"),
+    )
+}
+
+impl Ledger {
+    /// The keyed hash of one person identifier (trimmed, upper-cased); None when it is empty.
+    pub fn person_hash(&self, id: &str) -> Option<PersonHash> {
+        keyed_hash(&self.key[..], id)
+    }
+
+    /// Each row's keyed person hash (None when the identifier is missing), in parallel.
+    pub fn hash_rows(&self, ids: &[Option<&str>]) -> Vec<Option<PersonHash>> {
+        let key = &self.key[..];
+        ids.par_iter()
+            .map(|id| id.and_then(|v| keyed_hash(key, v)))
+            .collect()
+    }
+
+    /// Keyed hashes of the distinct persons, ordinary (everyone) and sensitive (rows with
+    /// sensitive PI), computed in parallel.
+    pub fn hash_people(&self, people: &People) -> Hashed {
+        Hashed::from_rows(&self.hash_rows(&people.ids), &people.sensitive)
     }
 
     /// The exporter's counters for a year.
@@ -326,5 +392,28 @@ impl Ledger {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_rows_read_back_and_count_distinct_people() {
+        let (a, b) = ([1u8; 16], [2u8; 16]);
+        let rows = vec![Some(a), None, Some(b), Some(a)];
+        let packed = pack_rows(&rows);
+        assert_eq!(unpack_rows(&packed), Some(rows.clone()));
+        // A length or presence byte that is not of a packed list is refused, not misread.
+        assert_eq!(unpack_rows(&packed[1..]), None);
+        let mut bad = packed.clone();
+        bad[0] = 7;
+        assert_eq!(unpack_rows(&bad), None);
+        // Two rows of person a, one of b, one without an identifier; only b is sensitive.
+        let h = Hashed::from_rows(&rows, &[false, true, true, false]);
+        assert_eq!((h.ordinary.len(), h.sensitive.len()), (2, 1));
+        assert_eq!((h.missing, h.rows), (1, 4));
+        assert_eq!(h.sensitive, [b]);
     }
 }

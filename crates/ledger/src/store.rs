@@ -145,10 +145,7 @@ impl Ledger {
 
     /// Compares the key with the check value stored in the ledger (storing it on first use).
     fn check_key(&self, key_path: &Path) -> Result<()> {
-        let check = datavisa_table::hex(&datavisa_vault::crypto::hmac_sha256(
-            &self.key[..],
-            KEY_CHECK_LABEL,
-        ));
+        let check = self.key_check();
         let stored: Option<String> = self
             .conn
             .query_row(
@@ -172,6 +169,15 @@ impl Ledger {
                 Ok(())
             }
         }
+    }
+
+    /// The key's check value (an HMAC of a fixed label): names the key without revealing it,
+    /// so hashes made elsewhere with this key can be told from hashes of another key.
+    pub fn key_check(&self) -> String {
+        datavisa_table::hex(&datavisa_vault::crypto::hmac_sha256(
+            &self.key[..],
+            KEY_CHECK_LABEL,
+        ))
     }
 
     fn migrate(&mut self) -> Result<()> {

@@ -5,6 +5,7 @@
 //! top-level `output_sha256`) still read.
 
 use crate::error::{invalid, Result};
+use datavisa_discover::SensitiveCategory;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -101,6 +102,27 @@ pub struct QualityFigure {
     pub value: Option<f64>,
 }
 
+/// A column of the source and the PIPL Art. 28 category its scan found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnCategory {
+    /// The source column (the twin's column of the same name comes from it).
+    pub column: String,
+    /// Its sensitive category.
+    pub category: SensitiveCategory,
+}
+
+/// What the scan of the source found when the twin was made: the sensitive categories of its
+/// columns and its minors, so a twin's categories never come from detectors run on its tokens.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceScan {
+    /// Source columns with a sensitive category, in the source's order.
+    pub categories: Vec<ColumnCategory>,
+    /// Rows of people under 14 on the scan's reference date.
+    pub minors_under_14: u64,
+    /// The scan's reference date (YYYY-MM-DD).
+    pub reference_date: String,
+}
+
 /// A twin's manifest.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(from = "RawManifest")]
@@ -122,6 +144,9 @@ pub struct Manifest {
     /// The generalized twin's information loss.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<QualityFigure>,
+    /// The source's sensitive categories per column (absent in manifests made before them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_scan: Option<SourceScan>,
     /// The kind's own record: recipe and levels, synthesis parameters, methods per column.
     #[serde(flatten)]
     pub body: Map<String, Value>,
@@ -142,6 +167,8 @@ struct RawManifest {
     vault: Option<VaultRef>,
     #[serde(default)]
     quality: Option<QualityFigure>,
+    #[serde(default)]
+    source_scan: Option<SourceScan>,
     #[serde(flatten)]
     body: Map<String, Value>,
 }
@@ -168,6 +195,7 @@ impl From<RawManifest> for Manifest {
             twin_id: r.twin_id,
             vault: r.vault,
             quality: r.quality,
+            source_scan: r.source_scan,
             body: r.body,
         }
     }
@@ -400,6 +428,8 @@ mod tests {
         assert_eq!(m.output.file.as_deref(), Some("t.csv"));
         assert_eq!(m.body["levels"]["age"], 1);
         assert_eq!(m.quality.as_ref().unwrap().value, Some(0.25));
+        // It predates the source's per-column categories: none, and none written back.
+        assert!(m.source_scan.is_none());
         // Written back, it has the one shape and reads back equal.
         let text = serde_json::to_string(&m).unwrap();
         assert!(!text.contains("output_sha256"), "{text}");
@@ -408,6 +438,24 @@ mod tests {
             m.twin_file(Path::new("dir/t.csv.manifest.json")),
             Path::new("dir/t.csv")
         );
+    }
+
+    #[test]
+    fn the_source_scan_reads_back_typed() {
+        let text = r#"{"kind": "pseudonymized_twin", "source": {"path": "s.csv", "sha256": "aa", "rows": 3, "columns": 2},
+            "output": {"path": "t.csv", "sha256": "bb"}, "tool": {"name": "datavisa", "version": "0.1.0"},
+            "source_scan": {"categories": [{"column": "card", "category": "financial_account"}],
+                            "minors_under_14": 2, "reference_date": "2026-06-30"}}"#;
+        let m = Manifest::parse(Path::new("m.json"), text).unwrap();
+        let s = m.source_scan.as_ref().unwrap();
+        assert_eq!(
+            s.categories[0].category,
+            SensitiveCategory::FinancialAccount
+        );
+        assert_eq!(s.minors_under_14, 2);
+        assert!(!m.body.contains_key("source_scan"));
+        let back = serde_json::to_string(&m).unwrap();
+        assert_eq!(Manifest::parse(Path::new("m.json"), &back).unwrap(), m);
     }
 
     #[test]

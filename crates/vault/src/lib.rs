@@ -17,7 +17,7 @@ pub use crypto::{DomainKeys, IndexEntry, KdfParams, KeyRef, Passphrase, Sealer};
 pub use error::{Result, VaultError};
 pub use relink::{Authorized, NewRequest, Request};
 pub use store::Vault;
-pub use twins::{KeyStatus, TwinColumn, TwinRecord, TwinStatus};
+pub use twins::{KeyStatus, TwinColumn, TwinPeople, TwinRecord, TwinStatus};
 
 impl Vault {
     /// The audit log, oldest first.

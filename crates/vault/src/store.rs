@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-/// The vault format this build reads and writes (1: before signed approvals; opened and
-/// upgraded in place).
-pub const FORMAT_VERSION: u32 = 2;
+/// The vault format this build reads and writes (1: before signed approvals; 2: before the
+/// people of twins; older formats are opened and upgraded in place).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Format 2: approvers' signing-key salts and public keys, request content hashes and
 /// approval signatures.
@@ -22,6 +22,18 @@ ALTER TABLE approvers ADD COLUMN sig_salt TEXT;
 ALTER TABLE approvers ADD COLUMN public_key TEXT;
 ALTER TABLE relink_requests ADD COLUMN content_sha256 TEXT;
 ALTER TABLE approvals ADD COLUMN signature TEXT;
+";
+
+/// Format 3: each pseudonymized twin's rows as the ledger's keyed person hashes, per column
+/// that identifies a person, so a transfer of the twin counts people rather than tokens.
+const UPGRADE_V3: &str = "
+CREATE TABLE twin_people (
+    twin_id TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    key_check TEXT NOT NULL,
+    hashes BLOB NOT NULL,
+    PRIMARY KEY (twin_id, column_name)
+);
 ";
 
 /// File name of the vault inside the store directory.
@@ -284,6 +296,7 @@ impl Vault {
             .map_err(|e| sql_err(path, e))?;
         tx.execute_batch(SCHEMA_V1)?;
         tx.execute_batch(UPGRADE_V2)?;
+        tx.execute_batch(UPGRADE_V3)?;
         let now = rfc3339(unix_now());
         for (k, v) in [
             ("format_version", FORMAT_VERSION.to_string()),
@@ -385,9 +398,12 @@ impl Vault {
             vault_id,
             actor: actor.into(),
         };
-        if found < 2 {
+        if found < FORMAT_VERSION {
             v.write(|tx, ctx| {
-                tx.execute_batch(UPGRADE_V2)?;
+                if found < 2 {
+                    tx.execute_batch(UPGRADE_V2)?;
+                }
+                tx.execute_batch(UPGRADE_V3)?;
                 set_meta(tx, "format_version", &FORMAT_VERSION.to_string())?;
                 tx.pragma_update(None, "user_version", FORMAT_VERSION)?;
                 ctx.log(

@@ -35,6 +35,16 @@ pub struct TwinRecord {
     pub columns: Vec<TwinColumn>,
 }
 
+/// The people of one column of a twin: each row's keyed person hash, packed by the ledger
+/// (`datavisa_ledger::record::pack_rows`), and the check value of the ledger key that made them.
+/// The vault stores them as given and never reads inside them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TwinPeople {
+    pub column: String,
+    pub key_check: String,
+    pub hashes: Vec<u8>,
+}
+
 /// Whether a twin can still be relinked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -299,6 +309,16 @@ pub(crate) fn lookup_many(
     Ok(out)
 }
 
+fn insert_people(tx: &Transaction, twin_id: &str, people: &[TwinPeople]) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO twin_people (twin_id, column_name, key_check, hashes) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for p in people {
+        st.execute(rusqlite::params![twin_id, p.column, p.key_check, p.hashes])?;
+    }
+    Ok(())
+}
+
 impl Vault {
     /// Records a twin and its token index (rows of `(key id, entry)`, sealed with `keys`) in
     /// one transaction.
@@ -307,6 +327,18 @@ impl Vault {
         record: &TwinRecord,
         keys: &[&DomainKeys],
         index: &[(i64, IndexEntry)],
+    ) -> Result<()> {
+        self.register_twin_with_people(record, keys, index, &[])
+    }
+
+    /// Records a twin, its token index and its people (per identifying column) in one
+    /// transaction: a twin is registered with its people or not at all.
+    pub fn register_twin_with_people(
+        &mut self,
+        record: &TwinRecord,
+        keys: &[&DomainKeys],
+        index: &[(i64, IndexEntry)],
+        people: &[TwinPeople],
     ) -> Result<()> {
         self.write(|tx, ctx| {
             tx.execute(
@@ -324,6 +356,7 @@ impl Vault {
                 ],
             )?;
             insert_index(tx, keys, &record.id, index)?;
+            insert_people(tx, &record.id, people)?;
             let columns: Vec<_> = record
                 .columns
                 .iter()
@@ -336,6 +369,7 @@ impl Vault {
                     "twin": record.id, "recipient": record.recipient, "rows": record.rows,
                     "source_sha256": record.source_sha256, "output_sha256": record.output_sha256,
                     "columns": columns, "token_index_entries": index.len(),
+                    "people_columns": people.iter().map(|p| &p.column).collect::<Vec<_>>(),
                 }),
             )
         })
@@ -367,6 +401,38 @@ impl Vault {
             .into_iter()
             .map(|r| status_of(&self.conn, r))
             .collect()
+    }
+
+    /// The twin whose content hashes to `sha256`, if this vault made it (the latest, should
+    /// one content have been registered twice).
+    pub fn twin_by_output(&self, sha256: &str) -> Result<Option<TwinStatus>> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT columns FROM twins WHERE output_sha256 = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
+                [sha256],
+                |r| r.get(0),
+            )
+            .optional()?;
+        json.map(|j| status_of(&self.conn, parse_record(j)?))
+            .transpose()
+    }
+
+    /// The people recorded for a twin, per column (none for a twin made before format 3).
+    pub fn twin_people(&self, twin_id: &str) -> Result<Vec<TwinPeople>> {
+        let mut st = self.conn.prepare(
+            "SELECT column_name, key_check, hashes FROM twin_people WHERE twin_id = ?1 ORDER BY column_name",
+        )?;
+        let rows = st
+            .query_map([twin_id], |r| {
+                Ok(TwinPeople {
+                    column: r.get(0)?,
+                    key_check: r.get(1)?,
+                    hashes: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 
     /// The tokens among `tokens` that the index of `keys` does not hold.

@@ -361,7 +361,7 @@ pub fn pseudonymize_step(ws: &Workspace, out: &Path, csv: &Path) -> Result<Pseud
     };
     let mut v = Vault::init(&store, &pass, KdfParams::default(), "demo")?;
     let t = crate::twins::load_text(ws, csv, &Default::default(), None)?;
-    let kinds = crate::twins::scanned_kinds(&t, None, csv)?;
+    let (kinds, scanned) = crate::twins::scanned_kinds(ws, &t, None, csv)?;
     let plans = datavisa_twin::pseudonymize::plan::plan(&t, None, &kinds)?;
     let twin = out.join("customers-pseudonymized.csv");
     let recipient = "partner-sg";
@@ -371,6 +371,7 @@ pub fn pseudonymize_step(ws: &Workspace, out: &Path, csv: &Path) -> Result<Pseud
         output: &twin,
         recipient,
         plans: &plans,
+        source_scan: &scanned,
     };
     let written = ws.pseudonymize_planned(&mut v, &job)?;
     let mut creds = Vec::new();
@@ -495,7 +496,7 @@ pub fn generalize_step(
     let task = ws.spinner("generalizing (k = 5, 5% suppression)");
     let g = datavisa_twin::recipe::generalize(t, &recipe).with_context(|| "demo twin step");
     drop(task);
-    let w = crate::twins::write_generalized(csv, t, &path, g?)?;
+    let w = crate::twins::write_generalized(ws, csv, t, &path, g?)?;
     let view = w.manifest.generalized().ok_or_else(|| {
         crate::Error::internal("the generalized twin's manifest does not read back")
     })?;

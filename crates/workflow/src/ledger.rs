@@ -4,15 +4,14 @@
 
 use crate::error::{Error, Result};
 use crate::legal::{fact_flags, rules};
+use crate::people::{PeopleFrom, PersonRows};
 use crate::read::{load, ReadRequest};
+use crate::sensitivity::twin_manifest;
 use crate::workspace::Workspace;
-use datavisa_discover::{scan, ScanOptions};
 use datavisa_ledger::export::ExporterYear;
 use datavisa_ledger::filings::{Due, Filing};
 use datavisa_ledger::plan::{Plan, PlanRequest};
-use datavisa_ledger::{
-    Exporter, Facts, Hashed, Ledger, People, Recipient, Recorded, TransferFacts,
-};
+use datavisa_ledger::{Exporter, Facts, Hashed, Ledger, Recipient, Recorded, TransferFacts};
 use datavisa_table::{file_sha256, ColumnData, Table, MISSING};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -70,6 +69,8 @@ pub struct Planned {
     pub file: FileRef,
     /// The columns counted as sensitive.
     pub sensitive_columns: Vec<String>,
+    /// Where its people came from (a twin is counted by the persons it concerns).
+    pub people_from: PeopleFrom,
 }
 
 /// What recording a transfer did.
@@ -80,6 +81,8 @@ pub struct RecordedTransfer {
     pub recorded: Recorded,
     /// The columns counted as sensitive.
     pub sensitive_columns: Vec<String>,
+    /// Where its people came from (none under a visa: they are not counted).
+    pub people_from: PeopleFrom,
 }
 
 /// How a transfer is recorded, beyond the transfer itself.
@@ -132,6 +135,7 @@ struct Read {
     columns: Vec<String>,
     sensitive_columns: Vec<String>,
     sha256: String,
+    people_from: PeopleFrom,
 }
 
 /// Each row's person identifier (None when missing) as text.
@@ -213,36 +217,41 @@ impl Workspace {
             .unwrap_or_else(|| datavisa_table::date::format_date(self.today()))
     }
 
-    /// Reads a transfer's file: its people hashed with the ledger's key, sensitive rows marked.
+    /// Reads a transfer's file: its people hashed with the ledger's key (a twin's from what it
+    /// was made from, see `people.rs`), sensitive rows marked by the columns of
+    /// [`Workspace::sensitivity`] unless the request names them.
     fn read_transfer(&self, l: &Ledger, a: &TransferRequest) -> Result<Read> {
         l.exporter(&a.exporter)?;
         l.recipient(&a.recipient)?;
         let (t, _) = load(self, &a.file, &a.read)?;
+        let sha256 = file_sha256(&a.file)?;
+        let twin = twin_manifest(&a.file, &sha256)?;
         let sensitive_columns: Vec<String> = match &a.sensitive_columns {
             // `--sensitive-columns ''` says: none.
             Some(c) => c.iter().filter(|x| !x.trim().is_empty()).cloned().collect(),
-            None => scan(&t, &a.file.display().to_string(), &ScanOptions::default())
-                .columns
-                .into_iter()
-                .filter(|c| c.sensitive_category.is_some())
-                .map(|c| c.name)
-                .collect(),
+            None => self
+                .sensitivity_of(&a.file, &t, twin.as_ref())?
+                .column_names(),
         };
-        let person = a.person_column.as_deref().ok_or_else(|| {
-            Error::bad_input(
-                "--person-column is required: it names the column that identifies a person",
-            )
-        })?;
-        let ids = person_ids(&t, person)?;
-        let people = People {
-            ids: ids.iter().map(|v| v.as_deref()).collect(),
-            sensitive: sensitive_rows(&t, &sensitive_columns, a.all_sensitive)?,
+        let (rows, people_from) = self.person_rows(
+            l,
+            (&a.file, &t, &sha256),
+            twin.as_ref(),
+            a.person_column.as_deref(),
+        )?;
+        let hashed = match rows {
+            PersonRows::Nobody => Hashed::nobody(t.n_rows as u64),
+            PersonRows::Rows(r) => Hashed::from_rows(
+                &r,
+                &sensitive_rows(&t, &sensitive_columns, a.all_sensitive)?,
+            ),
         };
         Ok(Read {
-            hashed: l.hash_people(&people),
+            hashed,
             columns: t.column_names(),
             sensitive_columns,
-            sha256: file_sha256(&a.file)?,
+            sha256,
+            people_from,
         })
     }
 
@@ -260,15 +269,11 @@ impl Workspace {
         datavisa_verdict::register::Register::open(self.store())
             .and_then(|reg| reg.covering_visa(visa, &sha256, &a.recipient, day))?;
         Ok(Read {
-            hashed: Hashed {
-                ordinary: Vec::new(),
-                sensitive: Vec::new(),
-                missing: 0,
-                rows: t.n_rows as u64,
-            },
+            hashed: Hashed::nobody(t.n_rows as u64),
             columns: t.column_names(),
             sensitive_columns: Vec::new(),
             sha256,
+            people_from: PeopleFrom::Visa,
         })
     }
 
@@ -300,6 +305,7 @@ impl Workspace {
                 sha256: read.sha256,
             },
             sensitive_columns: read.sensitive_columns,
+            people_from: read.people_from,
         })
     }
 
@@ -329,6 +335,7 @@ impl Workspace {
         Ok(RecordedTransfer {
             recorded,
             sensitive_columns: read.sensitive_columns,
+            people_from: read.people_from,
         })
     }
 

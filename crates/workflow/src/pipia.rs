@@ -5,8 +5,10 @@
 
 use crate::error::{Error, Result};
 use crate::evidence::tool;
-use crate::read::{load, ReadRequest};
+use crate::read::ReadRequest;
+use crate::sensitivity::SensitivityFrom;
 use crate::workspace::Workspace;
+use datavisa_discover::scan::CategoryColumns;
 use datavisa_ledger::filings::{Due, Filing};
 use datavisa_ledger::plan::strictness;
 use datavisa_ledger::record::TransferRow;
@@ -35,13 +37,18 @@ pub struct PipiaRequest {
     pub output: PathBuf,
 }
 
-/// What the scan of the transfer's file found.
+/// What the scan of the transfer's file found (a twin's from its manifest, never from its
+/// tokens: see [`Workspace::sensitivity`]).
 #[derive(Clone, Debug, Serialize)]
 pub struct ScanFindings {
     /// Sensitive categories (PIPL Art. 28), each as "category: columns".
     pub sensitive_categories: Vec<String>,
+    /// The same categories, typed, each with its columns.
+    pub categories: Vec<CategoryColumns>,
     /// Records of children under 14.
     pub minors_under_14: u64,
+    /// Whether they came from a scan of the file or a twin's manifest.
+    pub from: SensitivityFrom,
 }
 
 /// A key of the recipient's in the vault.
@@ -240,15 +247,16 @@ impl Workspace {
     }
 
     fn scan_findings(&self, file: &std::path::Path, read: &ReadRequest) -> Result<ScanFindings> {
-        let (t, _) = load(self, file, read)?;
-        let s = datavisa_discover::scan(&t, &file.display().to_string(), &Default::default());
+        let s = self.sensitivity(file, read)?;
+        let categories = s.categories();
         Ok(ScanFindings {
-            sensitive_categories: s
-                .sensitive_categories
+            sensitive_categories: categories
                 .iter()
                 .map(|c| format!("{}: {}", c.category.as_str(), c.columns.join(", ")))
                 .collect(),
-            minors_under_14: s.minors_under_14 as u64,
+            categories,
+            minors_under_14: s.minors_under_14,
+            from: s.from,
         })
     }
 

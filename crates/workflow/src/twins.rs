@@ -6,12 +6,13 @@
 use crate::error::{Context, Error, Result};
 use crate::evidence::{input_evidence, tool, write_json, InputEvidence, Tool};
 use crate::read::{load, read_options, ReadRequest};
+use crate::sensitivity::source_scan;
 use crate::workspace::Workspace;
-use datavisa_discover::{scan, ScanOptions};
+use datavisa_discover::scan;
 use datavisa_table::{file_sha256, read_table, write_table, Role, Spec, Table};
 use datavisa_twin::engine::{LVariant, Models, TDistance};
 use datavisa_twin::manifest::{
-    Manifest, ManifestKind, OutputFile, QualityFigure, SourceFile, ToolStamp, VaultRef,
+    Manifest, ManifestKind, OutputFile, QualityFigure, SourceFile, SourceScan, ToolStamp, VaultRef,
 };
 use datavisa_twin::pseudonymize::plan::{plan, ColumnPlan};
 use datavisa_twin::pseudonymize::{domains_needed, pseudonymize, Applied, LEGAL_STATUS};
@@ -21,7 +22,7 @@ use datavisa_twin::recipe::{
 };
 use datavisa_twin::search::{SearchParams, Strategy};
 use datavisa_twin::synth;
-use datavisa_vault::{DomainKeys, TwinColumn, TwinRecord, Vault};
+use datavisa_vault::{DomainKeys, TwinColumn, TwinPeople, TwinRecord, Vault};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -351,12 +352,14 @@ fn write_manifest(output: &Path, manifest: Manifest) -> Result<TwinWritten> {
 /// The one protocol of generalized and synthetic twins: refuse to overwrite the input, write
 /// the twin, hash it, write its manifest stamped with the source's evidence and the tool.
 pub fn place_twin(
+    ws: &Workspace,
     (input, t): (&Path, &Table),
     output: &Path,
     twin: &Table,
     report: Value,
 ) -> Result<TwinWritten> {
     refuse_overwrite(input, output)?;
+    let scanned = source_scan(&scan(t, &input.display().to_string(), &ws.scan_options()));
     let Value::Object(mut body) = report else {
         return Err(Error::internal("the twin's report is not an object"));
     };
@@ -379,6 +382,7 @@ pub fn place_twin(
         twin_id: None,
         vault: None,
         quality,
+        source_scan: Some(scanned),
         body,
     };
     write_manifest(output, manifest)
@@ -386,12 +390,13 @@ pub fn place_twin(
 
 /// Writes a generalized twin of `t` (read from `input`) to `output`.
 pub fn write_generalized(
+    ws: &Workspace,
     input: &Path,
     t: &Table,
     output: &Path,
     g: Generalized,
 ) -> Result<TwinWritten> {
-    place_twin((input, t), output, &g.twin, g.report)
+    place_twin(ws, (input, t), output, &g.twin, g.report)
 }
 
 /// Progress of a synthesis, one bar per phase, on the workspace's progress sink.
@@ -463,13 +468,15 @@ pub(crate) fn load_text(
     Ok(t)
 }
 
-/// Kinds `scan` finds for the columns the spec does not describe (so a column the spec forgot
-/// is still recognised); those columns are typed in memory first, as `datavisa scan` sees them.
+/// The scan of a source read as text (its columns typed in memory first, as `datavisa scan`
+/// sees them): the kinds it finds for the columns the spec does not describe (so a column the
+/// spec forgot is still recognised), and the source's categories for the twin's manifest.
 pub(crate) fn scanned_kinds(
+    ws: &Workspace,
     t: &Table,
     spec: Option<&Spec>,
     input: &Path,
-) -> Result<BTreeMap<String, String>> {
+) -> Result<(BTreeMap<String, String>, SourceScan)> {
     let described = |name: &str| {
         spec.is_some_and(|s| {
             s.columns
@@ -481,25 +488,16 @@ pub(crate) fn scanned_kinds(
                     .is_some_and(|p| p.contains_key(name))
         })
     };
-    let rest: Vec<String> = t
-        .column_names()
-        .into_iter()
-        .filter(|n| !described(n))
-        .collect();
-    if rest.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let typed = datavisa_table::csv_read::infer_text_columns(t, &rest)?;
-    let report = scan(
-        &typed,
-        &input.display().to_string(),
-        &ScanOptions::default(),
-    );
-    Ok(report
+    let typed = datavisa_table::csv_read::infer_text_columns(t, &t.column_names())?;
+    let report = scan(&typed, &input.display().to_string(), &ws.scan_options());
+    let scanned = source_scan(&report);
+    let kinds = report
         .columns
         .into_iter()
+        .filter(|c| !described(&c.name))
         .filter_map(|c| c.kind.map(|k| (c.name, k.as_str().to_owned())))
-        .collect())
+        .collect();
+    Ok((kinds, scanned))
 }
 
 fn temp_twin_path(output: &Path) -> Result<PathBuf> {
@@ -528,6 +526,8 @@ pub struct TwinJob<'a> {
     pub recipient: &'a str,
     /// What to do with each column.
     pub plans: &'a [ColumnPlan],
+    /// The source's scan, recorded in the manifest (the twin's categories come from it).
+    pub source_scan: &'a SourceScan,
 }
 
 impl Workspace {
@@ -560,7 +560,7 @@ impl Workspace {
         let task = self.spinner("searching the generalization lattice");
         let g = generalize(&t, &recipe);
         drop(task);
-        write_generalized(&req.input, &t, &req.output, g?)
+        write_generalized(self, &req.input, &t, &req.output, g?)
     }
 
     /// Re-applies the transformation a generalized twin's manifest records to new data.
@@ -574,7 +574,7 @@ impl Workspace {
         let manifest = Manifest::read(recipe)?;
         let (t, _) = load(self, input, read)?;
         let g = reapply(&t, &manifest)?;
-        write_generalized(input, &t, output, g)
+        write_generalized(self, input, &t, output, g)
     }
 
     /// Checks a table as it is against privacy models.
@@ -627,7 +627,7 @@ impl Workspace {
         let mut report = made.report;
         report["spec"] = json!(spec_path.display().to_string());
         Ok(Synthesized {
-            written: place_twin((input, t), output, &made.twin, report)?,
+            written: place_twin(self, (input, t), output, &made.twin, report)?,
             operator_warnings: made.operator_warnings,
         })
     }
@@ -646,7 +646,7 @@ impl Workspace {
         let spec = req.read.spec.as_deref().map(Spec::load).transpose()?;
         let t = load_text(self, &req.input, &req.read, spec.as_ref())?;
         laps.lap("read");
-        let kinds = scanned_kinds(&t, spec.as_ref(), &req.input)?;
+        let (kinds, scanned) = scanned_kinds(self, &t, spec.as_ref(), &req.input)?;
         let plans = plan(&t, spec.as_ref(), &kinds)?;
         laps.lap("plan");
         let mut v = self.open_vault_as(self.actor())?;
@@ -657,6 +657,7 @@ impl Workspace {
             output: &req.output,
             recipient: &req.recipient,
             plans: &plans,
+            source_scan: &scanned,
         };
         self.make_pseudonymized(&mut v, &job, &mut laps)
     }
@@ -685,13 +686,15 @@ impl Workspace {
         drop(task);
         let applied = applied?;
         laps.lap("transform");
+        let people = crate::people::twin_people(self, job.table, &applied.columns)?;
+        laps.lap("people");
         // Written under a temporary name, registered in the vault, then renamed: a crash leaves
         // neither a partial twin nor a twin the vault cannot relink.
         let tmp = temp_twin_path(job.output)?;
         write_table(&applied.table, &tmp)?;
         laps.lap("write");
         let keys: Vec<&DomainKeys> = keys.values().collect();
-        let result = register_and_place(v, job, &tmp, &keys, &applied, laps);
+        let result = register_and_place(v, job, &tmp, (&keys, &people), &applied, laps);
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
@@ -704,7 +707,7 @@ fn register_and_place(
     v: &mut Vault,
     job: &TwinJob,
     tmp: &Path,
-    keys: &[&DomainKeys],
+    (keys, people): (&[&DomainKeys], &[TwinPeople]),
     applied: &Applied,
     laps: &mut Laps,
 ) -> Result<TwinWritten> {
@@ -734,7 +737,7 @@ fn register_and_place(
         columns,
     };
     laps.lap("hash");
-    v.register_twin(&record, keys, &applied.index)?;
+    v.register_twin_with_people(&record, keys, &applied.index, people)?;
     laps.lap("register");
     std::fs::rename(tmp, output)
         .with_context(|| format!("cannot move the twin to {}", output.display()))?;
@@ -767,6 +770,7 @@ fn register_and_place(
             path: v.path().display().to_string(),
         }),
         quality: None,
+        source_scan: Some(job.source_scan.clone()),
         body,
     };
     write_manifest(output, manifest)
