@@ -172,16 +172,37 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             RecipientCommand::Add {
                 name,
                 jurisdiction,
+                legal_name,
                 store,
             } => {
-                let r = ws(&store, None, quiet)?.add_recipient(&name, &jurisdiction)?;
-                println!("recipient {:?} ({}) registered", r.name, r.jurisdiction);
+                let r = ws(&store, None, quiet)?.add_recipient_named(
+                    &name,
+                    &jurisdiction,
+                    legal_name.as_deref(),
+                )?;
+                match &r.legal_name {
+                    Some(l) => println!(
+                        "recipient {:?} ({l}, {}) registered",
+                        r.name, r.jurisdiction
+                    ),
+                    None => println!("recipient {:?} ({}) registered", r.name, r.jurisdiction),
+                }
             }
             RecipientCommand::List { store, format } => {
                 let list = ws(&store, None, quiet)?.recipients()?;
-                print_items(&list, format, &["recipient", "jurisdiction"], 40, |r| {
-                    vec![r.name.clone(), r.jurisdiction.clone()]
-                })?;
+                print_items(
+                    &list,
+                    format,
+                    &["recipient", "jurisdiction", "legal name"],
+                    40,
+                    |r| {
+                        vec![
+                            r.name.clone(),
+                            r.jurisdiction.clone(),
+                            r.legal_name.clone().unwrap_or_default(),
+                        ]
+                    },
+                )?;
             }
         },
         LedgerCommand::Record {

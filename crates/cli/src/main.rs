@@ -904,10 +904,14 @@ pub enum ExporterCommand {
 pub enum RecipientCommand {
     /// Register a recipient abroad.
     Add {
+        /// The recipient's id: the same as its `[[recipients]] id` in the spec.
         name: String,
         /// Two-letter country code.
         #[arg(long)]
         jurisdiction: String,
+        /// Its legal name, as the contract and the PIPIA name it.
+        #[arg(long)]
+        legal_name: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },

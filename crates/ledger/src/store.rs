@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_filing_scope.sql"),
     include_str!("../migrations/0003_visa.sql"),
     include_str!("../migrations/0004_key_check.sql"),
+    include_str!("../migrations/0005_recipient_legal_name.sql"),
 ];
 
 /// What the key check value is an HMAC of.
@@ -43,8 +44,11 @@ pub struct Exporter {
 #[derive(Clone, Debug, Serialize)]
 pub struct Recipient {
     pub id: i64,
+    /// The recipient's id, the same as the spec's recipient id and the register's.
     pub name: String,
     pub jurisdiction: String,
+    /// Its legal name, as the contract names it.
+    pub legal_name: Option<String>,
 }
 
 /// An open ledger.
@@ -231,6 +235,17 @@ impl Ledger {
 
     /// Registers a recipient.
     pub fn add_recipient(&mut self, name: &str, jurisdiction: &str) -> Result<Recipient> {
+        self.add_recipient_named(name, jurisdiction, None)
+    }
+
+    /// Registers a recipient by its id (the spec's recipient id) with its legal name.
+    pub fn add_recipient_named(
+        &mut self,
+        name: &str,
+        jurisdiction: &str,
+        legal_name: Option<&str>,
+    ) -> Result<Recipient> {
+        let legal_name = legal_name.map(str::trim).filter(|n| !n.is_empty());
         check_name("recipient", name)?;
         let j = jurisdiction.trim().to_ascii_uppercase();
         if j.len() != 2 || !j.chars().all(|c| c.is_ascii_alphabetic()) {
@@ -241,8 +256,8 @@ impl Ledger {
         self.insert_named(
             "recipient",
             name,
-            "INSERT INTO recipients (name, jurisdiction, created_at) VALUES (?1, ?2, ?3)",
-            rusqlite::params![name.trim(), j, now()],
+            "INSERT INTO recipients (name, jurisdiction, created_at, legal_name) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![name.trim(), j, now(), legal_name],
         )?;
         self.recipient(name)
     }
@@ -313,7 +328,7 @@ impl Ledger {
 }
 
 const EXPORTERS: &str = "SELECT id, name, ciio, grp, ftz FROM exporters";
-const RECIPIENTS: &str = "SELECT id, name, jurisdiction FROM recipients";
+const RECIPIENTS: &str = "SELECT id, name, jurisdiction, legal_name FROM recipients";
 
 impl Exporter {
     fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Exporter> {
@@ -333,6 +348,7 @@ impl Recipient {
             id: r.get(0)?,
             name: r.get(1)?,
             jurisdiction: r.get(2)?,
+            legal_name: r.get(3)?,
         })
     }
 }

@@ -727,7 +727,11 @@ pub fn ledger_step(ws: &Workspace, out: &Path, seed: u64, as_of: i64) -> Result<
     let mut l = Ledger::open(&store)?;
     let exporter = "Demo Retail (Shanghai) Co., Ltd.";
     l.add_exporter(exporter, false, Some("Demo Retail Group"), None)?;
-    l.add_recipient("partner-sg", "SG")?;
+    l.add_recipient_named(
+        "partner-sg",
+        "SG",
+        Some("Demo Partner Analytics (Singapore) Pte. Ltd."),
+    )?;
     // Each batch is written once and hashed from memory, not read back.
     let mut files = Vec::new();
     let mut hashed = Vec::new();

@@ -382,6 +382,18 @@ impl Workspace {
         Ok(self.ledger()?.add_recipient(name, jurisdiction)?)
     }
 
+    /// Registers a recipient by its id (the spec's recipient id), with its legal name.
+    pub fn add_recipient_named(
+        &self,
+        name: &str,
+        jurisdiction: &str,
+        legal_name: Option<&str>,
+    ) -> Result<Recipient> {
+        Ok(self
+            .ledger()?
+            .add_recipient_named(name, jurisdiction, legal_name)?)
+    }
+
     /// Every recipient.
     pub fn recipients(&self) -> Result<Vec<Recipient>> {
         Ok(self.ledger()?.recipients()?)

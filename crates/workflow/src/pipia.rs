@@ -551,7 +551,7 @@ fn scope_facts(f: &PipiaFacts) -> Vec<Fact> {
         fact(
             "境外接收方",
             "Overseas recipient",
-            format!("{} ({})", f.recipient.name, f.recipient.jurisdiction),
+            recipient_msg(&f.recipient),
         ),
         fact("评估日期", "Assessment date", f.today.clone()),
         fact(
@@ -568,6 +568,20 @@ fn scope_facts(f: &PipiaFacts) -> Vec<Fact> {
         ));
     }
     scope
+}
+
+/// The recipient as the ledger records it: its legal name and jurisdiction, with the id the
+/// spec and the register know it by.
+fn recipient_msg(r: &Recipient) -> Msg {
+    match &r.legal_name {
+        Some(legal) => Msg::new("pipia.recipient")
+            .arg("legal", legal)
+            .arg("jurisdiction", &r.jurisdiction)
+            .arg("id", &r.name),
+        None => Msg::new("pipia.recipient_unnamed")
+            .arg("jurisdiction", &r.jurisdiction)
+            .arg("id", &r.name),
+    }
 }
 
 /// One transfer as every section states it.
@@ -608,14 +622,9 @@ fn scale_facts(f: &PipiaFacts) -> Vec<Fact> {
     ];
     if let Some(s) = &f.scan {
         scale.push(fact(
-            "扫描发现的敏感类别（PIPL第28条）",
-            "Sensitive categories found by scan (PIPL Art. 28)",
-            joined_msgs(
-                &s.sensitive_categories
-                    .iter()
-                    .map(|c| category_msg(c))
-                    .collect::<Vec<_>>(),
-            ),
+            "敏感类别（PIPL第28条）",
+            "Sensitive categories (PIPL Art. 28)",
+            joined_msgs(&s.categories.iter().map(category_msg).collect::<Vec<_>>()),
         ));
         scale.push(fact(
             "不满十四周岁未成年人",
@@ -626,12 +635,11 @@ fn scale_facts(f: &PipiaFacts) -> Vec<Fact> {
     scale
 }
 
-/// "category: columns" as a message, the category translated.
-fn category_msg(c: &str) -> Msg {
-    let (cat, cols) = c.split_once(": ").unwrap_or((c, ""));
+/// A sensitive category with its columns, the category translated.
+fn category_msg(c: &datavisa_discover::scan::CategoryColumns) -> Msg {
     Msg::new("pipia.category")
-        .arg("category", coded("category", cat))
-        .arg("columns", cols)
+        .arg("category", coded("category", c.category.as_str()))
+        .arg("columns", c.columns.join(", "))
 }
 
 /// Messages joined with each language's separator, or "none".
