@@ -7,9 +7,11 @@ use crate::{
     RecipientCommand, StoreArgs, TransferArgs,
 };
 use anyhow::Result;
+use datavisa_workflow::i18n::{Arg, Msg};
 use datavisa_workflow::ledger::NewFiling;
 use datavisa_workflow::ledger::{CalendarDay, PlanFactsRequest, RecordRequest, TransferRequest};
 use datavisa_workflow::people::PeopleFrom;
+use datavisa_workflow::words::{mechanism_msg, rule_msg};
 use datavisa_workflow::Workspace;
 use std::path::{Path, PathBuf};
 
@@ -67,16 +69,19 @@ impl From<&PlanFacts> for PlanFactsRequest {
 }
 
 /// What the console says of a twin's people (nothing for a plain file).
-fn people_line(from: PeopleFrom) -> Option<&'static str> {
+fn people_line(from: PeopleFrom) -> Option<Msg> {
     match from {
         // Under a visa the reason it is not counted is printed instead.
         PeopleFrom::File | PeopleFrom::Visa => None,
-        PeopleFrom::TwinInVault => {
-            Some("a pseudonymized twin: its people are its source's, as the vault recorded them")
-        }
-        PeopleFrom::TwinSource => Some("a generalized twin: its people are its source's rows"),
-        PeopleFrom::Nobody => Some("a synthetic twin: its rows are no one"),
+        PeopleFrom::TwinInVault => Some(Msg::new("cli.people_twin_in_vault")),
+        PeopleFrom::TwinSource => Some(Msg::new("cli.people_twin_source")),
+        PeopleFrom::Nobody => Some(Msg::new("cli.people_nobody")),
     }
+}
+
+/// Prints a message in the run's language.
+fn say(m: Msg) {
+    println!("{}", m.render(crate::front::lang()));
 }
 
 /// `datavisa plan`.
@@ -93,42 +98,62 @@ pub fn plan_cmd(
         return print_json(&planned);
     }
     let p = &planned.plan;
-    println!(
-        "{} -> {} ({}): {}{}",
-        p.exporter,
-        p.recipient,
-        p.year,
-        p.mechanism,
-        if p.alternatives.is_empty() {
-            String::new()
-        } else {
-            format!(" (or {})", p.alternatives.join(", "))
-        }
-    );
-    println!(
-        "people this year: ordinary {} -> {}, sensitive {} -> {} (file: {} people, {} without an id)",
-        p.counts.ordinary.before, p.counts.ordinary.after, p.counts.sensitive.before, p.counts.sensitive.after,
-        p.people_in_file, p.missing_person_ids
-    );
+    let alternatives = if p.alternatives.is_empty() {
+        Arg::Text(String::new())
+    } else {
+        Msg::new("cli.plan_alternatives")
+            .arg(
+                "alternatives",
+                p.alternatives
+                    .iter()
+                    .map(|m| mechanism_msg(m))
+                    .collect::<Vec<_>>(),
+            )
+            .into()
+    };
+    say(Msg::new("cli.plan_head")
+        .arg("exporter", &p.exporter)
+        .arg("recipient", &p.recipient)
+        .arg("year", p.year.to_string())
+        .arg("mechanism", mechanism_msg(&p.mechanism))
+        .arg("alternatives", alternatives));
+    let c = &p.counts;
+    say(Msg::new("cli.plan_people")
+        .arg("ob", c.ordinary.before.to_string())
+        .arg("oa", c.ordinary.after.to_string())
+        .arg("sb", c.sensitive.before.to_string())
+        .arg("sa", c.sensitive.after.to_string())
+        .arg("file", p.people_in_file.to_string())
+        .arg("missing", p.missing_person_ids.to_string()));
     if let Some(line) = people_line(planned.people_from) {
-        println!("{line}");
+        say(line);
     }
-    println!("rules: {}", p.rules.join(", "));
+    say(Msg::new("cli.plan_rules").arg("rules", p.rules.join(", ")));
+    let rule = |id: &str, summary: &str, source: &str| {
+        Msg::new("cli.plan_rule")
+            .arg("id", id)
+            .arg("summary", rule_msg(id, summary))
+            .arg("source", source)
+    };
     for r in &p.applied {
-        println!("  {}: {} [{}]", r.id, r.summary, r.source);
+        say(rule(&r.id, &r.summary, &r.source));
     }
     if !p.exemptions_to_consider.is_empty() {
-        println!("exemptions to consider (pass --fact NAME if the fact holds):");
+        say(Msg::new("cli.plan_exemptions"));
         for e in &p.exemptions_to_consider {
-            println!("  {} --fact {}: {} [{}]", e.id, e.flag, e.summary, e.source);
+            say(Msg::new("cli.plan_exemption")
+                .arg("id", &e.id)
+                .arg("flag", &e.flag)
+                .arg("summary", rule_msg(&e.id, &e.summary))
+                .arg("source", &e.source));
         }
     }
-    println!("duties that stay:");
+    say(Msg::new("cli.plan_duties"));
     for d in &p.duties {
-        println!("  {}: {} [{}]", d.id, d.summary, d.source);
+        say(rule(&d.id, &d.summary, &d.source));
     }
-    for w in &p.warnings {
-        println!("warning: {w}");
+    for w in &p.warning_codes {
+        say(Msg::new("cli.warning").arg("warning", w.clone()));
     }
     Ok(())
 }
@@ -224,35 +249,38 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             }
             let r = &done.recorded;
             if let Some(why) = &r.not_counted_reason {
-                println!(
-                    "recorded transfer {} of {} rows, not counted: {why}",
-                    r.transfer_id, r.rows
-                );
+                let why = datavisa_workflow::i18n::recognise("not_counted.", why)
+                    .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", why));
+                say(Msg::new("cli.record_not_counted")
+                    .arg("id", &r.transfer_id)
+                    .arg("rows", r.rows.to_string())
+                    .arg("why", why));
             } else if r.already_recorded {
-                println!(
-                    "transfer {} was already recorded: nothing counted again",
-                    r.transfer_id
-                );
+                say(Msg::new("cli.record_already").arg("id", &r.transfer_id));
             } else {
-                println!(
-                    "recorded transfer {}: {} people ({} with sensitive PI), {} new to this year's count ({} sensitive)",
-                    r.transfer_id, r.persons, r.sensitive_persons, r.new_ordinary, r.new_sensitive
-                );
+                say(Msg::new("cli.record_counted")
+                    .arg("id", &r.transfer_id)
+                    .arg("persons", r.persons.to_string())
+                    .arg("sensitive", r.sensitive_persons.to_string())
+                    .arg("new", r.new_ordinary.to_string())
+                    .arg("new_sensitive", r.new_sensitive.to_string()));
             }
             if let Some(line) = people_line(done.people_from) {
-                println!("{line}");
+                say(line);
             }
             if r.missing > 0 {
-                println!(
-                    "{} row(s) have no {:?}: not counted (they cannot be told apart)",
-                    r.missing,
-                    a.person_column.as_deref().unwrap_or_default()
-                );
+                say(Msg::new("cli.record_missing")
+                    .arg("n", r.missing.to_string())
+                    .arg(
+                        "column",
+                        format!("{:?}", a.person_column.as_deref().unwrap_or_default()),
+                    ));
             }
-            println!(
-                "{} in {}: ordinary {}, sensitive {}",
-                r.exporter, r.year, r.totals.ordinary, r.totals.sensitive
-            );
+            say(Msg::new("cli.record_totals")
+                .arg("exporter", &r.exporter)
+                .arg("year", r.year.to_string())
+                .arg("ordinary", r.totals.ordinary.to_string())
+                .arg("sensitive", r.totals.sensitive.to_string()));
         }
         LedgerCommand::Filing { cmd } => match cmd {
             FilingCommand::Add(a) => {

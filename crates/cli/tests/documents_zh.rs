@@ -148,6 +148,8 @@ fn every_document_in_chinese_has_no_untranslated_words() {
         "data-broker",
         "Group HR analytics (Munich)",
         "Marketing data broker",
+        // A command-line flag the plan names (`--fact emergency`).
+        "--fact emergency",
         // The demo table's Latin column names.
         "customer_id",
         "email",
@@ -191,7 +193,6 @@ fn every_document_in_chinese_has_no_untranslated_words() {
             "Demo Retail (Shanghai) Co., Ltd.",
             "--recipient",
             "partner-sg",
-            "Demo Partner Analytics (Singapore) Pte. Ltd.",
             "--year",
             "2026",
             "--lang",
@@ -231,6 +232,36 @@ fn every_document_in_chinese_has_no_untranslated_words() {
         let en = datavisa_in(&["assess", "show", id, "--store", store, "--lang", "en"], p);
         assert!(String::from_utf8_lossy(&en.stdout).contains("checks:"));
     }
+    // The plan, in Chinese.
+    let o = datavisa_in(
+        &[
+            "plan",
+            "--exporter",
+            "Demo Retail (Shanghai) Co., Ltd.",
+            "--recipient",
+            "partner-sg",
+            "--file",
+            "demo/customers.csv",
+            "--person-column",
+            "身份证号",
+            "--store",
+            store,
+            "--lang",
+            "zh",
+        ],
+        p,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        out.contains("标准合同备案") && out.contains("仍需履行的义务"),
+        "{out}"
+    );
+    let stray = stray_latin(&out, &data);
+    assert!(
+        stray.is_empty(),
+        "the plan in Chinese has English words {stray:?}"
+    );
     let bad = datavisa_in(&["assess", "list", "--store", store, "--lang", "fr"], p);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--lang \"fr\": use en or zh"));

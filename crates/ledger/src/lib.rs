@@ -8,6 +8,7 @@ pub mod filings;
 pub mod plan;
 pub mod record;
 pub mod store;
+pub mod words;
 
 pub use error::{LedgerError, Result};
 pub use plan::{Decision, Facts, Plan, PlanRequest, Rules};

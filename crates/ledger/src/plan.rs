@@ -3,6 +3,8 @@
 
 use crate::error::{LedgerError, Result};
 use crate::record::Counts;
+use crate::words::{code_msg, mechanism_msg, rule_msg};
+use datavisa_i18n::Msg;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -26,11 +28,11 @@ pub struct Exemption {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-struct Always {
-    id: String,
+pub(crate) struct Always {
+    pub(crate) id: String,
     fact: String,
     mechanism: String,
-    summary: String,
+    pub(crate) summary: String,
     source: String,
 }
 
@@ -64,10 +66,10 @@ pub struct Duty {
 #[derive(Clone, Debug, Deserialize)]
 pub struct Rules {
     counting: Counting,
-    exemption: Vec<Exemption>,
-    always: Vec<Always>,
-    band: Vec<Band>,
-    duty: Vec<Duty>,
+    pub(crate) exemption: Vec<Exemption>,
+    pub(crate) always: Vec<Always>,
+    pub(crate) band: Vec<Band>,
+    pub(crate) duty: Vec<Duty>,
 }
 
 /// Facts about a transfer the ledger cannot know by itself.
@@ -396,6 +398,8 @@ pub struct Plan {
     pub exemptions_to_consider: Vec<Exemption>,
     pub duties: Vec<Duty>,
     pub warnings: Vec<String>,
+    /// The same warnings as messages (ids and arguments), to render in either language.
+    pub warning_codes: Vec<Msg>,
     pub filings_in_place: Vec<crate::filings::Filing>,
     pub people_in_file: u64,
     pub missing_person_ids: u64,
@@ -488,7 +492,8 @@ impl crate::store::Ledger {
             exemptions: d.exemptions,
             exemptions_to_consider,
             duties: d.duties,
-            warnings,
+            warnings: warnings.iter().map(Msg::en).collect(),
+            warning_codes: warnings,
             filings_in_place: filings,
             people_in_file: hashed.ordinary.len() as u64,
             missing_person_ids: hashed.missing,
@@ -504,7 +509,7 @@ impl crate::store::Ledger {
         year: i64,
         after: Counts,
         mechanism: &str,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Vec<Msg>> {
         let mut out = Vec::new();
         if let Some(g) = &exporter.group {
             let n = |counter: &str| -> Result<u64> {
@@ -521,10 +526,13 @@ impl crate::store::Ledger {
             };
             let gd = rules.decide(&Facts::default(), group);
             if strictness(&gd.mechanism) > strictness(mechanism) {
-                out.push(format!(
-                    "C-5: group {g:?} has sent {} people ({} sensitive) abroad this year across its entities, which alone would need {}; splitting volumes across entities to avoid it is not allowed",
-                    group.ordinary, group.sensitive, gd.mechanism
-                ));
+                out.push(
+                    Msg::new("plan_warning.group_split")
+                        .arg("group", format!("{g:?}"))
+                        .arg("ordinary", group.ordinary.to_string())
+                        .arg("sensitive", group.sensitive.to_string())
+                        .arg("mechanism", mechanism_msg(&gd.mechanism)),
+                );
             }
         }
         let transfers: i64 = self.conn.query_row(
@@ -533,17 +541,14 @@ impl crate::store::Ledger {
             |r| r.get(0),
         )?;
         if transfers >= 5 {
-            out.push(format!(
-                "C-5: this is transfer {} to this recipient this year; the people of all of them are counted together, and slicing a volume over time to stay under a band is not allowed",
-                transfers + 1
-            ));
+            out.push(Msg::new("plan_warning.time_split").arg("n", (transfers + 1).to_string()));
         }
         Ok(out)
     }
 }
 
 /// Crossing into a band, or within 10% of the next one.
-fn band_warnings(rules: &Rules, before: Counts, after: Counts) -> Vec<String> {
+fn band_warnings(rules: &Rules, before: Counts, after: Counts) -> Vec<Msg> {
     let mut out = Vec::new();
     for (counter, b, a) in [
         ("ordinary", before.ordinary, after.ordinary),
@@ -555,18 +560,28 @@ fn band_warnings(rules: &Rules, before: Counts, after: Counts) -> Vec<String> {
         );
         if bb != ab {
             if let Some(band) = rules.band(counter, a) {
-                out.push(format!(
-                    "this transfer takes the {counter} count from {b} to {a}: into {} ({}), mechanism {}",
-                    band.id, band.summary, band.mechanism
-                ));
+                out.push(
+                    Msg::new("plan_warning.into_band")
+                        .arg("counter", Msg::new(&format!("counter.{counter}")))
+                        .arg("before", b.to_string())
+                        .arg("after", a.to_string())
+                        .arg("band", &band.id)
+                        .arg("summary", rule_msg(&band.id, &band.summary))
+                        .arg("mechanism", mechanism_msg(&band.mechanism)),
+                );
             }
         }
         if let Some(next) = rules.next_band(counter, a) {
             if next.from > 1 && a * 10 >= next.from * 9 {
-                out.push(format!(
-                    "the {counter} count ({a}) is within 10% of {} from {} people ({}): mechanism {}",
-                    next.id, next.from, next.summary, next.mechanism
-                ));
+                out.push(
+                    Msg::new("plan_warning.near_band")
+                        .arg("counter", Msg::new(&format!("counter.{counter}")))
+                        .arg("count", a.to_string())
+                        .arg("band", &next.id)
+                        .arg("from", next.from.to_string())
+                        .arg("summary", rule_msg(&next.id, &next.summary))
+                        .arg("mechanism", mechanism_msg(&next.mechanism)),
+                );
             }
         }
     }
@@ -580,7 +595,7 @@ fn filing_warnings(
     filings: &[crate::filings::Filing],
     recipient: &str,
     req: &PlanRequest,
-) -> Vec<String> {
+) -> Vec<Msg> {
     let purpose = req.purpose;
     let mut out = Vec::new();
     if mechanism == "exempt" {
@@ -592,17 +607,24 @@ fn filing_warnings(
         .collect();
     if covering.is_empty() {
         match filings.iter().max_by_key(|f| strictness(&f.kind)) {
-            Some(f) => out.push(format!(
-                "the {} on record (filing {}) does not cover this volume: {mechanism} is needed",
-                f.kind, f.id
-            )),
-            None => out.push(format!(
-                "no {mechanism} on record for {recipient}: {}",
-                match mechanism {
-                    "standard_contract" => "sign the standard contract (or certify) and file it within 10 working days of it taking effect (T-3)",
-                    _ => "apply for the CAC security assessment before the transfer (T-1)",
-                }
-            )),
+            Some(f) => out.push(
+                Msg::new("plan_warning.filing_short")
+                    .arg("kind", code_msg("filing", &f.kind))
+                    .arg("id", f.id.to_string())
+                    .arg("mechanism", mechanism_msg(mechanism)),
+            ),
+            None => out.push(
+                Msg::new("plan_warning.no_filing")
+                    .arg("mechanism", mechanism_msg(mechanism))
+                    .arg("recipient", recipient)
+                    .arg(
+                        "todo",
+                        Msg::new(match mechanism {
+                            "standard_contract" => "plan_warning.todo_standard_contract",
+                            _ => "plan_warning.todo_security_assessment",
+                        }),
+                    ),
+            ),
         }
     }
     for f in &covering {
@@ -613,18 +635,20 @@ fn filing_warnings(
             .map(String::as_str)
             .collect();
         if !new_types.is_empty() {
-            out.push(format!(
-                "filing {} does not cover the data types {}: changed data types need a new contract and filing (T-5)",
-                f.id,
-                new_types.join(", ")
-            ));
+            out.push(
+                Msg::new("plan_warning.new_data_types")
+                    .arg("id", f.id.to_string())
+                    .arg("types", new_types.join(", ")),
+            );
         }
         if let (Some(loc), Some(filed)) = (req.storage_location, f.storage_location.as_deref()) {
             if !loc.eq_ignore_ascii_case(filed) {
-                out.push(format!(
-                    "filing {} names the storage location {filed:?}, not {loc:?}: a changed location needs a new contract and filing (T-5)",
-                    f.id
-                ));
+                out.push(
+                    Msg::new("plan_warning.new_location")
+                        .arg("id", f.id.to_string())
+                        .arg("filed", format!("{filed:?}"))
+                        .arg("location", format!("{loc:?}")),
+                );
             }
         }
     }
@@ -634,11 +658,15 @@ fn filing_warnings(
                 .as_deref()
                 .is_some_and(|fp| !fp.eq_ignore_ascii_case(p))
             {
-                out.push(format!(
-                    "filing {} was made for the purpose {:?}, not {p:?}: a changed purpose needs a new contract and filing (T-5)",
-                    f.id,
-                    f.purpose.as_deref().unwrap_or_default()
-                ));
+                out.push(
+                    Msg::new("plan_warning.new_purpose")
+                        .arg("id", f.id.to_string())
+                        .arg(
+                            "filed",
+                            format!("{:?}", f.purpose.as_deref().unwrap_or_default()),
+                        )
+                        .arg("purpose", format!("{p:?}")),
+                );
             }
         }
     }

@@ -187,7 +187,7 @@ fn plan_explains_crossing_the_100k_band_and_group_splitting() {
     assert!(
         p.warnings
             .iter()
-            .any(|w| w.contains("no standard_contract on record")),
+            .any(|w| w.contains("no standard contract filing on record")),
         "{:?}",
         p.warnings
     );
@@ -293,7 +293,7 @@ fn filings_out_of_scope_need_refiling() {
     assert!(!p
         .warnings
         .iter()
-        .any(|w| w.contains("no standard_contract on record")));
+        .any(|w| w.contains("no standard contract filing on record")));
 }
 
 #[test]

@@ -45,6 +45,11 @@ pub mod risk {
     pub use datavisa_risk::{AttackResult, Risk, SuccessRate};
 }
 
+/// Mechanism, rule and status names as catalogue messages, for front ends.
+pub mod words {
+    pub use datavisa_ledger::words::{code_msg, mechanism_msg, rule_msg};
+}
+
 /// The verdict crate's parameter types, for front ends that build requests.
 pub mod verdict {
     pub use datavisa_verdict::figures::{figure_msg, source_msg};

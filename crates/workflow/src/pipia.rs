@@ -12,6 +12,7 @@ use datavisa_discover::scan::CategoryColumns;
 use datavisa_ledger::filings::{Due, Filing};
 use datavisa_ledger::plan::strictness;
 use datavisa_ledger::record::TransferRow;
+use datavisa_ledger::words::{code_msg, mechanism_msg, rule_msg};
 use datavisa_ledger::{Counts, Decision, Exporter, Facts, Ledger, Recipient};
 use datavisa_report::{Fact, Lang, Msg, Report, Section, Text};
 use datavisa_verdict::register::Register;
@@ -373,39 +374,9 @@ fn short(sha: &str) -> &str {
     &sha[..12.min(sha.len())]
 }
 
-/// A mechanism's name (`standard_contract`) as a message.
-fn mechanism_msg(m: &str) -> Msg {
-    let id = format!("mechanism.{m}");
-    if datavisa_i18n::has(&id) {
-        Msg::new(&id)
-    } else {
-        Msg::new("figure.as_written").arg("label", m)
-    }
-}
-
-/// A rule's summary: the catalogue's translation when the rule is the shipped one, else the
-/// rules file's own words.
-fn rule_text(id: &str, summary: &str) -> Msg {
-    let key = format!("rule.{id}");
-    let shipped = datavisa_i18n::catalogue()
-        .entries
-        .get(&key)
-        .is_some_and(|e| e.en == summary);
-    if shipped {
-        Msg::new(&key)
-    } else {
-        Msg::new("figure.as_written").arg("label", summary)
-    }
-}
-
 /// A status or kind named by code, translated under `prefix` when the catalogue has it.
 fn coded(prefix: &str, code: &str) -> Msg {
-    let id = format!("{prefix}.{code}");
-    if datavisa_i18n::has(&id) {
-        Msg::new(&id)
-    } else {
-        Msg::new("figure.as_written").arg("label", code)
-    }
+    code_msg(prefix, code)
 }
 
 fn custody_facts(c: &Custody) -> Vec<Fact> {
@@ -680,7 +651,7 @@ fn mechanism_facts(f: &PipiaFacts) -> Vec<Fact> {
             "Basis",
             Msg::new("pipia.basis")
                 .arg("id", &ap.id)
-                .arg("summary", rule_text(&ap.id, &ap.summary))
+                .arg("summary", rule_msg(&ap.id, &ap.summary))
                 .arg("source", &ap.source),
         ));
     }
