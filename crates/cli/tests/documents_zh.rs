@@ -211,6 +211,7 @@ fn every_document_in_chinese_has_no_untranslated_words() {
     );
     assert!(text.contains("标准合同备案"), "{text}");
     assert!(checked >= 2);
+    browser_renders(p, store);
     visa_certificates(p, store, steps);
     // The human output of `assess show` in Chinese, by DATAVISA_LANG or --lang.
     for a in steps[6]["assessments"].as_array().unwrap() {
@@ -265,6 +266,56 @@ fn every_document_in_chinese_has_no_untranslated_words() {
     let bad = datavisa_in(&["assess", "list", "--store", store, "--lang", "fr"], p);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--lang \"fr\": use en or zh"));
+}
+
+/// The PIPIA draft in both languages and a visa certificate, laid out and printed by headless
+/// Chromium (the assessment report's own browser test is in verdict_cli).
+fn browser_renders(p: &Path, store: &str) {
+    let Some(chromium) = common::chromium() else {
+        return;
+    };
+    run(
+        p,
+        &[
+            "report",
+            "pipia",
+            "--exporter",
+            "Demo Retail (Shanghai) Co., Ltd.",
+            "--recipient",
+            "partner-sg",
+            "--year",
+            "2026",
+            "--lang",
+            "en",
+            "--store",
+            store,
+            "-o",
+            "pipia.en.html",
+        ],
+    );
+    for (file, heading) in [
+        ("pipia.zh.html", "出境机制的确定"),
+        ("pipia.en.html", "Mechanism determination"),
+    ] {
+        let (dom, pages) = common::chromium_render(&chromium, p, &p.join(file));
+        assert!(pages >= 1, "{file} printed to PDF");
+        assert!(dom.contains(heading), "{file}: {dom}");
+    }
+    let visas = json_of(&datavisa_in(
+        &["visa", "list", "--store", store, "--format", "json"],
+        p,
+    ));
+    for v in visas.as_array().unwrap() {
+        let id = v["id"].as_str().unwrap();
+        let file = format!("{id}-page.html");
+        run(p, &["report", "visa", id, "--store", store, "-o", &file]);
+        let (dom, pages) = common::chromium_render(&chromium, p, &p.join(&file));
+        assert_eq!(pages, 1, "the certificate of {id} fits one A4 page");
+        assert!(
+            dom.contains("接收方承诺的合同条款")
+                && dom.contains("Contract clauses the recipient accepts")
+        );
+    }
 }
 
 /// `report visa`: one bilingual page per visa, with the twin's hash, the review date and every

@@ -419,9 +419,10 @@ fn pipia_draft_fills_the_facts_and_marks_the_questions() {
     assert!(md.contains("## 10. Mechanism determination") && md.contains("For the assessor"));
     assert_eq!(
         md.matches("\n## ").count(),
-        12,
-        "the twelve sections of LEGAL-RULES §5"
+        13,
+        "the twelve sections of LEGAL-RULES §5, then the terms with their sources"
     );
+    assert!(md.contains("## 13. Terminology") && md.contains("PIPL Art. 73(4)"));
     fails_with(
         &dv(
             &[

@@ -134,7 +134,7 @@ pub fn html(r: &Report, lang: Lang) -> String {
     let code = lang.html_code();
     o.push_str(&format!(
         "<!DOCTYPE html>\n<html lang=\"{code}\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>\
-body{{font-family:system-ui,'Noto Sans CJK SC','PingFang SC',sans-serif;max-width:60em;margin:2em auto;line-height:1.5;color:#111}}\
+body{{font-family:system-ui,'Noto Sans CJK SC','PingFang SC','WenQuanYi Zen Hei',sans-serif;max-width:60em;margin:2em auto;line-height:1.5;color:#111}}\
 h1{{font-size:1.5em}}h2{{font-size:1.15em;border-bottom:1px solid #999;margin-top:1.6em}}\
 table{{border-collapse:collapse;width:100%}}td{{border:1px solid #ccc;padding:.3em .5em;vertical-align:top}}\
 td.k{{width:32%;background:#f4f4f4}}.q{{background:#fff6d6;border-left:4px solid #d9a400;padding:.3em .6em;margin:.3em 0}}\
@@ -214,13 +214,13 @@ pub fn bilingual_html(r: &Report) -> String {
     };
     let mut o = format!(
         "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{} / {}</title>\n<style>\
-body{{font-family:system-ui,'Noto Sans CJK SC','PingFang SC',sans-serif;max-width:52em;margin:1.5em auto;line-height:1.4;color:#111;font-size:10.5pt}}\
-h1{{font-size:1.35em;margin:.2em 0}}h2{{font-size:1.05em;border-bottom:1px solid #999;margin:1em 0 .3em}}\
-table{{border-collapse:collapse;width:100%}}td{{border:1px solid #ccc;padding:.25em .45em;vertical-align:top}}\
-td.k{{width:30%;background:#f4f4f4}}.en{{color:#444}}ol li{{margin:.25em 0}}.sign td{{height:3.2em;width:50%}}\
+body{{font-family:system-ui,'Noto Sans CJK SC','PingFang SC','WenQuanYi Zen Hei',sans-serif;max-width:56em;margin:1em auto;line-height:1.28;color:#111;font-size:8.6pt}}\
+h1{{font-size:1.3em;margin:.1em 0}}h2{{font-size:1.05em;border-bottom:1px solid #999;margin:.6em 0 .2em}}\
+table{{border-collapse:collapse;width:100%}}td{{border:1px solid #ccc;padding:.12em .4em;vertical-align:top;word-break:break-all}}\
+td.k{{width:30%;background:#f4f4f4;word-break:normal}}.en{{color:#444}}ol{{margin:.2em 0;padding-left:1.6em}}ol li{{margin:.12em 0}}.sign td{{height:2.4em;width:50%}}\
 .verdict{{font-weight:600;padding:.5em .7em;border-radius:4px;margin:.8em 0}}.pass{{background:#e3f4e3;border-left:6px solid #2e7d32}}\
 .warn{{background:#fff3d6;border-left:6px solid #c77700}}.fail{{background:#fde3e3;border-left:6px solid #b71c1c}}\
-@page{{size:A4;margin:12mm}}@media print{{body{{max-width:none;margin:0}}.verdict{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}}}</style></head><body>\n",
+@page{{size:A4;margin:10mm}}@media print{{body{{max-width:none;margin:0}}.verdict{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}}}</style></head><body>\n",
         esc(&r.title.zh),
         esc(&r.title.en)
     );
@@ -245,9 +245,18 @@ td.k{{width:30%;background:#f4f4f4}}.en{{color:#444}}ol li{{margin:.25em 0}}.sig
         if !s.facts.is_empty() {
             o.push_str("<table>\n");
             for f in &s.facts {
+                // Labels are short: both languages on one line keeps the page to one sheet.
+                let label = if f.label.zh == f.label.en {
+                    esc(&f.label.zh)
+                } else {
+                    format!(
+                        "{} <span class=\"en\">{}</span>",
+                        esc(&f.label.zh),
+                        esc(&f.label.en)
+                    )
+                };
                 o.push_str(&format!(
-                    "<tr><td class=\"k\">{}</td><td>{}</td></tr>\n",
-                    both(&f.label),
+                    "<tr><td class=\"k\">{label}</td><td>{}</td></tr>\n",
                     both(&f.value)
                 ));
             }

@@ -693,7 +693,31 @@ fn mechanism_facts(f: &PipiaFacts) -> Vec<Fact> {
     mechanism
 }
 
-/// Lays the facts out as the eleven sections of the draft; computes nothing.
+/// The legal terms the draft uses, each with its statutory source, in both languages.
+pub fn terms() -> Vec<Fact> {
+    [
+        "term.personal_information",
+        "term.sensitive_personal_information",
+        "term.de_identified",
+        "term.anonymized",
+        "term.pipia",
+        "term.standard_contract",
+        "term.certification",
+        "term.security_assessment",
+    ]
+    .iter()
+    .map(|id| {
+        let m = Msg::new(id);
+        Fact {
+            label: m.text(),
+            value: m.source_text().unwrap_or_else(|| Text::same("—")),
+            code: false,
+        }
+    })
+    .collect()
+}
+
+/// Lays the facts out as the sections of the draft; computes nothing.
 pub fn pipia_report(f: &PipiaFacts) -> Report {
     let purposes = list(
         f.transfers
@@ -750,6 +774,7 @@ pub fn pipia_report(f: &PipiaFacts) -> Report {
         ], vec![
             q("目的、范围、接收方、存储地点或数量级别变化时需重新评估。", "Re-assess when purpose, scope, recipient, storage location or volume band change."),
         ]),
+        section("术语", "Terminology", terms(), vec![]),
     ];
     let (e, r) = (&f.exporter.name, &f.recipient.name);
     Report {

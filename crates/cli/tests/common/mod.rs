@@ -52,3 +52,57 @@ pub fn fails_with(o: &Output, code: i32, needles: &[&str]) {
     }
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Headless Chromium for the browser checks: `DATAVISA_CHROMIUM` or Debian's, None when it
+/// is missing (a failure when `DATAVISA_REQUIRE_CHROMIUM` says CI needs it).
+pub fn chromium() -> Option<String> {
+    let c = std::env::var("DATAVISA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if Path::new(&c).exists() {
+        return Some(c);
+    }
+    assert!(
+        std::env::var_os("DATAVISA_REQUIRE_CHROMIUM").is_none(),
+        "DATAVISA_REQUIRE_CHROMIUM is set but {c} is missing"
+    );
+    eprintln!("skipped: {c} not installed (.ci/run installs Debian's chromium)");
+    None
+}
+
+/// The DOM of `page` after headless Chromium laid it out, and the pages of its A4 print (0 when
+/// no PDF came out).
+pub fn chromium_render(chromium: &str, dir: &Path, page: &Path) -> (String, usize) {
+    let profile = dir.join("chromium-profile");
+    let run = |extra: &[String]| {
+        Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .expect("chromium runs")
+    };
+    let pdf = page.with_extension("pdf");
+    run(&[format!("--print-to-pdf={}", pdf.display())]);
+    let pages = std::fs::read(&pdf).map_or(0, |b| pdf_pages(&b));
+    let dom = run(&["--dump-dom".into()]);
+    (String::from_utf8_lossy(&dom.stdout).into_owned(), pages)
+}
+
+/// Page objects in a PDF (`/Type /Page`, not `/Pages`).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    text.match_indices("/Type")
+        .filter(|(i, _)| {
+            let rest = text[i + 5..].trim_start();
+            rest.starts_with("/Page") && !rest.starts_with("/Pages")
+        })
+        .count()
+}
