@@ -370,13 +370,30 @@ pub struct Catalogue {
     pub entries: HashMap<String, Entry>,
 }
 
-const CATALOGUE: &str = include_str!("../catalogue.toml");
+/// The catalogue's files: the documents' messages, and the command line's human output.
+const FILES: &[(&str, &str)] = &[
+    ("catalogue.toml", include_str!("../catalogue.toml")),
+    ("catalogue-cli.toml", include_str!("../catalogue-cli.toml")),
+];
 
 /// The catalogue, parsed once. Its tables nest by id: `[verdict.anonymized]` holds `zh`, `en`
 /// and optionally `source`.
 pub fn catalogue() -> &'static Catalogue {
     static C: OnceLock<Catalogue> = OnceLock::new();
-    C.get_or_init(|| parse(CATALOGUE).expect("the built-in catalogue parses (tested)"))
+    C.get_or_init(|| builtin().expect("the built-in catalogue parses (tested)"))
+}
+
+/// Every file of the built-in catalogue, merged; an id defined twice is an error.
+fn builtin() -> Result<Catalogue, String> {
+    let mut entries = HashMap::new();
+    for (file, text) in FILES {
+        for (id, e) in parse(text).map_err(|e| format!("{file}: {e}"))?.entries {
+            if entries.insert(id.clone(), e).is_some() {
+                return Err(format!("{file}: {id} is defined twice"));
+            }
+        }
+    }
+    Ok(Catalogue { entries })
 }
 
 /// Parses a catalogue text; errors name the entry.
@@ -493,7 +510,7 @@ mod tests {
 
     #[test]
     fn every_entry_has_both_languages_and_the_same_placeholders() {
-        let c = parse(CATALOGUE).unwrap();
+        let c = builtin().unwrap();
         assert!(
             c.entries.len() > 50,
             "catalogue has {} entries",
@@ -581,7 +598,7 @@ mod tests {
             "f",
             "sha",
         ];
-        for (id, e) in &parse(CATALOGUE).unwrap().entries {
+        for (id, e) in &builtin().unwrap().entries {
             let stripped = strip_placeholders(&e.zh);
             for word in latin_runs(&stripped) {
                 // A lone capital is a rule id's prefix (P-12, T-6).
