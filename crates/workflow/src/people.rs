@@ -121,8 +121,26 @@ impl Workspace {
                 })?;
                 Ok((PersonRows::Rows(rows), PeopleFrom::TwinSource))
             }
+            _ if self.is_known_pseudonymized_twin(sha256)? => {
+                // Its manifest was not beside it, but the vault made it: its tokens are not
+                // people, so it is counted as the twin it is.
+                let rows = self.pseudonymized_rows(l, (file, t, sha256), person, &hash)?;
+                Ok((PersonRows::Rows(rows), PeopleFrom::TwinInVault))
+            }
             _ => Ok((PersonRows::Rows(hash(t)?), PeopleFrom::File)),
         }
+    }
+
+    /// Whether the store's vault (when it exists and the master key opens it) made a
+    /// pseudonymized twin with this content.
+    fn is_known_pseudonymized_twin(&self, sha256: &str) -> Result<bool> {
+        if !self.store().join("vault.db").is_file() || !self.secrets().has_master_key() {
+            return Ok(false);
+        }
+        Ok(self
+            .open_vault_as(self.actor())?
+            .twin_by_output(sha256)?
+            .is_some())
     }
 
     /// A pseudonymized twin's rows as the vault recorded them for `person`; a column the twin

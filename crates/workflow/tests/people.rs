@@ -203,6 +203,24 @@ fn the_same_people_raw_and_pseudonymized_to_two_recipients_count_once() {
 }
 
 #[test]
+fn a_pseudonymized_twin_without_its_manifest_is_still_counted_by_its_people() {
+    let d = tempfile::tempdir().unwrap();
+    let ws = setup(d.path());
+    let src = d.path().join("people.csv");
+    let a = d.path().join("for-a.csv");
+    pseudonymize(&ws, &src, &a, "A");
+    record(&ws, transfer(src, "A"));
+    // The manifest went missing: the vault still knows the twin by its content.
+    let manifest = d.path().join("for-a.csv.manifest.json");
+    assert!(manifest.is_file());
+    std::fs::remove_file(&manifest).unwrap();
+    let r = record(&ws, transfer(a, "B"));
+    assert_eq!(r.people_from, PeopleFrom::TwinInVault);
+    assert_eq!((r.recorded.persons, r.recorded.new_ordinary), (1000, 0));
+    assert_eq!(r.recorded.totals.ordinary, 1000);
+}
+
+#[test]
 fn a_twin_is_recognised_by_its_manifest_and_the_vault_or_refused_clearly() {
     let d = tempfile::tempdir().unwrap();
     let ws = setup(d.path());
