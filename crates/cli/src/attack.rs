@@ -1,12 +1,13 @@
 //! The `attack`, `risk` and `utility` verbs: flags → request → workspace → print.
 
 use crate::front::local;
-use crate::output::{pct, print_json, table};
+use crate::output::{heads, pct, print_json, say, table, tr, warning};
 use crate::{AttackCommand, DenominatorArg, Format, ModeArg, ReadArgs, SecretKindArg};
 use anyhow::Result;
 use datavisa_workflow::attack::{
     AttackKind, AttackRequest, RiskMeasured, RiskRequest, UtilityRequest,
 };
+use datavisa_workflow::i18n::Msg;
 use datavisa_workflow::risk::{AttackResult, Denominator, Mode, SecretKind, SuccessRate};
 use std::path::Path;
 
@@ -97,33 +98,38 @@ pub fn attack_cmd(a: AttackCommand, quiet: bool) -> Result<()> {
 
 fn print_attack_human(r: &AttackResult) {
     let rate = |x: &SuccessRate| format!("{} ± {}", pct(x.value), pct(x.error));
-    println!(
-        "{}: risk {} (CI {} – {}) at {} confidence, seed {}",
-        r.attack,
-        pct(r.risk.value),
-        pct(r.risk.ci[0]),
-        pct(r.risk.ci[1]),
-        pct(r.confidence),
-        r.seed
-    );
+    say(Msg::new("cli.attack.summary")
+        .arg("attack", r.attack.to_string())
+        .arg("risk", pct(r.risk.value))
+        .arg("low", pct(r.risk.ci[0]))
+        .arg("high", pct(r.risk.ci[1]))
+        .arg("confidence", pct(r.confidence))
+        .arg("seed", r.seed.to_string()));
     let mut rows = vec![
         vec![
-            "attack".into(),
+            tr(Msg::new("cli.attack.row_attack")),
             rate(&r.attack_rate),
             format!("{} / {}", r.n_success, r.attempts.main),
         ],
         vec![
-            "baseline".into(),
+            tr(Msg::new("cli.attack.row_baseline")),
             rate(&r.baseline_rate),
             format!("{} / {}", r.n_baseline, r.attempts.baseline),
         ],
     ];
     if let (Some(c), Some(k), Some(n)) = (&r.control_rate, r.n_control, r.attempts.control) {
-        rows.push(vec!["control".into(), rate(c), format!("{k:.1} / {n}")]);
+        rows.push(vec![
+            tr(Msg::new("cli.attack.row_control")),
+            rate(c),
+            format!("{k:.1} / {n}"),
+        ]);
     }
-    print!("{}", table(&["", "success rate", "successes"], &rows, 40));
+    print!(
+        "{}",
+        table(&heads(&["", "success_rate", "successes"]), &rows, 40)
+    );
     for w in &r.warnings {
-        println!("warning: {w}");
+        say(warning(w));
     }
 }
 
@@ -143,53 +149,41 @@ fn print_risk_human(m: &RiskMeasured) {
     let f = |x: f64| format!("{x:.4}");
     let o = |x: Option<f64>| x.map_or("-".into(), f);
     let r = &m.report;
-    println!(
-        "{} records, {} classes, k = {}, sample uniques {}",
-        r.n_records,
-        r.n_classes,
-        r.k,
-        f(r.sample_uniqueness)
-    );
+    say(Msg::new("cli.risk.summary")
+        .arg("records", r.n_records.to_string())
+        .arg("classes", r.n_classes.to_string())
+        .arg("k", r.k.to_string())
+        .arg("uniques", f(r.sample_uniqueness)));
     let p = &r.prosecutor;
-    println!(
-        "prosecutor risk: highest {}, average {}, records at risk {}",
-        f(p.highest),
-        f(p.average),
-        f(p.records_at_risk)
-    );
-    println!(
-        "journalist risk: highest {}, average {}; marketer {}",
-        f(r.journalist.highest),
-        f(r.journalist.average),
-        f(r.marketer)
-    );
+    say(Msg::new("cli.risk.prosecutor")
+        .arg("highest", f(p.highest))
+        .arg("average", f(p.average))
+        .arg("at_risk", f(p.records_at_risk)));
+    say(Msg::new("cli.risk.journalist")
+        .arg("highest", f(r.journalist.highest))
+        .arg("average", f(r.journalist.average))
+        .arg("marketer", f(r.marketer)));
     if let Some(pop) = &r.population {
-        println!(
-            "population uniqueness ({}): {}",
-            pop.dankar_model,
-            f(pop.population_uniqueness)
-        );
+        say(Msg::new("cli.risk.population")
+            .arg("model", pop.dankar_model.to_string())
+            .arg("value", f(pop.population_uniqueness)));
     }
     for s in &r.sensitive {
-        println!(
-            "{}: distinct l {}, entropy l {}, t (equal) {}",
-            s.column,
-            s.distinct_l,
-            f(s.entropy_l),
-            f(s.t_equal)
-        );
+        say(Msg::new("cli.risk.sensitive")
+            .arg("column", s.column.to_string())
+            .arg("distinct", s.distinct_l.to_string())
+            .arg("entropy", f(s.entropy_l))
+            .arg("t", f(s.t_equal)));
     }
     if let Some(d) = &m.distance {
-        println!(
-            "DCR to source: median {}, 5th percentile {}; exact copies {}; closer to source than holdout {}",
-            f(d.dcr_source.median),
-            f(d.dcr_source.p05),
-            f(d.exact_copies),
-            o(d.closer_to_source)
-        );
+        say(Msg::new("cli.risk.distance")
+            .arg("median", f(d.dcr_source.median))
+            .arg("p05", f(d.dcr_source.p05))
+            .arg("copies", f(d.exact_copies))
+            .arg("closer", o(d.closer_to_source)));
     }
     for w in &r.warnings {
-        println!("warning: {w}");
+        say(warning(w));
     }
 }
 
@@ -215,16 +209,21 @@ pub fn utility_cmd(
     match format {
         Format::Json => print_json(&m),
         Format::Human => {
-            println!(
-                "utility {:.3} (columns {:.3}, pairs {:.3}, workload {:.3})",
-                r.score, r.column_score, r.pair_score, r.workload_score
-            );
+            let f = |x: f64| format!("{x:.3}");
+            say(Msg::new("cli.utility_cmd.summary")
+                .arg("score", f(r.score))
+                .arg("columns", f(r.column_score))
+                .arg("pairs", f(r.pair_score))
+                .arg("workload", f(r.workload_score)));
             let rows: Vec<Vec<String>> = r
                 .columns
                 .iter()
                 .map(|c| vec![c.column.clone(), c.metric.into(), format!("{:.3}", c.score)])
                 .collect();
-            print!("{}", table(&["column", "metric", "score"], &rows, 40));
+            print!(
+                "{}",
+                table(&heads(&["column", "metric", "score"]), &rows, 40)
+            );
             Ok(())
         }
     }

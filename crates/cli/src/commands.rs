@@ -1,9 +1,10 @@
 //! The parsed command line to its verb's front end; and the demo.
 
 use crate::attack::{attack_cmd, risk, utility_cmd};
-use crate::output::{pct, print_json};
+use crate::output::{code_or, pct, print_json, say, tell};
 use crate::{Cli, Command, Format, TwinCommand};
 use anyhow::Result;
+use datavisa_workflow::i18n::Msg;
 use datavisa_workflow::risk::ClassicParams;
 use datavisa_workflow::ScanOptions;
 use std::path::Path;
@@ -83,7 +84,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     &output,
                     crate::front::lang_or(datavisa_workflow::i18n::Lang::En),
                 )?;
-                eprintln!("wrote {}", output.display());
+                tell(Msg::new("cli.wrote").arg("path", output.display().to_string()));
                 Ok(())
             }
             crate::ReportCommand::Visa { id, output, store } => {
@@ -93,7 +94,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     quiet,
                 )?;
                 ws.visa_certificate(&id, &output)?;
-                eprintln!("wrote {}", output.display());
+                tell(Msg::new("cli.wrote").arg("path", output.display().to_string()));
                 Ok(())
             }
         },
@@ -206,50 +207,56 @@ fn demo(out: &Path, rows: usize, seed: u64, as_of: i64, format: Format, quiet: b
 /// The demo's story for a person: each step by its name.
 fn print_demo_human(summary: &datavisa_workflow::demo::DemoSummary) {
     let st = &summary.steps;
-    println!(
-        "datavisa demo: {} fake customers from seed {} in {}\n",
-        summary.rows, summary.seed, summary.out
-    );
+    say(Msg::new("cli.demo.head")
+        .arg("rows", summary.rows.to_string())
+        .arg("seed", summary.seed.to_string())
+        .arg("out", summary.out.to_string()));
     crate::inspect::print_scan_human(&summary.scan_report);
     let r = &st.attack.risk;
-    println!(
-        "\nexporting the raw table: singling-out risk {} (CI {} – {}); the data is personal information",
-        pct(r.value),
-        pct(r.ci[0]),
-        pct(r.ci[1]),
-    );
+    say(Msg::new("cli.demo.raw")
+        .arg("risk", pct(r.value))
+        .arg("low", pct(r.ci[0]))
+        .arg("high", pct(r.ci[1])));
     for a in &st.assess.assessments {
-        println!(
-            "generalized twin for {}: {} ({})",
-            a.recipient,
-            a.verdict.as_str(),
-            a.report
-        );
+        say(Msg::new("cli.demo.generalized")
+            .arg("recipient", a.recipient.to_string())
+            .arg("verdict", code_or(a.verdict.as_str(), a.verdict.msg()))
+            .arg("report", a.report.to_string()));
     }
     let sy = &st.synthesize;
-    println!(
-        "DP synthetic twin (MST, eps {}): {} rows, utility {:.3} (columns {:.3}, pairs {:.3}) in {:.1} s",
-        serde_json::Value::from(sy.epsilon),
-        sy.rows,
-        sy.utility.score,
-        sy.utility.columns,
-        sy.utility.pairs,
-        sy.seconds
-    );
+    say(Msg::new("cli.demo.synthetic")
+        .arg("eps", serde_json::Value::from(sy.epsilon).to_string())
+        .arg("rows", sy.rows.to_string())
+        .arg("score", format!("{:.3}", sy.utility.score))
+        .arg("columns", format!("{:.3}", sy.utility.columns))
+        .arg("pairs", format!("{:.3}", sy.utility.pairs))
+        .arg("seconds", format!("{:.1}", sy.seconds)));
     let ps = &st.pseudonymize;
-    println!(
-        "pseudonymized twin for {}: de-identified, still personal information; relink {} of {} value(s) approved by two and logged (audit log intact: {})",
-        ps.recipient, ps.relink.request, ps.relink.values, ps.audit.intact
-    );
+    let intact = ps.audit.intact;
+    say(Msg::new("cli.demo.pseudonymized")
+        .arg("recipient", ps.recipient.to_string())
+        .arg("request", ps.relink.request.to_string())
+        .arg("values", ps.relink.values.to_string())
+        .arg(
+            "intact",
+            code_or(&intact.to_string(), Msg::new(&format!("bool.{intact}"))),
+        ));
     let lg = &st.ledger;
-    println!(
-        "ledger: three transfers to {} took the year's count to {} people; the plan before the third said {} ({})",
-        lg.recipient,
-        lg.ordinary_total,
-        lg.plan.mechanism,
-        lg.plan.warnings.first().map_or("", String::as_str)
-    );
-    println!("\nwritten:");
+    let first = lg.plan.warnings.first().map_or("", String::as_str);
+    let warning = datavisa_workflow::i18n::recognise("warning.", first)
+        .map_or_else(|| first.into(), |m| code_or(first, m));
+    say(Msg::new("cli.demo.ledger")
+        .arg("recipient", lg.recipient.to_string())
+        .arg("total", lg.ordinary_total.to_string())
+        .arg(
+            "mechanism",
+            code_or(
+                &lg.plan.mechanism,
+                datavisa_workflow::words::mechanism_msg(&lg.plan.mechanism),
+            ),
+        )
+        .arg("warning", warning));
+    say(Msg::new("cli.demo.written"));
     for f in &summary.files {
         println!("  {f}");
     }

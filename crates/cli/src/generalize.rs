@@ -2,9 +2,10 @@
 //! workspace → print.
 
 use crate::front::local;
-use crate::output::{pct, print_json, table};
+use crate::output::{heads, pct, print_json, say, table};
 use crate::{Format, GeneralizeArgs, ModelArgs, ReadArgs};
 use anyhow::Result;
+use datavisa_workflow::i18n::Msg;
 use datavisa_workflow::twins::{CheckRequest, GeneralizeRequest, ModelChoice, TwinWritten};
 use std::path::Path;
 
@@ -59,28 +60,37 @@ fn report(w: &TwinWritten, format: Format) -> Result<()> {
             .iter()
             .map(|(k, v)| vec![k.clone(), v.to_string()])
             .collect();
-        print!("{}", table(&["quasi-identifier", "level"], &rows, 40));
+        print!(
+            "{}",
+            table(&heads(&["quasi_identifier", "level"]), &rows, 40)
+        );
         let (metric, value) = m.quality.as_ref().map_or(("", f64::NAN), |q| {
             (q.metric.as_str(), q.value.unwrap_or(f64::NAN))
         });
-        println!(
-            "{metric} {value:.6}; {} classes; {} records suppressed ({})",
-            g.classes,
-            g.suppressed,
-            pct(g.suppressed as f64 / g.rows.max(1) as f64)
-        );
+        say(Msg::new("cli.generalize.quality")
+            .arg("metric", metric)
+            .arg("value", format!("{value:.6}"))
+            .arg("classes", g.classes.to_string())
+            .arg("suppressed", g.suppressed.to_string())
+            .arg("share", pct(g.suppressed as f64 / g.rows.max(1) as f64)));
         for x in &g.models {
             let holds = if x.holds { "holds" } else { "fails" };
-            println!("  {}: achieved {} ({holds})", x.model, x.achieved);
+            say(Msg::new("cli.generalize.model")
+                .arg("model", x.model.to_string())
+                .arg("achieved", x.achieved.to_string())
+                .arg("holds", Msg::new(&format!("cli.generalize.{holds}"))));
         }
         if let Some(s) = &g.search {
-            println!(
-                "search: {}, {} nodes checked of {}, {:.3} s",
-                s.algorithm, s.nodes_checked, s.lattice_size, s.seconds
-            );
+            say(Msg::new("cli.generalize.search")
+                .arg("algorithm", s.algorithm.to_string())
+                .arg("checked", s.nodes_checked.to_string())
+                .arg("size", s.lattice_size.to_string())
+                .arg("seconds", format!("{:.3}", s.seconds)));
         }
     }
-    println!("written: {} and {}", m.output.path, w.manifest_path);
+    say(Msg::new("cli.generalize.written")
+        .arg("output", m.output.path.to_string())
+        .arg("manifest", w.manifest_path.to_string()));
     Ok(())
 }
 
@@ -119,23 +129,23 @@ pub fn check_cmd(
         return print_json(&c);
     }
     let v = &c.check;
-    println!(
-        "{}: {} of {} records in {} failing classes",
-        if v.satisfied {
-            "satisfied"
-        } else {
-            "NOT satisfied"
-        },
-        v.failing_records,
-        v.records,
-        v.failing_classes
-    );
+    let state = if v.satisfied {
+        "satisfied"
+    } else {
+        "not_satisfied"
+    };
+    say(Msg::new("cli.check_cmd.summary")
+        .arg("state", Msg::new(&format!("cli.check_cmd.{state}")))
+        .arg("failing", v.failing_records.to_string())
+        .arg("records", v.records.to_string())
+        .arg("classes", v.failing_classes.to_string()));
     for f in &v.failing {
-        println!(
-            "  {} records: {}",
-            f.records,
-            serde_json::Value::Object(f.values.clone())
-        );
+        say(Msg::new("cli.check_cmd.failing")
+            .arg("records", f.records.to_string())
+            .arg(
+                "values",
+                serde_json::Value::Object(f.values.clone()).to_string(),
+            ));
     }
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! `datavisa inspect` and `datavisa scan`: flags → request → workspace → print.
 
 use crate::front::local;
-use crate::output::{pct, table};
+use crate::output::{code_or, heads, list_arg, pct, say, table, tell};
 use crate::{Format, ReadArgs};
 use anyhow::Result;
+use datavisa_workflow::i18n::Msg;
 use datavisa_workflow::inspect::{InspectRequest, Inspection, ScanRequest};
+use datavisa_workflow::words::code_msg;
 use datavisa_workflow::ScanReport;
 use std::path::Path;
 
@@ -27,22 +29,29 @@ pub fn inspect_cmd(
     }
     print_inspect_human(&v);
     for c in v.columns.iter().filter(|c| c.mixed) {
-        eprintln!("warning: column {:?}: {}", c.name, c.evidence);
+        tell(
+            Msg::new("cli.inspect.mixed_column")
+                .arg("column", format!("{:?}", c.name))
+                .arg("evidence", &c.evidence),
+        );
     }
     Ok(())
 }
 
 fn print_inspect_human(v: &Inspection) {
-    println!(
-        "{}: {} rows × {} columns ({}, delimiter {}, encoding {}); {} of rows are unique on all columns",
-        v.file,
-        v.rows,
-        v.n_columns,
-        v.format,
-        v.delimiter.as_ref().map_or("-".into(), |d| format!("{d:?}")),
-        v.encoding.as_deref().unwrap_or("-"),
-        pct(v.unique_row_share),
-    );
+    say(Msg::new("cli.inspect.summary")
+        .arg("file", &v.file)
+        .arg("rows", v.rows.to_string())
+        .arg("columns", v.n_columns.to_string())
+        .arg("format", v.format.to_string())
+        .arg(
+            "delimiter",
+            v.delimiter
+                .as_ref()
+                .map_or("-".into(), |d| format!("{d:?}")),
+        )
+        .arg("encoding", v.encoding.as_deref().unwrap_or("-"))
+        .arg("unique", pct(v.unique_row_share)));
     let rows: Vec<Vec<String>> = v
         .columns
         .iter()
@@ -64,7 +73,7 @@ fn print_inspect_human(v: &Inspection) {
     print!(
         "{}",
         table(
-            &["column", "type", "missing", "distinct", "top values"],
+            &heads(&["column", "type", "missing", "distinct", "top_values"]),
             &rows,
             60
         )
@@ -79,14 +88,17 @@ pub fn scan_cmd(req: &ScanRequest, format: Format, quiet: bool) -> Result<()> {
     }
     print_scan_human(&s.report);
     if let Some(p) = &s.spec {
-        println!("spec draft written to {p}");
+        say(Msg::new("cli.scan.spec_written").arg("path", p.to_string()));
     }
     Ok(())
 }
 
 /// The scan's table of columns, sensitive categories and minors, for a person.
 pub fn print_scan_human(r: &ScanReport) {
-    println!("{}: {} rows, {} columns", r.file, r.rows, r.columns.len());
+    say(Msg::new("cli.scan.summary")
+        .arg("file", r.file.to_string())
+        .arg("rows", r.rows.to_string())
+        .arg("columns", r.columns.len().to_string()));
     let rows: Vec<Vec<String>> = r
         .columns
         .iter()
@@ -105,26 +117,24 @@ pub fn print_scan_human(r: &ScanReport) {
     print!(
         "{}",
         table(
-            &["column", "kind", "role", "sensitive", "conf", "evidence"],
+            &heads(&["column", "kind", "role", "sensitive", "conf", "evidence"]),
             &rows,
             90
         )
     );
     if r.sensitive_categories.is_empty() {
-        println!("no PIPL sensitive personal information recognised");
+        say(Msg::new("cli.scan.no_sensitive"));
     } else {
         for c in &r.sensitive_categories {
-            println!(
-                "sensitive ({}): {}",
-                c.category.as_str(),
-                c.columns.join(", ")
-            );
+            let code = c.category.as_str();
+            say(Msg::new("cli.scan.sensitive")
+                .arg("category", code_or(code, code_msg("category", code)))
+                .arg("columns", list_arg(&c.columns)));
         }
     }
     if r.minors_under_14 > 0 {
-        println!(
-            "{} rows concern minors under 14 on {}: all their personal information is sensitive (PIPL Art. 28)",
-            r.minors_under_14, r.reference_date
-        );
+        say(Msg::new("cli.scan.minors")
+            .arg("n", r.minors_under_14.to_string())
+            .arg("date", r.reference_date.to_string()));
     }
 }

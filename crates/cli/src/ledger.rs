@@ -1,7 +1,7 @@
 //! `datavisa ledger ...` and `datavisa plan`: flags → request → workspace → print.
 
 use crate::front::{workspace, CliSecrets};
-use crate::output::{print_items, print_json, table};
+use crate::output::{code_cell, heads, print_items, print_json, table, tell, tr};
 use crate::{
     ExporterCommand, FilingCommand, Format, HolidayCommand, LedgerCommand, PlanFacts,
     RecipientCommand, StoreArgs, TransferArgs,
@@ -175,11 +175,14 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                     group.as_deref(),
                     ftz.as_deref(),
                 )?;
-                println!(
-                    "exporter {:?} registered{}",
-                    e.name,
-                    if e.ciio { " (CIIO)" } else { "" }
-                );
+                let ciio: Arg = if e.ciio {
+                    Msg::new("cli.ledger.ciio_mark").into()
+                } else {
+                    "".into()
+                };
+                say(Msg::new("cli.ledger.exporter_added")
+                    .arg("name", format!("{:?}", e.name))
+                    .arg("ciio", ciio));
             }
             ExporterCommand::List { store, format } => {
                 let list = ws(&store, None, quiet)?.exporters()?;
@@ -187,9 +190,17 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 print_items(
                     &list,
                     format,
-                    &["exporter", "ciio", "group", "ftz"],
+                    &heads(&["exporter", "ciio", "group", "ftz"]),
                     40,
-                    |e| vec![e.name.clone(), e.ciio.to_string(), o(&e.group), o(&e.ftz)],
+                    |e| {
+                        let ciio = e.ciio.to_string();
+                        vec![
+                            e.name.clone(),
+                            code_cell(&ciio, Msg::new(&format!("bool.{ciio}"))),
+                            o(&e.group),
+                            o(&e.ftz),
+                        ]
+                    },
                 )?;
             }
         },
@@ -206,11 +217,13 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                     legal_name.as_deref(),
                 )?;
                 match &r.legal_name {
-                    Some(l) => println!(
-                        "recipient {:?} ({l}, {}) registered",
-                        r.name, r.jurisdiction
-                    ),
-                    None => println!("recipient {:?} ({}) registered", r.name, r.jurisdiction),
+                    Some(l) => say(Msg::new("cli.ledger.recipient_added_legal")
+                        .arg("name", format!("{:?}", r.name))
+                        .arg("legal", l)
+                        .arg("jurisdiction", &r.jurisdiction)),
+                    None => say(Msg::new("cli.ledger.recipient_added")
+                        .arg("name", format!("{:?}", r.name))
+                        .arg("jurisdiction", &r.jurisdiction)),
                 }
             }
             RecipientCommand::List { store, format } => {
@@ -218,7 +231,7 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 print_items(
                     &list,
                     format,
-                    &["recipient", "jurisdiction", "legal name"],
+                    &heads(&["recipient", "jurisdiction", "legal_name"]),
                     40,
                     |r| {
                         vec![
@@ -298,20 +311,19 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                     data_types: a.data_types.unwrap_or_default(),
                     storage_location: a.storage_location,
                 })?;
-                println!(
-                    "filing {} recorded: {} for {}{}",
-                    f.id,
-                    f.kind,
-                    f.exporter,
-                    f.expires
-                        .as_ref()
-                        .map_or(String::new(), |e| format!(", expires {e}"))
-                );
+                let expires: Arg = f.expires.as_ref().map_or("".into(), |e| {
+                    Msg::new("cli.ledger.filing_expires").arg("date", e).into()
+                });
+                say(Msg::new("cli.ledger.filing")
+                    .arg("id", f.id.to_string())
+                    .arg("kind", &f.kind)
+                    .arg("exporter", &f.exporter)
+                    .arg("expires", expires));
             }
             FilingCommand::List { store, format } => {
                 let list = ws(&store, None, quiet)?.filings()?;
                 let o = |x: &Option<String>| x.clone().unwrap_or_default();
-                let header = [
+                let header = heads(&[
                     "id",
                     "exporter",
                     "kind",
@@ -320,7 +332,7 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                     "filed",
                     "issued",
                     "expires",
-                ];
+                ]);
                 print_items(&list, format, &header, 30, |f| {
                     vec![
                         f.id.to_string(),
@@ -347,18 +359,18 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                     working,
                     name,
                 })?;
-                println!(
-                    "{date}: {}",
-                    if working {
-                        "make-up working day"
-                    } else {
-                        "public holiday"
-                    }
-                );
+                let kind = if working {
+                    "makeup_day"
+                } else {
+                    "public_holiday"
+                };
+                say(Msg::new("cli.ledger.holiday")
+                    .arg("date", &date)
+                    .arg("kind", Msg::new(&format!("cli.ledger.{kind}"))));
             }
             HolidayCommand::Import { file, store } => {
                 let n = ws(&store, None, quiet)?.import_holidays(&file)?;
-                println!("{n} calendar day(s) loaded");
+                say(Msg::new("cli.ledger.holidays_loaded").arg("n", n.to_string()));
             }
             HolidayCommand::List { store } => {
                 let rows: Vec<Vec<String>> = ws(&store, None, quiet)?
@@ -366,10 +378,14 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                     .into_iter()
                     .map(|d| {
                         let kind = if d.working { "working" } else { "holiday" };
-                        vec![d.date, kind.into(), d.name]
+                        vec![
+                            d.date,
+                            tr(Msg::new(&format!("cli.ledger.kind_{kind}"))),
+                            d.name,
+                        ]
                     })
                     .collect();
-                print!("{}", table(&["date", "kind", "name"], &rows, 40));
+                print!("{}", table(&heads(&["date", "kind", "name"]), &rows, 40));
             }
         },
         LedgerCommand::Due {
@@ -398,22 +414,25 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             print!(
                 "{}",
                 table(
-                    &["date", "status", "exporter", "kind", "what", "rule"],
+                    &heads(&["date", "status", "exporter", "kind", "what", "rule"]),
                     &rows,
                     70
                 )
             );
             if d.calendar_days == 0 {
-                eprintln!("note: no public holidays loaded (`datavisa ledger holiday import`); working days count Monday to Friday only");
+                tell(
+                    Msg::new("cli.ledger.no_holidays")
+                        .arg("command", "`datavisa ledger holiday import`"),
+                );
             }
         }
         LedgerCommand::Export { output, store } => {
             ws(&store, None, quiet)?.export_ledger(&output)?;
-            println!("ledger written to {}", output.display());
+            say(Msg::new("cli.ledger.exported").arg("path", output.display().to_string()));
         }
         LedgerCommand::Import { file, store } => {
             let n = ws(&store, None, quiet)?.import_ledger(&file)?;
-            println!("{n} rows restored");
+            say(Msg::new("cli.ledger.imported").arg("n", n.to_string()));
         }
         LedgerCommand::Report {
             year,
@@ -445,11 +464,11 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                     ]
                 })
                 .collect();
-            println!("year {}", rep.year);
+            say(Msg::new("cli.ledger.year").arg("year", rep.year.to_string()));
             print!(
                 "{}",
                 table(
-                    &[
+                    &heads(&[
                         "exporter",
                         "ordinary",
                         "sensitive",
@@ -457,7 +476,7 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                         "recipients",
                         "mechanism",
                         "rules"
-                    ],
+                    ]),
                     &rows,
                     40
                 )

@@ -1,11 +1,12 @@
 //! Human-readable tables and progress spinners for the terminal.
 
+use datavisa_workflow::i18n::Msg;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use unicode_width::UnicodeWidthStr;
 
 /// Renders rows as an aligned text table (CJK-aware widths), cells cut at `max_cell` columns.
-pub fn table(header: &[&str], rows: &[Vec<String>], max_cell: usize) -> String {
+pub fn table<S: AsRef<str>>(header: &[S], rows: &[Vec<String>], max_cell: usize) -> String {
     let cut = |s: &str| -> String {
         if s.width() <= max_cell {
             return s.to_owned();
@@ -20,9 +21,10 @@ pub fn table(header: &[&str], rows: &[Vec<String>], max_cell: usize) -> String {
         out.push('…');
         out
     };
-    let cells: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| h.to_string()).collect())
-        .chain(rows.iter().map(|r| r.iter().map(|c| cut(c)).collect()))
-        .collect();
+    let cells: Vec<Vec<String>> =
+        std::iter::once(header.iter().map(|h| h.as_ref().to_owned()).collect())
+            .chain(rows.iter().map(|r| r.iter().map(|c| cut(c)).collect()))
+            .collect();
     let ncol = header.len();
     let widths: Vec<usize> = (0..ncol)
         .map(|j| {
@@ -95,10 +97,10 @@ pub fn print_json<T: serde::Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
 }
 
 /// Prints a list as one JSON array, or as a table with one `row` per item under `header`.
-pub fn print_items<T: serde::Serialize>(
+pub fn print_items<T: serde::Serialize, S: AsRef<str>>(
     items: &[T],
     format: crate::Format,
-    header: &[&str],
+    header: &[S],
     max_cell: usize,
     row: impl Fn(&T) -> Vec<String>,
 ) -> anyhow::Result<()> {
@@ -108,4 +110,71 @@ pub fn print_items<T: serde::Serialize>(
     let rows: Vec<Vec<String>> = items.iter().map(row).collect();
     print!("{}", table(header, &rows, max_cell));
     Ok(())
+}
+
+/// A message in the run's language (`--lang`, DATAVISA_LANG; English by default).
+pub fn tr(m: Msg) -> String {
+    m.render(crate::front::lang())
+}
+
+/// Prints a message in the run's language.
+pub fn say(m: Msg) {
+    println!("{}", tr(m));
+}
+
+/// Prints a message in the run's language on stderr (notes for the operator, not results).
+pub fn tell(m: Msg) {
+    eprintln!("{}", tr(m));
+}
+
+/// Table headers in the run's language: each name is the catalogue's `cli.header.<name>`
+/// (an empty name stays an empty header).
+pub fn heads(names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| {
+            if n.is_empty() {
+                String::new()
+            } else {
+                tr(Msg::new(&format!("cli.header.{n}")))
+            }
+        })
+        .collect()
+}
+
+/// A warning line: an engine's English warning in the run's language when the catalogue
+/// recognises it, else as written.
+pub fn warning(w: &str) -> Msg {
+    let w = datavisa_workflow::i18n::recognise("warning.", w)
+        .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", w));
+    Msg::new("cli.warning").arg("warning", w)
+}
+
+/// A code in English output as it always was (`financial_account`, `anonymized`), its
+/// catalogue name in Chinese.
+pub fn code_or(code: &str, name: Msg) -> datavisa_workflow::i18n::Arg {
+    match crate::front::lang() {
+        datavisa_workflow::i18n::Lang::En => code.into(),
+        datavisa_workflow::i18n::Lang::Zh => name.into(),
+    }
+}
+
+/// A table cell: the code in English, its catalogue name in Chinese.
+pub fn code_cell(code: &str, name: Msg) -> String {
+    match crate::front::lang() {
+        datavisa_workflow::i18n::Lang::En => code.to_owned(),
+        datavisa_workflow::i18n::Lang::Zh => tr(name),
+    }
+}
+
+/// Data items as one argument, joined in the run's language (nothing at all when empty).
+pub fn list_arg<S: AsRef<str>>(items: &[S]) -> datavisa_workflow::i18n::Arg {
+    if items.is_empty() {
+        return "".into();
+    }
+    items
+        .iter()
+        .map(|s| s.as_ref().to_owned())
+        .collect::<Vec<_>>()
+        .into()
 }

@@ -2,9 +2,10 @@
 //! pseudonymize step.
 
 use crate::front::{workspace, CliSecrets};
-use crate::output::{print_json, table};
+use crate::output::{heads, print_json, say, table};
 use crate::{Format, ReadArgs, VaultArgs};
 use anyhow::Result;
+use datavisa_workflow::i18n::Msg;
 use datavisa_workflow::twins::{PseudonymizeRequest, TwinWritten};
 use std::path::Path;
 
@@ -58,23 +59,27 @@ fn print_summary(w: &TwinWritten) {
     print!(
         "{}",
         table(
-            &[
+            &heads(&[
                 "column",
                 "method",
-                "key (domain, version)",
-                "decided by",
+                "key_domain_version",
+                "decided_by",
                 "suppressed"
-            ],
+            ]),
             &rows,
             40
         )
     );
-    println!(
-        "twin {} for {}: {} rows -> {}\nmanifest: {}\nstatus: de-identified personal information (PIPL Art. 73(3)); the keys stay in the vault",
-        m.twin_id.as_deref().unwrap_or(""),
-        m.pseudonymized().map(|p| p.recipient).unwrap_or_default(),
-        m.output.rows.unwrap_or(0),
-        m.output.path,
-        w.manifest_path
-    );
+    say(Msg::new("cli.pseudonymize.summary")
+        .arg("id", m.twin_id.as_deref().unwrap_or(""))
+        .arg(
+            "recipient",
+            m.pseudonymized()
+                .map(|p| p.recipient)
+                .unwrap_or_default()
+                .to_string(),
+        )
+        .arg("rows", m.output.rows.unwrap_or(0).to_string())
+        .arg("output", m.output.path.to_string())
+        .arg("manifest", w.manifest_path.to_string()));
 }

@@ -2,9 +2,10 @@
 //! bars, the manifest written next to the twin, and the budget ledger printed.
 
 use crate::front::local;
-use crate::output::{print_json, table};
+use crate::output::{heads, print_json, say, table, tell, tr, warning};
 use crate::{Format, ReadArgs, SynthMethod, SynthesizeArgs};
 use anyhow::Result;
+use datavisa_workflow::i18n::Msg;
 use datavisa_workflow::twins::{ChargeView, Method, SynthParams, SynthesizeRequest, Synthesized};
 
 /// The synthesis parameters from the flags.
@@ -51,7 +52,7 @@ pub fn synthesize_cmd(
     let made = local(quiet)?.synthesize(&req)?;
     for w in &made.operator_warnings {
         // About the real data: for the operator's eyes, never written to the manifest.
-        eprintln!("warning: {w}");
+        tell(warning(w));
     }
     match format {
         Format::Json => print_json(&made),
@@ -65,53 +66,49 @@ pub fn synthesize_cmd(
 fn print_human(made: &Synthesized) {
     let w = &made.written;
     let Some(m) = w.manifest.synthetic() else {
-        println!(
-            "synthetic twin -> {}\nmanifest: {}",
-            w.manifest.output.path, w.manifest_path
-        );
+        say(Msg::new("cli.synthesize.no_manifest")
+            .arg("output", w.manifest.output.path.to_string())
+            .arg("manifest", w.manifest_path.to_string()));
         return;
     };
     let p = &m.privacy;
-    println!(
-        "{} synthetic twin: {} rows x {} columns -> {}",
-        m.method.to_uppercase(),
-        m.rows,
-        m.columns.len(),
-        w.manifest.output.path
-    );
-    println!(
-        "privacy: epsilon {} delta {:e} (rho {:.5}, spent {:.5}); {}",
-        serde_json::Value::from(p.epsilon),
-        p.delta,
-        p.rho,
-        p.rho_spent,
-        if m.seed.is_none() {
-            "noise from OS entropy (not reproducible)"
-        } else {
-            "seeded: keep the manifest in-country"
-        }
-    );
+    say(Msg::new("cli.synthesize.head")
+        .arg("method", m.method.to_uppercase())
+        .arg("rows", m.rows.to_string())
+        .arg("columns", m.columns.len().to_string())
+        .arg("output", w.manifest.output.path.to_string()));
+    let noise = if m.seed.is_none() {
+        "unseeded"
+    } else {
+        "seeded"
+    };
+    say(Msg::new("cli.synthesize.privacy")
+        .arg("epsilon", serde_json::Value::from(p.epsilon).to_string())
+        .arg("delta", format!("{:e}", p.delta))
+        .arg("rho", format!("{:.5}", p.rho))
+        .arg("spent", format!("{:.5}", p.rho_spent))
+        .arg("noise", Msg::new(&format!("cli.synthesize.{noise}"))));
     print!(
         "{}",
         table(
-            &["step", "mechanism", "rho", "share", "detail"],
+            &heads(&["step", "mechanism", "rho", "share", "detail"]),
             &summarize_ledger(&p.ledger),
             60
         )
     );
     for d in &m.dropped {
-        println!("left out: {} ({})", d.column, d.reason);
+        say(Msg::new("cli.synthesize.left_out")
+            .arg("column", d.column.to_string())
+            .arg("reason", d.reason.to_string()));
     }
     let model = &m.model;
-    println!(
-        "model: {} measured cliques, junction tree of {} cells, {} measurements, {} fit iterations; {:.1} s in all",
-        model.cliques.len(),
-        model.junction_tree_cells,
-        model.measurements,
-        model.fit.iterations,
-        m.timings_seconds.total
-    );
-    println!("manifest: {}", w.manifest_path);
+    say(Msg::new("cli.synthesize.model")
+        .arg("cliques", model.cliques.len().to_string())
+        .arg("cells", model.junction_tree_cells.to_string())
+        .arg("measurements", model.measurements.to_string())
+        .arg("iterations", model.fit.iterations.to_string())
+        .arg("seconds", format!("{:.1}", m.timings_seconds.total)));
+    say(Msg::new("cli.synthesize.manifest").arg("manifest", w.manifest_path.to_string()));
 }
 
 /// The ledger with AIM's per-round lines folded into two totals, for the screen.
@@ -130,13 +127,13 @@ fn summarize_ledger(ledger: &[ChargeView]) -> Vec<Vec<String>> {
     }
     if rounds[0].0 > 0 {
         rows.push((
-            format!("{} rounds: choose a marginal", rounds[0].0),
+            tr(Msg::new("cli.synthesize.rounds_choose").arg("n", rounds[0].0.to_string())),
             "exponential".into(),
             rounds[0].1,
             String::new(),
         ));
         rows.push((
-            format!("{} rounds: measure it", rounds[1].0),
+            tr(Msg::new("cli.synthesize.rounds_measure").arg("n", rounds[1].0.to_string())),
             "gaussian".into(),
             rounds[1].1,
             String::new(),

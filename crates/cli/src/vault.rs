@@ -3,10 +3,12 @@
 //! environment variables through the CLI's secrets.
 
 use crate::front::{workspace, CliSecrets};
-use crate::output::{print_items, print_json, table};
+use crate::output::{code_cell, heads, list_arg, print_items, print_json, say, table, tell};
 use crate::{ApproverCommand, AuditCommand, Format, RelinkCommand, VaultArgs, VaultCommand};
 use anyhow::Result;
+use datavisa_workflow::i18n::{Arg, Msg};
 use datavisa_workflow::vault::{new_key_file, require_intact, RelinkRequest, VaultStatus};
+use datavisa_workflow::words::code_msg;
 use datavisa_workflow::{KdfParams, Workspace};
 use std::path::{Path, PathBuf};
 
@@ -23,7 +25,7 @@ fn ws(a: &VaultArgs, credential_file: Option<PathBuf>) -> Result<Workspace> {
 /// `datavisa vault keygen`.
 fn keygen(out: &Path) -> Result<()> {
     drop(new_key_file(out)?);
-    eprintln!("wrote a new master key to {} (owner-only); keep it in China and back it up: without it the vault cannot be opened", out.display());
+    tell(Msg::new("cli.vault.keygen").arg("path", out.display().to_string()));
     Ok(())
 }
 
@@ -41,7 +43,9 @@ pub fn vault_cmd(c: VaultCommand) -> Result<()> {
                 p: 1,
             };
             let v = ws(&vault, None)?.vault_init(kdf)?;
-            println!("created vault {} at {}", v.id, v.path);
+            say(Msg::new("cli.vault.created")
+                .arg("id", v.id.to_string())
+                .arg("path", v.path.to_string()));
             Ok(())
         }
         VaultCommand::Keygen { output } => keygen(&output),
@@ -54,10 +58,10 @@ pub fn vault_cmd(c: VaultCommand) -> Result<()> {
             domain,
         } => {
             for k in ws(&vault, None)?.rotate_keys(recipient.as_deref(), domain.as_deref())? {
-                println!(
-                    "recipient {} domain {}: now version {}",
-                    k.recipient, k.domain, k.version
-                );
+                say(Msg::new("cli.vault.rotated")
+                    .arg("recipient", k.recipient.to_string())
+                    .arg("domain", k.domain.to_string())
+                    .arg("version", k.version.to_string()));
             }
             Ok(())
         }
@@ -71,7 +75,7 @@ pub fn vault_cmd(c: VaultCommand) -> Result<()> {
                 new_master_key_file,
             };
             workspace(&vault.store, secrets, true)?.rekey()?;
-            println!("master key changed; every stored key was re-wrapped");
+            say(Msg::new("cli.vault.rekeyed"));
             Ok(())
         }
         VaultCommand::Approver { approver } => approver_cmd(approver),
@@ -82,12 +86,15 @@ pub fn vault_cmd(c: VaultCommand) -> Result<()> {
             yes,
         } => {
             let s = ws(&vault, None)?.destroy_keys(&recipient, domain.as_deref(), yes)?;
-            println!(
-                "destroyed {} key(s) and {} token index entries; twins that can no longer be relinked: {}",
-                s.keys.len(),
-                s.token_index_entries,
-                if s.twins.is_empty() { "none".into() } else { s.twins.join(", ") }
-            );
+            let twins = if s.twins.is_empty() {
+                Msg::new("value.none").into()
+            } else {
+                list_arg(&s.twins)
+            };
+            say(Msg::new("cli.vault.destroyed")
+                .arg("keys", s.keys.len().to_string())
+                .arg("entries", s.token_index_entries.to_string())
+                .arg("twins", twins));
             Ok(())
         }
     }
@@ -101,21 +108,27 @@ fn approver_cmd(c: ApproverCommand) -> Result<()> {
             vault,
         } => {
             ws(&vault, credential_file)?.add_approver(&name)?;
-            println!("approver {name:?} registered");
+            say(Msg::new("cli.vault.approver_added").arg("name", format!("{name:?}")));
         }
         ApproverCommand::Remove { name, vault } => {
             ws(&vault, None)?.remove_approver(&name)?;
-            println!("approver {name:?} removed");
+            say(Msg::new("cli.vault.approver_removed").arg("name", format!("{name:?}")));
         }
         ApproverCommand::List { vault, format } => {
             let list = ws(&vault, None)?.approvers()?;
-            print_items(&list, format, &["approver", "added", "removed"], 40, |a| {
-                vec![
-                    a.name.clone(),
-                    a.added_at.clone(),
-                    a.removed_at.clone().unwrap_or_default(),
-                ]
-            })?;
+            print_items(
+                &list,
+                format,
+                &heads(&["approver", "added", "removed"]),
+                40,
+                |a| {
+                    vec![
+                        a.name.clone(),
+                        a.added_at.clone(),
+                        a.removed_at.clone().unwrap_or_default(),
+                    ]
+                },
+            )?;
         }
     }
     Ok(())
@@ -126,7 +139,9 @@ fn status(st: &VaultStatus, format: Format) -> Result<()> {
         return print_json(st);
     }
     let (keys, twins, approvers) = (&st.keys, &st.twins, &st.approvers);
-    println!("vault {} at {}", st.vault.id, st.vault.path);
+    say(Msg::new("cli.vault.status")
+        .arg("id", st.vault.id.to_string())
+        .arg("path", st.vault.path.to_string()));
     let rows: Vec<Vec<String>> = keys
         .iter()
         .map(|k| {
@@ -134,7 +149,7 @@ fn status(st: &VaultStatus, format: Format) -> Result<()> {
                 k.key_ref.recipient.clone(),
                 k.key_ref.domain.clone(),
                 k.key_ref.version.to_string(),
-                k.status.clone(),
+                code_cell(&k.status, code_msg("key_status", &k.status)),
                 k.created_at.clone(),
             ]
         })
@@ -142,7 +157,7 @@ fn status(st: &VaultStatus, format: Format) -> Result<()> {
     print!(
         "{}",
         table(
-            &["recipient", "domain", "version", "status", "created"],
+            &heads(&["recipient", "domain", "version", "status", "created"]),
             &rows,
             40
         )
@@ -154,7 +169,10 @@ fn status(st: &VaultStatus, format: Format) -> Result<()> {
                 t.record.id.clone(),
                 t.record.recipient.clone(),
                 t.record.rows.to_string(),
-                t.status.to_string(),
+                code_cell(
+                    &t.status.to_string(),
+                    code_msg("key_status", &t.status.to_string()),
+                ),
                 t.record.output.clone(),
             ]
         })
@@ -162,20 +180,17 @@ fn status(st: &VaultStatus, format: Format) -> Result<()> {
     print!(
         "{}",
         table(
-            &["twin", "recipient", "rows", "status", "output"],
+            &heads(&["twin", "recipient", "rows", "status", "output"]),
             &rows,
             50
         )
     );
-    println!(
-        "approvers: {}",
-        approvers
-            .iter()
-            .filter(|a| a.removed_at.is_none())
-            .map(|a| a.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let names: Vec<&str> = approvers
+        .iter()
+        .filter(|a| a.removed_at.is_none())
+        .map(|a| a.name.as_str())
+        .collect();
+    say(Msg::new("cli.vault.approvers").arg("names", list_arg(&names)));
     Ok(())
 }
 
@@ -183,23 +198,35 @@ fn print_request(r: &datavisa_workflow::vault::Request, format: Format) -> Resul
     if format == Format::Json {
         return print_json(r);
     }
-    println!(
-        "{}: {} ({} value(s) of column {:?} in twin {}), requested by {} on {}, expires {}",
-        r.id, r.status, r.n_values, r.column, r.twin_id, r.requested_by, r.created_at, r.expires_at
-    );
-    println!("  purpose: {}\n  legal basis: {}", r.purpose, r.legal_basis);
+    say(Msg::new("cli.relink.request")
+        .arg("id", &r.id)
+        .arg("status", &r.status)
+        .arg("n", r.n_values.to_string())
+        .arg("column", format!("{:?}", r.column))
+        .arg("twin", &r.twin_id)
+        .arg("by", &r.requested_by)
+        .arg("created", &r.created_at)
+        .arg("expires", &r.expires_at));
+    say(Msg::new("cli.relink.purpose")
+        .arg("purpose", &r.purpose)
+        .arg("basis", &r.legal_basis));
     for a in &r.approvals {
-        println!("  approved by {} at {}", a.approver, a.at);
+        say(Msg::new("cli.relink.approved_by")
+            .arg("approver", &a.approver)
+            .arg("at", &a.at));
     }
     if let Some(by) = &r.closed_by {
-        println!(
-            "  closed by {by} at {}{}",
-            r.closed_at.clone().unwrap_or_default(),
-            r.reason
-                .as_ref()
-                .filter(|x| !x.is_empty())
-                .map_or(String::new(), |x| format!(": {x}"))
-        );
+        let reason: Arg = r
+            .reason
+            .as_ref()
+            .filter(|x| !x.is_empty())
+            .map_or("".into(), |x| {
+                Msg::new("cli.relink.closed_reason").arg("reason", x).into()
+            });
+        say(Msg::new("cli.relink.closed")
+            .arg("by", by)
+            .arg("at", r.closed_at.clone().unwrap_or_default())
+            .arg("reason", reason));
     }
     Ok(())
 }
@@ -232,7 +259,12 @@ pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
                 return print_json(&r);
             }
             println!("{}", r.id);
-            eprintln!("request {} filed: needs approval by two registered approvers other than {} before {}", r.id, r.requested_by, r.expires_at);
+            tell(
+                Msg::new("cli.relink.filed")
+                    .arg("id", &r.id)
+                    .arg("by", &r.requested_by)
+                    .arg("expires", &r.expires_at),
+            );
             Ok(())
         }
         RelinkCommand::Approve {
@@ -242,11 +274,14 @@ pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
             vault,
         } => {
             let r = ws(&vault, credential_file)?.approve_relink(&id, &approver)?;
-            println!(
-                "{id}: approved by {approver} ({} of {} approvals)",
-                r.approvals.len(),
-                datavisa_workflow::vault::APPROVALS_NEEDED
-            );
+            say(Msg::new("cli.relink.approved")
+                .arg("id", &id)
+                .arg("approver", &approver)
+                .arg("n", r.approvals.len().to_string())
+                .arg(
+                    "needed",
+                    datavisa_workflow::vault::APPROVALS_NEEDED.to_string(),
+                ));
             Ok(())
         }
         RelinkCommand::Deny {
@@ -257,12 +292,16 @@ pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
             vault,
         } => {
             ws(&vault, credential_file)?.deny_relink(&id, &approver, &reason)?;
-            println!("{id}: denied by {approver}");
+            say(Msg::new("cli.relink.denied")
+                .arg("id", &id)
+                .arg("approver", &approver));
             Ok(())
         }
         RelinkCommand::Withdraw { id, by, vault } => {
             ws(&vault, None)?.withdraw_relink(&id, &by)?;
-            println!("{id}: withdrawn by {by}");
+            say(Msg::new("cli.relink.withdrawn")
+                .arg("id", &id)
+                .arg("by", &by));
             Ok(())
         }
         RelinkCommand::Execute {
@@ -274,24 +313,26 @@ pub fn relink_cmd(c: RelinkCommand) -> Result<()> {
             let w = ws(&vault, None)?;
             let by = by.unwrap_or_else(|| w.actor().to_owned());
             let n = w.execute_relink(&id, &by, &output)?;
-            eprintln!(
-                "{id}: {n} value(s) relinked into {} (owner-only; it holds personal information)",
-                output.display()
+            tell(
+                Msg::new("cli.relink.executed")
+                    .arg("id", &id)
+                    .arg("n", n.to_string())
+                    .arg("path", output.display().to_string()),
             );
             Ok(())
         }
         RelinkCommand::List { vault, format } => {
             let list = ws(&vault, None)?.relink_requests()?;
-            let header = [
+            let header = heads(&[
                 "request",
                 "status",
                 "twin",
                 "column",
                 "values",
-                "requested by",
+                "requested_by",
                 "approvals",
                 "expires",
-            ];
+            ]);
             print_items(&list, format, &header, 30, |r| {
                 vec![
                     r.id.clone(),
@@ -323,7 +364,7 @@ pub fn audit_cmd(c: AuditCommand) -> Result<()> {
             print_items(
                 &list,
                 format,
-                &["seq", "at", "actor", "action", "detail"],
+                &heads(&["seq", "at", "actor", "action", "detail"]),
                 90,
                 |e| {
                     vec![
@@ -348,13 +389,11 @@ pub fn audit_cmd(c: AuditCommand) -> Result<()> {
             match format {
                 Format::Json => print_json(&a),
                 Format::Human => {
-                    println!(
-                        "anchor {}: entry {} ({}), signed by {}; keep it outside the store",
-                        output.display(),
-                        a.seq,
-                        a.hash,
-                        a.public_key
-                    );
+                    say(Msg::new("cli.audit.anchor")
+                        .arg("path", output.display().to_string())
+                        .arg("seq", a.seq.to_string())
+                        .arg("hash", a.hash.to_string())
+                        .arg("key", a.public_key.to_string()));
                     Ok(())
                 }
             }
@@ -373,15 +412,14 @@ pub fn audit_cmd(c: AuditCommand) -> Result<()> {
             if format == Format::Json {
                 print_json(&r)?;
             } else if r.intact {
-                println!(
-                    "audit log intact: {} entries, chain, MACs, head and relink rows verified{}",
-                    r.entries,
-                    if anchor.is_some() {
-                        ", and everything up to the anchor is still there"
-                    } else {
-                        ""
-                    }
-                );
+                let anchored: Arg = if anchor.is_some() {
+                    Msg::new("cli.audit.anchored").into()
+                } else {
+                    "".into()
+                };
+                say(Msg::new("cli.audit.intact")
+                    .arg("entries", r.entries.to_string())
+                    .arg("anchored", anchored));
             }
             Ok(require_intact(&r)?)
         }

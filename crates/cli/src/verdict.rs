@@ -1,13 +1,14 @@
 //! `datavisa assess` and `datavisa visa ...`: flags → request → workspace → print.
 
 use crate::front::{workspace, CliSecrets};
-use crate::output::{print_items, print_json};
+use crate::output::{code_cell, code_or, heads, print_items, print_json, say};
 use crate::{AssessArgs, AssessCommand, Format, ReviewArgs, VaultArgs, VisaCommand};
 use anyhow::Result;
 use datavisa_workflow::assess::{
     AssessRequest, Assessed, IssueRequest, ListRequest, ReviewRequest, VisaView,
 };
 use datavisa_workflow::attest::{AttestRequest, ExportKitRequest};
+use datavisa_workflow::i18n::Msg;
 use datavisa_workflow::{day_of, FixedClock, Workspace};
 use std::path::Path;
 
@@ -112,21 +113,21 @@ pub fn assess_action(c: AssessCommand, quiet: bool) -> Result<()> {
             print_items(
                 &list,
                 format,
-                &[
+                &heads(&[
                     "assessment",
                     "created",
                     "recipient",
                     "verdict",
                     "twin",
                     "sha256",
-                ],
+                ]),
                 40,
                 |x| {
                     vec![
                         x.id.clone(),
                         x.created_at.clone(),
                         x.recipient.clone(),
-                        x.verdict.as_str().into(),
+                        code_cell(x.verdict.as_str(), x.verdict.msg()),
                         x.twin_path.clone(),
                         x.twin_sha256[..12.min(x.twin_sha256.len())].into(),
                     ]
@@ -149,10 +150,11 @@ pub fn assess_action(c: AssessCommand, quiet: bool) -> Result<()> {
             match format {
                 Format::Json => print_json(&k),
                 Format::Human => {
-                    println!(
-                        "kit {} written (sha256 {}, from assessment {}); send it with the twin to {}",
-                        k.file, k.kit_sha256, k.assessment, k.kit.recipient.id
-                    );
+                    say(Msg::new("cli.assess.kit")
+                        .arg("file", k.file.to_string())
+                        .arg("sha", k.kit_sha256.to_string())
+                        .arg("assessment", k.assessment.to_string())
+                        .arg("recipient", k.kit.recipient.id.to_string()));
                     Ok(())
                 }
             }
@@ -167,13 +169,11 @@ pub fn assess_action(c: AssessCommand, quiet: bool) -> Result<()> {
             match format {
                 Format::Json => print_json(&r),
                 Format::Human => {
-                    println!(
-                        "attestation {} of {} recorded: {} in the recipient's environment (key {})",
-                        r.id,
-                        r.recipient,
-                        r.verdict.as_str(),
-                        r.public_key
-                    );
+                    say(Msg::new("cli.assess.attestation")
+                        .arg("id", r.id.to_string())
+                        .arg("recipient", r.recipient.to_string())
+                        .arg("verdict", code_or(r.verdict.as_str(), r.verdict.msg()))
+                        .arg("key", r.public_key.to_string()));
                     Ok(())
                 }
             }
@@ -192,7 +192,7 @@ pub fn assess_action(c: AssessCommand, quiet: bool) -> Result<()> {
 }
 
 fn print_assessment(a: &Assessed) -> Result<()> {
-    use datavisa_workflow::i18n::{Msg, Note};
+    use datavisa_workflow::i18n::Note;
     use datavisa_workflow::report::{check_msg, evidence_text, headline, plan_msg};
     let lang = crate::front::lang();
     let say = |m: Msg| println!("{}", m.render(lang));
@@ -257,7 +257,6 @@ fn print_assessment(a: &Assessed) -> Result<()> {
 /// The utility lines: a generalized twin's against the original values, with the
 /// same-generalization comparison labelled as secondary.
 fn print_utility(x: &datavisa_workflow::verdict::Assessment) {
-    use datavisa_workflow::i18n::Msg;
     let lang = crate::front::lang();
     let f4 = |v: f64| format!("{v:.4}");
     let say = |m: Msg| println!("{}", m.render(lang));
@@ -295,7 +294,7 @@ fn print_visas(vs: &[VisaView], format: Format) -> Result<()> {
     print_items(
         vs,
         format,
-        &[
+        &heads(&[
             "visa",
             "recipient",
             "verdict",
@@ -303,15 +302,15 @@ fn print_visas(vs: &[VisaView], format: Format) -> Result<()> {
             "issued",
             "review",
             "twin",
-            "review flags",
-        ],
+            "review_flags",
+        ]),
         40,
         |v| {
             vec![
                 v.visa.id.clone(),
                 v.visa.recipient.clone(),
-                v.visa.verdict.as_str().into(),
-                v.status.clone(),
+                code_cell(v.visa.verdict.as_str(), v.visa.verdict.msg()),
+                code_cell(&v.status, Msg::new(&format!("status.{}", v.status))),
                 v.visa.issued_on.clone(),
                 v.visa.review_on.clone(),
                 v.visa.twin_path.clone(),
@@ -344,7 +343,6 @@ pub fn visa_cmd(c: VisaCommand, quiet: bool) -> Result<()> {
             match format {
                 Format::Json => print_json(&v),
                 Format::Human => {
-                    use datavisa_workflow::i18n::Msg;
                     let x = &v.visa;
                     let conditions = if x.conditions.is_empty() {
                         Msg::new("value.none").into()
@@ -409,7 +407,9 @@ pub fn visa_cmd(c: VisaCommand, quiet: bool) -> Result<()> {
             match format {
                 Format::Json => print_json(&v),
                 Format::Human => {
-                    println!("visa {id} revoked: {reason}");
+                    say(Msg::new("cli.visa.revoked")
+                        .arg("id", &id)
+                        .arg("reason", &reason));
                     Ok(())
                 }
             }
@@ -426,7 +426,9 @@ pub fn visa_cmd(c: VisaCommand, quiet: bool) -> Result<()> {
             match format {
                 Format::Json => print_json(&v),
                 Format::Human => {
-                    println!("visa {id} void (issued in error: {reason}); it stays on record and takes no further part");
+                    say(Msg::new("cli.visa.void")
+                        .arg("id", &id)
+                        .arg("reason", &reason));
                     Ok(())
                 }
             }
@@ -442,13 +444,11 @@ pub fn visa_cmd(c: VisaCommand, quiet: bool) -> Result<()> {
             match format {
                 Format::Json => print_json(&v),
                 Format::Human => {
-                    println!(
-                        "visa {id}: {} marked sent to {} on {}; later assessments for {} combine with it",
-                        v.visa.twin_path,
-                        v.visa.recipient,
-                        v.visa.sent_on.as_deref().unwrap_or("?"),
-                        v.visa.recipient
-                    );
+                    say(Msg::new("cli.visa.sent")
+                        .arg("id", &id)
+                        .arg("twin", &v.visa.twin_path)
+                        .arg("recipient", &v.visa.recipient)
+                        .arg("date", v.visa.sent_on.as_deref().unwrap_or("?")));
                     Ok(())
                 }
             }
@@ -477,10 +477,7 @@ fn review_cmd(a: &ReviewArgs, quiet: bool) -> Result<()> {
         Format::Json => print_json(&r),
         Format::Human => {
             if r.reviewed.is_empty() {
-                println!(
-                    "no visa is due for review on {} (use --all to review every active visa)",
-                    r.as_of
-                );
+                say(Msg::new("cli.visa.none_due").arg("date", r.as_of.to_string()));
             }
             for x in &r.reviewed {
                 println!("{}", x.summary);
