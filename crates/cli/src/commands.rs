@@ -243,7 +243,7 @@ fn print_demo_human(summary: &datavisa_workflow::demo::DemoSummary) {
         ));
     let lg = &st.ledger;
     let first = lg.plan.warnings.first().map_or("", String::as_str);
-    let warning = datavisa_workflow::i18n::recognise("warning.", first)
+    let warning = datavisa_workflow::i18n::recognise("plan_warning.", first)
         .map_or_else(|| first.into(), |m| code_or(first, m));
     say(Msg::new("cli.demo.ledger")
         .arg("recipient", lg.recipient.to_string())

@@ -1,7 +1,7 @@
 //! `datavisa inspect` and `datavisa scan`: flags → request → workspace → print.
 
 use crate::front::local;
-use crate::output::{code_or, heads, list_arg, pct, say, table, tell};
+use crate::output::{code_cell, code_or, heads, list_arg, pct, say, table, tell};
 use crate::{Format, ReadArgs};
 use anyhow::Result;
 use datavisa_workflow::i18n::Msg;
@@ -107,8 +107,9 @@ pub fn print_scan_human(r: &ScanReport) {
                 c.name.clone(),
                 c.kind.map_or("-".into(), |k| k.as_str().to_owned()),
                 c.role.as_str().to_owned(),
-                c.sensitive_category
-                    .map_or("-".into(), |s| s.as_str().to_owned()),
+                c.sensitive_category.map_or("-".into(), |s| {
+                    code_cell(s.as_str(), code_msg("category", s.as_str()))
+                }),
                 format!("{:.2}", c.confidence),
                 c.evidence.clone(),
             ]

@@ -454,7 +454,7 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                         e.counts.sensitive.to_string(),
                         e.transfers.to_string(),
                         e.recipients.join(", "),
-                        e.mechanism.clone(),
+                        code_cell(&e.mechanism, mechanism_msg(&e.mechanism)),
                         e.rules
                             .iter()
                             .filter(|r| r.starts_with('M') || r.starts_with('E'))

@@ -171,7 +171,7 @@ fn status(st: &VaultStatus, format: Format) -> Result<()> {
                 t.record.rows.to_string(),
                 code_cell(
                     &t.status.to_string(),
-                    code_msg("key_status", &t.status.to_string()),
+                    code_msg("cli.vault.twin_status", t.status.as_str()),
                 ),
                 t.record.output.clone(),
             ]

@@ -389,7 +389,15 @@ pub fn visa_cmd(c: VisaCommand, quiet: bool) -> Result<()> {
                     let j = serde_json::to_value(&d)?;
                     for (k, val) in j.as_object().into_iter().flatten() {
                         let text = val.as_str().map_or_else(|| val.to_string(), str::to_owned);
-                        println!("{k}: {text}");
+                        let id = format!("cli.visa.field.{k}");
+                        let label = if datavisa_workflow::i18n::has(&id) {
+                            crate::output::tr(Msg::new(&id))
+                        } else {
+                            k.clone()
+                        };
+                        say(Msg::new("cli.visa.field_line")
+                            .arg("label", label)
+                            .arg("value", text));
                     }
                     Ok(())
                 }
