@@ -242,9 +242,11 @@ fn print_demo_human(summary: &datavisa_workflow::demo::DemoSummary) {
             code_or(&intact.to_string(), Msg::new(&format!("bool.{intact}"))),
         ));
     let lg = &st.ledger;
-    let first = lg.plan.warnings.first().map_or("", String::as_str);
-    let warning = datavisa_workflow::i18n::recognise("plan_warning.", first)
-        .map_or_else(|| first.into(), |m| code_or(first, m));
+    let warning: datavisa_workflow::i18n::Arg = lg
+        .plan
+        .warning_codes
+        .first()
+        .map_or_else(|| "".into(), |m| m.clone().into());
     say(Msg::new("cli.demo.ledger")
         .arg("recipient", lg.recipient.to_string())
         .arg("total", lg.ordinary_total.to_string())

@@ -11,7 +11,7 @@ use datavisa_workflow::i18n::{Arg, Msg};
 use datavisa_workflow::ledger::NewFiling;
 use datavisa_workflow::ledger::{CalendarDay, PlanFactsRequest, RecordRequest, TransferRequest};
 use datavisa_workflow::people::PeopleFrom;
-use datavisa_workflow::words::{mechanism_msg, rule_msg};
+use datavisa_workflow::words::{code_msg, mechanism_msg, rule_msg};
 use datavisa_workflow::Workspace;
 use std::path::{Path, PathBuf};
 
@@ -401,12 +401,14 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 .due
                 .iter()
                 .map(|d| {
+                    let what = datavisa_workflow::i18n::recognise("due.", &d.what)
+                        .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", &d.what));
                     vec![
                         d.date.clone(),
-                        d.status.clone(),
+                        code_cell(&d.status, code_msg("due_status", &d.status)),
                         d.exporter.clone(),
-                        d.kind.clone(),
-                        d.what.clone(),
+                        code_cell(&d.kind, code_msg("filing", &d.kind)),
+                        what.render(crate::front::lang()),
                         d.rule.clone(),
                     ]
                 })

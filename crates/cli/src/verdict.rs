@@ -488,7 +488,7 @@ fn review_cmd(a: &ReviewArgs, quiet: bool) -> Result<()> {
                 say(Msg::new("cli.visa.none_due").arg("date", r.as_of.to_string()));
             }
             for x in &r.reviewed {
-                println!("{}", x.summary);
+                say(x.summary_code.clone());
             }
             Ok(())
         }

@@ -111,6 +111,10 @@ impl From<&Msg> for Text {
 pub enum Arg {
     Msg(Msg),
     List(Vec<Arg>),
+    /// Whole sentences, joined with each language's semicolon.
+    Sentences {
+        sentences: Vec<Arg>,
+    },
     Text(String),
 }
 
@@ -145,8 +149,26 @@ impl<T: Into<Arg>> From<Vec<T>> for Arg {
 }
 
 impl Arg {
+    /// Sentences joined with "；" in Chinese and "; " in English.
+    pub fn sentences<T: Into<Arg>>(items: Vec<T>) -> Arg {
+        Arg::Sentences {
+            sentences: items.into_iter().map(Into::into).collect(),
+        }
+    }
+
     fn render(&self, lang: Lang) -> String {
         match self {
+            Arg::Sentences { sentences } => {
+                let sep = match lang {
+                    Lang::Zh => "；",
+                    Lang::En => "; ",
+                };
+                sentences
+                    .iter()
+                    .map(|a| a.render(lang))
+                    .collect::<Vec<_>>()
+                    .join(sep)
+            }
             Arg::Text(s) => s.clone(),
             Arg::Msg(m) => m.render(lang),
             Arg::List(items) if items.is_empty() => "—".to_owned(),

@@ -158,6 +158,8 @@ pub struct Reviewed {
     pub outcome: Review,
     /// One sentence for a person.
     pub summary: String,
+    /// The same sentence as a message, to render in either language.
+    pub summary_code: Msg,
 }
 
 /// A review of visas on a day.
@@ -568,8 +570,21 @@ impl Workspace {
         let months = stored.typed()?.policy.review_months;
         let mut reg = Register::open(self.store())?;
         let outcome = reg.record_review(&v.id, &stored, today, months)?;
+        let reasons: Vec<Msg> = stored
+            .typed()?
+            .reasons
+            .iter()
+            .filter(|r| r.caps > datavisa_verdict::Verdict::Anonymized)
+            .map(|r| {
+                r.msg
+                    .clone()
+                    .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", &r.text))
+            })
+            .collect();
+        let summary_code = review_msg(v, &stored.id, &outcome, reasons);
         Ok(Reviewed {
-            summary: review_summary(v, &stored.id, &outcome),
+            summary: summary_code.en(),
+            summary_code,
             visa: v.id.clone(),
             recipient: v.recipient.clone(),
             assessment: stored.id,
@@ -579,27 +594,26 @@ impl Workspace {
 }
 
 /// One sentence on what a review did to a visa.
-fn review_summary(v: &Visa, assessment: &str, outcome: &Review) -> String {
+/// The review of one visa in one sentence: renewed, reverted (with the reasons, as the new
+/// assessment gives them) or improved.
+fn review_msg(v: &Visa, assessment: &str, outcome: &Review, reasons: Vec<Msg>) -> Msg {
+    let base = |id: &str| {
+        Msg::new(id)
+            .arg("visa", &v.id)
+            .arg("recipient", &v.recipient)
+            .arg("twin", &v.twin_path)
+            .arg("assessment", assessment)
+    };
     match outcome {
-        Review::Renewed { review_on } => format!(
-            "visa {} ({}, {}): still {}; renewed until {review_on} (assessment {assessment})",
-            v.id,
-            v.recipient,
-            v.twin_path,
-            v.verdict.as_str()
-        ),
-        Review::Reverted { verdict, reasons } => format!(
-            "visa {} ({}, {}): REVERTED to personal information ({}), visa revoked: {}",
-            v.id,
-            v.recipient,
-            v.twin_path,
-            verdict.as_str(),
-            reasons.join("; ")
-        ),
-        Review::Improved { verdict } => format!(
-            "visa {} ({}, {}): the re-assessment now gives {}; the visa stands as {} (issue a new visa on assessment {assessment} to record it)",
-            v.id, v.recipient, v.twin_path, verdict.as_str(), v.verdict.as_str()
-        ),
+        Review::Renewed { review_on } => base("review.renewed")
+            .arg("verdict", v.verdict.msg())
+            .arg("review", review_on),
+        Review::Reverted { verdict, .. } => base("review.reverted")
+            .arg("verdict", verdict.msg())
+            .arg("reasons", datavisa_i18n::Arg::sentences(reasons)),
+        Review::Improved { verdict } => base("review.improved")
+            .arg("verdict", verdict.msg())
+            .arg("held", v.verdict.msg()),
     }
 }
 

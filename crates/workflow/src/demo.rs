@@ -665,6 +665,8 @@ pub struct PlanStep {
     pub counts: datavisa_ledger::plan::PlanCounts,
     /// What the exporter must know.
     pub warnings: Vec<String>,
+    /// The same warnings as messages.
+    pub warning_codes: Vec<datavisa_i18n::Msg>,
 }
 
 /// Three transfers recorded in the ledger and the plan before the third.
@@ -791,6 +793,7 @@ pub fn ledger_step(ws: &Workspace, out: &Path, seed: u64, as_of: i64) -> Result<
             rules: plan.rules,
             counts: plan.counts,
             warnings: plan.warnings,
+            warning_codes: plan.warning_codes,
         },
         files,
     })
