@@ -1147,6 +1147,16 @@ pub struct AssessArgs {
     /// Also write the assessment JSON here.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// The twin's field delimiter, when it is not the one sniffed (a twin made elsewhere);
+    /// the reading flags below are the source's and the control's.
+    #[arg(long)]
+    pub twin_delimiter: Option<String>,
+    /// The twin's text encoding: auto (default), utf-8, gb18030 (gbk).
+    #[arg(long)]
+    pub twin_encoding: Option<String>,
+    /// The twin's first row is data, not column names.
+    #[arg(long)]
+    pub twin_no_header: bool,
     #[command(flatten)]
     pub vault: VaultArgs,
     /// Reading options; `--spec` (with [[recipients]], [policy] and the columns' roles) is required.

@@ -85,6 +85,12 @@ pub fn assess_cmd(a: &AssessArgs, quiet: bool) -> Result<()> {
             ..Default::default()
         },
         read,
+        twin_read: datavisa_workflow::ReadRequest {
+            delimiter: a.twin_delimiter.clone(),
+            encoding: a.twin_encoding.clone(),
+            no_header: a.twin_no_header,
+            ..Default::default()
+        },
     };
     let assessed = workspace(&a.vault.store, secrets_of(&a.vault), quiet)?.assess(&req)?;
     if let Some(o) = &a.output {

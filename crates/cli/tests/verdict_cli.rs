@@ -1183,3 +1183,93 @@ fn a_generalized_twin_is_attacked_in_its_own_terms_and_checked_against_its_manif
         &["gen.csv.manifest.json records the twin's content hash"],
     );
 }
+
+#[test]
+fn the_twin_is_read_with_its_own_flags_not_the_sources() {
+    let d = tempfile::tempdir().unwrap();
+    let src = population(d.path());
+    recipient_r(d.path(), "knows = [\"a\", \"b\"]\n");
+    write(d.path(), "twin.csv", &src, &[1, 2, 4], false);
+    let semi = std::fs::read_to_string(d.path().join("twin.csv"))
+        .unwrap()
+        .replace(',', ";");
+    std::fs::write(d.path().join("twin-semi.csv"), semi).unwrap();
+    let plain = assess(d.path(), "spec.toml", "twin.csv", "r", &[]);
+    let semi = assess(
+        d.path(),
+        "spec.toml",
+        "twin-semi.csv",
+        "r",
+        &["--twin-delimiter", ";"],
+    );
+    assert_eq!(plain["verdict"], semi["verdict"]);
+    assert_eq!(plain["known_in_twin"], semi["known_in_twin"]);
+    for (x, y) in plain["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(semi["checks"].as_array().unwrap())
+    {
+        assert_eq!(x["value"], y["value"], "{x} / {y}");
+    }
+    assert!(semi["command"]
+        .as_str()
+        .unwrap()
+        .contains("--twin-delimiter ';'"));
+    assert_eq!(semi["twin_reading"]["delimiter"], ";");
+    // A re-assessment reads the twin as the assessment did.
+    let visa = json_of(&datavisa_in(
+        &[
+            "visa",
+            "issue",
+            "--assessment",
+            semi["id"].as_str().unwrap(),
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    let review = json_of(&datavisa_in(
+        &[
+            "visa",
+            "review",
+            visa["id"].as_str().unwrap(),
+            "--spec",
+            "spec.toml",
+            "--store",
+            "st",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    let again = review["reviewed"][0]["assessment"].as_str().unwrap();
+    let shown = json_of(&datavisa_in(
+        &["assess", "show", again, "--store", "st", "--format", "json"],
+        d.path(),
+    ));
+    assert_eq!(shown["twin_reading"]["delimiter"], ";", "{shown}");
+    // The flag is the twin's own: read as commas, the twin is one column the source lacks.
+    let wrong = datavisa_in(
+        &[
+            "assess",
+            "--spec",
+            "spec.toml",
+            "--twin",
+            "twin-semi.csv",
+            "--source",
+            "source.csv",
+            "--recipient",
+            "r",
+            "--store",
+            "st",
+            "--twin-delimiter",
+            ",",
+        ],
+        d.path(),
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("a;b;s"));
+}

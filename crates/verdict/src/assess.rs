@@ -494,6 +494,21 @@ pub struct Assessment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub margins: Option<Vec<Margin>>,
     pub notes: Vec<Note>,
+    /// How the twin was read when it is not read as datavisa writes twins (a re-assessment reads
+    /// it the same way; absent when sniffed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twin_reading: Option<TwinReading>,
+}
+
+/// The reading flags a twin was assessed with.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TwinReading {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_header: bool,
 }
 
 /// What an assessment is given.
@@ -637,6 +652,7 @@ pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessmen
         plan: Some(a.params.plan(a.policy)),
         margins: None,
         notes,
+        twin_reading: None,
     };
     let (verdict, reasons) = decide(&assessment);
     assessment.verdict = verdict;

@@ -39,6 +39,9 @@ pub struct AssessRequest {
     pub params: AssessParams,
     /// How to read source and control.
     pub read: ReadRequest,
+    /// How to read the twin (a twin datavisa wrote is read as written: sniffed, UTF-8; one made
+    /// elsewhere may need its own delimiter or encoding). The source's spec never applies.
+    pub twin_read: ReadRequest,
 }
 
 /// A stored assessment, as every front end shows it.
@@ -276,6 +279,16 @@ impl Workspace {
         if let Some(k) = &req.kind {
             c.push_str(&format!(" --kind {k}"));
         }
+        let t = &req.twin_read;
+        if let Some(d) = &t.delimiter {
+            c.push_str(&format!(" --twin-delimiter {}", shell_quote(d)));
+        }
+        if let Some(e) = &t.encoding {
+            c.push_str(&format!(" --twin-encoding {}", shell_quote(e)));
+        }
+        if t.no_header {
+            c.push_str(" --twin-no-header");
+        }
         c
     }
 
@@ -315,10 +328,10 @@ impl Workspace {
         let read = req.read.with_spec(&req.spec);
         let (source, _) = load(self, &req.source, &read)?;
         let source_facts = FileFacts::of(&req.source, &source)?;
-        let twin_opts = ReadOptions::default();
+        let twin_opts = crate::read::read_options(&req.twin_read, None)?;
         let mut holds = Vec::new();
         for p in recipient.holds_paths(&spec) {
-            let t = read_table(&p, &twin_opts)?;
+            let t = read_table(&p, &ReadOptions::default())?;
             holds.push((p, t));
         }
         let holds_refs: Vec<(PathBuf, &Table)> =
@@ -380,6 +393,14 @@ impl Workspace {
         ));
         let mut a = assess_with(&input, self.attacks())?;
         drop(task);
+        let t = &req.twin_read;
+        if t.delimiter.is_some() || t.encoding.is_some() || t.no_header {
+            a.twin_reading = Some(datavisa_verdict::assess::TwinReading {
+                delimiter: t.delimiter.clone(),
+                encoding: t.encoding.clone(),
+                no_header: t.no_header,
+            });
+        }
         if let Some(c) = a.cumulative.as_mut() {
             c.notes.extend(prior.1);
         }
@@ -565,6 +586,16 @@ impl Workspace {
             kind,
             params: old.params,
             read: req.read.clone(),
+            // The twin is read as it was the first time.
+            twin_read: old
+                .twin_reading
+                .as_ref()
+                .map_or_else(ReadRequest::default, |t| ReadRequest {
+                    delimiter: t.delimiter.clone(),
+                    encoding: t.encoding.clone(),
+                    no_header: t.no_header,
+                    ..Default::default()
+                }),
         };
         let stored = self.run_assessment(&job)?;
         let months = stored.typed()?.policy.review_months;

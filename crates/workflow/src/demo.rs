@@ -579,6 +579,7 @@ pub fn assess_step(
                 ..Default::default()
             },
             read: Default::default(),
+            twin_read: Default::default(),
         };
         let stored = ws.run_assessment(&req)?;
         let a = stored.typed()?;

@@ -92,6 +92,7 @@ fn request(dir: &Path, twin: &str) -> AssessRequest {
             ..Default::default()
         },
         read: Default::default(),
+        twin_read: Default::default(),
     }
 }
 

@@ -324,6 +324,7 @@ fn a_tokenized_column_does_not_count_as_known() {
             kind: None,
             params: Default::default(),
             read: Default::default(),
+            twin_read: Default::default(),
         })
         .unwrap()
         .assessment;

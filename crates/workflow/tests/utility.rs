@@ -91,6 +91,7 @@ fn request(dir: &Path) -> AssessRequest {
             ..Default::default()
         },
         read: Default::default(),
+        twin_read: Default::default(),
     }
 }
 

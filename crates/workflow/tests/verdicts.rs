@@ -127,6 +127,7 @@ fn request(dir: &Path, twin: &str, recipient: &str, seed: u64) -> AssessRequest 
             ..Default::default()
         },
         read: Default::default(),
+        twin_read: Default::default(),
     }
 }
 
