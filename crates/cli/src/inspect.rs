@@ -28,6 +28,7 @@ pub fn inspect_cmd(
         return crate::output::print_json(&v);
     }
     print_inspect_human(&v);
+    warn_unnamed(&v.file, &v.unnamed_columns);
     for c in v.columns.iter().filter(|c| c.mixed) {
         tell(
             Msg::new("cli.inspect.mixed_column")
@@ -87,10 +88,23 @@ pub fn scan_cmd(req: &ScanRequest, format: Format, quiet: bool) -> Result<()> {
         return crate::output::print_json(&s);
     }
     print_scan_human(&s.report);
+    warn_unnamed(&s.report.file, &s.unnamed_columns);
     if let Some(p) = &s.spec {
         say(Msg::new("cli.scan.spec_written").arg("path", p.to_string()));
     }
     Ok(())
+}
+
+/// Says, on stderr, which header fields named no column and what they were read as.
+fn warn_unnamed(file: &str, positions: &[usize]) {
+    for n in positions {
+        tell(
+            Msg::new("cli.inspect.unnamed_column")
+                .arg("file", file)
+                .arg("n", n.to_string())
+                .arg("name", format!("col_{n}")),
+        );
+    }
 }
 
 /// The scan's table of columns, sensitive categories and minors, for a person.

@@ -511,3 +511,27 @@ fn a_url_store_is_refused_until_a_server_store_exists() {
     }
     assert!(!d.path().join("postgres:").exists());
 }
+
+#[test]
+fn an_unnamed_header_field_is_said_and_refused_under_strict() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("t.csv"), "a,,b\n1,x,2\n3,y,4\n").unwrap();
+    let o = datavisa(&["inspect", "t.csv"], d.path());
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("t.csv:1:2: the header names no column 2; it is read as col_2"),
+        "{err}"
+    );
+    let j = json_of(&datavisa(
+        &["inspect", "t.csv", "--format", "json"],
+        d.path(),
+    ));
+    assert_eq!(j["unnamed_columns"], serde_json::json!([2]));
+    assert_eq!(j["columns"][1]["name"], "col_2");
+    let strict = datavisa(&["scan", "t.csv", "--strict"], d.path());
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&strict.stderr).contains("t.csv:1:2: the header names no column 2")
+    );
+}

@@ -80,17 +80,18 @@ impl Default for ReadOptions {
 /// released as soon as every field has been copied into its column's buffer, before encoding.
 pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions) -> Result<Table> {
     let n_bytes = bytes.as_ref().len() as u64;
-    let (fields, row_lines, names, delimiter, encoding) = {
+    let (fields, row_lines, names, delimiter, encoding, unnamed) = {
         let (text, encoding) = decode(path, bytes.as_ref(), opts.encoding)?;
         if text.trim().is_empty() {
             return Err(TableError::Empty { path: path.into() });
         }
         let delimiter = opts.delimiter.unwrap_or_else(|| sniff_delimiter(&text));
-        let (names, data_start, first_data_line) = read_header(path, &text, delimiter, opts)?;
+        let (names, data_start, first_data_line, unnamed) =
+            read_header(path, &text, delimiter, opts)?;
         let data = &text.as_bytes()[data_start..];
         let (fields, row_lines) =
             parse_parallel(path, data, first_data_line, delimiter, &names, opts)?;
-        (fields, row_lines, names, delimiter, encoding)
+        (fields, row_lines, names, delimiter, encoding, unnamed)
     };
     drop(bytes);
     let n_rows = fields
@@ -139,6 +140,7 @@ pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions)
         has_header: opts.has_header,
         row_lines: row_lines.clone(),
         bytes: n_bytes,
+        unnamed_columns: unnamed,
     };
     Ok(Table {
         n_rows,
@@ -303,7 +305,7 @@ fn read_header(
     text: &str,
     delimiter: u8,
     opts: &ReadOptions,
-) -> Result<(Vec<String>, usize, u64)> {
+) -> Result<(Vec<String>, usize, u64, Vec<usize>)> {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -316,13 +318,21 @@ fn read_header(
     let fields: Vec<String> = rec.iter().map(|s| s.trim().to_owned()).collect();
     if !opts.has_header {
         let names = (1..=fields.len()).map(|i| format!("col_{i}")).collect();
-        return Ok((names, 0, 1));
+        return Ok((names, 0, 1, Vec::new()));
     }
     // The reader stops before the header's final newline; the data starts after it.
     let mut end = rdr.position().byte() as usize;
     if text.as_bytes().get(end) == Some(&b'\n') {
         end += 1;
     }
+    // An empty header field (a pandas index column, say) is read as `col_N`, and said: the
+    // position is kept so readers can warn, and `--strict` can refuse.
+    let unnamed: Vec<usize> = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.is_empty())
+        .map(|(i, _)| i + 1)
+        .collect();
     let names: Vec<String> = fields
         .into_iter()
         .enumerate()
@@ -336,7 +346,7 @@ fn read_header(
         .collect();
     check_duplicate_names(path, &names)?;
     let first_data_line = line_at(text.as_bytes(), end);
-    Ok((names, end, first_data_line))
+    Ok((names, end, first_data_line, unnamed))
 }
 
 /// Fails on two columns with the same name.

@@ -113,6 +113,7 @@ fn read_parquet_unguarded(
             has_header: true,
             row_lines,
             bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            unnamed_columns: Vec::new(),
         },
     })
 }

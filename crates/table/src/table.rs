@@ -56,6 +56,8 @@ pub struct Origin {
     pub has_header: bool,
     pub row_lines: RowLines,
     pub bytes: u64,
+    /// Header fields that named no column (1-based positions), read as `col_N`.
+    pub unnamed_columns: Vec<usize>,
 }
 
 /// A columnar table.

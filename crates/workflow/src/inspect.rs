@@ -76,6 +76,9 @@ pub struct Inspection {
     pub tool_version: String,
     /// Each column's profile.
     pub columns: Vec<ColumnProfile>,
+    /// Header fields that named no column (1-based), read as `col_N`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unnamed_columns: Vec<usize>,
 }
 
 impl Inspection {
@@ -111,6 +114,7 @@ impl Inspection {
             read_seconds: secs,
             tool_version: crate::evidence::tool().version,
             columns,
+            unnamed_columns: t.origin.unnamed_columns.clone(),
         }
     }
 }
@@ -141,6 +145,9 @@ pub struct Scanned {
     /// The spec draft written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<String>,
+    /// Header fields that named no column (1-based), read as `col_N`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unnamed_columns: Vec<usize>,
 }
 
 impl Scanned {
@@ -189,6 +196,7 @@ impl Workspace {
             read_seconds,
             scan_seconds,
             spec: req.write_spec.as_ref().map(|p| p.display().to_string()),
+            unnamed_columns: t.origin.unnamed_columns.clone(),
         })
     }
 }

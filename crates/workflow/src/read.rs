@@ -114,9 +114,22 @@ pub fn load(ws: &Workspace, file: &Path, args: &ReadRequest) -> Result<(Table, f
         s.check_columns(&t)?;
     }
     if args.strict {
+        check_named(file, &t)?;
         check_not_mixed(file, &t)?;
     }
     Ok((t, secs))
+}
+
+/// Under `--strict`, a header field that names no column is refused with its place (without,
+/// it is read as `col_N` and inspect and scan say so).
+fn check_named(file: &Path, t: &Table) -> Result<()> {
+    match t.origin.unnamed_columns.first() {
+        Some(n) => Err(Error::bad_input(format!(
+            "{}:1:{n}: the header names no column {n} (it would be read as col_{n}); name it in the file, or read without --strict",
+            file.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Fails on the first column that mixes numbers and text, naming where its first text value is.
