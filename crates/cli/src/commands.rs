@@ -165,6 +165,43 @@ pub fn run(cli: Cli) -> Result<()> {
             read,
             format,
         } => utility_cmd(&source, &twin, queries, seed, &read, format, quiet),
+        Command::Split {
+            input,
+            release_output,
+            control_output,
+            share,
+            seed,
+            by,
+            read,
+            format,
+        } => {
+            let ws = crate::front::local(quiet)?;
+            let r = ws.split(&datavisa_workflow::split::SplitRequest {
+                input,
+                release: release_output,
+                control: control_output,
+                share,
+                seed,
+                by,
+                read: (&read).into(),
+            })?;
+            match format {
+                Format::Json => crate::output::print_json(&r),
+                Format::Human => {
+                    crate::output::say(
+                        Msg::new("cli.split.done")
+                            .arg("release", &r.release.path)
+                            .arg("release_rows", r.release.rows.to_string())
+                            .arg("release_people", r.people[0].to_string())
+                            .arg("control", &r.control.path)
+                            .arg("control_rows", r.control.rows.to_string())
+                            .arg("control_people", r.people[1].to_string())
+                            .arg("seed", r.seed.to_string()),
+                    );
+                    Ok(())
+                }
+            }
+        }
         Command::Demo {
             out,
             rows,

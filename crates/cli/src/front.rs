@@ -250,7 +250,15 @@ pub fn local(quiet: bool) -> Result<Workspace> {
 }
 
 /// Arguments whose value is a path the command writes.
-pub const OUTPUT_ARGS: [&str; 5] = ["output", "write_spec", "signing_key", "out", "anchor_key"];
+pub const OUTPUT_ARGS: [&str; 7] = [
+    "output",
+    "write_spec",
+    "signing_key",
+    "out",
+    "anchor_key",
+    "release_output",
+    "control_output",
+];
 
 /// The one output guard, before any work: every output argument of the chosen subcommand is
 /// checked against every other path argument that names an existing file, and against the

@@ -258,6 +258,31 @@ pub enum Command {
         #[command(subcommand)]
         report: ReportCommand,
     },
+    /// Split a table into the release (what a twin is made from) and the control set (people
+    /// kept home for the attacks' control): seeded, a person's rows on one side with --by, rows
+    /// copied byte for byte, each half with a split record that `assess` checks.
+    Split {
+        /// The table (CSV).
+        input: PathBuf,
+        /// Where the release half goes.
+        #[arg(long = "release", value_name = "FILE")]
+        release_output: PathBuf,
+        /// Where the control half goes.
+        #[arg(long = "control", value_name = "FILE")]
+        control_output: PathBuf,
+        /// Share of people in the release.
+        #[arg(long, default_value_t = 0.5)]
+        share: f64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The column identifying a person: all of a person's rows go to one side.
+        #[arg(long)]
+        by: Option<String>,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Generate a realistic Chinese customer table from a seed and run every step on it.
     Demo {
         /// Directory for everything the demo writes.

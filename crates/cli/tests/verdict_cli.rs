@@ -1273,3 +1273,200 @@ fn the_twin_is_read_with_its_own_flags_not_the_sources() {
     assert_eq!(wrong.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("a;b;s"));
 }
+
+/// `datavisa split`, run in `dir` with `args`.
+fn split(dir: &Path, args: &[&str]) -> std::process::Output {
+    datavisa_in(&[&["split"], args].concat(), dir)
+}
+
+#[test]
+fn split_is_seeded_keeps_people_together_and_copies_rows_byte_for_byte() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    // 300 people with two visits each, GBK, `;`, CRLF, amounts written `2119.0`.
+    let mut src = b"pid;name;amount\r\n".to_vec();
+    for i in 0..600 {
+        src.extend_from_slice(format!("P{:04};", i / 2).as_bytes());
+        src.extend_from_slice(&[0xD5, 0xC5, 0xC8, 0xFD]);
+        src.extend_from_slice(format!(";2119.{}\r\n", i % 2).as_bytes());
+    }
+    std::fs::write(p.join("src.csv"), &src).unwrap();
+    let run = |r: &str, c: &str, seed: &str| {
+        json_of(&split(
+            p,
+            &[
+                "src.csv",
+                "--release",
+                r,
+                "--control",
+                c,
+                "--by",
+                "pid",
+                "--seed",
+                seed,
+                "--format",
+                "json",
+            ],
+        ))
+    };
+    let v = run("r.csv", "c.csv", "7");
+    assert_eq!(v["people"], serde_json::json!([150, 150]));
+    assert_eq!(
+        v["release"]["rows"].as_u64().unwrap() + v["control"]["rows"].as_u64().unwrap(),
+        600
+    );
+    let lines = |f: &str| -> Vec<Vec<u8>> {
+        std::fs::read(p.join(f))
+            .unwrap()
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect()
+    };
+    let (all, r, c) = (lines("src.csv"), lines("r.csv"), lines("c.csv"));
+    assert_eq!(
+        (r[0].clone(), c[0].clone()),
+        (all[0].clone(), all[0].clone())
+    );
+    let mut both: Vec<Vec<u8>> = r[1..].iter().chain(&c[1..]).cloned().collect();
+    let mut expected = all[1..].to_vec();
+    both.sort();
+    expected.sort();
+    assert_eq!(both, expected, "every row once, byte for byte");
+    let pid = |l: &Vec<u8>| l[..5].to_vec();
+    let in_r: std::collections::HashSet<Vec<u8>> = r[1..].iter().map(pid).collect();
+    assert!(
+        c[1..].iter().all(|l| !in_r.contains(&pid(l))),
+        "a person's rows stay on one side"
+    );
+    // Seeded: the same seed gives the same halves, another seed others.
+    run("r2.csv", "c2.csv", "7");
+    assert_eq!(
+        std::fs::read(p.join("r.csv")).unwrap(),
+        std::fs::read(p.join("r2.csv")).unwrap()
+    );
+    run("r3.csv", "c3.csv", "8");
+    assert_ne!(
+        std::fs::read(p.join("r.csv")).unwrap(),
+        std::fs::read(p.join("r3.csv")).unwrap()
+    );
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(p.join("r.csv.split.json")).unwrap()).unwrap();
+    assert_eq!(record["role"], "release");
+    assert_eq!(record["source"]["sha256"], v["source"]["sha256"]);
+    // Bad input: named, exit 2, nothing written.
+    for (args, needle) in [
+        (
+            vec![
+                "src.csv",
+                "--release",
+                "x.csv",
+                "--control",
+                "y.csv",
+                "--share",
+                "1",
+            ],
+            "--share",
+        ),
+        (
+            vec!["src.csv", "--release", "x.csv", "--control", "x.csv"],
+            "same file",
+        ),
+        (
+            vec![
+                "src.csv",
+                "--release",
+                "x.csv",
+                "--control",
+                "y.csv",
+                "--by",
+                "nope",
+            ],
+            "--by \"nope\"",
+        ),
+        (
+            vec!["src.csv", "--release", "src.csv", "--control", "y.csv"],
+            "src.csv",
+        ),
+    ] {
+        let o = split(p, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(needle),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!p.join("x.csv").exists() && !p.join("y.csv").exists());
+    }
+    assert_eq!(std::fs::read(p.join("src.csv")).unwrap(), src);
+}
+
+#[test]
+fn assess_takes_release_and_control_of_one_split_only() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    write(p, "pop.csv", &people(3000, 1, 0), &[0, 1, 2, 3, 4], false);
+    recipient_r(p, "knows = [\"a\", \"b\"]\n");
+    for (r, c, seed) in [("rel.csv", "ctl.csv", "1"), ("rel2.csv", "ctl2.csv", "2")] {
+        let o = split(
+            p,
+            &["pop.csv", "--release", r, "--control", c, "--seed", seed],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // The twin: the release without its identifier.
+    let rel = std::fs::read_to_string(p.join("rel.csv")).unwrap();
+    let twin: String = rel
+        .lines()
+        .map(|l| l.split_once(',').unwrap().1.to_owned() + "\n")
+        .collect();
+    std::fs::write(p.join("twin.csv"), twin).unwrap();
+    let assess_with = |source: &str, control: &str| {
+        datavisa_in(
+            &[
+                "assess",
+                "--spec",
+                "spec.toml",
+                "--twin",
+                "twin.csv",
+                "--source",
+                source,
+                "--control",
+                control,
+                "--recipient",
+                "r",
+                "--n-attacks",
+                "200",
+                "--store",
+                "st",
+                "--format",
+                "json",
+            ],
+            p,
+        )
+    };
+    let ok = assess_with("rel.csv", "ctl.csv");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    for (source, control, needle) in [
+        ("rel.csv", "ctl2.csv", "different splits"),
+        ("ctl.csv", "rel.csv", "the source must be the release"),
+        ("rel.csv", "pop.csv", "is not its other half"),
+    ] {
+        let o = assess_with(source, control);
+        assert_eq!(o.status.code(), Some(2), "{source} {control}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(needle),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let mut ctl = std::fs::read_to_string(p.join("ctl.csv")).unwrap();
+    ctl.push_str("P999999,a1,b1,c1,flu\n");
+    std::fs::write(p.join("ctl.csv"), ctl).unwrap();
+    let o = assess_with("rel.csv", "ctl.csv");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("changed since it was split"));
+}

@@ -15,6 +15,7 @@ pub mod infer;
 pub mod io;
 pub mod parquet_io;
 pub mod sample;
+pub mod spans;
 pub mod spec;
 pub mod table;
 pub mod text;

@@ -322,6 +322,7 @@ impl Workspace {
     /// Runs one assessment and stores it; nothing is stored when any input is bad.
     pub fn run_assessment(&self, req: &AssessRequest) -> Result<Stored> {
         let kind = req.kind.as_deref().map(TwinKind::parse).transpose()?;
+        crate::split::check_halves(&req.source, req.control.as_deref())?;
         let spec = Spec::load(&req.spec)?;
         let recipient = datavisa_verdict::recipient(&spec, &req.recipient)?;
         let policy = datavisa_verdict::policy(&spec)?;

@@ -19,6 +19,7 @@ pub mod pipia;
 pub mod read;
 pub mod report;
 pub mod sensitivity;
+pub mod split;
 pub mod twins;
 pub mod vault;
 pub mod workspace;
