@@ -121,10 +121,11 @@ fn esc(s: &str) -> String {
     o
 }
 
+/// The mark of a question for the assessor, with its colon.
 fn question_mark(lang: Lang) -> &'static str {
     match lang {
-        Lang::Zh => "待评估人判断",
-        Lang::En => "For the assessor",
+        Lang::Zh => "待评估人判断：",
+        Lang::En => "For the assessor:",
     }
 }
 
@@ -188,7 +189,7 @@ figcaption{{font-weight:600;margin-bottom:.3em}}svg text{{font-family:inherit}}p
         }
         for q in &s.questions {
             o.push_str(&format!(
-                "<div class=\"q\"><b>{}:</b> {}</div>\n",
+                "<div class=\"q\"><b>{}</b> {}</div>\n",
                 question_mark(lang),
                 esc(q.get(lang))
             ));
@@ -309,7 +310,7 @@ pub fn markdown(r: &Report, lang: Lang) -> String {
         }
         for q in &s.questions {
             o.push_str(&format!(
-                "> **{}:** {}\n>\n",
+                "> **{}** {}\n>\n",
                 question_mark(lang),
                 q.get(lang)
             ));

@@ -370,6 +370,18 @@ fn list(v: Vec<String>) -> String {
     }
 }
 
+/// Each value once, in the order first seen (a purpose recorded with every transfer is one
+/// purpose).
+fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
 fn short(sha: &str) -> &str {
     &sha[..12.min(sha.len())]
 }
@@ -610,7 +622,7 @@ fn scale_facts(f: &PipiaFacts) -> Vec<Fact> {
 fn category_msg(c: &datavisa_discover::scan::CategoryColumns) -> Msg {
     Msg::new("pipia.category")
         .arg("category", coded("category", c.category.as_str()))
-        .arg("columns", c.columns.join(", "))
+        .arg("columns", c.columns.clone())
 }
 
 /// Messages joined with each language's separator, or "none".
@@ -719,18 +731,12 @@ pub fn terms() -> Vec<Fact> {
 
 /// Lays the facts out as the sections of the draft; computes nothing.
 pub fn pipia_report(f: &PipiaFacts) -> Report {
-    let purposes = list(
-        f.transfers
-            .iter()
-            .filter_map(|t| t.purpose.clone())
-            .collect(),
-    );
-    let bases = list(
-        f.transfers
-            .iter()
-            .filter_map(|t| t.legal_basis.clone())
-            .collect(),
-    );
+    let purposes = list(distinct(
+        f.transfers.iter().filter_map(|t| t.purpose.clone()),
+    ));
+    let bases = list(distinct(
+        f.transfers.iter().filter_map(|t| t.legal_basis.clone()),
+    ));
     let sections = vec![
         section("封面与范围", "Cover and scope", scope_facts(f), vec![
             q("评估人（内部或第三方）是谁？下次复评日期？", "Who is the assessor (internal or third party)? When is the next review?"),
