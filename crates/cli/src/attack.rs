@@ -224,6 +224,11 @@ pub fn utility_cmd(
                 "{}",
                 table(&heads(&["column", "metric", "score"]), &rows, 40)
             );
+            for l in &m.domain_losses {
+                say(Msg::new("cli.utility_cmd.domain_loss")
+                    .arg("column", format!("{:?}", l.column))
+                    .arg("share", format!("{:.1}", 100.0 * l.share_lost)));
+            }
             Ok(())
         }
     }

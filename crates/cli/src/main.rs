@@ -499,6 +499,10 @@ pub struct SynthesizeArgs {
     /// Share of the budget spent on estimating domains, when --dp-domain needs any.
     #[arg(long, default_value_t = 0.1)]
     pub domain_share: f64,
+    /// With --dp-domain: the share of a column's values its estimated domain must cover; a
+    /// column below it is named at the end of the run and in the manifest.
+    #[arg(long, default_value_t = 0.9)]
+    pub min_domain_coverage: f64,
     /// Columns to leave out of the twin.
     #[arg(long, value_delimiter = ',')]
     pub drop: Vec<String>,

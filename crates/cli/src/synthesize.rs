@@ -21,6 +21,7 @@ pub fn params(a: &SynthesizeArgs) -> SynthParams {
         seed: a.seed,
         dp_domain: a.dp_domain,
         domain_share: a.domain_share,
+        min_domain_coverage: a.min_domain_coverage,
         drop: a.drop.clone(),
         ..Default::default()
     };
@@ -55,12 +56,19 @@ pub fn synthesize_cmd(
         tell(warning(w));
     }
     match format {
-        Format::Json => print_json(&made),
-        Format::Human => {
-            print_human(&made);
-            Ok(())
-        }
+        Format::Json => print_json(&made)?,
+        Format::Human => print_human(&made),
     }
+    // Last, so it is the line the operator reads: a column the estimated domain emptied.
+    for l in &made.domain_losses {
+        tell(
+            Msg::new("cli.synthesize.domain_loss")
+                .arg("column", format!("{:?}", l.column))
+                .arg("share", format!("{:.1}", 100.0 * l.share_lost))
+                .arg("values", l.values_lost.to_string()),
+        );
+    }
+    Ok(())
 }
 
 fn print_human(made: &Synthesized) {

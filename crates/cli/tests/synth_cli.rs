@@ -389,6 +389,71 @@ fn undeclared_domains_are_refused_or_paid_for() {
         "thresholded noisy counts"
     );
     assert!(occ["values"].as_array().unwrap().len() >= 10);
+    // Covering all but 9 of 30,162 occupations, that domain is not called a loss.
+    assert!(
+        m.get("domain_coverage").is_none(),
+        "{}",
+        m["domain_coverage"]
+    );
+    // On a tenth of a budget of 0.5 the estimated domain leaves out a quarter of the
+    // occupations: said at the end of the run and in the manifest, with the exact share.
+    let thin = dir.path().join("thin.csv");
+    let o = run(
+        &bare,
+        Path::new(&adult),
+        &thin,
+        &[
+            "--epsilon",
+            "0.05",
+            "--seed",
+            "5",
+            "--dp-domain",
+            "--format",
+            "json",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("column \"occupation\"") && last.contains("GB/T 6565"),
+        "{err}"
+    );
+    let m = json_of(&o);
+    let loss = &m["domain_coverage"]["losses"][0];
+    assert_eq!(loss["column"], "occupation");
+    let (header, data) = rows(Path::new(&adult), b';');
+    let j = header.iter().position(|h| h == "occupation").unwrap();
+    let present = data
+        .iter()
+        .filter(|r| !r[j].is_empty() && r[j] != "?")
+        .count() as f64;
+    let lost = loss["values_lost"].as_f64().unwrap();
+    assert!((loss["share_lost"].as_f64().unwrap() - lost / present).abs() < 1e-12);
+    assert!(loss["share_lost"].as_f64().unwrap() > 0.1);
+    // The utility of that twin names the loss beside its scores.
+    let u = json_of(&datavisa(&[
+        "utility",
+        "--source",
+        &adult,
+        "--twin",
+        thin.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(u["domain_losses"][0]["column"], "occupation", "{u}");
+    let o = run(
+        &bare,
+        Path::new(&adult),
+        &thin,
+        &[
+            "--epsilon",
+            "1",
+            "--dp-domain",
+            "--min-domain-coverage",
+            "1.5",
+        ],
+    );
+    fails_with(&o, 2, &["--min-domain-coverage 1.5"]);
 }
 
 #[test]

@@ -213,8 +213,35 @@ pub struct UtilityMeasured {
     pub report: UtilityReport,
     /// Where the tables came from.
     pub inputs: AttackEvidence,
+    /// Columns of a synthetic twin that its DP-estimated domain emptied (from its manifest):
+    /// their scores say how much, this says why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub domain_losses: Vec<datavisa_twin::synth::DomainLoss>,
     /// The tool that measured it.
     pub tool: Tool,
+}
+
+/// The part of a synthetic twin's manifest that says what its estimated domains left out.
+#[derive(serde::Deserialize)]
+struct CoverageOf {
+    domain_coverage: Option<Coverage>,
+}
+
+#[derive(serde::Deserialize)]
+struct Coverage {
+    losses: Vec<datavisa_twin::synth::DomainLoss>,
+}
+
+/// The domain losses a synthetic twin's manifest records, if one lies beside it.
+fn domain_losses_of(twin: &Path) -> Vec<datavisa_twin::synth::DomainLoss> {
+    let mut p = twin.as_os_str().to_owned();
+    p.push(".manifest.json");
+    std::fs::read_to_string(PathBuf::from(p))
+        .ok()
+        .and_then(|t| serde_json::from_str::<CoverageOf>(&t).ok())
+        .and_then(|m| m.domain_coverage)
+        .map(|c| c.losses)
+        .unwrap_or_default()
 }
 
 impl Workspace {
@@ -384,6 +411,7 @@ impl Workspace {
         Ok(UtilityMeasured {
             report,
             inputs: evidence,
+            domain_losses: domain_losses_of(&req.twin),
             tool: tool(),
         })
     }

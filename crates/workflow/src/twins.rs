@@ -190,6 +190,10 @@ pub struct Synthesized {
     /// About the real data: shown to the operator, never written to the manifest.
     #[serde(skip)]
     pub operator_warnings: Vec<String>,
+    /// Columns whose DP-estimated domain left out more of their values than allowed (also in
+    /// the manifest's `domain_coverage`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub domain_losses: Vec<datavisa_twin::synth::DomainLoss>,
 }
 
 /// A pseudonymized twin to make for one recipient.
@@ -629,6 +633,7 @@ impl Workspace {
         Ok(Synthesized {
             written: place_twin(self, (input, t), output, &made.twin, report)?,
             operator_warnings: made.operator_warnings,
+            domain_losses: made.domain_losses,
         })
     }
 

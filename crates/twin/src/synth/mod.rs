@@ -15,7 +15,7 @@ pub mod sample;
 
 use crate::error::{invalid, Result};
 use data::SecretData;
-use datavisa_table::{Spec, Table};
+use datavisa_table::{Column, Spec, Table};
 use domain::{Attribute, Dropped};
 use model::{FitStats, Model};
 use mst::Compression;
@@ -75,6 +75,9 @@ pub struct SynthParams {
     pub dp_domain: bool,
     /// Share of rho spent on domain estimation when some domain is estimated.
     pub domain_share: f64,
+    /// The share of a column's values an estimated domain must cover; below it the run says
+    /// which column lost how much (the twin is still written).
+    pub min_domain_coverage: f64,
     /// Columns left out.
     pub drop: Vec<String>,
     pub mst: mst::MstOptions,
@@ -91,6 +94,7 @@ impl Default for SynthParams {
             seed: None,
             dp_domain: false,
             domain_share: 0.1,
+            min_domain_coverage: 0.9,
             drop: Vec::new(),
             mst: Default::default(),
             aim: Default::default(),
@@ -104,6 +108,19 @@ pub struct Synthesized {
     pub twin: Table,
     pub report: Value,
     pub operator_warnings: Vec<String>,
+    /// Columns whose DP-estimated domain covers less of their values than asked.
+    pub domain_losses: Vec<DomainLoss>,
+}
+
+/// A column whose domain, estimated with differential privacy, left out many of its values
+/// (they come out missing in the twin).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct DomainLoss {
+    pub column: String,
+    /// Share of the column's present values outside the estimated domain.
+    pub share_lost: f64,
+    /// Values outside it.
+    pub values_lost: usize,
 }
 
 fn check(params: &SynthParams) -> Result<()> {
@@ -121,6 +138,12 @@ fn check(params: &SynthParams) -> Result<()> {
     }
     if !(params.domain_share > 0.0 && params.domain_share < 1.0) {
         return Err(invalid("--domain-share must be in (0, 1)"));
+    }
+    if !(0.0..=1.0).contains(&params.min_domain_coverage) {
+        return Err(invalid(format!(
+            "--min-domain-coverage {} must be in [0, 1]",
+            params.min_domain_coverage
+        )));
     }
     if params.rows == Some(0) {
         return Err(invalid("--rows must be at least 1"));
@@ -147,10 +170,14 @@ pub fn synthesize(
     let mut budget = Budget::new(params.epsilon, params.delta, delta_threshold)?;
     let attributes = domain::complete(planned, table, &mut budget, params.domain_share, &mut rng)?;
     let mut warnings = Vec::new();
+    let mut domain_losses = Vec::new();
     let mut columns = Vec::with_capacity(attributes.len());
     for a in &attributes {
         let col = table.column(&a.column)?;
         let (codes, outside) = a.encode(col)?;
+        if let Some(loss) = domain_loss(a, col, outside, params.min_domain_coverage) {
+            domain_losses.push(loss);
+        }
         if outside > 0 {
             warnings.push(format!(
                 "{outside} value(s) of {:?} are outside its declared domain and were treated as missing",
@@ -183,7 +210,7 @@ pub fn synthesize(
     }
     progress.advance(1);
     let twin = Table::new(out_cols)?;
-    let report = manifest(
+    let mut report = manifest(
         params,
         &budget,
         &attributes,
@@ -192,10 +219,35 @@ pub fn synthesize(
         rows,
         [prepared, fit_seconds, started.elapsed().as_secs_f64()],
     );
+    if !domain_losses.is_empty() {
+        // Exact counts of the real data, not noised: the manifest stays in-country with the
+        // source (it also holds the seed), so the operator can see what the domain cost.
+        report["domain_coverage"] = json!({
+            "min_coverage": params.min_domain_coverage,
+            "losses": domain_losses,
+            "note": "exact shares of the source's values outside a DP-estimated domain (not differentially private): keep this manifest in-country; declare these columns' domains in the spec from public knowledge",
+        });
+    }
     Ok(Synthesized {
         twin,
         report,
         operator_warnings: warnings,
+        domain_losses,
+    })
+}
+
+/// The loss of a column whose domain was estimated with DP, when it covers less than `min`
+/// of the column's present values.
+fn domain_loss(a: &Attribute, col: &Column, outside: usize, min: f64) -> Option<DomainLoss> {
+    if !matches!(a.source, domain::DomainSource::DifferentialPrivacy { .. }) || outside == 0 {
+        return None;
+    }
+    let present = col.len() - col.missing_count();
+    let share_lost = outside as f64 / present.max(1) as f64;
+    (1.0 - share_lost < min).then(|| DomainLoss {
+        column: a.column.clone(),
+        share_lost,
+        values_lost: outside,
     })
 }
 
