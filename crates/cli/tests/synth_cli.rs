@@ -572,3 +572,48 @@ fn identifiers_are_never_synthesized_and_utility_reads_the_twin() {
     ]));
     assert!(u["score"].as_f64().unwrap() > 0.5, "{u}");
 }
+
+#[test]
+fn synthesized_amounts_keep_the_precision_the_spec_declares() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let mut t = String::from("amount,kind\n");
+    for i in 0..400 {
+        t.push_str(&format!(
+            "{}.{:02},{}\n",
+            10 + i % 97,
+            i % 100,
+            ["a", "b"][i % 2]
+        ));
+    }
+    std::fs::write(p.join("t.csv"), t).unwrap();
+    let spec = |decimals: u32| {
+        format!(
+            "[[columns]]\nname = \"amount\"\ntype = \"float\"\ndomain = {{ min = 0, max = 200, bins = 20, decimals = {decimals} }}\n[[columns]]\nname = \"kind\"\ndomain = {{ categories = [\"a\", \"b\"] }}\n"
+        )
+    };
+    std::fs::write(p.join("spec.toml"), spec(2)).unwrap();
+    let out = p.join("syn.csv");
+    let o = run(
+        &p.join("spec.toml"),
+        &p.join("t.csv"),
+        &out,
+        &["--epsilon", "1", "--seed", "1"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (header, data) = rows(&out, b',');
+    let j = header.iter().position(|h| h == "amount").unwrap();
+    assert!(!data.is_empty());
+    for r in &data {
+        let decimals = r[j].split_once('.').map_or(0, |(_, d)| d.len());
+        assert!(decimals <= 2, "{} has more than 2 decimals", r[j]);
+    }
+    std::fs::write(p.join("spec.toml"), spec(13)).unwrap();
+    let o = run(
+        &p.join("spec.toml"),
+        &p.join("t.csv"),
+        &out,
+        &["--epsilon", "1"],
+    );
+    fails_with(&o, 2, &["decimals = 13"]);
+}

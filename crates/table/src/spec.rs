@@ -101,6 +101,9 @@ pub struct DomainSpec {
     /// Explicit bin edges, increasing (first = min, last = max).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edges: Option<Vec<f64>>,
+    /// Decimal places a synthesized number is written with (public: the source's precision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u32>,
 }
 
 /// A spec file.

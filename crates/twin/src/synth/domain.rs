@@ -62,6 +62,9 @@ pub struct Attribute {
     #[serde(flatten)]
     pub cells: Cells,
     pub source: DomainSource,
+    /// Decimal places of the output (from the spec's domain), for numbers drawn inside a bin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u32>,
 }
 
 impl Attribute {
@@ -174,13 +177,33 @@ impl Attribute {
                                 rng.random_range(a as i64..=b as i64) as f64
                             }
                         } else {
-                            lo + (hi - lo) * rng.random::<f64>()
+                            let x = lo + (hi - lo) * rng.random::<f64>();
+                            // Written with the source's precision (the spec's `decimals`),
+                            // kept inside its bin.
+                            self.decimals.map_or(x, |d| round_in(x, d, lo, hi))
                         }
                     })
                     .collect();
                 Column::from_numbers(&self.column, self.value_type, v)
             }
         }
+    }
+}
+
+/// `x` rounded to `d` decimals, staying within [lo, hi] (a bin narrower than the precision
+/// gives its rounded lower edge).
+fn round_in(x: f64, d: u32, lo: f64, hi: f64) -> f64 {
+    let f = 10f64.powi(d as i32);
+    let r = (x * f).round() / f;
+    if r < lo || r > hi {
+        let up = (lo * f).ceil() / f;
+        if up <= hi {
+            up
+        } else {
+            (lo * f).round() / f
+        }
+    } else {
+        r
     }
 }
 
@@ -204,6 +227,8 @@ pub struct Planned {
     pub declared: Option<Cells>,
     /// Bins wanted when bounds are estimated.
     pub bins: Option<usize>,
+    /// Decimal places of the output, when the spec says.
+    pub decimals: Option<u32>,
 }
 
 /// Columns left out of the twin and why.
@@ -265,12 +290,24 @@ pub fn plan(
                 None => format!("{} (not in the spec)", col.name),
             });
         }
+        let decimals = cs
+            .and_then(|c| c.domain.as_ref())
+            .and_then(|d| d.get_ref().decimals);
+        if decimals.is_some_and(|d| d > 12) {
+            return Err(invalid(format!(
+                "{}: domain of {:?}: decimals = {} is more than a number holds (at most 12)",
+                spec.path.display(),
+                col.name,
+                decimals.unwrap_or_default()
+            )));
+        }
         planned.push(Planned {
             index,
             name: col.name.clone(),
             value_type,
             declared,
             bins,
+            decimals,
         });
     }
     if !undeclared.is_empty() {
@@ -481,6 +518,7 @@ pub fn complete<R: Rng>(
             value_type: p.value_type,
             cells,
             source,
+            decimals: p.decimals,
         });
     }
     Ok(out)
@@ -643,6 +681,45 @@ mod tests {
     }
 
     #[test]
+    fn decimals_round_drawn_numbers_inside_their_bin() {
+        use rand::SeedableRng;
+        let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let a = Attribute {
+            column: "amount".into(),
+            value_type: ValueType::Float,
+            cells: Cells::Bins {
+                edges: vec![0.0, 10.0, 10.004, 20.0],
+            },
+            source: DomainSource::Spec,
+            decimals: Some(2),
+        };
+        let codes: Vec<u32> = (0..300).map(|i| i % 3).collect();
+        let col = a.decode(&codes, &mut r);
+        let ColumnData::Numeric(v) = &col.data else {
+            panic!()
+        };
+        for (x, &c) in v.iter().zip(&codes) {
+            let cents = x * 100.0;
+            assert!(
+                (cents - cents.round()).abs() < 1e-6,
+                "{x} has more than 2 decimals"
+            );
+            let (lo, hi) = [(0.0, 10.0), (10.0, 10.004), (10.004, 20.0)][c as usize];
+            assert!(
+                *x >= lo - 1e-9 && *x <= hi + 1e-9,
+                "{x} outside [{lo}, {hi}]"
+            );
+        }
+        assert_eq!(round_in(3.14159, 2, 0.0, 10.0), 3.14);
+        assert_eq!(round_in(10.001, 2, 10.0, 10.004), 10.0);
+        // A bin narrower than the precision holds no 2-decimal number: its lower edge, rounded.
+        let x = round_in(9.996, 2, 9.995, 9.999);
+        assert!(
+            (x - 9.995).abs() <= 0.005 + 1e-9 && ((x * 100.0).round() - x * 100.0).abs() < 1e-6
+        );
+    }
+
+    #[test]
     fn decoded_values_stay_inside_their_cells() {
         use rand::SeedableRng;
         let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(1);
@@ -653,6 +730,7 @@ mod tests {
                 edges: vec![0.0, 2.5, 5.0],
             },
             source: DomainSource::Spec,
+            decimals: None,
         };
         let col = a.decode(&[0, 1, 2, 0, 1], &mut r);
         let ColumnData::Numeric(v) = &col.data else {
