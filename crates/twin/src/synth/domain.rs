@@ -710,7 +710,7 @@ mod tests {
                 "{x} outside [{lo}, {hi}]"
             );
         }
-        assert_eq!(round_in(2.71828, 2, 0.0, 10.0), 2.72);
+        assert_eq!(round_in(4.56789, 2, 0.0, 10.0), 4.57);
         assert_eq!(round_in(10.001, 2, 10.0, 10.004), 10.0);
         // A bin narrower than the precision holds no 2-decimal number: its lower edge, rounded.
         let x = round_in(9.996, 2, 9.995, 9.999);
