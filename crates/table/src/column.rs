@@ -64,6 +64,9 @@ pub struct TypeEvidence {
     pub date: u64,
     pub datetime: u64,
     pub text: u64,
+    /// Of the text values, digit strings with a leading zero (`010020`, `0755`): codes written
+    /// as numbers, kept as text as they are written.
+    pub codes: u64,
     /// Mean length in characters of the non-missing text values.
     pub mean_length: f64,
     /// First value that is not a number, with its 1-based line, when numbers dominate.
@@ -86,6 +89,10 @@ impl TypeEvidence {
         }
         let numeric = self.integer + self.float;
         match (ty, &self.first_text) {
+            (ValueType::Categorical, _) if numeric > 0 && self.codes == self.text => format!(
+                "codes: {n} digit strings, {} with a leading zero, kept as text as written",
+                self.codes
+            ),
             (ValueType::Categorical, Some((v, line))) if numeric > 0 => format!(
                 "mixed: {numeric} of {n} values are numbers, {} text (first text {v:?} at line {line})",
                 self.text
@@ -101,9 +108,10 @@ impl TypeEvidence {
         }
     }
 
-    /// True when numbers and text are mixed in one column.
+    /// True when numbers and text are mixed in one column (digit codes with a leading zero
+    /// beside plain numbers are one column of codes, not a mix).
     pub fn is_mixed(&self) -> bool {
-        self.text > 0 && self.integer + self.float > 0
+        self.text > self.codes && self.integer + self.float > 0
     }
 }
 

@@ -1026,7 +1026,12 @@ fn type_column(
     let first_row_where =
         |pred: &dyn Fn(u32) -> bool| codes.iter().position(|&c| c != MISSING && pred(c));
     if inf.evidence.is_mixed() {
-        if let Some(row) = first_row_where(&|c| inf.parsed[c as usize] == Parsed::Text) {
+        // The first text that is not a digit code: the value that makes the column mixed.
+        let real_text = |c: u32| {
+            inf.parsed[c as usize] == Parsed::Text
+                && !crate::infer::is_digit_code(dict.get(c).as_bytes())
+        };
+        if let Some(row) = first_row_where(&real_text) {
             let v = dict.get(codes[row]).to_owned();
             inf.evidence.first_text = Some((v, row_lines.line_of(row)));
         }

@@ -189,6 +189,9 @@ pub fn infer(dict: &Dictionary, counts: &[u64], missing: u64) -> Inference {
     for ((value, &p), &n) in dict.iter().zip(&parsed).zip(counts) {
         chars += value.chars().count() as u64 * n;
         tally(&mut ev, p, n);
+        if p == Parsed::Text && is_digit_code(value.as_bytes()) {
+            ev.codes += n;
+        }
     }
     let total = close_tally(&mut ev, chars);
     let distinct = counts.iter().filter(|&&n| n > 0).count() as u64;
@@ -201,6 +204,11 @@ pub fn infer(dict: &Dictionary, counts: &[u64], missing: u64) -> Inference {
 }
 
 /// Counts `n` rows parsed as `p`.
+/// A digit string with a leading zero: a code written as a number (`010020`, `0755`).
+pub fn is_digit_code(b: &[u8]) -> bool {
+    b.len() > 1 && b[0] == b'0' && b.iter().all(u8::is_ascii_digit)
+}
+
 fn tally(ev: &mut TypeEvidence, p: Parsed, n: u64) {
     match p {
         Parsed::Integer(_) => ev.integer += n,
@@ -369,7 +377,11 @@ pub fn infer_text<F: crate::encode::Fields + ?Sized>(
         chars += b.iter().filter(|&&c| c & 0xC0 != 0x80).count() as u64;
         let p = parse_bytes(b);
         if p == Parsed::Text {
-            first_text_row.get_or_insert(r);
+            if is_digit_code(b) {
+                ev.codes += 1;
+            } else {
+                first_text_row.get_or_insert(r);
+            }
         }
         tally(&mut ev, p, 1);
     });

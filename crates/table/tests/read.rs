@@ -453,3 +453,27 @@ fn partials_are_named_after_their_output_and_cleaned_on_the_next_run() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn digit_codes_with_leading_zeros_are_one_code_column_not_a_mix() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        &d,
+        "codes.csv",
+        b"zip,v\n100020,1\n010020,2\n200000,3\n0755,4\n",
+    );
+    let t = read(&p).unwrap();
+    let c = t.column("zip").unwrap();
+    assert_eq!(c.value_type, ValueType::Categorical);
+    assert!(!c.evidence.is_mixed(), "{:?}", c.evidence);
+    assert_eq!(c.evidence.codes, 2);
+    assert!(c.evidence.first_text.is_none());
+    assert_eq!(c.display(1).as_deref(), Some("010020"));
+    assert_eq!(c.display(0).as_deref(), Some("100020"));
+    assert!(c.evidence.sentence(c.value_type).starts_with("codes:"));
+    // Real text among the numbers still makes a mix, named by the text, not by a code.
+    let p = write(&d, "mix.csv", b"zip\n100020\n010020\nunknown\n200000\n");
+    let c = read(&p).unwrap().column("zip").unwrap().clone();
+    assert!(c.evidence.is_mixed());
+    assert_eq!(c.evidence.first_text, Some(("unknown".to_owned(), 4)));
+}
