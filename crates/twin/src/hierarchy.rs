@@ -367,6 +367,53 @@ fn date_rows(
         .collect())
 }
 
+/// `keep = [4, 3, 2, 1]`: the characters each level keeps, fewer at each level and fewer than
+/// the longest value.
+fn mask_keep(keep: &toml::Value, longest: usize) -> std::result::Result<Vec<usize>, String> {
+    let bad = || {
+        format!(
+            "mask keep = {keep} must list how many leading characters each level keeps, decreasing, each from 0 to {}",
+            longest.saturating_sub(1)
+        )
+    };
+    let list = keep.as_array().filter(|a| !a.is_empty()).ok_or_else(bad)?;
+    let mut out = Vec::with_capacity(list.len());
+    for v in list {
+        match v.as_integer() {
+            Some(k)
+                if k >= 0
+                    && (k as usize) < longest
+                    && out.last().is_none_or(|&p| (k as usize) < p) =>
+            {
+                out.push(k as usize)
+            }
+            _ => return Err(bad()),
+        }
+    }
+    Ok(out)
+}
+
+/// Rows masking each value to the leading characters each level keeps, then `*`.
+fn keep_rows(keep: &[usize], values: &[(String, Option<f64>)]) -> Vec<Vec<String>> {
+    values
+        .iter()
+        .map(|(s, _)| {
+            let chars: Vec<char> = s.chars().collect();
+            let mut row = vec![s.clone()];
+            for &k in keep {
+                let k = k.min(chars.len());
+                let masked: String = chars[..k]
+                    .iter()
+                    .chain(std::iter::repeat_n(&'*', chars.len() - k))
+                    .collect();
+                row.push(masked);
+            }
+            row.push("*".into());
+            row
+        })
+        .collect()
+}
+
 fn mask_rows(
     def: &toml::Table,
     values: &[(String, Option<f64>)],
@@ -376,6 +423,9 @@ fn mask_rows(
         .map(|(s, _)| s.chars().count())
         .max()
         .unwrap_or(0);
+    if let Some(keep) = def.get("keep") {
+        return Ok(keep_rows(&mask_keep(keep, longest)?, values));
+    }
     let levels = match def.get("levels") {
         None => longest,
         Some(v) => match v.as_integer() {

@@ -61,7 +61,14 @@ pub fn auto_hierarchy(t: &Table, column: &str) -> Result<Hierarchy> {
     let c = t.index_of(column)?;
     let col = &t.columns[c];
     let values = distinct_values(t, c);
+    // A column of Chinese postcodes, whatever type it was read as, is masked by region
+    // (6 → 4 → 3 → 2 → 1 digits → *), never cut into numeric intervals.
+    let postcodes = !values.is_empty()
+        && values
+            .iter()
+            .all(|(s, _)| datavisa_discover::validate::is_postcode(s));
     let def: toml::Table = match col.value_type {
+        _ if postcodes => toml::from_str("type = \"mask\"\nkeep = [4, 3, 2, 1]"),
         ValueType::Date | ValueType::Datetime => toml::from_str("type = \"date\"\nlevels = [\"month\", \"year\", \"decade\"]"),
         ValueType::Integer | ValueType::Float => {
             let xs: Vec<f64> = values.iter().filter_map(|v| v.1).collect();
@@ -469,4 +476,45 @@ pub fn recorded(t: &Table, manifest: &crate::manifest::Manifest) -> Result<Recor
         problem: p,
         check: c,
     })
+}
+
+#[cfg(test)]
+mod postcode_tests {
+    use super::*;
+    use datavisa_table::Column;
+
+    #[test]
+    fn a_postcode_column_is_masked_by_region_whatever_its_type() {
+        let codes = ["100020", "100021", "200030", "518000"];
+        let as_numbers = Column::from_numbers(
+            "zip",
+            ValueType::Integer,
+            codes.iter().map(|c| c.parse().unwrap()).collect(),
+        );
+        let as_text = Column::from_texts("zip", codes);
+        for col in [as_numbers, as_text] {
+            let t = Table::new(vec![col]).unwrap();
+            let h = auto_hierarchy(&t, "zip").unwrap();
+            let leaf = h.leaf_of("100020").expect("the value is in its hierarchy") as usize;
+            let row: Vec<&str> = (0..=h.height())
+                .map(|l| h.labels[l][h.map[l][leaf] as usize].as_str())
+                .collect();
+            assert_eq!(row, ["100020", "1000**", "100***", "10****", "1*****", "*"]);
+        }
+    }
+
+    #[test]
+    fn mask_keep_lists_must_decrease_below_the_length() {
+        let values: Vec<(String, Option<f64>)> = vec![("100020".into(), None)];
+        for bad in ["[3, 4]", "[6]", "[]", "[-1]", "[\"a\"]"] {
+            let def: toml::Table =
+                toml::from_str(&format!("type = \"mask\"\nkeep = {bad}")).unwrap();
+            let e = Hierarchy::build("zip", &def, &values, Path::new("spec.toml"));
+            assert!(e.is_err(), "keep = {bad} accepted");
+            assert!(e.unwrap_err().to_string().contains("keep"), "{bad}");
+        }
+        let def: toml::Table = toml::from_str("type = \"mask\"\nkeep = [2]").unwrap();
+        let h = Hierarchy::build("zip", &def, &values, Path::new("spec.toml")).unwrap();
+        assert_eq!(h.labels[1], ["10****"]);
+    }
 }
