@@ -165,6 +165,7 @@ pub fn run(cli: Cli) -> Result<()> {
             read,
             format,
         } => utility_cmd(&source, &twin, queries, seed, &read, format, quiet),
+        Command::Hierarchy { cmd } => crate::hierarchy::hierarchy_cmd(cmd, quiet),
         Command::Split {
             input,
             release_output,

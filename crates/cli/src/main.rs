@@ -5,6 +5,7 @@ mod attack;
 mod commands;
 mod front;
 mod generalize;
+mod hierarchy;
 mod inspect;
 mod ledger;
 mod output;
@@ -282,6 +283,11 @@ pub enum Command {
         read: ReadArgs,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+    },
+    /// Generalization hierarchies in ARX's format: build one from a column, show one's levels.
+    Hierarchy {
+        #[command(subcommand)]
+        cmd: HierarchyCommand,
     },
     /// Generate a realistic Chinese customer table from a seed and run every step on it.
     Demo {
@@ -1055,6 +1061,49 @@ pub struct PipiaArgs {
     /// A rules file to use instead of the built-in one (same format as for `plan`).
     #[arg(long)]
     pub rules: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum HierarchyCommand {
+    /// Build a hierarchy for one column of a table and write it as an ARX file (`;`).
+    Build {
+        /// The table.
+        data: PathBuf,
+        #[arg(long)]
+        column: String,
+        /// postcode (6 -> 4 -> 3 -> 2 -> 1 digits -> *), date, interval or mask.
+        #[arg(long)]
+        kind: String,
+        /// Interval widths, each dividing the next (--kind interval).
+        #[arg(long, value_delimiter = ',')]
+        widths: Option<Vec<f64>>,
+        /// Date levels: day, month, quarter, year, decade (--kind date).
+        #[arg(long, value_delimiter = ',')]
+        levels: Option<Vec<String>>,
+        /// Leading characters each level keeps, decreasing (--kind mask or postcode).
+        #[arg(long, value_delimiter = ',')]
+        keep: Option<Vec<i64>>,
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A hierarchy file's levels, each node with its values and, with --data, its rows.
+    Show {
+        file: PathBuf,
+        /// The column it is for (names it in messages; needed with --data).
+        #[arg(long, default_value = "value")]
+        column: String,
+        /// A table whose rows to count per node.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[command(flatten)]
+        read: ReadArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 #[derive(Subcommand)]

@@ -535,3 +535,152 @@ fn an_unnamed_header_field_is_said_and_refused_under_strict() {
         String::from_utf8_lossy(&strict.stderr).contains("t.csv:1:2: the header names no column 2")
     );
 }
+
+#[test]
+fn hierarchy_build_writes_arx_files_and_show_counts_rows_per_node() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("t.csv"),
+        "zip,age\n100020,31\n100021,47\n200030,52\n518000,23\n100020,35\n",
+    )
+    .unwrap();
+    let o = datavisa(
+        &[
+            "hierarchy",
+            "build",
+            "t.csv",
+            "--column",
+            "zip",
+            "--kind",
+            "postcode",
+            "-o",
+            "zip.csv",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(d.path().join("zip.csv")).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == "100020;1000**;100***;10****;1*****;*"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 4, "one row per distinct value");
+    let s = json_of(&datavisa(
+        &[
+            "hierarchy",
+            "show",
+            "zip.csv",
+            "--column",
+            "zip",
+            "--data",
+            "t.csv",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    ));
+    let level1 = s["levels"][1].as_array().unwrap();
+    let node = level1.iter().find(|n| n["label"] == "1000**").unwrap();
+    assert_eq!(
+        (node["values"].as_u64(), node["rows"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(s["levels"][5][0]["rows"], 5);
+    // The file is ARX's format: twin generalize takes it as it is.
+    let g = datavisa(
+        &[
+            "twin",
+            "generalize",
+            "t.csv",
+            "-o",
+            "g.csv",
+            "--quasi",
+            "zip",
+            "--hierarchy",
+            "zip=zip.csv",
+            "--k",
+            "2",
+            "--suppression",
+            "0.5",
+            "--format",
+            "json",
+        ],
+        d.path(),
+    );
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    let age = datavisa(
+        &[
+            "hierarchy",
+            "build",
+            "t.csv",
+            "--column",
+            "age",
+            "--kind",
+            "interval",
+            "--widths",
+            "5,10,20",
+            "-o",
+            "age.csv",
+        ],
+        d.path(),
+    );
+    assert!(
+        age.status.success(),
+        "{}",
+        String::from_utf8_lossy(&age.stderr)
+    );
+    for (args, needle) in [
+        (
+            vec![
+                "hierarchy",
+                "build",
+                "t.csv",
+                "--column",
+                "zip",
+                "--kind",
+                "nope",
+                "-o",
+                "x.csv",
+            ],
+            "--kind \"nope\"",
+        ),
+        (
+            vec![
+                "hierarchy",
+                "build",
+                "t.csv",
+                "--column",
+                "age",
+                "--kind",
+                "interval",
+                "-o",
+                "x.csv",
+            ],
+            "--widths",
+        ),
+        (
+            vec![
+                "hierarchy",
+                "build",
+                "t.csv",
+                "--column",
+                "zip",
+                "--kind",
+                "postcode",
+                "-o",
+                "t.csv",
+            ],
+            "t.csv",
+        ),
+    ] {
+        let o = datavisa(&args, d.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(needle),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    assert!(!d.path().join("x.csv").exists());
+}

@@ -42,7 +42,7 @@ pub struct Recipe {
 pub const MAX_FLAT_VALUES: usize = 1000;
 
 /// Distinct values of a column as (text, number) pairs.
-fn distinct_values(t: &Table, c: usize) -> Vec<(String, Option<f64>)> {
+pub fn distinct_values(t: &Table, c: usize) -> Vec<(String, Option<f64>)> {
     let col = &t.columns[c];
     col.first_rows()
         .into_iter()

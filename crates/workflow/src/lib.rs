@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod evidence;
 pub mod guard;
+pub mod hierarchy;
 pub mod inspect;
 pub mod ledger;
 pub mod legal;
