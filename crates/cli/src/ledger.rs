@@ -262,8 +262,7 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
             }
             let r = &done.recorded;
             if let Some(why) = &r.not_counted_reason {
-                let why = datavisa_workflow::i18n::recognise("not_counted.", why)
-                    .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", why));
+                let why = datavisa_workflow::i18n::recognised("not_counted.", why);
                 say(Msg::new("cli.record_not_counted")
                     .arg("id", &r.transfer_id)
                     .arg("rows", r.rows.to_string())
@@ -401,8 +400,7 @@ pub fn ledger_cmd(c: LedgerCommand, quiet: bool) -> Result<()> {
                 .due
                 .iter()
                 .map(|d| {
-                    let what = datavisa_workflow::i18n::recognise("due.", &d.what)
-                        .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", &d.what));
+                    let what = datavisa_workflow::i18n::recognised("due.", &d.what);
                     vec![
                         d.date.clone(),
                         code_cell(&d.status, code_msg("due_status", &d.status)),

@@ -145,9 +145,7 @@ pub fn heads(names: &[&str]) -> Vec<String> {
 /// A warning line: an engine's English warning in the run's language when the catalogue
 /// recognises it, else as written.
 pub fn warning(w: &str) -> Msg {
-    let w = datavisa_workflow::i18n::recognise("warning.", w)
-        .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", w));
-    Msg::new("cli.warning").arg("warning", w)
+    Msg::new("cli.warning").arg("warning", datavisa_workflow::report::warning_msg(w))
 }
 
 /// A code in English output as it always was (`financial_account`, `anonymized`), its

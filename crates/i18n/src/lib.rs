@@ -158,33 +158,35 @@ impl Arg {
 
     fn render(&self, lang: Lang) -> String {
         match self {
-            Arg::Sentences { sentences } => {
-                let sep = match lang {
-                    Lang::Zh => "；",
-                    Lang::En => "; ",
-                };
-                sentences
-                    .iter()
-                    .map(|a| a.render(lang))
-                    .collect::<Vec<_>>()
-                    .join(sep)
-            }
+            Arg::Sentences { sentences } => join(sentences, lang, ["；", "; "]),
             Arg::Text(s) => s.clone(),
             Arg::Msg(m) => m.render(lang),
             Arg::List(items) if items.is_empty() => "—".to_owned(),
-            Arg::List(items) => {
-                let sep = match lang {
-                    Lang::Zh => "、",
-                    Lang::En => ", ",
-                };
-                items
-                    .iter()
-                    .map(|a| a.render(lang))
-                    .collect::<Vec<_>>()
-                    .join(sep)
-            }
+            Arg::List(items) => join(items, lang, ["、", ", "]),
         }
     }
+}
+
+/// Arguments rendered and joined with the Chinese or the English separator.
+fn join(items: &[Arg], lang: Lang, [zh, en]: [&str; 2]) -> String {
+    let sep = match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    };
+    items
+        .iter()
+        .map(|a| a.render(lang))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// Messages joined as sentences, in both languages ("；" and "; ").
+pub fn sentences(parts: &[Msg]) -> Text {
+    let items: Vec<Arg> = parts.iter().cloned().map(Arg::Msg).collect();
+    Text::new(
+        join(&items, Lang::Zh, ["；", "; "]),
+        join(&items, Lang::En, ["；", "; "]),
+    )
 }
 
 /// A message: a catalogue id and its named arguments.
@@ -201,6 +203,22 @@ impl Msg {
         Msg {
             id: id.to_owned(),
             args: BTreeMap::new(),
+        }
+    }
+
+    /// Text shown as written in both languages (data, or a sentence of no known shape).
+    pub fn as_written(text: impl Into<Arg>) -> Msg {
+        Msg::new("figure.as_written").arg("label", text)
+    }
+
+    /// A code (`standard_contract`) named under `prefix` when the catalogue has it, else shown
+    /// as written.
+    pub fn code(prefix: &str, code: &str) -> Msg {
+        let id = format!("{prefix}.{code}");
+        if has(&id) {
+            Msg::new(&id)
+        } else {
+            Msg::as_written(code)
         }
     }
 
@@ -514,6 +532,11 @@ fn match_template(template: &str, text: &str) -> Option<(usize, Vec<(String, Str
         pos = end;
     }
     None
+}
+
+/// [`recognise`], or the text as written when no template under `prefix` produced it.
+pub fn recognised(prefix: &str, text: &str) -> Msg {
+    recognise(prefix, text).unwrap_or_else(|| Msg::as_written(text))
 }
 
 /// Whether `id` is in the catalogue.

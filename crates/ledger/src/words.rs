@@ -6,12 +6,7 @@ use datavisa_i18n::Msg;
 /// A code (`standard_contract`) translated under `prefix` when the catalogue has it, else
 /// shown as written.
 pub fn code_msg(prefix: &str, code: &str) -> Msg {
-    let id = format!("{prefix}.{code}");
-    if datavisa_i18n::has(&id) {
-        Msg::new(&id)
-    } else {
-        Msg::new("figure.as_written").arg("label", code)
-    }
+    Msg::code(prefix, code)
 }
 
 /// A mechanism's name as a message.
@@ -30,7 +25,7 @@ pub fn rule_msg(id: &str, summary: &str) -> Msg {
     if shipped {
         Msg::new(&key)
     } else {
-        Msg::new("figure.as_written").arg("label", summary)
+        Msg::as_written(summary)
     }
 }
 

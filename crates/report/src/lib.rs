@@ -92,6 +92,17 @@ pub enum Tone {
     Fail,
 }
 
+impl Tone {
+    /// The CSS class the headline gets.
+    fn class(self) -> &'static str {
+        match self {
+            Tone::Pass => "pass",
+            Tone::Warn => "warn",
+            Tone::Fail => "fail",
+        }
+    }
+}
+
 /// A report.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -153,11 +164,7 @@ figcaption{{font-weight:600;margin-bottom:.3em}}svg text{{font-family:inherit}}p
         esc(r.subtitle.get(lang))
     ));
     if let Some((text, tone)) = &r.headline {
-        let class = match tone {
-            Tone::Pass => "pass",
-            Tone::Warn => "warn",
-            Tone::Fail => "fail",
-        };
+        let class = tone.class();
         o.push_str(&format!(
             "<p class=\"verdict {class}\" id=\"verdict\">{}</p>\n",
             esc(text.get(lang))
@@ -231,11 +238,7 @@ td.k{{width:30%;background:#f4f4f4;word-break:normal}}.en{{color:#444}}ol{{margi
         both(&r.subtitle)
     ));
     if let Some((text, tone)) = &r.headline {
-        let class = match tone {
-            Tone::Pass => "pass",
-            Tone::Warn => "warn",
-            Tone::Fail => "fail",
-        };
+        let class = tone.class();
         o.push_str(&format!(
             "<p class=\"verdict {class}\" id=\"verdict\">{}</p>\n",
             both(text)

@@ -201,7 +201,7 @@ impl Margin {
                 }
             }
             (None, Some(m)) => m.clone(),
-            (None, None) => Msg::new("figure.as_written").arg("label", &self.text),
+            (None, None) => Msg::as_written(&self.text),
         }
     }
 }

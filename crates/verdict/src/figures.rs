@@ -65,7 +65,7 @@ pub fn figure_msg(label: &str) -> Msg {
     if let Some(c) = between(label, "identifier ", " in clear") {
         return Msg::new("figure.identifier_in_clear").arg("column", c);
     }
-    Msg::new("figure.as_written").arg("label", label)
+    Msg::as_written(label)
 }
 
 /// The message of a policy source: datavisa's shipped defaults by their text, a context's
@@ -113,7 +113,7 @@ pub fn source_msg(source: &str) -> Msg {
             return Msg::new(id);
         }
     }
-    Msg::new("figure.as_written").arg("label", source)
+    Msg::as_written(source)
 }
 
 fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {

@@ -599,19 +599,14 @@ impl Workspace {
                 }),
         };
         let stored = self.run_assessment(&job)?;
-        let months = stored.typed()?.policy.review_months;
+        let new = stored.typed()?;
         let mut reg = Register::open(self.store())?;
-        let outcome = reg.record_review(&v.id, &stored, today, months)?;
-        let reasons: Vec<Msg> = stored
-            .typed()?
+        let outcome = reg.record_review(&v.id, &stored, today, new.policy.review_months)?;
+        let reasons: Vec<Msg> = new
             .reasons
             .iter()
             .filter(|r| r.caps > datavisa_verdict::Verdict::Anonymized)
-            .map(|r| {
-                r.msg
-                    .clone()
-                    .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", &r.text))
-            })
+            .map(|r| r.msg.clone().unwrap_or_else(|| Msg::as_written(&r.text)))
             .collect();
         let summary_code = review_msg(v, &stored.id, &outcome, reasons);
         Ok(Reviewed {

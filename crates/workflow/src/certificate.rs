@@ -50,12 +50,7 @@ pub fn condition_msg(condition: &str) -> Msg {
     if let Some(date) = condition.strip_prefix("deletion_by ") {
         return Msg::new("control.deletion_by").arg("date", date);
     }
-    let id = format!("control.{condition}");
-    if datavisa_i18n::has(&id) {
-        Msg::new(&id)
-    } else {
-        Msg::new("figure.as_written").arg("label", condition)
-    }
+    Msg::code("control", condition)
 }
 
 /// One condition of a visa as a contract clause: the catalogue's clause for datavisa's own

@@ -96,7 +96,8 @@ impl Workspace {
         };
         match twin.map(|m| m.kind) {
             Some(ManifestKind::PseudonymizedTwin) => {
-                let rows = self.pseudonymized_rows(l, (file, t, sha256), person, &hash)?;
+                let v = self.vault_for_people(file)?;
+                let rows = self.pseudonymized_rows(&v, l, (file, t, sha256), person, &hash)?;
                 Ok((PersonRows::Rows(rows), PeopleFrom::TwinInVault))
             }
             Some(ManifestKind::GeneralizedTwin) => {
@@ -121,38 +122,38 @@ impl Workspace {
                 })?;
                 Ok((PersonRows::Rows(rows), PeopleFrom::TwinSource))
             }
-            _ if self.is_known_pseudonymized_twin(sha256)? => {
+            _ => match self.vault_that_made(sha256)? {
                 // Its manifest was not beside it, but the vault made it: its tokens are not
                 // people, so it is counted as the twin it is.
-                let rows = self.pseudonymized_rows(l, (file, t, sha256), person, &hash)?;
-                Ok((PersonRows::Rows(rows), PeopleFrom::TwinInVault))
-            }
-            _ => Ok((PersonRows::Rows(hash(t)?), PeopleFrom::File)),
+                Some(v) => {
+                    let rows = self.pseudonymized_rows(&v, l, (file, t, sha256), person, &hash)?;
+                    Ok((PersonRows::Rows(rows), PeopleFrom::TwinInVault))
+                }
+                None => Ok((PersonRows::Rows(hash(t)?), PeopleFrom::File)),
+            },
         }
     }
 
-    /// Whether the store's vault (when it exists and the master key opens it) made a
-    /// pseudonymized twin with this content.
-    fn is_known_pseudonymized_twin(&self, sha256: &str) -> Result<bool> {
+    /// The store's vault, when it exists, the master key opens it and it made a pseudonymized
+    /// twin with this content.
+    fn vault_that_made(&self, sha256: &str) -> Result<Option<Vault>> {
         if !self.store().join("vault.db").is_file() || !self.secrets().has_master_key() {
-            return Ok(false);
+            return Ok(None);
         }
-        Ok(self
-            .open_vault_as(self.actor())?
-            .twin_by_output(sha256)?
-            .is_some())
+        let v = self.open_vault_as(self.actor())?;
+        Ok(v.twin_by_output(sha256)?.is_some().then_some(v))
     }
 
     /// A pseudonymized twin's rows as the vault recorded them for `person`; a column the twin
     /// carries as written is hashed from the twin itself (its values are the source's).
     fn pseudonymized_rows(
         &self,
+        v: &Vault,
         l: &Ledger,
         (file, t, sha256): (&Path, &Table, &str),
         person: &str,
         hash: &dyn Fn(&Table) -> Result<Vec<Option<PersonHash>>>,
     ) -> Result<Vec<Option<PersonHash>>> {
-        let v = self.vault_for_people(file)?;
         let twin = v.twin_by_output(sha256)?.ok_or_else(|| {
             Error::bad_input(format!(
                 "{}: its manifest says it is a pseudonymized twin, but the vault {} holds no twin with its content (sha256 {sha256}); record it with the store that made it",

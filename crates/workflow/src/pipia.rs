@@ -386,11 +386,6 @@ fn short(sha: &str) -> &str {
     &sha[..12.min(sha.len())]
 }
 
-/// A status or kind named by code, translated under `prefix` when the catalogue has it.
-fn coded(prefix: &str, code: &str) -> Msg {
-    code_msg(prefix, code)
-}
-
 fn custody_facts(c: &Custody) -> Vec<Fact> {
     let (id, path, keys, twins) = match c {
         Custody::NoMasterKey => {
@@ -426,7 +421,7 @@ fn custody_facts(c: &Custody) -> Vec<Fact> {
             Msg::new("pipia.key")
                 .arg("domain", &k.domain)
                 .arg("version", k.version.to_string())
-                .arg("status", coded("key_status", &k.status))
+                .arg("status", code_msg("key_status", &k.status))
                 .arg("created", &k.created_at),
         ));
     }
@@ -437,7 +432,7 @@ fn custody_facts(c: &Custody) -> Vec<Fact> {
             Msg::new("pipia.twin")
                 .arg("id", &t.id)
                 .arg("rows", t.rows.to_string())
-                .arg("status", coded("key_status", &t.status))
+                .arg("status", code_msg("key_status", &t.status))
                 .arg("sha256", short(&t.sha256))
                 .arg("methods", t.methods.join("; ")),
         ));
@@ -461,8 +456,8 @@ fn visa_msg(v: &VisaFact) -> Msg {
     Msg::new("pipia.visa")
         .arg("id", &v.id)
         .arg("twin", &v.twin_path)
-        .arg("verdict", coded("verdict", &v.verdict))
-        .arg("status", coded("status", &v.status))
+        .arg("verdict", code_msg("verdict", &v.verdict))
+        .arg("status", code_msg("status", &v.status))
         .arg("review", &v.review_on)
         .arg("closest", closest)
 }
@@ -621,7 +616,7 @@ fn scale_facts(f: &PipiaFacts) -> Vec<Fact> {
 /// A sensitive category with its columns, the category translated.
 fn category_msg(c: &datavisa_discover::scan::CategoryColumns) -> Msg {
     Msg::new("pipia.category")
-        .arg("category", coded("category", c.category.as_str()))
+        .arg("category", code_msg("category", c.category.as_str()))
         .arg("columns", c.columns.clone())
 }
 
@@ -630,14 +625,7 @@ fn joined_msgs(parts: &[Msg]) -> Text {
     if parts.is_empty() {
         return Msg::new("value.none").text();
     }
-    let join = |lang: Lang, sep: &str| {
-        parts
-            .iter()
-            .map(|m| m.render(lang))
-            .collect::<Vec<_>>()
-            .join(sep)
-    };
-    Text::new(join(Lang::Zh, "；"), join(Lang::En, "; "))
+    datavisa_i18n::sentences(parts)
 }
 
 fn mechanism_facts(f: &PipiaFacts) -> Vec<Fact> {
@@ -685,20 +673,19 @@ fn mechanism_facts(f: &PipiaFacts) -> Vec<Fact> {
             "Filing or certificate",
             Msg::new("pipia.filing")
                 .arg("id", fl.id.to_string())
-                .arg("kind", coded("filing", &fl.kind))
+                .arg("kind", code_msg("filing", &fl.kind))
                 .arg("dates", dates.join(" → ")),
         ));
     }
     for d in &f.due {
-        let what = datavisa_i18n::recognise("due.", &d.what)
-            .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", &d.what));
+        let what = datavisa_i18n::recognised("due.", &d.what);
         mechanism.push(fact(
             "期限",
             "Deadline",
             Msg::new("pipia.deadline")
                 .arg("date", &d.date)
                 .arg("what", what)
-                .arg("status", coded("due_status", &d.status))
+                .arg("status", code_msg("due_status", &d.status))
                 .arg("rule", &d.rule),
         ));
     }

@@ -104,18 +104,6 @@ fn or_not_set(x: &Option<String>) -> Text {
         .map_or_else(|| Msg::new("value.not_set").text(), Text::same)
 }
 
-/// Messages joined into one text, with each language's own separator.
-fn joined(parts: &[Msg]) -> Text {
-    let join = |lang: Lang, sep: &str| {
-        parts
-            .iter()
-            .map(|m| m.render(lang))
-            .collect::<Vec<_>>()
-            .join(sep)
-    };
-    Text::new(join(Lang::Zh, "；"), join(Lang::En, "; "))
-}
-
 /// Writes a stored assessment as .html or .json (atomically).
 pub fn write_report(
     stored: datavisa_verdict::register::Stored,
@@ -334,8 +322,7 @@ fn evidence_parts(x: &datavisa_verdict::assess::AttackRecord) -> Vec<Msg> {
 
 /// An engine's warning as a message (a warning of no known shape is shown as written).
 pub fn warning_msg(w: &str) -> Msg {
-    datavisa_i18n::recognise("warning.", w)
-        .unwrap_or_else(|| Msg::new("figure.as_written").arg("label", w))
+    datavisa_i18n::recognised("warning.", w)
 }
 
 /// One line on what an attack figure rests on (the report and the console print it).
@@ -345,7 +332,7 @@ pub fn evidence_line(x: &datavisa_verdict::assess::AttackRecord) -> String {
 
 /// The evidence line in both languages.
 pub fn evidence_text(x: &datavisa_verdict::assess::AttackRecord) -> Text {
-    joined(&evidence_parts(x))
+    datavisa_i18n::sentences(&evidence_parts(x))
 }
 
 /// A figure's label with its scope, as a message.
