@@ -4,41 +4,11 @@
 
 mod common;
 
-use common::{datavisa_in, json_of};
+use common::{datavisa_in, small_demo, stray_latin};
 use std::path::Path;
 
 /// Latin words Chinese output may carry: statute abbreviations, model letters, the tool's name.
 const ALLOWED: &[&str] = &["PIPL", "CIIO", "Art", "k", "l", "t", "sha", "datavisa"];
-
-/// Latin words left after dropping data tokens: anything with a digit, a path or code
-/// separator, or a name the caller lists.
-fn stray_latin(text: &str, data: &[&str]) -> Vec<String> {
-    let mut t = text.to_owned();
-    for d in data {
-        t = t.replace(d, " ");
-    }
-    let mut out = Vec::new();
-    for token in t.split(|c: char| {
-        c.is_whitespace() || "，。；：、（）()[]{}\"'“”<>=+,;:|·—–─→↔±≤≥?？！!".contains(c)
-    }) {
-        let is_data = token
-            .chars()
-            .any(|c| c.is_ascii_digit() || "/._-@#%$*".contains(c));
-        if token.is_empty() || is_data {
-            continue;
-        }
-        for word in token.split(|c: char| !c.is_ascii_alphabetic()) {
-            // Two capitals are a country code (SG, DE).
-            let code = word.len() <= 2 && word.chars().all(|c| c.is_ascii_uppercase());
-            if !word.is_empty() && !code && !ALLOWED.contains(&word) {
-                out.push(word.to_owned());
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
 
 /// The human output of one verb in Chinese.
 fn zh(dir: &Path, args: &[&str]) -> String {
@@ -60,7 +30,7 @@ fn has_all(out: &str, what: &str, needles: &[&str]) {
 }
 
 fn no_stray(out: &str, what: &str, data: &[&str]) {
-    let stray = stray_latin(out, data);
+    let stray = stray_latin(out, data, ALLOWED);
     assert!(
         stray.is_empty(),
         "{what} in Chinese has English words {stray:?}:\n{out}"
@@ -71,20 +41,7 @@ fn no_stray(out: &str, what: &str, data: &[&str]) {
 fn the_verbs_human_output_in_chinese_has_no_untranslated_words() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
-    json_of(&datavisa_in(
-        &[
-            "demo",
-            "--rows",
-            "3000",
-            "--out",
-            "demo",
-            "--as-of",
-            "2026-11-22",
-            "--format",
-            "json",
-        ],
-        p,
-    ));
+    small_demo(p);
     let store = "demo/demo-store";
     // Data shown as written: the demo's names, recipients and columns.
     let data = [

@@ -5,21 +5,11 @@
 
 mod common;
 
-use common::{datavisa_in, json_of};
+use common::{datavisa_in, json_of, small_demo, succeeds_in};
 use serde_json::Value;
-use std::path::Path;
 
 const EXPORTER: &str = "Demo Retail (Shanghai) Co., Ltd.";
 const STORE: &str = "demo/demo-store";
-
-fn ok(p: &Path, args: &[&str]) {
-    let o = datavisa_in(args, p);
-    assert!(
-        o.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
 
 /// Every fact of the rendered draft as (section title, label, value) in `lang`.
 fn facts(report: &Value, lang: &str) -> Vec<(String, String, String)> {
@@ -41,20 +31,7 @@ fn facts(report: &Value, lang: &str) -> Vec<(String, String, String)> {
 fn every_section_of_the_pipia_states_each_fact_the_same_way() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
-    let v = json_of(&datavisa_in(
-        &[
-            "demo",
-            "--rows",
-            "3000",
-            "--out",
-            "demo",
-            "--as-of",
-            "2026-11-22",
-            "--format",
-            "json",
-        ],
-        p,
-    ));
+    let v = small_demo(p);
     let visa = v["steps"][6]["assessments"]
         .as_array()
         .unwrap()
@@ -64,7 +41,7 @@ fn every_section_of_the_pipia_states_each_fact_the_same_way() {
         .as_str()
         .unwrap()
         .to_owned();
-    ok(
+    succeeds_in(
         p,
         &[
             "ledger",
@@ -131,7 +108,7 @@ fn every_section_of_the_pipia_states_each_fact_the_same_way() {
         ],
         "2026-11-24",
     );
-    ok(
+    succeeds_in(
         p,
         &[
             "report",

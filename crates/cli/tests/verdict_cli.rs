@@ -756,16 +756,9 @@ fn bad_input_is_named_and_nothing_is_registered() {
 
 #[test]
 fn the_report_renders_in_headless_chromium() {
-    let chromium =
-        std::env::var("DATAVISA_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        assert!(
-            std::env::var_os("DATAVISA_REQUIRE_CHROMIUM").is_none(),
-            "DATAVISA_REQUIRE_CHROMIUM is set but {chromium} is missing"
-        );
-        eprintln!("skipped: {chromium} not installed (.ci/run installs Debian's chromium)");
+    let Some(chromium) = common::chromium() else {
         return;
-    }
+    };
     let d = tempfile::tempdir().unwrap();
     let src = population(d.path());
     write(d.path(), "twin.csv", &src, &[1, 2, 3, 4], false);
@@ -809,18 +802,8 @@ fn the_report_renders_in_headless_chromium() {
     let profile = d.path().join("chromium-profile");
     // Headless Chromium as the machine notes say it runs here (no network, a fresh profile).
     let run = |extra: &[String]| {
-        std::process::Command::new(&chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
+        common::headless(&chromium, &profile)
+            .arg("--disable-quic")
             .args(extra)
             .arg(format!("file://{}", page.display()))
             .output()
@@ -913,18 +896,12 @@ addEventListener('load', () => {
         .replace("</body>", CHECK);
     let probe = page.with_extension("probe.html");
     std::fs::write(&probe, html).unwrap();
-    let out = std::process::Command::new(chromium)
+    let out = common::headless(chromium, profile)
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
             "--window-size=1280,2000",
             "--virtual-time-budget=3000",
             "--dump-dom",
         ])
-        .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("file://{}", probe.display()))
         .output()
         .expect("chromium runs");

@@ -68,22 +68,28 @@ pub fn chromium() -> Option<String> {
     None
 }
 
+/// Headless Chromium as it runs here: no sandbox, GPU or network, a fresh profile.
+pub fn headless(chromium: &str, profile: &Path) -> Command {
+    let mut c = Command::new(chromium);
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
 /// The DOM of `page` after headless Chromium laid it out, and the pages of its A4 print (0 when
 /// no PDF came out).
 pub fn chromium_render(chromium: &str, dir: &Path, page: &Path) -> (String, usize) {
     let profile = dir.join("chromium-profile");
     let run = |extra: &[String]| {
-        Command::new(chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
+        headless(chromium, &profile)
             .args(extra)
             .arg(format!("file://{}", page.display()))
             .output()
@@ -105,4 +111,64 @@ fn pdf_pages(pdf: &[u8]) -> usize {
             rest.starts_with("/Page") && !rest.starts_with("/Pages")
         })
         .count()
+}
+
+/// `datavisa demo` on 3,000 rows in `dir` (files under `demo/`, store `demo/demo-store`), as of
+/// 2026-11-22; its JSON summary.
+pub fn small_demo(dir: &Path) -> Value {
+    json_of(&datavisa_in(
+        &[
+            "demo",
+            "--rows",
+            "3000",
+            "--out",
+            "demo",
+            "--as-of",
+            "2026-11-22",
+            "--format",
+            "json",
+        ],
+        dir,
+    ))
+}
+
+/// Runs `datavisa` in `dir` and fails the test, with its stderr, unless it succeeds.
+pub fn succeeds_in(dir: &Path, args: &[&str]) -> Output {
+    let o = datavisa_in(args, dir);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// Latin words of `text` left after dropping data: the names the caller lists, any token with a
+/// digit or a path or code separator, and one or two capitals (a rule id's prefix, a country
+/// code); words in `allowed` (abbreviations) stay allowed. A Chinese text should leave none.
+pub fn stray_latin(text: &str, data: &[&str], allowed: &[&str]) -> Vec<String> {
+    let mut t = text.to_owned();
+    for d in data {
+        t = t.replace(d, " ");
+    }
+    let mut out = Vec::new();
+    for token in t.split(|c: char| {
+        c.is_whitespace() || "，。；：、（）()[]{}\"'“”<>=+,;:|·—–─→↔±≤≥?？！!".contains(c)
+    }) {
+        let is_data = token
+            .chars()
+            .any(|c| c.is_ascii_digit() || "/._-@#%$*".contains(c));
+        if token.is_empty() || is_data {
+            continue;
+        }
+        for word in token.split(|c: char| !c.is_ascii_alphabetic()) {
+            let code = word.len() <= 2 && word.chars().all(|c| c.is_ascii_uppercase());
+            if !word.is_empty() && !code && !allowed.contains(&word) {
+                out.push(word.to_owned());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
