@@ -18,20 +18,7 @@ fn column<'a>(v: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn demo_runs_every_step_and_writes_its_files() {
     let d = tempfile::tempdir().unwrap();
-    let v = json_of(&datavisa(
-        &[
-            "demo",
-            "--rows",
-            "3000",
-            "--out",
-            "demo",
-            "--as-of",
-            "2026-11-22",
-            "--format",
-            "json",
-        ],
-        d.path(),
-    ));
+    let v = common::small_demo(d.path());
     assert_eq!(v["rows"], 3000);
     let steps = v["steps"].as_array().unwrap();
     assert_eq!(

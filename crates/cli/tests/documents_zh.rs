@@ -132,25 +132,7 @@ fn every_document_in_chinese_has_no_untranslated_words() {
         );
         checked += 1;
     }
-    succeeds_in(
-        p,
-        &[
-            "report",
-            "pipia",
-            "--exporter",
-            "Demo Retail (Shanghai) Co., Ltd.",
-            "--recipient",
-            "partner-sg",
-            "--year",
-            "2026",
-            "--lang",
-            "zh",
-            "--store",
-            store,
-            "-o",
-            "pipia.zh.html",
-        ],
-    );
+    pipia_in(p, store, "zh", "pipia.zh.html");
     let text = visible_text(&std::fs::read_to_string(p.join("pipia.zh.html")).unwrap());
     let stray = stray_latin(&text, &data, ALLOWED);
     assert!(
@@ -216,12 +198,8 @@ fn every_document_in_chinese_has_no_untranslated_words() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--lang \"fr\": use en or zh"));
 }
 
-/// The PIPIA draft in both languages and a visa certificate, laid out and printed by headless
-/// Chromium (the assessment report's own browser test is in verdict_cli).
-fn browser_renders(p: &Path, store: &str) {
-    let Some(chromium) = common::chromium() else {
-        return;
-    };
+/// The demo exporter's PIPIA draft for partner-sg in `lang`, written to `file`.
+fn pipia_in(p: &Path, store: &str, lang: &str, file: &str) {
     succeeds_in(
         p,
         &[
@@ -234,13 +212,22 @@ fn browser_renders(p: &Path, store: &str) {
             "--year",
             "2026",
             "--lang",
-            "en",
+            lang,
             "--store",
             store,
             "-o",
-            "pipia.en.html",
+            file,
         ],
     );
+}
+
+/// The PIPIA draft in both languages and a visa certificate, laid out and printed by headless
+/// Chromium (the assessment report's own browser test is in verdict_cli).
+fn browser_renders(p: &Path, store: &str) {
+    let Some(chromium) = common::chromium() else {
+        return;
+    };
+    pipia_in(p, store, "en", "pipia.en.html");
     for (file, heading) in [
         ("pipia.zh.html", "出境机制的确定"),
         ("pipia.en.html", "Mechanism determination"),
