@@ -166,6 +166,7 @@ pub fn run(cli: Cli) -> Result<()> {
             format,
         } => utility_cmd(&source, &twin, queries, seed, &read, format, quiet),
         Command::Hierarchy { cmd } => crate::hierarchy::hierarchy_cmd(cmd, quiet),
+        Command::Spec { cmd } => crate::import::spec_cmd(cmd, quiet),
         Command::Split {
             input,
             release_output,

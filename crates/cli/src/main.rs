@@ -6,6 +6,7 @@ mod commands;
 mod front;
 mod generalize;
 mod hierarchy;
+mod import;
 mod inspect;
 mod ledger;
 mod output;
@@ -288,6 +289,11 @@ pub enum Command {
     Hierarchy {
         #[command(subcommand)]
         cmd: HierarchyCommand,
+    },
+    /// Specs from other tools: an ARX project or ARX's example files, SDV metadata.
+    Spec {
+        #[command(subcommand)]
+        cmd: SpecCommand,
     },
     /// Generate a realistic Chinese customer table from a seed and run every step on it.
     Demo {
@@ -1061,6 +1067,49 @@ pub struct PipiaArgs {
     /// A rules file to use instead of the built-in one (same format as for `plan`).
     #[arg(long)]
     pub rules: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum SpecCommand {
+    /// A spec from an ARX project: an unpacked project (input/definition.xml, data/input.csv,
+    /// the hierarchies) or a data file beside NAME_hierarchy_<column>.csv files.
+    ImportArx {
+        /// The directory.
+        dir: PathBuf,
+        /// Where the spec goes (its hierarchy paths are relative to it).
+        #[arg(short, long, default_value = "spec.toml")]
+        output: PathBuf,
+        /// The data file, when the directory holds several.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// A column that identifies a person directly (repeatable).
+        #[arg(long)]
+        identifying: Vec<String>,
+        /// A quasi-identifying column (repeatable).
+        #[arg(long)]
+        quasi: Vec<String>,
+        /// A sensitive column (repeatable).
+        #[arg(long)]
+        sensitive: Vec<String>,
+        /// An insensitive column, kept as it is (repeatable).
+        #[arg(long)]
+        insensitive: Vec<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// A spec from SDV metadata JSON (SINGLE_TABLE_V1, or MULTI_TABLE_V1 with --table).
+    ImportSdv {
+        /// The metadata file.
+        metadata: PathBuf,
+        /// Where the spec goes.
+        #[arg(short, long, default_value = "spec.toml")]
+        output: PathBuf,
+        /// The table of multi-table metadata.
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 #[derive(Subcommand)]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod evidence;
 pub mod guard;
 pub mod hierarchy;
+pub mod import;
 pub mod inspect;
 pub mod ledger;
 pub mod legal;
