@@ -7,6 +7,7 @@ pub mod fake;
 pub mod hint;
 pub mod kinds;
 pub mod scan;
+pub mod spans;
 pub mod text;
 pub mod validate;
 pub mod vocab;
