@@ -721,8 +721,16 @@ mod tests {
             }
         }
         // Every kind is planted, often enough for a test to notice one missed.
-        for k in [Kind::CnMobile, Kind::PersonName, Kind::CnResidentId, Kind::Email] {
-            assert!(planted_kinds.get(&k).copied().unwrap_or(0) > 100, "{k:?}: {planted_kinds:?}");
+        for k in [
+            Kind::CnMobile,
+            Kind::PersonName,
+            Kind::CnResidentId,
+            Kind::Email,
+        ] {
+            assert!(
+                planted_kinds.get(&k).copied().unwrap_or(0) > 100,
+                "{k:?}: {planted_kinds:?}"
+            );
         }
     }
 }

@@ -24,8 +24,20 @@ impl Span {
 
 /// Words after which a short run of Han characters is a person's name ("联系人：张伟").
 const NAME_CUES: &[&str] = &[
-    "联系人", "收货人", "收件人", "寄件人", "持卡人", "经办人", "负责人", "患者", "姓名", "客户",
-    "顾客", "用户", "本人", "家属",
+    "联系人",
+    "收货人",
+    "收件人",
+    "寄件人",
+    "持卡人",
+    "经办人",
+    "负责人",
+    "患者",
+    "姓名",
+    "客户",
+    "顾客",
+    "用户",
+    "本人",
+    "家属",
 ];
 
 /// Titles before which the Han characters are a surname, maybe with a given name ("王先生").
@@ -349,25 +361,49 @@ mod tests {
                 end: 21
             }]
         );
-        assert_eq!(found("电话+86 138 0013 8000。"), [(Kind::CnMobile, "+86 138 0013 8000")]);
-        assert_eq!(found("身份证11010519491231002X号"), [(Kind::CnResidentId, "11010519491231002X")]);
-        assert_eq!(found("卡4111 1111 1111 1111退款"), [(Kind::BankCard, "4111 1111 1111 1111")]);
-        assert_eq!(found("邮箱li.wei@example.com。"), [(Kind::Email, "li.wei@example.com")]);
-        assert_eq!(found("座机010-12345678"), [(Kind::CnLandline, "010-12345678")]);
+        assert_eq!(
+            found("电话+86 138 0013 8000。"),
+            [(Kind::CnMobile, "+86 138 0013 8000")]
+        );
+        assert_eq!(
+            found("身份证11010519491231002X号"),
+            [(Kind::CnResidentId, "11010519491231002X")]
+        );
+        assert_eq!(
+            found("卡4111 1111 1111 1111退款"),
+            [(Kind::BankCard, "4111 1111 1111 1111")]
+        );
+        assert_eq!(
+            found("邮箱li.wei@example.com。"),
+            [(Kind::Email, "li.wei@example.com")]
+        );
+        assert_eq!(
+            found("座机010-12345678"),
+            [(Kind::CnLandline, "010-12345678")]
+        );
         assert_eq!(found("护照E12345678在办"), [(Kind::Passport, "E12345678")]);
         assert_eq!(found("车牌京A12345停"), [(Kind::LicensePlate, "京A12345")]);
         assert_eq!(found("联系人：张伟，谢谢"), [(Kind::PersonName, "张伟")]);
         assert_eq!(found("收货人欧阳娜娜"), [(Kind::PersonName, "欧阳娜娜")]);
         assert_eq!(found("请王先生来取"), [(Kind::PersonName, "王")]);
-        assert_eq!(found("called Wang Fang today"), [(Kind::PersonName, "Wang Fang")]);
+        assert_eq!(
+            found("called Wang Fang today"),
+            [(Kind::PersonName, "Wang Fang")]
+        );
     }
 
     #[test]
     fn overlaps_keep_the_longest() {
         // Eleven digits inside an 18-character ID are not a phone of their own.
-        assert_eq!(found("11010519491231002X"), [(Kind::CnResidentId, "11010519491231002X")]);
+        assert_eq!(
+            found("11010519491231002X"),
+            [(Kind::CnResidentId, "11010519491231002X")]
+        );
         // The digits before an @ belong to the e-mail, not to a phone.
-        assert_eq!(found("13800138000@qq.com"), [(Kind::Email, "13800138000@qq.com")]);
+        assert_eq!(
+            found("13800138000@qq.com"),
+            [(Kind::Email, "13800138000@qq.com")]
+        );
         let r = resolve(vec![
             span(Kind::CnMobile, 0, 11),
             span(Kind::BankCard, 0, 16),

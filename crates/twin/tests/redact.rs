@@ -27,7 +27,13 @@ fn customers() -> (Table, Vec<Vec<String>>, Vec<Vec<Planted>>) {
         let j = CUSTOMER_COLUMNS.iter().position(|c| *c == name).unwrap();
         Column::from_texts(name, rows.iter().map(|r| r[j].clone()))
     };
-    let t = Table::new(vec![col("姓名"), col("手机号"), col("身份证号"), col("备注")]).unwrap();
+    let t = Table::new(vec![
+        col("姓名"),
+        col("手机号"),
+        col("身份证号"),
+        col("备注"),
+    ])
+    .unwrap();
     (t, rows, plants)
 }
 
@@ -69,7 +75,9 @@ fn run_with_keys(table: &Table, recipe: &str) -> (Applied, HashMap<String, Domai
 
 fn column_values(t: &Table, name: &str) -> Vec<String> {
     let c = t.column(name).unwrap();
-    (0..t.n_rows).map(|r| c.display(r).unwrap_or_default()).collect()
+    (0..t.n_rows)
+        .map(|r| c.display(r).unwrap_or_default())
+        .collect()
 }
 
 /// The remark as it must come out: each planted span replaced by `with(kind, value)`.
@@ -150,11 +158,18 @@ fn english_placeholders_and_same_methods() {
     let mut joined = 0;
     for (r, row) in rows.iter().enumerate() {
         let remark = &row[20];
-        assert_eq!(out[r], expected(remark, &plants[r], with), "row {r}: {remark}");
+        assert_eq!(
+            out[r],
+            expected(remark, &plants[r], with),
+            "row {r}: {remark}"
+        );
         // The customer's own name and ID in the remark give the same pseudonyms as the
         // name and ID columns: the twin's remark joins its row.
         if plants[r].iter().any(|p| p.kind == Kind::PersonName) {
-            assert!(out[r].contains(&names[r]) && out[r].contains(&ids[r]), "row {r}");
+            assert!(
+                out[r].contains(&names[r]) && out[r].contains(&ids[r]),
+                "row {r}"
+            );
             joined += 1;
         }
     }
@@ -181,9 +196,15 @@ fn tokens_made_inside_text_go_into_the_index() {
     assert_eq!(values.len(), 3, "{values:?}");
     assert!(values.contains(&"王芳"), "{values:?}");
     let token = datavisa_vault::crypto::hex(&keys["person_name"].index_entry("王芳").token);
-    assert_eq!(column_values(&a.table, "备注"), [format!("联系人：{token}，已回访"), "无".into()]);
+    assert_eq!(
+        column_values(&a.table, "备注"),
+        [format!("联系人：{token}，已回访"), "无".into()]
+    );
     let c = a.columns.iter().find(|c| c.plan.column == "备注").unwrap();
-    assert_eq!(c.redacted.as_ref().unwrap(), &BTreeMap::from([("person_name".to_owned(), 1)]));
+    assert_eq!(
+        c.redacted.as_ref().unwrap(),
+        &BTreeMap::from([("person_name".to_owned(), 1)])
+    );
 }
 
 #[test]
@@ -195,12 +216,20 @@ fn refuses_numbers_and_unknown_styles() {
     .unwrap();
     let bad = |recipe: &str| {
         let spec = Spec::parse(Path::new("spec.toml"), recipe.to_owned()).unwrap();
-        plan(&t, Some(&spec), &BTreeMap::new()).unwrap_err().to_string()
+        plan(&t, Some(&spec), &BTreeMap::new())
+            .unwrap_err()
+            .to_string()
     };
     let e = bad("[pseudonymize.amount]\nmethod = \"redact\"\n");
-    assert!(e.contains("spec.toml:1") && e.contains("holds only numbers"), "{e}");
+    assert!(
+        e.contains("spec.toml:1") && e.contains("holds only numbers"),
+        "{e}"
+    );
     let e = bad("[pseudonymize.note]\nmethod = \"redact\"\nplaceholder = \"fr\"\n");
-    assert!(e.contains("unknown placeholder style \"fr\" for redact (zh, en)"), "{e}");
+    assert!(
+        e.contains("unknown placeholder style \"fr\" for redact (zh, en)"),
+        "{e}"
+    );
     let e = bad("[pseudonymize.note]\nmethod = \"redact\"\nspans = \"token\"\n");
     assert!(e.contains("not \"token\""), "{e}");
 }

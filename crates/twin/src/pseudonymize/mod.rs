@@ -16,8 +16,8 @@ use datavisa_vault::{Authorized, DomainKeys, IndexEntry, KeyRef};
 use formats::{fpe, mask, normalize};
 use hashbrown::HashMap;
 use plan::{ColumnPlan, DateUnit, Method, OnInvalid};
-use redact::{redact_text, Placeholders, RedactCounts, SpanMethod};
 use rayon::prelude::*;
+use redact::{redact_text, Placeholders, RedactCounts, SpanMethod};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -314,10 +314,7 @@ pub fn pseudonymize(
                 });
                 continue;
             }
-            Method::Redact {
-                placeholder,
-                spans,
-            } => {
+            Method::Redact { placeholder, spans } => {
                 let same = same_methods(plans, p, *spans, keys);
                 let r = redact_column(&cat, *placeholder, &same);
                 index.extend(r.index);
@@ -358,7 +355,11 @@ fn same_methods<'a>(
     this: &ColumnPlan,
     spans: SpanMethod,
     keys: &'a HashMap<String, DomainKeys>,
-) -> Vec<(datavisa_discover::Kind, &'a ColumnPlan, Option<&'a DomainKeys>)> {
+) -> Vec<(
+    datavisa_discover::Kind,
+    &'a ColumnPlan,
+    Option<&'a DomainKeys>,
+)> {
     if spans == SpanMethod::Placeholder {
         return Vec::new();
     }
@@ -372,7 +373,10 @@ fn same_methods<'a>(
             Method::Token | Method::Encrypt | Method::Fpe { .. } | Method::Mask { .. }
         );
         let key = p.domain.as_deref().and_then(|d| keys.get(d));
-        if usable && (key.is_some() || !p.method.is_keyed()) && !out.iter().any(|x: &(_, _, _)| x.0 == kind) {
+        if usable
+            && (key.is_some() || !p.method.is_keyed())
+            && !out.iter().any(|x: &(_, _, _)| x.0 == kind)
+        {
             out.push((kind, p, key));
         }
     }
@@ -381,7 +385,11 @@ fn same_methods<'a>(
 
 /// One identifier through its column's method; None when the method cannot take it (the
 /// caller then writes the placeholder, so nothing is left in clear).
-fn same_value(p: &ColumnPlan, k: Option<&DomainKeys>, v: &str) -> Option<(String, Option<IndexEntry>)> {
+fn same_value(
+    p: &ColumnPlan,
+    k: Option<&DomainKeys>,
+    v: &str,
+) -> Option<(String, Option<IndexEntry>)> {
     let kind = p.kind.as_deref();
     match (&p.method, k) {
         (Method::Token, Some(k)) => {
@@ -389,9 +397,15 @@ fn same_value(p: &ColumnPlan, k: Option<&DomainKeys>, v: &str) -> Option<(String
             Some((datavisa_vault::crypto::hex(&e.token), Some(e)))
         }
         (Method::Encrypt, Some(k)) => k.sealer().seal(&normalize(kind, v)).ok().map(|c| (c, None)),
-        (Method::Fpe { format, keep_prefix }, Some(k)) => {
-            fpe(k, *format, *keep_prefix, v, false).ok().map(|c| (c, None))
-        }
+        (
+            Method::Fpe {
+                format,
+                keep_prefix,
+            },
+            Some(k),
+        ) => fpe(k, *format, *keep_prefix, v, false)
+            .ok()
+            .map(|c| (c, None)),
         (
             Method::Mask {
                 keep_prefix,

@@ -252,7 +252,10 @@ fn method_of(
 fn text_column(column: &str, table: &Table) -> std::result::Result<(), String> {
     use datavisa_table::infer::{parse_value, Parsed};
     let col = table.column(column).map_err(|e| e.to_string())?;
-    let (values, _) = col.value_counts().into_iter().unzip::<_, _, Vec<String>, Vec<u64>>();
+    let (values, _) = col
+        .value_counts()
+        .into_iter()
+        .unzip::<_, _, Vec<String>, Vec<u64>>();
     let parsed: Vec<Parsed> = values.iter().map(|v| parse_value(v)).collect();
     let numbers = parsed
         .iter()

@@ -127,8 +127,15 @@ mod tests {
 
     #[test]
     fn text_without_identifiers_is_unchanged() {
-        for s in ["", "客户要求周末送货上门，请提前电话联系", "no id here 12345"] {
-            assert_eq!(redact_text(s, Placeholders::Zh, |_, _| None), (s.to_owned(), vec![]));
+        for s in [
+            "",
+            "客户要求周末送货上门，请提前电话联系",
+            "no id here 12345",
+        ] {
+            assert_eq!(
+                redact_text(s, Placeholders::Zh, |_, _| None),
+                (s.to_owned(), vec![])
+            );
         }
     }
 
