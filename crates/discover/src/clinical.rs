@@ -8,13 +8,16 @@ use crate::detect::{thousands, Distinct};
 use crate::hint;
 use crate::vocab::{ADMISSION_TYPES, CLINICAL_DEPARTMENTS, SEVERITY_GRADES};
 
+/// A value test and what matching values are called in the evidence.
+type ValueTest = (fn(&str) -> bool, &'static str);
+
 /// One family of health columns.
 struct Clinical {
     /// What the column holds, for the evidence.
     what: &'static str,
     headers: &'static [&'static str],
     /// A value test and what matching values are.
-    values: Option<(fn(&str) -> bool, &'static str)>,
+    values: Option<ValueTest>,
     /// The header alone is not enough: the values must agree.
     needs_values: bool,
 }

@@ -528,7 +528,8 @@ pub fn customer_with_plants(
         0..=3 => RemarkDraw::Empty,
         4 => RemarkDraw::Phone(mobile(rng)),
         5 if !diag.is_empty() => RemarkDraw::Diagnosis,
-        _ => RemarkDraw::Template(*pick(rng, REMARKS)),
+        // The same draw as `pick`.
+        _ => RemarkDraw::Template(REMARKS[rng.random_range(0..REMARKS.len())]),
     };
     let purchase = today - rng.random_range(0..730);
     let amount = (rng.random_range(500..500_000) as f64) / 100.0;

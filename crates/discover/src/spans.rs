@@ -140,9 +140,7 @@ fn digit_candidate(s: &str, start: usize, end: usize) -> Option<Span> {
     }
     let kind = if is_resident_id(&compact) {
         Kind::CnResidentId
-    } else if compact.len() == 11 && is_mobile(&compact) {
-        Kind::CnMobile
-    } else if compact.len() == 13 && compact.starts_with("86") && is_mobile(&compact) {
+    } else if (compact.len() == 11 || compact.starts_with("86")) && is_mobile(&compact) {
         Kind::CnMobile
     } else if is_bank_card(&compact) {
         Kind::BankCard
