@@ -1368,3 +1368,55 @@ fn redact_refuses_numbers_and_unknown_styles() {
     );
     assert!(!p.join("t.csv").exists());
 }
+
+#[test]
+fn redact_on_the_demo_customers_replaces_every_planted_identifier() {
+    use datavisa_discover::fake::{customer_with_plants, write_customers};
+    let d = vault_dir();
+    let p = d.path();
+    let today = datavisa_table::date::days_from_civil(2026, 11, 22);
+    write_customers(&p.join("c.csv"), 400, 5, today).unwrap();
+    // The generator's own account of what it planted, replayed from the same seed.
+    let mut rng = datavisa_table::sample::rng(5);
+    let plants: Vec<_> = (0..400)
+        .map(|i| customer_with_plants(&mut rng, i, today))
+        .collect();
+    std::fs::write(
+        p.join("spec.toml"),
+        "[pseudonymize.\"备注\"]\nmethod = \"redact\"\n",
+    )
+    .unwrap();
+    let m = pseudonymize(p, "c.csv", "t.csv", "acme", true);
+    let twin = csv_rows(&p.join("t.csv"));
+    let mut want: std::collections::BTreeMap<String, u64> = Default::default();
+    for ((row, planted), t) in plants.iter().zip(&twin) {
+        let remark = &row[20];
+        let mut expected = String::new();
+        let mut at = 0;
+        for x in planted {
+            expected.push_str(&remark[at..x.start]);
+            expected.push_str(datavisa_twin_placeholder(x.kind));
+            at = x.end;
+            *want.entry(x.kind.as_str().to_owned()).or_default() += 1;
+        }
+        expected.push_str(&remark[at..]);
+        assert_eq!(t["备注"], expected, "{remark}");
+    }
+    assert_eq!(want.len(), 4, "{want:?}");
+    let counts: std::collections::BTreeMap<String, u64> =
+        serde_json::from_value(m["redacted"].clone()).unwrap();
+    assert_eq!(counts, want);
+}
+
+/// The Chinese placeholders, as the README lists them.
+fn datavisa_twin_placeholder(k: datavisa_discover::Kind) -> &'static str {
+    use datavisa_discover::Kind;
+    match k {
+        Kind::CnMobile => "[手机号]",
+        Kind::CnResidentId => "[身份证号]",
+        Kind::Email => "[邮箱]",
+        Kind::PersonName => "[姓名]",
+        Kind::BankCard => "[银行卡号]",
+        other => panic!("not planted: {other:?}"),
+    }
+}
