@@ -1401,7 +1401,8 @@ pub enum VisaCommand {
 #[derive(Subcommand)]
 pub enum TwinCommand {
     /// Replace identifiers with the recipient's pseudonyms (token, encrypt, fpe, mask, drop,
-    /// generalize-date, date-shift, keep per column, from the spec or from what scan finds).
+    /// generalize-date, date-shift, redact (free text), keep per column, from the spec or from
+    /// what scan finds).
     Pseudonymize {
         input: PathBuf,
         #[arg(short, long)]

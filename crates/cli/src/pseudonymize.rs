@@ -70,6 +70,11 @@ fn print_summary(w: &TwinWritten) {
             40
         )
     );
+    for c in &columns {
+        if let Some(counts) = &c.redacted {
+            say(redacted_msg(&c.column, counts));
+        }
+    }
     say(Msg::new("cli.pseudonymize.summary")
         .arg("id", m.twin_id.as_deref().unwrap_or(""))
         .arg(
@@ -82,4 +87,17 @@ fn print_summary(w: &TwinWritten) {
         .arg("rows", m.output.rows.unwrap_or(0).to_string())
         .arg("output", m.output.path.to_string())
         .arg("manifest", w.manifest_path.to_string()));
+}
+
+/// What redaction replaced in one column: counts by kind, never the identifiers.
+fn redacted_msg(column: &str, counts: &std::collections::BTreeMap<String, u64>) -> Msg {
+    let total: u64 = counts.values().sum();
+    if total == 0 {
+        return Msg::new("cli.pseudonymize.redacted_none").arg("column", column);
+    }
+    let kinds: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    Msg::new("cli.pseudonymize.redacted")
+        .arg("column", column)
+        .arg("count", total.to_string())
+        .arg("kinds", kinds.join(", "))
 }

@@ -1191,3 +1191,232 @@ fn every_audit_entry_of_the_cli_flows_names_its_actor() {
     assert_eq!(actor_of("relink.approved"), ["alice", "bob"]);
     assert_eq!(actor_of("relink.withdrawn"), ["erin"]);
 }
+
+/// Remarks with identifiers planted by hand, and each remark as its redacted twin must read.
+const REMARKS: &[(&str, &str, &str, &str)] = &[
+    // (name, mobile, remark, remark redacted with Chinese placeholders)
+    (
+        "张伟",
+        "13800138000",
+        "请联系 13912345678 确认",
+        "请联系 [手机号] 确认",
+    ),
+    (
+        "李娜",
+        "13700137000",
+        "联系人：王芳，邮箱 wf@example.com。",
+        "联系人：[姓名]，邮箱 [邮箱]。",
+    ),
+    (
+        "王强",
+        "13600136000",
+        "客户要求周末送货",
+        "客户要求周末送货",
+    ),
+    (
+        "赵敏",
+        "13500135000",
+        "身份证 11010519491231002X，卡 4111 1111 1111 1111",
+        "身份证 [身份证号]，卡 [银行卡号]",
+    ),
+    (
+        "孙丽",
+        "13400134000",
+        "回电 13400134000 即可",
+        "回电 [手机号] 即可",
+    ),
+];
+
+fn remarks_csv(path: &Path) {
+    let mut s = "id,name,mobile,remark\n".to_owned();
+    for (i, (name, mobile, remark, _)) in REMARKS.iter().enumerate() {
+        s.push_str(&format!("{},{name},{mobile},{remark}\n", i + 1));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn redact_replaces_identifiers_inside_remarks_and_counts_them() {
+    let d = vault_dir();
+    let p = d.path();
+    remarks_csv(&p.join("r.csv"));
+    std::fs::write(
+        p.join("spec.toml"),
+        "[pseudonymize.remark]\nmethod = \"redact\"\n",
+    )
+    .unwrap();
+    let o = dv(
+        p,
+        &[],
+        &[
+            "twin",
+            "pseudonymize",
+            "r.csv",
+            "-o",
+            "t.csv",
+            "--recipient",
+            "acme",
+            "--spec",
+            "spec.toml",
+            "--lang",
+            "en",
+        ],
+    );
+    let out = ok(o);
+    let twin = csv_rows(&p.join("t.csv"));
+    for (row, (_, _, _, want)) in twin.iter().zip(REMARKS) {
+        assert_eq!(row["remark"], *want);
+    }
+    // The console and the manifest say counts per kind, never an identifier.
+    assert!(
+        out.contains("column remark: 6 identifier(s) inside the text replaced (bank_card 1, cn_mobile 2, cn_resident_id 1, email 1, person_name 1)"),
+        "{out}"
+    );
+    let manifest = std::fs::read_to_string(p.join("t.csv.manifest.json")).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let want = serde_json::json!({"bank_card": 1, "cn_mobile": 2, "cn_resident_id": 1, "email": 1, "person_name": 1});
+    assert_eq!(m["redacted"], want);
+    let col = m["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "remark")
+        .unwrap();
+    assert_eq!(col["redacted"], want);
+    assert_eq!(
+        (col["method"].as_str(), col["placeholder"].as_str()),
+        (Some("redact"), Some("zh"))
+    );
+    for secret in [
+        "13912345678",
+        "王芳",
+        "wf@example.com",
+        "11010519491231002X",
+        "4111 1111 1111 1111",
+    ] {
+        assert!(
+            !manifest.contains(secret) && !out.contains(secret),
+            "{secret}"
+        );
+    }
+    // In Chinese, through the catalogue.
+    let o = dv(
+        p,
+        &[],
+        &[
+            "twin",
+            "pseudonymize",
+            "r.csv",
+            "-o",
+            "t-zh.csv",
+            "--recipient",
+            "acme",
+            "--spec",
+            "spec.toml",
+            "--lang",
+            "zh",
+        ],
+    );
+    let out = ok(o);
+    assert!(out.contains("列 remark：文本中的 6 处标识符已替换（bank_card 1, cn_mobile 2, cn_resident_id 1, email 1, person_name 1），其余文字原样保留"), "{out}");
+    // spans = "same": the phone in a remark gets the mobile column's pseudonym, so row 5's
+    // remark still names its own (pseudonymized) number; English placeholders for the rest.
+    std::fs::write(
+        p.join("spec.toml"),
+        "[pseudonymize.remark]\nmethod = \"redact\"\nspans = \"same\"\nplaceholder = \"en\"\n",
+    )
+    .unwrap();
+    pseudonymize(p, "r.csv", "same.csv", "acme", true);
+    let same = csv_rows(&p.join("same.csv"));
+    assert_eq!(
+        same[4]["remark"],
+        format!("回电 {} 即可", same[4]["mobile"])
+    );
+    assert_ne!(same[4]["mobile"], "13400134000");
+    assert_eq!(same[3]["remark"], "身份证 [id_number]，卡 [bank_card]");
+    assert_eq!(same[2]["remark"], "客户要求周末送货");
+}
+
+#[test]
+fn redact_refuses_numbers_and_unknown_styles() {
+    let d = vault_dir();
+    let p = d.path();
+    remarks_csv(&p.join("r.csv"));
+    std::fs::write(
+        p.join("spec.toml"),
+        "[pseudonymize.id]\nmethod = \"redact\"\n",
+    )
+    .unwrap();
+    fails_with(
+        &pseudonymize_with_spec(p, "r.csv", "t.csv"),
+        2,
+        &[
+            "spec.toml:1",
+            "column \"id\" holds only numbers",
+            "use token, mask or generalize-date",
+        ],
+    );
+    std::fs::write(
+        p.join("spec.toml"),
+        "[pseudonymize.remark]\nmethod = \"redact\"\nplaceholder = \"fr\"\n",
+    )
+    .unwrap();
+    fails_with(
+        &pseudonymize_with_spec(p, "r.csv", "t.csv"),
+        2,
+        &["unknown placeholder style \"fr\" for redact (zh, en)"],
+    );
+    assert!(!p.join("t.csv").exists());
+}
+
+#[test]
+fn redact_on_the_demo_customers_replaces_every_planted_identifier() {
+    use datavisa_discover::fake::{customer_with_plants, write_customers};
+    let d = vault_dir();
+    let p = d.path();
+    let today = datavisa_table::date::days_from_civil(2026, 11, 22);
+    write_customers(&p.join("c.csv"), 400, 5, today).unwrap();
+    // The generator's own account of what it planted, replayed from the same seed.
+    let mut rng = datavisa_table::sample::rng(5);
+    let plants: Vec<_> = (0..400)
+        .map(|i| customer_with_plants(&mut rng, i, today))
+        .collect();
+    std::fs::write(
+        p.join("spec.toml"),
+        "[pseudonymize.\"备注\"]\nmethod = \"redact\"\n",
+    )
+    .unwrap();
+    let m = pseudonymize(p, "c.csv", "t.csv", "acme", true);
+    let twin = csv_rows(&p.join("t.csv"));
+    let mut want: std::collections::BTreeMap<String, u64> = Default::default();
+    for ((row, planted), t) in plants.iter().zip(&twin) {
+        let remark = &row[20];
+        let mut expected = String::new();
+        let mut at = 0;
+        for x in planted {
+            expected.push_str(&remark[at..x.start]);
+            expected.push_str(datavisa_twin_placeholder(x.kind));
+            at = x.end;
+            *want.entry(x.kind.as_str().to_owned()).or_default() += 1;
+        }
+        expected.push_str(&remark[at..]);
+        assert_eq!(t["备注"], expected, "{remark}");
+    }
+    assert_eq!(want.len(), 4, "{want:?}");
+    let counts: std::collections::BTreeMap<String, u64> =
+        serde_json::from_value(m["redacted"].clone()).unwrap();
+    assert_eq!(counts, want);
+}
+
+/// The Chinese placeholders, as the README lists them.
+fn datavisa_twin_placeholder(k: datavisa_discover::Kind) -> &'static str {
+    use datavisa_discover::Kind;
+    match k {
+        Kind::CnMobile => "[手机号]",
+        Kind::CnResidentId => "[身份证号]",
+        Kind::Email => "[邮箱]",
+        Kind::PersonName => "[姓名]",
+        Kind::BankCard => "[银行卡号]",
+        other => panic!("not planted: {other:?}"),
+    }
+}

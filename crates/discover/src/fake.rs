@@ -1,6 +1,7 @@
 //! Realistic fake Chinese customers for the demo and tests: every resident ID agrees with the
 //! person's region, birth date and sex; phones, cards and codes pass their checks.
 
+use crate::kinds::Kind;
 use crate::validate::{luhn_check_digit, resident_id_check};
 use datavisa_table::date::{civil_from_days, days_from_civil};
 use rand::Rng;
@@ -421,6 +422,74 @@ pub const CUSTOMER_COLUMNS: &[&str] = &[
 
 /// One fake customer as the fields of [`CUSTOMER_COLUMNS`].
 pub fn customer(rng: &mut impl Rng, i: usize, today: i64) -> Vec<String> {
+    customer_with_plants(rng, i, today).0
+}
+
+/// An identifier the generator wrote into a remark: its kind and byte range in the remark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Planted {
+    pub kind: Kind,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// What the remark will say, drawn where the remark always was drawn (so every other field
+/// and every later customer come out of the random stream exactly as before).
+enum RemarkDraw {
+    Empty,
+    Phone(String),
+    Diagnosis,
+    Template(&'static str),
+}
+
+/// Appends `value` to `text` and records it as planted.
+fn plant(text: &mut String, plants: &mut Vec<Planted>, kind: Kind, value: &str) {
+    let start = text.len();
+    text.push_str(value);
+    plants.push(Planted {
+        kind,
+        start,
+        end: text.len(),
+    });
+}
+
+/// The remark's text and the identifiers planted in it: the phone of a "call" remark, and in
+/// every other templated remark the customer's own name and ID (rows 1, 5, 9...) or e-mail
+/// (rows 3, 7, 11...), chosen by row number, not by the random stream.
+fn remark(draw: RemarkDraw, i: usize, diag: &str, own: [&str; 3]) -> (String, Vec<Planted>) {
+    let [name, id, email] = own;
+    let mut text = String::new();
+    let mut plants = Vec::new();
+    match draw {
+        RemarkDraw::Empty => {}
+        RemarkDraw::Phone(m) => {
+            text.push_str("请联系 ");
+            plant(&mut text, &mut plants, Kind::CnMobile, &m);
+            text.push_str(" 确认收货时间");
+        }
+        RemarkDraw::Diagnosis => text = format!("客户自述有{diag}，需购买相关保健品"),
+        RemarkDraw::Template(t) => {
+            text.push_str(t);
+            if i % 4 == 1 {
+                text.push_str("；联系人：");
+                plant(&mut text, &mut plants, Kind::PersonName, name);
+                text.push_str("，身份证 ");
+                plant(&mut text, &mut plants, Kind::CnResidentId, id);
+            } else if i % 4 == 3 {
+                text.push_str("；回访邮箱 ");
+                plant(&mut text, &mut plants, Kind::Email, email);
+            }
+        }
+    }
+    (text, plants)
+}
+
+/// One fake customer, and the identifiers planted in its remark (the last field).
+pub fn customer_with_plants(
+    rng: &mut impl Rng,
+    i: usize,
+    today: i64,
+) -> (Vec<String>, Vec<Planted>) {
     let region = pick(rng, REGIONS);
     let male = rng.random_bool(0.5);
     // Birth dates from 1940 up to 6 years ago: some customers are minors under 14.
@@ -455,51 +524,62 @@ pub fn customer(rng: &mut impl Rng, i: usize, today: i64) -> Vec<String> {
     } else {
         (String::new(), String::new())
     };
-    let remark = match rng.random_range(0..10) {
-        0..=3 => String::new(),
-        4 => format!("请联系 {} 确认收货时间", mobile(rng)),
-        5 if !diag.is_empty() => format!("客户自述有{diag}，需购买相关保健品"),
-        _ => pick(rng, REMARKS).to_string(),
+    let draw = match rng.random_range(0..10) {
+        0..=3 => RemarkDraw::Empty,
+        4 => RemarkDraw::Phone(mobile(rng)),
+        5 if !diag.is_empty() => RemarkDraw::Diagnosis,
+        // The same draw as `pick`.
+        _ => RemarkDraw::Template(REMARKS[rng.random_range(0..REMARKS.len())]),
     };
     let purchase = today - rng.random_range(0..730);
     let amount = (rng.random_range(500..500_000) as f64) / 100.0;
-    vec![
+    // Drawn in the order the fields were always drawn in.
+    let id = resident_id(rng, region.0, birth, male);
+    let email = format!(
+        "{py}{}{}@{}",
+        y % 100,
+        digits(rng, 3),
+        pick(rng, MAIL_DOMAINS)
+    );
+    let card = bank_card(rng);
+    let address = format!(
+        "{}{}{}{}{}号{}栋{}室",
+        region.1,
+        if region.1 == region.2 { "" } else { region.2 },
+        region.3,
+        pick(rng, STREETS),
+        rng.random_range(1..300),
+        rng.random_range(1..30),
+        rng.random_range(101..2999)
+    );
+    let category = pick(rng, CATEGORIES).to_string();
+    let lat = format!("{:.6}", region.5 + rng.random_range(-0.05..0.05));
+    let lng = format!("{:.6}", region.6 + rng.random_range(-0.05..0.05));
+    let (remark, plants) = remark(draw, i, &diag, [&name, &id, &email]);
+    let row = vec![
         format!("C{:08}", i + 1),
         name,
         (if male { "男" } else { "女" }).to_owned(),
         datavisa_table::date::format_date(birth),
         ethnic.to_owned(),
-        resident_id(rng, region.0, birth, male),
+        id,
         phone,
-        format!(
-            "{py}{}{}@{}",
-            y % 100,
-            digits(rng, 3),
-            pick(rng, MAIL_DOMAINS)
-        ),
-        bank_card(rng),
+        email,
+        card,
         region.1.to_owned(),
         region.2.to_owned(),
-        format!(
-            "{}{}{}{}{}号{}栋{}室",
-            region.1,
-            if region.1 == region.2 { "" } else { region.2 },
-            region.3,
-            pick(rng, STREETS),
-            rng.random_range(1..300),
-            rng.random_range(1..30),
-            rng.random_range(101..2999)
-        ),
+        address,
         region.4.to_owned(),
         diag,
         icd,
-        pick(rng, CATEGORIES).to_string(),
+        category,
         format!("{amount:.2}"),
         datavisa_table::date::format_date(purchase),
-        format!("{:.6}", region.5 + rng.random_range(-0.05..0.05)),
-        format!("{:.6}", region.6 + rng.random_range(-0.05..0.05)),
+        lat,
+        lng,
         remark,
-    ]
+    ];
+    (row, plants)
 }
 
 /// The public domain of the generated customer table's synthesizable columns, as a shop would
@@ -609,6 +689,49 @@ mod tests {
             assert!(is_email(&c[7]), "{}", c[7]);
             assert!(crate::text::is_address(&c[11]), "{}", c[11]);
             assert!(crate::text::is_person_name(&c[1]), "{}", c[1]);
+        }
+    }
+
+    #[test]
+    fn planted_identifiers_are_exactly_what_redaction_finds() {
+        let mut rng = datavisa_table::sample::rng(7);
+        let today = days_from_civil(2026, 11, 22);
+        let mut planted_kinds = std::collections::BTreeMap::new();
+        for i in 0..3000 {
+            let (c, plants) = customer_with_plants(&mut rng, i, today);
+            let remark = &c[20];
+            let found: Vec<Planted> = crate::spans::find_spans(remark)
+                .into_iter()
+                .map(|s| Planted {
+                    kind: s.kind,
+                    start: s.start,
+                    end: s.end,
+                })
+                .collect();
+            assert_eq!(found, plants, "row {i}: {remark}");
+            for p in &plants {
+                *planted_kinds.entry(p.kind).or_insert(0) += 1;
+                let value = &remark[p.start..p.end];
+                let own = match p.kind {
+                    Kind::PersonName => &c[1],
+                    Kind::CnResidentId => &c[5],
+                    Kind::Email => &c[7],
+                    _ => value,
+                };
+                assert_eq!(value, own, "row {i}");
+            }
+        }
+        // Every kind is planted, often enough for a test to notice one missed.
+        for k in [
+            Kind::CnMobile,
+            Kind::PersonName,
+            Kind::CnResidentId,
+            Kind::Email,
+        ] {
+            assert!(
+                planted_kinds.get(&k).copied().unwrap_or(0) > 100,
+                "{k:?}: {planted_kinds:?}"
+            );
         }
     }
 }

@@ -2,11 +2,13 @@
 //! where they exist), PIPL Art. 28 sensitive categories, and proposes each column's role. Also
 //! generates realistic fake people (`fake`) for the demo and for tests.
 
+pub mod clinical;
 pub mod detect;
 pub mod fake;
 pub mod hint;
 pub mod kinds;
 pub mod scan;
+pub mod spans;
 pub mod text;
 pub mod validate;
 pub mod vocab;

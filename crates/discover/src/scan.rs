@@ -148,11 +148,20 @@ fn scan_column(col: &Column, n_rows: usize, opts: &ScanOptions) -> (ColumnFindin
             evidence.push(h.sentence.clone());
         }
     }
-    // Hints the values contradict are reported, so a reader sees why the header was not trusted.
-    for h in hits
-        .iter()
-        .filter(|h| h.hint.is_some() && h.confidence < opts.min_confidence)
-    {
+    if f.sensitive_category.is_none() {
+        if let Some(h) = crate::clinical::clinical(&col.name, &values) {
+            f.sensitive_category = Some(SensitiveCategory::MedicalHealth);
+            f.confidence = f.confidence.max(h.confidence);
+            evidence.push(h.sentence);
+        }
+    }
+    // Hints the values contradict are reported, so a reader sees why the header was not trusted
+    // (unless the header was trusted for what it names after all).
+    for h in hits.iter().filter(|h| {
+        h.hint.is_some()
+            && h.confidence < opts.min_confidence
+            && Some(h.target) != f.sensitive_category.map(Target::Category)
+    }) {
         if h.of > 0 && f.kind.is_none() {
             evidence.push(h.sentence.clone());
             break;

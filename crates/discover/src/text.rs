@@ -95,43 +95,15 @@ fn push<T: PartialEq>(v: &mut Vec<T>, x: T) {
     }
 }
 
-/// Finds identifiers (IDs, phones, cards, e-mails) and sensitive terms inside free text.
+/// Finds identifiers (the kinds of [`crate::spans::find_spans`]) and sensitive terms inside
+/// free text.
 pub fn find_inside(s: &str) -> Inside {
     let mut found = Inside::default();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && (b[i].is_ascii_digit() || matches!(b[i], b'-' | b' ')) {
-            i += 1;
-        }
-        if i < b.len() && matches!(b[i], b'X' | b'x') {
-            i += 1;
-        }
-        let run = s[start..i].trim_end_matches(['-', ' ']);
-        let compact: String = run.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
-        if is_resident_id(&compact) {
-            push(&mut found.kinds, Kind::CnResidentId);
-        } else if is_mobile(&compact) {
-            push(&mut found.kinds, Kind::CnMobile);
-        } else if is_bank_card(&compact) {
-            push(&mut found.kinds, Kind::BankCard);
+    for span in crate::spans::find_spans(s) {
+        push(&mut found.kinds, span.kind);
+        if span.kind == Kind::BankCard {
             push(&mut found.categories, SensitiveCategory::FinancialAccount);
-        } else if run.starts_with('0') && is_landline(run) {
-            push(&mut found.kinds, Kind::CnLandline);
         }
-    }
-    if s.contains('@')
-        && s.split(|c: char| {
-            c.is_whitespace() || !c.is_ascii() || matches!(c, ',' | ';' | '<' | '>' | '(' | ')')
-        })
-        .any(|w| is_email(w.trim_matches(|c: char| !c.is_ascii_alphanumeric())))
-    {
-        push(&mut found.kinds, Kind::Email);
     }
     if contains_any(s, HEALTH_TERMS) {
         push(&mut found.categories, SensitiveCategory::MedicalHealth);

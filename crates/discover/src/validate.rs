@@ -286,10 +286,12 @@ pub fn is_license_plate(s: &str) -> bool {
     }
 }
 
-/// True for a 6-digit mainland postcode (first digit 0-8).
+/// True for a 6-digit postcode. Any first digit: mainland codes open with 0-8, but Hong Kong
+/// and Macao addresses carry 999077 and 999078, and generated test data (Faker's `zh_CN`) draws
+/// the first digit from 1-9; refusing a 9 made a column of postcodes read as 8 in 9 postcodes.
 pub fn is_postcode(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 6 && b.iter().all(u8::is_ascii_digit) && b[0] <= b'8'
+    b.len() == 6 && b.iter().all(u8::is_ascii_digit)
 }
 
 /// True for an ICD-10 code such as `E11` or `I10.9`.
@@ -421,7 +423,8 @@ mod tests {
         assert!(is_license_plate("京A12345") && is_license_plate("粤B·D12345"));
         assert!(is_license_plate("沪AD12345") && is_license_plate("苏E12345F"));
         assert!(!is_license_plate("京I12345") && !is_license_plate("XA12345"));
-        assert!(is_postcode("100010") && !is_postcode("900010"));
+        assert!(is_postcode("100010") && is_postcode("010010") && is_postcode("999077"));
+        assert!(!is_postcode("10001") && !is_postcode("1000100") && !is_postcode("10001a"));
         assert!(is_icd10("E11") && is_icd10("I10.9") && !is_icd10("U07.1") && !is_icd10("E1"));
         assert!(is_lat_lng_pair("31.2304,121.4737") && !is_lat_lng_pair("95.1,10.2"));
     }

@@ -238,6 +238,87 @@ pub const HEALTH_TERMS: &[&str] = &[
     "coronary",
 ];
 
+/// Grades of clinical severity and of mortality risk (APR-DRG's four, and Chinese ones), lower case.
+pub const SEVERITY_GRADES: &[&str] = &[
+    "minor",
+    "moderate",
+    "major",
+    "extreme",
+    "mild",
+    "severe",
+    "critical",
+    "轻",
+    "中",
+    "重",
+    "轻度",
+    "中度",
+    "重度",
+    "极重度",
+    "危重",
+    "一般",
+    "病危",
+    "病重",
+];
+
+/// Types of hospital admission, lower case.
+pub const ADMISSION_TYPES: &[&str] = &[
+    "emergency",
+    "elective",
+    "urgent",
+    "newborn",
+    "trauma",
+    "急诊",
+    "门诊",
+    "择期",
+    "转院",
+    "急诊入院",
+    "门诊入院",
+    "转入",
+];
+
+/// Fragments of clinical department and ward names, lower case.
+pub const CLINICAL_DEPARTMENTS: &[&str] = &[
+    "内科",
+    "外科",
+    "儿科",
+    "妇产科",
+    "妇科",
+    "产科",
+    "急诊科",
+    "骨科",
+    "眼科",
+    "耳鼻喉",
+    "口腔科",
+    "皮肤科",
+    "神经科",
+    "肿瘤科",
+    "感染科",
+    "精神科",
+    "康复科",
+    "重症",
+    "病区",
+    "icu",
+    "cardiology",
+    "oncology",
+    "pediatric",
+    "paediatric",
+    "surgery",
+    "surgical",
+    "orthop",
+    "neurology",
+    "obstetric",
+    "gynecolog",
+    "gynaecolog",
+    "psychiatr",
+    "intensive care",
+    "maternity",
+    "radiology",
+    "urology",
+    "nephrology",
+    "geriatric",
+    "dermatology",
+];
+
 /// Religious beliefs.
 pub const RELIGION_TERMS: &[&str] = &[
     "佛教",

@@ -380,6 +380,9 @@ pub struct ProtectedColumn {
     pub decided_by: String,
     /// Values written as missing.
     pub suppressed: u64,
+    /// For a redacted free-text column: identifiers replaced, by kind.
+    #[serde(default)]
+    pub redacted: Option<std::collections::BTreeMap<String, u64>>,
 }
 
 /// A key as a manifest names it.

@@ -707,6 +707,17 @@ impl Workspace {
     }
 }
 
+/// Identifiers replaced inside free text over all redacted columns, by kind (counts only).
+fn redacted_totals(
+    columns: &[datavisa_twin::pseudonymize::AppliedColumn],
+) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for (kind, n) in columns.iter().filter_map(|c| c.redacted.as_ref()).flatten() {
+        *out.entry(kind.clone()).or_insert(0) += n;
+    }
+    out
+}
+
 /// Registers the twin in the vault, moves it to its name and writes its manifest.
 fn register_and_place(
     v: &mut Vault,
@@ -751,6 +762,7 @@ fn register_and_place(
         "statement": LEGAL_STATUS,
         "recipient": recipient,
         "columns": applied.columns,
+        "redacted": redacted_totals(&applied.columns),
         "token_index_entries": applied.index.len(),
         "keys_note": "key ids and versions only; the keys stay in the vault",
         "created_at": created_at,

@@ -4,6 +4,7 @@
 
 pub mod formats;
 pub mod plan;
+pub mod redact;
 
 use crate::error::{invalid, Result};
 use datavisa_table::column::format_number;
@@ -16,6 +17,7 @@ use formats::{fpe, mask, normalize};
 use hashbrown::HashMap;
 use plan::{ColumnPlan, DateUnit, Method, OnInvalid};
 use rayon::prelude::*;
+use redact::{redact_text, Placeholders, RedactCounts, SpanMethod};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -34,6 +36,9 @@ pub struct AppliedColumn {
     pub key: Option<KeyRef>,
     /// Values that could not be transformed and were written as missing.
     pub suppressed: u64,
+    /// For a redacted column: identifiers replaced, by kind (never the identifiers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<RedactCounts>,
 }
 
 /// The result of pseudonymizing a table.
@@ -239,6 +244,7 @@ pub fn pseudonymize(
                     plan: p.clone(),
                     key,
                     suppressed: 0,
+                    redacted: None,
                 });
                 continue;
             }
@@ -247,6 +253,7 @@ pub fn pseudonymize(
                     plan: p.clone(),
                     key,
                     suppressed: 0,
+                    redacted: None,
                 });
                 continue;
             }
@@ -303,6 +310,21 @@ pub fn pseudonymize(
                     plan: p.clone(),
                     key,
                     suppressed,
+                    redacted: None,
+                });
+                continue;
+            }
+            Method::Redact { placeholder, spans } => {
+                let same = same_methods(plans, p, *spans, keys);
+                let r = redact_column(&cat, *placeholder, &same);
+                index.extend(r.index);
+                let (column, _) = rebuild(&p.column, &cat, &r.outcomes, false);
+                columns.push(column);
+                applied.push(AppliedColumn {
+                    plan: p.clone(),
+                    key,
+                    suppressed: 0,
+                    redacted: Some(r.counts),
                 });
                 continue;
             }
@@ -314,6 +336,7 @@ pub fn pseudonymize(
             plan: p.clone(),
             key,
             suppressed,
+            redacted: None,
         });
     }
     let mut out = Table::new(columns)?;
@@ -323,6 +346,125 @@ pub fn pseudonymize(
         columns: applied,
         index,
     })
+}
+
+/// For `spans = "same"`: per kind, the plan (and its key) of the recipe's column of that kind
+/// whose method can take one value on its own (token, encrypt, fpe, mask).
+fn same_methods<'a>(
+    plans: &'a [ColumnPlan],
+    this: &ColumnPlan,
+    spans: SpanMethod,
+    keys: &'a HashMap<String, DomainKeys>,
+) -> Vec<(
+    datavisa_discover::Kind,
+    &'a ColumnPlan,
+    Option<&'a DomainKeys>,
+)> {
+    if spans == SpanMethod::Placeholder {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for p in plans.iter().filter(|p| p.column != this.column) {
+        let Some(kind) = p.kind.as_deref().and_then(datavisa_discover::Kind::parse) else {
+            continue;
+        };
+        let usable = matches!(
+            p.method,
+            Method::Token | Method::Encrypt | Method::Fpe { .. } | Method::Mask { .. }
+        );
+        let key = p.domain.as_deref().and_then(|d| keys.get(d));
+        if usable
+            && (key.is_some() || !p.method.is_keyed())
+            && !out.iter().any(|x: &(_, _, _)| x.0 == kind)
+        {
+            out.push((kind, p, key));
+        }
+    }
+    out
+}
+
+/// One identifier through its column's method; None when the method cannot take it (the
+/// caller then writes the placeholder, so nothing is left in clear).
+fn same_value(
+    p: &ColumnPlan,
+    k: Option<&DomainKeys>,
+    v: &str,
+) -> Option<(String, Option<IndexEntry>)> {
+    let kind = p.kind.as_deref();
+    match (&p.method, k) {
+        (Method::Token, Some(k)) => {
+            let e = k.index_entry(&normalize(kind, v));
+            Some((datavisa_vault::crypto::hex(&e.token), Some(e)))
+        }
+        (Method::Encrypt, Some(k)) => k.sealer().seal(&normalize(kind, v)).ok().map(|c| (c, None)),
+        (
+            Method::Fpe {
+                format,
+                keep_prefix,
+            },
+            Some(k),
+        ) => fpe(k, *format, *keep_prefix, v, false)
+            .ok()
+            .map(|c| (c, None)),
+        (
+            Method::Mask {
+                keep_prefix,
+                keep_suffix,
+                mask_char,
+            },
+            _,
+        ) => Some((mask(v, *keep_prefix, *keep_suffix, *mask_char), None)),
+        _ => None,
+    }
+}
+
+/// A redacted column: per distinct value its text, the token index entries its pseudonyms need,
+/// and the identifiers replaced by kind over the rows.
+struct Redacted {
+    outcomes: Vec<Outcome>,
+    index: Vec<(i64, IndexEntry)>,
+    counts: RedactCounts,
+}
+
+fn redact_column(
+    cat: &CatData,
+    style: Placeholders,
+    same: &[(datavisa_discover::Kind, &ColumnPlan, Option<&DomainKeys>)],
+) -> Redacted {
+    type One = (String, Vec<datavisa_discover::Kind>, Vec<(i64, IndexEntry)>);
+    let done: Vec<One> = (0..cat.dict().len() as u32)
+        .into_par_iter()
+        .map(|c| {
+            let mut entries = Vec::new();
+            let (text, kinds) = redact_text(cat.dict().get(c), style, |kind, v| {
+                let (p, k) = same.iter().find(|x| x.0 == kind).map(|x| (x.1, x.2))?;
+                let (out, entry) = same_value(p, k, v)?;
+                if let (Some(e), Some(k)) = (entry, k) {
+                    entries.push((k.key_ref.key_id, e));
+                }
+                Some(out)
+            });
+            (text, kinds, entries)
+        })
+        .collect();
+    let rows = cat.counts();
+    let mut counts = RedactCounts::new();
+    let mut outcomes = Vec::with_capacity(done.len());
+    let mut index = Vec::new();
+    for (c, (text, kinds, entries)) in done.into_iter().enumerate() {
+        for k in kinds {
+            *counts.entry(k.as_str().to_owned()).or_insert(0) += rows[c];
+        }
+        if rows[c] > 0 {
+            index.extend(entries);
+        }
+        outcomes.push(Ok(text));
+    }
+    Redacted {
+        outcomes,
+        index,
+        counts,
+    }
 }
 
 /// Shifts each row's date by its person's offset; rows without a person or a date stay missing.

@@ -2,6 +2,7 @@
 //! the column's kind (declared in the spec or found by `scan`), else kept as it is.
 
 use super::formats::FpeFormat;
+use super::redact::{Placeholders, SpanMethod};
 use crate::error::{invalid, Result};
 use datavisa_discover::Protection;
 use datavisa_table::{Role, Spec, Table};
@@ -41,6 +42,11 @@ pub enum Method {
     GeneralizeDate { to: DateUnit },
     /// Date moved by a per-person offset (same offset for all of one person's dates).
     DateShift { person: String, max_days: u32 },
+    /// Free text kept with the identifiers found inside it replaced (see [`super::redact`]).
+    Redact {
+        placeholder: Placeholders,
+        spans: SpanMethod,
+    },
     /// Copied unchanged.
     Keep,
 }
@@ -67,6 +73,7 @@ impl Method {
             Method::Drop => "drop",
             Method::GeneralizeDate { .. } => "generalize-date",
             Method::DateShift { .. } => "date-shift",
+            Method::Redact { .. } => "redact",
             Method::Keep => "keep",
         }
     }
@@ -113,9 +120,11 @@ struct Entry {
     person: Option<String>,
     max_days: Option<u32>,
     on_invalid: Option<String>,
+    placeholder: Option<String>,
+    spans: Option<String>,
 }
 
-const METHODS: &str = "token, encrypt, fpe, mask, drop, generalize-date, date-shift, keep";
+const METHODS: &str = "token, encrypt, fpe, mask, drop, generalize-date, date-shift, redact, keep";
 
 /// The method a kind of personal information gets when nobody said otherwise: the default
 /// protection its detector declares (`datavisa_discover::detect`), as a method. None for kinds
@@ -216,6 +225,19 @@ fn method_of(
                 max_days: e.max_days.unwrap_or(180).max(1),
             }
         }
+        "redact" => {
+            text_column(column, table)?;
+            let style = e.placeholder.as_deref().unwrap_or("zh");
+            let spans = e.spans.as_deref().unwrap_or("placeholder");
+            Method::Redact {
+                placeholder: Placeholders::parse(style).ok_or_else(|| {
+                    format!("unknown placeholder style {style:?} for redact (zh, en)")
+                })?,
+                spans: SpanMethod::parse(spans).ok_or_else(|| {
+                    format!("redact spans are \"placeholder\" or \"same\", not {spans:?}")
+                })?,
+            }
+        }
         "keep" => Method::Keep,
         other => {
             return Err(format!(
@@ -223,6 +245,32 @@ fn method_of(
             ))
         }
     })
+}
+
+/// Refuses redaction of a column that is not text: numbers and dates hold no identifier
+/// inside them to find (tokenize, mask or generalize such a column instead).
+fn text_column(column: &str, table: &Table) -> std::result::Result<(), String> {
+    use datavisa_table::infer::{parse_value, Parsed};
+    let col = table.column(column).map_err(|e| e.to_string())?;
+    let (values, _) = col
+        .value_counts()
+        .into_iter()
+        .unzip::<_, _, Vec<String>, Vec<u64>>();
+    let parsed: Vec<Parsed> = values.iter().map(|v| parse_value(v)).collect();
+    let numbers = parsed
+        .iter()
+        .all(|p| matches!(p, Parsed::Integer(_) | Parsed::Float(_)));
+    let dates = parsed
+        .iter()
+        .all(|p| matches!(p, Parsed::Date(_) | Parsed::Datetime(_)));
+    if values.is_empty() || !(numbers || dates) {
+        return Ok(());
+    }
+    let what = if numbers { "numbers" } else { "dates" };
+    Err(format!(
+        "redact finds identifiers inside free text, but column {column:?} holds only {what}; \
+         use token, mask or generalize-date for it"
+    ))
 }
 
 /// Decides every column's treatment. `scanned` gives kinds found by `scan` for columns the
@@ -365,6 +413,10 @@ mod keyed_tests {
             Method::DateShift {
                 person: "p".into(),
                 max_days: 1,
+            },
+            Method::Redact {
+                placeholder: Placeholders::Zh,
+                spans: SpanMethod::Same,
             },
             Method::Keep,
         ];
