@@ -1071,18 +1071,29 @@ pub enum HierarchyCommand {
         data: PathBuf,
         #[arg(long)]
         column: String,
-        /// postcode (6 -> 4 -> 3 -> 2 -> 1 digits -> *), date, interval or mask.
+        /// postcode (6 -> 4 -> 3 -> 2 -> 1 digits -> *), date, interval, mask, address
+        /// (district -> city -> province), resident-id (division code 6 -> 4 -> 2 digits), age
+        /// (5/10/20-year bands) or frequency (rare values grouped into "(other)").
         #[arg(long)]
         kind: String,
-        /// Interval widths, each dividing the next (--kind interval).
+        /// Interval widths, each dividing the next (--kind interval; age, default 5,10,20).
         #[arg(long, value_delimiter = ',')]
         widths: Option<Vec<f64>>,
-        /// Date levels: day, month, quarter, year, decade (--kind date).
+        /// Date levels: day, month, quarter, year, 5years, decade (--kind date); district, city,
+        /// province (--kind address).
         #[arg(long, value_delimiter = ',')]
         levels: Option<Vec<String>>,
-        /// Leading characters each level keeps, decreasing (--kind mask or postcode).
+        /// Leading characters each level keeps, decreasing (--kind mask or postcode;
+        /// resident-id, default 6,4,2).
         #[arg(long, value_delimiter = ',')]
         keep: Option<Vec<i64>>,
+        /// Share of the rows a value needs to stay itself at each level, increasing
+        /// (--kind frequency, default 0.01,0.05,0.2).
+        #[arg(long, value_delimiter = ',')]
+        min_share: Option<Vec<f64>>,
+        /// Label of the values grouped together (--kind frequency, default "(other)").
+        #[arg(long)]
+        other: Option<String>,
         #[arg(short, long)]
         output: PathBuf,
         #[command(flatten)]
