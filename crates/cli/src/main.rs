@@ -509,6 +509,10 @@ pub struct SynthesizeArgs {
     /// column below it is named at the end of the run and in the manifest.
     #[arg(long, default_value_t = 0.9)]
     pub min_domain_coverage: f64,
+    /// COLUMN=FILE: declare the column's domain as the file's values, one a line (a public
+    /// list such as a code table), instead of the spec's or an estimated one.
+    #[arg(long = "domain-from")]
+    pub domain_from: Vec<String>,
     /// Columns to leave out of the twin.
     #[arg(long, value_delimiter = ',')]
     pub drop: Vec<String>,
