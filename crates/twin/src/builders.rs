@@ -197,7 +197,15 @@ fn frequency_shares(def: &toml::Table) -> Result<Vec<f64>, String> {
     let bad = || {
         format!("frequency min_share = {v} must list, for each level, the share of rows a value needs to stay itself: increasing, each above 0 and below 1 (e.g. [0.01, 0.05, 0.2])")
     };
-    let list = v.as_array().filter(|a| !a.is_empty()).ok_or_else(bad)?;
+    // An empty list is a rebuilt hierarchy none of whose levels kept a value.
+    let rebuilt = def
+        .get("kept")
+        .and_then(|k| k.as_array())
+        .is_some_and(Vec::is_empty);
+    let list = v
+        .as_array()
+        .filter(|a| rebuilt || !a.is_empty())
+        .ok_or_else(bad)?;
     let mut out: Vec<f64> = Vec::new();
     for x in list {
         let s = x
@@ -275,7 +283,13 @@ pub fn frequency_rows(
             ))
         }
     };
-    let kept = kept_values(def, &shares, values, counts)?;
+    let mut kept = kept_values(def, &shares, values, counts)?;
+    let mut shares = shares;
+    // A level keeping no value says no more than `*`: it and the coarser ones are left out.
+    if let Some(empty) = kept.iter().position(Vec::is_empty) {
+        kept.truncate(empty);
+        shares.truncate(empty);
+    }
     let rows = {
         let sets: Vec<hashbrown::HashSet<&str>> = kept
             .iter()
@@ -456,5 +470,14 @@ mod tests {
         assert!(frequency_rows(&def(""), &vals, None)
             .unwrap_err()
             .contains("counts"));
+        // Levels keeping nothing are `*` in all but name: left out, and out of the record.
+        let (rows, full) =
+            frequency_rows(&def("min_share = [0.05, 0.7, 0.9]"), &vals, Some(&counts)).unwrap();
+        assert_eq!(rows[0][1..], ["a", "*"]);
+        assert_eq!(full["min_share"].as_array().unwrap().len(), 1);
+        assert_eq!(frequency_rows(&full, &vals, None).unwrap().0, rows);
+        let (rows, full) = frequency_rows(&def("min_share = [0.9]"), &vals, Some(&counts)).unwrap();
+        assert_eq!(rows[3][1..], ["*"]);
+        assert_eq!(frequency_rows(&full, &vals, None).unwrap().0, rows);
     }
 }
