@@ -103,6 +103,20 @@ fn a_lost_occupation_domain_gets_gb_t_6565_as_a_snippet_that_fixes_it() {
         rest.contains(&"[[columns]]") && rest.contains(&"name = \"职业\""),
         "{err}"
     );
+    // The twin's utility summary names the loss beside its scores.
+    let u = datavisa(&[
+        "utility",
+        "--source",
+        data.to_str().unwrap(),
+        "--twin",
+        out.to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&u.stdout);
+    assert!(
+        said.lines()
+            .any(|l| l.contains("column \"职业\"") && l.contains("16.0%")),
+        "{said}"
+    );
     // Pasted into the spec, the snippet declares the domain: nothing is estimated or lost.
     let snippet = s["toml"].as_str().unwrap();
     let fixed = d.path().join("fixed.toml");
