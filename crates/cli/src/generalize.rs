@@ -2,7 +2,7 @@
 //! workspace → print.
 
 use crate::front::local;
-use crate::output::{heads, pct, print_json, say, table};
+use crate::output::{heads, pct, print_json, say, table, tell};
 use crate::{Format, GeneralizeArgs, ModelArgs, ReadArgs};
 use anyhow::Result;
 use datavisa_workflow::i18n::Msg;
@@ -51,7 +51,9 @@ pub fn generalize_cmd(
 /// Prints a generalized twin's manifest: levels, loss, classes, models, search, files.
 fn report(w: &TwinWritten, format: Format) -> Result<()> {
     if format == Format::Json {
-        return print_json(w);
+        print_json(w)?;
+        frequency_warnings(w);
+        return Ok(());
     }
     let m = &w.manifest;
     if let Some(g) = m.generalized() {
@@ -91,7 +93,27 @@ fn report(w: &TwinWritten, format: Format) -> Result<()> {
     say(Msg::new("cli.generalize.written")
         .arg("output", m.output.path.to_string())
         .arg("manifest", w.manifest_path.to_string()));
+    frequency_warnings(w);
     Ok(())
+}
+
+/// Last, on the console whatever the format: the columns only grouped by frequency.
+fn frequency_warnings(w: &TwinWritten) {
+    for h in w
+        .manifest
+        .generalized()
+        .map(|g| g.hierarchy_warnings)
+        .unwrap_or_default()
+    {
+        tell(
+            Msg::new("cli.generalize.frequency_hierarchy")
+                .arg("column", format!("{:?}", h.column))
+                .arg("values", h.distinct_values.to_string())
+                .arg("other", "\"(other)\"")
+                .arg("flag", format!("--hierarchy {}=FILE", h.column))
+                .arg("command", "datavisa hierarchy build"),
+        );
+    }
 }
 
 /// `datavisa twin apply`.

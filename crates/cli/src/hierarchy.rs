@@ -18,6 +18,8 @@ pub fn hierarchy_cmd(c: HierarchyCommand, quiet: bool) -> Result<()> {
             widths,
             levels,
             keep,
+            min_share,
+            other,
             output,
             read,
             format,
@@ -29,6 +31,8 @@ pub fn hierarchy_cmd(c: HierarchyCommand, quiet: bool) -> Result<()> {
                 widths,
                 levels,
                 keep,
+                min_share,
+                other,
                 output: output.clone(),
                 read: (&read).into(),
             })?;

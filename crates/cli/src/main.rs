@@ -515,6 +515,10 @@ pub struct SynthesizeArgs {
     /// column below it is named at the end of the run and in the manifest.
     #[arg(long, default_value_t = 0.9)]
     pub min_domain_coverage: f64,
+    /// COLUMN=FILE: declare the column's domain as the file's values, one a line (a public
+    /// list such as a code table), instead of the spec's or an estimated one.
+    #[arg(long = "domain-from")]
+    pub domain_from: Vec<String>,
     /// Columns to leave out of the twin.
     #[arg(long, value_delimiter = ',')]
     pub drop: Vec<String>,
@@ -1120,18 +1124,29 @@ pub enum HierarchyCommand {
         data: PathBuf,
         #[arg(long)]
         column: String,
-        /// postcode (6 -> 4 -> 3 -> 2 -> 1 digits -> *), date, interval or mask.
+        /// postcode (6 -> 4 -> 3 -> 2 -> 1 digits -> *), date, interval, mask, address
+        /// (district -> city -> province), resident-id (division code 6 -> 4 -> 2 digits), age
+        /// (5/10/20-year bands) or frequency (rare values grouped into "(other)").
         #[arg(long)]
         kind: String,
-        /// Interval widths, each dividing the next (--kind interval).
+        /// Interval widths, each dividing the next (--kind interval; age, default 5,10,20).
         #[arg(long, value_delimiter = ',')]
         widths: Option<Vec<f64>>,
-        /// Date levels: day, month, quarter, year, decade (--kind date).
+        /// Date levels: day, month, quarter, year, 5years, decade (--kind date); district, city,
+        /// province (--kind address).
         #[arg(long, value_delimiter = ',')]
         levels: Option<Vec<String>>,
-        /// Leading characters each level keeps, decreasing (--kind mask or postcode).
+        /// Leading characters each level keeps, decreasing (--kind mask or postcode;
+        /// resident-id, default 6,4,2).
         #[arg(long, value_delimiter = ',')]
         keep: Option<Vec<i64>>,
+        /// Share of the rows a value needs to stay itself at each level, increasing
+        /// (--kind frequency, default 0.01,0.05,0.2).
+        #[arg(long, value_delimiter = ',')]
+        min_share: Option<Vec<f64>>,
+        /// Label of the values grouped together (--kind frequency, default "(other)").
+        #[arg(long)]
+        other: Option<String>,
         #[arg(short, long)]
         output: PathBuf,
         #[command(flatten)]

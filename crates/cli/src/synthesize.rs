@@ -49,6 +49,7 @@ pub fn synthesize_cmd(
         output: a.output.clone(),
         read: read.into(),
         params: params(a),
+        domain_from: a.domain_from.clone(),
     };
     let made = local(quiet)?.synthesize(&req)?;
     for w in &made.operator_warnings {
@@ -65,8 +66,18 @@ pub fn synthesize_cmd(
             Msg::new("cli.synthesize.domain_loss")
                 .arg("column", format!("{:?}", l.column))
                 .arg("share", format!("{:.1}", 100.0 * l.share_lost))
-                .arg("values", l.values_lost.to_string()),
+                .arg("values", l.values_lost.to_string())
+                .arg("flag", format!("--domain-from {}=FILE", l.column)),
         );
+        if let Some(s) = &l.suggestion {
+            tell(
+                Msg::new("cli.synthesize.domain_suggestion")
+                    .arg("column", format!("{:?}", l.column))
+                    .arg("source", s.source.as_str())
+                    .arg("share", format!("{:.1}", 100.0 * s.coverage)),
+            );
+            tell(Msg::as_written(s.toml.trim_end()));
+        }
     }
     Ok(())
 }

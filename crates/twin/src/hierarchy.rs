@@ -3,6 +3,7 @@
 //! categorical groupings written in TOML. Every hierarchy is validated: equal row widths, unique
 //! leaves, and a value that never maps to two parents.
 
+use crate::builders;
 use crate::error::{Result, TwinError};
 use datavisa_table::date::{civil_from_days, format_date};
 use hashbrown::HashMap;
@@ -204,6 +205,18 @@ impl Hierarchy {
         values: &[(String, Option<f64>)],
         spec_path: &Path,
     ) -> Result<Hierarchy> {
+        Self::build_counted(column, def, values, None, spec_path)
+    }
+
+    /// [`Hierarchy::build`] with each value's row count (`counts[i]` for `values[i]`), which a
+    /// `frequency` hierarchy needs unless its definition lists the values it keeps.
+    pub fn build_counted(
+        column: &str,
+        def: &toml::Table,
+        values: &[(String, Option<f64>)],
+        counts: Option<&[u64]>,
+        spec_path: &Path,
+    ) -> Result<Hierarchy> {
         let line = spec_line(spec_path, column);
         let bad = |m: String| TwinError::Hierarchy {
             path: spec_path.to_path_buf(),
@@ -212,7 +225,7 @@ impl Hierarchy {
             message: m,
         };
         let kind = def.get("type").and_then(|v| v.as_str()).ok_or_else(|| {
-            bad("needs type = \"file\" | \"interval\" | \"date\" | \"mask\" | \"groups\"".into())
+            bad("needs type = \"file\" | \"interval\" | \"date\" | \"mask\" | \"groups\" | \"address\" | \"resident_id\" | \"age\" | \"frequency\"".into())
         })?;
         if kind == "file" {
             let file = def
@@ -222,20 +235,29 @@ impl Hierarchy {
             let base = spec_path.parent().unwrap_or(Path::new("."));
             return Self::load_arx(&base.join(file), column);
         }
+        let mut def = def.clone();
         let rows: Vec<Vec<String>> = match kind {
-            "interval" => interval_rows(def, values).map_err(bad)?,
-            "date" => date_rows(def, values).map_err(bad)?,
-            "mask" => mask_rows(def, values).map_err(bad)?,
-            "groups" => group_rows(def, values).map_err(bad)?,
+            "interval" => interval_rows(&def, values).map_err(bad)?,
+            "age" => interval_rows(&builders::age_interval(&def), values).map_err(bad)?,
+            "address" => builders::address_rows(&def, values).map_err(bad)?,
+            "resident_id" => builders::resident_id_rows(&def, values).map_err(bad)?,
+            "frequency" => {
+                let (rows, full) = builders::frequency_rows(&def, values, counts).map_err(bad)?;
+                def = full;
+                rows
+            }
+            "date" => date_rows(&def, values).map_err(bad)?,
+            "mask" => mask_rows(&def, values).map_err(bad)?,
+            "groups" => group_rows(&def, values).map_err(bad)?,
             other => return Err(bad(format!("unknown hierarchy type {other:?}"))),
         };
         let source = HierarchySource {
             kind: kind.to_owned(),
-            detail: toml::to_string(def)
+            detail: toml::to_string(&def)
                 .unwrap_or_default()
                 .trim()
                 .replace('\n', "; "),
-            def: Some(def.clone()),
+            def: Some(def),
         };
         Self::from_rows(column, &rows, spec_path, &|_| 0, source)
     }
@@ -321,7 +343,7 @@ fn date_rows(
         .collect::<Option<_>>()
         .ok_or("levels must be strings")?;
     let order = [
-        "day", "week", "month", "quarter", "year", "decade", "century",
+        "day", "week", "month", "quarter", "year", "5years", "decade", "century",
     ];
     if levels.is_empty() {
         return Err("levels = [] gives no level: name at least one (month, year, …)".into());
@@ -357,6 +379,10 @@ fn date_rows(
                     "month" => format!("{y:04}-{m:02}"),
                     "quarter" => format!("{y:04}-Q{}", (m - 1) / 3 + 1),
                     "year" => format!("{y:04}"),
+                    "5years" => {
+                        let from = y.div_euclid(5) * 5;
+                        format!("{from:04}-{:04}", from + 4)
+                    }
                     "decade" => format!("{}s", y.div_euclid(10) * 10),
                     _ => format!("{}xx", y.div_euclid(100)),
                 });

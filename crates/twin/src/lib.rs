@@ -4,6 +4,7 @@
 //! synthetic twins (MST, AIM).
 
 pub mod apply;
+pub mod builders;
 pub mod engine;
 pub mod error;
 pub mod fidelity;

@@ -246,6 +246,18 @@ pub struct GeneralizedView {
     /// How the lattice was searched (absent for a re-applied recipe).
     #[serde(default)]
     pub search: Option<SearchView>,
+    /// Quasi-identifiers datavisa could only group by frequency (a semantic grouping is better).
+    #[serde(default)]
+    pub hierarchy_warnings: Vec<HierarchyWarning>,
+}
+
+/// A quasi-identifier whose default hierarchy groups its values by frequency.
+#[derive(Clone, Debug, Deserialize)]
+pub struct HierarchyWarning {
+    /// The column.
+    pub column: String,
+    /// Its distinct values.
+    pub distinct_values: u64,
 }
 
 /// One privacy model and what the twin achieves for it.

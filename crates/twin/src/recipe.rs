@@ -7,6 +7,8 @@ use crate::error::{invalid, Result};
 use crate::hierarchy::Hierarchy;
 use crate::quality::{Metric, Quality};
 use crate::search::{search, SearchParams};
+use datavisa_discover::detect::{detect, Distinct, Target};
+use datavisa_discover::{Kind, ScanOptions};
 use datavisa_table::{ColumnData, Table, ValueType};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -38,8 +40,10 @@ pub struct Recipe {
     pub search: SearchParams,
 }
 
-/// Categories above which a quasi-identifier needs a real hierarchy.
-pub const MAX_FLAT_VALUES: usize = 1000;
+/// Distinct categories above which a quasi-identifier with no known kind is grouped by
+/// frequency (rare values together) instead of kept-or-`*`, which would take it from every
+/// value straight to nothing.
+pub const MAX_FLAT_VALUES: usize = 50;
 
 /// Distinct values of a column as (text, number) pairs.
 pub fn distinct_values(t: &Table, c: usize) -> Vec<(String, Option<f64>)> {
@@ -56,48 +60,135 @@ pub fn distinct_values(t: &Table, c: usize) -> Vec<(String, Option<f64>)> {
         .collect()
 }
 
-/// The hierarchy a column gets when none is given.
-pub fn auto_hierarchy(t: &Table, column: &str) -> Result<Hierarchy> {
-    let c = t.index_of(column)?;
+/// The rows holding each of `values` (as [`distinct_values`] lists them) in column `c`.
+pub fn distinct_counts(t: &Table, c: usize, values: &[(String, Option<f64>)]) -> Vec<u64> {
+    let counts: std::collections::HashMap<String, u64> =
+        t.columns[c].value_counts().into_iter().collect();
+    values
+        .iter()
+        .map(|(v, _)| counts.get(v).copied().unwrap_or(0))
+        .collect()
+}
+
+/// The kind of personal information discover's detectors see in a column (values first,
+/// the header only as a hint), if any is sure enough.
+fn detected_kind(col: &datavisa_table::Column) -> Option<Kind> {
+    let opts = ScanOptions::default();
+    detect(col, &Distinct::of(col), &opts)
+        .into_iter()
+        .find_map(|h| match h.target {
+            Target::Kind(k) if h.confidence >= opts.min_confidence => Some(k),
+            _ => None,
+        })
+}
+
+/// The builder definition a column gets when none is given, from what it holds: postcodes
+/// masked by region, addresses by division, resident IDs by division code, dates by month,
+/// year, 5 years and decade, ages by 5/10/20-year bands, other numbers by intervals,
+/// fixed-length digit codes by masking, few categories value-or-`*`, many by frequency.
+fn auto_definition(t: &Table, c: usize, values: &[(String, Option<f64>)]) -> Option<String> {
     let col = &t.columns[c];
-    let values = distinct_values(t, c);
     // A column of Chinese postcodes, whatever type it was read as, is masked by region
     // (6 → 4 → 3 → 2 → 1 digits → *), never cut into numeric intervals.
     let postcodes = !values.is_empty()
         && values
             .iter()
             .all(|(s, _)| datavisa_discover::validate::is_postcode(s));
-    let def: toml::Table = match col.value_type {
-        _ if postcodes => toml::from_str("type = \"mask\"\nkeep = [4, 3, 2, 1]"),
-        ValueType::Date | ValueType::Datetime => toml::from_str("type = \"date\"\nlevels = [\"month\", \"year\", \"decade\"]"),
-        ValueType::Integer | ValueType::Float => {
+    if postcodes {
+        return Some("type = \"mask\"\nkeep = [4, 3, 2, 1]".into());
+    }
+    let kind = detected_kind(col);
+    Some(match (kind, col.value_type) {
+        (Some(Kind::CnResidentId), _) => "type = \"resident_id\"\nkeep = [6, 4, 2]".into(),
+        (Some(Kind::Address), _) => {
+            "type = \"address\"\nlevels = [\"district\", \"city\", \"province\"]".into()
+        }
+        (Some(Kind::Age), ValueType::Integer) => "type = \"age\"\nwidths = [5, 10, 20]".into(),
+        (_, ValueType::Date | ValueType::Datetime) => {
+            "type = \"date\"\nlevels = [\"month\", \"year\", \"5years\", \"decade\"]".into()
+        }
+        (_, ValueType::Integer | ValueType::Float) => {
             let xs: Vec<f64> = values.iter().filter_map(|v| v.1).collect();
-            let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+            let (lo, hi) = xs
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                    (a.min(x), b.max(x))
+                });
             let range = (hi - lo).max(1.0);
             // A round width giving at most about 16 intervals at the first level.
             let w = 10f64.powf((range / 16.0).log10().ceil());
-            let w = if col.value_type == ValueType::Integer { w.max(1.0) } else { w };
-            toml::from_str(&format!("type = \"interval\"\nwidths = [{w}, {}, {}, {}]", 2.0 * w, 4.0 * w, 8.0 * w))
+            let w = if col.value_type == ValueType::Integer {
+                w.max(1.0)
+            } else {
+                w
+            };
+            format!(
+                "type = \"interval\"\nwidths = [{w}, {}, {}, {}]",
+                2.0 * w,
+                4.0 * w,
+                8.0 * w
+            )
         }
         _ => {
             let len = values.first().map_or(0, |v| v.0.chars().count());
             let codes = len >= 3
-                && values.iter().all(|(s, _)| s.chars().count() == len && s.chars().all(|ch| ch.is_ascii_digit()));
+                && values.iter().all(|(s, _)| {
+                    s.chars().count() == len && s.chars().all(|ch| ch.is_ascii_digit())
+                });
             if codes {
-                toml::from_str(&format!("type = \"mask\"\nlevels = {len}"))
+                format!("type = \"mask\"\nlevels = {len}")
             } else if values.len() <= MAX_FLAT_VALUES {
-                return Hierarchy::flat(column, values.into_iter().map(|v| v.0), "flat");
+                return None;
             } else {
-                return Err(invalid(format!(
-                    "quasi-identifier {column:?} has {} distinct values and no hierarchy, which would make \
-                     every record unique; give it one (--hierarchy {column}=FILE or [hierarchies.\"{column}\"] in the spec)",
-                    values.len()
-                )));
+                let shares = crate::builders::FREQUENCY_SHARES
+                    .map(|s| s.to_string())
+                    .join(", ");
+                format!("type = \"frequency\"\nmin_share = [{shares}]")
             }
         }
-    }
-    .map_err(|e| invalid(e.to_string()))?;
-    Hierarchy::build(column, &def, &values, Path::new("(auto)"))
+    })
+}
+
+/// The hierarchy a column gets when none is given (see [`auto_definition`]).
+pub fn auto_hierarchy(t: &Table, column: &str) -> Result<Hierarchy> {
+    let c = t.index_of(column)?;
+    let values = distinct_values(t, c);
+    let Some(def) = auto_definition(t, c, &values) else {
+        return Hierarchy::flat(column, values.into_iter().map(|v| v.0), "flat");
+    };
+    let def: toml::Table = toml::from_str(&def).map_err(|e| invalid(e.to_string()))?;
+    let counts = distinct_counts(t, c, &values);
+    Hierarchy::build_counted(column, &def, &values, Some(&counts), Path::new("(auto)"))
+}
+
+/// Builds a hierarchy from a definition for column `q` of `t`, with the rows of each value.
+fn build_for(t: &Table, q: &str, def: &toml::Table, from: &Path) -> Result<Hierarchy> {
+    let c = t.index_of(q)?;
+    let values = distinct_values(t, c);
+    let counts = distinct_counts(t, c, &values);
+    Hierarchy::build_counted(q, def, &values, Some(&counts), from)
+}
+
+/// Advice recorded for each quasi-identifier whose hierarchy datavisa chose by frequency: a
+/// semantic grouping would lose less, and how to give one.
+fn hierarchy_warnings(
+    given: &BTreeMap<String, HierarchySpec>,
+    hs: &[(String, Hierarchy)],
+) -> Vec<Value> {
+    hs.iter()
+        .filter(|(q, h)| {
+            h.source.kind == "frequency"
+                && matches!(given.get(q), None | Some(HierarchySpec::Auto))
+        })
+        .map(|(q, h)| {
+            json!({
+                "column": q,
+                "hierarchy": "frequency",
+                "distinct_values": h.domain(),
+                "advice": format!("no semantic hierarchy is known for {q:?}, so rare values were grouped by frequency into \"(other)\"; a real grouping (e.g. occupations by GB/T 6565 class) keeps more: give one with --hierarchy {q}=FILE (an ARX file, see datavisa hierarchy build) or [hierarchies.\"{q}\"] type = \"groups\" in the spec"),
+            })
+        })
+        .collect()
 }
 
 /// Loads or builds each quasi-identifier's hierarchy.
@@ -107,10 +198,7 @@ pub fn resolve_hierarchies(t: &Table, r: &Recipe) -> Result<Vec<(String, Hierarc
         .map(|q| {
             let h = match r.hierarchies.get(q).unwrap_or(&HierarchySpec::Auto) {
                 HierarchySpec::File(p) => Hierarchy::load_arx(p, q)?,
-                HierarchySpec::Builder(def, from) => {
-                    let c = t.index_of(q)?;
-                    Hierarchy::build(q, def, &distinct_values(t, c), from)?
-                }
+                HierarchySpec::Builder(def, from) => build_for(t, q, def, from)?,
                 HierarchySpec::Auto => auto_hierarchy(t, q)?,
             };
             Ok((q.clone(), h))
@@ -125,12 +213,7 @@ fn sensitive_with_hierarchies(t: &Table, r: &Recipe) -> Result<Vec<(String, Opti
         .map(|s| {
             let h = match r.hierarchies.get(s) {
                 Some(HierarchySpec::File(p)) => Some(Hierarchy::load_arx(p, s)?),
-                Some(HierarchySpec::Builder(def, from)) => Some(Hierarchy::build(
-                    s,
-                    def,
-                    &distinct_values(t, t.index_of(s)?),
-                    from,
-                )?),
+                Some(HierarchySpec::Builder(def, from)) => Some(build_for(t, s, def, from)?),
                 _ => None,
             };
             Ok((s.clone(), h))
@@ -148,6 +231,7 @@ pub struct Generalized {
 /// Runs a recipe on a table.
 pub fn generalize(t: &Table, r: &Recipe) -> Result<Generalized> {
     let hs = resolve_hierarchies(t, r)?;
+    let warnings = hierarchy_warnings(&r.hierarchies, &hs);
     let sources: Vec<Value> = hs
         .iter()
         .map(|(q, h)| json!({"column": q, "height": h.height(), "source": h.source}))
@@ -193,7 +277,7 @@ pub fn generalize(t: &Table, r: &Recipe) -> Result<Generalized> {
     let kept_classes = (0..c.classes.len())
         .filter(|&i| !c.suppressed_class[i])
         .count();
-    let report = json!({
+    let mut report = json!({
         "kind": "generalized_twin",
         "rows": p.n,
         "levels": levels,
@@ -205,6 +289,9 @@ pub fn generalize(t: &Table, r: &Recipe) -> Result<Generalized> {
         "recipe": recipe,
         "statement": "generalized and suppressed as recorded here; whether this twin is anonymized for a given recipient is decided by the verdict, not by this step",
     });
+    if !warnings.is_empty() {
+        report["hierarchy_warnings"] = Value::Array(warnings);
+    }
     Ok(Generalized { twin, report })
 }
 
@@ -501,6 +588,105 @@ mod postcode_tests {
                 .collect();
             assert_eq!(row, ["100020", "1000**", "100***", "10****", "1*****", "*"]);
         }
+    }
+
+    fn path(h: &Hierarchy, value: &str) -> Vec<String> {
+        let leaf = h.leaf_of(value).expect("the value is in its hierarchy") as usize;
+        (0..=h.height())
+            .map(|l| h.labels[l][h.map[l][leaf] as usize].clone())
+            .collect()
+    }
+
+    #[test]
+    fn auto_hierarchies_follow_the_detected_kind() {
+        let n = 120;
+        let addresses: Vec<String> = (0..n)
+            .map(|i| format!("广东省深圳市南山区科技园路{}号", i + 1))
+            .collect();
+        let ids: Vec<String> = (0..n)
+            .map(|i| {
+                let body = format!(
+                    "4403051990{:02}{:02}{:03}",
+                    1 + i % 12,
+                    1 + i % 28,
+                    i % 1000
+                );
+                let check =
+                    datavisa_discover::validate::resident_id_check(body.as_bytes()).unwrap();
+                format!("{body}{}", check as char)
+            })
+            .collect();
+        let days: Vec<f64> = (0..n)
+            .map(|i| datavisa_table::date::days_from_civil(1990 + (i % 9) as i64, 3, 15) as f64)
+            .collect();
+        let ages: Vec<f64> = (0..n).map(|i| (18 + i % 60) as f64).collect();
+        // 60 distinct jobs, the first 3 frequent: too many for value-or-*.
+        let jobs: Vec<String> = (0..n)
+            .map(|i| {
+                if i < 60 {
+                    format!("工种{}", i % 3)
+                } else {
+                    format!("工种{i}")
+                }
+            })
+            .collect();
+        let t = Table::new(vec![
+            Column::from_texts("地址", &addresses),
+            Column::from_texts("身份证号", &ids),
+            Column::from_numbers("出生日期", ValueType::Date, days),
+            Column::from_numbers("年龄", ValueType::Integer, ages),
+            Column::from_texts("职业", &jobs),
+        ])
+        .unwrap();
+        let h = auto_hierarchy(&t, "地址").unwrap();
+        assert_eq!(h.source.kind, "address");
+        assert_eq!(
+            path(&h, &addresses[0]),
+            [
+                addresses[0].as_str(),
+                "广东省深圳市南山区",
+                "广东省深圳市",
+                "广东省",
+                "*"
+            ]
+        );
+        let h = auto_hierarchy(&t, "身份证号").unwrap();
+        assert_eq!(h.source.kind, "resident_id");
+        assert_eq!(path(&h, &ids[0])[1..], ["440305", "4403", "44", "*"]);
+        let h = auto_hierarchy(&t, "出生日期").unwrap();
+        assert_eq!(h.source.kind, "date");
+        assert_eq!(
+            path(&h, "1997-03-15")[1..],
+            ["1997-03", "1997", "1995-1999", "1990s", "*"]
+        );
+        let h = auto_hierarchy(&t, "年龄").unwrap();
+        assert_eq!(h.source.kind, "age");
+        assert_eq!(
+            path(&h, "23")[1..],
+            ["[20, 25)", "[20, 30)", "[20, 40)", "*"]
+        );
+        // The same numbers under a header that says nothing are plain intervals.
+        let plain = Table::new(vec![Column::from_numbers(
+            "score",
+            ValueType::Integer,
+            (0..n).map(|i| (18 + i % 60) as f64).collect(),
+        )])
+        .unwrap();
+        assert_eq!(
+            auto_hierarchy(&plain, "score").unwrap().source.kind,
+            "interval"
+        );
+        // 工种0-2 hold 20 of 120 rows each (16.7%), the other 60 values one each (0.8%): kept
+        // at 1% and 5%; at 20% nothing is kept, so that level is left out.
+        let h = auto_hierarchy(&t, "职业").unwrap();
+        assert_eq!(h.source.kind, "frequency");
+        assert_eq!(path(&h, "工种0")[1..], ["工种0", "工种0", "*"]);
+        assert_eq!(path(&h, "工种99")[1..], ["(other)", "(other)", "*"]);
+        let w = hierarchy_warnings(&BTreeMap::new(), &[("职业".into(), h.clone())]);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0]["distinct_values"], 63);
+        let given = BTreeMap::from([("职业".to_string(), HierarchySpec::File("h.csv".into()))]);
+        assert!(hierarchy_warnings(&given, &[("职业".into(), h)]).is_empty());
     }
 
     #[test]

@@ -8,8 +8,9 @@ use crate::error::{Error, Result};
 use crate::read::{load, ReadRequest};
 use crate::workspace::Workspace;
 use datavisa_table::write_atomic;
+use datavisa_twin::builders;
 use datavisa_twin::hierarchy::Hierarchy;
-use datavisa_twin::recipe::distinct_values;
+use datavisa_twin::recipe::{distinct_counts, distinct_values};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -20,14 +21,20 @@ pub struct HierarchyBuildRequest {
     pub data: PathBuf,
     /// The column.
     pub column: String,
-    /// `postcode`, `date`, `interval` or `mask`.
+    /// `postcode`, `date`, `interval`, `mask`, `address`, `resident-id`, `age` or `frequency`.
     pub kind: String,
     /// Interval widths, each dividing the next (`interval`).
     pub widths: Option<Vec<f64>>,
-    /// Date levels: day, month, quarter, year, decade (`date`).
+    /// Date levels: day, month, quarter, year, 5years, decade (`date`); address levels:
+    /// district, city, province (`address`).
     pub levels: Option<Vec<String>>,
-    /// Leading characters kept per level (`mask`; `postcode` keeps 4, 3, 2, 1).
+    /// Leading characters kept per level (`mask`; `postcode` keeps 4, 3, 2, 1; `resident-id`
+    /// keeps 6, 4, 2 digits of the division code).
     pub keep: Option<Vec<i64>>,
+    /// Share of the rows a value needs to stay itself at each level (`frequency`).
+    pub min_share: Option<Vec<f64>>,
+    /// Label of the values a frequency level groups together (`frequency`).
+    pub other: Option<String>,
     /// Where the ARX file goes.
     pub output: PathBuf,
     /// How to read the table.
@@ -58,55 +65,112 @@ pub struct HierarchyShown {
     pub missing_values: Vec<String>,
 }
 
+/// The options each kind takes, as flags.
+const KINDS: &[(&str, &[&str])] = &[
+    ("postcode", &["keep"]),
+    ("mask", &["keep"]),
+    ("interval", &["widths"]),
+    ("date", &["levels"]),
+    ("address", &["levels"]),
+    ("resident-id", &["keep"]),
+    ("age", &["widths"]),
+    ("frequency", &["min-share", "other"]),
+];
+
+/// Refuses a flag the kind does not take (it would be silently ignored).
+fn only_options(req: &HierarchyBuildRequest) -> Result<()> {
+    let names: Vec<&str> = KINDS.iter().map(|k| k.0).collect();
+    let takes = KINDS
+        .iter()
+        .find(|k| k.0 == req.kind)
+        .map(|k| k.1)
+        .ok_or_else(|| {
+            Error::bad_input(format!("--kind {:?}: use {}", req.kind, names.join(", ")))
+        })?;
+    let given = [
+        ("widths", req.widths.is_some()),
+        ("levels", req.levels.is_some()),
+        ("keep", req.keep.is_some()),
+        ("min-share", req.min_share.is_some()),
+        ("other", req.other.is_some()),
+    ];
+    match given.iter().find(|(f, on)| *on && !takes.contains(f)) {
+        Some((f, _)) => Err(Error::bad_input(format!(
+            "--{f} does not apply to --kind {}; it takes {}",
+            req.kind,
+            takes
+                .iter()
+                .map(|t| format!("--{t}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The builder definition a request names.
 fn definition(req: &HierarchyBuildRequest) -> Result<toml::Table> {
+    only_options(req)?;
     let mut def = toml::Table::new();
     let list = |v: Vec<toml::Value>| toml::Value::Array(v);
+    let mut put = |k: &str, v: toml::Value| {
+        def.insert(k.into(), v);
+    };
+    let ints = |v: &[i64]| list(v.iter().map(|&k| k.into()).collect());
+    let floats = |v: &[f64]| list(v.iter().map(|&k| k.into()).collect());
+    let texts = |v: &[String]| list(v.iter().map(|k| k.as_str().into()).collect());
     match req.kind.as_str() {
         "postcode" => {
-            def.insert("type".into(), "mask".into());
-            let keep = req.keep.clone().unwrap_or_else(|| vec![4, 3, 2, 1]);
-            def.insert(
-                "keep".into(),
-                list(keep.into_iter().map(Into::into).collect()),
-            );
+            put("type", "mask".into());
+            put("keep", ints(req.keep.as_deref().unwrap_or(&[4, 3, 2, 1])));
         }
         "mask" => {
-            def.insert("type".into(), "mask".into());
+            put("type", "mask".into());
             if let Some(keep) = &req.keep {
-                def.insert(
-                    "keep".into(),
-                    list(keep.iter().map(|&k| k.into()).collect()),
-                );
+                put("keep", ints(keep));
             }
         }
         "interval" => {
-            let widths = req.widths.clone().ok_or_else(|| {
+            let widths = req.widths.as_deref().ok_or_else(|| {
                 Error::bad_input(
                     "--kind interval needs --widths (e.g. 5,10,20: each divides the next)",
                 )
             })?;
-            def.insert("type".into(), "interval".into());
-            def.insert(
-                "widths".into(),
-                list(widths.into_iter().map(Into::into).collect()),
-            );
+            put("type", "interval".into());
+            put("widths", floats(widths));
         }
         "date" => {
-            let levels = req
-                .levels
-                .clone()
-                .unwrap_or_else(|| vec!["month".into(), "year".into(), "decade".into()]);
-            def.insert("type".into(), "date".into());
-            def.insert(
-                "levels".into(),
-                list(levels.into_iter().map(Into::into).collect()),
+            let default = ["month", "year", "5years", "decade"].map(String::from);
+            put("type", "date".into());
+            put("levels", texts(req.levels.as_deref().unwrap_or(&default)));
+        }
+        "address" => {
+            let default = ["district", "city", "province"].map(String::from);
+            put("type", "address".into());
+            put("levels", texts(req.levels.as_deref().unwrap_or(&default)));
+        }
+        "resident-id" => {
+            put("type", "resident_id".into());
+            put(
+                "keep",
+                ints(req.keep.as_deref().unwrap_or(&builders::RESIDENT_ID_KEEP)),
             );
         }
-        other => {
-            return Err(Error::bad_input(format!(
-                "--kind {other:?}: use postcode, date, interval or mask"
-            )))
+        "age" => {
+            put("type", "age".into());
+            let default = builders::AGE_WIDTHS.map(|w| w as f64);
+            put("widths", floats(req.widths.as_deref().unwrap_or(&default)));
+        }
+        _ => {
+            put("type", "frequency".into());
+            let shares = req
+                .min_share
+                .clone()
+                .unwrap_or_else(|| builders::FREQUENCY_SHARES.to_vec());
+            put("min_share", floats(&shares));
+            if let Some(o) = &req.other {
+                put("other", o.as_str().into());
+            }
         }
     }
     Ok(def)
@@ -130,10 +194,13 @@ impl Workspace {
         let def = definition(req)?;
         let (t, _) = load(self, &req.data, &req.read)?;
         let c = t.index_of(&req.column)?;
-        let h = Hierarchy::build(
+        let values = distinct_values(&t, c);
+        let counts = distinct_counts(&t, c, &values);
+        let h = Hierarchy::build_counted(
             &req.column,
             &def,
-            &distinct_values(&t, c),
+            &values,
+            Some(&counts),
             Path::new("(flags)"),
         )?;
         write_atomic(&req.output, |w| {

@@ -179,6 +179,54 @@ pub struct SynthesizeRequest {
     pub read: ReadRequest,
     /// Mechanism, budget, seed, rows.
     pub params: SynthParams,
+    /// `COLUMN=FILE`: the column's domain is the file's values, one a line (a public list).
+    pub domain_from: Vec<String>,
+}
+
+/// Reads each `COLUMN=FILE` list: one value a line, blank lines and `#` comments skipped, no
+/// value twice.
+fn domain_lists(flags: &[String]) -> Result<Vec<datavisa_twin::synth::DomainList>> {
+    let mut out: Vec<datavisa_twin::synth::DomainList> = Vec::new();
+    for f in flags {
+        let (column, file) = f
+            .split_once('=')
+            .filter(|(c, p)| !c.is_empty() && !p.is_empty())
+            .ok_or_else(|| Error::bad_input(format!("--domain-from {f:?}: write COLUMN=FILE")))?;
+        if out.iter().any(|l| l.column == column) {
+            return Err(Error::bad_input(format!(
+                "--domain-from names {column:?} twice"
+            )));
+        }
+        let text = std::fs::read(file)
+            .map_err(|e| Error::bad_input(format!("--domain-from {file}: {e}")))?;
+        let text = String::from_utf8(text)
+            .map_err(|_| Error::bad_input(format!("{file}: not UTF-8 text")))?;
+        let mut values: Vec<String> = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let v = line.trim().trim_start_matches('\u{feff}');
+            if v.is_empty() || v.starts_with('#') {
+                continue;
+            }
+            if values.iter().any(|x| x == v) {
+                return Err(Error::bad_input(format!(
+                    "{file}:{}: {v:?} is listed twice",
+                    i + 1
+                )));
+            }
+            values.push(v.to_owned());
+        }
+        if values.is_empty() {
+            return Err(Error::bad_input(format!(
+                "{file}: no value (write one value a line)"
+            )));
+        }
+        out.push(datavisa_twin::synth::DomainList {
+            column: column.to_owned(),
+            file: file.to_owned(),
+            values,
+        });
+    }
+    Ok(out)
 }
 
 /// A synthetic twin written, and the warnings about the real data for the operator only.
@@ -601,15 +649,14 @@ impl Workspace {
         let spec_path = req.read.required_spec()?;
         let spec = Spec::load(&spec_path)?;
         refuse_overwrite(&req.input, &req.output)?;
+        let mut params = req.params.clone();
+        params.domain_lists = domain_lists(&req.domain_from)?;
+        for l in &params.domain_lists {
+            refuse_overwrite(Path::new(&l.file), &req.output)?;
+        }
         let (t, _) = load(self, &req.input, &req.read)?;
         spec.check_columns(&t)?;
-        self.synthesize_table(
-            (&req.input, &t),
-            &spec,
-            &spec_path,
-            &req.output,
-            &req.params,
-        )
+        self.synthesize_table((&req.input, &t), &spec, &spec_path, &req.output, &params)
     }
 
     /// Synthesizes a table already read, naming `spec_path` (its domains) in the manifest.

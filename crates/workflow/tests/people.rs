@@ -272,6 +272,7 @@ fn a_synthetic_twin_adds_no_one_and_a_generalized_twin_counts_its_source() {
         output: synthetic.clone(),
         read: read.clone(),
         params,
+        domain_from: Vec::new(),
     })
     .unwrap();
     // No person column is needed: its 300 rows are no one.

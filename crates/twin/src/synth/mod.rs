@@ -12,6 +12,7 @@ pub mod mst;
 pub mod noise;
 pub mod privacy;
 pub mod sample;
+pub mod suggest;
 
 use crate::error::{invalid, Result};
 use data::SecretData;
@@ -78,6 +79,9 @@ pub struct SynthParams {
     /// The share of a column's values an estimated domain must cover; below it the run says
     /// which column lost how much (the twin is still written).
     pub min_domain_coverage: f64,
+    /// Columns whose domain is declared from a public list given on the command line
+    /// (`--domain-from COLUMN=FILE`), over what the spec says.
+    pub domain_lists: Vec<DomainList>,
     /// Columns left out.
     pub drop: Vec<String>,
     pub mst: mst::MstOptions,
@@ -95,6 +99,7 @@ impl Default for SynthParams {
             dp_domain: false,
             domain_share: 0.1,
             min_domain_coverage: 0.9,
+            domain_lists: Vec::new(),
             drop: Vec::new(),
             mst: Default::default(),
             aim: Default::default(),
@@ -121,6 +126,46 @@ pub struct DomainLoss {
     pub share_lost: f64,
     /// Values outside it.
     pub values_lost: usize,
+    /// A public list to declare instead, when one holds enough of the column's values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<suggest::DomainSuggestion>,
+}
+
+/// A column's categories from a public list, one value a line (`--domain-from COLUMN=FILE`).
+#[derive(Clone, Debug, Serialize)]
+pub struct DomainList {
+    pub column: String,
+    /// The file it was read from.
+    pub file: String,
+    pub values: Vec<String>,
+}
+
+/// The spec with each list's column declared to hold exactly the list's values.
+fn with_lists(spec: &Spec, table: &Table, lists: &[DomainList]) -> Result<Spec> {
+    let mut spec = spec.clone();
+    for l in lists {
+        table.index_of(&l.column)?;
+        let domain = toml::Spanned::new(
+            0..0,
+            datavisa_table::DomainSpec {
+                categories: Some(l.values.clone()),
+                ..Default::default()
+            },
+        );
+        match spec
+            .columns
+            .iter_mut()
+            .find(|c| c.name.get_ref() == &l.column)
+        {
+            Some(c) => c.domain = Some(domain),
+            None => {
+                let mut c = datavisa_table::spec::column_spec(&l.column);
+                c.domain = Some(domain);
+                spec.columns.push(c);
+            }
+        }
+    }
+    Ok(spec)
 }
 
 fn check(params: &SynthParams) -> Result<()> {
@@ -164,6 +209,7 @@ pub fn synthesize(
         Some(s) => ChaCha20Rng::seed_from_u64(s),
         None => ChaCha20Rng::from_os_rng(),
     };
+    let spec = &with_lists(spec, table, &params.domain_lists)?;
     let (planned, dropped) = domain::plan(spec, table, &params.drop, params.dp_domain)?;
     let (_, n_cat) = domain::needs_estimate(&planned);
     let delta_threshold = if n_cat > 0 { params.delta / 2.0 } else { 0.0 };
@@ -225,7 +271,7 @@ pub fn synthesize(
         report["domain_coverage"] = json!({
             "min_coverage": params.min_domain_coverage,
             "losses": domain_losses,
-            "note": "exact shares of the source's values outside a DP-estimated domain (not differentially private): keep this manifest in-country; declare these columns' domains in the spec from public knowledge",
+            "note": "exact shares of the source's values outside a DP-estimated domain (not differentially private): keep this manifest in-country; declare these columns' domains in the spec from public knowledge (a suggestion names its public source) or with --domain-from COLUMN=FILE",
         });
     }
     Ok(Synthesized {
@@ -248,6 +294,12 @@ fn domain_loss(a: &Attribute, col: &Column, outside: usize, min: f64) -> Option<
         column: a.column.clone(),
         share_lost,
         values_lost: outside,
+        suggestion: match a.cells {
+            domain::Cells::Categories { .. } => {
+                suggest::suggest(&a.column, &col.value_counts(), min)
+            }
+            _ => None,
+        },
     })
 }
 
@@ -289,6 +341,7 @@ fn manifest(
             "rows": params.rows,
             "dp_domain": params.dp_domain,
             "domain_share": params.domain_share,
+            "domain_from": params.domain_lists.iter().map(|l| json!({"column": l.column, "file": l.file, "values": l.values.len()})).collect::<Vec<_>>(),
             "method": method_params,
         },
         "privacy": {
