@@ -43,6 +43,7 @@ pub fn generalize_cmd(
         search: a.search.clone(),
         max_checks: a.max_checks,
         time_limit: a.time_limit,
+        output_format: (&a.text).into(),
     };
     let w = local(quiet)?.generalize(&req)?;
     report(&w, format)
@@ -97,13 +98,12 @@ fn report(w: &TwinWritten, format: Format) -> Result<()> {
 /// `datavisa twin apply`.
 pub fn apply_cmd(
     recipe: &Path,
-    input: &Path,
-    output: &Path,
-    read: &ReadArgs,
+    (input, output): (&Path, &Path),
+    (read, text): (&ReadArgs, &crate::OutputArgs),
     format: Format,
     quiet: bool,
 ) -> Result<()> {
-    let w = local(quiet)?.apply_recipe(recipe, input, output, &read.into())?;
+    let w = local(quiet)?.apply_recipe(recipe, (input, output), &read.into(), &text.into())?;
     report(&w, format)
 }
 

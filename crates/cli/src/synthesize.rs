@@ -49,6 +49,7 @@ pub fn synthesize_cmd(
         output: a.output.clone(),
         read: read.into(),
         params: params(a),
+        output_format: (&a.text).into(),
     };
     let made = local(quiet)?.synthesize(&req)?;
     for w in &made.operator_warnings {

@@ -41,7 +41,9 @@ pub struct Recipe {
 /// Categories above which a quasi-identifier needs a real hierarchy.
 pub const MAX_FLAT_VALUES: usize = 1000;
 
-/// Distinct values of a column as (text, number) pairs.
+/// Distinct values of a column as (text as written, number) pairs: the text is what a
+/// hierarchy's leaf must say (`39.0` stays `39.0`), the number what interval and date builders
+/// cut.
 pub fn distinct_values(t: &Table, c: usize) -> Vec<(String, Option<f64>)> {
     let col = &t.columns[c];
     col.first_rows()
@@ -51,7 +53,7 @@ pub fn distinct_values(t: &Table, c: usize) -> Vec<(String, Option<f64>)> {
                 ColumnData::Numeric(v) if !v[r].is_nan() => Some(v[r]),
                 _ => None,
             };
-            (col.display(r).unwrap_or_default(), num)
+            (t.as_written(c, r).unwrap_or_default(), num)
         })
         .collect()
 }

@@ -118,6 +118,7 @@ fn pseudonymize(ws: &Workspace, input: &Path, output: &Path, recipient: &str) {
         output: output.into(),
         recipient: recipient.into(),
         read: Default::default(),
+        output_format: Default::default(),
     })
     .unwrap();
 }
@@ -272,6 +273,7 @@ fn a_synthetic_twin_adds_no_one_and_a_generalized_twin_counts_its_source() {
         output: synthetic.clone(),
         read: read.clone(),
         params,
+        output_format: Default::default(),
     })
     .unwrap();
     // No person column is needed: its 300 rows are no one.
@@ -308,6 +310,7 @@ fn a_synthetic_twin_adds_no_one_and_a_generalized_twin_counts_its_source() {
         search: "auto".into(),
         max_checks: 10_000,
         time_limit: 30.0,
+        output_format: Default::default(),
     })
     .unwrap();
     let header = std::fs::read_to_string(&generalized).unwrap();
