@@ -38,10 +38,18 @@ fn project(dir: &Path, arx: bool) {
         let (decade, band) = if arx {
             (
                 format!("[{lo}, {}[", lo + 10),
-                if a < 40 { "\"young; <40\"" } else { "\"older; 40+\"" }.to_owned(),
+                if a < 40 {
+                    "\"young; <40\""
+                } else {
+                    "\"older; 40+\""
+                }
+                .to_owned(),
             )
         } else {
-            (format!("d{lo}"), if a < 40 { "young" } else { "older" }.to_owned())
+            (
+                format!("d{lo}"),
+                if a < 40 { "young" } else { "older" }.to_owned(),
+            )
         };
         ages += &format!("{};{decade};{band};*\n", age(a));
     }
@@ -93,7 +101,10 @@ fn an_arx_project_as_shipped_reaches_the_optimum_of_its_clean_copy() {
     let (arx, clean) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     project(arx.path(), true);
     project(clean.path(), false);
-    let (a, c) = (generalize_project(arx.path()), generalize_project(clean.path()));
+    let (a, c) = (
+        generalize_project(arx.path()),
+        generalize_project(clean.path()),
+    );
     for key in ["levels", "suppressed", "classes", "quality", "models"] {
         assert_eq!(a[key], c[key], "{key}");
     }
@@ -101,7 +112,10 @@ fn an_arx_project_as_shipped_reaches_the_optimum_of_its_clean_copy() {
     // 79 alone in [70, 80[ (suppressed); age to `*` with occupation grouped keeps all seven
     // (blue 31, 38, 47; white 35, 42, 44, 79). Nothing finer holds: decade x group leaves
     // 35, 47 and 79 alone, three rows over the budget of one.
-    let levels = (a["levels"]["age"].as_u64(), a["levels"]["occupation"].as_u64());
+    let levels = (
+        a["levels"]["age"].as_u64(),
+        a["levels"]["occupation"].as_u64(),
+    );
     let (suppressed, classes, smallest) = match levels {
         (Some(1), Some(2)) => (1, 2, 3),
         (Some(3), Some(1)) => (0, 2, 3),
@@ -160,7 +174,10 @@ fn a_value_written_4_0_is_in_its_hierarchy_without_a_spec() {
             .unwrap()["rows"]
             .clone()
     };
-    assert_eq!((leaf("31.0"), leaf("39.0"), leaf("79.0")), (1.into(), 0.into(), 1.into()));
+    assert_eq!(
+        (leaf("31.0"), leaf("39.0"), leaf("79.0")),
+        (1.into(), 0.into(), 1.into())
+    );
     assert_eq!(shown["levels"][2][0]["label"], "young; <40");
     assert_eq!(shown["levels"][2][0]["rows"], 3);
     assert_eq!(shown["levels"][3][0]["rows"], 7);
@@ -297,7 +314,11 @@ fn a_character_the_output_encoding_lacks_is_an_error_naming_column_and_row() {
         .collect();
     assert!(leftovers.is_empty());
     // GB18030 has every character.
-    let v = json_of(&generalize_city(&src, &out, &["--output-encoding", "gb18030"]));
+    let v = json_of(&generalize_city(
+        &src,
+        &out,
+        &["--output-encoding", "gb18030"],
+    ));
     assert_eq!(manifest(&v)["output"]["format"]["encoding"], "gb18030");
     let written = std::fs::read(&out).unwrap();
     let (text, _, bad) = encoding_rs::GB18030.decode(&written);
@@ -312,7 +333,11 @@ fn bad_output_flag_values_are_refused_before_any_work() {
     std::fs::write(&src, "城市;备注\n北京;好\n北京;好\n北京;好\n").unwrap();
     let out = d.path().join("twin.csv");
     for (flag, value, needle) in [
-        ("--output-encoding", "latin-9", "--output-encoding \"latin-9\""),
+        (
+            "--output-encoding",
+            "latin-9",
+            "--output-encoding \"latin-9\"",
+        ),
         ("--output-delimiter", "ab", "--output-delimiter \"ab\""),
         ("--output-delimiter", "\"", "not a quote"),
         ("--output-delimiter", "x", "--output-delimiter \"x\""),

@@ -228,9 +228,16 @@ impl SourceText {
 
 /// The format a twin is written in: the caller's choice, else the tab of a `.tsv` name, else
 /// the source's format, else RFC 4180 CSV in UTF-8.
-pub fn output_format(path: &Path, source: Option<&TextFormat>, choice: &FormatChoice) -> TextFormat {
+pub fn output_format(
+    path: &Path,
+    source: Option<&TextFormat>,
+    choice: &FormatChoice,
+) -> TextFormat {
     let tsv = matches!(
-        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
         Some("tsv" | "tab")
     );
     let mut f = source.cloned().unwrap_or_default();
@@ -314,7 +321,11 @@ pub fn write_delimited<W: Write>(
                 .as_ref()
                 .zip(from_source[j])
                 .map(|((rec, f), i)| &rec[f[i].clone()]);
-            let value = if raw.is_some() { None } else { cell(table, j, r) };
+            let value = if raw.is_some() {
+                None
+            } else {
+                cell(table, j, r)
+            };
             cells.push(&mut line, j, raw, value.as_deref(), &c.name, r + 1)?;
         }
         line.extend_from_slice(fmt.newline.as_bytes());
@@ -408,5 +419,116 @@ impl Cells<'_> {
         }
         line.push(b'"');
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::column::Column;
+    use crate::{read_table, ReadOptions};
+
+    /// Reads `bytes` as a file, replaces column `changed` by `new` values, writes the twin.
+    fn twin_of(
+        bytes: &[u8],
+        changed: &str,
+        new: &[&str],
+        choice: &FormatChoice,
+    ) -> Result<Vec<u8>> {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("s.csv");
+        std::fs::write(&src, bytes).unwrap();
+        let t = read_table(&src, &ReadOptions::default()).unwrap();
+        let mut twin = t.clone();
+        let j = t.index_of(changed).unwrap();
+        twin.columns[j] = Column::from_texts(changed, new.iter().copied());
+        let source = SourceText::of(&t.origin, t.column_names())?.unwrap();
+        let kept: Vec<String> = t
+            .column_names()
+            .into_iter()
+            .filter(|n| n != changed)
+            .collect();
+        let out = d.path().join("t.csv");
+        let fmt = output_format(&out, Some(&source.format), choice);
+        let mut buf = Vec::new();
+        write_delimited(&twin, &mut buf, &fmt, &kept, Some(&source), &out)?;
+        Ok(buf)
+    }
+
+    #[test]
+    fn a_source_that_quotes_every_field_gets_a_twin_that_does() {
+        let src = b"\"a\",\"b\"\r\n\"2119.0\",\"x\"\r\n\"007\",\"y\"\r\n";
+        let out = twin_of(src, "b", &["p", "q;r"], &FormatChoice::default()).unwrap();
+        assert_eq!(
+            out,
+            b"\"a\",\"b\"\r\n\"2119.0\",\"p\"\r\n\"007\",\"q;r\"\r\n"
+        );
+    }
+
+    #[test]
+    fn a_bom_and_untrimmed_kept_fields_come_back_as_they_were() {
+        let src = "\u{feff}id;v\n 007 ;1\n2119.0;2\n".as_bytes();
+        let out = twin_of(src, "v", &["*", "*"], &FormatChoice::default()).unwrap();
+        assert_eq!(out, "\u{feff}id;v\n 007 ;*\n2119.0;*\n".as_bytes());
+        // Another delimiter re-quotes what needs it; the BOM goes with UTF-8 only.
+        let choice = FormatChoice {
+            delimiter: Some(b'\t'),
+            encoding: Some(TextEncoding::Gb18030),
+        };
+        let out = twin_of(src, "v", &["a\tb", "c"], &choice).unwrap();
+        assert_eq!(out, b"id\tv\n 007 \t\"a\tb\"\n2119.0\tc\n");
+    }
+
+    #[test]
+    fn a_gbk_source_cut_by_a_pipe_is_written_from_its_values() {
+        // `|` is 0x7C, a possible second byte of a GBK character: no raw cutting then.
+        let (src, _, _) = encoding_rs::GBK.encode("名|值\n张三|1\n李四|2\n");
+        let out = twin_of(&src, "值", &["*", "*"], &FormatChoice::default()).unwrap();
+        let (want, _, _) = encoding_rs::GBK.encode("名|值\n张三|*\n李四|*\n");
+        assert_eq!(out, want.as_ref());
+    }
+
+    #[test]
+    fn what_the_output_encoding_lacks_is_named_with_column_and_row() {
+        let src = "名,值\n张三,1\n\u{20000},2\n".as_bytes();
+        let choice = FormatChoice {
+            delimiter: None,
+            encoding: Some(TextEncoding::Gbk),
+        };
+        match twin_of(src, "值", &["a", "b"], &choice) {
+            Err(TableError::Unencodable { name, row, ch, .. }) => {
+                assert_eq!((name.as_str(), row, ch), ("名", 2, '\u{20000}'))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(TextEncoding::Gbk.encode("€").unwrap().as_ref(), [0x80]);
+        assert_eq!(TextEncoding::Gb18030.encode("\u{20000}").unwrap().len(), 4);
+    }
+
+    #[test]
+    fn formats_and_flags() {
+        let src = TextFormat {
+            delimiter: ';',
+            encoding: TextEncoding::Gb18030,
+            ..TextFormat::default()
+        };
+        let none = FormatChoice::default();
+        assert_eq!(output_format(Path::new("t.csv"), Some(&src), &none), src);
+        assert_eq!(
+            output_format(Path::new("t.tsv"), Some(&src), &none).delimiter,
+            '\t'
+        );
+        assert_eq!(
+            output_format(Path::new("t.csv"), None, &none),
+            TextFormat::default()
+        );
+        for ok in [",", ";", "|", "tab", "\t", ":"] {
+            assert!(FormatChoice::parse_delimiter(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "ab", "\"", "x", "7", " ", "\n", "；"] {
+            assert!(FormatChoice::parse_delimiter(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!("GBK".parse::<TextEncoding>().unwrap(), TextEncoding::Gbk);
+        assert!("latin1".parse::<TextEncoding>().is_err());
     }
 }

@@ -108,7 +108,9 @@ impl Table {
     /// stored number would give another text; else as displayed. None when missing.
     pub fn as_written(&self, c: usize, r: usize) -> Option<String> {
         let col = &self.columns[c];
-        if let (ColumnData::Numeric(v), Some(forms)) = (&col.data, self.origin.written.get(&col.name)) {
+        if let (ColumnData::Numeric(v), Some(forms)) =
+            (&col.data, self.origin.written.get(&col.name))
+        {
             if let Some(w) = forms.get(&crate::written::key(v[r])) {
                 return Some(w.clone());
             }

@@ -169,7 +169,10 @@ impl Hierarchy {
             Err(e) => encoding_rs::GB18030
                 .decode_without_bom_handling_and_without_replacement(body)
                 .ok_or_else(|| {
-                    let line = body[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+                    let line = body[..e.valid_up_to()]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count();
                     bad(line + 1, "neither UTF-8 nor GB18030/GBK text".into())
                 })?,
         };
@@ -744,7 +747,10 @@ mod tests {
         assert_eq!(h.domain(), 3);
         assert_eq!(path_of(&h, "4.0"), ["4.0", "[1, 987[", "a;b \"x\"", "*"]);
         assert_eq!(path_of(&h, "39.0"), ["39.0", "[1, 987[", "a;b \"x\"", "*"]);
-        assert_eq!(path_of(&h, "1000.0"), ["1000.0", "[987, 2000[", "c d ]", "*"]);
+        assert_eq!(
+            path_of(&h, "1000.0"),
+            ["1000.0", "[987, 2000[", "c d ]", "*"]
+        );
         assert_eq!(h.leaf_of("4"), None, "matched as written, not as a number");
     }
 

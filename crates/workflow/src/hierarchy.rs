@@ -176,7 +176,9 @@ fn shown(h: &Hierarchy, t: Option<&datavisa_table::Table>) -> HierarchyShown {
         let mut counts = vec![0u64; h.domain()];
         for r in 0..t.n_rows {
             // As the generalizer matches them: by the text as written.
-            let Some(v) = t.as_written(c, r) else { continue };
+            let Some(v) = t.as_written(c, r) else {
+                continue;
+            };
             match h.leaf_of(&v) {
                 Some(leaf) => counts[leaf as usize] += 1,
                 None if missing_values.len() < 20 && !missing_values.contains(&v) => {

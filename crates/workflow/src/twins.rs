@@ -723,7 +723,13 @@ impl Workspace {
         report["spec"] = json!(spec_path.display().to_string());
         Ok(Synthesized {
             // No cell of a synthetic twin is the source's; only its format is kept.
-            written: place_twin(self, (input, t), (output, &made.twin), report, (&[], choice))?,
+            written: place_twin(
+                self,
+                (input, t),
+                (output, &made.twin),
+                report,
+                (&[], choice),
+            )?,
             operator_warnings: made.operator_warnings,
             domain_losses: made.domain_losses,
         })
