@@ -355,3 +355,84 @@ fn bad_output_flag_values_are_refused_before_any_work() {
     let t = datavisa_table::read_table(&pq, &Default::default()).unwrap();
     assert_eq!(t.n_rows, 3);
 }
+
+#[test]
+fn a_pseudonymized_twin_of_a_gbk_file_keeps_its_kept_cells_byte_for_byte() {
+    let d = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_datavisa"))
+            .args(args)
+            .current_dir(d.path())
+            .env("DATAVISA_MASTER_KEY", "correct horse battery staple")
+            .output()
+            .unwrap()
+    };
+    let init = run(&[
+        "vault",
+        "init",
+        "--kdf-memory-mib",
+        "7",
+        "--kdf-passes",
+        "5",
+    ]);
+    assert!(init.status.success(), "{init:?}");
+    let source = gbk(&GBK_SOURCE
+        .replace("姓名", "手机号")
+        .replacen("张三", "13912345678", 1));
+    std::fs::write(d.path().join("客户.csv"), &source).unwrap();
+    let v = json_of(&run(&[
+        "twin",
+        "pseudonymize",
+        "客户.csv",
+        "-o",
+        "twin.csv",
+        "--recipient",
+        "acme",
+        "--format",
+        "json",
+    ]));
+    let methods: Vec<(String, String)> = v["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["column"].as_str().unwrap().to_owned(),
+                c["method"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let twin = std::fs::read(d.path().join("twin.csv")).unwrap();
+    let (s, t) = (fields(&source, b';'), fields(&twin, b';'));
+    let column = |rows: &[Vec<Vec<u8>>], name: &str| -> Option<Vec<Vec<u8>>> {
+        let j = rows[0]
+            .iter()
+            .position(|h| gbk_decode(h) == name.as_bytes())?;
+        Some(rows.iter().map(|r| r[j].clone()).collect())
+    };
+    let mut kept = 0;
+    for (name, method) in &methods {
+        if method == "keep" {
+            kept += 1;
+            assert_eq!(column(&s, name), column(&t, name), "{name}");
+        }
+    }
+    // 城市, 收入 and 编号 are kept; the phone is pseudonymized, the remarks (free text) dropped.
+    assert_eq!(kept, 3, "{methods:?}");
+    assert_ne!(
+        column(&s, "手机号").unwrap()[1],
+        column(&t, "手机号").unwrap()[1]
+    );
+    let m: Value = serde_json::from_slice(
+        &std::fs::read(d.path().join(v["manifest"].as_str().unwrap())).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["output"]["format"]["encoding"], "gb18030");
+    assert_eq!(m["output"]["format"]["delimiter"], ";");
+}
+
+fn gbk_decode(b: &[u8]) -> Vec<u8> {
+    let (s, bad) = encoding_rs::GBK.decode_without_bom_handling(b);
+    assert!(!bad);
+    s.into_owned().into_bytes()
+}
