@@ -92,7 +92,37 @@ fn report(w: &TwinWritten, format: Format) -> Result<()> {
     say(Msg::new("cli.generalize.written")
         .arg("output", m.output.path.to_string())
         .arg("manifest", w.manifest_path.to_string()));
+    say_format(w);
     Ok(())
+}
+
+/// The text format a twin was written in beside its source's, so a change is never silent.
+pub(crate) fn say_format(w: &TwinWritten) {
+    let m = &w.manifest;
+    let Some(out) = &m.output.format else { return };
+    let delimiter = |d: char| match d {
+        '\t' => "tab".to_owned(),
+        d => d.to_string(),
+    };
+    let (src_delimiter, src_encoding) = m
+        .source
+        .format
+        .as_ref()
+        .map_or(("-".to_owned(), "-".to_owned()), |f| {
+            (delimiter(f.delimiter), f.encoding.as_str().to_owned())
+        });
+    say(Msg::new("cli.twin.format")
+        .arg("delimiter", delimiter(out.delimiter))
+        .arg("encoding", out.encoding.as_str())
+        .arg(
+            "quoting",
+            serde_json::to_value(out.quoting)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        )
+        .arg("source_delimiter", src_delimiter)
+        .arg("source_encoding", src_encoding));
 }
 
 /// `datavisa twin apply`.

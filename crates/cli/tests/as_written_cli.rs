@@ -295,6 +295,29 @@ fn output_flags_choose_another_delimiter_and_encoding() {
     assert_eq!(m["source"]["format"]["encoding"], "gb18030");
     assert_eq!(m["output"]["format"]["encoding"], "utf-8");
     assert_eq!(m["output"]["format"]["delimiter"], ",");
+    // The console says so: a change of format is never silent.
+    let o = datavisa(&[
+        "twin",
+        "generalize",
+        src.to_str().unwrap(),
+        "-o",
+        d.path().join("twin-tab.csv").to_str().unwrap(),
+        "--quasi",
+        "城市",
+        "--k",
+        "3",
+        "--output-delimiter",
+        "tab",
+        "--lang",
+        "en",
+    ]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains(
+            "written as: delimiter \"tab\", gb18030, quoting necessary (source: delimiter \";\", gb18030)"
+        ),
+        "{said}"
+    );
 }
 
 #[test]
