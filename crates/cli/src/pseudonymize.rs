@@ -82,5 +82,5 @@ fn print_summary(w: &TwinWritten) {
         .arg("rows", m.output.rows.unwrap_or(0).to_string())
         .arg("output", m.output.path.to_string())
         .arg("manifest", w.manifest_path.to_string()));
-    crate::generalize::say_format(&w);
+    crate::generalize::say_format(w);
 }
