@@ -150,7 +150,7 @@ impl FormatChoice {
 
 /// A source file as the twin writer reuses it: its bytes cut into records, and its format.
 pub struct SourceText {
-    bytes: Vec<u8>,
+    bytes: memmap2::Mmap,
     spans: RecordSpans,
     /// The source's format.
     pub format: TextFormat,
@@ -169,7 +169,10 @@ impl SourceText {
         else {
             return Ok(None);
         };
-        let bytes = std::fs::read(path).map_err(|e| TableError::io(path, e))?;
+        let file = std::fs::File::open(path).map_err(|e| TableError::io(path, e))?;
+        // SAFETY: read-only, as in `read_table`; a file truncated by another process while the
+        // twin is written can fault, the accepted risk of mapping.
+        let bytes = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| TableError::io(path, e))?;
         let delimiter = delim as u8;
         let spans = record_spans(path, &bytes, delimiter, origin.has_header)?;
         let encoding = match origin.encoding.as_deref() {
