@@ -475,3 +475,30 @@ fn gbk_decode(b: &[u8]) -> Vec<u8> {
     assert!(!bad);
     s.into_owned().into_bytes()
 }
+
+#[test]
+fn inspect_shows_numbers_as_they_are_written() {
+    let d = tempfile::tempdir().unwrap();
+    project(d.path(), true);
+    let v = json_of(&datavisa(&[
+        "inspect",
+        d.path().join("people.csv").to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let age = v["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "age")
+        .unwrap();
+    assert_eq!(age["type"], "float", "{age}");
+    // Seven ages once each; ties go to the smaller value.
+    let top: Vec<&str> = age["top_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(&top[..3], ["31.0", "35.0", "38.0"]);
+}

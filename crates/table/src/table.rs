@@ -118,6 +118,32 @@ impl Table {
         col.display(r)
     }
 
+    /// The `n` most frequent values of column `c` with their counts (as
+    /// [`Column::top_values`]), each as written in the file.
+    pub fn top_values_as_written(&self, c: usize, n: usize) -> Vec<(String, u64)> {
+        let col = &self.columns[c];
+        let top = col.top_values(n);
+        let Some(forms) = self.origin.written.get(&col.name) else {
+            return top;
+        };
+        // The printed text of each value written otherwise, back to how it was written.
+        let back: std::collections::HashMap<String, &String> = forms
+            .iter()
+            .filter_map(|(&bits, w)| {
+                Some((
+                    crate::column::format_number(f64::from_bits(bits), col.value_type)?,
+                    w,
+                ))
+            })
+            .collect();
+        top.into_iter()
+            .map(|(v, k)| match back.get(&v) {
+                Some(w) => ((*w).clone(), k),
+                None => (v, k),
+            })
+            .collect()
+    }
+
     /// The column names in order.
     pub fn column_names(&self) -> Vec<String> {
         self.columns.iter().map(|c| c.name.clone()).collect()
