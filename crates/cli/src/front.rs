@@ -2,7 +2,7 @@
 //! terminal spinners, and the clap read flags as a workflow read request.
 
 use crate::output::{progress_bar, spinner};
-use crate::ReadArgs;
+use crate::{OutputArgs, ReadArgs};
 use datavisa_workflow::{
     Error, Passphrase, Progress, ReadRequest, Result, Secrets, Task, Workspace,
 };
@@ -20,6 +20,15 @@ impl From<&ReadArgs> for ReadRequest {
             max_field_bytes: a.max_field_bytes,
             spec: a.spec.clone(),
             strict: a.strict,
+        }
+    }
+}
+
+impl From<&OutputArgs> for datavisa_workflow::twins::OutputRequest {
+    fn from(a: &OutputArgs) -> Self {
+        datavisa_workflow::twins::OutputRequest {
+            delimiter: a.output_delimiter.clone(),
+            encoding: a.output_encoding.clone(),
         }
     }
 }

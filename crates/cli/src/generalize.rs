@@ -43,6 +43,7 @@ pub fn generalize_cmd(
         search: a.search.clone(),
         max_checks: a.max_checks,
         time_limit: a.time_limit,
+        output_format: (&a.text).into(),
     };
     let w = local(quiet)?.generalize(&req)?;
     report(&w, format)
@@ -93,6 +94,7 @@ fn report(w: &TwinWritten, format: Format) -> Result<()> {
     say(Msg::new("cli.generalize.written")
         .arg("output", m.output.path.to_string())
         .arg("manifest", w.manifest_path.to_string()));
+    say_format(w);
     frequency_warnings(w);
     Ok(())
 }
@@ -116,16 +118,44 @@ fn frequency_warnings(w: &TwinWritten) {
     }
 }
 
+/// The text format a twin was written in beside its source's, so a change is never silent.
+pub(crate) fn say_format(w: &TwinWritten) {
+    let m = &w.manifest;
+    let Some(out) = &m.output.format else { return };
+    let delimiter = |d: char| match d {
+        '\t' => "tab".to_owned(),
+        d => d.to_string(),
+    };
+    let (src_delimiter, src_encoding) = m
+        .source
+        .format
+        .as_ref()
+        .map_or(("-".to_owned(), "-".to_owned()), |f| {
+            (delimiter(f.delimiter), f.encoding.as_str().to_owned())
+        });
+    say(Msg::new("cli.twin.format")
+        .arg("delimiter", delimiter(out.delimiter))
+        .arg("encoding", out.encoding.as_str())
+        .arg(
+            "quoting",
+            serde_json::to_value(out.quoting)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        )
+        .arg("source_delimiter", src_delimiter)
+        .arg("source_encoding", src_encoding));
+}
+
 /// `datavisa twin apply`.
 pub fn apply_cmd(
     recipe: &Path,
-    input: &Path,
-    output: &Path,
-    read: &ReadArgs,
+    (input, output): (&Path, &Path),
+    (read, text): (&ReadArgs, &crate::OutputArgs),
     format: Format,
     quiet: bool,
 ) -> Result<()> {
-    let w = local(quiet)?.apply_recipe(recipe, input, output, &read.into())?;
+    let w = local(quiet)?.apply_recipe(recipe, (input, output), &read.into(), &text.into())?;
     report(&w, format)
 }
 

@@ -441,6 +441,18 @@ pub struct ModelArgs {
     pub suppression: f64,
 }
 
+/// How a twin's text is written; by default as its source is (delimiter, quoting, encoding).
+#[derive(Args, Clone, Debug, Default)]
+pub struct OutputArgs {
+    /// The twin's field delimiter instead of the source's: , ; | tab or another punctuation
+    /// character (--delimiter is how the source is read).
+    #[arg(long)]
+    pub output_delimiter: Option<String>,
+    /// The twin's encoding instead of the source's: utf-8, gbk or gb18030.
+    #[arg(long)]
+    pub output_encoding: Option<String>,
+}
+
 /// Arguments of `twin generalize`.
 #[derive(Args, Clone, Debug)]
 pub struct GeneralizeArgs {
@@ -471,6 +483,8 @@ pub struct GeneralizeArgs {
     /// Heuristic search: seconds at most.
     #[arg(long, default_value_t = 60.0)]
     pub time_limit: f64,
+    #[command(flatten)]
+    pub text: OutputArgs,
 }
 
 /// The synthesis mechanism.
@@ -528,6 +542,8 @@ pub struct SynthesizeArgs {
     /// AIM: workload of all 2-way or all 3-way marginals.
     #[arg(long, default_value_t = 2)]
     pub degree: usize,
+    #[command(flatten)]
+    pub text: OutputArgs,
     /// AIM: planned rounds (default 16 × columns, the paper's choice).
     #[arg(long)]
     pub rounds: Option<usize>,
@@ -1429,6 +1445,8 @@ pub enum TwinCommand {
         vault: VaultArgs,
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        text: OutputArgs,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -1462,6 +1480,8 @@ pub enum TwinCommand {
         output: PathBuf,
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        text: OutputArgs,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

@@ -3,7 +3,7 @@
 
 use crate::front::{workspace, CliSecrets};
 use crate::output::{heads, print_json, say, table};
-use crate::{Format, ReadArgs, VaultArgs};
+use crate::{Format, OutputArgs, ReadArgs, VaultArgs};
 use anyhow::Result;
 use datavisa_workflow::i18n::Msg;
 use datavisa_workflow::twins::{PseudonymizeRequest, TwinWritten};
@@ -11,11 +11,10 @@ use std::path::Path;
 
 /// `datavisa twin pseudonymize`.
 pub fn pseudonymize_cmd(
-    input: &Path,
-    output: &Path,
+    (input, output): (&Path, &Path),
     recipient: &str,
     vault: &VaultArgs,
-    read: &ReadArgs,
+    (read, text): (&ReadArgs, &OutputArgs),
     format: Format,
     quiet: bool,
 ) -> Result<()> {
@@ -28,6 +27,7 @@ pub fn pseudonymize_cmd(
         output: output.to_path_buf(),
         recipient: recipient.to_owned(),
         read: read.into(),
+        output_format: text.into(),
     };
     let w = workspace(&vault.store, secrets, quiet)?.pseudonymize(&req)?;
     if format == Format::Json {
@@ -87,6 +87,7 @@ fn print_summary(w: &TwinWritten) {
         .arg("rows", m.output.rows.unwrap_or(0).to_string())
         .arg("output", m.output.path.to_string())
         .arg("manifest", w.manifest_path.to_string()));
+    crate::generalize::say_format(w);
 }
 
 /// What redaction replaced in one column: counts by kind, never the identifiers.

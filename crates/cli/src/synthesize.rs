@@ -50,6 +50,7 @@ pub fn synthesize_cmd(
         read: read.into(),
         params: params(a),
         domain_from: a.domain_from.clone(),
+        output_format: (&a.text).into(),
     };
     let made = local(quiet)?.synthesize(&req)?;
     for w in &made.operator_warnings {
@@ -128,6 +129,7 @@ fn print_human(made: &Synthesized) {
         .arg("iterations", model.fit.iterations.to_string())
         .arg("seconds", format!("{:.1}", m.timings_seconds.total)));
     say(Msg::new("cli.synthesize.manifest").arg("manifest", w.manifest_path.to_string()));
+    crate::generalize::say_format(w);
 }
 
 /// The ledger with AIM's per-round lines folded into two totals, for the screen.

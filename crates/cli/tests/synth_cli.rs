@@ -122,7 +122,8 @@ fn mst_at_a_huge_epsilon_reproduces_what_it_measured() {
     assert_eq!(m["kind"], "synthetic_twin");
     assert_eq!(m["method"], "mst");
     let src = rows(Path::new(&shared("arx/adult.csv")), b';');
-    let twin = rows(&out, b',');
+    // The twin is written as its source is: `;` between fields.
+    let twin = rows(&out, b';');
     for c in COLUMNS {
         let d = tvd(&src, &twin, &[c]);
         assert!(d < 0.02, "1-way {c}: {d}");
@@ -168,7 +169,7 @@ fn aim_at_a_huge_epsilon_matches_every_pair() {
     );
     assert_eq!(m["method"], "aim");
     let src = rows(Path::new(&shared("arx/adult.csv")), b';');
-    let twin = rows(&out, b',');
+    let twin = rows(&out, b';');
     let kept = [
         "sex",
         "race",
@@ -192,7 +193,7 @@ fn a_tiny_epsilon_really_adds_noise() {
     let out = dir.path().join("twin.csv");
     synthesize(&out, &["--epsilon", "0.01", "--seed", "3"]);
     let src = rows(Path::new(&shared("arx/adult.csv")), b';');
-    let twin = rows(&out, b',');
+    let twin = rows(&out, b';');
     let mean2: f64 = {
         let mut v = Vec::new();
         for (i, a) in COLUMNS.iter().enumerate() {
@@ -280,7 +281,7 @@ fn categories_outside_the_public_domain_never_appear_and_are_not_counted_in_the_
         err.contains("outside its declared domain") && err.contains("\"race\""),
         "{err}"
     );
-    let twin = rows(&out, b',');
+    let twin = rows(&out, b';');
     let race = twin.0.iter().position(|h| h == "race").unwrap();
     for r in &twin.1 {
         assert!(

@@ -7,8 +7,10 @@ use crate::error::{Result, TableError};
 use crate::infer::{infer, numeric_under, Parsed};
 use crate::table::{FileFormat, Origin, RowLines, Table};
 use crate::text::{FieldBuf, RawText, MISSING_BIT};
+use crate::written::WrittenForms;
 use rayon::prelude::*;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -131,7 +133,8 @@ pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions)
         .map(|(j, (name, bufs))| {
             read_column(path, j, name, RawText::new(bufs, n_rows), &row_lines, types)
         })
-        .collect::<Result<Vec<Column>>>()?;
+        .collect::<Result<Vec<(Column, WrittenForms)>>>()?;
+    let (written, columns) = split_written(columns);
     let origin = Origin {
         path: Some(path.to_path_buf()),
         format: FileFormat::Csv,
@@ -141,12 +144,30 @@ pub fn read_csv_bytes<B: AsRef<[u8]>>(path: &Path, bytes: B, opts: &ReadOptions)
         row_lines: row_lines.clone(),
         bytes: n_bytes,
         unnamed_columns: unnamed,
+        written,
     };
     Ok(Table {
         n_rows,
         columns,
         origin,
     })
+}
+
+/// The columns, and the written forms of those that have any, by column name.
+fn split_written(
+    columns: Vec<(Column, WrittenForms)>,
+) -> (BTreeMap<String, Arc<WrittenForms>>, Vec<Column>) {
+    let mut written = BTreeMap::new();
+    let columns = columns
+        .into_iter()
+        .map(|(c, w)| {
+            if !w.is_empty() {
+                written.insert(c.name.clone(), Arc::new(w));
+            }
+            c
+        })
+        .collect();
+    (written, columns)
 }
 
 fn line_at(bytes: &[u8], offset: usize) -> u64 {
@@ -908,25 +929,33 @@ fn transpose(chunks: Vec<Chunk>, ncols: usize, first_line: u64) -> Fields {
 pub fn infer_text_columns(t: &Table, names: &[String]) -> Result<Table> {
     let path = t.origin.path.clone().unwrap_or_default();
     let mut columns = Vec::with_capacity(names.len());
+    let mut written = t.origin.written.clone();
     for n in names {
         let c = t.column(n)?;
         match &c.data {
             ColumnData::Categorical(cat) => {
-                let raw = vec![((**cat.dict()).clone(), cat.codes().to_vec())];
-                let typed = type_columns(
+                let (typed, forms) = type_column_written(
                     &path,
-                    vec![n.clone()],
-                    raw,
+                    t.index_of(n)?,
+                    n.clone(),
+                    (**cat.dict()).clone(),
+                    cat.codes().to_vec(),
                     &t.origin.row_lines,
                     &HashMap::new(),
                 )?;
-                columns.extend(typed);
+                if !forms.is_empty() {
+                    written.insert(n.clone(), Arc::new(forms));
+                }
+                columns.push(typed);
             }
             ColumnData::Numeric(_) => columns.push(c.clone()),
         }
     }
     let mut out = Table::new(columns)?;
-    out.origin = t.origin.clone();
+    out.origin = Origin {
+        written,
+        ..t.origin.clone()
+    };
     Ok(out)
 }
 
@@ -957,24 +986,29 @@ fn read_column(
     fields: RawText,
     row_lines: &RowLines,
     types: &HashMap<String, ValueType>,
-) -> Result<Column> {
+) -> Result<(Column, WrittenForms)> {
     let declared = types.get(&name).copied();
     if let Some((value_type, evidence, values)) = crate::infer::infer_direct(&fields, declared) {
-        return Ok(Column {
+        let forms = crate::written::of_rows(&fields, &values, value_type);
+        let col = Column {
             name,
             value_type,
             data: ColumnData::Numeric(values),
             evidence,
-        });
+        };
+        return Ok((col, forms));
     }
     let (dict, codes) = match crate::encode::encode_unless_near_unique(&fields) {
         crate::encode::Probe::Encoded(dict, codes) => (dict, codes),
         crate::encode::Probe::NearUnique => match crate::infer::infer_text(&fields, declared) {
-            Some(inf) => return Ok(text_column(name, inf, fields, row_lines)),
+            Some(inf) => {
+                let col = text_column(name, inf, fields, row_lines);
+                return Ok((col, WrittenForms::new()));
+            }
             None => crate::encode::encode_partitioned(&fields),
         },
     };
-    type_column(path, j, name, dict, codes, row_lines, types)
+    type_column_written(path, j, name, dict, codes, row_lines, types)
 }
 
 /// A near-unique text column: kept as read until its codes are needed, unless its type needs
@@ -1020,6 +1054,19 @@ fn type_column(
     row_lines: &RowLines,
     declared: &HashMap<String, ValueType>,
 ) -> Result<Column> {
+    type_column_written(path, j, name, dict, codes, row_lines, declared).map(|(c, _)| c)
+}
+
+/// [`type_column`], with the written forms of the values of a numeric column.
+fn type_column_written(
+    path: &Path,
+    j: usize,
+    name: String,
+    dict: Dictionary,
+    codes: Vec<u32>,
+    row_lines: &RowLines,
+    declared: &HashMap<String, ValueType>,
+) -> Result<(Column, WrittenForms)> {
     let counts = crate::column::code_counts(&codes, dict.len());
     let missing = codes.len() as u64 - counts.iter().sum::<u64>();
     let mut inf = infer(&dict, &counts, missing);
@@ -1044,12 +1091,13 @@ fn type_column(
         None => inf.value_type,
     };
     if !value_type.is_numeric() {
-        return Ok(Column {
+        let col = Column {
             name,
             value_type,
             data: ColumnData::Categorical(CatData::new(codes, Arc::new(dict))),
             evidence: inf.evidence,
-        });
+        };
+        return Ok((col, WrittenForms::new()));
     }
     let lut: Vec<Option<f64>> = inf
         .parsed
@@ -1076,12 +1124,14 @@ fn type_column(
             }
         })
         .collect();
-    Ok(Column {
+    let forms = crate::written::of_dictionary(&dict, &lut, value_type);
+    let col = Column {
         name,
         value_type,
         data: ColumnData::Numeric(values),
         evidence: inf.evidence,
-    })
+    };
+    Ok((col, forms))
 }
 
 #[cfg(test)]

@@ -81,6 +81,14 @@ pub enum TableError {
     },
     #[error("column {name:?} not found; the table has: {available}")]
     NoSuchColumn { name: String, available: String },
+    #[error("{}: column {name:?}, row {row}: the character {ch:?} (U+{:04X}) cannot be written in {encoding}; write the twin with --output-encoding utf-8 or gb18030", path.display(), *ch as u32)]
+    Unencodable {
+        path: PathBuf,
+        name: String,
+        row: usize,
+        ch: char,
+        encoding: String,
+    },
     #[error("{0}")]
     Invalid(String),
 }

@@ -152,6 +152,38 @@ pub fn write_table(table: &Table, path: &Path) -> Result<()> {
     }
 }
 
+/// Writes a twin: Parquet by its name, else delimited text in the source's format (or the
+/// caller's choice), kept columns copied from `source` as written. Returns the text format used
+/// (None for Parquet).
+pub fn write_twin(
+    twin: &Table,
+    path: &Path,
+    source: Option<&crate::csv_write::SourceText>,
+    kept: &[String],
+    choice: &crate::csv_write::FormatChoice,
+) -> Result<Option<crate::csv_write::TextFormat>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if matches!(ext.as_str(), "parquet" | "pq") {
+        if *choice != crate::csv_write::FormatChoice::default() {
+            return Err(TableError::Invalid(format!(
+                "{}: --output-encoding and --output-delimiter apply to a delimited twin, not to Parquet",
+                path.display()
+            )));
+        }
+        write_atomic(path, |w| write_parquet(twin, w, path))?;
+        return Ok(None);
+    }
+    let fmt = crate::csv_write::output_format(path, source.map(|s| &s.format), choice);
+    write_atomic(path, |w| {
+        crate::csv_write::write_delimited(twin, w, &fmt, kept, source, path)
+    })?;
+    Ok(Some(fmt))
+}
+
 /// Writes a table as RFC 4180 CSV with a header row; missing values are empty fields.
 pub fn write_csv<W: Write>(table: &Table, out: W, delimiter: u8, path: &Path) -> Result<()> {
     let mut w = csv::WriterBuilder::new()

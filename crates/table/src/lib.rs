@@ -6,6 +6,7 @@
 pub mod boundary;
 pub mod column;
 pub mod csv_read;
+pub mod csv_write;
 pub mod date;
 pub mod dictionary;
 pub mod encode;
@@ -19,11 +20,13 @@ pub mod spans;
 pub mod spec;
 pub mod table;
 pub mod text;
+pub mod written;
 
 pub use column::{
     format_number, numeric_ranks, CatData, Column, ColumnData, TypeEvidence, ValueType,
 };
 pub use csv_read::{Encoding, ReadOptions, DEFAULT_MISSING};
+pub use csv_write::{FormatChoice, Quoting, SourceText, TextEncoding, TextFormat};
 pub use dictionary::{Dictionary, MISSING};
 pub use error::{Result, TableError};
 pub use group::EquivalenceClasses;

@@ -114,6 +114,7 @@ fn read_parquet_unguarded(
             row_lines,
             bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
             unnamed_columns: Vec::new(),
+            written: Default::default(),
         },
     })
 }

@@ -97,6 +97,50 @@ impl RecordSpans {
     }
 }
 
+/// The fields of one record's raw bytes, each with its quotes, as ranges into `record`; the
+/// record's line ending (and blank lines after it) belong to no field.
+pub fn raw_fields(record: &[u8], delimiter: u8) -> Vec<Range<usize>> {
+    let mut end = record.len();
+    while end > 0 && matches!(record[end - 1], b'\r' | b'\n') {
+        end -= 1;
+    }
+    let mut fields = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, &b) in record[..end].iter().enumerate() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if b == delimiter && !quoted {
+            fields.push(start..i);
+            start = i + 1;
+        }
+    }
+    fields.push(start..end);
+    fields
+}
+
+/// A raw field's value: the text inside its quotes with doubled quotes made single, or the
+/// field itself when it is not quoted.
+pub fn unquote(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let t = raw.trim_ascii();
+    match t.strip_prefix(b"\"").and_then(|x| x.strip_suffix(b"\"")) {
+        Some(inner) if !inner.contains(&b'"') => std::borrow::Cow::Borrowed(inner),
+        Some(inner) => {
+            let mut out = Vec::with_capacity(inner.len());
+            let mut prev_quote = false;
+            for &b in inner {
+                if b == b'"' && prev_quote {
+                    prev_quote = false;
+                    continue;
+                }
+                prev_quote = b == b'"';
+                out.push(b);
+            }
+            std::borrow::Cow::Owned(out)
+        }
+        None => std::borrow::Cow::Borrowed(raw),
+    }
+}
+
 fn ends_line(out: &mut Vec<u8>, newline: &[u8]) {
     if !out.ends_with(b"\n") && !out.ends_with(b"\r") {
         out.extend_from_slice(newline);
@@ -117,6 +161,17 @@ mod tests {
         assert_eq!(kept, b"a;b\r\n1;\"x;\r\ny\"\r\n3;z\r\n");
         let all = s.select(file, &[true, true, true]);
         assert_eq!(&all[..file.len()], file);
+    }
+
+    #[test]
+    fn raw_fields_keep_their_quotes_and_unquote_to_their_value() {
+        let rec = b"1;\"a;\"\"b\"\"\";;2119.0\r\n\n";
+        let f = raw_fields(rec, b';');
+        let raw: Vec<&[u8]> = f.iter().map(|r| &rec[r.clone()]).collect();
+        assert_eq!(raw, [&b"1"[..], b"\"a;\"\"b\"\"\"", b"", b"2119.0"]);
+        assert_eq!(&*unquote(raw[1]), b"a;\"b\"");
+        assert_eq!(&*unquote(raw[3]), b"2119.0");
+        assert_eq!(&*unquote(b"\"x\""), b"x");
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct Origin {
     pub bytes: u64,
     /// Header fields that named no column (1-based positions), read as `col_N`.
     pub unnamed_columns: Vec<usize>,
+    /// Per numeric column (by name), the written forms of its values that print otherwise.
+    pub written: std::collections::BTreeMap<String, Arc<crate::written::WrittenForms>>,
 }
 
 /// A columnar table.
@@ -100,6 +102,46 @@ impl Table {
     /// A column by name.
     pub fn column(&self, name: &str) -> Result<&Column> {
         Ok(&self.columns[self.index_of(name)?])
+    }
+
+    /// Row `r` of column `c` as written in the file (`39.0`, `2020/5/7`), where printing the
+    /// stored number would give another text; else as displayed. None when missing.
+    pub fn as_written(&self, c: usize, r: usize) -> Option<String> {
+        let col = &self.columns[c];
+        if let (ColumnData::Numeric(v), Some(forms)) =
+            (&col.data, self.origin.written.get(&col.name))
+        {
+            if let Some(w) = forms.get(&crate::written::key(v[r])) {
+                return Some(w.clone());
+            }
+        }
+        col.display(r)
+    }
+
+    /// The `n` most frequent values of column `c` with their counts (as
+    /// [`Column::top_values`]), each as written in the file.
+    pub fn top_values_as_written(&self, c: usize, n: usize) -> Vec<(String, u64)> {
+        let col = &self.columns[c];
+        let top = col.top_values(n);
+        let Some(forms) = self.origin.written.get(&col.name) else {
+            return top;
+        };
+        // The printed text of each value written otherwise, back to how it was written.
+        let back: std::collections::HashMap<String, &String> = forms
+            .iter()
+            .filter_map(|(&bits, w)| {
+                Some((
+                    crate::column::format_number(f64::from_bits(bits), col.value_type)?,
+                    w,
+                ))
+            })
+            .collect();
+        top.into_iter()
+            .map(|(v, k)| match back.get(&v) {
+                Some(w) => ((*w).clone(), k),
+                None => (v, k),
+            })
+            .collect()
     }
 
     /// The column names in order.

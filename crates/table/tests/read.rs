@@ -372,6 +372,52 @@ fn all_text_keeps_values_exactly_and_types_on_demand() {
     // Already typed columns (as Parquet gives them) pass through.
     let again = datavisa_table::csv_read::infer_text_columns(&typed, &names).unwrap();
     assert_eq!(again.columns[1].value_type, ValueType::Date);
+    // Typed from the text, the numbers still know how they were written.
+    assert_eq!(typed.columns[0].display(0).as_deref(), Some("1.5"));
+    assert_eq!(typed.as_written(0, 0).as_deref(), Some("1.50"));
+    assert_eq!(typed.as_written(0, 1).as_deref(), Some("2"));
+}
+
+#[test]
+fn numbers_and_dates_keep_how_they_were_written() {
+    let d = tempfile::tempdir().unwrap();
+    // `age` parses straight to numbers, `when` to dates in two forms, `v` is declared (the
+    // dictionary path is the one of `infer_text_columns`, above).
+    let p = write(
+        &d,
+        "t.csv",
+        b"age;when;v\n39.0;2020/5/7;2119.0\n4;2020-05-08;7\n39.0;2020/5/7;\n-0.50;2020-05-08;1e3\n",
+    );
+    let mut opts = ReadOptions::default();
+    opts.types.insert("v".into(), ValueType::Float);
+    let t = read_table(&p, &opts).unwrap();
+    let col = |name: &str| t.index_of(name).unwrap();
+    let written =
+        |c: usize| -> Vec<Option<String>> { (0..4).map(|r| t.as_written(c, r)).collect() };
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(t.columns[col("age")].value_type, ValueType::Float);
+    assert_eq!(t.columns[col("age")].display(0).as_deref(), Some("39"));
+    assert_eq!(
+        written(col("age")),
+        [s("39.0"), s("4"), s("39.0"), s("-0.50")]
+    );
+    assert_eq!(t.columns[col("when")].value_type, ValueType::Date);
+    assert_eq!(
+        written(col("when")),
+        [
+            s("2020/5/7"),
+            s("2020-05-08"),
+            s("2020/5/7"),
+            s("2020-05-08")
+        ]
+    );
+    assert_eq!(written(col("v")), [s("2119.0"), s("7"), None, s("1e3")]);
+    // Only the forms that print otherwise are kept.
+    assert_eq!(t.origin.written["age"].len(), 2);
+    assert_eq!(
+        t.top_values_as_written(col("age"), 1),
+        [("39.0".to_owned(), 2)]
+    );
 }
 
 /// A corrupted embedded ARROW:schema crashed arrow-ipc (exit 101). The reader no longer trusts

@@ -141,7 +141,8 @@ impl Problem {
                 let l = match by_code.get(&code) {
                     Some(&l) => l,
                     None => {
-                        let text = col.display(r);
+                        // Matched by its text as written, whatever type the column was read as.
+                        let text = t.as_written(c, r);
                         let found = match &text {
                             Some(s) => h.leaf_of(s),
                             None => h.leaf_of("").or_else(|| h.leaf_of("NULL")),
@@ -207,7 +208,7 @@ impl Problem {
             if let Some(h) = &h {
                 // One lookup per value, through its first row.
                 for r in t.columns[c].first_rows() {
-                    let s = t.columns[c].display(r).unwrap_or_default();
+                    let s = t.as_written(c, r).unwrap_or_default();
                     value_leaf[values[r] as usize] = h.leaf_of(&s).ok_or_else(|| {
                         invalid(format!(
                             "value {s:?} of sensitive column {name:?} is not in its hierarchy"

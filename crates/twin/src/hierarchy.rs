@@ -152,20 +152,32 @@ impl Hierarchy {
         Self::from_rows(column, &rows, Path::new(column), &|_| 0, source)
     }
 
-    /// Reads an ARX hierarchy CSV (`;`-delimited, no header; other delimiters sniffed).
+    /// Reads an ARX hierarchy CSV as ARX writes it: no header, `;` between levels, fields in
+    /// double quotes where they hold `;` or `"`, any label text (`[1, 987[`). Another delimiter
+    /// is used only when no `;` stands outside quotes anywhere in the file.
     pub fn load_arx(path: &Path, column: &str) -> Result<Hierarchy> {
         let bytes = std::fs::read(path).map_err(|e| datavisa_table::TableError::io(path, e))?;
-        let text = String::from_utf8(bytes).map_err(|_| TwinError::Hierarchy {
+        let bad = |line: usize, message: String| TwinError::Hierarchy {
             path: path.to_path_buf(),
-            line: 1,
+            line,
             column: column.to_owned(),
-            message: "not UTF-8 text".into(),
-        })?;
-        let first = text.lines().next().unwrap_or("");
-        let delim = [b';', b',', b'\t', b'|']
-            .into_iter()
-            .max_by_key(|d| first.bytes().filter(|b| b == d).count())
-            .unwrap_or(b';');
+            message,
+        };
+        let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
+        let text = match std::str::from_utf8(body) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            // Hierarchies made beside a GBK table are often GBK too.
+            Err(e) => encoding_rs::GB18030
+                .decode_without_bom_handling_and_without_replacement(body)
+                .ok_or_else(|| {
+                    let line = body[..e.valid_up_to()]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count();
+                    bad(line + 1, "neither UTF-8 nor GB18030/GBK text".into())
+                })?,
+        };
+        let delim = arx_delimiter(&text);
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(delim)
             .has_headers(false)
@@ -174,11 +186,12 @@ impl Hierarchy {
         let mut rows = Vec::new();
         let mut lines = Vec::new();
         for rec in rdr.records() {
-            let rec = rec.map_err(|e| TwinError::Hierarchy {
-                path: path.to_path_buf(),
-                line: e.position().map_or(0, |p| p.line() as usize),
-                column: column.to_owned(),
-                message: e.to_string(),
+            let rec = rec.map_err(|e| {
+                let line = match e.kind() {
+                    csv::ErrorKind::Utf8 { pos: Some(p), .. } => p.line(),
+                    _ => e.position().map_or(0, |p| p.line()),
+                };
+                bad(line.max(1) as usize, e.to_string())
             })?;
             if rec.iter().all(|f| f.trim().is_empty()) {
                 continue;
@@ -260,6 +273,40 @@ impl Hierarchy {
             def: Some(def),
         };
         Self::from_rows(column, &rows, spec_path, &|_| 0, source)
+    }
+}
+
+/// The delimiter of an ARX hierarchy file: `;`, as ARX writes it, unless no `;` stands outside
+/// quotes anywhere; then the one of `,` tab `|` found most often outside quotes on the first line.
+fn arx_delimiter(text: &str) -> u8 {
+    let mut quoted = false;
+    let mut first_line = [0usize; 3];
+    let mut on_first = true;
+    for b in text.bytes() {
+        match b {
+            b'"' => quoted = !quoted,
+            b';' if !quoted => return b';',
+            b'\n' if !quoted => on_first = false,
+            b',' | b'\t' | b'|' if !quoted && on_first => {
+                first_line[match b {
+                    b',' => 0,
+                    b'\t' => 1,
+                    _ => 2,
+                }] += 1
+            }
+            _ => {}
+        }
+    }
+    let candidates = [b',', b'\t', b'|'];
+    let (i, n) = first_line
+        .iter()
+        .enumerate()
+        .max_by_key(|&(i, n)| (*n, std::cmp::Reverse(i)))
+        .expect("three candidates");
+    if *n == 0 {
+        b';'
+    } else {
+        candidates[i]
     }
 }
 
@@ -697,6 +744,68 @@ mod tests {
             .map(|l| h.labels[l][h.map[l][0] as usize].as_str())
             .collect();
         assert_eq!(path, ["2020-05-17", "2020-05", "2020-Q2", "2020", "2020s",]);
+    }
+
+    fn load(text: &[u8]) -> Result<Hierarchy> {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("h.csv");
+        std::fs::write(&p, text).unwrap();
+        Hierarchy::load_arx(&p, "age")
+    }
+
+    fn path_of(h: &Hierarchy, leaf: &str) -> Vec<String> {
+        let i = h.leaf_of(leaf).expect("leaf") as usize;
+        (0..=h.height())
+            .map(|l| h.labels[l][h.map[l][i] as usize].clone())
+            .collect()
+    }
+
+    #[test]
+    fn arx_labels_hold_commas_quoted_semicolons_brackets_and_spaces() {
+        // As ARX writes intervals: `[1, 987[` holds a comma; a quoted label holds `;` and `"`.
+        let h = load(
+            b"4.0;\"[1, 987[\";\"a;b \"\"x\"\"\";*\n\
+              39.0;[1, 987[;\"a;b \"\"x\"\"\";*\n\
+              \"1000.0\";[987, 2000[;c d ];*\n",
+        )
+        .unwrap();
+        assert_eq!(h.height(), 3);
+        assert_eq!(h.domain(), 3);
+        assert_eq!(path_of(&h, "4.0"), ["4.0", "[1, 987[", "a;b \"x\"", "*"]);
+        assert_eq!(path_of(&h, "39.0"), ["39.0", "[1, 987[", "a;b \"x\"", "*"]);
+        assert_eq!(
+            path_of(&h, "1000.0"),
+            ["1000.0", "[987, 2000[", "c d ]", "*"]
+        );
+        assert_eq!(h.leaf_of("4"), None, "matched as written, not as a number");
+    }
+
+    #[test]
+    fn other_delimiters_only_when_no_semicolon_stands_outside_quotes() {
+        let h = load(b"a,\"x;y\",*\nb,\"x;y\",*\n").unwrap();
+        assert_eq!(path_of(&h, "b"), ["b", "x;y", "*"]);
+        let h = load(b"a\t[1, 5[\t*\nb\t[1, 5[\t*\n").unwrap();
+        assert_eq!(path_of(&h, "a"), ["a", "[1, 5[", "*"]);
+        // One column and no delimiter at all: a leaf that is its own root.
+        assert_eq!(load(b"a\n").unwrap().height(), 0);
+        // Commas in every label never outvote ARX's `;`.
+        let h = load(b"1;[1, 5[, low, ok;*\n2;[1, 5[, low, ok;*\n").unwrap();
+        assert_eq!(path_of(&h, "2"), ["2", "[1, 5[, low, ok", "*"]);
+    }
+
+    #[test]
+    fn gbk_hierarchies_are_read_and_bad_files_name_their_line() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("北京;华北;*\n上海;华东;*\n");
+        let h = load(&gbk).unwrap();
+        assert_eq!(path_of(&h, "上海"), ["上海", "华东", "*"]);
+        let e = load(b"1;a;*\n2;b;*\n3;b\n").unwrap_err().to_string();
+        assert!(e.contains("h.csv:3") && e.contains("2 levels"), "{e}");
+        let e = load(b"1;a;*\n2;a;*\n1;b;*\n").unwrap_err().to_string();
+        assert!(e.contains("h.csv:3") && e.contains("twice"), "{e}");
+        let e = load(b"1;a;*\n2;\"a;*\n").unwrap_err().to_string();
+        assert!(e.contains("h.csv:"), "{e}");
+        let e = load(b"1;a;*\n\xff\xff\xff;b;*\n").unwrap_err().to_string();
+        assert!(e.contains("h.csv:2") && e.contains("GBK"), "{e}");
     }
 
     #[test]

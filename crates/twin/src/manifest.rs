@@ -33,6 +33,9 @@ pub struct SourceFile {
     pub rows: u64,
     /// Columns read.
     pub columns: u64,
+    /// Its text format (delimiter, encoding, quoting), for a delimited file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<datavisa_table::TextFormat>,
 }
 
 /// The twin file as written.
@@ -52,6 +55,9 @@ pub struct OutputFile {
     /// Columns written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<String>>,
+    /// The text format it was written in (delimiter, encoding, quoting), for a delimited twin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<datavisa_table::TextFormat>,
 }
 
 impl OutputFile {
@@ -63,6 +69,7 @@ impl OutputFile {
             sha256: Some(sha256),
             rows: Some(rows as u64),
             columns: Some(columns),
+            format: None,
         }
     }
 }
@@ -185,6 +192,7 @@ impl From<RawManifest> for Manifest {
                 sha256: r.output_sha256,
                 rows: None,
                 columns: None,
+                format: None,
             },
         };
         Manifest {

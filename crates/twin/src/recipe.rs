@@ -45,7 +45,9 @@ pub struct Recipe {
 /// value straight to nothing.
 pub const MAX_FLAT_VALUES: usize = 50;
 
-/// Distinct values of a column as (text, number) pairs.
+/// Distinct values of a column as (text as written, number) pairs: the text is what a
+/// hierarchy's leaf must say (`39.0` stays `39.0`), the number what interval and date builders
+/// cut.
 pub fn distinct_values(t: &Table, c: usize) -> Vec<(String, Option<f64>)> {
     let col = &t.columns[c];
     col.first_rows()
@@ -55,7 +57,7 @@ pub fn distinct_values(t: &Table, c: usize) -> Vec<(String, Option<f64>)> {
                 ColumnData::Numeric(v) if !v[r].is_nan() => Some(v[r]),
                 _ => None,
             };
-            (col.display(r).unwrap_or_default(), num)
+            (t.as_written(c, r).unwrap_or_default(), num)
         })
         .collect()
 }

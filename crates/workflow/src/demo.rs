@@ -372,6 +372,7 @@ pub fn pseudonymize_step(ws: &Workspace, out: &Path, csv: &Path) -> Result<Pseud
         recipient,
         plans: &plans,
         source_scan: &scanned,
+        format: Default::default(),
     };
     let written = ws.pseudonymize_planned(&mut v, &job)?;
     let mut creds = Vec::new();
@@ -496,7 +497,7 @@ pub fn generalize_step(
     let task = ws.spinner("generalizing (k = 5, 5% suppression)");
     let g = datavisa_twin::recipe::generalize(t, &recipe).with_context(|| "demo twin step");
     drop(task);
-    let w = crate::twins::write_generalized(ws, csv, t, &path, g?)?;
+    let w = crate::twins::write_generalized(ws, (csv, t), &path, g?, &Default::default())?;
     let view = w.manifest.generalized().ok_or_else(|| {
         crate::Error::internal("the generalized twin's manifest does not read back")
     })?;
@@ -880,10 +881,10 @@ pub fn synthesize_step(
     let made = ws
         .synthesize_table(
             (release_csv, release),
-            &spec,
-            &synth_spec,
+            (&spec, &synth_spec),
             &twin_path,
             &params,
+            &Default::default(),
         )
         .with_context(|| "demo synthesize step")?;
     let view = made.written.manifest.synthetic().ok_or_else(|| {

@@ -239,10 +239,13 @@ impl Workspace {
 fn shown(h: &Hierarchy, t: Option<&datavisa_table::Table>) -> HierarchyShown {
     let mut leaf_rows: Option<Vec<u64>> = None;
     let mut missing_values = Vec::new();
-    if let Some(col) = t.and_then(|t| t.column(&h.column).ok()) {
+    if let Some((t, c)) = t.and_then(|t| Some((t, t.index_of(&h.column).ok()?))) {
         let mut counts = vec![0u64; h.domain()];
-        for r in 0..col.len() {
-            let Some(v) = col.display(r) else { continue };
+        for r in 0..t.n_rows {
+            // As the generalizer matches them: by the text as written.
+            let Some(v) = t.as_written(c, r) else {
+                continue;
+            };
             match h.leaf_of(&v) {
                 Some(leaf) => counts[leaf as usize] += 1,
                 None if missing_values.len() < 20 && !missing_values.contains(&v) => {

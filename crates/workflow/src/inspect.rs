@@ -88,13 +88,15 @@ impl Inspection {
         let columns = t
             .columns
             .iter()
-            .map(|c| ColumnProfile {
+            .enumerate()
+            .map(|(j, c)| ColumnProfile {
                 name: c.name.clone(),
                 value_type: c.value_type.as_str().to_owned(),
                 missing_share: c.missing_count() as f64 / t.n_rows.max(1) as f64,
                 distinct: c.distinct_count(),
-                top_values: c
-                    .top_values(top)
+                // As written (`39.0`), the text a hierarchy or value list must say.
+                top_values: t
+                    .top_values_as_written(j, top)
                     .into_iter()
                     .map(|(value, count)| TopValue { value, count })
                     .collect(),

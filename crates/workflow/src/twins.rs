@@ -9,12 +9,15 @@ use crate::read::{load, read_options, ReadRequest};
 use crate::sensitivity::source_scan;
 use crate::workspace::Workspace;
 use datavisa_discover::scan;
-use datavisa_table::{file_sha256, read_table, write_table, Role, Spec, Table};
+use datavisa_table::io::write_twin;
+use datavisa_table::{
+    file_sha256, read_table, FormatChoice, Role, SourceText, Spec, Table, TextEncoding, TextFormat,
+};
 use datavisa_twin::engine::{LVariant, Models, TDistance};
 use datavisa_twin::manifest::{
     Manifest, ManifestKind, OutputFile, QualityFigure, SourceFile, SourceScan, ToolStamp, VaultRef,
 };
-use datavisa_twin::pseudonymize::plan::{plan, ColumnPlan};
+use datavisa_twin::pseudonymize::plan::{self, plan, ColumnPlan};
 use datavisa_twin::pseudonymize::{domains_needed, pseudonymize, Applied, LEGAL_STATUS};
 use datavisa_twin::quality::Metric;
 use datavisa_twin::recipe::{
@@ -42,6 +45,67 @@ pub struct TwinWritten {
     /// Where the manifest was written.
     #[serde(rename = "manifest")]
     pub manifest_path: String,
+}
+
+/// How a twin's text is written instead of as its source is (`--output-delimiter`,
+/// `--output-encoding`); unset, the source's delimiter, quoting and encoding are kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutputRequest {
+    /// The field delimiter: one of , ; | tab or another punctuation character.
+    pub delimiter: Option<String>,
+    /// utf-8, gbk or gb18030.
+    pub encoding: Option<String>,
+}
+
+impl OutputRequest {
+    /// The choice, bad values refused before any work is done.
+    pub fn choice(&self) -> Result<FormatChoice> {
+        Ok(FormatChoice {
+            delimiter: self
+                .delimiter
+                .as_deref()
+                .map(FormatChoice::parse_delimiter)
+                .transpose()?,
+            encoding: self
+                .encoding
+                .as_deref()
+                .map(str::parse::<TextEncoding>)
+                .transpose()?,
+        })
+    }
+}
+
+/// The text formats of a twin's source and of the twin as written (None: Parquet).
+struct Formats {
+    source: Option<TextFormat>,
+    output: Option<TextFormat>,
+}
+
+/// Writes `twin`, made from `t`, to `path`: Parquet by its name, else delimited text in the
+/// source's format unless `choice` says otherwise, the columns in `kept` copied from the source
+/// file as written (their rows are the source's rows, in order).
+fn write_twin_file(
+    t: &Table,
+    twin: &Table,
+    path: &Path,
+    kept: &[String],
+    choice: &FormatChoice,
+) -> Result<Formats> {
+    let source = SourceText::of(&t.origin, t.column_names())?;
+    let kept: &[String] = if twin.n_rows == t.n_rows { kept } else { &[] };
+    let output = write_twin(twin, path, source.as_ref(), kept, choice)?;
+    Ok(Formats {
+        source: source.map(|s| s.format),
+        output,
+    })
+}
+
+/// The twin's columns that are not in `changed`: kept from the source as they are.
+fn kept_columns(twin: &Table, changed: &[String]) -> Vec<String> {
+    twin.column_names()
+        .into_iter()
+        .filter(|n| !changed.contains(n))
+        .collect()
 }
 
 /// The privacy models, as a person names them.
@@ -139,6 +203,8 @@ pub struct GeneralizeRequest {
     pub max_checks: usize,
     /// Heuristic search: seconds at most.
     pub time_limit: f64,
+    /// How the twin's text is written.
+    pub output_format: OutputRequest,
 }
 
 /// A table checked as it is against privacy models.
@@ -181,6 +247,8 @@ pub struct SynthesizeRequest {
     pub params: SynthParams,
     /// `COLUMN=FILE`: the column's domain is the file's values, one a line (a public list).
     pub domain_from: Vec<String>,
+    /// How the twin's text is written.
+    pub output_format: OutputRequest,
 }
 
 /// Reads each `COLUMN=FILE` list: one value a line, blank lines and `#` comments skipped, no
@@ -255,6 +323,8 @@ pub struct PseudonymizeRequest {
     pub recipient: String,
     /// How to read the source (its spec can name methods per column).
     pub read: ReadRequest,
+    /// How the twin's text is written.
+    pub output_format: OutputRequest,
 }
 
 fn check_choice(value: &str, allowed: &[&str], flag: &str) -> Result<()> {
@@ -366,13 +436,14 @@ pub fn refuse_overwrite(input: &Path, output: &Path) -> Result<()> {
     crate::guard::check_output(output, &[input.to_path_buf()], None)
 }
 
-fn source_file(path: &Path, t: &Table) -> Result<SourceFile> {
+fn source_file(path: &Path, t: &Table, format: Option<TextFormat>) -> Result<SourceFile> {
     let e = input_evidence(path, t)?;
     Ok(SourceFile {
         path: e.path,
         sha256: e.sha256,
         rows: e.rows as u64,
         columns: e.columns as u64,
+        format,
     })
 }
 
@@ -402,13 +473,15 @@ fn write_manifest(output: &Path, manifest: Manifest) -> Result<TwinWritten> {
 }
 
 /// The one protocol of generalized and synthetic twins: refuse to overwrite the input, write
-/// the twin, hash it, write its manifest stamped with the source's evidence and the tool.
+/// the twin (the `kept` columns as the source wrote them, in the source's format unless
+/// `choice` says otherwise), hash it, write its manifest stamped with the source's evidence,
+/// both formats and the tool.
 pub fn place_twin(
     ws: &Workspace,
     (input, t): (&Path, &Table),
-    output: &Path,
-    twin: &Table,
+    (output, twin): (&Path, &Table),
     report: Value,
+    (kept, choice): (&[String], &FormatChoice),
 ) -> Result<TwinWritten> {
     refuse_overwrite(input, output)?;
     let scanned = source_scan(&scan(t, &input.display().to_string(), &ws.scan_options()));
@@ -417,19 +490,22 @@ pub fn place_twin(
     };
     let kind: ManifestKind = take(&mut body, "kind")?;
     let quality: Option<QualityFigure> = take(&mut body, "quality")?;
-    let source = source_file(input, t)?;
     body.insert(
         "created_at_unix".into(),
         json!(std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())),
     );
-    write_table(twin, output)?;
+    let formats = write_twin_file(t, twin, output, kept, choice)?;
+    let source = source_file(input, t, formats.source)?;
     let sha = file_sha256(output)?;
     let manifest = Manifest {
         kind,
         source,
-        output: OutputFile::written(output, sha, twin.n_rows, twin.column_names()),
+        output: OutputFile {
+            format: formats.output,
+            ..OutputFile::written(output, sha, twin.n_rows, twin.column_names())
+        },
         tool: stamp(),
         twin_id: None,
         vault: None,
@@ -440,15 +516,25 @@ pub fn place_twin(
     write_manifest(output, manifest)
 }
 
-/// Writes a generalized twin of `t` (read from `input`) to `output`.
+/// Writes a generalized twin of `t` (read from `input`) to `output`: every column but the
+/// quasi-identifiers kept as the source wrote it.
 pub fn write_generalized(
     ws: &Workspace,
-    input: &Path,
-    t: &Table,
+    (input, t): (&Path, &Table),
     output: &Path,
     g: Generalized,
+    choice: &FormatChoice,
 ) -> Result<TwinWritten> {
-    place_twin(ws, (input, t), output, &g.twin, g.report)
+    let quasi: Vec<String> = g.report["recipe"]["quasi"]
+        .as_array()
+        .map(|q| {
+            q.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let kept = kept_columns(&g.twin, &quasi);
+    place_twin(ws, (input, t), (output, &g.twin), g.report, (&kept, choice))
 }
 
 /// Progress of a synthesis, one bar per phase, on the workspace's progress sink.
@@ -580,12 +666,15 @@ pub struct TwinJob<'a> {
     pub plans: &'a [ColumnPlan],
     /// The source's scan, recorded in the manifest (the twin's categories come from it).
     pub source_scan: &'a SourceScan,
+    /// How the twin's text is written instead of as the source's.
+    pub format: FormatChoice,
 }
 
 impl Workspace {
     /// Makes a generalized twin: the best transformation satisfying the models.
     pub fn generalize(&self, req: &GeneralizeRequest) -> Result<TwinWritten> {
         let models = req.models.models(&["equal", "ordered", "hierarchical"])?;
+        let choice = req.output_format.choice()?;
         check_choice(&req.search, &["optimal", "heuristic", "auto"], "--search")?;
         let spec = req.read.spec.as_deref().map(Spec::load).transpose()?;
         let (t, _) = load(self, &req.input, &req.read)?;
@@ -612,21 +701,22 @@ impl Workspace {
         let task = self.spinner("searching the generalization lattice");
         let g = generalize(&t, &recipe);
         drop(task);
-        write_generalized(self, &req.input, &t, &req.output, g?)
+        write_generalized(self, (&req.input, &t), &req.output, g?, &choice)
     }
 
     /// Re-applies the transformation a generalized twin's manifest records to new data.
     pub fn apply_recipe(
         &self,
         recipe: &Path,
-        input: &Path,
-        output: &Path,
+        (input, output): (&Path, &Path),
         read: &ReadRequest,
+        format: &OutputRequest,
     ) -> Result<TwinWritten> {
+        let choice = format.choice()?;
         let manifest = Manifest::read(recipe)?;
         let (t, _) = load(self, input, read)?;
         let g = reapply(&t, &manifest)?;
-        write_generalized(self, input, &t, output, g)
+        write_generalized(self, (input, &t), output, g, &choice)
     }
 
     /// Checks a table as it is against privacy models.
@@ -647,6 +737,7 @@ impl Workspace {
     /// Makes a differentially private synthetic twin over the spec's domains.
     pub fn synthesize(&self, req: &SynthesizeRequest) -> Result<Synthesized> {
         let spec_path = req.read.required_spec()?;
+        let choice = req.output_format.choice()?;
         let spec = Spec::load(&spec_path)?;
         refuse_overwrite(&req.input, &req.output)?;
         let mut params = req.params.clone();
@@ -656,17 +747,23 @@ impl Workspace {
         }
         let (t, _) = load(self, &req.input, &req.read)?;
         spec.check_columns(&t)?;
-        self.synthesize_table((&req.input, &t), &spec, &spec_path, &req.output, &params)
+        self.synthesize_table(
+            (&req.input, &t),
+            (&spec, &spec_path),
+            &req.output,
+            &params,
+            &choice,
+        )
     }
 
     /// Synthesizes a table already read, naming `spec_path` (its domains) in the manifest.
     pub fn synthesize_table(
         &self,
         (input, t): (&Path, &Table),
-        spec: &Spec,
-        spec_path: &Path,
+        (spec, spec_path): (&Spec, &Path),
         output: &Path,
         params: &SynthParams,
+        choice: &FormatChoice,
     ) -> Result<Synthesized> {
         let phases = Phases {
             ws: self,
@@ -678,7 +775,14 @@ impl Workspace {
         let mut report = made.report;
         report["spec"] = json!(spec_path.display().to_string());
         Ok(Synthesized {
-            written: place_twin(self, (input, t), output, &made.twin, report)?,
+            // No cell of a synthetic twin is the source's; only its format is kept.
+            written: place_twin(
+                self,
+                (input, t),
+                (output, &made.twin),
+                report,
+                (&[], choice),
+            )?,
             operator_warnings: made.operator_warnings,
             domain_losses: made.domain_losses,
         })
@@ -693,6 +797,7 @@ impl Workspace {
     /// Makes a pseudonymized twin with the recipient's keys, registered in the vault.
     pub fn pseudonymize(&self, req: &PseudonymizeRequest) -> Result<TwinWritten> {
         refuse_overwrite(&req.input, &req.output)?;
+        let format = req.output_format.choice()?;
         let mut laps = Laps::default();
         laps.lap("start");
         let spec = req.read.spec.as_deref().map(Spec::load).transpose()?;
@@ -710,6 +815,7 @@ impl Workspace {
             recipient: &req.recipient,
             plans: &plans,
             source_scan: &scanned,
+            format,
         };
         self.make_pseudonymized(&mut v, &job, &mut laps)
     }
@@ -743,10 +849,24 @@ impl Workspace {
         // Written under a temporary name, registered in the vault, then renamed: a crash leaves
         // neither a partial twin nor a twin the vault cannot relink.
         let tmp = temp_twin_path(job.output)?;
-        write_table(&applied.table, &tmp)?;
+        let changed: Vec<String> = applied
+            .columns
+            .iter()
+            .filter(|c| !matches!(c.plan.method, plan::Method::Keep))
+            .map(|c| c.plan.column.clone())
+            .collect();
+        let kept = kept_columns(&applied.table, &changed);
+        let formats = write_twin_file(job.table, &applied.table, &tmp, &kept, &job.format);
+        let formats = match formats {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
         laps.lap("write");
         let keys: Vec<&DomainKeys> = keys.values().collect();
-        let result = register_and_place(v, job, &tmp, (&keys, &people), &applied, laps);
+        let result = register_and_place(v, job, &tmp, (&keys, &people), (&applied, formats), laps);
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
@@ -771,11 +891,11 @@ fn register_and_place(
     job: &TwinJob,
     tmp: &Path,
     (keys, people): (&[&DomainKeys], &[TwinPeople]),
-    applied: &Applied,
+    (applied, formats): (&Applied, Formats),
     laps: &mut Laps,
 ) -> Result<TwinWritten> {
     let (output, recipient) = (job.output, job.recipient);
-    let source = source_file(job.input, job.table)?;
+    let source = source_file(job.input, job.table, formats.source)?;
     let output_sha = file_sha256(tmp)?;
     let twin_id = datavisa_vault::crypto::random_id("tw")?;
     let created_at = datavisa_vault::store::rfc3339(datavisa_vault::store::unix_now());
@@ -821,12 +941,15 @@ fn register_and_place(
     let manifest = Manifest {
         kind: ManifestKind::PseudonymizedTwin,
         source,
-        output: OutputFile::written(
-            output,
-            output_sha,
-            applied.table.n_rows,
-            applied.table.column_names(),
-        ),
+        output: OutputFile {
+            format: formats.output,
+            ..OutputFile::written(
+                output,
+                output_sha,
+                applied.table.n_rows,
+                applied.table.column_names(),
+            )
+        },
         tool: stamp(),
         twin_id: Some(twin_id),
         vault: Some(VaultRef {

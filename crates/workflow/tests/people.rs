@@ -118,6 +118,7 @@ fn pseudonymize(ws: &Workspace, input: &Path, output: &Path, recipient: &str) {
         output: output.into(),
         recipient: recipient.into(),
         read: Default::default(),
+        output_format: Default::default(),
     })
     .unwrap();
 }
@@ -273,6 +274,7 @@ fn a_synthetic_twin_adds_no_one_and_a_generalized_twin_counts_its_source() {
         read: read.clone(),
         params,
         domain_from: Vec::new(),
+        output_format: Default::default(),
     })
     .unwrap();
     // No person column is needed: its 300 rows are no one.
@@ -309,6 +311,7 @@ fn a_synthetic_twin_adds_no_one_and_a_generalized_twin_counts_its_source() {
         search: "auto".into(),
         max_checks: 10_000,
         time_limit: 30.0,
+        output_format: Default::default(),
     })
     .unwrap();
     let header = std::fs::read_to_string(&generalized).unwrap();

@@ -82,6 +82,7 @@ fn a_generalized_twin_has_its_manifest_and_never_overwrites_its_input() {
         search: "auto".into(),
         max_checks: 2000,
         time_limit: 60.0,
+        output_format: Default::default(),
     };
     let w = ws.generalize(&req).unwrap();
     let g = w.manifest.generalized().unwrap();
@@ -97,8 +98,8 @@ fn a_generalized_twin_has_its_manifest_and_never_overwrites_its_input() {
     let again = ws
         .apply_recipe(
             Path::new(&w.manifest_path),
-            &d.path().join("people.csv"),
-            &d.path().join("again.csv"),
+            (&d.path().join("people.csv"), &d.path().join("again.csv")),
+            &Default::default(),
             &Default::default(),
         )
         .unwrap();
@@ -172,6 +173,7 @@ fn a_relink_needs_two_approvers_other_than_the_requester_and_is_logged() {
             output: d.path().join("pseudo.csv"),
             recipient: "partner".into(),
             read: Default::default(),
+            output_format: Default::default(),
         })
         .unwrap();
     assert!(w.manifest.twin_id.is_some());
@@ -306,6 +308,7 @@ fn a_tokenized_column_does_not_count_as_known() {
         output: d.path().join("pseudo.csv"),
         recipient: "partner".into(),
         read: Default::default(),
+        output_format: Default::default(),
     })
     .unwrap();
     std::fs::write(

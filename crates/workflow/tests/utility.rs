@@ -73,6 +73,7 @@ fn setup(dir: &Path) -> Workspace {
         search: "auto".into(),
         max_checks: 2000,
         time_limit: 30.0,
+        output_format: Default::default(),
     })
     .unwrap();
     w

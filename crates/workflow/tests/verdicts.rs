@@ -109,6 +109,7 @@ fn customers_of(dir: &Path, recipients: &str, rows: usize) -> Workspace {
         search: "auto".into(),
         max_checks: 2000,
         time_limit: 30.0,
+        output_format: Default::default(),
     })
     .unwrap();
     w
