@@ -290,6 +290,21 @@ pub fn frequency_rows(
         kept.truncate(empty);
         shares.truncate(empty);
     }
+    // A level keeping what the level below keeps generalizes nothing; built from counts it is
+    // left out (a rebuilt hierarchy keeps the levels it recorded, so its height never changes).
+    if def.get("kept").is_none() {
+        let mut below = values.len();
+        let mut l = 0;
+        while l < kept.len() {
+            if kept[l].len() == below {
+                kept.remove(l);
+                shares.remove(l);
+            } else {
+                below = kept[l].len();
+                l += 1;
+            }
+        }
+    }
     let rows = {
         let sets: Vec<hashbrown::HashSet<&str>> = kept
             .iter()
@@ -449,11 +464,19 @@ mod tests {
         // Rebuilt from the recorded lists, without counts, the same rows come out.
         let (again, _) = frequency_rows(&full, &vals, None).unwrap();
         assert_eq!(again, rows);
-        // Defaults: 1%, 5%, 20%; d (4%) goes at level 2, c (6%) at level 3.
-        let (rows, _) = frequency_rows(&def(""), &vals, Some(&counts)).unwrap();
-        assert_eq!(rows[3][1..], ["d", "(other)", "(other)", "*"]);
-        assert_eq!(rows[2][1..], ["c", "c", "(other)", "*"]);
-        assert_eq!(rows[1][1..], ["b", "b", "b", "*"]);
+        // Defaults: 1%, 5%, 20%. At 1% every value stays itself, a level that generalizes
+        // nothing, so it is left out and out of the record; d (4%) goes at 5%, c (6%) at 20%.
+        let (rows, full) = frequency_rows(&def(""), &vals, Some(&counts)).unwrap();
+        assert_eq!(rows[3][1..], ["(other)", "(other)", "*"]);
+        assert_eq!(rows[2][1..], ["c", "(other)", "*"]);
+        assert_eq!(rows[1][1..], ["b", "b", "*"]);
+        assert_eq!(full["min_share"].as_array().unwrap().len(), 2);
+        assert_eq!(frequency_rows(&full, &vals, None).unwrap().0, rows);
+        // A level keeping what the one below keeps is left out too (5% and 6% keep a, b, c).
+        let (rows, full) =
+            frequency_rows(&def("min_share = [0.05, 0.06]"), &vals, Some(&counts)).unwrap();
+        assert_eq!(rows[2][1..], ["c", "*"]);
+        assert_eq!(full["kept"].as_array().unwrap().len(), 1);
         for bad in [
             "min_share = [0.5, 0.1]",
             "min_share = [0]",

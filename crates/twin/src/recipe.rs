@@ -40,9 +40,10 @@ pub struct Recipe {
     pub search: SearchParams,
 }
 
-/// Distinct categories above which a quasi-identifier with no known kind is grouped by
-/// frequency (rare values together) instead of kept-or-`*`, which would take it from every
-/// value straight to nothing.
+/// Distinct categories up to which a quasi-identifier with no known kind whose frequencies
+/// group nothing stays value-or-`*` without a warning; above it, or whenever rare values can be
+/// grouped (`(other)`), it is grouped by frequency and the run warns that a real grouping keeps
+/// more.
 pub const MAX_FLAT_VALUES: usize = 50;
 
 /// Distinct values of a column as (text as written, number) pairs: the text is what a
@@ -87,7 +88,8 @@ fn detected_kind(col: &datavisa_table::Column) -> Option<Kind> {
 /// The builder definition a column gets when none is given, from what it holds: postcodes
 /// masked by region, addresses by division, resident IDs by division code, dates by month,
 /// year, 5 years and decade, ages by 5/10/20-year bands, other numbers by intervals,
-/// fixed-length digit codes by masking, few categories value-or-`*`, many by frequency.
+/// fixed-length digit codes by masking, categories by frequency (value-or-`*` when that groups
+/// nothing).
 fn auto_definition(t: &Table, c: usize, values: &[(String, Option<f64>)]) -> Option<String> {
     let col = &t.columns[c];
     // A column of Chinese postcodes, whatever type it was read as, is masked by region
@@ -139,8 +141,6 @@ fn auto_definition(t: &Table, c: usize, values: &[(String, Option<f64>)]) -> Opt
                 });
             if codes {
                 format!("type = \"mask\"\nlevels = {len}")
-            } else if values.len() <= MAX_FLAT_VALUES {
-                return None;
             } else {
                 let shares = crate::builders::FREQUENCY_SHARES
                     .map(|s| s.to_string())
@@ -160,7 +160,13 @@ pub fn auto_hierarchy(t: &Table, column: &str) -> Result<Hierarchy> {
     };
     let def: toml::Table = toml::from_str(&def).map_err(|e| invalid(e.to_string()))?;
     let counts = distinct_counts(t, c, &values);
-    Hierarchy::build_counted(column, &def, &values, Some(&counts), Path::new("(auto)"))
+    let h = Hierarchy::build_counted(column, &def, &values, Some(&counts), Path::new("(auto)"))?;
+    // Few categories whose frequencies group nothing (every level left out) stay value-or-`*`,
+    // with no warning: there was nothing a grouping by meaning could have kept.
+    if h.source.kind == "frequency" && h.height() == 1 && values.len() <= MAX_FLAT_VALUES {
+        return Hierarchy::flat(column, values.into_iter().map(|v| v.0), "flat");
+    }
+    Ok(h)
 }
 
 /// Builds a hierarchy from a definition for column `q` of `t`, with the rows of each value.
@@ -679,16 +685,52 @@ mod postcode_tests {
             "interval"
         );
         // 工种0-2 hold 20 of 120 rows each (16.7%), the other 60 values one each (0.8%): kept
-        // at 1% and 5%; at 20% nothing is kept, so that level is left out.
+        // at 1%; 5% keeps the same three, which generalizes nothing more, and 20% nothing:
+        // both levels are left out.
         let h = auto_hierarchy(&t, "职业").unwrap();
         assert_eq!(h.source.kind, "frequency");
-        assert_eq!(path(&h, "工种0")[1..], ["工种0", "工种0", "*"]);
-        assert_eq!(path(&h, "工种99")[1..], ["(other)", "(other)", "*"]);
+        assert_eq!(path(&h, "工种0")[1..], ["工种0", "*"]);
+        assert_eq!(path(&h, "工种99")[1..], ["(other)", "*"]);
         let w = hierarchy_warnings(&BTreeMap::new(), &[("职业".into(), h.clone())]);
         assert_eq!(w.len(), 1);
         assert_eq!(w[0]["distinct_values"], 63);
         let given = BTreeMap::from([("职业".to_string(), HierarchySpec::File("h.csv".into()))]);
         assert!(hierarchy_warnings(&given, &[("职业".into(), h)]).is_empty());
+    }
+
+    #[test]
+    fn few_categories_are_grouped_by_frequency_only_where_that_groups_something() {
+        // 100 rows of 12 occupations: 8 hold 11 or 12 rows, 4 hold 1 or 2 (under 5%). They go
+        // to (other) at 5% (the 1% level keeps all 12 and is left out); at 20% nothing is kept.
+        let mut jobs: Vec<String> = Vec::new();
+        for (j, n) in [12, 12, 12, 12, 11, 11, 11, 11, 2, 2, 2, 2]
+            .iter()
+            .enumerate()
+        {
+            jobs.extend(std::iter::repeat_n(format!("job{j}"), *n));
+        }
+        let sexes: Vec<&str> = (0..jobs.len())
+            .map(|i| if i % 2 == 0 { "F" } else { "M" })
+            .collect();
+        let t = Table::new(vec![
+            Column::from_texts("occupation", &jobs),
+            Column::from_texts("sex", &sexes),
+        ])
+        .unwrap();
+        let h = auto_hierarchy(&t, "occupation").unwrap();
+        assert_eq!(h.source.kind, "frequency");
+        assert_eq!(path(&h, "job0")[1..], ["job0", "*"]);
+        assert_eq!(path(&h, "job11")[1..], ["(other)", "*"]);
+        assert_eq!(
+            hierarchy_warnings(&BTreeMap::new(), &[("occupation".into(), h)]).len(),
+            1
+        );
+        // Two values of half the rows each: frequency groups nothing, so value-or-* and no
+        // warning.
+        let h = auto_hierarchy(&t, "sex").unwrap();
+        assert_eq!(h.source.kind, "flat");
+        assert_eq!(path(&h, "F")[1..], ["*"]);
+        assert!(hierarchy_warnings(&BTreeMap::new(), &[("sex".into(), h)]).is_empty());
     }
 
     #[test]
