@@ -23,6 +23,7 @@ pub mod read;
 pub mod report;
 pub mod sensitivity;
 pub mod split;
+pub mod team;
 pub mod twins;
 pub mod users;
 pub mod vault;

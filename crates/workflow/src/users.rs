@@ -439,6 +439,13 @@ pub fn parse_expires(s: &str) -> Result<Option<i64>> {
     }
 }
 
+/// A short random label (8 base64url characters), e.g. to tell one server run's request ids
+/// from another's.
+pub fn random_label() -> Result<String> {
+    let bytes = random_secret::<6>()?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..]))
+}
+
 /// The SHA-256 a token is stored as.
 fn token_hash(token: &str) -> String {
     sha256_hex(token.as_bytes())
