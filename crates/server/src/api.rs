@@ -35,17 +35,50 @@ macro_rules! workflow_schema {
     };
 }
 
-workflow_schema!(Inspection, "What `datavisa inspect --format json` prints for the dataset.");
-workflow_schema!(Scanned, "What `datavisa scan --format json` prints for the dataset.");
-workflow_schema!(AssessmentSummary, "A stored assessment, as `datavisa assess list --format json` lists it.");
-workflow_schema!(Assessment, "A stored assessment, as `datavisa assess show --format json` prints it.");
-workflow_schema!(Visa, "A visa with its status, as `datavisa visa list --format json` lists it.");
-workflow_schema!(VisaDetail, "A visa with its history, as `datavisa visa show --format json` prints it.");
-workflow_schema!(AuditEntry, "An audit entry, as `datavisa audit log --format json` lists it.");
-workflow_schema!(Verification, "The audit log's verification, as `datavisa audit verify --format json` prints it.");
-workflow_schema!(Exporter, "An exporter, as `datavisa ledger exporter list --format json` lists it.");
-workflow_schema!(Recipient, "A recipient, as `datavisa ledger recipient list --format json` lists it.");
-workflow_schema!(YearReport, "The year's transfers and counts, as `datavisa ledger report --format json` prints it.");
+workflow_schema!(
+    Inspection,
+    "What `datavisa inspect --format json` prints for the dataset."
+);
+workflow_schema!(
+    Scanned,
+    "What `datavisa scan --format json` prints for the dataset."
+);
+workflow_schema!(
+    AssessmentSummary,
+    "A stored assessment, as `datavisa assess list --format json` lists it."
+);
+workflow_schema!(
+    Assessment,
+    "A stored assessment, as `datavisa assess show --format json` prints it."
+);
+workflow_schema!(
+    Visa,
+    "A visa with its status, as `datavisa visa list --format json` lists it."
+);
+workflow_schema!(
+    VisaDetail,
+    "A visa with its history, as `datavisa visa show --format json` prints it."
+);
+workflow_schema!(
+    AuditEntry,
+    "An audit entry, as `datavisa audit log --format json` lists it."
+);
+workflow_schema!(
+    Verification,
+    "The audit log's verification, as `datavisa audit verify --format json` prints it."
+);
+workflow_schema!(
+    Exporter,
+    "An exporter, as `datavisa ledger exporter list --format json` lists it."
+);
+workflow_schema!(
+    Recipient,
+    "A recipient, as `datavisa ledger recipient list --format json` lists it."
+);
+workflow_schema!(
+    YearReport,
+    "The year's transfers and counts, as `datavisa ledger report --format json` prints it."
+);
 
 /// The server and its store.
 #[derive(Serialize, ToSchema)]
@@ -346,7 +379,10 @@ pub async fn create_token(
     })
     .await?;
     let mut h = HeaderMap::new();
-    h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok((StatusCode::CREATED, h, Json(t.into())))
 }
 
@@ -402,7 +438,11 @@ pub async fn upload_dataset(
     while let Some(chunk) = stream.next().await {
         // A broken connection ends here; the partial file goes when `upload` drops.
         let chunk = chunk.map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "interrupted", format!("the upload broke off: {e}"))
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "interrupted",
+                format!("the upload broke off: {e}"),
+            )
         })?;
         received += chunk.len() as u64;
         if received > limit {
@@ -571,28 +611,36 @@ pub async fn audit_log(
         since: q.since,
         last: q.last,
     };
-    Ok(Json(blocking(move || a.workspace.audit_filtered(&f)).await?))
+    Ok(Json(
+        blocking(move || a.workspace.audit_filtered(&f)).await?,
+    ))
 }
 
 /// Checks the audit log's chain, MACs and head; `intact` is false, naming each problem, when it
 /// was tampered with.
 #[utoipa::path(post, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = Verification), (status = 401, body = Problem), (status = 403, body = Problem)))]
-pub async fn verify_audit(Extension(a): Extension<Acting>) -> Result<Json<impl Serialize>, ApiError> {
+pub async fn verify_audit(
+    Extension(a): Extension<Acting>,
+) -> Result<Json<impl Serialize>, ApiError> {
     Ok(Json(blocking(move || a.workspace.verify_audit()).await?))
 }
 
 /// Every exporter in the ledger.
 #[utoipa::path(get, path = "/api/v1/ledger/exporters", tag = "ledger", security(("bearer" = [])),
     responses((status = 200, body = Vec<Exporter>), (status = 401, body = Problem), (status = 403, body = Problem)))]
-pub async fn list_exporters(Extension(a): Extension<Acting>) -> Result<Json<Vec<impl Serialize>>, ApiError> {
+pub async fn list_exporters(
+    Extension(a): Extension<Acting>,
+) -> Result<Json<Vec<impl Serialize>>, ApiError> {
     Ok(Json(blocking(move || a.workspace.exporters()).await?))
 }
 
 /// Every recipient in the ledger.
 #[utoipa::path(get, path = "/api/v1/ledger/recipients", tag = "ledger", security(("bearer" = [])),
     responses((status = 200, body = Vec<Recipient>), (status = 401, body = Problem), (status = 403, body = Problem)))]
-pub async fn list_recipients(Extension(a): Extension<Acting>) -> Result<Json<Vec<impl Serialize>>, ApiError> {
+pub async fn list_recipients(
+    Extension(a): Extension<Acting>,
+) -> Result<Json<Vec<impl Serialize>>, ApiError> {
     Ok(Json(blocking(move || a.workspace.recipients()).await?))
 }
 
@@ -604,5 +652,7 @@ pub async fn ledger_report(
     Extension(a): Extension<Acting>,
     Query(q): Query<YearQuery>,
 ) -> Result<Json<datavisa_workflow::ledger::YearReport>, ApiError> {
-    Ok(Json(blocking(move || a.workspace.year_report(q.year)).await?))
+    Ok(Json(
+        blocking(move || a.workspace.year_report(q.year)).await?,
+    ))
 }

@@ -16,9 +16,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use zeroize::Zeroizing;
 
 /// How to start the server.
@@ -51,7 +53,9 @@ pub enum ServerError {
 }
 
 /// The master key as the server takes it: the file, else `DATAVISA_MASTER_KEY`.
-fn master_key(file: Option<&std::path::Path>) -> Result<Zeroizing<Vec<u8>>, datavisa_workflow::Error> {
+fn master_key(
+    file: Option<&std::path::Path>,
+) -> Result<Zeroizing<Vec<u8>>, datavisa_workflow::Error> {
     let bytes = match file {
         Some(f) => Zeroizing::new(std::fs::read(f).map_err(|e| {
             datavisa_workflow::Error::bad_input(format!(
@@ -97,21 +101,23 @@ pub fn app(state: AppState) -> Router {
         next: Arc::new(AtomicU64::new(1)),
     };
     let x_request_id = HeaderName::from_static("x-request-id");
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-        // Method, route template and request id only: never headers, queries or bodies.
-        let route = req
-            .extensions()
-            .get::<axum::extract::MatchedPath>()
-            .map_or("-", |p| p.as_str())
-            .to_owned();
-        let id = req
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-")
-            .to_owned();
-        tracing::info_span!("request", method = %req.method(), route = %route, request_id = %id)
-    });
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request<_>| {
+            // Method, route template and request id only: never headers, queries or bodies.
+            let route = req
+                .extensions()
+                .get::<axum::extract::MatchedPath>()
+                .map_or("-", |p| p.as_str())
+                .to_owned();
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_owned();
+            tracing::info_span!("request", method = %req.method(), route = %route, request_id = %id)
+        })
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO));
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
     };
@@ -125,7 +131,9 @@ pub fn app(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             limits.timeout,
         ))
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.concurrency))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            limits.concurrency,
+        ))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(header(header::REFERRER_POLICY, "no-referrer"))

@@ -62,7 +62,11 @@ mod tests {
                 }
             }
         }
-        assert_eq!(routed.len(), crate::routes::table().len(), "a route is listed twice");
+        assert_eq!(
+            routed.len(),
+            crate::routes::table().len(),
+            "a route is listed twice"
+        );
         assert_eq!(routed, documented);
         assert!(routed.len() >= 22);
     }

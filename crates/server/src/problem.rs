@@ -97,7 +97,12 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn problem_response(status: StatusCode, kind: Option<&str>, detail: String, path: &str) -> Response {
+fn problem_response(
+    status: StatusCode,
+    kind: Option<&str>,
+    detail: String,
+    path: &str,
+) -> Response {
     let p = Problem {
         kind: kind.map_or_else(|| "about:blank".to_owned(), |k| format!("/problems/{k}")),
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -145,7 +150,12 @@ pub async fn problem_for_bare_errors(req: Request<Body>, next: Next) -> Response
     }
     let (detail, kind) = match r.extensions().get::<Detail>() {
         Some(Detail(d, k)) => (d.clone(), *k),
-        None => (rejection_text(r).await.unwrap_or_else(|| default_detail(status)), None),
+        None => (
+            rejection_text(r)
+                .await
+                .unwrap_or_else(|| default_detail(status)),
+            None,
+        ),
     };
     let mut out = problem_response(status, kind, detail, &path);
     if status == StatusCode::UNAUTHORIZED {

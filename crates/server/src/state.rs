@@ -135,6 +135,8 @@ pub async fn blocking<T: Send + 'static>(
 ) -> std::result::Result<T, ApiError> {
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r.map_err(ApiError::from),
-        Err(e) => Err(ApiError::from(Error::internal(format!("a worker failed: {e}")))),
+        Err(e) => Err(ApiError::from(Error::internal(format!(
+            "a worker failed: {e}"
+        )))),
     }
 }

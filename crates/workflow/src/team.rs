@@ -35,8 +35,14 @@ pub struct AuditFilter {
 /// Whether `s` is YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (the forms the log's times compare with).
 fn check_since(s: &str) -> Result<()> {
     let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
-    let date = b.len() >= 10 && digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10);
+    let digits =
+        |r: std::ops::Range<usize>| r.clone().all(|i| b.get(i).is_some_and(u8::is_ascii_digit));
+    let date = b.len() >= 10
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10);
     let ok = date
         && (b.len() == 10
             || (b.len() == 20
@@ -59,9 +65,10 @@ fn check_since(s: &str) -> Result<()> {
 impl AuditFilter {
     /// Whether entry `e` passes.
     pub fn keeps(&self, e: &Entry) -> bool {
-        let kind_ok = self.kind.as_deref().is_none_or(|k| {
-            e.action == k || e.action.split('.').next() == Some(k)
-        });
+        let kind_ok = self
+            .kind
+            .as_deref()
+            .is_none_or(|k| e.action == k || e.action.split('.').next() == Some(k));
         self.actor.as_deref().is_none_or(|a| e.actor == a)
             && kind_ok
             && self.since.as_deref().is_none_or(|s| e.at.as_str() >= s)
@@ -84,7 +91,11 @@ impl Workspace {
         if let Some(s) = &f.since {
             check_since(s)?;
         }
-        let mut list: Vec<Entry> = self.audit_log(None)?.into_iter().filter(|e| f.keeps(e)).collect();
+        let mut list: Vec<Entry> = self
+            .audit_log(None)?
+            .into_iter()
+            .filter(|e| f.keeps(e))
+            .collect();
         if let Some(n) = f.last {
             list.drain(..list.len().saturating_sub(n));
         }
@@ -101,7 +112,13 @@ mod tests {
         for ok in ["2026-01-31", "2026-01-31T08:00:00Z"] {
             assert!(check_since(ok).is_ok(), "{ok}");
         }
-        for bad in ["2026-1-31", "yesterday", "2026-01-31T08:00:00+08:00", "2026-01-31 08:00:00Z", ""] {
+        for bad in [
+            "2026-1-31",
+            "yesterday",
+            "2026-01-31T08:00:00+08:00",
+            "2026-01-31 08:00:00Z",
+            "",
+        ] {
             assert!(check_since(bad).is_err(), "{bad}");
         }
     }
