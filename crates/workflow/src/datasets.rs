@@ -74,6 +74,46 @@ fn clean_name(name: &str) -> String {
     }
 }
 
+/// Line and column (both 1-based) of the first field that breaks a CSV file's shape: the first
+/// field past the header's count, the first one missing, or the one whose quote never closes.
+fn locate_bad_field(path: &Path) -> Option<(u64, usize)> {
+    let head = std::fs::read(path).ok()?;
+    let first = head.split(|b| *b == b'\n').next()?;
+    // The delimiter that splits the header into the most fields, as the reader's sniffing would.
+    let delimiter = [b',', b';', b'\t', b'|']
+        .into_iter()
+        .max_by_key(|d| first.iter().filter(|b| *b == d).count())?;
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(head.as_slice());
+    let mut expected = None;
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match r.read_byte_record(&mut record) {
+            Ok(false) => return None,
+            Ok(true) => {}
+            Err(_) => return None,
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let n = record.len();
+        let want = *expected.get_or_insert(n);
+        // A quote that never closes swallows the rest of the file into one field of the last
+        // record (the reader has dropped the quote itself).
+        let swallowing = record.iter().position(|f| f.contains(&b'\n'));
+        if let Some(i) = swallowing {
+            let mut next = csv::ByteRecord::new();
+            if matches!(r.read_byte_record(&mut next), Ok(false)) {
+                return Some((line, i + 1));
+            }
+        }
+        if n != want {
+            return Some((line, n.min(want) + 1));
+        }
+    }
+}
+
 impl Workspace {
     fn datasets_dir(&self) -> PathBuf {
         self.store().join(DATASETS_DIR)
@@ -106,9 +146,12 @@ impl Workspace {
         let name = clean_name(name);
         let (table, _) = load(self, upload.path(), &ReadRequest::default()).map_err(|e| {
             let shown = upload.path().display().to_string();
+            let place = locate_bad_field(upload.path())
+                .map(|(line, column)| format!(" (line {line}, column {column})"))
+                .unwrap_or_default();
             Error {
                 kind: e.kind,
-                message: e.message.replace(&shown, &name),
+                message: format!("{}{place}", e.message.replace(&shown, &name)),
             }
         })?;
         let sha256 = file_sha256(upload.path())?;
@@ -236,6 +279,25 @@ mod tests {
         assert!(e.message.contains("people.csv"), "{}", e.message);
         assert!(!e.message.contains(".upload-"), "{}", e.message);
         assert!(e.message.contains("line 3"), "{}", e.message);
+        // The third field of line 3 is one more than the header's two.
+        assert!(e.message.contains("(line 3, column 3)"), "{}", e.message);
         assert!(ws.datasets().unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_fields_are_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x.csv");
+        let cases: [(&str, Option<(u64, usize)>); 5] = [
+            ("a,b,c\n1,2,3\n4,5\n", Some((3, 3))),
+            ("a;b\n1;2\n3;4;5\n", Some((3, 3))),
+            ("a,b\n1,2\n3,4\n", None),
+            ("a,b,c\n1,\"x,2\n3,4,5\n", Some((2, 2))),
+            ("a,b\n1,2\n3,4,5,6\n7,8\n", Some((3, 3))),
+        ];
+        for (text, want) in cases {
+            std::fs::write(&f, text).unwrap();
+            assert_eq!(locate_bad_field(&f), want, "{text:?}");
+        }
     }
 }
