@@ -499,6 +499,10 @@ impl Workspace {
 
     /// Every user.
     pub fn users(&self) -> Result<Vec<User>> {
+        // Listing makes no store.
+        if !self.store().join(TEAM_FILE).is_file() {
+            return Ok(Vec::new());
+        }
         self.team()?.users()
     }
 
@@ -558,6 +562,9 @@ impl Workspace {
 
     /// Every token, without its value.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        if !self.store().join(TEAM_FILE).is_file() {
+            return Ok(Vec::new());
+        }
         Ok(self.team()?.tokens()?.iter().map(TokenRow::info).collect())
     }
 
