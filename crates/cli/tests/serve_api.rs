@@ -616,12 +616,23 @@ fn uploads_are_limited_checked_stored_by_hash_and_scanned_like_the_cli() {
         .join("datasets")
         .join(format!("{GOOD_SHA}.csv"));
     assert_eq!(std::fs::read_to_string(&stored).unwrap(), GOOD_CSV);
+    // Uploads are not held to the JSON limit (64 KiB): 20,001 lines of 11 bytes and a header.
+    let mut wide = String::from("id,code\n");
+    for i in 0..20_001 {
+        wide.push_str(&format!("{i:06},abcd\n"));
+    }
+    let r = upload(&s, steward, "wide.csv", wide.as_bytes());
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        (r.json()["rows"].as_u64(), r.json()["bytes"].as_u64()),
+        (Some(20_001), Some(8 + 20_001 * 12))
+    );
     // The same bytes again are the same dataset.
     let again = upload(&s, steward, "copy.csv", GOOD_CSV.as_bytes());
     assert_eq!(again.status, 201);
     assert_eq!(again.json()["name"], "people.csv");
     let list = get(&s, "/api/v1/datasets", Some(team.token(Role::Auditor))).json();
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(
         get(&s, &format!("/api/v1/datasets/{GOOD_SHA}"), Some(steward)).json(),
         d
@@ -708,14 +719,14 @@ fn uploads_are_limited_checked_stored_by_hash_and_scanned_like_the_cli() {
     );
     let e = r.json();
     let e = e.as_array().unwrap();
-    assert_eq!(e.len(), 2, "{e:?}");
+    assert_eq!(e.len(), 3, "{e:?}");
     assert_eq!(e[0]["actor"], "steward-user");
     assert_eq!(e[0]["detail"]["token_prefix"], &steward[..11]);
     assert_eq!(e[0]["detail"]["sha256"], GOOD_SHA);
     assert_eq!(
         (
             e[0]["detail"]["new"].as_bool(),
-            e[1]["detail"]["new"].as_bool()
+            e[2]["detail"]["new"].as_bool()
         ),
         (Some(true), Some(false))
     );
