@@ -241,6 +241,26 @@ impl SqliteTeam {
     }
 }
 
+impl SqliteTeam {
+    /// Opens an existing, current team store read-only (no lock taken: every request's token
+    /// check reads it); an older one is migrated first.
+    pub fn open_read(store: &Path) -> Result<SqliteTeam> {
+        let path = store.join(TEAM_FILE);
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(sql(&path))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sql(&path))?;
+        let version: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql(&path))?;
+        if version as usize == MIGRATIONS.len() {
+            Ok(SqliteTeam { conn, path })
+        } else {
+            SqliteTeam::open(store)
+        }
+    }
+}
+
 fn user_of(r: &rusqlite::Row) -> rusqlite::Result<User> {
     let roles: String = r.get(1)?;
     Ok(User {
@@ -584,7 +604,8 @@ impl Workspace {
         if !self.store().join(TEAM_FILE).is_file() {
             return Ok(Err(Refusal::Unknown));
         }
-        let Some((row, user)) = self.team()?.token_by_hash(&token_hash(token))? else {
+        let team = SqliteTeam::open_read(self.store())?;
+        let Some((row, user)) = team.token_by_hash(&token_hash(token))? else {
             return Ok(Err(Refusal::Unknown));
         };
         let now = unix_now();
@@ -706,5 +727,14 @@ mod tests {
             SqliteTeam::open(dir.path()).unwrap().users().unwrap().len(),
             1
         );
+        // Token checks read without a lock, and cannot write.
+        let mut r = SqliteTeam::open_read(dir.path()).unwrap();
+        assert!(r.token_by_hash("ff").unwrap().is_some());
+        let zoe = User {
+            name: "zoe".into(),
+            ..u
+        };
+        let e = r.add_user(&zoe, 1).unwrap_err();
+        assert!(e.message.contains("readonly"), "{}", e.message);
     }
 }
