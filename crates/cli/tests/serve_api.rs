@@ -565,6 +565,16 @@ fn a_token_is_shown_once_stored_hashed_and_audited() {
     // The CLI's own changes are there too, under the OS user.
     let r = get(&s, "/api/v1/audit?kind=token", Some(auditor));
     assert_eq!(r.json().as_array().unwrap().len(), 5 + 1);
+    // Since a day: today's entries are all there, a later day's none; `last` keeps the newest.
+    let all = get(&s, "/api/v1/audit", Some(auditor)).json();
+    let today = &all[0]["at"].as_str().unwrap()[..10];
+    let r = get(&s, &format!("/api/v1/audit?since={today}"), Some(auditor));
+    assert_eq!(r.json(), all);
+    let r = get(&s, "/api/v1/audit?since=2999-01-01", Some(auditor));
+    assert_eq!(r.json(), serde_json::json!([]));
+    let r = get(&s, "/api/v1/audit?kind=user.added&last=1", Some(auditor)).json();
+    assert_eq!(r.as_array().unwrap().len(), 1);
+    assert_eq!(r[0]["detail"]["user"], "dora");
     let r = post_json(&s, "/api/v1/audit/verify", Some(auditor), "{}");
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["intact"], true);
@@ -891,4 +901,19 @@ fn the_server_refuses_to_start_without_the_right_key() {
     let mut buf = String::new();
     let _ = std::io::Cursor::new(o.stderr).read_to_string(&mut buf);
     assert!(!buf.contains(MASTER));
+}
+
+#[test]
+fn serve_help_says_how_to_put_it_behind_tls() {
+    let o = common::datavisa(&["serve", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    for needle in [
+        "TLS reverse proxy",
+        "127.0.0.1:8470",
+        "--master-key-file",
+        "SIGTERM",
+    ] {
+        assert!(help.contains(needle), "{needle} not in {help}");
+    }
 }
