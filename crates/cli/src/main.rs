@@ -13,6 +13,7 @@ mod output;
 mod pipia;
 mod pseudonymize;
 mod synthesize;
+mod team;
 mod vault;
 mod verdict;
 
@@ -295,6 +296,28 @@ pub enum Command {
         #[command(subcommand)]
         cmd: SpecCommand,
     },
+    /// Users of the team server and their roles: steward, approver, dpo, auditor, admin
+    /// (every change is in the audit log).
+    User {
+        #[command(subcommand)]
+        user: UserCommand,
+    },
+    /// API tokens of the team server: made (and shown) once, stored only as a hash, listed by
+    /// prefix, revocable (every change is in the audit log).
+    Token {
+        #[command(subcommand)]
+        token: TokenCommand,
+    },
+    /// Serve the HTTP API (/api/v1) for a team, on the store's vault, register and ledger.
+    ///
+    /// The server speaks plain HTTP and listens only on --listen (loopback by default). To
+    /// serve a team, put it behind a TLS reverse proxy on the same host, e.g. Caddy
+    /// (`reverse_proxy 127.0.0.1:8470`) or nginx (`proxy_pass http://127.0.0.1:8470;` in a
+    /// `listen 443 ssl` server block), and keep --listen on loopback. The master key is read
+    /// once at start from --master-key-file or DATAVISA_MASTER_KEY; users and tokens are made
+    /// with `datavisa user` and `datavisa token`. SIGTERM or Ctrl-C stop it after the
+    /// requests in flight. Logs go to stderr (DATAVISA_LOG=debug|info|warn|error).
+    Serve(ServeArgs),
     /// Generate a realistic Chinese customer table from a seed and run every step on it.
     Demo {
         /// Directory for everything the demo writes.
@@ -307,6 +330,91 @@ pub enum Command {
         /// Date (YYYY-MM-DD) the demo data is generated and judged at; today by default.
         #[arg(long)]
         as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+/// `datavisa serve`'s flags.
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Address and port to listen on (nothing else is listened on).
+    #[arg(long, default_value = "127.0.0.1:8470")]
+    pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub vault: VaultArgs,
+    /// Largest dataset upload, in MiB.
+    #[arg(long, default_value_t = 256)]
+    pub max_upload_mib: u64,
+    /// Largest JSON request body, in KiB.
+    #[arg(long, default_value_t = 64)]
+    pub max_json_kib: usize,
+    /// Longest a request may run, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout_secs: u64,
+    /// Requests served at once (more wait their turn).
+    #[arg(long, default_value_t = 64)]
+    pub max_concurrent: usize,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user with one or more roles.
+    Add {
+        /// The user's name (letters, digits, '.', '_', '-', '@').
+        name: String,
+        /// steward, approver, dpo, auditor or admin; repeat the flag or give a comma list.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Disable a user: their tokens stop working.
+    Disable {
+        name: String,
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Make a token for a user and print it, once.
+    Create {
+        /// Whose token.
+        #[arg(long)]
+        user: String,
+        /// Lifetime: 90d, 12h, 30m, 2w, or never.
+        #[arg(long, default_value = "90d")]
+        expires: String,
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// List tokens by prefix (never their values).
+    List {
+        #[command(flatten)]
+        vault: VaultArgs,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Revoke a token by its prefix.
+    Revoke {
+        prefix: String,
+        #[command(flatten)]
+        vault: VaultArgs,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

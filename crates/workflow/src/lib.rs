@@ -7,6 +7,7 @@ pub mod assess;
 pub mod attack;
 pub mod attest;
 pub mod certificate;
+pub mod datasets;
 pub mod demo;
 pub mod error;
 pub mod evidence;
@@ -22,7 +23,9 @@ pub mod read;
 pub mod report;
 pub mod sensitivity;
 pub mod split;
+pub mod team;
 pub mod twins;
+pub mod users;
 pub mod vault;
 pub mod workspace;
 
@@ -36,8 +39,8 @@ pub use error::{Context, Error, ErrorKind, Result};
 pub use evidence::{input_evidence, tool, write_json, InputEvidence, Tool};
 pub use read::{day_of, load, read_options, ReadRequest};
 pub use workspace::{
-    check_store, Clock, FixedClock, NoProgress, NoSecrets, Progress, Secrets, SystemClock, Task,
-    TaskGuard, Workspace,
+    check_store, Clock, FixedClock, NoProgress, NoSecrets, Origin, Progress, Secrets, SystemClock,
+    Task, TaskGuard, Workspace,
 };
 
 /// The risk crate's parameter and result types, for front ends that build requests.

@@ -110,6 +110,17 @@ pub struct Workspace {
     rules: Option<PathBuf>,
     attacks: Arc<Vec<&'static dyn datavisa_verdict::attacks::Attack>>,
     anchors: Option<(PathBuf, PathBuf)>,
+    origin: Option<Origin>,
+}
+
+/// Where a request came from when a server acts for a user: recorded in the audit entries of
+/// the changes it makes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// The prefix of the API token used (never the token).
+    pub token_prefix: String,
+    /// The server's id of the request.
+    pub request_id: String,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -138,6 +149,7 @@ impl Workspace {
             rules: None,
             attacks: Arc::new(datavisa_verdict::attacks::builtin().to_vec()),
             anchors: None,
+            origin: None,
         })
     }
 
@@ -193,6 +205,21 @@ impl Workspace {
         list.push(attack);
         self.attacks = Arc::new(list);
         self
+    }
+
+    /// The same workspace acting for `actor` on a request from `origin` (the server's view of
+    /// one call).
+    pub fn acting(&self, actor: impl Into<String>, origin: Option<Origin>) -> Workspace {
+        Workspace {
+            actor: actor.into(),
+            origin,
+            ..self.clone()
+        }
+    }
+
+    /// The request the workspace acts on, when a server made it for one.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
     }
 
     /// The attacks every assessment runs, in order.

@@ -1,0 +1,919 @@
+//! The HTTP API against a real `datavisa serve` on a loopback port the tests start: the role
+//! matrix from the router's own table, tokens (401 for every bad one, shown once, stored
+//! hashed), uploads (413, 400 with line and column, stored by hash, scanned as the CLI scans),
+//! problem+json everywhere, the audit log with actor, token prefix and request id, and a
+//! graceful stop.
+
+mod common;
+
+use datavisa_server::routes::{table, Access};
+use datavisa_workflow::users::Role;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+const MASTER: &str = "correct horse battery staple";
+
+/// A two-column CSV of 42 bytes (10 + 17 + 15 per line) and its SHA-256 (from sha256sum).
+const GOOD_CSV: &str = "name,city\nWang Wei,Beijing\nLi Na,Shanghai\n";
+const GOOD_SHA: &str = "090867a92c4e42d4695e0426290e49fc6a9623b3cb9b9819cdf6eaee2706f39c";
+
+/// Runs the CLI in `dir` with the test master key.
+fn dv(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_datavisa"))
+        .args(args)
+        .current_dir(dir)
+        .env("DATAVISA_MASTER_KEY", MASTER)
+        .output()
+        .expect("binary runs")
+}
+
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// A store with a vault (cheap KDF, tests only) and one user per role, each with a token;
+/// `root` is the admin.
+struct Team {
+    dir: tempfile::TempDir,
+    tokens: Vec<(Role, String)>,
+}
+
+impl Team {
+    fn new() -> Team {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        ok(dv(
+            d,
+            &[
+                "vault",
+                "init",
+                "--store",
+                "st",
+                "--kdf-memory-mib",
+                "8",
+                "--kdf-passes",
+                "5",
+            ],
+        ));
+        let mut tokens = Vec::new();
+        for role in Role::ALL {
+            let name = format!("{}-user", role.as_str());
+            ok(dv(
+                d,
+                &[
+                    "user",
+                    "add",
+                    &name,
+                    "--role",
+                    role.as_str(),
+                    "--store",
+                    "st",
+                ],
+            ));
+            let out = ok(dv(
+                d,
+                &["token", "create", "--user", &name, "--store", "st"],
+            ));
+            tokens.push((role, out.trim().to_owned()));
+        }
+        Team { dir, tokens }
+    }
+
+    fn token(&self, role: Role) -> &str {
+        &self.tokens.iter().find(|(r, _)| *r == role).unwrap().1
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir.path().join("st")
+    }
+}
+
+/// A running server and everything it wrote on stderr.
+struct Server {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(team: &Team) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_datavisa"))
+            .args([
+                "serve",
+                "--store",
+                "st",
+                "--listen",
+                "127.0.0.1:0",
+                "--max-upload-mib",
+                "1",
+            ])
+            .current_dir(team.dir.path())
+            .env("DATAVISA_MASTER_KEY", MASTER)
+            .env("DATAVISA_LANG", "en")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("server starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let log = Arc::new(Mutex::new(String::new()));
+        let mut addr = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            log.lock().unwrap().push_str(&line);
+            log.lock().unwrap().push('\n');
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                addr = Some(rest.split(';').next().unwrap().to_owned());
+                break;
+            }
+        }
+        let addr = addr.unwrap_or_else(|| panic!("no address: {}", log.lock().unwrap()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(|l| l.ok()) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            log,
+        }
+    }
+
+    fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A response: status, headers we look at, body.
+struct Reply {
+    status: u16,
+    content_type: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Asserts an RFC 9457 problem with `status`.
+    fn problem(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "{}",
+            self.body
+        );
+        let p = self.json();
+        for key in ["type", "title", "detail", "instance"] {
+            assert!(p[key].is_string(), "{key} in {p}");
+        }
+        assert_eq!(p["status"], status);
+        p
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// One request; `body` is sent as JSON unless `content_type` says otherwise.
+fn call(
+    s: &Server,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&str, &[u8])>,
+) -> Reply {
+    let url = format!("{}{path}", s.base);
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let a = agent();
+    let res = match (method, body) {
+        ("GET", _) => {
+            let mut r = a.get(&url);
+            if let Some(h) = &auth {
+                r = r.header("Authorization", h);
+            }
+            r.call()
+        }
+        ("DELETE", _) => {
+            let mut r = a.delete(&url);
+            if let Some(h) = &auth {
+                r = r.header("Authorization", h);
+            }
+            r.call()
+        }
+        (_, body) => {
+            let mut r = a.post(&url);
+            if let Some(h) = &auth {
+                r = r.header("Authorization", h);
+            }
+            match body {
+                Some((ct, bytes)) => r.header("Content-Type", ct).send(bytes),
+                None => r.send_empty(),
+            }
+        }
+    };
+    let mut res = res.expect("the server answers");
+    let headers = res
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    Reply {
+        status: res.status().as_u16(),
+        content_type: res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned(),
+        headers,
+        body: res.body_mut().read_to_string().unwrap_or_default(),
+    }
+}
+
+fn get(s: &Server, path: &str, token: Option<&str>) -> Reply {
+    call(s, "GET", path, token, None)
+}
+
+fn post_json(s: &Server, path: &str, token: Option<&str>, body: &str) -> Reply {
+    call(
+        s,
+        "POST",
+        path,
+        token,
+        Some(("application/json", body.as_bytes())),
+    )
+}
+
+fn upload(s: &Server, token: &str, name: &str, bytes: &[u8]) -> Reply {
+    call(
+        s,
+        "POST",
+        &format!("/api/v1/datasets?name={name}"),
+        Some(token),
+        Some(("text/csv", bytes)),
+    )
+}
+
+/// A path of the table with its parameters filled by values that name nothing.
+fn concrete(path: &str) -> String {
+    path.replace("{name}", "nobody")
+        .replace("{prefix}", "dv_nothing1")
+        .replace("{sha256}", &"0".repeat(64))
+        .replace("{id}", "none")
+}
+
+#[test]
+fn every_route_times_every_role_follows_the_table() {
+    let team = Team::new();
+    let s = Server::start(&team);
+    let rules = table();
+    assert!(rules.len() >= 22);
+    for rule in &rules {
+        let path = concrete(rule.path);
+        let request = |token: Option<&str>| -> Reply {
+            if rule.method == "GET" {
+                get(&s, &path, token)
+            } else if rule.path == "/api/v1/datasets" {
+                upload(&s, token.unwrap_or(""), "m.csv", GOOD_CSV.as_bytes())
+            } else {
+                post_json(&s, &path, token, "{}")
+            }
+        };
+        match rule.access {
+            Access::Public => {
+                let r = request(None);
+                assert_eq!(r.status, 200, "{} {}: {}", rule.method, rule.path, r.body);
+            }
+            Access::Roles(allowed) => {
+                // No token at all is 401 on every route that has a rule.
+                request(None).problem(401);
+                for role in Role::ALL {
+                    let r = request(Some(team.token(role)));
+                    if allowed.contains(&role) {
+                        // Allowed: the handler ran (no 401/403) and did not fail (no 5xx).
+                        assert!(
+                            r.status != 401 && r.status != 403 && r.status < 500,
+                            "{} {} as {role:?}: {} {}",
+                            rule.method,
+                            rule.path,
+                            r.status,
+                            r.body
+                        );
+                    } else {
+                        let p = r.problem(403);
+                        assert!(
+                            p["detail"]
+                                .as_str()
+                                .unwrap()
+                                .contains(&format!("{}-user", role.as_str())),
+                            "{p}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // Admins hold users and tokens only: no data route allows them, and they allow no one else.
+    for rule in &rules {
+        if let Access::Roles(allowed) = rule.access {
+            let admin_route =
+                rule.path.starts_with("/api/v1/users") || rule.path.starts_with("/api/v1/tokens");
+            assert_eq!(allowed == [Role::Admin], admin_route, "{}", rule.path);
+            assert!(
+                admin_route || !allowed.contains(&Role::Admin),
+                "{}",
+                rule.path
+            );
+            // The auditor changes nothing: every route it may call reads or verifies.
+            if allowed.contains(&Role::Auditor) && rule.method == "POST" {
+                assert!(
+                    rule.path.ends_with("/inspect")
+                        || rule.path.ends_with("/scan")
+                        || rule.path.ends_with("/verify"),
+                    "{}",
+                    rule.path
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_tokens_are_401_with_problem_json() {
+    let team = Team::new();
+    let d = team.dir.path();
+    // A token made to expire: its expiry moved into the past in the store.
+    ok(dv(
+        d,
+        &["user", "add", "late", "--role", "auditor", "--store", "st"],
+    ));
+    let expired = ok(dv(
+        d,
+        &["token", "create", "--user", "late", "--store", "st"],
+    ));
+    let expired = expired.trim().to_owned();
+    let conn = rusqlite::Connection::open(team.store().join("team.db")).unwrap();
+    let n = conn
+        .execute(
+            "UPDATE tokens SET expires_at = 1000 WHERE prefix = ?1",
+            [&expired[..11]],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(conn);
+    let s = Server::start(&team);
+    let admin = team.token(Role::Admin);
+    let auditor = team.token(Role::Auditor).to_owned();
+
+    let r = get(&s, "/api/v1/audit", None);
+    let p = r.problem(401);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    assert!(p["detail"].as_str().unwrap().contains("Bearer"), "{p}");
+    assert_eq!(p["instance"], "/api/v1/audit");
+
+    let unknown = format!("dv_{}", "A".repeat(43));
+    let p = get(&s, "/api/v1/audit", Some(&unknown)).problem(401);
+    assert!(p["detail"].as_str().unwrap().contains("not known"), "{p}");
+    let p = get(&s, "/api/v1/audit", Some(&expired)).problem(401);
+    assert!(p["detail"].as_str().unwrap().contains("expired"), "{p}");
+
+    // The auditor's token works, then is revoked through the API and stops working.
+    assert_eq!(get(&s, "/api/v1/audit", Some(&auditor)).status, 200);
+    let prefix = &auditor[..11];
+    let r = post_json(
+        &s,
+        &format!("/api/v1/tokens/{prefix}/revoke"),
+        Some(admin),
+        "{}",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.json()["revoked_at"].is_string());
+    let p = get(&s, "/api/v1/audit", Some(&auditor)).problem(401);
+    assert!(p["detail"].as_str().unwrap().contains("revoked"), "{p}");
+    // Revoking twice is refused, naming the prefix.
+    let p = post_json(
+        &s,
+        &format!("/api/v1/tokens/{prefix}/revoke"),
+        Some(admin),
+        "{}",
+    )
+    .problem(400);
+    assert!(p["detail"].as_str().unwrap().contains(prefix), "{p}");
+
+    // A disabled user's token stops working too.
+    let steward = team.token(Role::Steward);
+    assert_eq!(get(&s, "/api/v1/datasets", Some(steward)).status, 200);
+    let r = post_json(&s, "/api/v1/users/steward-user/disable", Some(admin), "{}");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["disabled"], true);
+    let p = get(&s, "/api/v1/datasets", Some(steward)).problem(401);
+    assert!(p["detail"].as_str().unwrap().contains("disabled"), "{p}");
+
+    // No token value ever reaches the log.
+    let log = s.log.lock().unwrap().clone();
+    for (_, t) in &team.tokens {
+        assert!(!log.contains(&t[11..]), "a token in the log");
+    }
+    assert!(!log.contains(&expired[11..]));
+    assert!(!log.contains(MASTER));
+}
+
+#[test]
+fn a_token_is_shown_once_stored_hashed_and_audited() {
+    let team = Team::new();
+    let s = Server::start(&team);
+    let admin = team.token(Role::Admin);
+    let r = post_json(
+        &s,
+        "/api/v1/users",
+        Some(admin),
+        r#"{"name":"dora","roles":["dpo","auditor"]}"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["roles"], serde_json::json!(["dpo", "auditor"]));
+    assert_eq!(r.json()["created_by"], "admin-user");
+    let user_request = r.header("x-request-id").unwrap().to_owned();
+    post_json(
+        &s,
+        "/api/v1/users",
+        Some(admin),
+        r#"{"name":"dora","roles":["dpo"]}"#,
+    )
+    .problem(400);
+    let p = post_json(
+        &s,
+        "/api/v1/users",
+        Some(admin),
+        r#"{"name":"eve","roles":["boss"]}"#,
+    )
+    .problem(400);
+    assert!(p["detail"].as_str().unwrap().contains("boss"), "{p}");
+
+    let r = post_json(
+        &s,
+        "/api/v1/tokens",
+        Some(admin),
+        r#"{"user":"dora","expires":"30d"}"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let made = r.json();
+    let token = made["token"].as_str().unwrap().to_owned();
+    let prefix = made["prefix"].as_str().unwrap().to_owned();
+    let token_request = r.header("x-request-id").unwrap().to_owned();
+    assert!(token.starts_with(&prefix) && token.len() == 46, "{token}");
+    // 30 days after it was made.
+    let created = &made["created_at"].as_str().unwrap()[..10];
+    let expires = &made["expires_at"].as_str().unwrap()[..10];
+    assert_ne!(created, expires);
+    post_json(&s, "/api/v1/tokens", Some(admin), r#"{"user":"nobody"}"#).problem(400);
+    post_json(
+        &s,
+        "/api/v1/tokens",
+        Some(admin),
+        r#"{"user":"dora","expires":"soon"}"#,
+    )
+    .problem(400);
+
+    // The listing never shows a value; the new token works with dora's roles.
+    let list = get(&s, "/api/v1/tokens", Some(admin));
+    assert_eq!(list.status, 200);
+    assert!(!list.body.contains(&token));
+    assert!(list
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["prefix"] == prefix.as_str()));
+    assert_eq!(get(&s, "/api/v1/visas", Some(&token)).status, 200);
+    get(&s, "/api/v1/users", Some(&token)).problem(403);
+
+    // No file of the store holds the token's text: only its prefix and hash are kept.
+    for entry in std::fs::read_dir(team.store()).unwrap().flatten() {
+        if entry.path().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(&token[11..]), "{}", entry.path().display());
+            for (_, t) in &team.tokens {
+                assert!(!text.contains(&t[11..]), "{}", entry.path().display());
+            }
+        }
+    }
+    let team_db =
+        String::from_utf8_lossy(&std::fs::read(team.store().join("team.db")).unwrap()).into_owned();
+    assert!(team_db.contains(&prefix));
+
+    // Both changes are in the audit log with the admin, its token's prefix and the request id.
+    let auditor = team.token(Role::Auditor);
+    let r = get(&s, "/api/v1/audit?actor=admin-user", Some(auditor));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let entries = r.json();
+    let entries = entries.as_array().unwrap();
+    let admin_prefix = &admin[..11];
+    let added = entries
+        .iter()
+        .find(|e| e["action"] == "user.added")
+        .unwrap();
+    assert_eq!(added["detail"]["user"], "dora");
+    assert_eq!(
+        added["detail"]["roles"],
+        serde_json::json!(["dpo", "auditor"])
+    );
+    assert_eq!(added["detail"]["token_prefix"], admin_prefix);
+    assert_eq!(added["detail"]["request_id"], user_request.as_str());
+    let created = entries
+        .iter()
+        .find(|e| e["action"] == "token.created")
+        .unwrap();
+    assert_eq!(created["detail"]["prefix"], prefix.as_str());
+    assert_eq!(created["detail"]["token_prefix"], admin_prefix);
+    assert_eq!(created["detail"]["request_id"], token_request.as_str());
+    assert!(!r.body.contains(&token[11..]));
+    // The refused attempts changed nothing and left no entry.
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    // The CLI's own changes are there too, under the OS user.
+    let r = get(&s, "/api/v1/audit?kind=token", Some(auditor));
+    assert_eq!(r.json().as_array().unwrap().len(), 5 + 1);
+    // Since a day: today's entries are all there, a later day's none; `last` keeps the newest.
+    let all = get(&s, "/api/v1/audit", Some(auditor)).json();
+    let today = &all[0]["at"].as_str().unwrap()[..10];
+    let r = get(&s, &format!("/api/v1/audit?since={today}"), Some(auditor));
+    assert_eq!(r.json(), all);
+    let r = get(&s, "/api/v1/audit?since=2999-01-01", Some(auditor));
+    assert_eq!(r.json(), serde_json::json!([]));
+    let r = get(&s, "/api/v1/audit?kind=user.added&last=1", Some(auditor)).json();
+    assert_eq!(r.as_array().unwrap().len(), 1);
+    assert_eq!(r[0]["detail"]["user"], "dora");
+    let r = post_json(&s, "/api/v1/audit/verify", Some(auditor), "{}");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["intact"], true);
+}
+
+#[test]
+fn uploads_are_limited_checked_stored_by_hash_and_scanned_like_the_cli() {
+    let team = Team::new();
+    let s = Server::start(&team);
+    let steward = team.token(Role::Steward);
+
+    // Over the 1 MiB limit: 413, nothing stored.
+    let big = vec![b'a'; 1024 * 1024 + 1];
+    upload(&s, steward, "big.csv", &big).problem(413);
+    // A row with a third field under a two-column header: 400 naming the line and column.
+    let p = upload(&s, steward, "bad.csv", b"a,b\n1,2\n3,4,5\n").problem(400);
+    let detail = p["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("bad.csv") && detail.contains("(line 3, column 3)"),
+        "{detail}"
+    );
+    assert!(!detail.contains(".upload-"), "{detail}");
+    let r = get(&s, "/api/v1/datasets", Some(steward));
+    assert_eq!(r.json(), serde_json::json!([]));
+    let names: Vec<String> = std::fs::read_dir(team.store().join("datasets"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+
+    // A good file is stored under its SHA-256, with 2 rows and 2 columns.
+    let r = upload(&s, steward, "people.csv", GOOD_CSV.as_bytes());
+    assert_eq!(r.status, 201, "{}", r.body);
+    let d = r.json();
+    assert_eq!(d["sha256"], GOOD_SHA);
+    assert_eq!(
+        (
+            d["rows"].as_u64(),
+            d["columns"].as_u64(),
+            d["bytes"].as_u64()
+        ),
+        (Some(2), Some(2), Some(42))
+    );
+    assert_eq!(d["name"], "people.csv");
+    assert_eq!(d["uploaded_by"], "steward-user");
+    let stored = team
+        .store()
+        .join("datasets")
+        .join(format!("{GOOD_SHA}.csv"));
+    assert_eq!(std::fs::read_to_string(&stored).unwrap(), GOOD_CSV);
+    // Uploads are not held to the JSON limit (64 KiB): 20,001 lines of 11 bytes and a header.
+    let mut wide = String::from("id,code\n");
+    for i in 0..20_001 {
+        wide.push_str(&format!("{i:06},abcd\n"));
+    }
+    let r = upload(&s, steward, "wide.csv", wide.as_bytes());
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        (r.json()["rows"].as_u64(), r.json()["bytes"].as_u64()),
+        (Some(20_001), Some(8 + 20_001 * 12))
+    );
+    // The same bytes again are the same dataset.
+    let again = upload(&s, steward, "copy.csv", GOOD_CSV.as_bytes());
+    assert_eq!(again.status, 201);
+    assert_eq!(again.json()["name"], "people.csv");
+    let list = get(&s, "/api/v1/datasets", Some(team.token(Role::Auditor))).json();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(
+        get(&s, &format!("/api/v1/datasets/{GOOD_SHA}"), Some(steward)).json(),
+        d
+    );
+    get(
+        &s,
+        &format!("/api/v1/datasets/{}", "1".repeat(64)),
+        Some(steward),
+    )
+    .problem(404);
+    post_json(
+        &s,
+        &format!("/api/v1/datasets/{}/scan", "1".repeat(64)),
+        Some(steward),
+        "{}",
+    )
+    .problem(404);
+
+    // Scan and inspect give the CLI's JSON on the stored file, timings aside.
+    let strip = |mut v: Value| {
+        for k in ["read_seconds", "scan_seconds"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v
+    };
+    let api = post_json(
+        &s,
+        &format!("/api/v1/datasets/{GOOD_SHA}/scan"),
+        Some(steward),
+        r#"{"seed":7,"as_of":"2026-01-01"}"#,
+    );
+    assert_eq!(api.status, 200, "{}", api.body);
+    let stored_arg = format!("st/datasets/{GOOD_SHA}.csv");
+    let cli: Value = serde_json::from_str(&ok(dv(
+        team.dir.path(),
+        &[
+            "scan",
+            &stored_arg,
+            "--seed",
+            "7",
+            "--as-of",
+            "2026-01-01",
+            "--format",
+            "json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(strip(api.json()), strip(cli.clone()));
+    assert_eq!(cli["columns"][0]["kind"], "person_name");
+    let api = post_json(
+        &s,
+        &format!("/api/v1/datasets/{GOOD_SHA}/inspect"),
+        Some(steward),
+        r#"{"top":2}"#,
+    );
+    assert_eq!(api.status, 200, "{}", api.body);
+    let cli: Value = serde_json::from_str(&ok(dv(
+        team.dir.path(),
+        &["inspect", &stored_arg, "--top", "2", "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(strip(api.json()), strip(cli));
+    // A scan option of the wrong type is 422, a bad date 400.
+    post_json(
+        &s,
+        &format!("/api/v1/datasets/{GOOD_SHA}/scan"),
+        Some(steward),
+        r#"{"seed":"x"}"#,
+    )
+    .problem(422);
+    post_json(
+        &s,
+        &format!("/api/v1/datasets/{GOOD_SHA}/scan"),
+        Some(steward),
+        r#"{"as_of":"soon"}"#,
+    )
+    .problem(400);
+
+    // Each upload is audited with the steward and its token's prefix; the refused ones are not.
+    let r = get(
+        &s,
+        "/api/v1/audit?kind=dataset.uploaded",
+        Some(team.token(Role::Auditor)),
+    );
+    let e = r.json();
+    let e = e.as_array().unwrap();
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert_eq!(e[0]["actor"], "steward-user");
+    assert_eq!(e[0]["detail"]["token_prefix"], &steward[..11]);
+    assert_eq!(e[0]["detail"]["sha256"], GOOD_SHA);
+    assert_eq!(
+        (
+            e[0]["detail"]["new"].as_bool(),
+            e[2]["detail"]["new"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    // No cell value reached the log.
+    let log = s.log.lock().unwrap().clone();
+    assert!(
+        !log.contains("Wang Wei") && !log.contains("Shanghai"),
+        "{log}"
+    );
+}
+
+#[test]
+fn an_interrupted_upload_leaves_nothing_stored() {
+    let team = Team::new();
+    let s = Server::start(&team);
+    let steward = team.token(Role::Steward).to_owned();
+    let mut c = std::net::TcpStream::connect(s.addr()).unwrap();
+    let half = "a,b\n".repeat(5_000);
+    write!(
+        c,
+        "POST /api/v1/datasets?name=half.csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {steward}\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\n{half}"
+    )
+    .unwrap();
+    c.flush().unwrap();
+    // The partial file exists while the body is coming.
+    let dir = team.store().join("datasets");
+    let partials = || -> usize {
+        std::fs::read_dir(&dir).map_or(0, |d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".upload-"))
+                .count()
+        })
+    };
+    let mut seen = false;
+    for _ in 0..200 {
+        if partials() == 1 {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(seen, "the upload never started");
+    drop(c);
+    let mut gone = false;
+    for _ in 0..400 {
+        if partials() == 0 {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(gone, "the partial upload was left behind");
+    let r = get(&s, "/api/v1/datasets", Some(&steward));
+    assert_eq!(r.json(), serde_json::json!([]));
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert!(names.is_empty());
+}
+
+#[test]
+fn errors_are_problem_json_and_headers_are_strict() {
+    let team = Team::new();
+    let s = Server::start(&team);
+    let admin = team.token(Role::Admin);
+    let p = get(&s, "/api/v1/nothing", Some(admin)).problem(404);
+    assert_eq!(p["instance"], "/api/v1/nothing");
+    call(&s, "DELETE", "/api/v1/health", None, None).problem(405);
+    // JSON routes: no JSON type is 415, malformed JSON 400, a missing field 422, an unknown 422.
+    call(
+        &s,
+        "POST",
+        "/api/v1/users",
+        Some(admin),
+        Some(("text/plain", b"{}")),
+    )
+    .problem(415);
+    post_json(&s, "/api/v1/users", Some(admin), "{\"name\":").problem(400);
+    let p = post_json(&s, "/api/v1/users", Some(admin), r#"{"name":"x"}"#).problem(422);
+    assert!(p["detail"].as_str().unwrap().contains("roles"), "{p}");
+    post_json(
+        &s,
+        "/api/v1/users",
+        Some(admin),
+        r#"{"name":"x","roles":["dpo"],"boss":1}"#,
+    )
+    .problem(422);
+    // A JSON body over the JSON limit (64 KiB) is 413.
+    let huge = format!(r#"{{"name":"{}","roles":["dpo"]}}"#, "x".repeat(100 * 1024));
+    post_json(&s, "/api/v1/users", Some(admin), &huge).problem(413);
+    // A bad filter is 400.
+    let p = get(
+        &s,
+        "/api/v1/audit?since=yesterday",
+        Some(team.token(Role::Auditor)),
+    )
+    .problem(400);
+    assert!(p["detail"].as_str().unwrap().contains("yesterday"), "{p}");
+    // Every answer carries the security headers and a request id, errors included.
+    for r in [
+        get(&s, "/api/v1/health", None),
+        get(&s, "/api/v1/users", None),
+    ] {
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(r.header("x-frame-options"), Some("DENY"));
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(
+            r.header("content-security-policy"),
+            Some("default-src 'none'; frame-ancestors 'none'")
+        );
+        assert!(r.header("x-request-id").is_some_and(|v| !v.is_empty()));
+    }
+}
+
+#[test]
+fn health_and_the_document_need_no_token_and_sigterm_stops_cleanly() {
+    let team = Team::new();
+    let mut s = Server::start(&team);
+    let r = get(&s, "/api/v1/health", None);
+    assert_eq!(r.status, 200);
+    let h = r.json();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(h["store"]["vault_unlocked"], true);
+    assert_eq!(h["store"]["team"], true);
+    assert_eq!(h["store"]["datasets"], 0);
+    let doc = get(&s, "/api/v1/openapi.json", None).json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for rule in table() {
+        assert!(
+            doc["paths"][rule.path][rule.method.as_str().to_ascii_lowercase()].is_object(),
+            "{} {}",
+            rule.method,
+            rule.path
+        );
+    }
+    // SIGTERM (sent to this server's pid only) ends it with success.
+    let pid = s.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let log = s.log.lock().unwrap().clone();
+    assert!(log.contains("shutting down"), "{log}");
+}
+
+#[test]
+fn the_server_refuses_to_start_without_the_right_key() {
+    let team = Team::new();
+    let o = Command::new(env!("CARGO_BIN_EXE_datavisa"))
+        .args(["serve", "--store", "st", "--listen", "127.0.0.1:0"])
+        .current_dir(team.dir.path())
+        .env("DATAVISA_MASTER_KEY", "not the key at all")
+        .output()
+        .unwrap();
+    common::fails_with(&o, 2, &["master key"]);
+    let o = Command::new(env!("CARGO_BIN_EXE_datavisa"))
+        .args(["serve", "--store", "st", "--listen", "127.0.0.1:0"])
+        .current_dir(team.dir.path())
+        .env_remove("DATAVISA_MASTER_KEY")
+        .output()
+        .unwrap();
+    common::fails_with(&o, 2, &["DATAVISA_MASTER_KEY"]);
+    let mut buf = String::new();
+    let _ = std::io::Cursor::new(o.stderr).read_to_string(&mut buf);
+    assert!(!buf.contains(MASTER));
+}
+
+#[test]
+fn serve_help_says_how_to_put_it_behind_tls() {
+    let o = common::datavisa(&["serve", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    for needle in [
+        "TLS reverse proxy",
+        "127.0.0.1:8470",
+        "--master-key-file",
+        "SIGTERM",
+    ] {
+        assert!(help.contains(needle), "{needle} not in {help}");
+    }
+}

@@ -1,0 +1,142 @@
+//! What the server holds for its whole life: where the store is, the workspace opened on it
+//! (with the master key, zeroized) and the limits.
+
+use crate::problem::ApiError;
+use datavisa_workflow::{Error, Passphrase, Result, Secrets, Workspace};
+use std::path::PathBuf;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// Where the stores are. A directory today; a database URL (PostgreSQL) is the next variant,
+/// and only [`StoreLocation::open`] will need to learn it.
+#[derive(Clone, Debug)]
+pub enum StoreLocation {
+    /// A store directory (vault, register, ledger, team store and datasets inside it).
+    Dir(PathBuf),
+}
+
+impl StoreLocation {
+    /// The one place a server opens its workspace.
+    pub fn open(&self, secrets: ServerSecrets) -> Result<Workspace> {
+        match self {
+            StoreLocation::Dir(dir) => {
+                Ok(Workspace::open(dir.clone(), "datavisa-server")?.with_secrets(secrets))
+            }
+        }
+    }
+}
+
+/// The master key the server was started with, held zeroized; approver credentials never
+/// reach the server in this version.
+#[derive(Clone)]
+pub struct ServerSecrets {
+    master: Arc<Zeroizing<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for ServerSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerSecrets(..)")
+    }
+}
+
+impl ServerSecrets {
+    /// Holds `key` (its bytes are wiped when the last copy drops).
+    pub fn new(key: Zeroizing<Vec<u8>>) -> ServerSecrets {
+        ServerSecrets {
+            master: Arc::new(key),
+        }
+    }
+}
+
+impl Secrets for ServerSecrets {
+    fn master_key(&self) -> Result<Passphrase> {
+        Passphrase::new(self.master.to_vec()).map_err(|e| Error::bad_input(e.to_string()))
+    }
+    fn has_master_key(&self) -> bool {
+        true
+    }
+    fn approver_credential(&self) -> Result<Passphrase> {
+        Err(Error::bad_input(
+            "approver credentials are not taken by this server version",
+        ))
+    }
+    fn new_master_key(&self) -> Result<Passphrase> {
+        Err(Error::bad_input("the server does not re-key the vault"))
+    }
+}
+
+/// Sizes and times a request may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest dataset upload, in bytes.
+    pub upload_bytes: u64,
+    /// Largest JSON request body, in bytes.
+    pub json_bytes: usize,
+    /// Longest a request may run.
+    pub timeout: std::time::Duration,
+    /// Requests served at once (others wait).
+    pub concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            upload_bytes: 256 * 1024 * 1024,
+            json_bytes: 64 * 1024,
+            timeout: std::time::Duration::from_secs(300),
+            concurrency: 64,
+        }
+    }
+}
+
+/// The state every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    workspace: Workspace,
+    limits: Limits,
+    vault_unlocked: bool,
+}
+
+impl AppState {
+    /// State over an opened workspace.
+    pub fn new(workspace: Workspace, limits: Limits, vault_unlocked: bool) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                workspace,
+                limits,
+                vault_unlocked,
+            }),
+        }
+    }
+
+    /// The server's workspace (acting as the server; handlers use the caller's).
+    pub fn workspace(&self) -> &Workspace {
+        &self.inner.workspace
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    /// Whether the master key opened the vault at start.
+    pub fn vault_unlocked(&self) -> bool {
+        self.inner.vault_unlocked
+    }
+}
+
+/// Runs blocking workflow code (SQLite, key derivation, table reading) off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> std::result::Result<T, ApiError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(Error::internal(format!(
+            "a worker failed: {e}"
+        )))),
+    }
+}
