@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{datavisa, fails_with, json_of};
+use common::{column_methods, datavisa, fails_with, json_of};
 use serde_json::Value;
 use std::path::Path;
 
@@ -430,17 +430,7 @@ fn a_pseudonymized_twin_of_a_gbk_file_keeps_its_kept_cells_byte_for_byte() {
         "--format",
         "json",
     ]));
-    let methods: Vec<(String, String)> = v["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["column"].as_str().unwrap().to_owned(),
-                c["method"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let methods = column_methods(&v);
     let twin = std::fs::read(d.path().join("twin.csv")).unwrap();
     let (s, t) = (fields(&source, b';'), fields(&twin, b';'));
     let column = |rows: &[Vec<Vec<u8>>], name: &str| -> Option<Vec<Vec<u8>>> {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{datavisa_in as datavisa, fails_with, json_of, shared};
+use common::{datavisa_in as datavisa, fails_with, json_of, shared, ADULT_QI};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -303,16 +303,7 @@ fn scan_and_inspect_arx_adult_semicolons() {
         ],
         d.path(),
     ));
-    for q in [
-        "age",
-        "sex",
-        "race",
-        "marital-status",
-        "education",
-        "native-country",
-        "workclass",
-        "occupation",
-    ] {
+    for q in ADULT_QI {
         assert_eq!(column(&v, q)["role"], "quasi", "{q}");
     }
     assert_eq!(column(&v, "salary-class")["role"], "sensitive");

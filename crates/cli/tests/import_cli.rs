@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{datavisa, fails_with, json_of, shared};
+use common::{datavisa, fails_with, json_of, shared, ADULT_QI};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -44,16 +44,7 @@ fn generalize_with(spec: &Path, k: &str, sup: &str, out: &Path) -> (Vec<u64>, f6
         "--format",
         "json",
     ]));
-    let qi = [
-        "age",
-        "sex",
-        "race",
-        "marital-status",
-        "education",
-        "native-country",
-        "workclass",
-        "occupation",
-    ];
+    let qi = ADULT_QI;
     let levels = qi
         .iter()
         .map(|q| v["levels"][q].as_u64().unwrap())

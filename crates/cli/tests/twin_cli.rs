@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{datavisa, fails_with, json_of, shared};
+use common::{datavisa, fails_with, json_of, shared, ADULT_QI};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -10,16 +10,7 @@ fn arx() -> PathBuf {
     PathBuf::from(shared("arx"))
 }
 
-const QI: [&str; 8] = [
-    "age",
-    "sex",
-    "race",
-    "marital-status",
-    "education",
-    "native-country",
-    "workclass",
-    "occupation",
-];
+const QI: [&str; 8] = ADULT_QI;
 
 fn hierarchy_flags() -> Vec<String> {
     QI.iter()

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::fails_with;
+use common::{column_methods, fails_with};
 use datavisa_discover::validate::{is_bank_card, is_mobile, is_resident_id, resident_id_check};
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -244,17 +244,7 @@ fn pseudonyms_are_stable_per_recipient_different_across_recipients_and_keep_form
     assert_eq!(b.last().unwrap()["email"], a1[0]["email"]);
     // Without a spec the scan's kinds choose the methods.
     let m = pseudonymize(p, "a.csv", "scanned.csv", "acme", false);
-    let methods: HashMap<String, String> = m["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["column"].as_str().unwrap().to_owned(),
-                c["method"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
+    let methods: HashMap<String, String> = column_methods(&m).into_iter().collect();
     assert_eq!(methods["id_number"], "fpe");
     assert_eq!(methods["mobile"], "fpe");
     assert_eq!(methods["email"], "token");

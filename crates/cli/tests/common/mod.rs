@@ -172,3 +172,30 @@ pub fn stray_latin(text: &str, data: &[&str], allowed: &[&str]) -> Vec<String> {
     out.dedup();
     out
 }
+
+/// The quasi-identifiers of ARX's Adult example, in the order the golden results list levels.
+pub const ADULT_QI: [&str; 8] = [
+    "age",
+    "sex",
+    "race",
+    "marital-status",
+    "education",
+    "native-country",
+    "workclass",
+    "occupation",
+];
+
+/// Each column's pseudonymization method in a pseudonymized twin's manifest, in column order.
+pub fn column_methods(manifest: &Value) -> Vec<(String, String)> {
+    manifest["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["column"].as_str().unwrap().to_owned(),
+                c["method"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
