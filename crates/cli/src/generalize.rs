@@ -6,7 +6,9 @@ use crate::output::{heads, pct, print_json, say, table, tell};
 use crate::{Format, GeneralizeArgs, ModelArgs, ReadArgs};
 use anyhow::Result;
 use datavisa_workflow::i18n::Msg;
-use datavisa_workflow::twins::{CheckRequest, GeneralizeRequest, ModelChoice, TwinWritten};
+use datavisa_workflow::twins::{
+    CheckRequest, GeneralizeRequest, ModelChoice, Quoting, TwinWritten,
+};
 use std::path::Path;
 
 impl From<&ModelArgs> for ModelChoice {
@@ -138,10 +140,10 @@ pub(crate) fn say_format(w: &TwinWritten) {
         .arg("encoding", out.encoding.as_str())
         .arg(
             "quoting",
-            serde_json::to_value(out.quoting)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            Msg::new(match out.quoting {
+                Quoting::Necessary => "cli.twin.quoting.necessary",
+                Quoting::All => "cli.twin.quoting.all",
+            }),
         )
         .arg("source_delimiter", src_delimiter)
         .arg("source_encoding", src_encoding));

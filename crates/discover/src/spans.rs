@@ -264,13 +264,7 @@ fn han_name_spans(s: &str, out: &mut Vec<Span>) {
             let name = &s[start..start + run];
             let titled = NAME_TITLES.iter().find_map(|t| name.strip_suffix(t));
             let name = titled.unwrap_or(name);
-            let longest = if COMPOUND_SURNAMES.iter().any(|c| name.starts_with(c)) {
-                4
-            } else {
-                3
-            };
-            let n = name.chars().count();
-            if (2..=longest).contains(&n) && is_person_name(name) {
+            if let Some(name) = cued_name(name) {
                 out.push(span(Kind::PersonName, start, start + name.len()));
             }
         }
@@ -282,6 +276,34 @@ fn han_name_spans(s: &str, out: &mut Vec<Span>) {
             }
         }
     }
+}
+
+/// Characters that end a name running on into the sentence after a cue ("客户王芳的邮箱"):
+/// particles and the first characters of what a remark says next.
+const NAME_STOPS: &[char] = &[
+    '的', '说', '称', '已', '于', '在', '要', '来', '和', '及', '与', '对', '把', '被', '也', '都',
+    '是', '电', '手', '邮', '地', '身', '需', '请', '今', '明', '昨',
+];
+
+/// The name a Han run after a cue is: the whole run when it is a name of two or three
+/// characters (four with a compound surname), else the part before a stop character.
+fn cued_name(run: &str) -> Option<&str> {
+    let fits = |name: &str| {
+        let longest = if COMPOUND_SURNAMES.iter().any(|c| name.starts_with(c)) {
+            4
+        } else {
+            3
+        };
+        (2..=longest).contains(&name.chars().count()) && is_person_name(name)
+    };
+    if fits(run) {
+        return Some(run);
+    }
+    let (stop, _) = run
+        .char_indices()
+        .skip(2)
+        .find(|(_, c)| NAME_STOPS.contains(c))?;
+    Some(&run[..stop]).filter(|name| fits(name))
 }
 
 /// Where the name before a title at `at` starts: the longest of three, two or one characters
@@ -383,6 +405,11 @@ mod tests {
         assert_eq!(found("车牌京A12345停"), [(Kind::LicensePlate, "京A12345")]);
         assert_eq!(found("联系人：张伟，谢谢"), [(Kind::PersonName, "张伟")]);
         assert_eq!(found("收货人欧阳娜娜"), [(Kind::PersonName, "欧阳娜娜")]);
+        // A name running on into the sentence ends at a particle; a run with no name in it
+        // before one is left alone.
+        assert_eq!(found("客户王芳的邮箱已更新"), [(Kind::PersonName, "王芳")]);
+        assert_eq!(found("患者李明说头痛"), [(Kind::PersonName, "李明")]);
+        assert_eq!(found("客户反馈良好的产品"), []);
         assert_eq!(found("请王先生来取"), [(Kind::PersonName, "王")]);
         assert_eq!(
             found("called Wang Fang today"),

@@ -33,6 +33,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// How a twin file quotes its fields, as its manifest records it.
+pub use datavisa_table::Quoting;
 pub use datavisa_twin::manifest::ChargeView;
 pub use datavisa_twin::manifest_path;
 
