@@ -6,6 +6,7 @@
 pub mod api;
 pub mod openapi;
 pub mod problem;
+pub mod relinks;
 pub mod routes;
 pub mod state;
 

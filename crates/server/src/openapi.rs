@@ -2,6 +2,7 @@
 //! request and response types; a test checks it against the route table.
 
 use crate::api;
+use crate::relinks;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -17,6 +18,8 @@ use utoipa::{Modify, OpenApi};
         api::list_assessments, api::show_assessment, api::list_visas, api::show_visa,
         api::audit_log, api::verify_audit,
         api::list_exporters, api::list_recipients, api::ledger_report,
+        relinks::request_relink, relinks::list_relinks, relinks::show_relink,
+        relinks::approve_relink, relinks::deny_relink, relinks::withdraw_relink, relinks::execute_relink,
     ),
     modifiers(&Bearer)
 )]

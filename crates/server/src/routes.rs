@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::problem::ApiError;
+use crate::relinks;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::State;
@@ -34,7 +35,7 @@ pub struct RouteRule {
     make: fn() -> MethodRouter<AppState>,
 }
 
-use Role::{Admin, Auditor, Dpo, Steward};
+use Role::{Admin, Approver, Auditor, Dpo, Steward};
 
 const ADMIN: Access = Access::Roles(&[Admin]);
 const STEWARD: Access = Access::Roles(&[Steward]);
@@ -43,6 +44,10 @@ const DATA_READ: Access = Access::Roles(&[Steward, Auditor]);
 /// Reading assessments, visas and the ledger.
 const RECORD_READ: Access = Access::Roles(&[Steward, Dpo, Auditor]);
 const AUDITOR: Access = Access::Roles(&[Auditor]);
+/// Deciding on relinks: approvers only (never on their own request, which the vault refuses).
+const APPROVER: Access = Access::Roles(&[Approver]);
+/// Reading relink requests: who files them, who decides and who checks.
+const RELINK_READ: Access = Access::Roles(&[Steward, Approver, Auditor]);
 
 macro_rules! rule {
     ($m:ident $path:literal, $access:expr, $handler:path) => {
@@ -80,6 +85,14 @@ pub fn table() -> Vec<RouteRule> {
         rule!(GET "/api/v1/ledger/exporters", RECORD_READ, api::list_exporters),
         rule!(GET "/api/v1/ledger/recipients", RECORD_READ, api::list_recipients),
         rule!(GET "/api/v1/ledger/report", RECORD_READ, api::ledger_report),
+        // Relinks (dual control): stewards file, withdraw and execute their own requests.
+        rule!(POST "/api/v1/relinks", STEWARD, relinks::request_relink),
+        rule!(GET "/api/v1/relinks", RELINK_READ, relinks::list_relinks),
+        rule!(GET "/api/v1/relinks/{id}", RELINK_READ, relinks::show_relink),
+        rule!(POST "/api/v1/relinks/{id}/approve", APPROVER, relinks::approve_relink),
+        rule!(POST "/api/v1/relinks/{id}/deny", APPROVER, relinks::deny_relink),
+        rule!(POST "/api/v1/relinks/{id}/withdraw", STEWARD, relinks::withdraw_relink),
+        rule!(POST "/api/v1/relinks/{id}/execute", STEWARD, relinks::execute_relink),
     ]
 }
 

@@ -1,0 +1,553 @@
+//! Relinks through the HTTP API against a real `datavisa serve` on a loopback port: dual
+//! control end to end (the requester cannot approve, one approver counts once, a wrong
+//! credential is refused, two approvals then one execution), withdraw and deny, every step in
+//! the audit log with its actor, token prefix and request id, and no secret or identity in the
+//! server's log or the audit details.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+const MASTER: &str = "correct horse battery staple";
+
+/// Three people; the twin tokenizes their e-mail addresses.
+const PEOPLE: &str = "email,city\na@x.com,Beijing\nb@y.com,Shanghai\nc@z.com,Beijing\n";
+const SPEC: &str = "[pseudonymize.email]\nmethod = \"token\"\n";
+
+fn dv(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_datavisa"));
+    c.args(args)
+        .current_dir(dir)
+        .env("DATAVISA_MASTER_KEY", MASTER)
+        .env_remove("DATAVISA_APPROVER_CREDENTIAL");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("binary runs")
+}
+
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn credential(name: &str) -> String {
+    format!("{name}-approver-credential-7f3a")
+}
+
+/// A store with a vault, a pseudonymized twin and users: `stew` (steward), `ann` and `bob`
+/// (approvers), `sam` (steward and approver), `aud` (auditor); ann, bob and sam are vault
+/// approvers of the same names.
+struct Team {
+    dir: tempfile::TempDir,
+    tokens: Vec<(String, String)>,
+    twin_id: String,
+    /// The twin's pseudonym of each e-mail, in the file's order.
+    pseudonyms: Vec<(String, String)>,
+}
+
+impl Team {
+    fn new() -> Team {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let st = ["--store", "st"];
+        ok(dv(
+            d,
+            &[],
+            &[
+                "vault",
+                "init",
+                "--store",
+                "st",
+                "--kdf-memory-mib",
+                "8",
+                "--kdf-passes",
+                "5",
+            ],
+        ));
+        let mut tokens = Vec::new();
+        for (name, roles) in [
+            ("stew", "steward"),
+            ("ann", "approver"),
+            ("bob", "approver"),
+            ("sam", "steward,approver"),
+            ("aud", "auditor"),
+        ] {
+            ok(dv(
+                d,
+                &[],
+                &[&["user", "add", name, "--role", roles], &st[..]].concat(),
+            ));
+            let t = ok(dv(
+                d,
+                &[],
+                &[&["token", "create", "--user", name], &st[..]].concat(),
+            ));
+            tokens.push((name.to_owned(), t.trim().to_owned()));
+        }
+        for name in ["ann", "bob", "sam"] {
+            ok(dv(
+                d,
+                &[("DATAVISA_APPROVER_CREDENTIAL", &credential(name))],
+                &[&["vault", "approver", "add", name], &st[..]].concat(),
+            ));
+        }
+        std::fs::write(d.join("people.csv"), PEOPLE).unwrap();
+        std::fs::write(d.join("spec.toml"), SPEC).unwrap();
+        ok(dv(
+            d,
+            &[],
+            &[
+                "twin",
+                "pseudonymize",
+                "people.csv",
+                "-o",
+                "twin.csv",
+                "--recipient",
+                "acme",
+                "--spec",
+                "spec.toml",
+                "--store",
+                "st",
+                "--quiet",
+            ],
+        ));
+        let manifest: Value = serde_json::from_str(
+            &std::fs::read_to_string(d.join("twin.csv.manifest.json")).unwrap(),
+        )
+        .unwrap();
+        let twin_id = manifest["twin_id"].as_str().unwrap().to_owned();
+        let twin = std::fs::read_to_string(d.join("twin.csv")).unwrap();
+        let pseudonyms = PEOPLE
+            .lines()
+            .skip(1)
+            .zip(twin.lines().skip(1))
+            .map(|(p, t)| {
+                let email = p.split(',').next().unwrap().to_owned();
+                let token = t.split(',').next().unwrap().to_owned();
+                assert_ne!(email, token);
+                (email, token)
+            })
+            .collect();
+        Team {
+            dir,
+            tokens,
+            twin_id,
+            pseudonyms,
+        }
+    }
+
+    fn token(&self, user: &str) -> &str {
+        &self.tokens.iter().find(|(u, _)| u == user).unwrap().1
+    }
+
+    fn prefix(&self, user: &str) -> &str {
+        &self.token(user)[..11]
+    }
+}
+
+/// A running server and everything it wrote on stderr.
+struct Server {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(team: &Team) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_datavisa"))
+            .args(["serve", "--store", "st", "--listen", "127.0.0.1:0"])
+            .current_dir(team.dir.path())
+            .env("DATAVISA_MASTER_KEY", MASTER)
+            .env("DATAVISA_LANG", "en")
+            .env("DATAVISA_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("server starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let log = Arc::new(Mutex::new(String::new()));
+        let mut addr = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            log.lock().unwrap().push_str(&line);
+            log.lock().unwrap().push('\n');
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                addr = Some(rest.split(';').next().unwrap().to_owned());
+                break;
+            }
+        }
+        let addr = addr.unwrap_or_else(|| panic!("no address: {}", log.lock().unwrap()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(|l| l.ok()) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            log,
+        }
+    }
+
+    /// Stops the server and returns its whole log.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The reader thread ends at EOF; give it the lock's last word.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let log = self.log.lock().unwrap().clone();
+        log
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A response: status, request id, body.
+struct Reply {
+    status: u16,
+    request_id: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// Asserts status `status` and returns the body's JSON.
+    fn expect(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        self.json()
+    }
+
+    /// Asserts a 409 refusal whose detail contains `needle`.
+    fn refused(&self, needle: &str) {
+        let p = self.expect(409);
+        let detail = p["detail"].as_str().unwrap();
+        assert!(detail.contains(needle), "{detail:?} lacks {needle:?}");
+    }
+}
+
+fn call(s: &Server, method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
+    let a: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}{path}", s.base);
+    let auth = format!("Bearer {token}");
+    let res = if method == "GET" {
+        a.get(&url).header("Authorization", &auth).call()
+    } else {
+        let r = a.post(&url).header("Authorization", &auth);
+        match body {
+            Some(b) => r
+                .header("Content-Type", "application/json")
+                .send(b.to_string().as_bytes()),
+            None => r.send_empty(),
+        }
+    };
+    let mut res = res.expect("the server answers");
+    Reply {
+        status: res.status().as_u16(),
+        request_id: res
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned(),
+        body: res.body_mut().read_to_string().unwrap_or_default(),
+    }
+}
+
+fn approve(s: &Server, team: &Team, id: &str, who: &str, cred: &str) -> Reply {
+    call(
+        s,
+        "POST",
+        &format!("/api/v1/relinks/{id}/approve"),
+        team.token(who),
+        Some(json!({ "credential": cred })),
+    )
+}
+
+fn execute(s: &Server, team: &Team, id: &str, who: &str) -> Reply {
+    call(
+        s,
+        "POST",
+        &format!("/api/v1/relinks/{id}/execute"),
+        team.token(who),
+        None,
+    )
+}
+
+/// Files a request as `who` for the first `n` pseudonyms.
+fn file(s: &Server, team: &Team, who: &str, n: usize) -> Value {
+    let pseudonyms: Vec<&str> = team.pseudonyms[..n]
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .collect();
+    call(
+        s,
+        "POST",
+        "/api/v1/relinks",
+        team.token(who),
+        Some(json!({
+            "twin_id": team.twin_id,
+            "pseudonyms": pseudonyms,
+            "purpose": "a court order for two customers",
+            "legal_basis": "PIPL art. 13(3)",
+            "expires": "2h",
+        })),
+    )
+    .expect(201)
+}
+
+fn relink(s: &Server, team: &Team, id: &str) -> Value {
+    call(
+        s,
+        "GET",
+        &format!("/api/v1/relinks/{id}"),
+        team.token("aud"),
+        None,
+    )
+    .expect(200)
+}
+
+#[test]
+fn dual_control_through_the_api_end_to_end() {
+    let team = Team::new();
+    let s = Server::start(&team);
+    let r = file(&s, &team, "sam", 2);
+    let id = r["id"].as_str().unwrap().to_owned();
+    assert_eq!(r["status"], "pending");
+    assert_eq!(r["requested_by"], "sam");
+    assert_eq!(r["n_values"], 2);
+    assert_eq!(r["column"], "email");
+
+    // The requester holds the approver role, and still cannot approve their own request.
+    approve(&s, &team, &id, "sam", &credential("sam")).refused("cannot approve");
+    // A wrong credential is refused, and counts for nothing.
+    approve(&s, &team, &id, "ann", &credential("bob")).refused("wrong credential");
+    assert_eq!(relink(&s, &team, &id)["approvals"], json!([]));
+    // The right one counts once, however often it is sent.
+    let first = approve(&s, &team, &id, "ann", &credential("ann"));
+    assert_eq!(first.expect(200)["approvals"][0]["approver"], "ann");
+    approve(&s, &team, &id, "ann", &credential("ann")).refused("already approved");
+    assert_eq!(
+        relink(&s, &team, &id)["approvals"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    execute(&s, &team, &id, "sam").refused("1 valid approval(s)");
+
+    approve(&s, &team, &id, "bob", &credential("bob")).expect(200);
+    assert_eq!(
+        relink(&s, &team, &id)["approvals"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Only the requester executes, even another steward.
+    execute(&s, &team, &id, "stew").refused("only the requester (sam)");
+    assert_eq!(relink(&s, &team, &id)["status"], "pending");
+
+    let done = execute(&s, &team, &id, "sam");
+    let executed_request = done.request_id.clone();
+    let done = done.expect(200);
+    assert_eq!(done["request"]["status"], "executed");
+    let got: Vec<(String, String)> = done["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["value"].as_str().unwrap().to_owned(),
+                i["pseudonym"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut want = team.pseudonyms[..2].to_vec();
+    let mut got_sorted = got.clone();
+    want.sort();
+    got_sorted.sort();
+    assert_eq!(got_sorted, want, "the two e-mails asked for, and only them");
+    let lines: String = got.iter().map(|(v, p)| format!("{p},{v}\n")).collect();
+    assert_eq!(
+        done["identities_sha256"],
+        datavisa_vault::crypto::sha256_hex(lines.as_bytes())
+    );
+    // Once: a second execution is refused and hands out nothing.
+    let again = execute(&s, &team, &id, "sam");
+    again.refused("is executed");
+    assert!(!again.body.contains("a@x.com"));
+
+    // Every step is in the audit log with its actor, token prefix and request id.
+    let log = call(
+        &s,
+        "GET",
+        "/api/v1/audit?kind=relink",
+        team.token("aud"),
+        None,
+    )
+    .expect(200);
+    let steps: Vec<(String, String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["detail"]["request"] == id.as_str())
+        .map(|e| {
+            assert_eq!(
+                e["detail"]["token_prefix"],
+                team.prefix(e["actor"].as_str().unwrap()),
+                "{e}"
+            );
+            assert!(
+                e["detail"]["request_id"]
+                    .as_str()
+                    .is_some_and(|r| !r.is_empty()),
+                "{e}"
+            );
+            let step = e["detail"]["step"].as_str().unwrap_or("").to_owned();
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["actor"].as_str().unwrap().to_owned(),
+                step,
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = [
+        ("relink.requested", "sam", ""),
+        ("relink.refused", "sam", "approve"),
+        ("relink.refused", "ann", "approve"),
+        ("relink.approved", "ann", ""),
+        ("relink.refused", "ann", "approve"),
+        ("relink.refused", "sam", "execute"),
+        ("relink.approved", "bob", ""),
+        ("relink.refused", "stew", "execute"),
+        ("relink.executed", "sam", ""),
+        ("relink.refused", "sam", "execute"),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(steps, expected);
+    let executed = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "relink.executed")
+        .unwrap();
+    assert_eq!(executed["detail"]["request_id"], executed_request.as_str());
+    assert_eq!(executed["detail"]["result"]["values"], 2);
+    assert_eq!(
+        executed["detail"]["result"]["output_sha256"],
+        done["identities_sha256"]
+    );
+    let verify = call(&s, "POST", "/api/v1/audit/verify", team.token("aud"), None).expect(200);
+    assert_eq!(verify["intact"], true, "{verify}");
+
+    // No credential, token, master key or identity in the server's log or the audit details.
+    let audit_text = log.to_string();
+    let server_log = s.stop();
+    assert!(
+        server_log.contains("authorized"),
+        "the log was captured: {server_log}"
+    );
+    let mut secrets: Vec<String> = ["ann", "bob", "sam"]
+        .iter()
+        .map(|n| credential(n))
+        .collect();
+    secrets.extend(team.tokens.iter().map(|(_, t)| t.clone()));
+    secrets.push(MASTER.to_owned());
+    secrets.extend(team.pseudonyms.iter().map(|(e, _)| e.clone()));
+    for secret in &secrets {
+        assert!(!server_log.contains(secret.as_str()), "{secret} in the log");
+        assert!(
+            !audit_text.contains(secret.as_str()),
+            "{secret} in the audit"
+        );
+    }
+    // The CLI's verification of the same store checks every relink row against the chain.
+    ok(dv(
+        team.dir.path(),
+        &[],
+        &["audit", "verify", "--store", "st"],
+    ));
+}
+
+#[test]
+fn withdraw_is_the_requesters_and_a_denial_is_final() {
+    let team = Team::new();
+    let s = Server::start(&team);
+    let w = file(&s, &team, "stew", 1)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/relinks/{w}/withdraw");
+    call(&s, "POST", &path, team.token("sam"), None).refused("only the requester (stew)");
+    let r = call(&s, "POST", &path, team.token("stew"), None).expect(200);
+    assert_eq!(r["status"], "withdrawn");
+    approve(&s, &team, &w, "ann", &credential("ann")).refused("is withdrawn");
+
+    let d = file(&s, &team, "stew", 3)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(relink(&s, &team, &d)["n_values"], 3);
+    let path = format!("/api/v1/relinks/{d}/deny");
+    let body = |cred: &str| Some(json!({"credential": cred, "reason": "no court order attached"}));
+    call(&s, "POST", &path, team.token("bob"), body("guess")).refused("wrong credential");
+    assert_eq!(relink(&s, &team, &d)["status"], "pending");
+    let r = call(
+        &s,
+        "POST",
+        &path,
+        team.token("bob"),
+        body(&credential("bob")),
+    )
+    .expect(200);
+    assert_eq!(r["status"], "denied");
+    assert_eq!(r["closed_by"], "bob");
+    assert_eq!(r["reason"], "no court order attached");
+    approve(&s, &team, &d, "ann", &credential("ann")).refused("is denied");
+
+    // Listing shows both, newest first, to approvers too; a credential is never echoed.
+    let list = call(&s, "GET", "/api/v1/relinks", team.token("ann"), None).expect(200);
+    let statuses: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.contains(&"withdrawn") && statuses.contains(&"denied"));
+    assert!(!list.to_string().contains(&credential("bob")));
+    // A request for a pseudonym the twin does not hold is refused before anyone decides.
+    let r = call(
+        &s,
+        "POST",
+        "/api/v1/relinks",
+        team.token("stew"),
+        Some(
+            json!({"twin_id": team.twin_id, "pseudonyms": ["nope"], "purpose": "p", "legal_basis": "b"}),
+        ),
+    );
+    r.refused("1 of 1 values are not pseudonyms");
+}
