@@ -1,8 +1,11 @@
-//! Relinks through the HTTP API against a real `datavisa serve` on a loopback port: dual
-//! control end to end (the requester cannot approve, one approver counts once, a wrong
-//! credential is refused, two approvals then one execution), withdraw and deny, every step in
-//! the audit log with its actor, token prefix and request id, and no secret or identity in the
-//! server's log or the audit details.
+//! Relinks, visas, the ledger and reports through the HTTP API against a real `datavisa serve`
+//! on a loopback port: dual control end to end (the requester cannot approve, one approver
+//! counts once, a wrong credential is refused, two approvals then one execution), withdraw and
+//! deny, every step in the audit log with its actor, token prefix and request id, no secret or
+//! identity in the server's log or the audit details; a visa issued and revoked through the API
+//! is what the CLI shows, and a report through the API has the CLI's bytes.
+
+mod common;
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
@@ -161,10 +164,15 @@ struct Server {
 
 impl Server {
     fn start(team: &Team) -> Server {
+        Server::start_in(team.dir.path(), "st", MASTER)
+    }
+
+    /// A server on the store `store` in `dir`, unlocked with `master`.
+    fn start_in(dir: &Path, store: &str, master: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_datavisa"))
-            .args(["serve", "--store", "st", "--listen", "127.0.0.1:0"])
-            .current_dir(team.dir.path())
-            .env("DATAVISA_MASTER_KEY", MASTER)
+            .args(["serve", "--store", store, "--listen", "127.0.0.1:0"])
+            .current_dir(dir)
+            .env("DATAVISA_MASTER_KEY", master)
             .env("DATAVISA_LANG", "en")
             .env("DATAVISA_LOG", "debug")
             .stdout(Stdio::null())
@@ -550,4 +558,232 @@ fn withdraw_is_the_requesters_and_a_denial_is_final() {
         ),
     );
     r.refused("1 of 1 values are not pseudonyms");
+}
+
+/// The demo's store, served, with a DPO, a steward and an auditor; the CLI on the same store.
+struct Demo {
+    dir: tempfile::TempDir,
+    master: String,
+    tokens: Vec<(String, String)>,
+}
+
+impl Demo {
+    fn new() -> Demo {
+        let dir = tempfile::tempdir().unwrap();
+        common::small_demo(dir.path());
+        let master = std::fs::read_to_string(dir.path().join("demo/demo-master.key"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        let mut demo = Demo {
+            dir,
+            master,
+            tokens: Vec::new(),
+        };
+        for (name, role) in [("dora", "dpo"), ("stew", "steward"), ("aud", "auditor")] {
+            demo.cli(&["user", "add", name, "--role", role]);
+            let t = demo.cli(&["token", "create", "--user", name]);
+            demo.tokens.push((name.to_owned(), t.trim().to_owned()));
+        }
+        demo
+    }
+
+    /// `datavisa ARGS --store demo/demo-store` in the demo's directory; its stdout.
+    fn cli(&self, args: &[&str]) -> String {
+        let o = Command::new(env!("CARGO_BIN_EXE_datavisa"))
+            .args(args)
+            .args(["--store", "demo/demo-store"])
+            .current_dir(self.dir.path())
+            .env("DATAVISA_MASTER_KEY", &self.master)
+            .env("DATAVISA_LANG", "en")
+            .output()
+            .expect("binary runs");
+        ok(o)
+    }
+
+    fn cli_json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.extend(["--format", "json"]);
+        serde_json::from_str(&self.cli(&a)).unwrap()
+    }
+
+    fn token(&self, user: &str) -> &str {
+        &self.tokens.iter().find(|(u, _)| u == user).unwrap().1
+    }
+
+    fn serve(&self) -> Server {
+        Server::start_in(self.dir.path(), "demo/demo-store", &self.master)
+    }
+}
+
+#[test]
+fn visas_recipients_and_reports_through_the_api_are_the_clis() {
+    let demo = Demo::new();
+    let s = demo.serve();
+    let assessments = demo.cli_json(&["assess", "list"]);
+    let ids: Vec<&str> = assessments
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "the demo assesses two recipients");
+    let visas_before = demo.cli_json(&["visa", "list"]).as_array().unwrap().len();
+
+    // Issue on the second assessment, then revoke: the API's answers are the CLI's records.
+    let issued = call(
+        &s,
+        "POST",
+        "/api/v1/visas",
+        demo.token("dora"),
+        Some(json!({"assessment": ids[1], "review_months": 6})),
+    );
+    let issue_request = issued.request_id.clone();
+    let issued = issued.expect(201);
+    let visa = issued["id"].as_str().unwrap().to_owned();
+    assert_eq!(issued["assessment_id"], ids[1]);
+    assert_eq!(issued["state"], "active");
+    assert_eq!(
+        demo.cli_json(&["visa", "list"]).as_array().unwrap().len(),
+        visas_before + 1
+    );
+    let path = format!("/api/v1/visas/{visa}/revoke");
+    let revoked = call(
+        &s,
+        "POST",
+        &path,
+        demo.token("dora"),
+        Some(json!({"reason": "the broker's controls lapsed"})),
+    );
+    let revoke_request = revoked.request_id.clone();
+    let revoked = revoked.expect(200);
+    assert_eq!(revoked["state"], "revoked");
+    // Stewards and auditors do not issue or revoke.
+    call(
+        &s,
+        "POST",
+        &path,
+        demo.token("stew"),
+        Some(json!({"reason": "x"})),
+    )
+    .expect(403);
+    let shown = call(
+        &s,
+        "GET",
+        &format!("/api/v1/visas/{visa}"),
+        demo.token("aud"),
+        None,
+    )
+    .expect(200);
+    assert_eq!(shown, demo.cli_json(&["visa", "show", &visa]));
+    assert_eq!(shown["state_reason"], "the broker's controls lapsed");
+
+    // A recipient registered through the API is in the CLI's list.
+    call(
+        &s,
+        "POST",
+        "/api/v1/ledger/recipients",
+        demo.token("dora"),
+        Some(json!({"name": "partner-jp", "jurisdiction": "JP", "legal_name": "Partner KK"})),
+    )
+    .expect(201);
+    let listed = call(
+        &s,
+        "GET",
+        "/api/v1/ledger/recipients",
+        demo.token("aud"),
+        None,
+    )
+    .expect(200);
+    assert_eq!(listed, demo.cli_json(&["ledger", "recipient", "list"]));
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let due = call(
+        &s,
+        "GET",
+        "/api/v1/ledger/due?as_of=2026-11-22",
+        demo.token("stew"),
+        None,
+    )
+    .expect(200);
+    assert_eq!(
+        due,
+        demo.cli_json(&["ledger", "due", "--as-of", "2026-11-22"])
+    );
+
+    // Each change is audited as dora with her token's prefix and the request's id.
+    let log = call(
+        &s,
+        "GET",
+        "/api/v1/audit?actor=dora",
+        demo.token("aud"),
+        None,
+    )
+    .expect(200);
+    let find = |action: &str| {
+        log.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} in {log}"))
+            .clone()
+    };
+    let e = find("visa.issued");
+    assert_eq!(e["detail"]["visa"], visa.as_str());
+    assert_eq!(e["detail"]["request_id"], issue_request.as_str());
+    assert_eq!(e["detail"]["token_prefix"], &demo.token("dora")[..11]);
+    let e = find("visa.revoked");
+    assert_eq!(e["detail"]["request_id"], revoke_request.as_str());
+    assert_eq!(e["detail"]["reason"], "the broker's controls lapsed");
+    assert_eq!(
+        find("ledger.recipient_added")["detail"]["recipient"],
+        "partner-jp"
+    );
+
+    // The report through the API has the CLI's bytes, in each format and language.
+    for (format, lang, ext) in [
+        ("html", "zh", "html"),
+        ("md", "en", "md"),
+        ("json", "en", "json"),
+    ] {
+        let r = call(
+            &s,
+            "GET",
+            &format!(
+                "/api/v1/reports/assessment/{}?format={format}&lang={lang}",
+                ids[0]
+            ),
+            demo.token("aud"),
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let out = format!("report-{lang}.{ext}");
+        demo.cli(&["report", "assessment", ids[0], "-o", &out, "--lang", lang]);
+        let cli = std::fs::read_to_string(demo.dir.path().join(&out)).unwrap();
+        assert_eq!(r.body, cli, "{format} {lang}");
+        assert!(r.body.len() > 500, "{format}: {} bytes", r.body.len());
+    }
+    let zh = call(
+        &s,
+        "GET",
+        &format!("/api/v1/reports/assessment/{}?lang=zh", ids[0]),
+        demo.token("aud"),
+        None,
+    );
+    let en = call(
+        &s,
+        "GET",
+        &format!("/api/v1/reports/assessment/{}?lang=en", ids[0]),
+        demo.token("aud"),
+        None,
+    );
+    assert_ne!(zh.body, en.body, "the language changes the report");
+    assert!(zh.body.contains("<html"), "html by default");
+    let bad = call(
+        &s,
+        "GET",
+        &format!("/api/v1/reports/assessment/{}?format=docx", ids[0]),
+        demo.token("aud"),
+        None,
+    );
+    assert!(bad.expect(400)["detail"].as_str().unwrap().contains("docx"));
 }

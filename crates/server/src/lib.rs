@@ -9,6 +9,7 @@ pub mod problem;
 pub mod relinks;
 pub mod routes;
 pub mod state;
+pub mod visas;
 
 use axum::http::{header, HeaderName, HeaderValue, Request};
 use axum::Router;

@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::relinks;
+use crate::visas;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -20,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         api::list_exporters, api::list_recipients, api::ledger_report,
         relinks::request_relink, relinks::list_relinks, relinks::show_relink,
         relinks::approve_relink, relinks::deny_relink, relinks::withdraw_relink, relinks::execute_relink,
+        visas::issue_visa, visas::void_visa, visas::revoke_visa, visas::add_recipient,
+        visas::add_exporter, visas::list_filings, visas::due, visas::assessment_report,
     ),
     modifiers(&Bearer)
 )]

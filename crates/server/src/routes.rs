@@ -5,6 +5,7 @@ use crate::api;
 use crate::problem::ApiError;
 use crate::relinks;
 use crate::state::AppState;
+use crate::visas;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, Method, Request};
@@ -44,6 +45,8 @@ const DATA_READ: Access = Access::Roles(&[Steward, Auditor]);
 /// Reading assessments, visas and the ledger.
 const RECORD_READ: Access = Access::Roles(&[Steward, Dpo, Auditor]);
 const AUDITOR: Access = Access::Roles(&[Auditor]);
+/// Visas and recipients: the DPO's.
+const DPO: Access = Access::Roles(&[Dpo]);
 /// Deciding on relinks: approvers only (never on their own request, which the vault refuses).
 const APPROVER: Access = Access::Roles(&[Approver]);
 /// Reading relink requests: who files them, who decides and who checks.
@@ -93,6 +96,15 @@ pub fn table() -> Vec<RouteRule> {
         rule!(POST "/api/v1/relinks/{id}/deny", APPROVER, relinks::deny_relink),
         rule!(POST "/api/v1/relinks/{id}/withdraw", STEWARD, relinks::withdraw_relink),
         rule!(POST "/api/v1/relinks/{id}/execute", STEWARD, relinks::execute_relink),
+        // Visas and recipients (the DPO), the ledger (the steward), reports (who reads records).
+        rule!(POST "/api/v1/visas", DPO, visas::issue_visa),
+        rule!(POST "/api/v1/visas/{id}/void", DPO, visas::void_visa),
+        rule!(POST "/api/v1/visas/{id}/revoke", DPO, visas::revoke_visa),
+        rule!(POST "/api/v1/ledger/recipients", DPO, visas::add_recipient),
+        rule!(POST "/api/v1/ledger/exporters", STEWARD, visas::add_exporter),
+        rule!(GET "/api/v1/ledger/filings", RECORD_READ, visas::list_filings),
+        rule!(GET "/api/v1/ledger/due", RECORD_READ, visas::due),
+        rule!(GET "/api/v1/reports/assessment/{id}", RECORD_READ, visas::assessment_report),
     ]
 }
 
