@@ -4,6 +4,7 @@
 //! the request id.
 
 pub mod api;
+pub mod ledger;
 pub mod openapi;
 pub mod problem;
 pub mod relinks;

@@ -2,6 +2,7 @@
 //! request and response types; a test checks it against the route table.
 
 use crate::api;
+use crate::ledger;
 use crate::relinks;
 use crate::visas;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -23,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         relinks::approve_relink, relinks::deny_relink, relinks::withdraw_relink, relinks::execute_relink,
         visas::issue_visa, visas::void_visa, visas::revoke_visa, visas::add_recipient,
         visas::add_exporter, visas::list_filings, visas::due, visas::assessment_report,
+        ledger::pipia_report, ledger::plan, ledger::record_transfer, ledger::add_filing,
     ),
     modifiers(&Bearer)
 )]

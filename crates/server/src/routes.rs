@@ -2,6 +2,7 @@
 //! built from (so a route cannot exist without a rule), and the middleware that enforces it.
 
 use crate::api;
+use crate::ledger;
 use crate::problem::ApiError;
 use crate::relinks;
 use crate::state::AppState;
@@ -105,6 +106,10 @@ pub fn table() -> Vec<RouteRule> {
         rule!(GET "/api/v1/ledger/filings", RECORD_READ, visas::list_filings),
         rule!(GET "/api/v1/ledger/due", RECORD_READ, visas::due),
         rule!(GET "/api/v1/reports/assessment/{id}", RECORD_READ, visas::assessment_report),
+        rule!(GET "/api/v1/reports/pipia", RECORD_READ, ledger::pipia_report),
+        rule!(GET "/api/v1/ledger/plan", RECORD_READ, ledger::plan),
+        rule!(POST "/api/v1/ledger/transfers", STEWARD, ledger::record_transfer),
+        rule!(POST "/api/v1/ledger/filings", STEWARD, ledger::add_filing),
     ]
 }
 

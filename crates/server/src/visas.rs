@@ -30,6 +30,7 @@ macro_rules! cli_schema {
         impl ToSchema for $name {}
     };
 }
+pub(crate) use cli_schema;
 
 cli_schema!(
     IssuedVisa,
@@ -284,31 +285,49 @@ pub async fn assessment_report(
     Path(id): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<(HeaderMap, Vec<u8>), ApiError> {
-    let (ext, media) = match q.format.as_deref().unwrap_or("html") {
+    let (ext, media) = report_format(q.format.as_deref())?;
+    let lang = report_lang(q.lang.as_deref(), Lang::En)?;
+    let ws = a.workspace;
+    let bytes = blocking(move || rendered(ext, |out| ws.assessment_report(&id, out, lang))).await?;
+    let mut h = HeaderMap::new();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    Ok((h, bytes))
+}
+
+/// A report's file extension and media type from `?format=` (HTML when absent).
+pub(crate) fn report_format(
+    format: Option<&str>,
+) -> Result<(&'static str, &'static str), ApiError> {
+    Ok(match format.unwrap_or("html") {
         "html" => ("html", "text/html; charset=utf-8"),
         "md" | "markdown" => ("md", "text/markdown; charset=utf-8"),
         "json" => ("json", "application/json"),
         other => {
             return Err(Error::bad_input(format!("format={other:?}: use html, md or json")).into())
         }
-    };
-    let lang = match q.lang.as_deref() {
-        None => Lang::En,
-        Some(l) => {
-            Lang::parse(l).ok_or_else(|| Error::bad_input(format!("lang={l:?}: use en or zh")))?
-        }
-    };
-    let ws = a.workspace;
-    let bytes = blocking(move || {
-        // The CLI's own writer, into a private scratch directory outside the store.
-        let dir = tempfile::tempdir()
-            .map_err(|e| Error::internal(format!("cannot make a scratch directory: {e}")))?;
-        let out = dir.path().join(format!("report.{ext}"));
-        ws.assessment_report(&id, &out, lang)?;
-        std::fs::read(&out).map_err(|e| Error::internal(format!("cannot read the report: {e}")))
     })
-    .await?;
-    let mut h = HeaderMap::new();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
-    Ok((h, bytes))
+}
+
+/// A report's language from `?lang=`, `default` when absent.
+pub(crate) fn report_lang(lang: Option<&str>, default: Lang) -> Result<Lang, ApiError> {
+    match lang {
+        None => Ok(default),
+        Some(l) => {
+            Ok(Lang::parse(l)
+                .ok_or_else(|| Error::bad_input(format!("lang={l:?}: use en or zh")))?)
+        }
+    }
+}
+
+/// The bytes `write` puts in a `report.EXT` file: the CLI's own writer, into a private scratch
+/// directory outside the store (removed afterwards).
+pub(crate) fn rendered(
+    ext: &str,
+    write: impl FnOnce(&std::path::Path) -> datavisa_workflow::Result<()>,
+) -> datavisa_workflow::Result<Vec<u8>> {
+    let dir = tempfile::tempdir()
+        .map_err(|e| Error::internal(format!("cannot make a scratch directory: {e}")))?;
+    let out = dir.path().join(format!("report.{ext}"));
+    write(&out)?;
+    std::fs::read(&out).map_err(|e| Error::internal(format!("cannot read the report: {e}")))
 }
