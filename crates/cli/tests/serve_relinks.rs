@@ -778,6 +778,75 @@ fn visas_recipients_and_reports_through_the_api_are_the_clis() {
     );
     assert_ne!(zh.body, en.body, "the language changes the report");
     assert!(zh.body.contains("<html"), "html by default");
+    // A review through the API re-assesses every active visa, as `visa review --all` would.
+    let active: Vec<String> = demo
+        .cli_json(&["visa", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["state"] == "active")
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!active.is_empty() && !active.contains(&visa));
+    let spec = std::fs::read_to_string(demo.dir.path().join("demo/spec.toml")).unwrap();
+    let body = json!({"spec": spec, "all": true});
+    call(
+        &s,
+        "POST",
+        "/api/v1/visas/review",
+        demo.token("stew"),
+        Some(body.clone()),
+    )
+    .expect(403);
+    let r = call(
+        &s,
+        "POST",
+        "/api/v1/visas/review",
+        demo.token("dora"),
+        Some(body),
+    );
+    let review_request = r.request_id.clone();
+    let r = r.expect(200);
+    let mut reviewed: Vec<String> = r["reviewed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["visa"].as_str().unwrap().to_owned())
+        .collect();
+    reviewed.sort();
+    let mut want = active.clone();
+    want.sort();
+    assert_eq!(reviewed, want);
+    let after = demo.cli_json(&["assess", "list"]).as_array().unwrap().len();
+    assert_eq!(
+        after,
+        ids.len() + active.len(),
+        "one new assessment per visa"
+    );
+    let log = call(
+        &s,
+        "GET",
+        "/api/v1/audit?kind=visa.reviewed",
+        demo.token("aud"),
+        None,
+    )
+    .expect(200);
+    assert_eq!(log[0]["actor"], "dora");
+    assert_eq!(log[0]["detail"]["request_id"], review_request.as_str());
+    assert_eq!(
+        log[0]["detail"]["reviewed"].as_array().unwrap().len(),
+        active.len()
+    );
+    let broken = json!({"spec": "[recipients\nx = ", "all": true});
+    call(
+        &s,
+        "POST",
+        "/api/v1/visas/review",
+        demo.token("dora"),
+        Some(broken),
+    )
+    .expect(400);
+
     let bad = call(
         &s,
         "GET",

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         api::list_exporters, api::list_recipients, api::ledger_report,
         relinks::request_relink, relinks::list_relinks, relinks::show_relink,
         relinks::approve_relink, relinks::deny_relink, relinks::withdraw_relink, relinks::execute_relink,
-        visas::issue_visa, visas::void_visa, visas::revoke_visa, visas::add_recipient,
+        visas::issue_visa, visas::void_visa, visas::revoke_visa, visas::review_visas, visas::add_recipient,
         visas::add_exporter, visas::list_filings, visas::due, visas::assessment_report,
         ledger::pipia_report, ledger::plan, ledger::record_transfer, ledger::add_filing,
     ),

@@ -101,6 +101,7 @@ pub fn table() -> Vec<RouteRule> {
         rule!(POST "/api/v1/visas", DPO, visas::issue_visa),
         rule!(POST "/api/v1/visas/{id}/void", DPO, visas::void_visa),
         rule!(POST "/api/v1/visas/{id}/revoke", DPO, visas::revoke_visa),
+        rule!(POST "/api/v1/visas/review", DPO, visas::review_visas),
         rule!(POST "/api/v1/ledger/recipients", DPO, visas::add_recipient),
         rule!(POST "/api/v1/ledger/exporters", STEWARD, visas::add_exporter),
         rule!(GET "/api/v1/ledger/filings", RECORD_READ, visas::list_filings),

@@ -8,7 +8,7 @@ use crate::state::blocking;
 use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::{Extension, Json};
-use datavisa_workflow::assess::{IssueRequest, VisaView};
+use datavisa_workflow::assess::{IssueRequest, ReviewRequest, VisaView};
 use datavisa_workflow::i18n::Lang;
 use datavisa_workflow::{Error, Workspace};
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,10 @@ pub(crate) use cli_schema;
 cli_schema!(
     IssuedVisa,
     "A visa with its status, as `datavisa visa issue|void|revoke --format json` prints it."
+);
+cli_schema!(
+    ReviewReportView,
+    "What reviewing did, as `datavisa visa review --format json` prints it."
 );
 cli_schema!(
     NewRecipientView,
@@ -73,6 +77,21 @@ pub struct NewVisa {
 pub struct Reason {
     /// The reason, kept in the visa's history.
     pub reason: String,
+}
+
+/// Which visas to review, against which spec.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// The spec's text (TOML) with today's profiles and policy; its `file` paths are the
+    /// server's, as recorded in the assessments.
+    pub spec: String,
+    /// These visas; when absent or empty, the due ones (or every active one with `all`).
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Every active visa.
+    #[serde(default)]
+    pub all: bool,
 }
 
 /// A recipient to register.
@@ -203,6 +222,43 @@ pub async fn revoke_visa(
     )
     .await?;
     Ok(Json(v))
+}
+
+/// Re-assesses visas with today's profile, policy and register: renewed, reverted or improved
+/// (audited with each visa's outcome).
+#[utoipa::path(post, path = "/api/v1/visas/review", tag = "visas", security(("bearer" = [])),
+    request_body = ReviewBody,
+    responses((status = 200, body = ReviewReportView), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn review_visas(
+    Extension(a): Extension<Acting>,
+    Json(body): Json<ReviewBody>,
+) -> Result<Json<impl Serialize>, ApiError> {
+    let r = audited(
+        a.workspace,
+        "visa.reviewed",
+        move |ws| {
+            let dir = tempfile::tempdir()
+                .map_err(|e| Error::internal(format!("cannot make a scratch directory: {e}")))?;
+            let spec = dir.path().join("spec.toml");
+            std::fs::write(&spec, body.spec.as_bytes())
+                .map_err(|e| Error::internal(format!("cannot write the spec: {e}")))?;
+            ws.review_visas(&ReviewRequest {
+                spec: spec.clone(),
+                ids: body.ids,
+                all: body.all,
+                read: datavisa_workflow::ReadRequest {
+                    spec: Some(spec),
+                    ..Default::default()
+                },
+            })
+        },
+        |r| {
+            json!({"as_of": r.as_of, "reviewed": r.reviewed.iter().map(|x| json!({
+                "visa": x.visa, "assessment": x.assessment, "outcome": x.outcome})).collect::<Vec<_>>()})
+        },
+    )
+    .await?;
+    Ok(Json(r))
 }
 
 /// Registers a recipient in the ledger.
