@@ -1302,7 +1302,7 @@ pub enum ReportCommand {
     Assessment {
         /// Assessment id (from `datavisa assess`) or a visa id (its assessment).
         id: String,
-        /// Output: .html (default) or .json.
+        /// Output: .html (default), .md or .json.
         #[arg(short, long)]
         output: PathBuf,
         #[command(flatten)]

@@ -4,10 +4,13 @@
 //! the request id.
 
 pub mod api;
+pub mod ledger;
 pub mod openapi;
 pub mod problem;
+pub mod relinks;
 pub mod routes;
 pub mod state;
+pub mod visas;
 
 use axum::http::{header, HeaderName, HeaderValue, Request};
 use axum::Router;

@@ -2,6 +2,9 @@
 //! request and response types; a test checks it against the route table.
 
 use crate::api;
+use crate::ledger;
+use crate::relinks;
+use crate::visas;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -17,6 +20,11 @@ use utoipa::{Modify, OpenApi};
         api::list_assessments, api::show_assessment, api::list_visas, api::show_visa,
         api::audit_log, api::verify_audit,
         api::list_exporters, api::list_recipients, api::ledger_report,
+        relinks::request_relink, relinks::list_relinks, relinks::show_relink,
+        relinks::approve_relink, relinks::deny_relink, relinks::withdraw_relink, relinks::execute_relink,
+        visas::issue_visa, visas::void_visa, visas::revoke_visa, visas::review_visas, visas::add_recipient,
+        visas::add_exporter, visas::list_filings, visas::due, visas::assessment_report,
+        ledger::pipia_report, ledger::plan, ledger::record_transfer, ledger::add_filing,
     ),
     modifiers(&Bearer)
 )]

@@ -2,8 +2,11 @@
 //! built from (so a route cannot exist without a rule), and the middleware that enforces it.
 
 use crate::api;
+use crate::ledger;
 use crate::problem::ApiError;
+use crate::relinks;
 use crate::state::AppState;
+use crate::visas;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, Method, Request};
@@ -34,7 +37,7 @@ pub struct RouteRule {
     make: fn() -> MethodRouter<AppState>,
 }
 
-use Role::{Admin, Auditor, Dpo, Steward};
+use Role::{Admin, Approver, Auditor, Dpo, Steward};
 
 const ADMIN: Access = Access::Roles(&[Admin]);
 const STEWARD: Access = Access::Roles(&[Steward]);
@@ -43,6 +46,12 @@ const DATA_READ: Access = Access::Roles(&[Steward, Auditor]);
 /// Reading assessments, visas and the ledger.
 const RECORD_READ: Access = Access::Roles(&[Steward, Dpo, Auditor]);
 const AUDITOR: Access = Access::Roles(&[Auditor]);
+/// Visas and recipients: the DPO's.
+const DPO: Access = Access::Roles(&[Dpo]);
+/// Deciding on relinks: approvers only (never on their own request, which the vault refuses).
+const APPROVER: Access = Access::Roles(&[Approver]);
+/// Reading relink requests: who files them, who decides and who checks.
+const RELINK_READ: Access = Access::Roles(&[Steward, Approver, Auditor]);
 
 macro_rules! rule {
     ($m:ident $path:literal, $access:expr, $handler:path) => {
@@ -80,6 +89,28 @@ pub fn table() -> Vec<RouteRule> {
         rule!(GET "/api/v1/ledger/exporters", RECORD_READ, api::list_exporters),
         rule!(GET "/api/v1/ledger/recipients", RECORD_READ, api::list_recipients),
         rule!(GET "/api/v1/ledger/report", RECORD_READ, api::ledger_report),
+        // Relinks (dual control): stewards file, withdraw and execute their own requests.
+        rule!(POST "/api/v1/relinks", STEWARD, relinks::request_relink),
+        rule!(GET "/api/v1/relinks", RELINK_READ, relinks::list_relinks),
+        rule!(GET "/api/v1/relinks/{id}", RELINK_READ, relinks::show_relink),
+        rule!(POST "/api/v1/relinks/{id}/approve", APPROVER, relinks::approve_relink),
+        rule!(POST "/api/v1/relinks/{id}/deny", APPROVER, relinks::deny_relink),
+        rule!(POST "/api/v1/relinks/{id}/withdraw", STEWARD, relinks::withdraw_relink),
+        rule!(POST "/api/v1/relinks/{id}/execute", STEWARD, relinks::execute_relink),
+        // Visas and recipients (the DPO), the ledger (the steward), reports (who reads records).
+        rule!(POST "/api/v1/visas", DPO, visas::issue_visa),
+        rule!(POST "/api/v1/visas/{id}/void", DPO, visas::void_visa),
+        rule!(POST "/api/v1/visas/{id}/revoke", DPO, visas::revoke_visa),
+        rule!(POST "/api/v1/visas/review", DPO, visas::review_visas),
+        rule!(POST "/api/v1/ledger/recipients", DPO, visas::add_recipient),
+        rule!(POST "/api/v1/ledger/exporters", STEWARD, visas::add_exporter),
+        rule!(GET "/api/v1/ledger/filings", RECORD_READ, visas::list_filings),
+        rule!(GET "/api/v1/ledger/due", RECORD_READ, visas::due),
+        rule!(GET "/api/v1/reports/assessment/{id}", RECORD_READ, visas::assessment_report),
+        rule!(GET "/api/v1/reports/pipia", RECORD_READ, ledger::pipia_report),
+        rule!(GET "/api/v1/ledger/plan", RECORD_READ, ledger::plan),
+        rule!(POST "/api/v1/ledger/transfers", STEWARD, ledger::record_transfer),
+        rule!(POST "/api/v1/ledger/filings", STEWARD, ledger::add_filing),
     ]
 }
 

@@ -26,8 +26,8 @@ impl StoreLocation {
     }
 }
 
-/// The master key the server was started with, held zeroized; approver credentials never
-/// reach the server in this version.
+/// The master key the server was started with, held zeroized. Approver credentials are not
+/// held: each comes in one approve or deny body and lives in that request's workspace only.
 #[derive(Clone)]
 pub struct ServerSecrets {
     master: Arc<Zeroizing<Vec<u8>>>,
@@ -57,7 +57,7 @@ impl Secrets for ServerSecrets {
     }
     fn approver_credential(&self) -> Result<Passphrase> {
         Err(Error::bad_input(
-            "approver credentials are not taken by this server version",
+            "an approver credential is taken only in an approve or deny request's body",
         ))
     }
     fn new_master_key(&self) -> Result<Passphrase> {

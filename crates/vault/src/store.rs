@@ -127,6 +127,9 @@ pub struct Vault {
     pub(crate) vault_id: String,
     /// Who is acting (recorded in the audit log).
     pub actor: String,
+    /// Fields added to every audit entry this handle writes (a server's token prefix and
+    /// request id), so each step names the request that made it.
+    pub(crate) context: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Seconds since the Unix epoch, now.
@@ -326,6 +329,7 @@ impl Vault {
             audit_key,
             vault_id,
             actor: actor.into(),
+            context: serde_json::Map::new(),
         })
     }
 
@@ -397,6 +401,7 @@ impl Vault {
             audit_key,
             vault_id,
             actor: actor.into(),
+            context: serde_json::Map::new(),
         };
         if found < FORMAT_VERSION {
             v.write(|tx, ctx| {
@@ -442,10 +447,20 @@ impl Vault {
             actor: &self.actor,
             master: &self.master,
             vault_id: &self.vault_id,
+            context: &self.context,
         };
         let out = f(&tx, &ctx)?;
         tx.commit().map_err(|e| sql_err(&path, e))?;
         Ok(out)
+    }
+
+    /// The same handle adding `fields` to every audit entry it writes.
+    pub fn with_audit_context(
+        mut self,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) -> Vault {
+        self.context = fields;
+        self
     }
 
     /// Records one event in the audit log, in its own transaction.
@@ -533,11 +548,19 @@ pub(crate) struct Ctx<'a> {
     pub actor: &'a str,
     pub master: &'a MasterKeys,
     pub vault_id: &'a str,
+    pub context: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 impl Ctx<'_> {
-    /// Appends an audit entry inside the current transaction.
+    /// Appends an audit entry inside the current transaction, with the handle's context
+    /// fields added (an entry's own fields win).
     pub fn log(&self, tx: &Transaction, action: &str, detail: serde_json::Value) -> Result<()> {
+        let mut detail = detail;
+        if let Some(map) = detail.as_object_mut() {
+            for (k, v) in self.context {
+                map.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
         audit::append(tx, self.audit_key, self.actor, action, detail)
     }
 }

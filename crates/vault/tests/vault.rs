@@ -541,3 +541,30 @@ fn copied_or_swapped_approver_credentials_do_not_count() {
         r.problems
     );
 }
+
+/// A handle with an audit context adds its fields to every entry it writes, an entry's own
+/// fields win, and the chain still verifies.
+#[test]
+fn an_audit_context_is_added_to_every_entry() {
+    let d = tempfile::tempdir().unwrap();
+    drop(new_vault(d.path()));
+    let mut ctx = serde_json::Map::new();
+    ctx.insert("token_prefix".into(), "dv_abcdefgh".into());
+    ctx.insert("request".into(), "from-context".into());
+    let mut v = Vault::open(d.path(), &pass("correct horse"), "ann")
+        .unwrap()
+        .with_audit_context(ctx);
+    v.log("test.one", serde_json::json!({"request": "own"}))
+        .unwrap();
+    v.log("test.two", serde_json::json!({})).unwrap();
+    let entries = v.audit_entries().unwrap();
+    let one = entries.iter().find(|e| e.action == "test.one").unwrap();
+    assert_eq!(one.detail["token_prefix"], "dv_abcdefgh");
+    assert_eq!(one.detail["request"], "own");
+    let two = entries.iter().find(|e| e.action == "test.two").unwrap();
+    assert_eq!(two.detail["request"], "from-context");
+    assert_eq!(two.actor, "ann");
+    // Entries written before, by a plain handle, have no context.
+    assert!(entries[0].detail.get("token_prefix").is_none());
+    assert!(v.verify_audit().unwrap().intact);
+}

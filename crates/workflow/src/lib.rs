@@ -20,6 +20,7 @@ pub mod legal;
 pub mod people;
 pub mod pipia;
 pub mod read;
+pub mod relinks;
 pub mod report;
 pub mod sensitivity;
 pub mod split;

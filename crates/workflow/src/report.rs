@@ -14,7 +14,7 @@ use serde_json::Value;
 use std::path::Path;
 
 impl Workspace {
-    /// Writes the report of a stored assessment (by its id or a visa's) as .html or .json.
+    /// Writes the report of a stored assessment (by its id or a visa's) as .html, .md or .json.
     pub fn assessment_report(&self, id: &str, output: &Path, lang: Lang) -> Result<()> {
         self.guard(output, &[])?;
         let stored = self.stored_assessment(id)?;
@@ -104,7 +104,7 @@ fn or_not_set(x: &Option<String>) -> Text {
         .map_or_else(|| Msg::new("value.not_set").text(), Text::same)
 }
 
-/// Writes a stored assessment as .html or .json (atomically).
+/// Writes a stored assessment as .html, .md or .json (atomically).
 pub fn write_report(
     stored: datavisa_verdict::register::Stored,
     record: &OnRecord,
@@ -127,9 +127,14 @@ pub fn write_report(
             typed.on_record = record.clone();
             write_text(output, &datavisa_report::html(&build(&typed), lang))?
         }
+        "md" => {
+            let mut typed = Assessed::of(&stored)?;
+            typed.on_record = record.clone();
+            write_text(output, &datavisa_report::markdown(&build(&typed), lang))?
+        }
         other => {
             return Err(Error::bad_input(format!(
-                "-o {}: write .html or .json, not .{other}",
+                "-o {}: write .html, .md or .json, not .{other}",
                 output.display()
             )))
         }

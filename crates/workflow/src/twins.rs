@@ -793,7 +793,17 @@ impl Workspace {
     /// Opens the vault with the workspace's master key, as `actor`.
     pub fn open_vault_as(&self, actor: &str) -> Result<Vault> {
         let key = self.secrets().master_key()?;
-        Ok(Vault::open(self.store(), &key, actor)?)
+        let v = Vault::open(self.store(), &key, actor)?;
+        // A server's request: every entry this handle writes names the token and request.
+        Ok(match self.origin() {
+            Some(o) => {
+                let mut fields = serde_json::Map::new();
+                fields.insert("token_prefix".into(), o.token_prefix.clone().into());
+                fields.insert("request_id".into(), o.request_id.clone().into());
+                v.with_audit_context(fields)
+            }
+            None => v,
+        })
     }
 
     /// Makes a pseudonymized twin with the recipient's keys, registered in the vault.

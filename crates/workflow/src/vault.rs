@@ -119,24 +119,7 @@ pub fn request_values(
             )))
         }
     };
-    let twin = v.twin(&twin_id)?;
-    let keyed: Vec<&str> = twin
-        .record
-        .columns
-        .iter()
-        .filter(|c| c.key.is_some() && matches!(c.method.as_str(), "token" | "encrypt" | "fpe"))
-        .map(|c| c.column.as_str())
-        .collect();
-    let column = match (column, keyed.as_slice()) {
-        (Some(c), _) => c.to_owned(),
-        (None, [one]) => (*one).to_owned(),
-        (None, _) => {
-            return Err(Error::bad_input(format!(
-                "name the column with --column (relinkable columns: {})",
-                keyed.join(", ")
-            )))
-        }
-    };
+    let column = relink_column(v, &twin_id, column)?;
     let mut pseudonyms: Vec<String> = match values {
         Some(f) => std::fs::read_to_string(f)
             .map_err(|e| Error::bad_input(format!("cannot read {}: {e}", f.display())))?
@@ -149,6 +132,26 @@ pub fn request_values(
     let mut seen = std::collections::HashSet::new();
     pseudonyms.retain(|p| seen.insert(p.clone()));
     Ok((twin_id, column, pseudonyms))
+}
+
+/// The relinkable column of a registered twin: `column` when named, else its only one.
+pub(crate) fn relink_column(v: &Vault, twin_id: &str, column: Option<&str>) -> Result<String> {
+    let twin = v.twin(twin_id)?;
+    let keyed: Vec<&str> = twin
+        .record
+        .columns
+        .iter()
+        .filter(|c| c.key.is_some() && matches!(c.method.as_str(), "token" | "encrypt" | "fpe"))
+        .map(|c| c.column.as_str())
+        .collect();
+    match (column, keyed.as_slice()) {
+        (Some(c), _) => Ok(c.to_owned()),
+        (None, [one]) => Ok((*one).to_owned()),
+        (None, _) => Err(Error::bad_input(format!(
+            "name the column with --column (relinkable columns: {})",
+            keyed.join(", ")
+        ))),
+    }
 }
 
 /// Every distinct value of `column` in the twin file.
@@ -455,7 +458,7 @@ impl Workspace {
 
     /// Writes an anchor into the anchor directory after a step that must never be rolled back
     /// (a relink execution, a key destruction); returns where.
-    fn auto_anchor(&self, v: &Vault, reason: &str) -> Result<PathBuf> {
+    pub(crate) fn auto_anchor(&self, v: &Vault, reason: &str) -> Result<PathBuf> {
         let (dir, key) = self.anchor_place();
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;

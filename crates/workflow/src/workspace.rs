@@ -38,6 +38,28 @@ impl Secrets for NoSecrets {
     }
 }
 
+/// Another workspace's secrets with one approver credential in place of theirs.
+struct WithApprover {
+    inner: Arc<dyn Secrets>,
+    credential: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl Secrets for WithApprover {
+    fn master_key(&self) -> Result<Passphrase> {
+        self.inner.master_key()
+    }
+    fn has_master_key(&self) -> bool {
+        self.inner.has_master_key()
+    }
+    fn approver_credential(&self) -> Result<Passphrase> {
+        Passphrase::new(self.credential.to_vec())
+            .map_err(|_| Error::bad_input("the approver credential is empty"))
+    }
+    fn new_master_key(&self) -> Result<Passphrase> {
+        self.inner.new_master_key()
+    }
+}
+
 /// One piece of long work being shown to a person (a spinner, a bar, a job's progress row).
 pub trait Task: Send + Sync {
     /// `n` more steps done (bars only).
@@ -157,6 +179,18 @@ impl Workspace {
     pub fn with_secrets(mut self, secrets: impl Secrets + 'static) -> Workspace {
         self.secrets = Arc::new(secrets);
         self
+    }
+
+    /// The same workspace (same master key) with `credential` as the acting approver's: a
+    /// server takes it from one request's body, and it is wiped when the workspace drops.
+    pub fn with_approver_credential(&self, credential: zeroize::Zeroizing<Vec<u8>>) -> Workspace {
+        Workspace {
+            secrets: Arc::new(WithApprover {
+                inner: self.secrets.clone(),
+                credential,
+            }),
+            ..self.clone()
+        }
     }
 
     /// The same workspace showing progress through `progress`.
