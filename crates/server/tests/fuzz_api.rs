@@ -368,3 +368,20 @@ fn fuzz_the_api_json_bodies() {
     assert!(n > 0);
     eprintln!("fuzz api-json: answers by status {:?}", statuses.borrow());
 }
+
+/// The fuzzer's judge: a 5xx, a plain-text refusal and a problem whose status disagrees are
+/// faults; a problem+json refusal and a success are not.
+#[test]
+fn the_judge_names_5xx_and_refusals_that_are_not_problems() {
+    let answer = |status: u16, content_type: &str, body: &str| Answer {
+        status,
+        content_type: content_type.into(),
+        body: body.as_bytes().to_vec(),
+    };
+    let problem = r#"{"type":"/problems/bad-input","status":400,"detail":"x"}"#;
+    assert!(fault(&answer(500, "application/problem+json", problem)).is_some());
+    assert!(fault(&answer(400, "text/plain", "bad")).is_some());
+    assert!(fault(&answer(422, "application/problem+json", problem)).is_some());
+    assert!(fault(&answer(400, "application/problem+json", problem)).is_none());
+    assert!(fault(&answer(200, "application/json", "{}")).is_none());
+}
