@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The mutation fuzzer of crates/workflow/tests/fuzz.rs for longer than CI runs it.
-# Usage: bash bench/fuzz.sh [DURATION] [SEED]   DURATION like 90s, 10m or 1h (default 10m, split
-# over the four targets: CSV, Parquet, spec TOML, ARX hierarchies); SEED random by default.
+# The mutation fuzzer of crates/workflow/tests/fuzz.rs
+# and crates/server/tests/fuzz_api.rs for longer than CI runs it.
+# Usage: bash bench/fuzz.sh [DURATION] [SEED] [TARGETS]   DURATION like 90s, 10m or 1h (default
+# 10m, split over the targets); SEED random by default; TARGETS `all` (default: CSV, Parquet,
+# spec TOML, ARX hierarchies and the API's JSON bodies), `files` (the first four) or `api`.
 # A crash stops it and names the saved input; copy that into
 # crates/workflow/tests/fuzz-regressions/<target>/ to keep it as a regression test.
 set -euo pipefail
@@ -15,6 +17,18 @@ case "$d" in
 esac
 seed="${2:-$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/datavisa-target}"
-echo "fuzzing for ${secs}s in all (seed $seed, 2 cores)"
-DATAVISA_FUZZ_SECS=$(( secs / 4 )) DATAVISA_FUZZ_SEED="$seed" \
+which="${3:-all}"
+case "$which" in
+  all) n=5 ;;
+  files) n=4 ;;
+  api) n=1 ;;
+  *) echo "TARGETS is all, files or api, not $which" >&2; exit 2 ;;
+esac
+echo "fuzzing for ${secs}s in all over $n target(s) (seed $seed, 2 cores)"
+export DATAVISA_FUZZ_SECS=$(( secs / n )) DATAVISA_FUZZ_SEED="$seed"
+if [ "$which" != api ]; then
   cargo test -q -p datavisa-workflow --test fuzz -- --nocapture --test-threads 2 2>&1 | grep -E "^fuzz|panicked|test result"
+fi
+if [ "$which" != files ]; then
+  cargo test -q -p datavisa-server --test fuzz_api -- --nocapture 2>&1 | grep -E "^fuzz|panicked|test result"
+fi

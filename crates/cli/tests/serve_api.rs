@@ -580,6 +580,173 @@ fn a_token_is_shown_once_stored_hashed_and_audited() {
     assert_eq!(r.json()["intact"], true);
 }
 
+/// The audit endpoint serves signed anchors in the CLI's format: a saved response is a file
+/// `audit verify --anchor` takes, later changes keep it valid, a vault rolled back to a copy
+/// from before it (its log's tail cut, the old head replayed) fails against it through the API
+/// with the reason, and an anchor that is not one is a 400 problem.
+#[test]
+fn the_audit_anchor_is_served_kept_and_catches_a_rolled_back_log() {
+    let team = Team::new();
+    let s = Server::start(&team);
+    let (admin, auditor) = (team.token(Role::Admin), team.token(Role::Auditor));
+    let d = team.dir.path();
+    let db = team.store().join("vault.db");
+    // The copy an attacker will put back: it lacks the next entry (erin's) and all after it.
+    let old = std::fs::read(&db).unwrap();
+    let log = get(&s, "/api/v1/audit", Some(auditor)).json();
+    let before = log.as_array().unwrap().len();
+    let r = post_json(
+        &s,
+        "/api/v1/users",
+        Some(admin),
+        r#"{"name":"erin","roles":["dpo"]}"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let log = get(&s, "/api/v1/audit", Some(auditor)).json();
+    let head = log.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(log.as_array().unwrap().len(), before + 1);
+
+    // The anchor signs the head: erin's entry, sequence and hash as the log lists them.
+    let r = get(&s, "/api/v1/audit/anchor", Some(auditor));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let anchor = r.json();
+    assert_eq!(anchor["format"], "datavisa-audit-anchor/1");
+    assert_eq!(anchor["seq"], head["seq"]);
+    assert_eq!(anchor["hash"], head["hash"]);
+    assert_eq!(anchor["reason"], "audit anchor");
+    assert_eq!(anchor["public_key"].as_str().unwrap().len(), 64);
+    assert_eq!(anchor["signature"].as_str().unwrap().len(), 128);
+    // Serving it wrote no audit entry (the head it signs is still the head).
+    let after = get(&s, "/api/v1/audit", Some(auditor)).json();
+    assert_eq!(after.as_array().unwrap().len(), before + 1);
+    // The CLI's `audit anchor` signs with the same key (beside the store) and the same fields.
+    let kept = tempfile::tempdir().unwrap();
+    let cli_anchor = kept.path().join("cli.json");
+    ok(dv(
+        d,
+        &[
+            "audit",
+            "anchor",
+            "--store",
+            "st",
+            "-o",
+            cli_anchor.to_str().unwrap(),
+        ],
+    ));
+    let cli: Value = serde_json::from_str(&std::fs::read_to_string(&cli_anchor).unwrap()).unwrap();
+    assert_eq!(cli["public_key"], anchor["public_key"]);
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&cli), keys(&anchor));
+    assert!(d.join("st.anchors/anchor.key").is_file());
+
+    // The saved body is an anchor file for the CLI.
+    let saved = kept.path().join("anchor.json");
+    std::fs::write(&saved, &r.body).unwrap();
+    let verify_cli = || {
+        dv(
+            d,
+            &[
+                "audit",
+                "verify",
+                "--store",
+                "st",
+                "--anchor",
+                saved.to_str().unwrap(),
+            ],
+        )
+    };
+    ok(verify_cli());
+    // More audited changes: the old anchor still verifies, through the CLI and the API.
+    let r = post_json(
+        &s,
+        "/api/v1/users",
+        Some(admin),
+        r#"{"name":"fay","roles":["steward"]}"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = post_json(&s, "/api/v1/tokens", Some(admin), r#"{"user":"fay"}"#);
+    assert_eq!(r.status, 201, "{}", r.body);
+    ok(verify_cli());
+    let with_anchor = format!(r#"{{"anchor":{}}}"#, anchor);
+    let r = post_json(&s, "/api/v1/audit/verify", Some(auditor), &with_anchor);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["intact"], true, "{v}");
+    assert_eq!(v["entries"], before + 3);
+    // Pinned to its own key it verifies; to another key it is refused as a bad anchor.
+    let pinned = format!(
+        r#"{{"anchor":{},"anchor_public_key":"{}"}}"#,
+        anchor,
+        anchor["public_key"].as_str().unwrap().to_uppercase()
+    );
+    let r = post_json(&s, "/api/v1/audit/verify", Some(auditor), &pinned);
+    assert_eq!(r.json()["intact"], true, "{}", r.body);
+    let other = format!(
+        r#"{{"anchor":{},"anchor_public_key":"{}"}}"#,
+        anchor,
+        "ab".repeat(32)
+    );
+    let p = post_json(&s, "/api/v1/audit/verify", Some(auditor), &other).problem(400);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not by the expected key"),
+        "{p}"
+    );
+
+    // The older copy put back: its log ends one entry before the anchored one. Alone it is
+    // intact; against the anchor it fails, naming both sequence numbers.
+    std::fs::write(&db, &old).unwrap();
+    let r = post_json(&s, "/api/v1/audit/verify", Some(auditor), "{}");
+    assert_eq!(r.json()["intact"], true, "{}", r.body);
+    let r = post_json(&s, "/api/v1/audit/verify", Some(auditor), &with_anchor);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["intact"], false, "{v}");
+    assert_eq!(v["problems"][0]["kind"], "rolled_back");
+    let why = v["problems"][0]["message"].as_str().unwrap();
+    let last_old = head["seq"].as_i64().unwrap() - 1;
+    assert!(
+        why.contains(&format!(
+            "ends at entry {last_old} but held entry {}",
+            head["seq"]
+        )) && why.contains("truncated or the vault was rolled back"),
+        "{why}"
+    );
+    common::fails_with(&verify_cli(), 3, &["rolled back"]);
+
+    // Not an anchor: garbage is 400, the wrong shape or an unknown field 422, an altered
+    // anchor (its signature no longer verifies) 400; all problem+json.
+    let p = post_json(&s, "/api/v1/audit/verify", Some(auditor), "anchor: yes").problem(400);
+    assert_eq!(p["instance"], "/api/v1/audit/verify");
+    post_json(
+        &s,
+        "/api/v1/audit/verify",
+        Some(auditor),
+        r#"{"anchor":{"seq":"x"}}"#,
+    )
+    .problem(422);
+    post_json(&s, "/api/v1/audit/verify", Some(auditor), r#"{"anchr":{}}"#).problem(422);
+    let mut altered = anchor.clone();
+    altered["seq"] = serde_json::json!(1);
+    let body = format!(r#"{{"anchor":{altered}}}"#);
+    let p = post_json(&s, "/api/v1/audit/verify", Some(auditor), &body).problem(400);
+    assert_eq!(p["type"], "/problems/bad-anchor");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("signature does not verify"),
+        "{p}"
+    );
+
+    // Only the auditor reads the anchor: the steward and the admin are refused.
+    for role in [Role::Steward, Role::Admin, Role::Dpo, Role::Approver] {
+        get(&s, "/api/v1/audit/anchor", Some(team.token(role))).problem(403);
+    }
+}
+
 #[test]
 fn uploads_are_limited_checked_stored_by_hash_and_scanned_like_the_cli() {
     let team = Team::new();

@@ -616,14 +616,114 @@ pub async fn audit_log(
     ))
 }
 
-/// Checks the audit log's chain, MACs and head; `intact` is false, naming each problem, when it
-/// was tampered with.
+/// A signed checkpoint of the audit chain: the JSON `datavisa audit anchor` writes, so a saved
+/// response is a file `datavisa audit verify --anchor FILE` takes.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditAnchor {
+    /// Always `datavisa-audit-anchor/1`.
+    #[schema(example = "datavisa-audit-anchor/1")]
+    pub format: String,
+    /// The vault whose log it anchors.
+    pub vault_id: String,
+    /// The last entry's sequence number when anchored.
+    pub seq: i64,
+    /// The last entry's hash when anchored, hex.
+    pub hash: String,
+    /// When it was signed (RFC 3339, UTC).
+    pub at: String,
+    /// Why it was written (`audit anchor`; `relink.executed` or `keys.destroyed` for the
+    /// automatic ones).
+    pub reason: String,
+    /// The anchor key's Ed25519 public half, hex: the key id to keep with the anchor and to
+    /// compare with the one the auditor trusts (`anchor_public_key` when verifying).
+    pub public_key: String,
+    /// The Ed25519 signature of the fields above, hex.
+    pub signature: String,
+}
+
+impl From<datavisa_workflow::vault::Anchor> for AuditAnchor {
+    fn from(a: datavisa_workflow::vault::Anchor) -> AuditAnchor {
+        AuditAnchor {
+            format: a.format,
+            vault_id: a.vault_id,
+            seq: a.seq,
+            hash: a.hash,
+            at: a.at,
+            reason: a.reason,
+            public_key: a.public_key,
+            signature: a.signature,
+        }
+    }
+}
+
+impl From<AuditAnchor> for datavisa_workflow::vault::Anchor {
+    fn from(a: AuditAnchor) -> datavisa_workflow::vault::Anchor {
+        datavisa_workflow::vault::Anchor {
+            format: a.format,
+            vault_id: a.vault_id,
+            seq: a.seq,
+            hash: a.hash,
+            at: a.at,
+            reason: a.reason,
+            public_key: a.public_key,
+            signature: a.signature,
+        }
+    }
+}
+
+/// The audit log's head signed now with the server's anchor key (`DATAVISA_ANCHOR_KEY`, else
+/// `anchor.key` in the directory beside the store), for the auditor to keep outside the store.
+/// Like `datavisa audit anchor` it reads the log and writes nothing in the store, so it is no
+/// audit entry.
+#[utoipa::path(get, path = "/api/v1/audit/anchor", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = AuditAnchor), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn audit_anchor(Extension(a): Extension<Acting>) -> ApiResult<AuditAnchor> {
+    let anchor = blocking(move || a.workspace.sign_audit_head()).await?;
+    Ok(Json(anchor.into()))
+}
+
+/// What to verify the audit log against; an empty body (or none) checks the log alone.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyAudit {
+    /// An anchor from `GET /api/v1/audit/anchor` or `datavisa audit anchor`, kept outside the
+    /// store: the log must still hold everything up to it.
+    #[serde(default)]
+    pub anchor: Option<AuditAnchor>,
+    /// The public key (hex) the anchor must be signed by; any valid signature otherwise.
+    #[serde(default)]
+    pub anchor_public_key: Option<String>,
+}
+
+/// Checks the audit log's chain, MACs and head and, given an anchor, that the log still holds
+/// everything up to it; `intact` is false, naming each problem (`rolled_back` for a truncated or
+/// rolled-back log), when it was tampered with. An anchor whose signature does not verify, or of
+/// another key or vault, is 400.
 #[utoipa::path(post, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
-    responses((status = 200, body = Verification), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    request_body(content = Option<VerifyAudit>, description = "Optional: an anchor to verify against"),
+    responses((status = 200, body = Verification), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn verify_audit(
     Extension(a): Extension<Acting>,
+    body: Option<Json<VerifyAudit>>,
 ) -> Result<Json<impl Serialize>, ApiError> {
-    Ok(Json(blocking(move || a.workspace.verify_audit()).await?))
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let r = blocking(move || match body.anchor {
+        None => a.workspace.verify_audit(),
+        Some(anchor) => a
+            .workspace
+            .verify_audit_against(&anchor.into(), body.anchor_public_key.as_deref()),
+    })
+    .await?;
+    // The anchor's own fault (forged, altered, another key or vault) is bad input, not a
+    // verdict on the log.
+    if let Some(p) = r.problems.iter().find(|p| p.kind == "anchor_invalid") {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-anchor",
+            p.message.clone(),
+        ));
+    }
+    Ok(Json(r))
 }
 
 /// Every exporter in the ledger.

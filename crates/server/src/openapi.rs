@@ -18,7 +18,7 @@ use utoipa::{Modify, OpenApi};
         api::list_tokens, api::create_token, api::revoke_token,
         api::upload_dataset, api::list_datasets, api::show_dataset, api::inspect_dataset, api::scan_dataset,
         api::list_assessments, api::show_assessment, api::list_visas, api::show_visa,
-        api::audit_log, api::verify_audit,
+        api::audit_log, api::verify_audit, api::audit_anchor,
         api::list_exporters, api::list_recipients, api::ledger_report,
         relinks::request_relink, relinks::list_relinks, relinks::show_relink,
         relinks::approve_relink, relinks::deny_relink, relinks::withdraw_relink, relinks::execute_relink,

@@ -86,6 +86,7 @@ pub fn table() -> Vec<RouteRule> {
         rule!(GET "/api/v1/visas/{id}", RECORD_READ, api::show_visa),
         rule!(GET "/api/v1/audit", AUDITOR, api::audit_log),
         rule!(POST "/api/v1/audit/verify", AUDITOR, api::verify_audit),
+        rule!(GET "/api/v1/audit/anchor", AUDITOR, api::audit_anchor),
         rule!(GET "/api/v1/ledger/exporters", RECORD_READ, api::list_exporters),
         rule!(GET "/api/v1/ledger/recipients", RECORD_READ, api::list_recipients),
         rule!(GET "/api/v1/ledger/report", RECORD_READ, api::ledger_report),

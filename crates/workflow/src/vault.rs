@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::workspace::Workspace;
 use datavisa_table::{read_table, write_atomic, ReadOptions};
 use datavisa_twin::manifest::{Manifest, ManifestKind};
-use datavisa_vault::anchor::Anchor;
 use datavisa_vault::audit::{Entry, Verification};
 use datavisa_vault::keys::{KeyInfo, Shredded};
 use datavisa_vault::relink::Approver;
@@ -438,11 +437,30 @@ impl Workspace {
         let a: Anchor = serde_json::from_str(&text).map_err(|e| {
             Error::bad_input(format!("{}: not an audit anchor: {e}", anchor.display()))
         })?;
+        self.verify_audit_against(&a, expected_key)
+    }
+
+    /// Verifies the log and that it still holds everything up to `anchor` (signed by
+    /// `expected_key` when given); a bad anchor is a problem of kind `anchor_invalid`.
+    pub fn verify_audit_against(
+        &self,
+        anchor: &Anchor,
+        expected_key: Option<&str>,
+    ) -> Result<Verification> {
         let v = self.vault()?;
         let mut r = v.verify_audit()?;
-        r.problems.extend(v.check_anchor(&a, expected_key)?);
+        r.problems.extend(v.check_anchor(anchor, expected_key)?);
         r.intact = r.problems.is_empty();
         Ok(r)
+    }
+
+    /// The audit chain's head signed now with the workspace's anchor key (made, owner-only,
+    /// when missing), written nowhere: like `audit anchor`, it reads the log and changes nothing
+    /// in the store, so it is no audit entry (one would move the head it signs).
+    pub fn sign_audit_head(&self) -> Result<Anchor> {
+        let (_, key) = self.anchor_place();
+        let (key, _) = ed25519_key_file(&key)?;
+        Ok(self.vault()?.anchor(&key, "audit anchor")?)
     }
 
     /// Signs the audit chain's head with the anchor key and writes the anchor to `output`.
@@ -469,6 +487,8 @@ impl Workspace {
     }
 }
 
+/// A signed checkpoint of the audit chain, as `audit anchor` writes it.
+pub use datavisa_vault::anchor::{Anchor, ANCHOR_FORMAT};
 /// A relink request as stored, and the approvals each one needs.
 pub use datavisa_vault::relink::APPROVALS_NEEDED;
 pub use datavisa_vault::Request;
