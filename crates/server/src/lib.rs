@@ -4,6 +4,7 @@
 //! the request id.
 
 pub mod api;
+pub mod jobs;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
@@ -34,6 +35,8 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     /// Request limits.
     pub limits: Limits,
+    /// The job pool's workers and queue.
+    pub pool: jobs::PoolSize,
 }
 
 /// Why the server could not start or stopped.
@@ -161,7 +164,16 @@ pub fn run(config: Config, on_listening: impl FnOnce(SocketAddr)) -> Result<(), 
     if cleaned > 0 {
         tracing::info!(cleaned, "removed partial uploads of an earlier run");
     }
-    let state = AppState::new(workspace, config.limits, true);
+    // Jobs left queued or running by a server that died are interrupted, never rerun by
+    // themselves: a user resubmits them.
+    let interrupted = workspace.interrupt_jobs()?;
+    if !interrupted.is_empty() {
+        tracing::warn!(jobs = ?interrupted, "jobs of an earlier run were interrupted");
+    }
+    let mut pool = config.pool;
+    pool.hold = std::env::var_os("DATAVISA_TEST_HOLD_JOBS").is_some_and(|v| v == "1");
+    let state = AppState::new(workspace, config.limits, true).with_pool(pool);
+    jobs::Pool::start(&state);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

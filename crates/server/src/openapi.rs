@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes and the
 //! request and response types; a test checks it against the route table.
 
-use crate::api;
+use crate::{api, jobs};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -17,6 +17,9 @@ use utoipa::{Modify, OpenApi};
         api::list_assessments, api::show_assessment, api::list_visas, api::show_visa,
         api::audit_log, api::verify_audit,
         api::list_exporters, api::list_recipients, api::ledger_report,
+        jobs::list_jobs, jobs::show_job, jobs::job_events, jobs::cancel_job, jobs::resubmit_job,
+        jobs::generalize, jobs::pseudonymize, jobs::synthesize, jobs::assess,
+        jobs::list_twins, jobs::show_twin, jobs::download_twin,
     ),
     modifiers(&Bearer)
 )]
