@@ -860,20 +860,21 @@ pub async fn cancel_job(
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
     let job = visible(&a, id).await?;
     let live = st.pool().live(&job.id);
-    if let Some(l) = &live {
-        // Set first: a worker that starts the job now stops at its first progress point.
-        l.cancel.store(true, Ordering::SeqCst);
-    }
     let ws = a.workspace.clone();
     let jid = job.id.clone();
+    // The record first: a queued job marked cancelled there can no longer be started by a
+    // worker; a running one then sees the flag at its next progress point.
     let queued = blocking(move || ws.cancel_job(&jid)).await?;
-    if let (true, Some(l)) = (queued, &live) {
-        st.pool().release(l);
-        l.push(JobEvent {
-            state: JobState::Cancelled,
-            stage: String::new(),
-            fraction: 0.0,
-        });
+    if let Some(l) = &live {
+        l.cancel.store(true, Ordering::SeqCst);
+        if queued {
+            st.pool().release(l);
+            l.push(JobEvent {
+                state: JobState::Cancelled,
+                stage: String::new(),
+                fraction: 0.0,
+            });
+        }
     }
     let ws = a.workspace;
     let jid = job.id;

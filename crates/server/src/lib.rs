@@ -170,6 +170,10 @@ pub fn run(config: Config, on_listening: impl FnOnce(SocketAddr)) -> Result<(), 
     if !interrupted.is_empty() {
         tracing::warn!(jobs = ?interrupted, "jobs of an earlier run were interrupted");
     }
+    for id in &interrupted {
+        // What a killed job left is partial files at most: never a twin.
+        workspace.discard_job_twin(id);
+    }
     let mut pool = config.pool;
     pool.hold = std::env::var_os("DATAVISA_TEST_HOLD_JOBS").is_some_and(|v| v == "1");
     let state = AppState::new(workspace, config.limits, true).with_pool(pool);
