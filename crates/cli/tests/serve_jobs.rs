@@ -103,7 +103,10 @@ impl Team {
             ],
         ));
         let token = |name: &str, role: &str| {
-            ok(dv(d, &["user", "add", name, "--role", role, "--store", "st"]));
+            ok(dv(
+                d,
+                &["user", "add", name, "--role", role, "--store", "st"],
+            ));
             ok(dv(d, &["token", "create", "--user", name, "--store", "st"]))
                 .trim()
                 .to_owned()
@@ -248,7 +251,13 @@ fn get(s: &Server, path: &str, token: &str) -> Reply {
 
 fn post(s: &Server, path: &str, token: &str, body: &Value) -> Reply {
     let b = body.to_string();
-    call(s, "POST", path, token, Some(("application/json", b.as_bytes())))
+    call(
+        s,
+        "POST",
+        path,
+        token,
+        Some(("application/json", b.as_bytes())),
+    )
 }
 
 /// Uploads the team's source; its hash.
@@ -317,20 +326,41 @@ fn a_full_pool_is_429_and_queued_and_running_jobs_cancel_writing_nothing() {
     let r = post(&s, "/api/v1/twins/generalize", &team.steward, &body);
     assert_eq!(r.status, 429, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.content_type, "application/problem+json");
-    assert!(r.json()["detail"].as_str().unwrap().contains("queue is full"));
+    assert!(r.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("queue is full"));
 
     // Only the submitter and auditors see a job; an approver may not call the route at all.
-    assert_eq!(get(&s, &format!("/api/v1/jobs/{queued}"), &team.auditor).status, 200);
-    assert_eq!(get(&s, &format!("/api/v1/jobs/{queued}"), &team.approver).status, 403);
+    assert_eq!(
+        get(&s, &format!("/api/v1/jobs/{queued}"), &team.auditor).status,
+        200
+    );
+    assert_eq!(
+        get(&s, &format!("/api/v1/jobs/{queued}"), &team.approver).status,
+        403
+    );
 
     // The queued job is cancelled at once and never starts.
-    let c = call(&s, "DELETE", &format!("/api/v1/jobs/{queued}"), &team.steward, None);
+    let c = call(
+        &s,
+        "DELETE",
+        &format!("/api/v1/jobs/{queued}"),
+        &team.steward,
+        None,
+    );
     assert_eq!(c.status, 202);
     let q = c.json();
     assert_eq!(q["state"], "cancelled", "{q}");
     assert!(q["started_at"].is_null(), "{q}");
     // The running one stops at its next progress point, with a cancelled problem.
-    let c = call(&s, "DELETE", &format!("/api/v1/jobs/{running}"), &team.steward, None);
+    let c = call(
+        &s,
+        "DELETE",
+        &format!("/api/v1/jobs/{running}"),
+        &team.steward,
+        None,
+    );
     assert_eq!(c.status, 202);
     let j = wait_for(&s, &team.steward, &running, ended);
     assert_eq!(j["state"], "cancelled", "{j}");
@@ -343,13 +373,25 @@ fn a_full_pool_is_429_and_queued_and_running_jobs_cancel_writing_nothing() {
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
-    let again = call(&s, "DELETE", &format!("/api/v1/jobs/{running}"), &team.steward, None);
+    let again = call(
+        &s,
+        "DELETE",
+        &format!("/api/v1/jobs/{running}"),
+        &team.steward,
+        None,
+    );
     assert_eq!(again.status, 409);
     // The pool has room again: both places were given back.
     let next = submit(&s, &team.steward, "/api/v1/twins/generalize", &body);
     let nextq = submit(&s, &team.steward, "/api/v1/twins/generalize", &body);
     for id in [&nextq, &next] {
-        call(&s, "DELETE", &format!("/api/v1/jobs/{id}"), &team.steward, None);
+        call(
+            &s,
+            "DELETE",
+            &format!("/api/v1/jobs/{id}"),
+            &team.steward,
+            None,
+        );
     }
 
     // Submitting and cancelling are audited with the actor, the token's prefix, a request id.
@@ -389,7 +431,12 @@ fn a_killed_server_leaves_its_jobs_interrupted_and_a_resubmission_runs_once() {
     }
     // Nothing ran them again by itself.
     assert_eq!(get(&s, "/api/v1/twins", &team.steward).json(), json!([]));
-    let r = post(&s, &format!("/api/v1/jobs/{running}/resubmit"), &team.steward, &json!({}));
+    let r = post(
+        &s,
+        &format!("/api/v1/jobs/{running}/resubmit"),
+        &team.steward,
+        &json!({}),
+    );
     assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
     let new = r.json()["id"].as_str().unwrap().to_owned();
     assert_ne!(new, running);
@@ -401,26 +448,52 @@ fn a_killed_server_leaves_its_jobs_interrupted_and_a_resubmission_runs_once() {
     assert_eq!(done["state"], "succeeded", "{done}");
     assert_eq!(done["fraction"], 1.0);
     // A second resubmission is refused: the job runs once.
-    let again = post(&s, &format!("/api/v1/jobs/{running}/resubmit"), &team.steward, &json!({}));
-    assert_eq!(again.status, 409, "{}", String::from_utf8_lossy(&again.body));
+    let again = post(
+        &s,
+        &format!("/api/v1/jobs/{running}/resubmit"),
+        &team.steward,
+        &json!({}),
+    );
+    assert_eq!(
+        again.status,
+        409,
+        "{}",
+        String::from_utf8_lossy(&again.body)
+    );
     let old = get(&s, &format!("/api/v1/jobs/{running}"), &team.steward).json();
     assert_eq!(old["resubmitted_as"], new.as_str());
     assert_eq!(old["state"], "interrupted");
     // A finished job is not resubmitted either.
-    let r = post(&s, &format!("/api/v1/jobs/{new}/resubmit"), &team.steward, &json!({}));
+    let r = post(
+        &s,
+        &format!("/api/v1/jobs/{new}/resubmit"),
+        &team.steward,
+        &json!({}),
+    );
     assert_eq!(r.status, 409);
     let twins = get(&s, "/api/v1/twins", &team.steward).json();
     assert_eq!(twins.as_array().unwrap().len(), 1, "{twins}");
     assert_eq!(twins[0]["job"], new.as_str());
     // The auditor sees the three jobs' records.
-    assert_eq!(get(&s, "/api/v1/jobs", &team.auditor).json().as_array().unwrap().len(), 3);
+    assert_eq!(
+        get(&s, "/api/v1/jobs", &team.auditor)
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 /// The progress events of a job, from its SSE stream.
 fn events(s: &Server, token: &str, id: &str) -> Vec<Value> {
     let r = get(s, &format!("/api/v1/jobs/{id}/events"), token);
     assert_eq!(r.status, 200);
-    assert!(r.content_type.starts_with("text/event-stream"), "{}", r.content_type);
+    assert!(
+        r.content_type.starts_with("text/event-stream"),
+        "{}",
+        r.content_type
+    );
     String::from_utf8(r.body)
         .unwrap()
         .lines()
@@ -458,29 +531,59 @@ fn twins_and_assessments_through_the_api_equal_the_clis_and_progress_moves() {
     let team = Team::new();
     let s = Server::start(&team, &[], false);
     let ds = upload(&s, &team);
-    let job = submit(&s, &team.steward, "/api/v1/twins/generalize", &generalize_body(&ds));
+    let job = submit(
+        &s,
+        &team.steward,
+        "/api/v1/twins/generalize",
+        &generalize_body(&ds),
+    );
     let done = wait_for(&s, &team.steward, &job, ended);
     assert_eq!(done["state"], "succeeded", "{done}");
-    let sha = done["result"]["output"]["sha256"].as_str().unwrap().to_owned();
+    let sha = done["result"]["output"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(done["result"]["manifest"], format!("/api/v1/twins/{sha}"));
 
     // The CLI's twin of the same source and flags, byte for byte.
     ok(dv(
         team.path(),
         &[
-            "twin", "generalize", "source.csv", "-o", "gen.csv", "--quasi", "a,b,c", "--k", "5",
-            "--suppression", "0.1", "--sensitive", "s",
+            "twin",
+            "generalize",
+            "source.csv",
+            "-o",
+            "gen.csv",
+            "--quasi",
+            "a,b,c",
+            "--k",
+            "5",
+            "--suppression",
+            "0.1",
+            "--sensitive",
+            "s",
         ],
     ));
     let cli_twin = std::fs::read(team.path().join("gen.csv")).unwrap();
     let api_twin = get(&s, &format!("/api/v1/twins/{sha}/download"), &team.steward);
     assert_eq!(api_twin.status, 200);
-    assert!(api_twin.body == cli_twin, "the API's twin differs from the CLI's");
+    assert!(
+        api_twin.body == cli_twin,
+        "the API's twin differs from the CLI's"
+    );
     let manifest = get(&s, &format!("/api/v1/twins/{sha}"), &team.auditor).json();
     assert_eq!(manifest["kind"], "generalized_twin");
     assert_eq!(manifest["output"]["sha256"], sha.as_str());
     assert_eq!(manifest["source"]["sha256"], ds.as_str());
-    assert_eq!(get(&s, &format!("/api/v1/twins/{}", "0".repeat(64)), &team.steward).status, 404);
+    assert_eq!(
+        get(
+            &s,
+            &format!("/api/v1/twins/{}", "0".repeat(64)),
+            &team.steward
+        )
+        .status,
+        404
+    );
 
     // The assessment, through the API and through the CLI, with seed 7.
     let a = submit(
@@ -496,8 +599,22 @@ fn twins_and_assessments_through_the_api_equal_the_clis_and_progress_moves() {
     let cli: Value = serde_json::from_str(&ok(dv(
         team.path(),
         &[
-            "assess", "--spec", "spec.toml", "--twin", "gen.csv", "--source", "source.csv",
-            "--recipient", "r", "--n-attacks", "300", "--seed", "7", "--store", "st", "--format",
+            "assess",
+            "--spec",
+            "spec.toml",
+            "--twin",
+            "gen.csv",
+            "--source",
+            "source.csv",
+            "--recipient",
+            "r",
+            "--n-attacks",
+            "300",
+            "--seed",
+            "7",
+            "--store",
+            "st",
+            "--format",
             "json",
         ],
     )))
@@ -517,9 +634,15 @@ fn twins_and_assessments_through_the_api_equal_the_clis_and_progress_moves() {
         "/manifest/path",
         "/source/path",
     ];
-    assert!(diff.iter().all(|d| allowed.contains(&d.as_str())), "{diff:?}");
+    assert!(
+        diff.iter().all(|d| allowed.contains(&d.as_str())),
+        "{diff:?}"
+    );
     assert!(diff.contains(&"/twin/path".to_owned()), "{diff:?}");
-    assert!(api["checks"].as_array().is_some_and(|c| !c.is_empty()), "{api}");
+    assert!(
+        api["checks"].as_array().is_some_and(|c| !c.is_empty()),
+        "{api}"
+    );
     assert_eq!(api["checks"], cli["checks"]);
 
     // The assessment's stream: queued, its stages, succeeded.
@@ -527,7 +650,10 @@ fn twins_and_assessments_through_the_api_equal_the_clis_and_progress_moves() {
     assert_eq!(ev.first().unwrap()["state"], "queued");
     assert_eq!(ev.last().unwrap()["state"], "succeeded");
     let stages: Vec<&str> = ev.iter().filter_map(|e| e["stage"].as_str()).collect();
-    assert!(stages.iter().any(|s| s.starts_with("assessing")), "{stages:?}");
+    assert!(
+        stages.iter().any(|s| s.starts_with("assessing")),
+        "{stages:?}"
+    );
 
     // Progress seen moving: the SSE stream of a synthesis (its phases are bars), from its
     // first event to its end.
@@ -549,7 +675,11 @@ fn twins_and_assessments_through_the_api_equal_the_clis_and_progress_moves() {
         .map(|e| e["fraction"].as_f64().unwrap())
         .collect();
     assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
-    let mut inner: Vec<f64> = fractions.iter().copied().filter(|f| *f > 0.0 && *f < 1.0).collect();
+    let mut inner: Vec<f64> = fractions
+        .iter()
+        .copied()
+        .filter(|f| *f > 0.0 && *f < 1.0)
+        .collect();
     inner.dedup();
     assert!(inner.len() >= 2, "{fractions:?}");
 
@@ -564,30 +694,62 @@ fn twins_and_assessments_through_the_api_equal_the_clis_and_progress_moves() {
     );
     let done = wait_for(&s, &team.steward, &p, ended);
     assert_eq!(done["state"], "succeeded", "{done}");
-    let psha = done["result"]["output"]["sha256"].as_str().unwrap().to_owned();
+    let psha = done["result"]["output"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     ok(dv(
         team.path(),
         &[
-            "twin", "pseudonymize", "source.csv", "-o", "pseudo.csv", "--recipient", "acme",
-            "--spec", "pseudo.toml", "--store", "st",
+            "twin",
+            "pseudonymize",
+            "source.csv",
+            "-o",
+            "pseudo.csv",
+            "--recipient",
+            "acme",
+            "--spec",
+            "pseudo.toml",
+            "--store",
+            "st",
         ],
     ));
     let cli_twin = std::fs::read(team.path().join("pseudo.csv")).unwrap();
     let api_twin = get(&s, &format!("/api/v1/twins/{psha}/download"), &team.steward).body;
-    assert!(api_twin == cli_twin, "the API's pseudonymized twin differs from the CLI's");
+    assert!(
+        api_twin == cli_twin,
+        "the API's pseudonymized twin differs from the CLI's"
+    );
     assert!(!String::from_utf8_lossy(&api_twin).contains("P000001"));
-    assert_eq!(get(&s, "/api/v1/twins", &team.steward).json().as_array().unwrap().len(), 3);
+    assert_eq!(
+        get(&s, "/api/v1/twins", &team.steward)
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 
     // A dataset over the server's row limit is scanned as a job whose result is the scan.
     let s2 = Server::start(&team, &["--sync-scan-rows", "100"], false);
-    let r = post(&s2, &format!("/api/v1/datasets/{ds}/scan"), &team.steward, &json!({"seed": 1}));
+    let r = post(
+        &s2,
+        &format!("/api/v1/datasets/{ds}/scan"),
+        &team.steward,
+        &json!({"seed": 1}),
+    );
     assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
     let id = r.json()["id"].as_str().unwrap().to_owned();
     let done = wait_for(&s2, &team.steward, &id, ended);
     assert_eq!(done["state"], "succeeded", "{done}");
     assert_eq!(done["kind"], "scan");
     // The same scan the first server answers in the request, timings aside.
-    let sync = post(&s, &format!("/api/v1/datasets/{ds}/scan"), &team.steward, &json!({"seed": 1}));
+    let sync = post(
+        &s,
+        &format!("/api/v1/datasets/{ds}/scan"),
+        &team.steward,
+        &json!({"seed": 1}),
+    );
     assert_eq!(sync.status, 200);
     let strip = |mut v: Value| {
         for k in ["read_seconds", "scan_seconds"] {

@@ -106,7 +106,12 @@ impl Pool {
     /// Starts the worker threads on `state`'s workspace.
     pub fn start(state: &AppState) {
         let pool = state.pool();
-        let Some(rx) = pool.receiver.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+        let Some(rx) = pool
+            .receiver
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        else {
             return;
         };
         let rx = Arc::new(Mutex::new(rx));
@@ -308,10 +313,9 @@ fn run_one(st: &AppState, id: &str) {
                     }),
                 )
                 .with_progress(Arc::new(Shared(sink)));
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                execute(&acting, &job)
-            }))
-            .unwrap_or_else(|_| Err(Error::internal("the job's work panicked")));
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(&acting, &job)))
+                    .unwrap_or_else(|_| Err(Error::internal("the job's work panicked")));
             let end = ending(outcome);
             if end.state != JobState::Succeeded {
                 ws.discard_job_twin(id);
@@ -389,7 +393,11 @@ fn work_dir(ws: &Workspace, id: &str) -> std::path::PathBuf {
 }
 
 /// Writes a job's spec text where the workflow reads specs from.
-fn spec_file(ws: &Workspace, id: &str, text: &str) -> datavisa_workflow::Result<std::path::PathBuf> {
+fn spec_file(
+    ws: &Workspace,
+    id: &str,
+    text: &str,
+) -> datavisa_workflow::Result<std::path::PathBuf> {
     let dir = work_dir(ws, id);
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::internal(format!("{}: {e}", dir.display())))?;
@@ -766,7 +774,9 @@ async fn visible(a: &Acting, id: String) -> Result<Job, ApiError> {
     let job = blocking(move || Ok(ws.job(&wanted).ok())).await?;
     match job {
         Some(j) if j.submitter == a.caller.user || a.caller.roles.contains(&Role::Auditor) => Ok(j),
-        _ => Err(ApiError::not_found(format!("no job of yours has the id {id:?}"))),
+        _ => Err(ApiError::not_found(format!(
+            "no job of yours has the id {id:?}"
+        ))),
     }
 }
 
@@ -811,7 +821,12 @@ pub async fn job_events(
         fraction: job.fraction,
     };
     let stream = futures_util::stream::unfold(
-        (live.map(|l| (l.changed.subscribe(), l)), 0usize, Some(last), false),
+        (
+            live.map(|l| (l.changed.subscribe(), l)),
+            0usize,
+            Some(last),
+            false,
+        ),
         |(mut live, mut sent, fallback, done)| async move {
             if done {
                 return None;
@@ -1075,7 +1090,10 @@ pub async fn download_twin(
         .map_err(|e| ApiError::from(Error::internal(format!("{}: {e}", file.display()))))?;
     let mut h = HeaderMap::new();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"twin-{}.csv\"", &sha256[..12.min(sha256.len())])) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"twin-{}.csv\"",
+        &sha256[..12.min(sha256.len())]
+    )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok((h, bytes))

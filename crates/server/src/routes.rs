@@ -1,9 +1,9 @@
 //! The role matrix: every route with the roles allowed on it, in one table that the router is
 //! built from (so a route cannot exist without a rule), and the middleware that enforces it.
 
-use crate::{api, jobs};
 use crate::problem::ApiError;
 use crate::state::AppState;
+use crate::{api, jobs};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, Method, Request};

@@ -140,7 +140,8 @@ pub struct JobEnd {
     pub problem: Option<Value>,
 }
 
-const COLUMNS: &str = "id, kind, request, submitter, token_prefix, state, stage, fraction, result, \
+const COLUMNS: &str =
+    "id, kind, request, submitter, token_prefix, state, stage, fraction, result, \
      problem, created_at, started_at, finished_at, resubmitted_as";
 
 fn job_of(r: &rusqlite::Row) -> rusqlite::Result<(Job, String)> {
@@ -419,7 +420,9 @@ impl Workspace {
         let queued = store.cancel_queued(id, unix_now())?;
         vault.log(
             "job.cancelled",
-            self.with_origin(json!({"job": id, "kind": job.kind, "was": if queued {"queued"} else {"running"}})),
+            self.with_origin(
+                json!({"job": id, "kind": job.kind, "was": if queued {"queued"} else {"running"}}),
+            ),
         )?;
         Ok(queued)
     }
