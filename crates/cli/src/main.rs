@@ -355,6 +355,15 @@ pub struct ServeArgs {
     /// Requests served at once (more wait their turn).
     #[arg(long, default_value_t = 64)]
     pub max_concurrent: usize,
+    /// Worker threads running jobs (twins, assessments, large scans).
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Jobs that may wait for a worker; one more submission is refused with 429.
+    #[arg(long, default_value_t = 16)]
+    pub queue: usize,
+    /// Datasets of more rows are scanned as a job instead of in the request.
+    #[arg(long, default_value_t = 100_000)]
+    pub sync_scan_rows: u64,
 }
 
 #[derive(Subcommand)]

@@ -162,6 +162,12 @@ pub fn serve_cmd(a: &ServeArgs) -> Result<()> {
             json_bytes: a.max_json_kib.max(1).saturating_mul(1024),
             timeout: std::time::Duration::from_secs(a.timeout_secs.max(1)),
             concurrency: a.max_concurrent.max(1),
+            sync_scan_rows: a.sync_scan_rows,
+        },
+        pool: datavisa_server::jobs::PoolSize {
+            workers: a.workers.max(1),
+            queue: a.queue,
+            hold: false,
         },
     };
     datavisa_server::run(config, |addr| {

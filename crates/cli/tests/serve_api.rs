@@ -305,6 +305,8 @@ fn every_route_times_every_role_follows_the_table() {
         let request = |token: Option<&str>| -> Reply {
             if rule.method == "GET" {
                 get(&s, &path, token)
+            } else if rule.method == "DELETE" {
+                call(&s, "DELETE", &path, token, None)
             } else if rule.path == "/api/v1/datasets" {
                 upload(&s, token.unwrap_or(""), "m.csv", GOOD_CSV.as_bytes())
             } else {

@@ -250,7 +250,7 @@ pub struct InspectBody {
 }
 
 /// How to scan (the CLI's defaults when absent).
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanBody {
     /// Distinct values each detector tries before the confirming pass (1000).
@@ -512,34 +512,49 @@ pub async fn inspect_dataset(
     Ok(Json(inspection))
 }
 
-/// Personal information, sensitive categories and each column's role in a stored dataset.
+/// Personal information, sensitive categories and each column's role in a stored dataset:
+/// answered in the request (200) up to the server's row limit (`--sync-scan-rows`), run as a
+/// job (202, its result the same scan) above it.
 #[utoipa::path(post, path = "/api/v1/datasets/{sha256}/scan", tag = "datasets", security(("bearer" = [])),
     params(("sha256" = String, Path, description = "The dataset's SHA-256")),
     request_body = ScanBody,
-    responses((status = 200, body = Scanned), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Scanned), (status = 202, body = crate::jobs::JobView), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 429, body = Problem)))]
 pub async fn scan_dataset(
+    State(st): State<AppState>,
     Extension(a): Extension<Acting>,
     Path(sha256): Path<String>,
     Json(body): Json<ScanBody>,
-) -> Result<Json<datavisa_workflow::inspect::Scanned>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let d = stored(&a, sha256).await?;
+    if d.rows > st.limits().sync_scan_rows {
+        return Ok(crate::jobs::submit_scan(&st, a, d.sha256, body)
+            .await?
+            .into_response());
+    }
     let ws = a.workspace;
-    let s = blocking(move || {
-        let options = ScanOptions {
-            sample_size: body.sample.unwrap_or(1000).max(1),
-            seed: body.seed.unwrap_or(0),
-            reference_date: datavisa_workflow::day_of(&ws, body.as_of.as_deref(), "as_of")?,
-            ..Default::default()
-        };
-        ws.scan(&ScanRequest {
-            file: ws.dataset_file(&d.sha256),
-            read: ReadRequest::default(),
-            write_spec: None,
-            options,
-        })
+    let s = blocking(move || scan_now(&ws, &d.sha256, body)).await?;
+    Ok(Json(s).into_response())
+}
+
+/// Scans the stored dataset `sha256` as `body` says.
+pub fn scan_now(
+    ws: &datavisa_workflow::Workspace,
+    sha256: &str,
+    body: ScanBody,
+) -> datavisa_workflow::Result<datavisa_workflow::inspect::Scanned> {
+    let options = ScanOptions {
+        sample_size: body.sample.unwrap_or(1000).max(1),
+        seed: body.seed.unwrap_or(0),
+        reference_date: datavisa_workflow::day_of(ws, body.as_of.as_deref(), "as_of")?,
+        ..Default::default()
+    };
+    ws.scan(&ScanRequest {
+        file: ws.dataset_file(sha256),
+        read: ReadRequest::default(),
+        write_spec: None,
+        options,
     })
-    .await?;
-    Ok(Json(s))
 }
 
 /// Stored assessments, oldest first.

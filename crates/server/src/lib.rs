@@ -4,6 +4,7 @@
 //! the request id.
 
 pub mod api;
+pub mod jobs;
 pub mod ledger;
 pub mod openapi;
 pub mod problem;
@@ -37,6 +38,8 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     /// Request limits.
     pub limits: Limits,
+    /// The job pool's workers and queue.
+    pub pool: jobs::PoolSize,
 }
 
 /// Why the server could not start or stopped.
@@ -164,7 +167,20 @@ pub fn run(config: Config, on_listening: impl FnOnce(SocketAddr)) -> Result<(), 
     if cleaned > 0 {
         tracing::info!(cleaned, "removed partial uploads of an earlier run");
     }
-    let state = AppState::new(workspace, config.limits, true);
+    // Jobs left queued or running by a server that died are interrupted, never rerun by
+    // themselves: a user resubmits them.
+    let interrupted = workspace.interrupt_jobs()?;
+    if !interrupted.is_empty() {
+        tracing::warn!(jobs = ?interrupted, "jobs of an earlier run were interrupted");
+    }
+    for id in &interrupted {
+        // What a killed job left is partial files at most: never a twin.
+        workspace.discard_job_twin(id);
+    }
+    let mut pool = config.pool;
+    pool.hold = std::env::var_os("DATAVISA_TEST_HOLD_JOBS").is_some_and(|v| v == "1");
+    let state = AppState::new(workspace, config.limits, true).with_pool(pool);
+    jobs::Pool::start(&state);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,10 +1,7 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes and the
 //! request and response types; a test checks it against the route table.
 
-use crate::api;
-use crate::ledger;
-use crate::relinks;
-use crate::visas;
+use crate::{api, jobs, ledger, relinks, visas};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -25,6 +22,9 @@ use utoipa::{Modify, OpenApi};
         visas::issue_visa, visas::void_visa, visas::revoke_visa, visas::review_visas, visas::add_recipient,
         visas::add_exporter, visas::list_filings, visas::due, visas::assessment_report,
         ledger::pipia_report, ledger::plan, ledger::record_transfer, ledger::add_filing,
+        jobs::list_jobs, jobs::show_job, jobs::job_events, jobs::cancel_job, jobs::resubmit_job,
+        jobs::generalize, jobs::pseudonymize, jobs::synthesize, jobs::assess,
+        jobs::list_twins, jobs::show_twin, jobs::download_twin,
     ),
     modifiers(&Bearer)
 )]

@@ -71,6 +71,7 @@ impl From<Error> for ApiError {
         match e.kind {
             ErrorKind::BadInput => ApiError::new(StatusCode::BAD_REQUEST, "bad-input", e.message),
             ErrorKind::Refused => ApiError::new(StatusCode::CONFLICT, "refused", e.message),
+            ErrorKind::Cancelled => ApiError::new(StatusCode::CONFLICT, "cancelled", e.message),
             ErrorKind::Internal => {
                 // The message may name server paths: it goes to the log, not to the client.
                 tracing::error!(error = %e.message, "internal error");

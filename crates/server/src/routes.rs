@@ -1,12 +1,11 @@
 //! The role matrix: every route with the roles allowed on it, in one table that the router is
 //! built from (so a route cannot exist without a rule), and the middleware that enforces it.
 
-use crate::api;
-use crate::ledger;
 use crate::problem::ApiError;
 use crate::relinks;
 use crate::state::AppState;
 use crate::visas;
+use crate::{api, jobs, ledger};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, Method, Request};
@@ -112,6 +111,19 @@ pub fn table() -> Vec<RouteRule> {
         rule!(GET "/api/v1/ledger/plan", RECORD_READ, ledger::plan),
         rule!(POST "/api/v1/ledger/transfers", STEWARD, ledger::record_transfer),
         rule!(POST "/api/v1/ledger/filings", STEWARD, ledger::add_filing),
+        // Jobs: a steward sees and cancels their own, an auditor sees every one.
+        rule!(GET "/api/v1/jobs", DATA_READ, jobs::list_jobs),
+        rule!(GET "/api/v1/jobs/{id}", DATA_READ, jobs::show_job),
+        rule!(GET "/api/v1/jobs/{id}/events", DATA_READ, jobs::job_events),
+        rule!(DELETE "/api/v1/jobs/{id}", STEWARD, jobs::cancel_job),
+        rule!(POST "/api/v1/jobs/{id}/resubmit", STEWARD, jobs::resubmit_job),
+        rule!(POST "/api/v1/twins/generalize", STEWARD, jobs::generalize),
+        rule!(POST "/api/v1/twins/pseudonymize", STEWARD, jobs::pseudonymize),
+        rule!(POST "/api/v1/twins/synthesize", STEWARD, jobs::synthesize),
+        rule!(GET "/api/v1/twins", DATA_READ, jobs::list_twins),
+        rule!(GET "/api/v1/twins/{sha256}", DATA_READ, jobs::show_twin),
+        rule!(GET "/api/v1/twins/{sha256}/download", DATA_READ, jobs::download_twin),
+        rule!(POST "/api/v1/assessments", STEWARD, jobs::assess),
     ]
 }
 

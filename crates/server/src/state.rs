@@ -86,6 +86,8 @@ pub struct Limits {
     pub timeout: std::time::Duration,
     /// Requests served at once (others wait).
     pub concurrency: usize,
+    /// Datasets of more rows are scanned as a job (202) instead of in the request.
+    pub sync_scan_rows: u64,
 }
 
 impl Default for Limits {
@@ -95,6 +97,7 @@ impl Default for Limits {
             json_bytes: 64 * 1024,
             timeout: std::time::Duration::from_secs(300),
             concurrency: 64,
+            sync_scan_rows: 100_000,
         }
     }
 }
@@ -109,6 +112,7 @@ struct Inner {
     workspace: Workspace,
     limits: Limits,
     vault_unlocked: bool,
+    pool: Arc<crate::jobs::Pool>,
 }
 
 impl AppState {
@@ -119,8 +123,27 @@ impl AppState {
                 workspace,
                 limits,
                 vault_unlocked,
+                pool: Arc::new(crate::jobs::Pool::new(Default::default())),
             }),
         }
+    }
+
+    /// The same state with a job pool of `size` (before any worker starts).
+    pub fn with_pool(self, size: crate::jobs::PoolSize) -> AppState {
+        let inner = Inner {
+            workspace: self.inner.workspace.clone(),
+            limits: self.inner.limits,
+            vault_unlocked: self.inner.vault_unlocked,
+            pool: Arc::new(crate::jobs::Pool::new(size)),
+        };
+        AppState {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The job pool.
+    pub fn pool(&self) -> &crate::jobs::Pool {
+        &self.inner.pool
     }
 
     /// The server's workspace (acting as the server; handlers use the caller's).

@@ -387,6 +387,7 @@ impl Workspace {
             keys: self.key_state(&release),
             params: req.params,
         };
+        self.checkpoint()?;
         let task = self.spinner(&format!(
             "assessing {} for {}",
             req.twin.display(),

@@ -18,6 +18,8 @@ pub enum ErrorKind {
     Refused,
     /// Anything else (a database or disk failure).
     Internal,
+    /// The work was cancelled (a server job) at one of its progress points; nothing was written.
+    Cancelled,
 }
 
 /// A use case failed; `message` names the file, line and column where there is one.
@@ -50,7 +52,15 @@ impl Error {
         }
     }
 
-    /// Anything else.
+    /// The work was cancelled at a progress point.
+    pub fn cancelled() -> Error {
+        Error {
+            kind: ErrorKind::Cancelled,
+            message: "the work was cancelled".into(),
+        }
+    }
+
+    /// Anything else went wrong.
     pub fn internal(message: impl Into<String>) -> Error {
         Error {
             kind: ErrorKind::Internal,

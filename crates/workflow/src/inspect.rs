@@ -185,6 +185,7 @@ impl Workspace {
         read_seconds: f64,
         req: &ScanRequest,
     ) -> Result<Scanned> {
+        self.checkpoint()?;
         let task = self.spinner("scanning");
         let t0 = Instant::now();
         let report = scan(t, &file.display().to_string(), &req.options);

@@ -15,6 +15,7 @@ pub mod guard;
 pub mod hierarchy;
 pub mod import;
 pub mod inspect;
+pub mod jobs;
 pub mod ledger;
 pub mod legal;
 pub mod people;

@@ -105,6 +105,7 @@ pub fn read_options(args: &ReadRequest, spec: Option<&Spec>) -> Result<ReadOptio
 pub fn load(ws: &Workspace, file: &Path, args: &ReadRequest) -> Result<(Table, f64)> {
     let spec = args.spec.as_deref().map(Spec::load).transpose()?;
     let opts = read_options(args, spec.as_ref())?;
+    ws.checkpoint()?;
     let pb = ws.spinner(&format!("reading {}", file.display()));
     let t0 = Instant::now();
     let t = read_table(file, &opts)?;

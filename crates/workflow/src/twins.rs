@@ -700,9 +700,11 @@ impl Workspace {
                 ..Default::default()
             },
         };
+        self.checkpoint()?;
         let task = self.spinner("searching the generalization lattice");
         let g = generalize(&t, &recipe);
         drop(task);
+        self.checkpoint()?;
         write_generalized(self, (&req.input, &t), &req.output, g?, &choice)
     }
 
@@ -774,6 +776,7 @@ impl Workspace {
         let made = synth::synthesize(t, spec, params, &phases);
         drop(phases);
         let made = made?;
+        self.checkpoint()?;
         let mut report = made.report;
         report["spec"] = json!(spec_path.display().to_string());
         Ok(Synthesized {
@@ -850,6 +853,7 @@ impl Workspace {
             let k = v.domain_keys(job.recipient, &d)?;
             keys.insert(d, k);
         }
+        self.checkpoint()?;
         let task = self.spinner("pseudonymizing");
         laps.lap("keys");
         let applied = pseudonymize(job.table, job.plans, &keys);

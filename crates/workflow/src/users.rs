@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 pub const TEAM_FILE: &str = "team.db";
 
 /// Migrations of the team store, in order (`PRAGMA user_version` counts those applied).
-const MIGRATIONS: [&str; 1] = [include_str!("../migrations/team/0001_users_tokens.sql")];
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../migrations/team/0001_users_tokens.sql"),
+    include_str!("../migrations/team/0002_jobs.sql"),
+];
 
 /// Characters of a token shown in listings and audit entries (`dv_` and 8 more).
 pub const PREFIX_LEN: usize = 11;
@@ -211,11 +214,11 @@ impl TokenRow {
 
 /// The team store as an SQLite file in the store directory (owner-only).
 pub struct SqliteTeam {
-    conn: Connection,
-    path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
 }
 
-fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
+pub(crate) fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
     move |e| Error::internal(format!("{}: {e}", path.display()))
 }
 

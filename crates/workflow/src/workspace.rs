@@ -76,6 +76,10 @@ pub trait Progress: Send + Sync {
     fn bar(&self, len: u64, message: &str) -> Box<dyn Task>;
     /// A note for the operator that belongs to no result (a permission warning, a skipped row).
     fn note(&self, _message: &str) {}
+    /// Whether the work should stop at its next progress point (a cancelled server job).
+    fn cancelled(&self) -> bool {
+        false
+    }
 }
 
 struct Silent;
@@ -301,6 +305,15 @@ impl Workspace {
         self.rules.as_deref()
     }
 
+    /// A progress point: a cancelled error when the progress sink says the work should stop.
+    /// Called before each stage of a long use case, so that a cancelled job writes nothing.
+    pub fn checkpoint(&self) -> Result<()> {
+        if self.progress.cancelled() {
+            return Err(Error::cancelled());
+        }
+        Ok(())
+    }
+
     /// A spinner for `message`, finished when the returned guard drops.
     pub fn spinner(&self, message: &str) -> TaskGuard {
         TaskGuard(self.progress.spinner(message))
@@ -357,6 +370,27 @@ mod tests {
         assert!(!e.message.contains("s3cret"), "{}", e.message);
         assert!(Workspace::open("some/dir", "me").is_ok());
         assert!(Workspace::open("weird:name", "me").is_ok());
+    }
+
+    struct Stop;
+    impl Progress for Stop {
+        fn spinner(&self, _: &str) -> Box<dyn Task> {
+            Box::new(Silent)
+        }
+        fn bar(&self, _: u64, _: &str) -> Box<dyn Task> {
+            Box::new(Silent)
+        }
+        fn cancelled(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_cancelled_sink_stops_work_at_the_next_checkpoint() {
+        let w = Workspace::open("d", "me").unwrap();
+        assert!(w.checkpoint().is_ok());
+        let e = w.with_progress(Arc::new(Stop)).checkpoint().unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::Cancelled);
     }
 
     #[test]
