@@ -6,38 +6,19 @@
 
 mod common;
 
+use common::serve::{
+    add_user, call, dv, get, init_store, ok, post_json, upload, Reply, Server, MASTER,
+};
 use datavisa_server::routes::{table, Access};
 use datavisa_workflow::users::Role;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-
-const MASTER: &str = "correct horse battery staple";
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::Command;
 
 /// A two-column CSV of 42 bytes (10 + 17 + 15 per line) and its SHA-256 (from sha256sum).
 const GOOD_CSV: &str = "name,city\nWang Wei,Beijing\nLi Na,Shanghai\n";
 const GOOD_SHA: &str = "090867a92c4e42d4695e0426290e49fc6a9623b3cb9b9819cdf6eaee2706f39c";
-
-/// Runs the CLI in `dir` with the test master key.
-fn dv(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_datavisa"))
-        .args(args)
-        .current_dir(dir)
-        .env("DATAVISA_MASTER_KEY", MASTER)
-        .output()
-        .expect("binary runs")
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
 
 /// A store with a vault (cheap KDF, tests only) and one user per role, each with a token;
 /// `root` is the admin.
@@ -50,39 +31,11 @@ impl Team {
     fn new() -> Team {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        ok(dv(
-            d,
-            &[
-                "vault",
-                "init",
-                "--store",
-                "st",
-                "--kdf-memory-mib",
-                "8",
-                "--kdf-passes",
-                "5",
-            ],
-        ));
+        init_store(d);
         let mut tokens = Vec::new();
         for role in Role::ALL {
             let name = format!("{}-user", role.as_str());
-            ok(dv(
-                d,
-                &[
-                    "user",
-                    "add",
-                    &name,
-                    "--role",
-                    role.as_str(),
-                    "--store",
-                    "st",
-                ],
-            ));
-            let out = ok(dv(
-                d,
-                &["token", "create", "--user", &name, "--store", "st"],
-            ));
-            tokens.push((role, out.trim().to_owned()));
+            tokens.push((role, add_user(d, &name, role.as_str())));
         }
         Team { dir, tokens }
     }
@@ -96,193 +49,12 @@ impl Team {
     }
 }
 
-/// A running server and everything it wrote on stderr.
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<String>>,
-}
-
-impl Server {
-    fn start(team: &Team) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_datavisa"))
-            .args([
-                "serve",
-                "--store",
-                "st",
-                "--listen",
-                "127.0.0.1:0",
-                "--max-upload-mib",
-                "1",
-            ])
-            .current_dir(team.dir.path())
-            .env("DATAVISA_MASTER_KEY", MASTER)
-            .env("DATAVISA_LANG", "en")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("server starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut addr = None;
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            log.lock().unwrap().push_str(&line);
-            log.lock().unwrap().push('\n');
-            if let Some(rest) = line.strip_prefix("listening on ") {
-                addr = Some(rest.split(';').next().unwrap().to_owned());
-                break;
-            }
-        }
-        let addr = addr.unwrap_or_else(|| panic!("no address: {}", log.lock().unwrap()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(|l| l.ok()) {
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            log,
-        }
-    }
-
-    fn addr(&self) -> &str {
-        self.base.trim_start_matches("http://")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A response: status, headers we look at, body.
-struct Reply {
-    status: u16,
-    content_type: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Asserts an RFC 9457 problem with `status`.
-    fn problem(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(
-            self.content_type, "application/problem+json",
-            "{}",
-            self.body
-        );
-        let p = self.json();
-        for key in ["type", "title", "detail", "instance"] {
-            assert!(p[key].is_string(), "{key} in {p}");
-        }
-        assert_eq!(p["status"], status);
-        p
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-/// One request; `body` is sent as JSON unless `content_type` says otherwise.
-fn call(
-    s: &Server,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<(&str, &[u8])>,
-) -> Reply {
-    let url = format!("{}{path}", s.base);
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let a = agent();
-    let res = match (method, body) {
-        ("GET", _) => {
-            let mut r = a.get(&url);
-            if let Some(h) = &auth {
-                r = r.header("Authorization", h);
-            }
-            r.call()
-        }
-        ("DELETE", _) => {
-            let mut r = a.delete(&url);
-            if let Some(h) = &auth {
-                r = r.header("Authorization", h);
-            }
-            r.call()
-        }
-        (_, body) => {
-            let mut r = a.post(&url);
-            if let Some(h) = &auth {
-                r = r.header("Authorization", h);
-            }
-            match body {
-                Some((ct, bytes)) => r.header("Content-Type", ct).send(bytes),
-                None => r.send_empty(),
-            }
-        }
-    };
-    let mut res = res.expect("the server answers");
-    let headers = res
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-        .collect();
-    Reply {
-        status: res.status().as_u16(),
-        content_type: res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned(),
-        headers,
-        body: res.body_mut().read_to_string().unwrap_or_default(),
-    }
-}
-
-fn get(s: &Server, path: &str, token: Option<&str>) -> Reply {
-    call(s, "GET", path, token, None)
-}
-
-fn post_json(s: &Server, path: &str, token: Option<&str>, body: &str) -> Reply {
-    call(
-        s,
-        "POST",
-        path,
-        token,
-        Some(("application/json", body.as_bytes())),
-    )
-}
-
-fn upload(s: &Server, token: &str, name: &str, bytes: &[u8]) -> Reply {
-    call(
-        s,
-        "POST",
-        &format!("/api/v1/datasets?name={name}"),
-        Some(token),
-        Some(("text/csv", bytes)),
+/// The team's server, with uploads limited to 1 MiB.
+fn serve(team: &Team) -> Server {
+    Server::start(
+        team.dir.path(),
+        &["--store", "st", "--max-upload-mib", "1"],
+        &[],
     )
 }
 
@@ -297,7 +69,7 @@ fn concrete(path: &str) -> String {
 #[test]
 fn every_route_times_every_role_follows_the_table() {
     let team = Team::new();
-    let s = Server::start(&team);
+    let s = serve(&team);
     let rules = table();
     assert!(rules.len() >= 22);
     for rule in &rules {
@@ -395,7 +167,7 @@ fn bad_tokens_are_401_with_problem_json() {
         .unwrap();
     assert_eq!(n, 1);
     drop(conn);
-    let s = Server::start(&team);
+    let s = serve(&team);
     let admin = team.token(Role::Admin);
     let auditor = team.token(Role::Auditor).to_owned();
 
@@ -455,7 +227,7 @@ fn bad_tokens_are_401_with_problem_json() {
 #[test]
 fn a_token_is_shown_once_stored_hashed_and_audited() {
     let team = Team::new();
-    let s = Server::start(&team);
+    let s = serve(&team);
     let admin = team.token(Role::Admin);
     let r = post_json(
         &s,
@@ -589,7 +361,7 @@ fn a_token_is_shown_once_stored_hashed_and_audited() {
 #[test]
 fn the_audit_anchor_is_served_kept_and_catches_a_rolled_back_log() {
     let team = Team::new();
-    let s = Server::start(&team);
+    let s = serve(&team);
     let (admin, auditor) = (team.token(Role::Admin), team.token(Role::Auditor));
     let d = team.dir.path();
     let db = team.store().join("vault.db");
@@ -752,7 +524,7 @@ fn the_audit_anchor_is_served_kept_and_catches_a_rolled_back_log() {
 #[test]
 fn uploads_are_limited_checked_stored_by_hash_and_scanned_like_the_cli() {
     let team = Team::new();
-    let s = Server::start(&team);
+    let s = serve(&team);
     let steward = team.token(Role::Steward);
 
     // Over the 1 MiB limit: 413, nothing stored.
@@ -920,7 +692,7 @@ fn uploads_are_limited_checked_stored_by_hash_and_scanned_like_the_cli() {
 #[test]
 fn an_interrupted_upload_leaves_nothing_stored() {
     let team = Team::new();
-    let s = Server::start(&team);
+    let s = serve(&team);
     let steward = team.token(Role::Steward).to_owned();
     let mut c = std::net::TcpStream::connect(s.addr()).unwrap();
     let half = "a,b\n".repeat(5_000);
@@ -967,7 +739,7 @@ fn an_interrupted_upload_leaves_nothing_stored() {
 #[test]
 fn errors_are_problem_json_and_headers_are_strict() {
     let team = Team::new();
-    let s = Server::start(&team);
+    let s = serve(&team);
     let admin = team.token(Role::Admin);
     let p = get(&s, "/api/v1/nothing", Some(admin)).problem(404);
     assert_eq!(p["instance"], "/api/v1/nothing");
@@ -1021,7 +793,7 @@ fn errors_are_problem_json_and_headers_are_strict() {
 #[test]
 fn health_and_the_document_need_no_token_and_sigterm_stops_cleanly() {
     let team = Team::new();
-    let mut s = Server::start(&team);
+    let mut s = serve(&team);
     let r = get(&s, "/api/v1/health", None);
     assert_eq!(r.status, 200);
     let h = r.json();

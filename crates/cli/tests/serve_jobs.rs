@@ -8,31 +8,15 @@
 
 mod common;
 
+use common::serve::{add_user, dv_env, init_store, ok, Reply, Server};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 
-const MASTER: &str = "correct horse battery staple";
-
+/// Runs the CLI in `dir` with the test master key, in English.
 fn dv(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_datavisa"))
-        .args(args)
-        .current_dir(dir)
-        .env("DATAVISA_MASTER_KEY", MASTER)
-        .env("DATAVISA_LANG", "en")
-        .output()
-        .expect("binary runs")
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
+    dv_env(dir, &[("DATAVISA_LANG", "en")], args)
 }
 
 /// A store `st` with a vault (cheap KDF) and a steward, an auditor and an approver with tokens;
@@ -89,28 +73,8 @@ impl Team {
     fn new() -> Team {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        ok(dv(
-            d,
-            &[
-                "vault",
-                "init",
-                "--store",
-                "st",
-                "--kdf-memory-mib",
-                "8",
-                "--kdf-passes",
-                "5",
-            ],
-        ));
-        let token = |name: &str, role: &str| {
-            ok(dv(
-                d,
-                &["user", "add", name, "--role", role, "--store", "st"],
-            ));
-            ok(dv(d, &["token", "create", "--user", name, "--store", "st"]))
-                .trim()
-                .to_owned()
-        };
+        init_store(d);
+        let token = |name: &str, role: &str| add_user(d, name, role);
         let steward = token("stew", "steward");
         let auditor = token("aud", "auditor");
         let approver = token("appr", "approver");
@@ -146,103 +110,19 @@ impl Team {
     }
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// `datavisa serve` with `args`, holding jobs when `hold`.
-    fn start(team: &Team, args: &[&str], hold: bool) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_datavisa"));
-        cmd.args(["serve", "--store", "st", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .current_dir(team.path())
-            .env("DATAVISA_MASTER_KEY", MASTER)
-            .env("DATAVISA_LANG", "en")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if hold {
-            cmd.env("DATAVISA_TEST_HOLD_JOBS", "1");
-        }
-        let mut child = cmd.spawn().expect("server starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut addr = None;
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if let Some(rest) = line.strip_prefix("listening on ") {
-                addr = Some(rest.split(';').next().unwrap().to_owned());
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in lines.map_while(|l| l.ok()) {});
-        Server {
-            child,
-            base: format!("http://{}", addr.expect("the server says where it listens")),
-        }
-    }
-
-    /// SIGKILL: no shutdown of any kind.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Reply {
-    status: u16,
-    location: Option<String>,
-    content_type: String,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
+/// `datavisa serve` on the team's store with `args`, holding jobs when `hold`.
+fn serve(team: &Team, args: &[&str], hold: bool) -> Server {
+    let store: &[&str] = &["--store", "st"];
+    let hold_env: &[(&str, &str)] = if hold {
+        &[("DATAVISA_TEST_HOLD_JOBS", "1")]
+    } else {
+        &[]
+    };
+    Server::start(team.path(), &[store, args].concat(), hold_env)
 }
 
 fn call(s: &Server, method: &str, path: &str, token: &str, body: Option<(&str, &[u8])>) -> Reply {
-    let a: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = format!("{}{path}", s.base);
-    let auth = format!("Bearer {token}");
-    let res = match method {
-        "GET" => a.get(&url).header("Authorization", &auth).call(),
-        "DELETE" => a.delete(&url).header("Authorization", &auth).call(),
-        _ => {
-            let r = a.post(&url).header("Authorization", &auth);
-            match body {
-                Some((ct, b)) => r.header("Content-Type", ct).send(b),
-                None => r.send_empty(),
-            }
-        }
-    };
-    let mut res = res.expect("the server answers");
-    let header = |n: &str| {
-        res.headers()
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let location = header("location");
-    let content_type = header("content-type").unwrap_or_default();
-    Reply {
-        status: res.status().as_u16(),
-        location,
-        content_type,
-        body: res.body_mut().read_to_vec().unwrap_or_default(),
-    }
+    common::serve::call(s, method, path, Some(token), body)
 }
 
 fn get(s: &Server, path: &str, token: &str) -> Reply {
@@ -250,14 +130,7 @@ fn get(s: &Server, path: &str, token: &str) -> Reply {
 }
 
 fn post(s: &Server, path: &str, token: &str, body: &Value) -> Reply {
-    let b = body.to_string();
-    call(
-        s,
-        "POST",
-        path,
-        token,
-        Some(("application/json", b.as_bytes())),
-    )
+    common::serve::post_json(s, path, Some(token), &body.to_string())
 }
 
 /// Uploads the team's source; its hash.
@@ -270,7 +143,7 @@ fn upload(s: &Server, team: &Team) -> String {
         &team.steward,
         Some(("text/csv", &src)),
     );
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.bytes));
     r.json()["sha256"].as_str().unwrap().to_owned()
 }
 
@@ -282,10 +155,10 @@ fn generalize_body(dataset: &str) -> Value {
 /// Submits and checks the 202: the job queued, its Location its own URL.
 fn submit(s: &Server, token: &str, path: &str, body: &Value) -> String {
     let r = post(s, path, token, body);
-    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.bytes));
     let job = r.json();
     let id = job["id"].as_str().unwrap().to_owned();
-    assert_eq!(r.location.as_deref(), Some(&*format!("/api/v1/jobs/{id}")));
+    assert_eq!(r.location(), Some(&*format!("/api/v1/jobs/{id}")));
     assert!(
         ["queued", "running"].contains(&job["state"].as_str().unwrap()),
         "{job}"
@@ -316,7 +189,7 @@ fn ended(j: &Value) -> bool {
 #[test]
 fn a_full_pool_is_429_and_queued_and_running_jobs_cancel_writing_nothing() {
     let team = Team::new();
-    let s = Server::start(&team, &["--workers", "1", "--queue", "1"], true);
+    let s = serve(&team, &["--workers", "1", "--queue", "1"], true);
     let ds = upload(&s, &team);
     let body = generalize_body(&ds);
     let running = submit(&s, &team.steward, "/api/v1/twins/generalize", &body);
@@ -324,7 +197,7 @@ fn a_full_pool_is_429_and_queued_and_running_jobs_cancel_writing_nothing() {
     let queued = submit(&s, &team.steward, "/api/v1/twins/generalize", &body);
     // One running and one waiting fill a pool of 1 worker and a queue of 1.
     let r = post(&s, "/api/v1/twins/generalize", &team.steward, &body);
-    assert_eq!(r.status, 429, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 429, "{}", String::from_utf8_lossy(&r.bytes));
     assert_eq!(r.content_type, "application/problem+json");
     assert!(r.json()["detail"]
         .as_str()
@@ -416,7 +289,7 @@ fn a_full_pool_is_429_and_queued_and_running_jobs_cancel_writing_nothing() {
 #[test]
 fn a_killed_server_leaves_its_jobs_interrupted_and_a_resubmission_runs_once() {
     let team = Team::new();
-    let s = Server::start(&team, &["--workers", "1", "--queue", "4"], true);
+    let s = serve(&team, &["--workers", "1", "--queue", "4"], true);
     let ds = upload(&s, &team);
     let body = generalize_body(&ds);
     let running = submit(&s, &team.steward, "/api/v1/twins/generalize", &body);
@@ -424,7 +297,7 @@ fn a_killed_server_leaves_its_jobs_interrupted_and_a_resubmission_runs_once() {
     let queued = submit(&s, &team.steward, "/api/v1/twins/generalize", &body);
     s.kill();
 
-    let s = Server::start(&team, &[], false);
+    let s = serve(&team, &[], false);
     for id in [&running, &queued] {
         let j = get(&s, &format!("/api/v1/jobs/{id}"), &team.steward).json();
         assert_eq!(j["state"], "interrupted", "{j}");
@@ -437,7 +310,7 @@ fn a_killed_server_leaves_its_jobs_interrupted_and_a_resubmission_runs_once() {
         &team.steward,
         &json!({}),
     );
-    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.bytes));
     let new = r.json()["id"].as_str().unwrap().to_owned();
     assert_ne!(new, running);
     // The same request, with the defaults it left out spelled as null.
@@ -458,7 +331,7 @@ fn a_killed_server_leaves_its_jobs_interrupted_and_a_resubmission_runs_once() {
         again.status,
         409,
         "{}",
-        String::from_utf8_lossy(&again.body)
+        String::from_utf8_lossy(&again.bytes)
     );
     let old = get(&s, &format!("/api/v1/jobs/{running}"), &team.steward).json();
     assert_eq!(old["resubmitted_as"], new.as_str());
@@ -494,7 +367,7 @@ fn events(s: &Server, token: &str, id: &str) -> Vec<Value> {
         "{}",
         r.content_type
     );
-    String::from_utf8(r.body)
+    String::from_utf8(r.bytes)
         .unwrap()
         .lines()
         .filter_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
@@ -529,7 +402,7 @@ fn differing(a: &Value, b: &Value, at: String, out: &mut Vec<String>) {
 #[test]
 fn twins_and_assessments_through_the_api_equal_the_clis_and_progress_moves() {
     let team = Team::new();
-    let s = Server::start(&team, &[], false);
+    let s = serve(&team, &[], false);
     let ds = upload(&s, &team);
     let job = submit(
         &s,
@@ -568,7 +441,7 @@ fn twins_and_assessments_through_the_api_equal_the_clis_and_progress_moves() {
     let api_twin = get(&s, &format!("/api/v1/twins/{sha}/download"), &team.steward);
     assert_eq!(api_twin.status, 200);
     assert!(
-        api_twin.body == cli_twin,
+        api_twin.bytes == cli_twin,
         "the API's twin differs from the CLI's"
     );
     let manifest = get(&s, &format!("/api/v1/twins/{sha}"), &team.auditor).json();
@@ -715,7 +588,7 @@ fn twins_and_assessments_through_the_api_equal_the_clis_and_progress_moves() {
         ],
     ));
     let cli_twin = std::fs::read(team.path().join("pseudo.csv")).unwrap();
-    let api_twin = get(&s, &format!("/api/v1/twins/{psha}/download"), &team.steward).body;
+    let api_twin = get(&s, &format!("/api/v1/twins/{psha}/download"), &team.steward).bytes;
     assert!(
         api_twin == cli_twin,
         "the API's pseudonymized twin differs from the CLI's"
@@ -731,14 +604,14 @@ fn twins_and_assessments_through_the_api_equal_the_clis_and_progress_moves() {
     );
 
     // A dataset over the server's row limit is scanned as a job whose result is the scan.
-    let s2 = Server::start(&team, &["--sync-scan-rows", "100"], false);
+    let s2 = serve(&team, &["--sync-scan-rows", "100"], false);
     let r = post(
         &s2,
         &format!("/api/v1/datasets/{ds}/scan"),
         &team.steward,
         &json!({"seed": 1}),
     );
-    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.bytes));
     let id = r.json()["id"].as_str().unwrap().to_owned();
     let done = wait_for(&s2, &team.steward, &id, ended);
     assert_eq!(done["state"], "succeeded", "{done}");

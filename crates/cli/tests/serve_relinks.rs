@@ -7,38 +7,14 @@
 
 mod common;
 
+use common::serve::{add_user, dv_env as dv, init_store, ok, Reply, Server, MASTER};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-
-const MASTER: &str = "correct horse battery staple";
+use std::process::Command;
 
 /// Three people; the twin tokenizes their e-mail addresses.
 const PEOPLE: &str = "email,city\na@x.com,Beijing\nb@y.com,Shanghai\nc@z.com,Beijing\n";
 const SPEC: &str = "[pseudonymize.email]\nmethod = \"token\"\n";
-
-fn dv(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_datavisa"));
-    c.args(args)
-        .current_dir(dir)
-        .env("DATAVISA_MASTER_KEY", MASTER)
-        .env_remove("DATAVISA_APPROVER_CREDENTIAL");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().expect("binary runs")
-}
-
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
 
 fn credential(name: &str) -> String {
     format!("{name}-approver-credential-7f3a")
@@ -60,20 +36,7 @@ impl Team {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let st = ["--store", "st"];
-        ok(dv(
-            d,
-            &[],
-            &[
-                "vault",
-                "init",
-                "--store",
-                "st",
-                "--kdf-memory-mib",
-                "8",
-                "--kdf-passes",
-                "5",
-            ],
-        ));
+        init_store(d);
         let mut tokens = Vec::new();
         for (name, roles) in [
             ("stew", "steward"),
@@ -82,17 +45,7 @@ impl Team {
             ("sam", "steward,approver"),
             ("aud", "auditor"),
         ] {
-            ok(dv(
-                d,
-                &[],
-                &[&["user", "add", name, "--role", roles], &st[..]].concat(),
-            ));
-            let t = ok(dv(
-                d,
-                &[],
-                &[&["token", "create", "--user", name], &st[..]].concat(),
-            ));
-            tokens.push((name.to_owned(), t.trim().to_owned()));
+            tokens.push((name.to_owned(), add_user(d, name, roles)));
         }
         for name in ["ann", "bob", "sam"] {
             ok(dv(
@@ -155,131 +108,30 @@ impl Team {
     }
 }
 
-/// A running server and everything it wrote on stderr.
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<String>>,
+/// The team's server.
+fn serve(team: &Team) -> Server {
+    start_in(team.dir.path(), "st", MASTER)
 }
 
-impl Server {
-    fn start(team: &Team) -> Server {
-        Server::start_in(team.dir.path(), "st", MASTER)
-    }
-
-    /// A server on the store `store` in `dir`, unlocked with `master`.
-    fn start_in(dir: &Path, store: &str, master: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_datavisa"))
-            .args(["serve", "--store", store, "--listen", "127.0.0.1:0"])
-            .current_dir(dir)
-            .env("DATAVISA_MASTER_KEY", master)
-            .env("DATAVISA_LANG", "en")
-            .env("DATAVISA_LOG", "debug")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("server starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut addr = None;
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            log.lock().unwrap().push_str(&line);
-            log.lock().unwrap().push('\n');
-            if let Some(rest) = line.strip_prefix("listening on ") {
-                addr = Some(rest.split(';').next().unwrap().to_owned());
-                break;
-            }
-        }
-        let addr = addr.unwrap_or_else(|| panic!("no address: {}", log.lock().unwrap()));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(|l| l.ok()) {
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            log,
-        }
-    }
-
-    /// Stops the server and returns its whole log.
-    fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        // The reader thread ends at EOF; give it the lock's last word.
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        let log = self.log.lock().unwrap().clone();
-        log
-    }
+/// A server on the store `store` in `dir`, unlocked with `master`, logging at debug.
+fn start_in(dir: &Path, store: &str, master: &str) -> Server {
+    Server::start(
+        dir,
+        &["--store", store],
+        &[("DATAVISA_MASTER_KEY", master), ("DATAVISA_LOG", "debug")],
+    )
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A response: status, request id, body.
-struct Reply {
-    status: u16,
-    request_id: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-
-    /// Asserts status `status` and returns the body's JSON.
-    fn expect(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "{}", self.body);
-        self.json()
-    }
-
-    /// Asserts a 409 refusal whose detail contains `needle`.
-    fn refused(&self, needle: &str) {
-        let p = self.expect(409);
-        let detail = p["detail"].as_str().unwrap();
-        assert!(detail.contains(needle), "{detail:?} lacks {needle:?}");
-    }
-}
-
+/// One request with `token`; `body` is sent as JSON.
 fn call(s: &Server, method: &str, path: &str, token: &str, body: Option<Value>) -> Reply {
-    let a: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = format!("{}{path}", s.base);
-    let auth = format!("Bearer {token}");
-    let res = if method == "GET" {
-        a.get(&url).header("Authorization", &auth).call()
-    } else {
-        let r = a.post(&url).header("Authorization", &auth);
-        match body {
-            Some(b) => r
-                .header("Content-Type", "application/json")
-                .send(b.to_string().as_bytes()),
-            None => r.send_empty(),
-        }
-    };
-    let mut res = res.expect("the server answers");
-    Reply {
-        status: res.status().as_u16(),
-        request_id: res
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned(),
-        body: res.body_mut().read_to_string().unwrap_or_default(),
-    }
+    let b = body.map(|b| b.to_string());
+    common::serve::call(
+        s,
+        method,
+        path,
+        Some(token),
+        b.as_ref().map(|b| ("application/json", b.as_bytes())),
+    )
 }
 
 fn approve(s: &Server, team: &Team, id: &str, who: &str, cred: &str) -> Reply {
@@ -338,7 +190,7 @@ fn relink(s: &Server, team: &Team, id: &str) -> Value {
 #[test]
 fn dual_control_through_the_api_end_to_end() {
     let team = Team::new();
-    let s = Server::start(&team);
+    let s = serve(&team);
     let r = file(&s, &team, "sam", 2);
     let id = r["id"].as_str().unwrap().to_owned();
     assert_eq!(r["status"], "pending");
@@ -377,7 +229,7 @@ fn dual_control_through_the_api_end_to_end() {
     assert_eq!(relink(&s, &team, &id)["status"], "pending");
 
     let done = execute(&s, &team, &id, "sam");
-    let executed_request = done.request_id.clone();
+    let executed_request = done.request_id();
     let done = done.expect(200);
     assert_eq!(done["request"]["status"], "executed");
     let got: Vec<(String, String)> = done["identities"]
@@ -503,7 +355,7 @@ fn dual_control_through_the_api_end_to_end() {
 #[test]
 fn withdraw_is_the_requesters_and_a_denial_is_final() {
     let team = Team::new();
-    let s = Server::start(&team);
+    let s = serve(&team);
     let w = file(&s, &team, "stew", 1)["id"]
         .as_str()
         .unwrap()
@@ -612,7 +464,7 @@ impl Demo {
     }
 
     fn serve(&self) -> Server {
-        Server::start_in(self.dir.path(), "demo/demo-store", &self.master)
+        start_in(self.dir.path(), "demo/demo-store", &self.master)
     }
 }
 
@@ -638,7 +490,7 @@ fn visas_recipients_and_reports_through_the_api_are_the_clis() {
         demo.token("dora"),
         Some(json!({"assessment": ids[1], "review_months": 6})),
     );
-    let issue_request = issued.request_id.clone();
+    let issue_request = issued.request_id();
     let issued = issued.expect(201);
     let visa = issued["id"].as_str().unwrap().to_owned();
     assert_eq!(issued["assessment_id"], ids[1]);
@@ -655,7 +507,7 @@ fn visas_recipients_and_reports_through_the_api_are_the_clis() {
         demo.token("dora"),
         Some(json!({"reason": "the broker's controls lapsed"})),
     );
-    let revoke_request = revoked.request_id.clone();
+    let revoke_request = revoked.request_id();
     let revoked = revoked.expect(200);
     assert_eq!(revoked["state"], "revoked");
     // Stewards and auditors do not issue or revoke.
@@ -805,7 +657,7 @@ fn visas_recipients_and_reports_through_the_api_are_the_clis() {
         demo.token("dora"),
         Some(body),
     );
-    let review_request = r.request_id.clone();
+    let review_request = r.request_id();
     let r = r.expect(200);
     let mut reviewed: Vec<String> = r["reviewed"]
         .as_array()
@@ -1002,21 +854,7 @@ fn enc(s: &str) -> String {
 }
 
 fn call_bytes(s: &Server, path: &str, token: &str, bytes: &[u8]) -> Reply {
-    let a: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut res = a
-        .post(&format!("{}{path}", s.base))
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "text/csv")
-        .send(bytes)
-        .expect("the server answers");
-    Reply {
-        status: res.status().as_u16(),
-        request_id: String::new(),
-        body: res.body_mut().read_to_string().unwrap_or_default(),
-    }
+    common::serve::call(s, "POST", path, Some(token), Some(("text/csv", bytes)))
 }
 
 /// `text` with its last UTC time stamp (`2026-12-04T02:37:52Z`, the document's "written at",

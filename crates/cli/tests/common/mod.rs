@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod serve;
+
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
