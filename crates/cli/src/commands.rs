@@ -85,7 +85,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Audit { audit } => crate::vault::audit_cmd(audit),
         Command::User { user } => crate::team::user_cmd(user),
         Command::Token { token } => crate::team::token_cmd(token),
-        Command::Serve(args) => crate::team::serve_cmd(&args),
+        Command::Serve { args } => crate::team::serve_cmd(&args),
         Command::Ledger { ledger } => crate::ledger::ledger_cmd(ledger, quiet),
         Command::Report { report } => match report {
             crate::ReportCommand::Pipia(a) => crate::pipia::pipia_cmd(&a, quiet),

@@ -308,16 +308,16 @@ pub enum Command {
         #[command(subcommand)]
         token: TokenCommand,
     },
-    /// Serve the HTTP API (/api/v1) for a team, on the store's vault, register and ledger.
+    /// Serve the HTTP API (/api/v1) for a team (`datavisa serve --help` lists its flags).
     ///
-    /// The server speaks plain HTTP and listens only on --listen (loopback by default). To
-    /// serve a team, put it behind a TLS reverse proxy on the same host, e.g. Caddy
-    /// (`reverse_proxy 127.0.0.1:8470`) or nginx (`proxy_pass http://127.0.0.1:8470;` in a
-    /// `listen 443 ssl` server block), and keep --listen on loopback. The master key is read
-    /// once at start from --master-key-file or DATAVISA_MASTER_KEY; users and tokens are made
-    /// with `datavisa user` and `datavisa token`. SIGTERM or Ctrl-C stop it after the
-    /// requests in flight. Logs go to stderr (DATAVISA_LOG=debug|info|warn|error).
-    Serve(ServeArgs),
+    /// The server is its own program, `datavisa-server` beside this one; its flags are handed
+    /// to it as they are.
+    #[command(disable_help_flag = true)]
+    Serve {
+        /// The server's flags: --listen, --store, --master-key-file, limits, --workers, --queue.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Generate a realistic Chinese customer table from a seed and run every step on it.
     Demo {
         /// Directory for everything the demo writes.
@@ -333,37 +333,6 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-}
-
-/// `datavisa serve`'s flags.
-#[derive(Args, Clone, Debug)]
-pub struct ServeArgs {
-    /// Address and port to listen on (nothing else is listened on).
-    #[arg(long, default_value = "127.0.0.1:8470")]
-    pub listen: std::net::SocketAddr,
-    #[command(flatten)]
-    pub vault: VaultArgs,
-    /// Largest dataset upload, in MiB.
-    #[arg(long, default_value_t = 256)]
-    pub max_upload_mib: u64,
-    /// Largest JSON request body, in KiB.
-    #[arg(long, default_value_t = 64)]
-    pub max_json_kib: usize,
-    /// Longest a request may run, in seconds.
-    #[arg(long, default_value_t = 300)]
-    pub timeout_secs: u64,
-    /// Requests served at once (more wait their turn).
-    #[arg(long, default_value_t = 64)]
-    pub max_concurrent: usize,
-    /// Worker threads running jobs (twins, assessments, large scans).
-    #[arg(long, default_value_t = 2)]
-    pub workers: usize,
-    /// Jobs that may wait for a worker; one more submission is refused with 429.
-    #[arg(long, default_value_t = 16)]
-    pub queue: usize,
-    /// Datasets of more rows are scanned as a job instead of in the request.
-    #[arg(long, default_value_t = 100_000)]
-    pub sync_scan_rows: u64,
 }
 
 #[derive(Subcommand)]

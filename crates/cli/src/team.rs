@@ -1,11 +1,10 @@
-//! `datavisa user`, `datavisa token` and `datavisa serve`: flags → request → workspace (or the
-//! server's `run`) → print.
+//! `datavisa user`, `datavisa token` and `datavisa serve`: flags → request → workspace → print,
+//! and for `serve` the hand-over to the server's own program.
 
 use crate::front::{workspace, CliSecrets};
 use crate::output::{heads, print_items, print_json, say, tell, tr};
-use crate::{Format, ServeArgs, TokenCommand, UserCommand, VaultArgs};
+use crate::{Format, TokenCommand, UserCommand, VaultArgs};
 use anyhow::Result;
-use datavisa_server::state::{Limits, StoreLocation};
 use datavisa_workflow::i18n::Msg;
 use datavisa_workflow::users::{Role, TokenInfo, User};
 use datavisa_workflow::Workspace;
@@ -151,35 +150,32 @@ pub fn token_cmd(c: TokenCommand) -> Result<()> {
     }
 }
 
-/// `datavisa serve`.
-pub fn serve_cmd(a: &ServeArgs) -> Result<()> {
-    let config = datavisa_server::Config {
-        listen: a.listen,
-        store: StoreLocation::Dir(a.vault.store.clone()),
-        master_key_file: a.vault.master_key_file.clone(),
-        limits: Limits {
-            upload_bytes: a.max_upload_mib.max(1).saturating_mul(1024 * 1024),
-            json_bytes: a.max_json_kib.max(1).saturating_mul(1024),
-            timeout: std::time::Duration::from_secs(a.timeout_secs.max(1)),
-            concurrency: a.max_concurrent.max(1),
-            sync_scan_rows: a.sync_scan_rows,
-        },
-        pool: datavisa_server::jobs::PoolSize {
-            workers: a.workers.max(1),
-            queue: a.queue,
-            hold: false,
-        },
-    };
-    datavisa_server::run(config, |addr| {
-        tell(
-            Msg::new("cli.serve.listening")
-                .arg("address", addr.to_string())
-                .arg("keys", "Ctrl-C")
-                .arg("signal", "SIGTERM"),
+/// `datavisa serve`: becomes `datavisa-server` (installed beside this program) with the same
+/// flags and the run's language, by exec on Unix so that signals reach the server itself.
+pub fn serve_cmd(args: &[std::ffi::OsString]) -> Result<()> {
+    let exe = std::env::current_exe()?;
+    let server = exe.with_file_name(format!("datavisa-server{}", std::env::consts::EXE_SUFFIX));
+    if !server.is_file() {
+        anyhow::bail!(
+            "{} is missing: the HTTP API is its own program (cargo install --locked --path crates/server)",
+            server.display()
         );
-    })
-    .map_err(|e| match e {
-        datavisa_server::ServerError::Store(e) => anyhow::Error::new(e),
-        other => anyhow::anyhow!("{other}"),
-    })
+    }
+    let lang = match crate::front::lang() {
+        datavisa_workflow::i18n::Lang::Zh => "zh",
+        datavisa_workflow::i18n::Lang::En => "en",
+    };
+    let mut cmd = std::process::Command::new(&server);
+    cmd.args(args).env("DATAVISA_LANG", lang);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let e = cmd.exec();
+        Err(anyhow::anyhow!("{}: {e}", server.display()))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd.status()?;
+        std::process::exit(status.code().unwrap_or(1));
+    }
 }
