@@ -34,6 +34,7 @@ macro_rules! workflow_schema {
         impl ToSchema for $name {}
     };
 }
+pub(crate) use workflow_schema;
 
 workflow_schema!(
     Inspection,

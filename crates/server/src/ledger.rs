@@ -16,15 +16,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-crate::visas::cli_schema!(
+crate::api::workflow_schema!(
     PlannedView,
     "A plan, as `datavisa plan --format json` prints it."
 );
-crate::visas::cli_schema!(
+crate::api::workflow_schema!(
     RecordedView,
     "A recorded transfer, as `datavisa ledger record --format json` prints it."
 );
-crate::visas::cli_schema!(
+crate::api::workflow_schema!(
     NewFilingView,
     "A filing, as `datavisa ledger filing add --format json` prints it."
 );

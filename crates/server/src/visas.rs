@@ -15,44 +15,29 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-/// A workflow result documented as an object: the same JSON the CLI prints with `--format json`.
-macro_rules! cli_schema {
-    ($name:ident, $doc:literal) => {
-        #[doc = $doc]
-        pub struct $name;
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::ObjectBuilder::new()
-                    .description(Some($doc))
-                    .into()
-            }
-        }
-        impl ToSchema for $name {}
-    };
-}
-pub(crate) use cli_schema;
+use crate::api::workflow_schema;
 
-cli_schema!(
+workflow_schema!(
     IssuedVisa,
     "A visa with its status, as `datavisa visa issue|void|revoke --format json` prints it."
 );
-cli_schema!(
+workflow_schema!(
     ReviewReportView,
     "What reviewing did, as `datavisa visa review --format json` prints it."
 );
-cli_schema!(
+workflow_schema!(
     NewRecipientView,
     "A recipient, as `datavisa ledger recipient add --format json` prints it."
 );
-cli_schema!(
+workflow_schema!(
     NewExporterView,
     "An exporter, as `datavisa ledger exporter add --format json` prints it."
 );
-cli_schema!(
+workflow_schema!(
     FilingView,
     "A filing, as `datavisa ledger filing list --format json` lists it."
 );
-cli_schema!(
+workflow_schema!(
     DueView,
     "Deadlines, as `datavisa ledger due --format json` prints them."
 );
