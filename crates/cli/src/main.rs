@@ -1589,11 +1589,8 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             // The workflow's error kind picks the exit code: bad input 2, refused 3, else 1.
-            match e.downcast_ref::<datavisa_workflow::Error>().map(|w| w.kind) {
-                Some(datavisa_workflow::ErrorKind::BadInput) => ExitCode::from(2),
-                Some(datavisa_workflow::ErrorKind::Refused) => ExitCode::from(3),
-                _ => ExitCode::from(1),
-            }
+            let kind = e.downcast_ref::<datavisa_workflow::Error>().map(|w| w.kind);
+            ExitCode::from(kind.map_or(1, datavisa_workflow::ErrorKind::exit_code))
         }
     }
 }

@@ -358,6 +358,43 @@ fn a_killed_server_leaves_its_jobs_interrupted_and_a_resubmission_runs_once() {
     );
 }
 
+#[test]
+fn sigterm_stops_running_jobs_at_a_progress_point_and_records_them_interrupted() {
+    let team = Team::new();
+    let s = serve(&team, &["--workers", "1", "--queue", "4"], true);
+    let ds = upload(&s, &team);
+    let body = generalize_body(&ds);
+    // The test hook holds the running job at its first progress point until it is stopped.
+    let running = submit(&s, &team.steward, "/api/v1/twins/generalize", &body);
+    wait_for(&s, &team.steward, &running, state_is("running"));
+    let queued = submit(&s, &team.steward, "/api/v1/twins/generalize", &body);
+    let (status, log) = s.terminate();
+    assert!(status.success(), "{status}: {log}");
+    assert!(
+        log.contains("queued and running jobs were interrupted"),
+        "{log}"
+    );
+    assert!(!log.contains("grace period"), "{log}");
+
+    let s = serve(&team, &[], false);
+    for id in [&running, &queued] {
+        let j = get(&s, &format!("/api/v1/jobs/{id}"), &team.steward).json();
+        assert_eq!(j["state"], "interrupted", "{j}");
+        assert!(j["finished_at"].is_string(), "{j}");
+    }
+    // The stopped job wrote nothing, and can be resubmitted.
+    assert_eq!(get(&s, "/api/v1/twins", &team.steward).json(), json!([]));
+    let r = post(
+        &s,
+        &format!("/api/v1/jobs/{running}/resubmit"),
+        &team.steward,
+        &json!({}),
+    );
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.bytes));
+    let done = wait_for(&s, &team.steward, r.json()["id"].as_str().unwrap(), ended);
+    assert_eq!(done["state"], "succeeded", "{done}");
+}
+
 /// The progress events of a job, from its SSE stream.
 fn events(s: &Server, token: &str, id: &str) -> Vec<Value> {
     let r = get(s, &format!("/api/v1/jobs/{id}/events"), token);

@@ -32,6 +32,8 @@ pub struct PoolSize {
     /// Test hook (`DATAVISA_TEST_HOLD_JOBS=1`): a running job waits at its first progress point
     /// until it is cancelled, so that tests can hold a worker without timing.
     pub hold: bool,
+    /// How long a shutdown waits for running jobs to reach a progress point and stop.
+    pub grace: std::time::Duration,
 }
 
 impl Default for PoolSize {
@@ -40,6 +42,7 @@ impl Default for PoolSize {
             workers: 2,
             queue: 16,
             hold: false,
+            grace: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -84,6 +87,12 @@ pub struct Pool {
     live: Mutex<HashMap<String, Arc<Live>>>,
     ended: Mutex<VecDeque<String>>,
     taken: Mutex<usize>,
+    /// Set at shutdown: no job starts any more, and running ones stop at their next progress
+    /// point, to be recorded as interrupted.
+    stopping: AtomicBool,
+    /// Jobs being run by a worker now, and the signal that one ended.
+    running: Mutex<usize>,
+    ended_one: std::sync::Condvar,
 }
 
 /// Jobs whose events are kept after they end, for late subscribers.
@@ -100,6 +109,56 @@ impl Pool {
             live: Mutex::new(HashMap::new()),
             ended: Mutex::new(VecDeque::new()),
             taken: Mutex::new(0),
+            stopping: AtomicBool::new(false),
+            running: Mutex::new(0),
+            ended_one: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Shutdown: starts no more jobs, asks the running ones to stop at their next progress
+    /// point and waits up to `grace` for them; whether they all stopped. What is left queued or
+    /// running is then marked interrupted by [`Workspace::interrupt_jobs`], as after a crash.
+    pub fn stop(&self, grace: std::time::Duration) -> bool {
+        self.begin_stop();
+        let deadline = std::time::Instant::now() + grace;
+        let mut n = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        while *n > 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            n = self
+                .ended_one
+                .wait_timeout(n, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// The start of a shutdown: no job starts any more, running ones stop at their next
+    /// progress point.
+    pub fn begin_stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    /// How long a shutdown waits for running jobs.
+    pub fn grace(&self) -> std::time::Duration {
+        self.size.grace
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Counts a job in or out of the running ones.
+    fn count_running(&self, up: bool) {
+        let mut n = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        if up {
+            *n += 1;
+        } else {
+            *n = n.saturating_sub(1);
+            self.ended_one.notify_all();
         }
     }
 
@@ -123,6 +182,8 @@ impl Pool {
                 .spawn(move || loop {
                     let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
                     match next {
+                        // At shutdown a queued job stays queued, to be marked interrupted.
+                        Ok(_) if st.pool().stopping() => return,
                         Ok(id) => run_one(&st, &id),
                         Err(_) => return,
                     }
@@ -195,6 +256,8 @@ impl Pool {
 struct JobProgress {
     id: String,
     live: Arc<Live>,
+    /// The server, whose shutdown also stops the job.
+    state: AppState,
     store: Workspace,
     hold: bool,
     /// Stages the job is expected to pass (its fraction is the share of them done).
@@ -274,13 +337,14 @@ impl Progress for Shared {
         })
     }
     fn cancelled(&self) -> bool {
+        let stop = || self.0.live.cancel.load(Ordering::SeqCst) || self.0.state.pool().stopping();
         if self.0.hold {
-            // Test hook: hold the worker here until the job is cancelled.
-            while !self.0.live.cancel.load(Ordering::SeqCst) {
+            // Test hook: hold the worker here until the job is cancelled or the server stops.
+            while !stop() {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
         }
-        self.0.live.cancel.load(Ordering::SeqCst)
+        stop()
     }
 }
 
@@ -294,11 +358,13 @@ fn run_one(st: &AppState, id: &str) {
         pool.release(&live);
         return;
     }
+    pool.count_running(true);
     let end = match ws.job(id) {
         Ok(job) => {
             let sink = Arc::new(JobProgress {
                 id: id.to_owned(),
                 live: live.clone(),
+                state: st.clone(),
                 store: ws.clone(),
                 hold: pool.size.hold,
                 stages: stages_of(&job.kind),
@@ -316,7 +382,16 @@ fn run_one(st: &AppState, id: &str) {
             let outcome =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(&acting, &job)))
                     .unwrap_or_else(|_| Err(Error::internal("the job's work panicked")));
-            let end = ending(outcome);
+            let mut end = ending(outcome);
+            if end.state == JobState::Cancelled
+                && pool.stopping()
+                && !live.cancel.load(Ordering::SeqCst)
+            {
+                // Stopped by the server's shutdown, not by its user: interrupted, as after a
+                // crash, and resubmittable.
+                end.state = JobState::Interrupted;
+                end.problem = None;
+            }
             if end.state != JobState::Succeeded {
                 ws.discard_job_twin(id);
             }
@@ -345,6 +420,7 @@ fn run_one(st: &AppState, id: &str) {
     });
     pool.release(&live);
     pool.forget_later(id);
+    pool.count_running(false);
 }
 
 /// How a job's outcome is recorded: the result, or the problem the synchronous call would
@@ -382,6 +458,12 @@ fn stages_of(kind: &str) -> f64 {
     match kind {
         "generalize" | "pseudonymize" | "scan" => 2.0,
         "synthesize" => 4.0,
+        // Source, twin and control reads, then the attack.
+        "attack" => 4.0,
+        // The table and its population, source and holdout reads, then the measures.
+        "risk" => 5.0,
+        // Source and twin reads, then the scores.
+        "utility" => 3.0,
         // Source, twin and control reads, the assessment, then its attacks.
         _ => 8.0,
     }
@@ -538,6 +620,21 @@ fn execute(ws: &Workspace, job: &Job) -> datavisa_workflow::Result<Value> {
                 twin_read: ReadRequest::default(),
             };
             serde_json::to_value(ws.assess(&req)?).map_err(|e| Error::internal(e.to_string()))
+        }
+        "attack" => {
+            let b: crate::measures::AttackBody = body(job)?;
+            let r = read(b.spec.as_deref())?;
+            crate::measures::run_attack(ws, b, r)
+        }
+        "risk" => {
+            let b: crate::measures::RiskBody = body(job)?;
+            let r = read(b.spec.as_deref())?;
+            crate::measures::run_risk(ws, b, r)
+        }
+        "utility" => {
+            let b: crate::measures::UtilityBody = body(job)?;
+            let r = read(b.spec.as_deref())?;
+            crate::measures::run_utility(ws, b, r)
         }
         "scan" => {
             let b: ScanJobBody = body(job)?;
@@ -940,7 +1037,7 @@ async fn require_dataset(a: &Acting, sha256: &str) -> Result<(), ApiError> {
     }
 }
 
-fn request_of(b: &impl Serialize) -> Result<Value, ApiError> {
+pub(crate) fn request_of(b: &impl Serialize) -> Result<Value, ApiError> {
     serde_json::to_value(b).map_err(|e| ApiError::from(Error::internal(e.to_string())))
 }
 

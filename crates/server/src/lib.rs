@@ -6,6 +6,7 @@
 pub mod api;
 pub mod jobs;
 pub mod ledger;
+pub mod measures;
 pub mod openapi;
 pub mod problem;
 pub mod relinks;
@@ -154,8 +155,9 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Opens the store with the master key (checking it against the vault), binds `listen`, calls
-/// `on_listening` with the bound address, and serves until SIGTERM or Ctrl-C; in-flight
-/// requests are finished first.
+/// `on_listening` with the bound address, and serves until SIGTERM or Ctrl-C: in-flight
+/// requests are finished, running jobs stopped at a progress point and recorded as
+/// interrupted, and the stores closed.
 pub fn run(config: Config, on_listening: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
     init_logs();
     let secrets = ServerSecrets::new(master_key(config.master_key_file.as_deref())?);
@@ -188,7 +190,31 @@ pub fn run(config: Config, on_listening: impl FnOnce(SocketAddr)) -> Result<(), 
             addr: config.listen,
             source,
         })?;
-    rt.block_on(serve(config.listen, state, on_listening))
+    let served = rt.block_on(serve(config.listen, state.clone(), on_listening));
+    stop_jobs(&state);
+    served
+}
+
+/// The end of a shutdown: running jobs are asked to stop and waited for (up to the grace
+/// period); every job still queued or running is then recorded as interrupted, and what it
+/// wrote is discarded, exactly as a restart after a crash would.
+fn stop_jobs(state: &AppState) {
+    let drained = state.pool().stop(state.pool().grace());
+    if !drained {
+        tracing::warn!("jobs still running at the end of the grace period are interrupted");
+    }
+    let ws = state.workspace();
+    match ws.interrupt_jobs() {
+        Ok(ids) => {
+            for id in &ids {
+                ws.discard_job_twin(id);
+            }
+            if !ids.is_empty() {
+                tracing::info!(jobs = ?ids, "queued and running jobs were interrupted");
+            }
+        }
+        Err(e) => tracing::error!(error = %e.message, "could not mark the jobs interrupted"),
+    }
 }
 
 async fn serve(
@@ -201,10 +227,25 @@ async fn serve(
     let bound = listener.local_addr().map_err(err)?;
     tracing::info!(address = %bound, "listening");
     on_listening(bound);
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(err)?;
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let pool_state = state.clone();
+    let served = axum::serve(listener, app(state.clone())).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Jobs stop at their next progress point now, so that their event streams end too.
+        pool_state.pool().begin_stop();
+        let _ = stopping.send(true);
+    });
+    // Connections still open a grace period after the signal (a client holding an event
+    // stream of a queued job, a slow download) are dropped rather than awaited forever.
+    let grace = state.pool().grace();
+    let overdue = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        r = served => r.map_err(err)?,
+        () = overdue => tracing::warn!("connections still open after the grace period were closed"),
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,7 +7,6 @@ use datavisa_server::jobs::PoolSize;
 use datavisa_server::state::{Limits, StoreLocation};
 use datavisa_server::{Config, ServerError};
 use datavisa_workflow::i18n::{Lang, Msg};
-use datavisa_workflow::ErrorKind;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,6 +49,10 @@ struct ServeArgs {
     /// Jobs that may wait for a worker; one more submission is refused with 429.
     #[arg(long, default_value_t = 16)]
     queue: usize,
+    /// At SIGTERM, seconds to wait for running jobs to stop at a progress point; they are
+    /// recorded as interrupted, to be resubmitted.
+    #[arg(long, default_value_t = 10)]
+    shutdown_grace_secs: u64,
     /// Datasets of more rows are scanned as a job instead of in the request.
     #[arg(long, default_value_t = 100_000)]
     sync_scan_rows: u64,
@@ -73,6 +76,7 @@ impl ServeArgs {
                 workers: self.workers.max(1),
                 queue: self.queue,
                 hold: false,
+                grace: std::time::Duration::from_secs(self.shutdown_grace_secs),
             },
         }
     }
@@ -99,9 +103,8 @@ fn main() -> ExitCode {
             // The workflow's error kind picks the exit code, as the CLI's: bad input 2,
             // refused 3, else 1.
             match e {
-                ServerError::Store(w) if w.kind == ErrorKind::BadInput => ExitCode::from(2),
-                ServerError::Store(w) if w.kind == ErrorKind::Refused => ExitCode::from(3),
-                _ => ExitCode::from(1),
+                ServerError::Store(w) => ExitCode::from(w.kind.exit_code()),
+                ServerError::Listen { .. } => ExitCode::from(1),
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes and the
 //! request and response types; a test checks it against the route table.
 
-use crate::{api, jobs, ledger, relinks, visas};
+use crate::{api, jobs, ledger, measures, relinks, visas};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         ledger::pipia_report, ledger::plan, ledger::record_transfer, ledger::add_filing,
         jobs::list_jobs, jobs::show_job, jobs::job_events, jobs::cancel_job, jobs::resubmit_job,
         jobs::generalize, jobs::pseudonymize, jobs::synthesize, jobs::assess,
+        measures::attack, measures::risk, measures::utility,
         jobs::list_twins, jobs::show_twin, jobs::download_twin,
     ),
     modifiers(&Bearer)

@@ -70,6 +70,7 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
         match e.kind {
             ErrorKind::BadInput => ApiError::new(StatusCode::BAD_REQUEST, "bad-input", e.message),
+            ErrorKind::NotFound => ApiError::not_found(e.message),
             ErrorKind::Refused => ApiError::new(StatusCode::CONFLICT, "refused", e.message),
             ErrorKind::Cancelled => ApiError::new(StatusCode::CONFLICT, "cancelled", e.message),
             ErrorKind::Internal => {

@@ -5,7 +5,7 @@ use crate::problem::ApiError;
 use crate::relinks;
 use crate::state::AppState;
 use crate::visas;
-use crate::{api, jobs, ledger};
+use crate::{api, jobs, ledger, measures};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, Method, Request};
@@ -124,6 +124,9 @@ pub fn table() -> Vec<RouteRule> {
         rule!(GET "/api/v1/twins/{sha256}", DATA_READ, jobs::show_twin),
         rule!(GET "/api/v1/twins/{sha256}/download", DATA_READ, jobs::download_twin),
         rule!(POST "/api/v1/assessments", STEWARD, jobs::assess),
+        rule!(POST "/api/v1/attacks", STEWARD, measures::attack),
+        rule!(POST "/api/v1/risk", STEWARD, measures::risk),
+        rule!(POST "/api/v1/utility", STEWARD, measures::utility),
     ]
 }
 

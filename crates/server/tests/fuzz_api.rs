@@ -164,8 +164,7 @@ impl Api {
         // stays on the handlers and no mutated job runs in the background.
         let setup = AppState::new(ws.clone(), Limits::default(), true).with_pool(PoolSize {
             workers: 2,
-            queue: 16,
-            hold: false,
+            ..PoolSize::default()
         });
         Pool::start(&setup);
         let fuzzed = datavisa_server::app(AppState::new(ws, Limits::default(), true));

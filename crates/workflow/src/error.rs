@@ -20,6 +20,20 @@ pub enum ErrorKind {
     Internal,
     /// The work was cancelled (a server job) at one of its progress points; nothing was written.
     Cancelled,
+    /// Nothing by that id: an assessment, a visa, a relink request or a key the store does not
+    /// hold. The caller can fix it, as bad input; a server answers 404.
+    NotFound,
+}
+
+impl ErrorKind {
+    /// The exit code a command line gives for it: bad input and not found 2, refused 3, else 1.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::BadInput | ErrorKind::NotFound => 2,
+            ErrorKind::Refused => 3,
+            ErrorKind::Internal | ErrorKind::Cancelled => 1,
+        }
+    }
 }
 
 /// A use case failed; `message` names the file, line and column where there is one.
@@ -48,6 +62,14 @@ impl Error {
     pub fn refused(message: impl Into<String>) -> Error {
         Error {
             kind: ErrorKind::Refused,
+            message: message.into(),
+        }
+    }
+
+    /// Nothing by that id in the store.
+    pub fn not_found(message: impl Into<String>) -> Error {
+        Error {
+            kind: ErrorKind::NotFound,
             message: message.into(),
         }
     }
@@ -111,6 +133,7 @@ impl From<VerdictError> for Error {
     fn from(e: VerdictError) -> Error {
         match e {
             VerdictError::Sql(_) | VerdictError::Corrupt { .. } => Error::internal(e.to_string()),
+            VerdictError::NotFound(m) => Error::not_found(m),
             other => Error::bad_input(other.to_string()),
         }
     }
@@ -120,6 +143,7 @@ impl From<VaultError> for Error {
     fn from(e: VaultError) -> Error {
         match e {
             VaultError::Refused(m) => Error::refused(format!("relink refused: {m}")),
+            VaultError::NotFound(m) => Error::not_found(m),
             VaultError::Sql(_) | VaultError::Io { .. } | VaultError::Crypto(_) => {
                 Error::internal(e.to_string())
             }

@@ -338,7 +338,7 @@ pub struct StoredTwin {
 }
 
 fn no_job(id: &str) -> Error {
-    Error::bad_input(format!("no job has the id {id:?}"))
+    Error::not_found(format!("no job has the id {id:?}"))
 }
 
 impl Workspace {
@@ -522,6 +522,20 @@ impl Workspace {
             }
         }
         Ok(None)
+    }
+
+    /// The stored table with content hash `sha256`, a twin a job made or an uploaded dataset:
+    /// its file, or not found.
+    pub fn stored_table(&self, sha256: &str) -> Result<PathBuf> {
+        if let Some((file, _)) = self.stored_twin(sha256)? {
+            return Ok(file);
+        }
+        match self.dataset(sha256)? {
+            Some(d) => Ok(self.dataset_file(&d.sha256)),
+            None => Err(Error::not_found(format!(
+                "no stored twin or dataset has the hash {sha256:?}"
+            ))),
+        }
     }
 
     /// `detail` with the request's origin added when there is one.
