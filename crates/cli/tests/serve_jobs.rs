@@ -669,3 +669,192 @@ fn twins_and_assessments_through_the_api_equal_the_clis_and_progress_moves() {
     };
     assert_eq!(strip(done["result"].clone()), strip(sync.json()));
 }
+
+/// Runs a measure job to its end; its result.
+fn measured(s: &Server, team: &Team, path: &str, body: &Value) -> Value {
+    let id = submit(s, &team.steward, path, body);
+    let done = wait_for(s, &team.steward, &id, ended);
+    assert_eq!(done["state"], "succeeded", "{done}");
+    done["result"].clone()
+}
+
+/// The CLI's JSON for `args` in the team's directory.
+fn cli_json(team: &Team, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    serde_json::from_str(&ok(dv(team.path(), &all))).unwrap()
+}
+
+/// The paths where two results may differ: only where the files lie and how long it took.
+fn same_but_paths_and_seconds(api: &Value, cli: &Value) {
+    let mut diff = Vec::new();
+    differing(api, cli, String::new(), &mut diff);
+    assert!(
+        diff.iter()
+            .all(|d| d.ends_with("/path") || d.starts_with("/seconds/")),
+        "{diff:?}"
+    );
+}
+
+#[test]
+fn attacks_risk_and_utility_through_the_api_equal_the_clis() {
+    let team = Team::new();
+    let s = serve(&team, &[], false);
+    let ds = upload(&s, &team);
+    let twin = measured(&s, &team, "/api/v1/twins/generalize", &generalize_body(&ds));
+    let sha = twin["output"]["sha256"].as_str().unwrap().to_owned();
+    let bytes = get(&s, &format!("/api/v1/twins/{sha}/download"), &team.steward).bytes;
+    std::fs::write(team.path().join("gen.csv"), bytes).unwrap();
+    let common = ["--source", "source.csv", "--twin", "gen.csv", "--seed", "3"];
+
+    let attacks = [
+        (
+            json!({"attack": "singling_out", "n_attacks": 100, "mode": "univariate"}),
+            vec![
+                "attack",
+                "singling-out",
+                "--n-attacks",
+                "100",
+                "--mode",
+                "univariate",
+            ],
+        ),
+        (
+            json!({"attack": "linkability", "n_attacks": 100, "aux_a": ["a"], "aux_b": ["b", "c"]}),
+            vec![
+                "attack",
+                "linkability",
+                "--n-attacks",
+                "100",
+                "--aux-a",
+                "a",
+                "--aux-b",
+                "b,c",
+            ],
+        ),
+        (
+            json!({"attack": "inference", "n_attacks": 100, "secret": "s", "aux": ["a", "b", "c"]}),
+            vec![
+                "attack",
+                "inference",
+                "--n-attacks",
+                "100",
+                "--secret",
+                "s",
+                "--aux-cols",
+                "a,b,c",
+            ],
+        ),
+    ];
+    for (mut body, mut args) in attacks {
+        body["twin"] = json!(sha);
+        body["source"] = json!(ds);
+        body["seed"] = json!(3);
+        let api = measured(&s, &team, "/api/v1/attacks", &body);
+        args.extend(common);
+        let cli = cli_json(&team, &args);
+        same_but_paths_and_seconds(&api, &cli);
+        assert!(api["risk"]["value"].is_number(), "{api}");
+        assert_eq!(api["inputs"]["twin"]["sha256"], sha.as_str());
+    }
+
+    let api = measured(
+        &s,
+        &team,
+        "/api/v1/risk",
+        &json!({"table": sha, "quasi": ["a", "b", "c"], "sensitive": ["s"], "source": ds, "samples": 500}),
+    );
+    let cli = cli_json(
+        &team,
+        &[
+            "risk",
+            "--file",
+            "gen.csv",
+            "--quasi",
+            "a,b,c",
+            "--sensitive",
+            "s",
+            "--source",
+            "source.csv",
+            "--samples",
+            "500",
+        ],
+    );
+    same_but_paths_and_seconds(&api, &cli);
+    assert!(api["distance"].is_object(), "{api}");
+
+    let api = measured(
+        &s,
+        &team,
+        "/api/v1/utility",
+        &json!({"twin": sha, "source": ds, "queries": 50, "seed": 3}),
+    );
+    let cli = cli_json(
+        &team,
+        &[
+            "utility",
+            "--queries",
+            "50",
+            "--source",
+            "source.csv",
+            "--twin",
+            "gen.csv",
+            "--seed",
+            "3",
+        ],
+    );
+    same_but_paths_and_seconds(&api, &cli);
+    assert!(api["score"].is_number(), "{api}");
+
+    // Bad requests are refused before a job is made.
+    let refused = |path: &str, body: Value, status: u16, needle: &str| {
+        let r = post(&s, path, &team.steward, &body);
+        let p = r.problem(status);
+        assert!(p["detail"].as_str().unwrap().contains(needle), "{p}");
+    };
+    let none = "0".repeat(64);
+    refused(
+        "/api/v1/attacks",
+        json!({"attack": "singling_out", "twin": sha, "source": ds, "secret": "s"}),
+        400,
+        "secret do not apply to a singling_out attack",
+    );
+    refused(
+        "/api/v1/attacks",
+        json!({"attack": "inference", "twin": sha, "source": ds}),
+        400,
+        "needs a secret",
+    );
+    refused(
+        "/api/v1/attacks",
+        json!({"attack": "linkability", "twin": none, "source": ds}),
+        404,
+        "no stored twin or dataset",
+    );
+    refused(
+        "/api/v1/risk",
+        json!({"table": sha, "quasi": []}),
+        400,
+        "quasi-identifier",
+    );
+    refused(
+        "/api/v1/utility",
+        json!({"twin": sha, "source": none}),
+        404,
+        "no stored twin or dataset",
+    );
+    // A failing measure is a failed job with the problem the CLI would have given.
+    let id = submit(
+        &s,
+        &team.steward,
+        "/api/v1/risk",
+        &json!({"table": sha, "quasi": ["nope"]}),
+    );
+    let done = wait_for(&s, &team.steward, &id, ended);
+    assert_eq!(done["state"], "failed", "{done}");
+    assert_eq!(done["problem"]["status"], 400, "{done}");
+    assert!(
+        done["problem"]["detail"].as_str().unwrap().contains("nope"),
+        "{done}"
+    );
+}
