@@ -487,6 +487,16 @@ fn seeds_of(route: &JsonRoute, anchor: &Value, w: &World) -> Vec<String> {
         ],
         "/api/v1/assessments" => vec![json!({"twin": w.twin, "source": w.sha,
             "spec": assess_spec(), "recipient": "r1", "n_attacks": 50, "seed": 7})],
+        "/api/v1/attacks" => vec![
+            json!({"attack": "singling_out", "twin": w.twin, "source": w.sha, "n_attacks": 20}),
+            json!({"attack": "linkability", "twin": w.twin, "source": w.sha,
+                   "aux_a": ["a"], "aux_b": ["b", "c"], "n_attacks": 20}),
+            json!({"attack": "inference", "twin": w.twin, "source": w.sha, "secret": "s",
+                   "n_attacks": 20}),
+        ],
+        "/api/v1/risk" => vec![json!({"table": w.twin, "quasi": ["a", "b", "c"],
+            "sensitive": ["s"], "source": w.sha, "samples": 20})],
+        "/api/v1/utility" => vec![json!({"twin": w.twin, "source": w.sha, "queries": 20})],
         _ => Vec::new(),
     };
     seeds.extend(by_hand.iter().map(Value::to_string));
