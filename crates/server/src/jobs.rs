@@ -394,8 +394,10 @@ fn run_one(st: &AppState, id: &str) {
             }
             if end.state != JobState::Succeeded {
                 ws.discard_job_twin(id);
+                // A job that made nothing keeps nothing; a finished one keeps its spec, which
+                // its result names (an assessment's command re-runs it from there).
+                let _ = std::fs::remove_dir_all(work_dir(ws, id));
             }
-            let _ = std::fs::remove_dir_all(work_dir(ws, id));
             end
         }
         Err(e) => ending(Err(e)),
@@ -469,7 +471,7 @@ fn stages_of(kind: &str) -> f64 {
     }
 }
 
-/// Scratch room of a job (its spec text as a file), removed when it ends.
+/// A job's room: its spec text as a file, kept when it succeeds, removed otherwise.
 fn work_dir(ws: &Workspace, id: &str) -> std::path::PathBuf {
     ws.store().join("jobs").join(id)
 }
@@ -486,15 +488,6 @@ fn spec_file(
     let file = dir.join("spec.toml");
     datavisa_workflow::evidence::write_text(&file, text)?;
     Ok(file)
-}
-
-fn dataset_file(ws: &Workspace, sha256: &str) -> datavisa_workflow::Result<std::path::PathBuf> {
-    match ws.dataset(sha256)? {
-        Some(d) => Ok(ws.dataset_file(&d.sha256)),
-        None => Err(Error::bad_input(format!(
-            "no dataset has the hash {sha256:?}"
-        ))),
-    }
 }
 
 fn body<T: serde::de::DeserializeOwned>(job: &Job) -> datavisa_workflow::Result<T> {
@@ -523,7 +516,7 @@ fn execute(ws: &Workspace, job: &Job) -> datavisa_workflow::Result<Value> {
         "generalize" => {
             let b: GeneralizeBody = body(job)?;
             let req = datavisa_workflow::twins::GeneralizeRequest {
-                input: dataset_file(ws, &b.dataset)?,
+                input: ws.stored_table(&b.dataset)?,
                 output: ws.job_twin_file(&job.id)?,
                 read: read(b.spec.as_deref())?,
                 quasi: b.quasi,
@@ -553,7 +546,7 @@ fn execute(ws: &Workspace, job: &Job) -> datavisa_workflow::Result<Value> {
         "pseudonymize" => {
             let b: PseudonymizeBody = body(job)?;
             let req = datavisa_workflow::twins::PseudonymizeRequest {
-                input: dataset_file(ws, &b.dataset)?,
+                input: ws.stored_table(&b.dataset)?,
                 output: ws.job_twin_file(&job.id)?,
                 recipient: b.recipient,
                 read: read(b.spec.as_deref())?,
@@ -576,7 +569,7 @@ fn execute(ws: &Workspace, job: &Job) -> datavisa_workflow::Result<Value> {
                 }
             };
             let req = datavisa_workflow::twins::SynthesizeRequest {
-                input: dataset_file(ws, &b.dataset)?,
+                input: ws.stored_table(&b.dataset)?,
                 output: ws.job_twin_file(&job.id)?,
                 read: read(Some(&b.spec))?,
                 params: datavisa_workflow::twins::SynthParams {
@@ -605,9 +598,9 @@ fn execute(ws: &Workspace, job: &Job) -> datavisa_workflow::Result<Value> {
             let req = datavisa_workflow::assess::AssessRequest {
                 spec: read.required_spec()?,
                 twin,
-                source: dataset_file(ws, &b.source)?,
+                source: ws.stored_table(&b.source)?,
                 recipient: b.recipient,
-                control: b.control.map(|c| dataset_file(ws, &c)).transpose()?,
+                control: b.control.map(|c| ws.stored_table(&c)).transpose()?,
                 kind: b.kind,
                 params: datavisa_workflow::verdict::AssessParams {
                     n_attacks: b.n_attacks.unwrap_or(500),
@@ -1025,18 +1018,6 @@ pub async fn resubmit_job(
     Ok((StatusCode::ACCEPTED, h, Json(new.into())))
 }
 
-/// 404 unless a dataset with `sha256` is stored.
-async fn require_dataset(a: &Acting, sha256: &str) -> Result<(), ApiError> {
-    let ws = a.workspace.clone();
-    let h = sha256.to_owned();
-    match blocking(move || ws.dataset(&h)).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::not_found(format!(
-            "no dataset has the hash {sha256:?}"
-        ))),
-    }
-}
-
 pub(crate) fn request_of(b: &impl Serialize) -> Result<Value, ApiError> {
     serde_json::to_value(b).map_err(|e| ApiError::from(Error::internal(e.to_string())))
 }
@@ -1050,7 +1031,7 @@ pub async fn generalize(
     Extension(a): Extension<Acting>,
     Json(b): Json<GeneralizeBody>,
 ) -> Result<Accepted, ApiError> {
-    require_dataset(&a, &b.dataset).await?;
+    crate::measures::require_tables(&a, vec![b.dataset.clone()]).await?;
     let r = request_of(&b)?;
     submit(&st, a, "generalize", r).await
 }
@@ -1064,7 +1045,7 @@ pub async fn pseudonymize(
     Extension(a): Extension<Acting>,
     Json(b): Json<PseudonymizeBody>,
 ) -> Result<Accepted, ApiError> {
-    require_dataset(&a, &b.dataset).await?;
+    crate::measures::require_tables(&a, vec![b.dataset.clone()]).await?;
     let r = request_of(&b)?;
     submit(&st, a, "pseudonymize", r).await
 }
@@ -1078,7 +1059,7 @@ pub async fn synthesize(
     Extension(a): Extension<Acting>,
     Json(b): Json<SynthesizeBody>,
 ) -> Result<Accepted, ApiError> {
-    require_dataset(&a, &b.dataset).await?;
+    crate::measures::require_tables(&a, vec![b.dataset.clone()]).await?;
     let r = request_of(&b)?;
     submit(&st, a, "synthesize", r).await
 }
@@ -1093,7 +1074,7 @@ pub async fn assess(
     Extension(a): Extension<Acting>,
     Json(b): Json<AssessBody>,
 ) -> Result<Accepted, ApiError> {
-    require_dataset(&a, &b.source).await?;
+    crate::measures::require_tables(&a, vec![b.source.clone()]).await?;
     let ws = a.workspace.clone();
     let h = b.twin.clone();
     if blocking(move || ws.stored_twin(&h)).await?.is_none() {

@@ -11,7 +11,7 @@ use axum::{Extension, Json};
 use datavisa_workflow::i18n::Lang;
 use datavisa_workflow::ledger::{NewFiling, PlanFactsRequest, RecordRequest, TransferRequest};
 use datavisa_workflow::pipia::PipiaRequest;
-use datavisa_workflow::{Error, ReadRequest, Workspace};
+use datavisa_workflow::ReadRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -30,14 +30,6 @@ crate::api::workflow_schema!(
 );
 
 /// The file of a transfer: a stored dataset, or 404.
-fn dataset_file(ws: &Workspace, sha256: &str) -> datavisa_workflow::Result<std::path::PathBuf> {
-    match ws.dataset(sha256)? {
-        Some(d) => Ok(ws.dataset_file(&d.sha256)),
-        None => Err(Error::bad_input(format!(
-            "no dataset has the hash {sha256:?}; upload it first (POST /api/v1/datasets)"
-        ))),
-    }
-}
 
 /// Comma-separated names; `''` or empty for none.
 fn names(list: &str) -> Vec<String> {
@@ -169,7 +161,7 @@ pub async fn plan(
             let t = TransferRequest {
                 exporter: q.exporter,
                 recipient: q.recipient,
-                file: dataset_file(&ws, &q.dataset)?,
+                file: ws.stored_table(&q.dataset)?,
                 person_column: q.person_column,
                 sensitive_columns: q.sensitive_columns.as_deref().map(names),
                 all_sensitive: q.sensitive,
@@ -204,7 +196,7 @@ pub async fn record_transfer(
             transfer: TransferRequest {
                 exporter: b.exporter,
                 recipient: b.recipient,
-                file: dataset_file(&ws, &b.dataset)?,
+                file: ws.stored_table(&b.dataset)?,
                 person_column: b.person_column,
                 sensitive_columns: b.sensitive_columns,
                 all_sensitive: b.sensitive,
@@ -271,7 +263,7 @@ pub async fn pipia_report(
         let file = q
             .dataset
             .as_deref()
-            .map(|d| dataset_file(&ws, d))
+            .map(|d| ws.stored_table(d))
             .transpose()?;
         crate::visas::rendered(ext, |out| {
             ws.pipia(&PipiaRequest {

@@ -241,7 +241,7 @@ pub struct UtilityBody {
 }
 
 /// 404 unless every hash names a stored table.
-async fn require_tables(a: &Acting, hashes: Vec<String>) -> Result<(), ApiError> {
+pub(crate) async fn require_tables(a: &Acting, hashes: Vec<String>) -> Result<(), ApiError> {
     let ws = a.workspace.clone();
     blocking(move || hashes.iter().try_for_each(|h| ws.stored_table(h).map(drop))).await
 }
