@@ -390,7 +390,7 @@ fn a_team_of_five_roles_does_the_demo_flow_over_http() {
     }
     // No token or credential is anywhere in the log.
     let text = log.to_string();
-    for (_, tok) in &tokens {
+    for tok in tokens.values() {
         assert!(!text.contains(tok.as_str()));
     }
     assert!(!text.contains(&credential("ann")));

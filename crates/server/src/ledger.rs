@@ -29,8 +29,6 @@ crate::api::workflow_schema!(
     "A filing, as `datavisa ledger filing add --format json` prints it."
 );
 
-/// The file of a transfer: a stored dataset, or 404.
-
 /// Comma-separated names; `''` or empty for none.
 fn names(list: &str) -> Vec<String> {
     list.split(',')
