@@ -55,6 +55,29 @@ fn read_parquet_unguarded(
     let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
         .map_err(|e| perr(path, e))?;
     let schema = builder.schema().clone();
+    let reader = builder
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| perr(path, e))?;
+    let mut t = from_batches(path, &schema, reader, missing_tokens, declared)?;
+    t.origin.path = Some(path.to_path_buf());
+    t.origin.format = FileFormat::Parquet;
+    t.origin.bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    Ok(t)
+}
+
+/// A table from Arrow record batches (a Parquet file's, or a data frame's handed over through
+/// the Arrow C stream interface), typed as a Parquet file is: numeric, date and timestamp
+/// columns keep their types, text columns go through CSV's type inference. `name` stands for
+/// the source in errors; the origin is `Memory` with no path.
+pub fn from_batches(
+    name: &Path,
+    schema: &Schema,
+    batches: impl IntoIterator<Item = std::result::Result<RecordBatch, arrow_schema::ArrowError>>,
+    missing_tokens: &[String],
+    declared: &HashMap<String, ValueType>,
+) -> Result<Table> {
+    let path = name;
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     crate::csv_read::check_duplicate_names(path, &names)?;
     let mut accs: Vec<Acc> = schema
@@ -65,13 +88,19 @@ fn read_parquet_unguarded(
             None => Acc::Text(Dictionary::new(), Vec::new()),
         })
         .collect();
-    let reader = builder
-        .with_batch_size(64 * 1024)
-        .build()
-        .map_err(|e| perr(path, e))?;
     let mut n_rows = 0usize;
-    for batch in reader {
+    for batch in batches {
         let batch = batch.map_err(|e| perr(path, e))?;
+        if batch.num_columns() != accs.len() {
+            return Err(perr(
+                path,
+                format!(
+                    "a batch has {} columns where the schema has {}",
+                    batch.num_columns(),
+                    accs.len()
+                ),
+            ));
+        }
         n_rows += batch.num_rows();
         for (acc, col) in accs.iter_mut().zip(batch.columns()) {
             append(path, acc, col, missing_tokens)?;
@@ -106,13 +135,13 @@ fn read_parquet_unguarded(
         columns,
         n_rows,
         origin: Origin {
-            path: Some(path.to_path_buf()),
-            format: FileFormat::Parquet,
+            path: None,
+            format: FileFormat::Memory,
             delimiter: None,
             encoding: None,
             has_header: true,
             row_lines,
-            bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            bytes: 0,
             unnamed_columns: Vec::new(),
             written: Default::default(),
         },

@@ -2,7 +2,7 @@
 //! measurement from the `risk` crate, and return it with the evidence of its inputs.
 
 use crate::error::{Error, Result};
-use crate::evidence::{input_evidence, tool, InputEvidence, Tool};
+use crate::evidence::{tool, InputEvidence, Tool};
 use crate::read::{load, ReadRequest};
 use crate::workspace::Workspace;
 use datavisa_risk::classic::{classic_risk, ClassicParams, ClassicReport};
@@ -42,13 +42,14 @@ pub struct Inputs {
 
 /// Prepares tables already read, with their evidence.
 pub fn inputs_of(
+    ws: &Workspace,
     (source, s): (&Path, &Table),
     (twin, t): (&Path, &Table),
     control: Option<(&Path, &Table)>,
 ) -> Result<Inputs> {
-    let source_ev = input_evidence(source, s)?;
-    let twin_ev = input_evidence(twin, t)?;
-    let control_ev = control.map(|(p, c)| input_evidence(p, c)).transpose()?;
+    let source_ev = ws.evidence_of(source, s)?;
+    let twin_ev = ws.evidence_of(twin, t)?;
+    let control_ev = control.map(|(p, c)| ws.evidence_of(p, c)).transpose()?;
     let data = prepare(s, t, control.map(|c| c.1))?;
     Ok(Inputs {
         evidence: AttackEvidence {
@@ -259,7 +260,7 @@ impl Workspace {
             .map(|c| load(self, c, read))
             .transpose()?
             .map(|x| x.0);
-        inputs_of((source, &s), (twin, &t), control.zip(c.as_ref()))
+        inputs_of(self, (source, &s), (twin, &t), control.zip(c.as_ref()))
     }
 
     /// Runs one attack on a twin.
@@ -364,12 +365,12 @@ impl Workspace {
         let report = classic_risk(&t, pop.as_ref(), &req.params)?;
         let risk_s = t0.elapsed().as_secs_f64();
         let mut inputs = RiskInputs {
-            file: input_evidence(&req.file, &t)?,
+            file: self.evidence_of(&req.file, &t)?,
             population: req
                 .population
                 .as_deref()
                 .zip(pop.as_ref())
-                .map(|(p, pt)| input_evidence(p, pt))
+                .map(|(p, pt)| self.evidence_of(p, pt))
                 .transpose()?,
             distance_inputs: None,
         };
@@ -384,6 +385,7 @@ impl Workspace {
                 .transpose()?
                 .map(|x| x.0);
             let Inputs { data, evidence } = inputs_of(
+                self,
                 (src, &s),
                 (&req.file, &t),
                 req.holdout.as_deref().zip(h.as_ref()),

@@ -48,6 +48,22 @@ pub fn input_evidence(path: &Path, t: &Table) -> Result<InputEvidence> {
     })
 }
 
+impl crate::Workspace {
+    /// The evidence of `path`, read as `t`: a data frame's name and content hash when `path`
+    /// names one this workspace holds, else the file's.
+    pub fn evidence_of(&self, path: &Path, t: &Table) -> Result<InputEvidence> {
+        match self.frames().get(path) {
+            Some(f) => Ok(InputEvidence {
+                path: path.display().to_string(),
+                sha256: f.sha256().to_owned(),
+                rows: t.n_rows,
+                columns: t.columns.len(),
+            }),
+            None => input_evidence(path, t),
+        }
+    }
+}
+
 /// Writes a value as pretty JSON, atomically (temp file, then rename).
 pub fn write_json<T: Serialize + ?Sized>(path: &Path, v: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(v)?;

@@ -11,6 +11,7 @@ pub mod datasets;
 pub mod demo;
 pub mod error;
 pub mod evidence;
+pub mod frames;
 pub mod guard;
 pub mod hierarchy;
 pub mod import;

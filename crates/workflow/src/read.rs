@@ -104,8 +104,16 @@ pub fn read_options(args: &ReadRequest, spec: Option<&Spec>) -> Result<ReadOptio
 /// A table read as the request says, with the seconds the read took.
 pub fn load(ws: &Workspace, file: &Path, args: &ReadRequest) -> Result<(Table, f64)> {
     let spec = args.spec.as_deref().map(Spec::load).transpose()?;
-    let opts = read_options(args, spec.as_ref())?;
     ws.checkpoint()?;
+    if let Some(f) = ws.frames().get(file) {
+        // A data frame handed over in memory: already read and typed.
+        let t = f.table().clone();
+        if let Some(s) = &spec {
+            s.check_columns(&t)?;
+        }
+        return Ok((t, 0.0));
+    }
+    let opts = read_options(args, spec.as_ref())?;
     let pb = ws.spinner(&format!("reading {}", file.display()));
     let t0 = Instant::now();
     let t = read_table(file, &opts)?;

@@ -733,7 +733,7 @@ impl Workspace {
         let check = check_table(&t, &quasi, &sensitive, &models, 20)?;
         Ok(Checked {
             check,
-            file: input_evidence(&req.file, &t)?,
+            file: self.evidence_of(&req.file, &t)?,
             tool: tool(),
         })
     }

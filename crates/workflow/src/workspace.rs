@@ -137,6 +137,7 @@ pub struct Workspace {
     attacks: Arc<Vec<&'static dyn datavisa_verdict::attacks::Attack>>,
     anchors: Option<(PathBuf, PathBuf)>,
     origin: Option<Origin>,
+    frames: crate::frames::Frames,
 }
 
 /// Where a request came from when a server acts for a user: recorded in the audit entries of
@@ -176,7 +177,18 @@ impl Workspace {
             attacks: Arc::new(datavisa_verdict::attacks::builtin().to_vec()),
             anchors: None,
             origin: None,
+            frames: Default::default(),
         })
+    }
+
+    /// The data frames this workspace holds (see [`crate::frames`]).
+    pub(crate) fn frames(&self) -> &crate::frames::Frames {
+        &self.frames
+    }
+
+    pub(crate) fn set_frames(mut self, frames: crate::frames::Frames) -> Workspace {
+        self.frames = frames;
+        self
     }
 
     /// The same workspace taking its secrets from `secrets`.

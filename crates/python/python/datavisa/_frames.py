@@ -1,0 +1,67 @@
+"""Data frames in: pyarrow Tables and RecordBatches, polars and pandas DataFrames, or anything
+with the Arrow PyCapsule interface, read once into a datavisa Frame (zero-copy hand-over of the
+Arrow buffers through the C stream interface)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _datavisa
+from ._datavisa import BadInput, Frame
+
+
+def _pandas_to_arrow(df: Any, name: str) -> Any:
+    import pyarrow as pa
+
+    names = [str(c) for c in df.columns]
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        if n in seen:
+            raise BadInput(
+                f"{name}: columns {seen[n] + 1} and {i + 1} are both named {n!r}; rename one"
+            )
+        seen[n] = i
+    columns = []
+    for n, col in zip(names, (df.iloc[:, i] for i in range(len(names)))):
+        try:
+            columns.append(pa.array(col, from_pandas=True))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as e:
+            # An object column mixing types: read it as text, as a CSV would be.
+            try:
+                columns.append(pa.array(col.map(_as_text), type=pa.string(), from_pandas=True))
+            except Exception:
+                raise BadInput(f"{name}: column {n!r} cannot be read: {e}") from None
+    return pa.Table.from_arrays(columns, names=names)
+
+
+def _as_text(v: Any) -> Any:
+    if v is None:
+        return None
+    try:
+        import math
+
+        if isinstance(v, float) and math.isnan(v):
+            return None
+    except TypeError:
+        pass
+    return str(v)
+
+
+def frame(data: Any, name: str = "frame") -> Frame:
+    """The datavisa Frame of `data` (returned as is when it is one already)."""
+    if isinstance(data, Frame):
+        return data
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        data = _pandas_to_arrow(data, name)
+    if hasattr(data, "__arrow_c_stream__"):
+        return _datavisa.read_stream(data.__arrow_c_stream__(), name)
+    if module == "pyarrow" and hasattr(data, "num_rows"):
+        import pyarrow as pa
+
+        # A RecordBatch (older pyarrow gives it only the array interface).
+        table = pa.Table.from_batches([data])
+        return _datavisa.read_stream(table.__arrow_c_stream__(), name)
+    raise BadInput(
+        f"{name}: expected a pandas, polars or pyarrow table, got {type(data).__name__}"
+    )

@@ -1,0 +1,184 @@
+//! `datavisa._datavisa`: the engine for Python. Data frames come in through the Arrow C stream
+//! interface (pyarrow, polars, pandas through pyarrow) and become workflow `Frame`s; each
+//! function is one `Workspace` call on them, its result the JSON the CLI prints, which the
+//! package's Python layer turns into result objects. The GIL is released while the work runs;
+//! Ctrl-C stops it at its next progress point.
+
+use arrow_array::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
+use arrow_array::RecordBatchReader;
+use datavisa_workflow::frames::Frame;
+use datavisa_workflow::{ErrorKind, Progress, Task, Workspace};
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+mod measures;
+
+create_exception!(_datavisa, Error, PyException, "Any datavisa error.");
+create_exception!(
+    _datavisa,
+    BadInput,
+    Error,
+    "The input cannot be used as given (the CLI's exit code 2)."
+);
+create_exception!(
+    _datavisa,
+    Refused,
+    Error,
+    "A rule refused the step (the CLI's exit code 3)."
+);
+create_exception!(
+    _datavisa,
+    Interrupted,
+    Error,
+    "Ctrl-C stopped the work; nothing was written."
+);
+
+/// A workflow error as the Python exception of its kind, with the CLI's message.
+pub(crate) fn py_err(e: datavisa_workflow::Error) -> PyErr {
+    match e.kind {
+        ErrorKind::BadInput | ErrorKind::NotFound => BadInput::new_err(e.message),
+        ErrorKind::Refused => Refused::new_err(e.message),
+        ErrorKind::Cancelled => Interrupted::new_err(e.message),
+        ErrorKind::Internal => Error::new_err(e.message),
+    }
+}
+
+/// A data frame read once into datavisa's columnar form, reusable across calls.
+#[pyclass(name = "Frame", module = "datavisa._datavisa", frozen)]
+pub struct PyFrame {
+    pub(crate) inner: Frame,
+}
+
+#[pymethods]
+impl PyFrame {
+    /// Rows.
+    #[getter]
+    fn rows(&self) -> usize {
+        self.inner.rows()
+    }
+
+    /// Column names, in order.
+    #[getter]
+    fn columns(&self) -> Vec<String> {
+        self.inner.column_names()
+    }
+
+    /// The name it is shown by in evidence and errors.
+    #[getter]
+    fn name(&self) -> String {
+        self.inner.name().to_owned()
+    }
+
+    /// SHA-256 of its content (names, types and values), the evidence of what was measured.
+    #[getter]
+    fn sha256(&self) -> String {
+        self.inner.sha256().to_owned()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Frame({:?}, rows={}, columns={})",
+            self.inner.name(),
+            self.inner.rows(),
+            self.inner.column_names().len()
+        )
+    }
+}
+
+/// Reads an Arrow C stream capsule (`obj.__arrow_c_stream__()`) into a frame named `name`.
+#[pyfunction]
+fn read_stream(py: Python<'_>, capsule: &Bound<'_, PyCapsule>, name: &str) -> PyResult<PyFrame> {
+    let reader = stream_reader(capsule)?;
+    let schema = reader.schema();
+    let name = name.to_owned();
+    let frame = py
+        .detach(move || Frame::from_batches(&name, &schema, reader))
+        .map_err(py_err)?;
+    Ok(PyFrame { inner: frame })
+}
+
+/// Takes the stream out of its capsule (the capsule's own stream is left released).
+fn stream_reader(capsule: &Bound<'_, PyCapsule>) -> PyResult<ArrowArrayStreamReader> {
+    let ptr = capsule
+        .pointer_checked(Some(c"arrow_array_stream"))
+        .map_err(|_| {
+            BadInput::new_err("expected an Arrow C stream capsule (named arrow_array_stream)")
+        })?
+        .as_ptr() as *mut FFI_ArrowArrayStream;
+    // SAFETY: the capsule is named as the Arrow PyCapsule interface requires, so it holds an
+    // FFI_ArrowArrayStream; `from_raw` moves it out and leaves a released one behind, which the
+    // capsule's destructor then ignores.
+    unsafe { ArrowArrayStreamReader::from_raw(ptr) }
+        .map_err(|e| BadInput::new_err(format!("the Arrow stream: {e}")))
+}
+
+/// Progress of work run from Python: nothing is shown; Ctrl-C (a pending SIGINT, checked with
+/// the GIL at each progress point) stops it.
+struct Interruptible {
+    stop: AtomicBool,
+}
+
+struct Silent;
+impl Task for Silent {}
+
+impl Progress for Interruptible {
+    fn spinner(&self, _: &str) -> Box<dyn Task> {
+        Box::new(Silent)
+    }
+    fn bar(&self, _: u64, _: &str) -> Box<dyn Task> {
+        Box::new(Silent)
+    }
+    fn cancelled(&self) -> bool {
+        if self.stop.load(Ordering::Relaxed) {
+            return true;
+        }
+        let interrupted = Python::attach(|py| py.check_signals().is_err());
+        if interrupted {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        interrupted
+    }
+}
+
+/// The workspace every function runs in: no store (the measures need none), Ctrl-C wired.
+pub(crate) fn workspace(frames: &[&Frame]) -> PyResult<Workspace> {
+    let ws = Workspace::open(".datavisa", "python")
+        .map_err(py_err)?
+        .with_progress(Arc::new(Interruptible {
+            stop: AtomicBool::new(false),
+        }));
+    Ok(ws.with_frames(frames))
+}
+
+/// Runs `work` without the GIL and turns its typed result into the CLI's JSON text.
+pub(crate) fn run_json<T: serde::Serialize + Send>(
+    py: Python<'_>,
+    work: impl FnOnce() -> datavisa_workflow::Result<T> + Send,
+) -> PyResult<String> {
+    let out = py.detach(work).map_err(py_err)?;
+    serde_json::to_string(&out).map_err(|e| Error::new_err(e.to_string()))
+}
+
+/// The version of the engine (the workspace's).
+#[pyfunction]
+fn version() -> String {
+    datavisa_workflow::tool().version
+}
+
+#[pymodule]
+fn _datavisa(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("Error", py.get_type::<Error>())?;
+    m.add("BadInput", py.get_type::<BadInput>())?;
+    m.add("Refused", py.get_type::<Refused>())?;
+    m.add("Interrupted", py.get_type::<Interrupted>())?;
+    m.add_class::<PyFrame>()?;
+    m.add_function(wrap_pyfunction!(read_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(version, m)?)?;
+    measures::register(m)?;
+    Ok(())
+}
