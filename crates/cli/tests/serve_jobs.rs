@@ -858,3 +858,55 @@ fn attacks_risk_and_utility_through_the_api_equal_the_clis() {
         "{done}"
     );
 }
+
+#[test]
+fn a_running_assessment_cancels_inside_its_attacks() {
+    // No hold hook: the job is cancelled while it works. Its singling-out search is given a
+    // budget it could not spend in days (a synthetic twin has too few unique rows to find the
+    // queries asked for), so it can only end by stopping inside the attack.
+    let team = Team::new();
+    let s = serve(&team, &["--workers", "1"], false);
+    let ds = upload(&s, &team);
+    let syn = submit(
+        &s,
+        &team.steward,
+        "/api/v1/twins/synthesize",
+        &json!({"dataset": ds, "spec": synth_spec(), "epsilon": 1.0, "seed": 3}),
+    );
+    let done = wait_for(&s, &team.steward, &syn, ended);
+    assert_eq!(done["state"], "succeeded", "{done}");
+    let twin = done["result"]["output"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = submit(
+        &s,
+        &team.steward,
+        "/api/v1/assessments",
+        &json!({"twin": twin, "source": ds, "spec": assess_spec(), "recipient": "r",
+                "n_attacks": 500, "max_attempts": 10_000_000_000_000u64, "seed": 7}),
+    );
+    wait_for(&s, &team.steward, &a, |j| {
+        j["state"] == "running"
+            && j["stage"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("assessing"))
+    });
+    let c = call(
+        &s,
+        "DELETE",
+        &format!("/api/v1/jobs/{a}"),
+        &team.steward,
+        None,
+    );
+    assert_eq!(c.status, 202, "{}", String::from_utf8_lossy(&c.bytes));
+    let j = wait_for(&s, &team.steward, &a, ended);
+    assert_eq!(j["state"], "cancelled", "{j}");
+    assert_eq!(j["problem"]["type"], "/problems/cancelled", "{j}");
+    assert!(j["result"].is_null(), "{j}");
+    // No assessment was recorded.
+    assert_eq!(
+        get(&s, "/api/v1/assessments", &team.auditor).json(),
+        json!([])
+    );
+}

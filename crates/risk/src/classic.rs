@@ -5,6 +5,7 @@
 use crate::error::{invalid, Result};
 use crate::population::{estimate, Histogram, PopulationUniques};
 use crate::prepare::column_indices;
+use crate::watch::Watch;
 use datavisa_table::{
     encode_shared, numeric_ranks, Column, ColumnData, EquivalenceClasses, Table, MISSING,
 };
@@ -127,6 +128,17 @@ pub fn classic_risk(
     population: Option<&Table>,
     p: &ClassicParams,
 ) -> Result<ClassicReport> {
+    classic_risk_watched(table, population, p, &|_| {})
+}
+
+/// [`classic_risk`], stopping between its phases (classes, population, diversity) when
+/// `watch` says so.
+pub fn classic_risk_watched(
+    table: &Table,
+    population: Option<&Table>,
+    p: &ClassicParams,
+    watch: &dyn Watch,
+) -> Result<ClassicReport> {
     if p.quasi.is_empty() {
         return Err(invalid("name at least one quasi-identifier"));
     }
@@ -139,6 +151,7 @@ pub fn classic_risk(
     check_models(p)?;
     let qi = column_indices(table, &p.quasi)?;
     let classes = EquivalenceClasses::of(table, &qi);
+    crate::watch::check(watch)?;
     let sizes = &classes.sizes;
     let n = table.n_rows as f64;
     let u = sizes.len() as f64;
@@ -182,6 +195,7 @@ pub fn classic_risk(
         }
         None => None,
     };
+    crate::watch::check(watch)?;
     let sensitive = p
         .sensitive
         .iter()

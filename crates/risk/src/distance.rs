@@ -4,6 +4,7 @@
 use crate::error::{invalid, Result};
 use crate::knn::{nearest, Neighbours};
 use crate::prepare::Prepared;
+use crate::watch::Watch;
 use datavisa_table::{sample_indices, ColumnData, Table};
 use hashbrown::HashMap;
 use serde::Serialize;
@@ -49,6 +50,16 @@ pub struct DistanceReport {
 /// Measures DCR/NNDR for up to `n_samples` twin rows (all if fewer), against the source and,
 /// when `data.control` is given, against it as the holdout.
 pub fn distances(data: &Prepared, n_samples: usize, seed: u64) -> Result<DistanceReport> {
+    distances_watched(data, n_samples, seed, &|_| {})
+}
+
+/// [`distances`], stopping between batches of twin rows when `watch` says so.
+pub fn distances_watched(
+    data: &Prepared,
+    n_samples: usize,
+    seed: u64,
+    watch: &dyn Watch,
+) -> Result<DistanceReport> {
     let twin = &data.twin;
     if twin.n_rows == 0 || data.source.n_rows < 2 {
         return Err(invalid(
@@ -80,7 +91,7 @@ pub fn distances(data: &Prepared, n_samples: usize, seed: u64) -> Result<Distanc
         }
         None => (data.source.clone(), None),
     };
-    let against = |reference: &Table, salt: u64| -> Neighbours {
+    let against = |reference: &Table, salt: u64| -> Result<Neighbours> {
         nearest(
             reference,
             twin,
@@ -88,10 +99,10 @@ pub fn distances(data: &Prepared, n_samples: usize, seed: u64) -> Result<Distanc
             &cols,
             2,
             crate::stream_seed(seed, salt),
-            &|_| {},
+            watch,
         )
     };
-    let ns = against(&src, 43);
+    let ns = against(&src, 43)?;
     let summarise = |nb: &Neighbours| {
         let dcr: Vec<f64> = (0..rows.len()).map(|i| nb.distances(i)[0] / m).collect();
         let nndr: Vec<f64> = (0..rows.len())
@@ -119,7 +130,7 @@ pub fn distances(data: &Prepared, n_samples: usize, seed: u64) -> Result<Distanc
         seed,
     };
     if let Some(h) = hold.as_ref().filter(|h| h.n_rows >= 2) {
-        let nh = against(h, 44);
+        let nh = against(h, 44)?;
         let (dcr_h, nndr_h) = summarise(&nh);
         let closer: f64 = dcr_s
             .iter()

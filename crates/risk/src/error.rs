@@ -12,6 +12,9 @@ pub enum RiskError {
     Rate(#[from] RateError),
     #[error("{0}")]
     Invalid(String),
+    /// The caller asked the work to stop (a cancelled job); nothing was measured.
+    #[error("the measurement was cancelled")]
+    Cancelled,
 }
 
 /// Result alias of this crate.

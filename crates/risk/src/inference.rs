@@ -5,6 +5,7 @@ use crate::error::{invalid, Result};
 use crate::knn::nearest;
 use crate::prepare::{column_indices, Prepared};
 use crate::rates::{wilson, AttackResult, Outcome, SuccessRate, Tally};
+use crate::watch::Watch;
 use datavisa_table::{sample_indices, ColumnData, Table, MISSING};
 use serde::Serialize;
 use serde_json::json;
@@ -75,12 +76,9 @@ fn group_key(s: &Secret<'_>, r: usize) -> u64 {
     }
 }
 
-/// Runs the inference attack.
-pub fn inference(
-    data: &Prepared,
-    p: &InferenceParams,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Result<AttackResult> {
+/// Runs the inference attack. `watch` is told of each batch of targets done and can stop the
+/// attack between batches.
+pub fn inference(data: &Prepared, p: &InferenceParams, watch: &dyn Watch) -> Result<AttackResult> {
     let twin = &data.twin;
     if twin.n_rows == 0 || data.source.n_rows == 0 {
         return Err(invalid(
@@ -131,8 +129,8 @@ pub fn inference(
             &aux,
             1,
             crate::stream_seed(p.seed, stream + 1),
-            progress,
-        );
+            watch,
+        )?;
         let target = Secret::of(t, sc, numeric, tol);
         let ok: Vec<bool> = rows
             .iter()
@@ -140,16 +138,17 @@ pub fn inference(
             .map(|(i, &r)| success(&twin_secret, nb.of(i)[0] as usize, &target, r))
             .collect();
         let keys: Vec<u64> = rows.iter().map(|&r| group_key(&target, r)).collect();
-        (ok, keys)
+        Ok::<_, crate::RiskError>((ok, keys))
     };
-    let (main_ok, main_keys) = run(&data.source, 10);
+    let (main_ok, main_keys) = run(&data.source, 10)?;
     if main_ok.len() < p.n_attacks {
         warnings.push(format!(
             "n_attacks lowered to the {} rows of the source",
             main_ok.len()
         ));
     }
-    let control = data.control.as_ref().map(|c| run(c, 20));
+    let control = data.control.as_ref().map(|c| run(c, 20)).transpose()?;
+    crate::watch::check(watch)?;
     // Baseline: the secret of a random twin record, compared position by position.
     let n_base = twin.n_rows.min(main_ok.len());
     let targets = sample_indices(data.source.n_rows, n_base, crate::stream_seed(p.seed, 30));

@@ -12,8 +12,11 @@
 //! another missing number. (Anonymeter gives NaN, i.e. "farthest of all", when one side is
 //! missing and 1 when both are.)
 
+use crate::error::{Result, RiskError};
+use crate::watch::Watch;
 use datavisa_table::{ColumnData, Table, MISSING};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Candidates per block.
 pub const BLOCK: usize = 256;
@@ -174,25 +177,32 @@ impl KnnIndex {
     }
 
     /// The `k` nearest candidates of rows `rows` of `queries`. `salt` makes tie-breaking
-    /// independent between calls; `progress` is told how many queries are done.
+    /// independent between calls; `watch` is told how many queries are done and asked before
+    /// each batch of queries whether to stop (then the search is cancelled).
     pub fn search(
         &self,
         queries: &Table,
         rows: &[usize],
         k: usize,
         salt: u64,
-        progress: &(dyn Fn(usize) + Sync),
-    ) -> Neighbours {
+        watch: &dyn Watch,
+    ) -> Result<Neighbours> {
         let k = k.min(self.n);
         let mut idx = vec![0u32; rows.len() * k];
         let mut dist = vec![0f64; rows.len() * k];
         if k == 0 {
-            return Neighbours { k, idx, dist };
+            return Ok(Neighbours { k, idx, dist });
         }
+        let stopped = AtomicBool::new(false);
         idx.par_chunks_mut(QUERY_BATCH * k)
             .zip(dist.par_chunks_mut(QUERY_BATCH * k))
             .zip(rows.par_chunks(QUERY_BATCH))
             .for_each(|((idx, dist), rows)| {
+                // Batches not yet started are skipped; the result is then discarded.
+                if stopped.load(Ordering::Relaxed) || watch.stopped() {
+                    stopped.store(true, Ordering::Relaxed);
+                    return;
+                }
                 let qs: Vec<(Vec<f64>, Vec<u32>)> =
                     rows.iter().map(|&r| self.query_of(queries, r)).collect();
                 let mut tops: Vec<Top> = rows
@@ -206,9 +216,12 @@ impl KnnIndex {
                         dist[q * k + j] = d;
                     }
                 }
-                progress(rows.len());
+                watch.advance(rows.len());
             });
-        Neighbours { k, idx, dist }
+        if stopped.into_inner() {
+            return Err(RiskError::Cancelled);
+        }
+        Ok(Neighbours { k, idx, dist })
     }
 
     fn scan(&self, qs: &[(Vec<f64>, Vec<u32>)], tops: &mut [Top]) {
@@ -388,11 +401,11 @@ pub fn nearest(
     cols: &[usize],
     k: usize,
     salt: u64,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Neighbours {
+    watch: &dyn Watch,
+) -> Result<Neighbours> {
     let (num, cat) = split_columns(&[cands, queries], cols);
     let r = ranges(cands, queries, rows, &num);
-    KnnIndex::new(cands, &num, &cat, &r).search(queries, rows, k, salt, progress)
+    KnnIndex::new(cands, &num, &cat, &r).search(queries, rows, k, salt, watch)
 }
 
 #[cfg(test)]
@@ -450,7 +463,7 @@ mod tests {
     fn hand_computed_distances() {
         let cands = table(vec![0.0, 10.0, 5.0, f64::NAN], vec![0, 1, 0, MISSING]);
         let q = table(vec![4.0, f64::NAN], vec![0, MISSING]);
-        let nb = nearest(&cands, &q, &[0, 1], &[0, 1], 4, 7, &|_| {});
+        let nb = nearest(&cands, &q, &[0, 1], &[0, 1], 4, 7, &|_| {}).unwrap();
         // Range 10: from (4, a): row2 0.1, row0 0.4, row1 0.6+1, row3 1+1.
         assert_eq!(nb.of(0), &[2, 0, 1, 3]);
         let d = nb.distances(0);
@@ -468,7 +481,7 @@ mod tests {
         let cands = table(vec![1.0; n], vec![0; n]);
         let q = table(vec![1.0; 400], vec![0; 400]);
         let rows: Vec<usize> = (0..400).collect();
-        let nb = nearest(&cands, &q, &rows, &[0, 1], 1, 3, &|_| {});
+        let nb = nearest(&cands, &q, &rows, &[0, 1], 1, 3, &|_| {}).unwrap();
         let low = (0..400).filter(|&r| nb.of(r)[0] < 500).count();
         assert!((150..250).contains(&low), "{low}");
     }
@@ -486,7 +499,7 @@ mod tests {
             let (cands, qt) = (mk(&c), mk(&q));
             let rows: Vec<usize> = (0..qt.n_rows).collect();
             let range = ranges(&cands, &qt, &rows, &[0])[0];
-            let nb = nearest(&cands, &qt, &rows, &[0, 1], k, 11, &|_| {});
+            let nb = nearest(&cands, &qt, &rows, &[0, 1], k, 11, &|_| {}).unwrap();
             for r in 0..qt.n_rows {
                 let mut all = brute(&cands, &qt, r, range);
                 all.sort_by(f64::total_cmp);

@@ -15,10 +15,12 @@ pub mod rates;
 pub mod singling_out;
 pub mod special;
 pub mod utility;
+pub mod watch;
 
 pub use error::{Result, RiskError};
 pub use prepare::{prepare, Prepared};
 pub use rates::{AttackResult, Risk, SuccessRate};
+pub use watch::{stop_when, Watch, Watcher};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;

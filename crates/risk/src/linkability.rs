@@ -2,11 +2,12 @@
 //! be joined through the twin? A target is linked when its k nearest twin records found via A
 //! and via B share a record.
 
-use crate::error::{invalid, Result};
+use crate::error::{invalid, Result, RiskError};
 use crate::knn::nearest;
 use crate::prepare::{column_indices, Prepared};
 use crate::rates::{AttackResult, Outcome, Tally};
 use crate::rng_stream;
+use crate::watch::Watch;
 use datavisa_table::{sample_indices, Table};
 use rand::seq::index;
 use serde::Serialize;
@@ -59,10 +60,11 @@ impl Pairs {
 }
 
 /// Runs the linkability attack (main, control, baseline) and keeps the neighbour lists.
+/// `watch` is told of each batch of targets done and can stop the attack between batches.
 pub fn linkability(
     data: &Prepared,
     p: &LinkabilityParams,
-    progress: &(dyn Fn(usize) + Sync),
+    watch: &dyn Watch,
 ) -> Result<LinkabilityOutcome> {
     if p.aux_a.is_empty() || p.aux_b.is_empty() {
         return Err(invalid(
@@ -109,8 +111,8 @@ pub fn linkability(
             &cols_a,
             k,
             crate::stream_seed(p.seed, stream + 1),
-            progress,
-        );
+            watch,
+        )?;
         let b = nearest(
             twin,
             t,
@@ -118,19 +120,21 @@ pub fn linkability(
             &cols_b,
             k,
             crate::stream_seed(p.seed, stream + 2),
-            progress,
-        );
-        Pairs {
+            watch,
+        )?;
+        Ok::<_, RiskError>(Pairs {
             k,
             a: a.idx,
             b: b.idx,
-        }
+        })
     };
-    let main = attack(&data.source, 10, "source", &mut warnings);
+    let main = attack(&data.source, 10, "source", &mut warnings)?;
     let control = data
         .control
         .as_ref()
-        .map(|c| attack(c, 20, "control", &mut warnings));
+        .map(|c| attack(c, 20, "control", &mut warnings))
+        .transpose()?;
+    crate::watch::check(watch)?;
     let mut rng = rng_stream(p.seed, 30);
     let n_base = main.n();
     let (mut a, mut b) = (

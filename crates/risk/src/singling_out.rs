@@ -7,6 +7,7 @@ use crate::prepare::{dedup_rows, Prepared};
 use crate::query::{Op, Predicate, Query, QueryIndex};
 use crate::rates::{AttackResult, Outcome, Tally};
 use crate::rng_stream;
+use crate::watch::{check, Watch};
 use datavisa_table::{ColumnData, Table, MISSING};
 use hashbrown::HashSet;
 use rand::seq::{index, SliceRandom};
@@ -70,6 +71,15 @@ const BATCH: usize = 1000;
 
 /// Runs the singling-out attack on prepared tables.
 pub fn singling_out(data: &Prepared, p: &SinglingOutParams) -> Result<AttackResult> {
+    singling_out_watched(data, p, &|_| {})
+}
+
+/// [`singling_out`], stopping between batches of queries when `watch` says so.
+pub fn singling_out_watched(
+    data: &Prepared,
+    p: &SinglingOutParams,
+    watch: &dyn Watch,
+) -> Result<AttackResult> {
     if p.n_attacks == 0 {
         return Err(invalid("n_attacks must be at least 1"));
     }
@@ -93,8 +103,8 @@ pub fn singling_out(data: &Prepared, p: &SinglingOutParams) -> Result<AttackResu
     let twin_ix = QueryIndex::new(&twin);
     let mut warnings = Vec::new();
     let queries = match p.mode {
-        Mode::Univariate => univariate_queries(&twin, &twin_ix, p),
-        Mode::Multivariate => multivariate_queries(&twin, &twin_ix, p, &mut warnings),
+        Mode::Univariate => univariate_queries(&twin, &twin_ix, p, watch)?,
+        Mode::Multivariate => multivariate_queries(&twin, &twin_ix, p, &mut warnings, watch)?,
     };
     if queries.len() < p.n_attacks {
         warnings.push(format!(
@@ -104,14 +114,17 @@ pub fn singling_out(data: &Prepared, p: &SinglingOutParams) -> Result<AttackResu
         ));
     }
     let source_ix = QueryIndex::new(&source);
-    let main_hits = hits(&source_ix, &queries);
+    let main_hits = hits(&source_ix, &queries, watch)?;
     let baseline_cols = if p.mode == Mode::Univariate {
         1
     } else {
         p.n_cols
     };
     let baseline = baseline_queries(&twin, baseline_cols.min(n_columns), p);
-    let base_hits = hits(&source_ix, &baseline).iter().filter(|&&h| h).count();
+    let base_hits = hits(&source_ix, &baseline, watch)?
+        .iter()
+        .filter(|&&h| h)
+        .count();
     let mut details = json!({
         "n_queries": queries.len(),
         "rows_after_dedup": {"source": source.n_rows, "twin": twin.n_rows,
@@ -122,14 +135,14 @@ pub fn singling_out(data: &Prepared, p: &SinglingOutParams) -> Result<AttackResu
     let control_successes = match &control {
         None => None,
         Some(c) => {
-            let raw = hits(&QueryIndex::new(c), &queries)
+            let raw = hits(&QueryIndex::new(c), &queries, watch)?
                 .iter()
                 .filter(|&&h| h)
                 .count() as f64;
             if c.n_rows == source.n_rows || raw == 0.0 {
                 Some(raw)
             } else {
-                let fit = size_correction(c, source.n_rows, &queries, p.seed);
+                let fit = size_correction(c, source.n_rows, &queries, p.seed, watch)?;
                 details["size_correction"] = serde_json::to_value(&fit).unwrap_or_default();
                 match fit.factor {
                     Some(f) => Some(raw * f),
@@ -188,8 +201,14 @@ pub fn singling_out(data: &Prepared, p: &SinglingOutParams) -> Result<AttackResu
     .map_err(Into::into)
 }
 
-fn hits(ix: &QueryIndex<'_>, queries: &[Query]) -> Vec<bool> {
-    queries.par_iter().map(|q| ix.singles_out(q)).collect()
+/// Whether each query singles out a row of `ix`, a batch at a time so a stop is seen soon.
+fn hits(ix: &QueryIndex<'_>, queries: &[Query], watch: &dyn Watch) -> Result<Vec<bool>> {
+    let mut out = Vec::with_capacity(queries.len());
+    for chunk in queries.chunks(BATCH) {
+        check(watch)?;
+        out.par_extend(chunk.par_iter().map(|q| ix.singles_out(q)));
+    }
+    Ok(out)
 }
 
 /// Candidate univariate predicates in canonical order: a lone missing value, each numeric
@@ -245,23 +264,28 @@ fn univariate_candidates(twin: &Table) -> Vec<Predicate> {
     out
 }
 
-fn univariate_queries(twin: &Table, ix: &QueryIndex<'_>, p: &SinglingOutParams) -> Vec<Query> {
+fn univariate_queries(
+    twin: &Table,
+    ix: &QueryIndex<'_>,
+    p: &SinglingOutParams,
+    watch: &dyn Watch,
+) -> Result<Vec<Query>> {
     let mut candidates = univariate_candidates(twin);
     candidates.shuffle(&mut rng_stream(p.seed, 1));
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for chunk in candidates.chunks(BATCH) {
         let qs: Vec<Query> = chunk.iter().map(|&pr| Query::new(vec![pr])).collect();
-        for (q, ok) in qs.iter().zip(hits(ix, &qs)) {
+        for (q, ok) in qs.iter().zip(hits(ix, &qs, watch)?) {
             if ok && seen.insert(q.key()) {
                 out.push(q.clone());
                 if out.len() == p.n_attacks {
-                    return out;
+                    return Ok(out);
                 }
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Median of each numeric column (None for categorical or all-missing columns).
@@ -326,14 +350,15 @@ fn multivariate_queries(
     ix: &QueryIndex<'_>,
     p: &SinglingOutParams,
     warnings: &mut Vec<String>,
-) -> Vec<Query> {
+    watch: &dyn Watch,
+) -> Result<Vec<Query>> {
     let med = medians(twin);
     let mut rng = rng_stream(p.seed, 1);
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     let mut attempts = 0u64;
     if twin.n_rows == 0 {
-        return out;
+        return Ok(out);
     }
     while out.len() < p.n_attacks {
         if attempts >= p.max_attempts {
@@ -359,7 +384,7 @@ fn multivariate_queries(
             })
             .collect();
         attempts += batch as u64;
-        for (q, ok) in qs.iter().zip(hits(ix, &qs)) {
+        for (q, ok) in qs.iter().zip(hits(ix, &qs, watch)?) {
             if ok && seen.insert(q.key()) {
                 out.push(q.clone());
                 if out.len() == p.n_attacks {
@@ -368,7 +393,7 @@ fn multivariate_queries(
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// A column's distinct values in the twin, in canonical order (missing last when present).
@@ -480,7 +505,8 @@ fn size_correction(
     n_source: usize,
     queries: &[Query],
     seed: u64,
-) -> SizeCorrection {
+    watch: &dyn Watch,
+) -> Result<SizeCorrection> {
     let n = control.n_rows;
     let lo = n.min(1000);
     let sizes: Vec<usize> = (0..10)
@@ -492,7 +518,7 @@ fn size_correction(
             let rows =
                 datavisa_table::sample_indices(n, size, seed ^ (0x5c5c_0000 + i as u64 * 16 + rep));
             let sub = control.take(&rows);
-            let k = hits(&QueryIndex::new(&sub), queries)
+            let k = hits(&QueryIndex::new(&sub), queries, watch)?
                 .iter()
                 .filter(|&&h| h)
                 .count();
@@ -508,12 +534,12 @@ fn size_correction(
     let factor = (distinct_sizes >= 2 && norm > 0.0).then(|| {
         expected_singling_out(n_source as f64, w, norm) / expected_singling_out(n as f64, w, norm)
     });
-    SizeCorrection {
+    Ok(SizeCorrection {
         factor: factor.filter(|f| f.is_finite()),
         w_eff: w,
         norm,
         measurements,
-    }
+    })
 }
 
 /// Least-squares fit of `(w, norm)`: norm in closed form for each w, w by a log grid refined

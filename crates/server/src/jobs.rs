@@ -2,7 +2,11 @@
 //! threads behind a bounded queue. A submission answers `202 Accepted` with the job and its
 //! `Location`; the job's record (state, stage, fraction, result or problem) is in the store, so
 //! that a restart loses none (see `datavisa_workflow::jobs`); its events stream as SSE.
-//! Cancellation is a check at the workspace's progress points.
+//! Cancellation sets the job's flag, which its progress sink answers as `cancelled`: the
+//! workspace asks it before each stage and the engines ask it inside their work (between batches
+//! of attack targets and queries, assessment looks, MST measurements, AIM rounds, every few fit
+//! iterations, generated columns and lattice node batches), so a running job stops within a
+//! small bounded amount of work, ends `cancelled` and writes nothing.
 
 use crate::problem::{ApiError, Problem};
 use crate::routes::Acting;

@@ -17,6 +17,9 @@ pub enum TwinError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// The caller asked the work to stop (a cancelled job); nothing was made.
+    #[error("making the twin was cancelled")]
+    Cancelled,
 }
 
 /// Result alias of this crate.

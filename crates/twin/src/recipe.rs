@@ -6,7 +6,7 @@ use crate::engine::{entropy, t_distance, Check, LVariant, Models, Problem};
 use crate::error::{invalid, Result};
 use crate::hierarchy::Hierarchy;
 use crate::quality::{Metric, Quality};
-use crate::search::{search, SearchParams};
+use crate::search::{search_watched, SearchParams};
 use datavisa_discover::detect::{detect, Distinct, Target};
 use datavisa_discover::{Kind, ScanOptions};
 use datavisa_table::{ColumnData, Table, ValueType};
@@ -238,6 +238,16 @@ pub struct Generalized {
 
 /// Runs a recipe on a table.
 pub fn generalize(t: &Table, r: &Recipe) -> Result<Generalized> {
+    generalize_watched(t, r, &|| false)
+}
+
+/// [`generalize`], asking `stop` between batches of lattice nodes; when it says stop the run
+/// ends with [`TwinError::Cancelled`](crate::TwinError::Cancelled) and makes nothing.
+pub fn generalize_watched(
+    t: &Table,
+    r: &Recipe,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<Generalized> {
     let hs = resolve_hierarchies(t, r)?;
     let warnings = hierarchy_warnings(&r.hierarchies, &hs);
     let sources: Vec<Value> = hs
@@ -254,7 +264,7 @@ pub fn generalize(t: &Table, r: &Recipe) -> Result<Generalized> {
     };
     let p = Problem::new(t, hs, sens)?;
     let q = Quality::new(&p, r.metric);
-    let out = search(&p, &r.models, &q, &r.search)?;
+    let out = search_watched(&p, &r.models, &q, &r.search, stop)?;
     let recipe = json!({
         "quasi": r.quasi, "sensitive": r.sensitive, "dropped": r.drop, "hierarchies": sources,
         "models": r.models, "metric": r.metric.as_str(), "search": r.search,

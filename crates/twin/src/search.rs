@@ -179,6 +179,8 @@ struct Checker<'a> {
     p: &'a Problem,
     m: &'a Models,
     q: &'a Quality,
+    /// Whether the caller wants the search to stop, asked between batches of nodes.
+    stop: &'a (dyn Fn() -> bool + Sync),
     base: Arc<ClassTable>,
     cache: Vec<(Vec<u8>, Arc<ClassTable>)>,
     /// Distinct nodes checked: a node checked again (the answer re-checked for its classes)
@@ -202,14 +204,29 @@ fn table_bytes(t: &ClassTable) -> usize {
 
 impl<'a> Checker<'a> {
     fn new(p: &'a Problem, m: &'a Models, q: &'a Quality) -> Checker<'a> {
+        Checker::watched(p, m, q, &|| false)
+    }
+
+    fn watched(
+        p: &'a Problem,
+        m: &'a Models,
+        q: &'a Quality,
+        stop: &'a (dyn Fn() -> bool + Sync),
+    ) -> Checker<'a> {
         Checker {
             p,
             m,
             q,
+            stop,
             base: Arc::clone(&p.base),
             cache: Vec::new(),
             checked: std::collections::HashSet::new(),
         }
+    }
+
+    /// Whether the caller asked the search to stop.
+    fn stopped(&self) -> bool {
+        (self.stop)()
     }
 
     /// The cached table below `levels` with the fewest classes.
@@ -297,6 +314,18 @@ impl<'a> Checker<'a> {
 
 /// Runs the chosen search.
 pub fn search(p: &Problem, m: &Models, q: &Quality, sp: &SearchParams) -> Result<SearchOutcome> {
+    search_watched(p, m, q, sp, &|| false)
+}
+
+/// [`search`], asking `stop` between batches of nodes; when it says stop the search ends
+/// with [`TwinError::Cancelled`](crate::TwinError::Cancelled).
+pub fn search_watched(
+    p: &Problem,
+    m: &Models,
+    q: &Quality,
+    sp: &SearchParams,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<SearchOutcome> {
     m.validate(p)?;
     let t0 = Instant::now();
     let heights = p.heights();
@@ -314,7 +343,7 @@ pub fn search(p: &Problem, m: &Models, q: &Quality, sp: &SearchParams) -> Result
         Strategy::Heuristic => false,
         Strategy::Auto => size <= sp.max_optimal_nodes,
     };
-    let mut checker = Checker::new(p, m, q);
+    let mut checker = Checker::watched(p, m, q, stop);
     let (best, exhausted) = if optimal {
         (
             optimal_search(&mut checker, lattice.as_ref().expect("small lattice")),
@@ -323,6 +352,9 @@ pub fn search(p: &Problem, m: &Models, q: &Quality, sp: &SearchParams) -> Result
     } else {
         heuristic_search(&mut checker, &heights, sp, t0)
     };
+    if checker.stopped() {
+        return Err(crate::error::TwinError::Cancelled);
+    }
     Ok(SearchOutcome {
         best,
         algorithm: if optimal {
@@ -367,6 +399,9 @@ fn optimal_search(ck: &mut Checker<'_>, lat: &Lattice) -> Option<(NodeResult, Ch
     let mut active: Vec<PathSearch> = Vec::new();
     let mut next_start = 0usize;
     loop {
+        if ck.stopped() {
+            return None;
+        }
         while active.len() < PATHS {
             while next_start < order.len()
                 && (tag[order[next_start] as usize] != 0
@@ -480,6 +515,9 @@ fn optimal_search(ck: &mut Checker<'_>, lat: &Lattice) -> Option<(NodeResult, Ch
     const BATCH: usize = 8;
     let mut pos = 0;
     while pos < cands.len() {
+        if ck.stopped() {
+            return None;
+        }
         if let Some(b) = &best {
             if cands[pos].0 > b.score + 1e-12 * b.score.abs().max(1.0) {
                 break;
@@ -547,8 +585,10 @@ fn heuristic_search(
 ) -> (Option<(NodeResult, Check)>, bool) {
     let p = ck.p;
     let bound = |l: &[u8]| ck.q.lower_bound(p, l).unwrap_or(f64::NEG_INFINITY);
-    let out_of_budget =
-        |ck: &Checker<'_>| ck.checked.len() >= sp.max_checks || t0.elapsed() >= sp.time_limit;
+    // A stop request ends the search like its budget; the caller then reports it cancelled.
+    let out_of_budget = |ck: &Checker<'_>| {
+        ck.checked.len() >= sp.max_checks || t0.elapsed() >= sp.time_limit || ck.stopped()
+    };
     let consider = |best: &mut Option<(NodeResult, Check)>, r: NodeResult, c: Check| {
         if c.anonymous && best.as_ref().is_none_or(|b| better(&r, &b.0)) {
             *best = Some((r, c));
@@ -671,7 +711,7 @@ fn heuristic_search(
             exhausted |= climb(ck, &mut best, &levels);
         }
     }
-    if best.is_none() {
+    if best.is_none() && !ck.stopped() {
         // Whatever else happened, the most general node is the fallback answer.
         let (r, c) = ck.eval(heights);
         consider(&mut best, r, c);

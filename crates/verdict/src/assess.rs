@@ -4,17 +4,17 @@
 
 use crate::attacks::{Attack, AttackContext, AttackRun, Basis};
 use crate::derive::{with_derived, Derived};
-use crate::error::{invalid, Result};
+use crate::error::{invalid, Result, VerdictError};
 use crate::policy::{Criterion, Policy, Threshold};
 use crate::profile::{EffectiveContext, Recipient};
 use crate::release::{FileFacts, ManifestFacts, Release, TwinKind};
 use crate::sequential::{Look, Outcome, Plan, Track};
 use datavisa_i18n::{Msg, Note};
-use datavisa_risk::classic::{classic_risk, ClassicParams};
-use datavisa_risk::distance::distances;
+use datavisa_risk::classic::{classic_risk_watched, ClassicParams};
+use datavisa_risk::distance::distances_watched;
 use datavisa_risk::prepare::project;
 use datavisa_risk::utility::utility;
-use datavisa_risk::{prepare, AttackResult, Prepared};
+use datavisa_risk::{prepare, stop_when, AttackResult, Prepared, Watch};
 use datavisa_table::Table;
 use datavisa_twin::fidelity::{fidelity, Fidelity};
 use serde::{Deserialize, Serialize};
@@ -535,6 +535,24 @@ pub struct AssessInput<'a> {
     pub identifiers: Vec<String>,
     pub keys: KeyState,
     pub params: AssessParams,
+    /// Whether the caller wants the assessment to stop (a cancelled job): asked between looks,
+    /// phases and batches of attacks, never per row. `&|| false` runs it to the end.
+    pub stop: &'a (dyn Fn() -> bool + Sync),
+}
+
+impl AssessInput<'_> {
+    /// Whether the caller asked the assessment to stop.
+    pub fn stopped(&self) -> bool {
+        (self.stop)()
+    }
+
+    /// A cancelled error when the caller asked the assessment to stop.
+    fn check_stop(&self) -> Result<()> {
+        if self.stopped() {
+            return Err(VerdictError::Cancelled);
+        }
+        Ok(())
+    }
 }
 
 /// Runs every measurement and decides the verdict.
@@ -611,12 +629,15 @@ pub fn assess_with(a: &AssessInput, attacks: &[&dyn Attack]) -> Result<Assessmen
     if r.control_view.is_none() {
         notes.push(Msg::new("note.no_control").into());
     }
+    a.check_stop()?;
     let util = measure_utility(r, a.params)?;
+    a.check_stop()?;
     let generalized_utility = generalized_utility(a, &util)?;
     if generalized_utility.is_some() {
         notes.push(Msg::new("note.generalized_utility").into());
     }
     let identifiers = identifiers_in_clear(r, &a.identifiers)?;
+    a.check_stop()?;
     let cumulative = if a.prior.is_empty() {
         None
     } else {
@@ -685,6 +706,7 @@ fn margins(
         .collect();
     let mut out = Vec::new();
     for col in candidates {
+        a.check_stop()?;
         let mut trial_input = a.clone();
         trial_input.known.push(col.clone());
         trial_input.own_known.push(col.clone());
@@ -946,6 +968,7 @@ fn sequential_check(
     let criterion = attack.criterion();
     let mut followed: Vec<Followed> = Vec::new();
     for (j, (&n, &confidence)) in plan.looks.iter().zip(&plan.look_confidence).enumerate() {
+        cx.input.check_stop()?;
         let runs = attack.run(&AttackContext {
             n_attacks: n,
             confidence,
@@ -1052,9 +1075,11 @@ fn measure(
             &mut m,
         )?;
     }
+    let watch = stop_when(a.stop);
     if kind.record_level() && !known.is_empty() {
+        a.check_stop()?;
         let twin = project(v.twin, &[known, sensitive].concat())?;
-        let report = classic_risk(
+        let report = classic_risk_watched(
             &twin,
             None,
             &ClassicParams {
@@ -1063,6 +1088,7 @@ fn measure(
                 threshold: limit(Criterion::MaxRisk).value,
                 ..Default::default()
             },
+            &watch,
         )?;
         let fig = |what: &str| format!("{what} prosecutor risk on {} known columns", known.len());
         let (hi, avg) = (report.prosecutor.highest, report.prosecutor.average);
@@ -1084,7 +1110,7 @@ fn measure(
         m.classic = serde_json::to_value(&report).unwrap_or(Value::Null);
     }
     if kind == TwinKind::Synthetic {
-        m.distance = dcr(v, p, limit, scope, &mut m.checks)?;
+        m.distance = dcr(v, (p, &watch), limit, scope, &mut m.checks)?;
     }
     Ok(m)
 }
@@ -1093,13 +1119,13 @@ fn measure(
 /// whether rows sit closer to the source than to the holdout.
 fn dcr(
     v: &Views,
-    p: AssessParams,
+    (p, watch): (AssessParams, &dyn Watch),
     limit: &dyn Fn(Criterion) -> Threshold,
     scope: &str,
     checks: &mut Vec<Check>,
 ) -> Result<Value> {
     let data = prepare(v.source, v.twin, v.control)?;
-    let d = distances(&data, p.dcr_samples, p.seed)?;
+    let d = distances_watched(&data, p.dcr_samples, p.seed, watch)?;
     let excess = (d.exact_copies - d.exact_copies_of_holdout.unwrap_or(0.0)).max(0.0);
     let figure = if d.exact_copies_of_holdout.is_some() {
         "exact copies of source rows beyond those of holdout rows"

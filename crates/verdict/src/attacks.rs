@@ -9,8 +9,8 @@ use crate::profile::Capability;
 use datavisa_i18n::{Msg, Note};
 use datavisa_risk::inference::{inference, InferenceParams, SecretKind};
 use datavisa_risk::linkability::{linkability, LinkabilityParams};
-use datavisa_risk::singling_out::{singling_out, Denominator, Mode, SinglingOutParams};
-use datavisa_risk::{AttackResult, Prepared};
+use datavisa_risk::singling_out::{singling_out_watched, Denominator, Mode, SinglingOutParams};
+use datavisa_risk::{stop_when, AttackResult, Prepared, Watch};
 use datavisa_table::Table;
 
 /// What an attack is given: the tables in the twin's terms and the recipient's position.
@@ -38,6 +38,17 @@ impl AttackContext<'_> {
     /// The twin as released, with the derived columns the recipient knows.
     pub fn twin(&self) -> &Table {
         self.views.twin
+    }
+
+    /// Whether the caller asked the assessment to stop: an attack checks it between its runs,
+    /// and the risk crate's attacks between their batches (through [`AttackContext::watch`]).
+    pub fn stopped(&self) -> bool {
+        self.input.stopped()
+    }
+
+    /// A watch for the risk crate's attacks that stops when the assessment is asked to.
+    pub fn watch(&self) -> impl Watch + '_ {
+        stop_when(move || self.stopped())
     }
 
     /// Whether the twin carries real values of `column` (present, and not tokens or
@@ -154,7 +165,7 @@ impl Attack for SinglingOut {
                 Mode::Univariate => "singling out (univariate)".to_owned(),
                 Mode::Multivariate => format!("singling out ({n_cols} known columns)"),
             };
-            let result = singling_out(
+            let result = singling_out_watched(
                 &data,
                 &SinglingOutParams {
                     n_attacks: cx.n_attacks,
@@ -170,6 +181,7 @@ impl Attack for SinglingOut {
                     // the twin's kind: duplicates stay (Anonymeter drops them).
                     keep_duplicates: true,
                 },
+                &cx.watch(),
             )?;
             let mut result = result;
             let basis = singling_out_basis(&result, smallest, p.max_attempts);
@@ -331,7 +343,7 @@ impl Attack for Linkability {
                     confidence: cx.confidence,
                     seed: a.params.seed,
                 },
-                &|_| {},
+                &cx.watch(),
             )?;
             out.runs
                 .push(AttackRun::sampled(label, linked.full_result()?));
@@ -371,7 +383,7 @@ impl Attack for Inference {
                     confidence: cx.confidence,
                     seed: a.params.seed,
                 },
-                &|_| {},
+                &cx.watch(),
             )?;
             let label = format!("inference of {s}");
             if let Some(c) = result.control_rate.filter(|c| c.value > 0.9) {

@@ -33,6 +33,21 @@ pub enum VerdictError {
     Risk(#[from] datavisa_risk::RiskError),
     #[error(transparent)]
     Twin(#[from] datavisa_twin::TwinError),
+    /// The caller asked the assessment to stop (a cancelled job); nothing was decided.
+    #[error("the assessment was cancelled")]
+    Cancelled,
+}
+
+impl VerdictError {
+    /// Whether the work was stopped on request, here or in the risk or twin crates.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(
+            self,
+            VerdictError::Cancelled
+                | VerdictError::Risk(datavisa_risk::RiskError::Cancelled)
+                | VerdictError::Twin(datavisa_twin::TwinError::Cancelled)
+        )
+    }
 }
 
 /// Result alias of this crate.

@@ -361,6 +361,8 @@ impl Workspace {
             &source_facts,
             &release,
         )?;
+        // A cancelled job stops the assessment between looks and inside its attacks.
+        let stop = || self.progress().cancelled();
         let input = AssessInput {
             recipient: &recipient,
             policy: &policy,
@@ -386,6 +388,7 @@ impl Workspace {
             identifiers: columns_of(&spec, Role::Identifier),
             keys: self.key_state(&release),
             params: req.params,
+            stop: &stop,
         };
         self.checkpoint()?;
         let task = self.spinner(&format!(

@@ -4,14 +4,14 @@
 use crate::error::{Error, Result};
 use crate::evidence::{tool, InputEvidence, Tool};
 use crate::read::{load, ReadRequest};
-use crate::workspace::Workspace;
-use datavisa_risk::classic::{classic_risk, ClassicParams, ClassicReport};
-use datavisa_risk::distance::{distances, DistanceReport};
+use crate::workspace::{TaskGuard, Workspace};
+use datavisa_risk::classic::{classic_risk_watched, ClassicParams, ClassicReport};
+use datavisa_risk::distance::{distances_watched, DistanceReport};
 use datavisa_risk::inference::{inference, InferenceParams, SecretKind};
 use datavisa_risk::linkability::{linkability, LinkabilityParams};
-use datavisa_risk::singling_out::{singling_out, Denominator, Mode, SinglingOutParams};
+use datavisa_risk::singling_out::{singling_out_watched, Denominator, Mode, SinglingOutParams};
 use datavisa_risk::utility::{utility, UtilityReport};
-use datavisa_risk::{prepare, AttackResult, Prepared};
+use datavisa_risk::{prepare, stop_when, AttackResult, Prepared, Watch, Watcher};
 use datavisa_table::Table;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -275,6 +275,19 @@ impl Workspace {
         })
     }
 
+    /// A watch that stops a measurement when the workspace's progress sink says so.
+    fn stop_watch(&self) -> impl Watch + '_ {
+        stop_when(|| self.progress().cancelled())
+    }
+
+    /// A watch that moves `task`'s bar and stops when the progress sink says so.
+    fn watch_bar<'a>(&'a self, task: &'a TaskGuard) -> impl Watch + 'a {
+        Watcher {
+            advance: |n: usize| task.advance(n as u64),
+            stop: || self.progress().cancelled(),
+        }
+    }
+
     fn run_attack(&self, data: &Prepared, req: &AttackRequest) -> Result<AttackResult> {
         let (n_attacks, confidence, seed) = (req.n_attacks, req.confidence, req.seed);
         let n_sets = 1 + data.control.is_some() as usize;
@@ -297,7 +310,7 @@ impl Workspace {
                     denominator,
                     keep_duplicates: false,
                 };
-                singling_out(data, &params)
+                singling_out_watched(data, &params, &self.stop_watch())
             }
             AttackKind::Linkability {
                 aux_a,
@@ -313,8 +326,8 @@ impl Workspace {
                     confidence,
                     seed,
                 };
-                linkability(data, &params, &|n| task.advance(n as u64))
-                    .and_then(|o| o.full_result())
+                let watch = self.watch_bar(&task);
+                linkability(data, &params, &watch).and_then(|o| o.full_result())
             }
             AttackKind::Inference {
                 secret,
@@ -341,7 +354,8 @@ impl Workspace {
                     confidence,
                     seed,
                 };
-                inference(data, &params, &|n| task.advance(n as u64))
+                let watch = self.watch_bar(&task);
+                inference(data, &params, &watch)
             }
         };
         Ok(out?)
@@ -362,7 +376,7 @@ impl Workspace {
             .transpose()?
             .map(|x| x.0);
         let t0 = Instant::now();
-        let report = classic_risk(&t, pop.as_ref(), &req.params)?;
+        let report = classic_risk_watched(&t, pop.as_ref(), &req.params, &self.stop_watch())?;
         let risk_s = t0.elapsed().as_secs_f64();
         let mut inputs = RiskInputs {
             file: self.evidence_of(&req.file, &t)?,
@@ -390,7 +404,12 @@ impl Workspace {
                 (&req.file, &t),
                 req.holdout.as_deref().zip(h.as_ref()),
             )?;
-            distance = Some(distances(&data, req.samples, req.seed)?);
+            distance = Some(distances_watched(
+                &data,
+                req.samples,
+                req.seed,
+                &self.stop_watch(),
+            )?);
             inputs.distance_inputs = Some(evidence);
         }
         Ok(RiskMeasured {

@@ -18,7 +18,8 @@ pub enum ErrorKind {
     Refused,
     /// Anything else (a database or disk failure).
     Internal,
-    /// The work was cancelled (a server job) at one of its progress points; nothing was written.
+    /// The work was cancelled (a server job): at a progress point between stages, or inside an
+    /// attack, assessment or fit between its batches; nothing was written.
     Cancelled,
     /// Nothing by that id: an assessment, a visa, a relink request or a key the store does not
     /// hold. The caller can fix it, as bad input; a server answers 404.
@@ -119,18 +120,27 @@ impl From<TableError> for Error {
 
 impl From<RiskError> for Error {
     fn from(e: RiskError) -> Error {
-        Error::bad_input(e.to_string())
+        match e {
+            RiskError::Cancelled => Error::cancelled(),
+            other => Error::bad_input(other.to_string()),
+        }
     }
 }
 
 impl From<TwinError> for Error {
     fn from(e: TwinError) -> Error {
-        Error::bad_input(e.to_string())
+        match e {
+            TwinError::Cancelled => Error::cancelled(),
+            other => Error::bad_input(other.to_string()),
+        }
     }
 }
 
 impl From<VerdictError> for Error {
     fn from(e: VerdictError) -> Error {
+        if e.is_cancelled() {
+            return Error::cancelled();
+        }
         match e {
             VerdictError::Sql(_) | VerdictError::Corrupt { .. } => Error::internal(e.to_string()),
             VerdictError::NotFound(m) => Error::not_found(m),

@@ -21,7 +21,7 @@ use datavisa_twin::pseudonymize::plan::{self, plan, ColumnPlan};
 use datavisa_twin::pseudonymize::{domains_needed, pseudonymize, Applied, LEGAL_STATUS};
 use datavisa_twin::quality::Metric;
 use datavisa_twin::recipe::{
-    check_table, generalize, reapply, Generalized, HierarchySpec, Recipe, TableCheck,
+    check_table, generalize_watched, reapply, Generalized, HierarchySpec, Recipe, TableCheck,
 };
 use datavisa_twin::search::{SearchParams, Strategy};
 use datavisa_twin::synth;
@@ -556,6 +556,9 @@ impl synth::Progress for Phases<'_> {
             b.advance(n);
         }
     }
+    fn stopped(&self) -> bool {
+        self.ws.progress().cancelled()
+    }
 }
 
 /// Wall-clock seconds of each step of making a pseudonymized twin, recorded in its manifest.
@@ -702,7 +705,7 @@ impl Workspace {
         };
         self.checkpoint()?;
         let task = self.spinner("searching the generalization lattice");
-        let g = generalize(&t, &recipe);
+        let g = generalize_watched(&t, &recipe, &|| self.progress().cancelled());
         drop(task);
         self.checkpoint()?;
         write_generalized(self, (&req.input, &t), &req.output, g?, &choice)

@@ -76,7 +76,8 @@ pub trait Progress: Send + Sync {
     fn bar(&self, len: u64, message: &str) -> Box<dyn Task>;
     /// A note for the operator that belongs to no result (a permission warning, a skipped row).
     fn note(&self, _message: &str) {}
-    /// Whether the work should stop at its next progress point (a cancelled server job).
+    /// Whether the work should stop (a cancelled server job): asked at each checkpoint and by
+    /// the engines between their batches of work, so it must be cheap (an atomic load).
     fn cancelled(&self) -> bool {
         false
     }

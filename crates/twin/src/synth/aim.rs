@@ -8,7 +8,7 @@ use super::junction::model_bytes;
 use super::model::{estimate_total, Measurement, Model};
 use super::noise::exponential_mechanism;
 use super::privacy::{exponential_rho, gaussian_rho, Budget, Charge};
-use super::{Fitted, Progress};
+use super::{check_stop, Fitted, Progress};
 use crate::error::{invalid, Result};
 use rand::Rng;
 use serde::Serialize;
@@ -144,6 +144,7 @@ pub fn aim<R: Rng>(
     let mut measurements: Vec<Measurement> = Vec::new();
     let sigma0 = sigma;
     for a in 0..d {
+        check_stop(progress)?;
         measurements.push(data.measure(&[a], sigma0, rng)?);
     }
     budget.charge(Charge {
@@ -155,13 +156,16 @@ pub fn aim<R: Rng>(
     })?;
     let mut cliques: Vec<Vec<usize>> = Vec::new();
     let mut model = Model::new(&sizes, &cliques, estimate_total(&measurements));
-    model.fit(&measurements, opts.round_iterations, &|| {});
+    model.fit(&measurements, opts.round_iterations, &|| {}, &|| {
+        progress.stopped()
+    })?;
     let mut truth: HashMap<Vec<usize>, Vec<f64>> = HashMap::new();
     let mut rounds = Vec::new();
     progress.phase("AIM rounds (budget spent, %)", 100);
     let mut shown = 0u64;
     let budget_mb = opts.max_model_mb;
     loop {
+        check_stop(progress)?;
         let remaining = budget.remaining();
         if remaining <= rho * 1e-12 {
             break;
@@ -223,7 +227,9 @@ pub fn aim<R: Rng>(
         }
         model = model.extended(&cliques);
         model.total = estimate_total(&measurements);
-        model.fit(&measurements, opts.round_iterations, &|| {});
+        model.fit(&measurements, opts.round_iterations, &|| {}, &|| {
+            progress.stopped()
+        })?;
         let after = model.marginal(&r);
         let cells = r.iter().map(|&a| sizes[a] as f64).product::<f64>();
         let moved = l1(&after, &before);
@@ -240,9 +246,13 @@ pub fn aim<R: Rng>(
         }
     }
     progress.phase("final fit", opts.final_iterations as u64);
-    let fit = model.fit(&measurements, opts.final_iterations, &|| {
-        progress.advance(1)
-    });
+    check_stop(progress)?;
+    let fit = model.fit(
+        &measurements,
+        opts.final_iterations,
+        &|| progress.advance(1),
+        &|| progress.stopped(),
+    )?;
     Ok(Fitted {
         model,
         compressions: vec![None; d],

@@ -27,12 +27,27 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::time::Instant;
 
-/// Progress of a long fit, shown by the caller (a no-op is fine).
+/// Progress of a long fit, shown by the caller (a no-op is fine), and the caller's way to stop
+/// it (a cancelled job).
 pub trait Progress: Sync {
     /// A new phase of `len` steps.
     fn phase(&self, name: &str, len: u64);
     /// `n` steps done.
     fn advance(&self, n: u64);
+    /// Whether the fit should stop: asked between measurements, AIM rounds, every
+    /// [`model::STOP_EVERY`] fit iterations and between generated columns; the fit then ends
+    /// with [`TwinError::Cancelled`](crate::TwinError::Cancelled) and nothing is made.
+    fn stopped(&self) -> bool {
+        false
+    }
+}
+
+/// A cancelled error when `progress` says stop.
+pub(crate) fn check_stop(progress: &dyn Progress) -> Result<()> {
+    if progress.stopped() {
+        return Err(crate::error::TwinError::Cancelled);
+    }
+    Ok(())
 }
 
 /// Progress that shows nothing.
@@ -232,6 +247,7 @@ pub fn synthesize(
         }
         columns.push(codes);
     }
+    check_stop(progress)?;
     let sizes: Vec<usize> = attributes.iter().map(Attribute::size).collect();
     let mut data = SecretData::new(columns, sizes);
     let prepared = started.elapsed().as_secs_f64();
@@ -244,10 +260,12 @@ pub fn synthesize(
     let rows = params
         .rows
         .unwrap_or(fitted.model.total.round().max(1.0) as usize);
+    check_stop(progress)?;
     progress.phase("sampling rows", 1);
-    let codes = sample::sample(&fitted.model, rows, &mut rng);
+    let codes = sample::sample(&fitted.model, rows, &mut rng, &|| progress.stopped())?;
     let mut out_cols = Vec::with_capacity(attributes.len());
     for ((a, c), comp) in attributes.iter().zip(codes).zip(&fitted.compressions) {
+        check_stop(progress)?;
         let c: Vec<u32> = match comp {
             Some(comp) => c.iter().map(|&x| comp.expand(x, &mut rng)).collect(),
             None => c,

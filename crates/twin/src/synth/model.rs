@@ -5,7 +5,12 @@
 
 use super::factor::{logsumexp_by_map, sum_by_map, Factor, Scope};
 use super::junction::JunctionTree;
+use crate::error::{Result, TwinError};
 use rayon::prelude::*;
+
+/// Fit iterations between two stop checks: an iteration is at least one propagation through
+/// the junction tree, so a stop is seen within a small share of any fit.
+pub const STOP_EVERY: usize = 10;
 
 /// One noisy measurement y = diag(q) · mu_C + N(0, sigma²) of the marginal on clique C.
 #[derive(Clone, Debug)]
@@ -336,13 +341,16 @@ impl Model {
     }
 
     /// Fits the potentials to the measurements by mirror descent (Armijo back-tracking, step
-    /// grown by 1% after each accepted step), starting from the current potentials.
+    /// grown by 1% after each accepted step), starting from the current potentials. `tick` is
+    /// called after each iteration; `stopped` is asked every [`STOP_EVERY`] iterations, and
+    /// when it says stop the fit ends cancelled.
     pub fn fit(
         &mut self,
         measurements: &[Measurement],
         iterations: usize,
         tick: &dyn Fn(),
-    ) -> FitStats {
+        stopped: &dyn Fn() -> bool,
+    ) -> Result<FitStats> {
         let ms: Vec<(usize, &Measurement)> = measurements
             .iter()
             .map(|m| {
@@ -369,7 +377,10 @@ impl Model {
             propagations: 1,
             ..Default::default()
         };
-        for _ in 0..iterations {
+        for i in 0..iterations {
+            if i % STOP_EVERY == 0 && stopped() {
+                return Err(TwinError::Cancelled);
+            }
             let old_theta = self.theta.clone();
             let mut accepted = false;
             for _ in 0..25 {
@@ -411,7 +422,7 @@ impl Model {
             }
         }
         stats.loss = loss;
-        stats
+        Ok(stats)
     }
 
     /// Calibrated marginal (probabilities) of junction-tree clique `i`.
@@ -514,7 +525,7 @@ mod tests {
         let total = estimate_total(&ms);
         assert!((total - 100.0).abs() < 1e-9);
         let mut m = Model::new(&sizes, &[vec![0, 1], vec![1, 2]], total);
-        m.fit(&ms, 3000, &|| {});
+        m.fit(&ms, 3000, &|| {}, &|| false).unwrap();
         for (got, want) in m.marginal(&[0, 1]).iter().zip(&ab) {
             assert!((got - want).abs() < 0.05, "{got} vs {want}");
         }
@@ -534,6 +545,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_stopped_fit_ends_cancelled_within_a_few_iterations() {
+        let ms = vec![exact(&[0, 1], vec![30.0, 20.0, 10.0, 40.0])];
+        let mut m = Model::new(&[2, 2], &[vec![0, 1]], 100.0);
+        let ticks = std::cell::Cell::new(0usize);
+        let asked = std::cell::Cell::new(0usize);
+        let r = m.fit(&ms, 3000, &|| ticks.set(ticks.get() + 1), &|| {
+            asked.set(asked.get() + 1);
+            asked.get() > 1
+        });
+        assert!(matches!(r, Err(TwinError::Cancelled)));
+        // Asked before the first iteration and again STOP_EVERY iterations later.
+        assert_eq!((asked.get(), ticks.get()), (2, STOP_EVERY));
     }
 
     #[test]

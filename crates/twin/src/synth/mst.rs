@@ -6,7 +6,7 @@ use super::data::SecretData;
 use super::model::{estimate_total, Measurement, Model};
 use super::noise::exponential_mechanism;
 use super::privacy::{exponential_rho, Budget, Charge};
-use super::{Fitted, Progress};
+use super::{check_stop, Fitted, Progress};
 use crate::error::Result;
 use rand::Rng;
 use rayon::prelude::*;
@@ -65,6 +65,7 @@ pub fn mst<R: Rng>(
     progress.phase("measuring 1-way marginals", d as u64);
     let mut ones = Vec::with_capacity(d);
     for a in 0..d {
+        check_stop(progress)?;
         ones.push(data.measure(&[a], sigma1, rng)?);
         progress.advance(1);
     }
@@ -93,6 +94,7 @@ pub fn mst<R: Rng>(
         let sigma2 = ((d - 1) as f64 / (2.0 * rho_part)).sqrt();
         progress.phase("measuring tree-edge marginals", edges.len() as u64);
         for e in &edges {
+            check_stop(progress)?;
             measurements.push(data.measure(e, sigma2, rng)?);
             progress.advance(1);
         }
@@ -107,7 +109,12 @@ pub fn mst<R: Rng>(
     let total = estimate_total(&measurements);
     let mut model = Model::new(&data.sizes, &edges, total);
     progress.phase("fitting the graphical model", opts.iterations as u64);
-    let fit = model.fit(&measurements, opts.iterations, &|| progress.advance(1));
+    let fit = model.fit(
+        &measurements,
+        opts.iterations,
+        &|| progress.advance(1),
+        &|| progress.stopped(),
+    )?;
     Ok(Fitted {
         model,
         compressions,
@@ -170,7 +177,13 @@ fn select_tree<R: Rng>(
         "fitting the independence model",
         opts.selection_iterations as u64,
     );
-    indep.fit(ones, opts.selection_iterations, &|| progress.advance(1));
+    indep.fit(
+        ones,
+        opts.selection_iterations,
+        &|| progress.advance(1),
+        &|| progress.stopped(),
+    )?;
+    check_stop(progress)?;
     let pairs: Vec<(usize, usize)> = (0..d)
         .flat_map(|a| (a + 1..d).map(move |b| (a, b)))
         .collect();
@@ -191,6 +204,7 @@ fn select_tree<R: Rng>(
     let mut comp: Vec<usize> = (0..d).collect();
     let mut edges = Vec::with_capacity(d - 1);
     for _ in 0..d - 1 {
+        check_stop(progress)?;
         let open: Vec<usize> = (0..pairs.len())
             .filter(|&i| comp[pairs[i].0] != comp[pairs[i].1])
             .collect();

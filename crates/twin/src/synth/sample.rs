@@ -6,11 +6,18 @@
 
 use super::factor::{sum_by_map, Scope};
 use super::model::Model;
+use crate::error::{Result, TwinError};
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-/// `rows` synthetic rows of codes (one vector per attribute), in random order.
-pub fn sample<R: Rng>(model: &Model, rows: usize, rng: &mut R) -> Vec<Vec<u32>> {
+/// `rows` synthetic rows of codes (one vector per attribute), in random order. `stopped` is
+/// asked before each attribute is drawn; when it says stop the draw ends cancelled.
+pub fn sample<R: Rng>(
+    model: &Model,
+    rows: usize,
+    rng: &mut R,
+    stopped: &dyn Fn() -> bool,
+) -> Result<Vec<Vec<u32>>> {
     let d = model.sizes.len();
     let mut out: Vec<Option<Vec<u32>>> = vec![None; d];
     let jt = &model.jt;
@@ -20,6 +27,9 @@ pub fn sample<R: Rng>(model: &Model, rows: usize, rng: &mut R) -> Vec<Vec<u32>> 
         for &a in &clique.attrs {
             if out[a].is_some() {
                 continue;
+            }
+            if stopped() {
+                return Err(TwinError::Cancelled);
             }
             let cond: Vec<usize> = clique
                 .attrs
@@ -44,7 +54,7 @@ pub fn sample<R: Rng>(model: &Model, rows: usize, rng: &mut R) -> Vec<Vec<u32>> 
     for c in cols.iter_mut() {
         *c = perm.iter().map(|&r| c[r]).collect();
     }
-    cols
+    Ok(cols)
 }
 
 /// Values of attribute `a` for every row, given the already drawn attributes `cond`.
@@ -190,7 +200,7 @@ mod tests {
         let mut m = Model::new(&sizes, &[vec![0, 1]], 20_000.0);
         // Uniform model: every pair is independent.
         let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(5);
-        let cols = sample(&m, 20_000, &mut r);
+        let cols = sample(&m, 20_000, &mut r, &|| false).unwrap();
         let mut joint = [0.0f64; 20];
         for i in 0..20_000 {
             joint[cols[0][i] as usize * 5 + cols[2][i] as usize] += 1.0;
