@@ -720,9 +720,10 @@ pub struct VerifyAudit {
     responses((status = 200, body = Verification), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn verify_audit(
     Extension(a): Extension<Acting>,
-    body: Option<Json<VerifyAudit>>,
+    body: Option<Json<Option<VerifyAudit>>>,
 ) -> Result<Json<impl Serialize>, ApiError> {
-    let body = body.map(|Json(b)| b).unwrap_or_default();
+    // No body, an empty one and `null` (the document's optional body) all check the log alone.
+    let body = body.and_then(|Json(b)| b).unwrap_or_default();
     let r = blocking(move || match body.anchor {
         None => a.workspace.verify_audit(),
         Some(anchor) => a
