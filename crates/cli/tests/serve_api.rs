@@ -763,6 +763,17 @@ fn errors_are_problem_json_and_headers_are_strict() {
         r#"{"name":"x","roles":["dpo"],"boss":1}"#,
     )
     .problem(422);
+    // JSON that is not an object is 422 too, though serde would read an array as the fields.
+    let p = post_json(&s, "/api/v1/users", Some(admin), r#"["x", ["dpo"]]"#).problem(422);
+    assert!(p["detail"].as_str().unwrap().contains("object"), "{p}");
+    assert_eq!(
+        get(&s, "/api/v1/users", Some(admin))
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
     // A JSON body over the JSON limit (64 KiB) is 413.
     let huge = format!(r#"{{"name":"{}","roles":["dpo"]}}"#, "x".repeat(100 * 1024));
     post_json(&s, "/api/v1/users", Some(admin), &huge).problem(413);

@@ -107,13 +107,27 @@ pub struct StoreHealth {
     pub datasets: usize,
 }
 
+/// A role's name: the document lists [`Role::ALL`], so the two cannot drift apart.
+pub struct RoleName;
+
+impl utoipa::PartialSchema for RoleName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Role::ALL.iter().map(|r| r.as_str())))
+            .into()
+    }
+}
+
+impl ToSchema for RoleName {}
+
 /// A user.
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
     /// Name (the audit log's actor).
     pub name: String,
     /// Roles.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<RoleName>)]
     pub roles: Vec<Role>,
     /// Tokens of a disabled user are refused.
     pub disabled: bool,
@@ -139,10 +153,23 @@ impl From<User> for UserView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    /// Name: letters, digits, `.`, `_`, `-`, `@`.
+    /// Name: 1 to 64 letters, digits, `.`, `_`, `-`, `@`.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     pub name: String,
     /// One or more of steward, approver, dpo, auditor, admin.
+    #[schema(value_type = Vec<RoleName>, min_items = 1)]
     pub roles: Vec<String>,
+}
+
+/// The role named exactly `s`, as the document lists it (the CLI's `--role` also takes other
+/// cases and comma lists; the API takes what it documents); 400 naming `s` otherwise.
+fn exact_role(s: &str) -> datavisa_workflow::Result<Role> {
+    match Role::ALL.into_iter().find(|r| r.as_str() == s) {
+        Some(r) => Ok(r),
+        None => Err(datavisa_workflow::Error::bad_input(format!(
+            "unknown role {s:?}: use steward, approver, dpo, auditor or admin"
+        ))),
+    }
 }
 
 /// A token as listed (never its value).
@@ -339,7 +366,13 @@ pub async fn add_user(
     Json(body): Json<NewUser>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     let u = blocking(move || {
-        let roles = Role::parse_list(&body.roles)?;
+        let mut roles = body
+            .roles
+            .iter()
+            .map(|r| exact_role(r))
+            .collect::<datavisa_workflow::Result<Vec<Role>>>()?;
+        roles.sort();
+        roles.dedup();
         a.workspace.add_user(&body.name, &roles)
     })
     .await?;
@@ -720,9 +753,10 @@ pub struct VerifyAudit {
     responses((status = 200, body = Verification), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn verify_audit(
     Extension(a): Extension<Acting>,
-    body: Option<Json<VerifyAudit>>,
+    body: Option<Json<Option<VerifyAudit>>>,
 ) -> Result<Json<impl Serialize>, ApiError> {
-    let body = body.map(|Json(b)| b).unwrap_or_default();
+    // No body, an empty one and `null` (the document's optional body) all check the log alone.
+    let body = body.and_then(|Json(b)| b).unwrap_or_default();
     let r = blocking(move || match body.anchor {
         None => a.workspace.verify_audit(),
         Some(anchor) => a

@@ -139,9 +139,11 @@ pub struct PipiaQuery {
     /// An uploaded dataset of the transfer to scan for sensitive categories and minors.
     pub dataset: Option<String>,
     /// `html` (default), `md` or `json`.
-    pub format: Option<String>,
+    #[param(inline)]
+    pub format: Option<crate::visas::ReportFormat>,
     /// `zh` (default) or `en`.
-    pub lang: Option<String>,
+    #[param(inline)]
+    pub lang: Option<crate::visas::ReportLang>,
 }
 
 /// The counters now and after, the mechanism a transfer needs, the exemptions to consider and
@@ -249,13 +251,14 @@ pub async fn add_filing(
 /// language.
 #[utoipa::path(get, path = "/api/v1/reports/pipia", tag = "reports", security(("bearer" = [])),
     params(PipiaQuery),
-    responses((status = 200, description = "The draft", content_type = "text/html"), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, description = "The draft in the format asked for", content(
+        (String = "text/html"), (String = "text/markdown"), (crate::visas::ReportJson = "application/json"))), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn pipia_report(
     Extension(a): Extension<Acting>,
     Query(q): Query<PipiaQuery>,
 ) -> Result<(HeaderMap, Vec<u8>), ApiError> {
-    let (ext, media) = crate::visas::report_format(q.format.as_deref())?;
-    let lang = crate::visas::report_lang(q.lang.as_deref(), Lang::Zh)?;
+    let (ext, media) = crate::visas::report_format(q.format.unwrap_or_default());
+    let lang = q.lang.map_or(Lang::Zh, Lang::from);
     let ws = a.workspace;
     let bytes = blocking(move || {
         let file = q

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod jobs;
+pub mod json_body;
 pub mod ledger;
 pub mod measures;
 pub mod openapi;
@@ -133,6 +134,10 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { axum::http::StatusCode::METHOD_NOT_ALLOWED })
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(limits.json_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.json_bytes,
+            json_body::objects_only,
+        ))
         .layer(axum::middleware::from_fn(problem::problem_for_bare_errors))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -2,7 +2,9 @@
 //! request and response types; a test checks it against the route table.
 
 use crate::{api, jobs, ledger, measures, relinks, visas};
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 /// The API's description.
@@ -27,7 +29,7 @@ use utoipa::{Modify, OpenApi};
         measures::attack, measures::risk, measures::utility,
         jobs::list_twins, jobs::show_twin, jobs::download_twin,
     ),
-    modifiers(&Bearer)
+    modifiers(&Bearer, &Problems)
 )]
 pub struct ApiDoc;
 
@@ -41,6 +43,91 @@ impl Modify for Bearer {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// Errors as served: a `Problem` body is `application/problem+json` (the problem middleware's
+/// media type, never plain JSON), and every operation declares the refusals the layers in front
+/// of its handler make, so a handler lists only its own: 401 and 403 from the role check on a
+/// secured route, 400 from a query string that does not parse, and for a JSON body 400 (not
+/// JSON), 413 (over `--max-json-kib`), 415 (not `application/json`) and 422 (JSON of the wrong
+/// shape).
+struct Problems;
+
+impl Modify for Problems {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for item in doc.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                problems_as_served(op);
+                for (status, why) in layer_refusals(op) {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem_response(why));
+                }
+            }
+        }
+    }
+}
+
+/// The `Problem` schema's reference.
+fn problem_ref() -> Ref {
+    Ref::from_schema_name("Problem")
+}
+
+/// A response whose body is a problem, described by `why`.
+fn problem_response(why: &str) -> RefOr<Response> {
+    let mut r = Response::new(why);
+    r.content.insert(
+        crate::problem::PROBLEM_JSON.to_owned(),
+        Content::new(Some(problem_ref())),
+    );
+    RefOr::T(r)
+}
+
+/// Moves every `Problem` body of `op` from `application/json` to `application/problem+json`.
+fn problems_as_served(op: &mut Operation) {
+    for r in op.responses.responses.values_mut() {
+        let RefOr::T(r) = r else { continue };
+        let is_problem = r
+            .content
+            .get("application/json")
+            .is_some_and(|c| matches!(&c.schema, Some(RefOr::Ref(x)) if *x == problem_ref()));
+        if is_problem {
+            if let Some(c) = r.content.shift_remove("application/json") {
+                r.content.insert(crate::problem::PROBLEM_JSON.to_owned(), c);
+            }
+        }
+    }
+}
+
+/// The statuses the layers before `op`'s handler may answer with, and why.
+fn layer_refusals(op: &Operation) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if op.security.is_some() {
+        out.push(("401", "No valid token"));
+        out.push(("403", "The token's user lacks the route's role"));
+    }
+    let has_query = op
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.parameter_in == ParameterIn::Query);
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.contains_key("application/json"));
+    if has_query || json_body {
+        out.push(("400", "The request does not parse"));
+    }
+    if json_body {
+        out.push(("413", "The body is over the server's JSON limit"));
+        out.push(("415", "The body is not application/json"));
+        out.push(("422", "The JSON does not have the body's shape"));
+    }
+    out
 }
 
 /// The document, with the crate's version.
@@ -78,6 +165,51 @@ mod tests {
         );
         assert_eq!(routed, documented);
         assert!(routed.len() >= 22);
+    }
+
+    /// Every problem is declared as served (problem+json), with the refusals of the layers
+    /// before the handler: 401/403 on secured routes, 400/413/415/422 on JSON bodies.
+    #[test]
+    fn problems_are_declared_as_the_server_answers_them() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let problem = serde_json::json!({"$ref": "#/components/schemas/Problem"});
+        for r in crate::routes::table() {
+            let op = &doc["paths"][r.path][r.method.as_str().to_ascii_lowercase()];
+            let responses = op["responses"].as_object().unwrap();
+            for (status, resp) in responses {
+                let content = resp["content"].as_object().cloned().unwrap_or_default();
+                for (ty, c) in &content {
+                    assert!(
+                        c["schema"] != problem || ty == "application/problem+json",
+                        "{} {} {status}: {ty}",
+                        r.method,
+                        r.path
+                    );
+                }
+                if status.starts_with('4') {
+                    assert_eq!(
+                        content["application/problem+json"]["schema"], problem,
+                        "{} {} {status}",
+                        r.method, r.path
+                    );
+                }
+            }
+            let mut needed = Vec::new();
+            if r.access != crate::routes::Access::Public {
+                needed.extend(["401", "403"]);
+            }
+            if !op["requestBody"]["content"]["application/json"].is_null() {
+                needed.extend(["400", "413", "415", "422"]);
+            }
+            for status in needed {
+                assert!(
+                    responses.contains_key(status),
+                    "{} {} lacks {status}",
+                    r.method,
+                    r.path
+                );
+            }
+        }
     }
 
     /// Token-taking routes declare the bearer scheme; public ones do not.

@@ -18,6 +18,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::workflow_schema;
 
 workflow_schema!(
+    ReportJson,
+    "A report as JSON: the document `datavisa report ... -o FILE.json` writes."
+);
+workflow_schema!(
     IssuedVisa,
     "A visa with its status, as `datavisa visa issue|void|revoke --format json` prints it."
 );
@@ -119,9 +123,44 @@ pub struct DueQuery {
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// `html` (default), `md` (Markdown) or `json`.
-    pub format: Option<String>,
+    #[param(inline)]
+    pub format: Option<ReportFormat>,
     /// `en` (default) or `zh`.
-    pub lang: Option<String>,
+    #[param(inline)]
+    pub lang: Option<ReportLang>,
+}
+
+/// A report's format: typed, so the document lists the values and any other is a 400.
+#[derive(Clone, Copy, Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    /// HTML.
+    #[default]
+    Html,
+    /// Markdown.
+    #[serde(alias = "markdown")]
+    Md,
+    /// JSON.
+    Json,
+}
+
+/// A report's language.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportLang {
+    /// English.
+    En,
+    /// Chinese.
+    Zh,
+}
+
+impl From<ReportLang> for Lang {
+    fn from(l: ReportLang) -> Lang {
+        match l {
+            ReportLang::En => Lang::En,
+            ReportLang::Zh => Lang::Zh,
+        }
+    }
 }
 
 /// Runs `change`, then records `action` with what changed (`detail` of the result) in the
@@ -320,14 +359,15 @@ pub async fn due(
 /// assessment ID -o FILE` writes for the format and language.
 #[utoipa::path(get, path = "/api/v1/reports/assessment/{id}", tag = "reports", security(("bearer" = [])),
     params(("id" = String, Path, description = "The assessment's id, or a visa's"), ReportQuery),
-    responses((status = 200, description = "The report", content_type = "text/html"), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, description = "The report in the format asked for", content(
+        (String = "text/html"), (String = "text/markdown"), (ReportJson = "application/json"))), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn assessment_report(
     Extension(a): Extension<Acting>,
     Path(id): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<(HeaderMap, Vec<u8>), ApiError> {
-    let (ext, media) = report_format(q.format.as_deref())?;
-    let lang = report_lang(q.lang.as_deref(), Lang::En)?;
+    let (ext, media) = report_format(q.format.unwrap_or_default());
+    let lang = q.lang.map_or(Lang::En, Lang::from);
     let ws = a.workspace;
     let bytes = blocking(move || rendered(ext, |out| ws.assessment_report(&id, out, lang))).await?;
     let mut h = HeaderMap::new();
@@ -335,28 +375,12 @@ pub async fn assessment_report(
     Ok((h, bytes))
 }
 
-/// A report's file extension and media type from `?format=` (HTML when absent).
-pub(crate) fn report_format(
-    format: Option<&str>,
-) -> Result<(&'static str, &'static str), ApiError> {
-    Ok(match format.unwrap_or("html") {
-        "html" => ("html", "text/html; charset=utf-8"),
-        "md" | "markdown" => ("md", "text/markdown; charset=utf-8"),
-        "json" => ("json", "application/json"),
-        other => {
-            return Err(Error::bad_input(format!("format={other:?}: use html, md or json")).into())
-        }
-    })
-}
-
-/// A report's language from `?lang=`, `default` when absent.
-pub(crate) fn report_lang(lang: Option<&str>, default: Lang) -> Result<Lang, ApiError> {
-    match lang {
-        None => Ok(default),
-        Some(l) => {
-            Ok(Lang::parse(l)
-                .ok_or_else(|| Error::bad_input(format!("lang={l:?}: use en or zh")))?)
-        }
+/// A report's file extension and media type.
+pub(crate) fn report_format(format: ReportFormat) -> (&'static str, &'static str) {
+    match format {
+        ReportFormat::Html => ("html", "text/html; charset=utf-8"),
+        ReportFormat::Md => ("md", "text/markdown; charset=utf-8"),
+        ReportFormat::Json => ("json", "application/json"),
     }
 }
 
