@@ -55,13 +55,14 @@ struct Problems;
 
 impl Modify for Problems {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        for item in doc.paths.paths.values_mut() {
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let names_an_id = path.contains('{');
             for op in [&mut item.get, &mut item.post, &mut item.delete]
                 .into_iter()
                 .flatten()
             {
                 problems_as_served(op);
-                for (status, why) in layer_refusals(op) {
+                for (status, why) in layer_refusals(op, names_an_id) {
                     op.responses
                         .responses
                         .entry(status.to_owned())
@@ -103,8 +104,10 @@ fn problems_as_served(op: &mut Operation) {
     }
 }
 
-/// The statuses the layers before `op`'s handler may answer with, and why.
-fn layer_refusals(op: &Operation) -> Vec<(&'static str, &'static str)> {
+/// The statuses the layers before `op`'s handler may answer with, and why; and 404 where the
+/// path, the query or the body names something in the store (an id, a hash, a name), which the
+/// workflow answers with not found when the store holds no such thing.
+fn layer_refusals(op: &Operation, names_an_id: bool) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
     if op.security.is_some() {
         out.push(("401", "No valid token"));
@@ -121,6 +124,9 @@ fn layer_refusals(op: &Operation) -> Vec<(&'static str, &'static str)> {
         .is_some_and(|b| b.content.contains_key("application/json"));
     if has_query || json_body {
         out.push(("400", "The request does not parse"));
+    }
+    if names_an_id || has_query || json_body {
+        out.push(("404", "Nothing in the store has the id, hash or name given"));
     }
     if json_body {
         out.push(("413", "The body is over the server's JSON limit"));
