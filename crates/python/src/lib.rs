@@ -116,10 +116,12 @@ fn stream_reader(capsule: &Bound<'_, PyCapsule>) -> PyResult<ArrowArrayStreamRea
         .map_err(|e| BadInput::new_err(format!("the Arrow stream: {e}")))
 }
 
-/// Progress of work run from Python: nothing is shown; Ctrl-C (a pending SIGINT, checked with
-/// the GIL at each progress point) stops it.
+/// Progress of work run from Python: nothing is shown; Ctrl-C stops it. Python handles a
+/// signal on the thread that called in, so that thread alone looks for one (taking the GIL
+/// for a moment at a progress point); the engine's other threads see the flag it sets.
 struct Interruptible {
     stop: AtomicBool,
+    caller: std::thread::ThreadId,
 }
 
 struct Silent;
@@ -136,6 +138,9 @@ impl Progress for Interruptible {
         if self.stop.load(Ordering::Relaxed) {
             return true;
         }
+        if std::thread::current().id() != self.caller {
+            return false;
+        }
         let interrupted = Python::attach(|py| py.check_signals().is_err());
         if interrupted {
             self.stop.store(true, Ordering::Relaxed);
@@ -150,6 +155,7 @@ pub(crate) fn workspace(frames: &[&Frame]) -> PyResult<Workspace> {
         .map_err(py_err)?
         .with_progress(Arc::new(Interruptible {
             stop: AtomicBool::new(false),
+            caller: std::thread::current().id(),
         }));
     Ok(ws.with_frames(frames))
 }

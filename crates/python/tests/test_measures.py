@@ -53,14 +53,18 @@ def test_scan_finds_an_identifier_with_evidence():
     df = pd.DataFrame(
         {
             "email": [f"user{i}@example.com" for i in range(50)],
-            "n": range(50),
+            "n": [i % 5 for i in range(50)],
         }
     )
     s = datavisa.scan(df)
     text = s.to_json()
     assert "email" in text
     cols = {c["name"]: c for c in s["columns"]}
-    assert cols["email"]["category"] != cols["n"]["category"], text
+    assert cols["email"]["kind"] == "email", text
+    assert cols["email"]["role"] == "identifier", text
+    assert "e-mail" in cols["email"]["evidence"]
+    assert cols["n"]["role"] != "identifier", text
+    assert set(s.columns()["name"]) == {"email", "n"}
 
 
 def test_attacks_are_seeded_and_measure_what_they_say():
@@ -85,15 +89,21 @@ def test_utility_of_a_copy_is_perfect():
     assert set(u.columns()["column"]) == set(df.columns)
 
 
+def timeless(r):
+    d = r.to_dict()
+    d.pop("seconds", None)
+    return d
+
+
 def test_pyarrow_polars_and_pandas_give_the_same_result():
     df = people()
-    want = datavisa.risk(df, quasi=["age", "city"]).to_dict()
-    got = datavisa.risk(pa.Table.from_pandas(df, preserve_index=False), quasi=["age", "city"]).to_dict()
+    want = timeless(datavisa.risk(df, quasi=["age", "city"]))
+    got = timeless(datavisa.risk(pa.Table.from_pandas(df, preserve_index=False), quasi=["age", "city"]))
     assert got == want
     batch = pa.RecordBatch.from_pandas(df, preserve_index=False)
-    assert datavisa.risk(batch, quasi=["age", "city"]).to_dict() == want
+    assert timeless(datavisa.risk(batch, quasi=["age", "city"])) == want
     pl = pytest.importorskip("polars")
-    assert datavisa.risk(pl.from_pandas(df), quasi=["age", "city"]).to_dict() == want
+    assert timeless(datavisa.risk(pl.from_pandas(df), quasi=["age", "city"])) == want
     f = datavisa.frame(df, "people")
     assert f.rows == len(df) and f.columns == list(df.columns)
     assert datavisa.frame(pa.Table.from_pandas(df, preserve_index=False)).sha256 == f.sha256
@@ -113,11 +123,11 @@ def test_pandas_dtypes_are_read_as_their_values():
     )
     i = datavisa.inspect(df)
     cols = {c["name"]: c for c in i["columns"]}
-    assert cols["int"]["value_type"] == "integer"
+    assert cols["int"]["type"] == "integer"
     assert cols["int"]["missing_share"] == pytest.approx(0.25)
     assert cols["cat"]["missing_share"] == pytest.approx(0.25)
-    assert cols["when"]["value_type"] in ("date", "datetime")
-    assert cols["when_tz"]["value_type"] in ("date", "datetime")
+    assert cols["when"]["type"] in ("date", "datetime")
+    assert cols["when_tz"]["type"] in ("date", "datetime")
     assert cols["text"]["missing_share"] == pytest.approx(0.25)
     assert cols["mixed"]["missing_share"] == pytest.approx(0.25)
     assert datavisa.risk(df, quasi=["cat", "flag"]).k >= 1
@@ -160,3 +170,35 @@ def test_results_equal_the_clis_json(tmp_path):
         assert py["inputs"][side]["rows"] == cli["inputs"][side]["rows"]
         del py["inputs"][side], cli["inputs"][side]
     assert py == cli
+
+
+INTERRUPTED = r"""
+import sys
+import numpy as np, pandas as pd, datavisa
+rng = np.random.default_rng(0)
+# Few distinct rows: the queries asked for cannot be found, so the search runs until stopped.
+df = pd.DataFrame({c: rng.choice(["x", "y"], 2000) for c in "abc"})
+print("go", flush=True)
+try:
+    datavisa.attack.singling_out(df, df, n_attacks=500, max_attempts=10**13, mode="univariate")
+except datavisa.Interrupted as e:
+    print("interrupted:", e, flush=True)
+    sys.exit(0)
+print("finished", flush=True)
+sys.exit(1)
+"""
+
+
+def test_ctrl_c_stops_a_long_attack():
+    import signal
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", INTERRUPTED], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "go"
+    import time
+
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=120)
+    assert p.returncode == 0, out
+    assert "interrupted" in out

@@ -79,7 +79,7 @@ class ScanReport(Result):
     """The personal information found per column, with evidence (`datavisa scan`)."""
 
     def columns(self) -> Any:
-        """One row per column: its category, sensitivity and confidence."""
+        """One row per column: its kind, role, sensitive category, confidence and evidence."""
         return _frame_of(self._data["columns"])
 
 
@@ -114,7 +114,7 @@ class CheckReport(Result):
     @property
     def satisfied(self) -> bool:
         """Whether every model asked for holds."""
-        return bool(self._data["check"]["satisfied"])
+        return bool(self._data["satisfied"])
 
 
 class AttackResult(Result):
