@@ -116,12 +116,10 @@ fn stream_reader(capsule: &Bound<'_, PyCapsule>) -> PyResult<ArrowArrayStreamRea
         .map_err(|e| BadInput::new_err(format!("the Arrow stream: {e}")))
 }
 
-/// Progress of work run from Python: nothing is shown; Ctrl-C stops it. Python handles a
-/// signal on the thread that called in, so that thread alone looks for one (taking the GIL
-/// for a moment at a progress point); the engine's other threads see the flag it sets.
+/// Progress of work run from Python: nothing is shown; the work stops at its next progress
+/// point once `stop` is set (by [`run_json`] at Ctrl-C).
 struct Interruptible {
-    stop: AtomicBool,
-    caller: std::thread::ThreadId,
+    stop: Arc<AtomicBool>,
 }
 
 struct Silent;
@@ -135,37 +133,47 @@ impl Progress for Interruptible {
         Box::new(Silent)
     }
     fn cancelled(&self) -> bool {
-        if self.stop.load(Ordering::Relaxed) {
-            return true;
-        }
-        if std::thread::current().id() != self.caller {
-            return false;
-        }
-        let interrupted = Python::attach(|py| py.check_signals().is_err());
-        if interrupted {
-            self.stop.store(true, Ordering::Relaxed);
-        }
-        interrupted
+        self.stop.load(Ordering::Relaxed)
     }
 }
 
-/// The workspace every function runs in: no store (the measures need none), Ctrl-C wired.
-pub(crate) fn workspace(frames: &[&Frame]) -> PyResult<Workspace> {
+/// The workspace every function runs in (no store: the measures need none) and the flag that
+/// stops its work.
+pub(crate) fn workspace(frames: &[&Frame]) -> PyResult<(Workspace, Arc<AtomicBool>)> {
+    let stop = Arc::new(AtomicBool::new(false));
     let ws = Workspace::open(".datavisa", "python")
         .map_err(py_err)?
-        .with_progress(Arc::new(Interruptible {
-            stop: AtomicBool::new(false),
-            caller: std::thread::current().id(),
-        }));
-    Ok(ws.with_frames(frames))
+        .with_progress(Arc::new(Interruptible { stop: stop.clone() }));
+    Ok((ws.with_frames(frames), stop))
 }
 
-/// Runs `work` without the GIL and turns its typed result into the CLI's JSON text.
+/// How often the calling thread looks for Ctrl-C while the work runs.
+const SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// Runs `work` on a thread of its own without the GIL, while the calling thread (the one
+/// Python delivers signals to) looks for Ctrl-C and sets `stop` when it comes; then turns the
+/// typed result into the CLI's JSON text. A stopped run is `Interrupted`.
 pub(crate) fn run_json<T: serde::Serialize + Send>(
     py: Python<'_>,
+    stop: &AtomicBool,
     work: impl FnOnce() -> datavisa_workflow::Result<T> + Send,
 ) -> PyResult<String> {
-    let out = py.detach(work).map_err(py_err)?;
+    let out = py.detach(|| {
+        std::thread::scope(|s| {
+            let worker = s.spawn(work);
+            while !worker.is_finished() {
+                std::thread::park_timeout(SIGNAL_POLL);
+                if !stop.load(Ordering::Relaxed) && Python::attach(|py| py.check_signals().is_err())
+                {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+            worker.join()
+        })
+    });
+    let out = out
+        .map_err(|_| Error::new_err("the engine panicked; the work was abandoned"))?
+        .map_err(py_err)?;
     serde_json::to_string(&out).map_err(|e| Error::new_err(e.to_string()))
 }
 

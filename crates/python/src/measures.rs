@@ -14,20 +14,20 @@ use pyo3::prelude::*;
 #[pyfunction]
 #[pyo3(signature = (frame, top = 5))]
 fn inspect(py: Python<'_>, frame: &PyFrame, top: usize) -> PyResult<String> {
-    let ws = workspace(&[&frame.inner])?;
+    let (ws, stop) = workspace(&[&frame.inner])?;
     let req = InspectRequest {
         file: frame.inner.path(),
         read: ReadRequest::default(),
         top,
     };
-    run_json(py, move || ws.inspect(&req).map(|(i, _)| i))
+    run_json(py, &stop, move || ws.inspect(&req).map(|(i, _)| i))
 }
 
 /// Finds personal information and sensitive categories, column by column, with evidence.
 #[pyfunction]
 #[pyo3(signature = (frame, sample = None, seed = 0))]
 fn scan(py: Python<'_>, frame: &PyFrame, sample: Option<usize>, seed: u64) -> PyResult<String> {
-    let ws = workspace(&[&frame.inner])?;
+    let (ws, stop) = workspace(&[&frame.inner])?;
     let mut options = ScanOptions {
         seed,
         ..ScanOptions::default()
@@ -41,7 +41,7 @@ fn scan(py: Python<'_>, frame: &PyFrame, sample: Option<usize>, seed: u64) -> Py
         write_spec: None,
         options,
     };
-    run_json(py, move || ws.scan(&req))
+    run_json(py, &stop, move || ws.scan(&req))
 }
 
 /// Classic re-identification risk on the quasi-identifiers (the fields of `datavisa risk`).
@@ -74,7 +74,7 @@ fn risk(
         .collect();
     let mut frames = vec![&frame.inner];
     frames.extend(extra.iter().map(|f| &f.inner));
-    let ws = workspace(&frames)?;
+    let (ws, stop) = workspace(&frames)?;
     let path = |f: &Option<PyRef<'_, PyFrame>>| f.as_ref().map(|f| f.inner.path());
     let req = RiskRequest {
         file: frame.inner.path(),
@@ -95,7 +95,7 @@ fn risk(
         seed,
         read: ReadRequest::default(),
     };
-    run_json(py, move || ws.risk(&req))
+    run_json(py, &stop, move || ws.risk(&req))
 }
 
 /// Checks a table as it is against k-anonymity, l-diversity and t-closeness.
@@ -117,7 +117,7 @@ fn check(
     t_distance: String,
     avg_risk: Option<f64>,
 ) -> PyResult<String> {
-    let ws = workspace(&[&frame.inner])?;
+    let (ws, stop) = workspace(&[&frame.inner])?;
     let req = CheckRequest {
         file: frame.inner.path(),
         quasi,
@@ -134,7 +134,7 @@ fn check(
         },
         read: ReadRequest::default(),
     };
-    run_json(py, move || ws.check(&req))
+    run_json(py, &stop, move || ws.check(&req))
 }
 
 /// The frames of an attack and its common parameters.
@@ -151,7 +151,7 @@ impl Attack<'_> {
     fn run(&self, py: Python<'_>, kind: AttackKind) -> PyResult<String> {
         let mut frames = vec![&self.source.inner, &self.twin.inner];
         frames.extend(self.control.map(|c| &c.inner));
-        let ws = workspace(&frames)?;
+        let (ws, stop) = workspace(&frames)?;
         let req = AttackRequest {
             source: self.source.inner.path(),
             twin: self.twin.inner.path(),
@@ -162,7 +162,7 @@ impl Attack<'_> {
             confidence: self.confidence,
             seed: self.seed,
         };
-        run_json(py, move || ws.attack(&req))
+        run_json(py, &stop, move || ws.attack(&req))
     }
 }
 
@@ -314,7 +314,7 @@ fn utility(
     queries: usize,
     seed: u64,
 ) -> PyResult<String> {
-    let ws = workspace(&[&source.inner, &twin.inner])?;
+    let (ws, stop) = workspace(&[&source.inner, &twin.inner])?;
     let req = UtilityRequest {
         source: source.inner.path(),
         twin: twin.inner.path(),
@@ -322,7 +322,7 @@ fn utility(
         seed,
         read: ReadRequest::default(),
     };
-    run_json(py, move || ws.utility(&req))
+    run_json(py, &stop, move || ws.utility(&req))
 }
 
 /// Adds the measures to the module.

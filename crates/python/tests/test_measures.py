@@ -176,11 +176,12 @@ INTERRUPTED = r"""
 import sys
 import numpy as np, pandas as pd, datavisa
 rng = np.random.default_rng(0)
-# Few distinct rows: the queries asked for cannot be found, so the search runs until stopped.
-df = pd.DataFrame({c: rng.choice(["x", "y"], 2000) for c in "abc"})
+df = pd.DataFrame({c: rng.choice([f"{c}{i}" for i in range(n)], 2000) for c, n in zip("abc", (4, 10, 10))})
+# Every row twice: no query isolates one row, so the search runs until it is stopped.
+df = pd.concat([df, df], ignore_index=True)
 print("go", flush=True)
 try:
-    datavisa.attack.singling_out(df, df, n_attacks=500, max_attempts=10**13, mode="univariate")
+    datavisa.attack.singling_out(df, df, n_attacks=500, max_attempts=10**13)
 except datavisa.Interrupted as e:
     print("interrupted:", e, flush=True)
     sys.exit(0)
