@@ -28,36 +28,11 @@ fn max_examples() -> String {
 /// The seed of every run, so a failure reproduces.
 const SEED: &str = "20261204";
 
-/// 60 people over a few categories, deterministic.
-fn source_csv() -> String {
-    let mut csv = String::from("pid,a,b,c,s\n");
-    for i in 0..60u32 {
-        let s = ["asthma", "flu", "none"][(i * 7 % 3) as usize];
-        csv.push_str(&format!("P{i:04},a{},b{},c{},{s}\n", i % 2, i % 3, i % 4));
-    }
-    csv
-}
-
-/// The assessment spec: the columns and two recipients under contract.
-fn assess_spec() -> String {
-    let mut s = String::new();
-    for (c, role) in [
-        ("pid", "identifier"),
-        ("a", "quasi"),
-        ("b", "quasi"),
-        ("c", "quasi"),
-        ("s", "sensitive"),
-    ] {
-        s.push_str(&format!("[[columns]]\nname = \"{c}\"\nrole = \"{role}\"\n"));
-    }
-    for r in ["r1", "r2", "r3"] {
-        s.push_str(&format!(
-            "[[recipients]]\nid = \"{r}\"\nknows = [\"a\", \"b\", \"c\"]\ncontext = \"named_recipient\"\n\
-             [recipients.controls]\nno_reidentification = true\nno_relinking = true\naudited_security = true\n"
-        ));
-    }
-    s
-}
+// The specs it does not use are the in-process fuzzer's.
+#[allow(dead_code)]
+#[path = "../../server/tests/fixtures/team.rs"]
+mod team;
+use team::{assess_spec, source_csv};
 
 /// The vault approver credential of `name`.
 fn credential(name: &str) -> String {

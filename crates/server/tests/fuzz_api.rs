@@ -78,46 +78,9 @@ struct World {
     to_deny: String,
 }
 
-/// The source: 60 people over a few categories, deterministic.
-fn source_csv() -> String {
-    let mut csv = String::from("pid,a,b,c,s\n");
-    for i in 0..60u32 {
-        let s = ["asthma", "flu", "none"][(i * 7 % 3) as usize];
-        csv.push_str(&format!("P{i:04},a{},b{},c{},{s}\n", i % 2, i % 3, i % 4));
-    }
-    csv
-}
-
-/// The assessment and review spec: the columns and three recipients under contract.
-fn assess_spec() -> String {
-    let mut s = String::new();
-    for (c, role) in [
-        ("pid", "identifier"),
-        ("a", "quasi"),
-        ("b", "quasi"),
-        ("c", "quasi"),
-        ("s", "sensitive"),
-    ] {
-        s.push_str(&format!("[[columns]]\nname = \"{c}\"\nrole = \"{role}\"\n"));
-    }
-    for r in ["r1", "r2", "r3"] {
-        s.push_str(&format!(
-            "[[recipients]]\nid = \"{r}\"\nknows = [\"a\", \"b\", \"c\"]\ncontext = \"named_recipient\"\n\
-             [recipients.controls]\nno_reidentification = true\nno_relinking = true\naudited_security = true\n"
-        ));
-    }
-    s
-}
-
-/// The synthesis spec: every column's public domain.
-const SYNTH_SPEC: &str = "[[columns]]\nname = \"pid\"\nrole = \"identifier\"\n\
-    [[columns]]\nname = \"a\"\nrole = \"quasi\"\ndomain = { categories = [\"a0\", \"a1\"] }\n\
-    [[columns]]\nname = \"b\"\nrole = \"quasi\"\ndomain = { categories = [\"b0\", \"b1\", \"b2\"] }\n\
-    [[columns]]\nname = \"c\"\nrole = \"quasi\"\ndomain = { categories = [\"c0\", \"c1\", \"c2\", \"c3\"] }\n\
-    [[columns]]\nname = \"s\"\nrole = \"sensitive\"\ndomain = { categories = [\"asthma\", \"flu\", \"none\"] }\n";
-
-/// The pseudonymization spec: `pid` tokenized.
-const PSEUDO_SPEC: &str = "[pseudonymize.pid]\nmethod = \"token\"\n";
+#[path = "fixtures/team.rs"]
+mod team;
+use team::{assess_spec, source_csv, PSEUDO_SPEC, SYNTH_SPEC};
 
 /// A vault approver's credential.
 fn credential(name: &str) -> String {
