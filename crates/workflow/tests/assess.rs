@@ -1,35 +1,15 @@
 //! Assessments and visas driven through a `Workspace`: recipient-relative verdicts, the visa
 //! lifecycle, and a toy attack added to the registry (the recipe in docs/architecture.md).
 
+mod common;
+use common::people;
+
 use datavisa_verdict::attacks::{Attack, AttackContext, AttackRun, AttackRuns};
 use datavisa_verdict::Criterion;
 use datavisa_workflow::assess::{AssessRequest, IssueRequest, ReviewRequest};
 use datavisa_workflow::verdict::{AssessParams, Verdict};
 use datavisa_workflow::{ErrorKind, FixedClock, Workspace};
 use std::path::Path;
-
-/// `rows` people: pid, a (4 values), b (10), c (10), s (3); deterministic.
-fn people(dir: &Path, name: &str, rows: usize, seed: u64, first: usize) {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
-    let mut s = String::from("pid,a,b,c,s\n");
-    for i in 0..rows {
-        s.push_str(&format!(
-            "P{:06},a{},b{},c{},{}\n",
-            first + i,
-            next(4),
-            next(10),
-            next(10),
-            ["flu", "asthma", "none"][next(3) as usize]
-        ));
-    }
-    std::fs::write(dir.join(name), s).unwrap();
-}
 
 const SPEC: &str = r#"
 [[columns]]

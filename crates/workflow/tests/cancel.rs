@@ -2,6 +2,8 @@
 //! given stage has begun stops an attack, an assessment, a synthesis and a generalization
 //! with `ErrorKind::Cancelled`, and nothing is written (no twin, no register row). A sink that
 //! never cancels gives the figures the code gave before the checks existed.
+mod common;
+use common::people;
 
 use datavisa_twin::synth::{Method, SynthParams};
 use datavisa_workflow::assess::{AssessRequest, ListRequest};
@@ -14,29 +16,6 @@ use datavisa_workflow::{ErrorKind, FixedClock, Workspace};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-
-/// `rows` people: pid, a (4 values), b (10), c (10), s (3); deterministic.
-fn people(dir: &Path, name: &str, rows: usize, seed: u64, first: usize) {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n
-    };
-    let mut s = String::from("pid,a,b,c,s\n");
-    for i in 0..rows {
-        s.push_str(&format!(
-            "P{:06},a{},b{},c{},{}\n",
-            first + i,
-            next(4),
-            next(10),
-            next(10),
-            ["flu", "asthma", "none"][next(3) as usize]
-        ));
-    }
-    std::fs::write(dir.join(name), s).unwrap();
-}
 
 fn cats(p: &str, n: usize) -> String {
     (0..n)
