@@ -76,7 +76,7 @@ token="$("$dv" token create --user stew --store st 2>/dev/null)"
 "$srv" --listen 127.0.0.1:0 --store st --sync-scan-rows 100000 2> server.log &
 server_pid=$!
 for _ in $(seq 1 600); do
-  grep -q '^listening on ' server.log && break
+  grep -qs '^listening on ' server.log && break
   kill -0 "$server_pid" 2>/dev/null || { cat server.log >&2; exit 1; }
   sleep 0.1
 done
