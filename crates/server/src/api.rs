@@ -529,13 +529,17 @@ pub async fn show_dataset(
     request_body = InspectBody,
     responses((status = 200, body = Inspection), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn inspect_dataset(
+    State(st): State<AppState>,
     Extension(a): Extension<Acting>,
     Path(sha256): Path<String>,
     Json(body): Json<InspectBody>,
 ) -> Result<Json<datavisa_workflow::inspect::Inspection>, ApiError> {
     let d = stored(&a, sha256).await?;
     let ws = a.workspace;
+    let place = st.table_place().await?;
     let (inspection, _) = blocking(move || {
+        // Held by the work, not the request: a client that hangs up frees no place early.
+        let _place = place;
         ws.inspect(&InspectRequest {
             file: ws.dataset_file(&d.sha256),
             read: ReadRequest::default(),
@@ -567,7 +571,12 @@ pub async fn scan_dataset(
             .into_response());
     }
     let ws = a.workspace;
-    let s = blocking(move || scan_now(&ws, &d.sha256, body)).await?;
+    let place = st.table_place().await?;
+    let s = blocking(move || {
+        let _place = place;
+        scan_now(&ws, &d.sha256, body)
+    })
+    .await?;
     Ok(Json(s).into_response())
 }
 

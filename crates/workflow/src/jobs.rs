@@ -641,4 +641,38 @@ mod tests {
         assert_eq!(a.request, json!({"k": 5}));
         assert!(a.state.is_final() && !JobState::Running.is_final());
     }
+
+    #[test]
+    fn a_stored_result_keeps_every_float_to_the_last_bit() {
+        // The API serves a job's result as read back from its record, and promises the CLI's
+        // JSON: a float one bit off after the round trip (serde_json's fast parse without
+        // `float_roundtrip`) breaks that. These ones came out one bit off in the benchmark.
+        let floats: [f64; 5] = [
+            1.0 / 71.0,
+            0.037259052905922845,
+            0.9936507936507937,
+            214301.19163401594,
+            0.022147680450993166,
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteTeam::open(dir.path()).unwrap();
+        s.insert(&job("a"), 100).unwrap();
+        s.start("a", 101).unwrap();
+        let end = JobEnd {
+            state: JobState::Succeeded,
+            result: Some(json!({ "values": floats })),
+            problem: None,
+        };
+        s.finish("a", &end, 102).unwrap();
+        let back = s.get("a").unwrap().unwrap().result.unwrap();
+        let back: Vec<f64> = back["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        for (x, y) in floats.iter().zip(&back) {
+            assert_eq!(x.to_bits(), y.to_bits(), "{x:?} came back as {y:?}");
+        }
+    }
 }
