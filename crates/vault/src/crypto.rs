@@ -165,14 +165,75 @@ pub struct MasterKeys {
     check: Zeroizing<[u8; 32]>,
 }
 
+/// Master key derivations this process made and a vault accepted, so that a long-running
+/// process (the server, which opens its vault for every audited request) pays the Argon2id
+/// cost once, not per request. Each entry is a digest of what was derived from (salt,
+/// parameters, passphrase) and the 32 derived bytes, both zeroized when dropped; only a
+/// derivation whose verifier matched is kept, and every open still checks the verifier.
+static DERIVED: std::sync::Mutex<Vec<(Zeroizing<[u8; 32]>, Zeroizing<[u8; 32]>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Derivations kept at most (one per store and master key a process uses).
+const DERIVED_KEPT: usize = 8;
+
+/// What a remembered derivation is looked up by.
+fn derivation_digest(pass: &Passphrase, salt: &[u8], params: KdfParams) -> Zeroizing<[u8; 32]> {
+    let mut h = Sha256::new();
+    h.update(b"datavisa/v1/master/remembered\0");
+    h.update((salt.len() as u64).to_le_bytes());
+    h.update(salt);
+    h.update(params.m_kib.to_le_bytes());
+    h.update(params.t.to_le_bytes());
+    h.update(params.p.to_le_bytes());
+    h.update(pass.bytes());
+    Zeroizing::new(h.finalize().into())
+}
+
 impl MasterKeys {
     /// Derives the wrapping and check keys from a passphrase.
     pub fn derive(pass: &Passphrase, salt: &[u8], params: KdfParams) -> Result<MasterKeys> {
         let master = argon2id(pass, salt, params)?;
-        Ok(MasterKeys {
+        Ok(MasterKeys::of(&master))
+    }
+
+    fn of(master: &[u8; 32]) -> MasterKeys {
+        MasterKeys {
             wrap: hkdf_expand(&master[..], "datavisa/v1/master/wrap"),
             check: hkdf_expand(&master[..], "datavisa/v1/master/check"),
-        })
+        }
+    }
+
+    /// The keys of `pass` if `accepted` takes them (the vault's verifier matches), else None:
+    /// derived as [`MasterKeys::derive`], or from this process's earlier derivation of the same
+    /// passphrase, salt and parameters that was accepted then.
+    pub fn derive_accepted(
+        pass: &Passphrase,
+        salt: &[u8],
+        params: KdfParams,
+        accepted: impl Fn(&MasterKeys) -> bool,
+    ) -> Result<Option<MasterKeys>> {
+        let digest = derivation_digest(pass, salt, params);
+        let remembered = {
+            let kept = DERIVED.lock().unwrap_or_else(|p| p.into_inner());
+            kept.iter()
+                .find(|(d, _)| ct_eq(&d[..], &digest[..]))
+                .map(|(_, m)| MasterKeys::of(m))
+        };
+        if let Some(keys) = remembered.filter(|k| accepted(k)) {
+            return Ok(Some(keys));
+        }
+        let master = argon2id(pass, salt, params)?;
+        let keys = MasterKeys::of(&master);
+        if !accepted(&keys) {
+            return Ok(None);
+        }
+        let mut kept = DERIVED.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|(d, _)| !ct_eq(&d[..], &digest[..]));
+        if kept.len() >= DERIVED_KEPT {
+            kept.remove(0);
+        }
+        kept.push((digest, master));
+        Ok(Some(keys))
     }
 
     /// The value stored in the vault to recognise this master key.
@@ -379,6 +440,55 @@ mod tests {
 
     fn h(s: &str) -> Vec<u8> {
         unhex(&s.replace([' ', '\n'], "")).unwrap()
+    }
+
+    fn remembered(digest: &[u8; 32]) -> usize {
+        DERIVED
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(d, _)| &d[..] == &digest[..])
+            .count()
+    }
+
+    /// An accepted derivation is kept once and gives the same keys; a refused one is not kept;
+    /// a kept one the vault no longer accepts (its master key was changed) is derived again.
+    #[test]
+    fn accepted_derivations_are_remembered_and_refused_ones_are_not() {
+        let params = KdfParams {
+            m_kib: 8,
+            t: 1,
+            p: 1,
+        };
+        let pass = Passphrase::new(b"remembered passphrase".to_vec()).unwrap();
+        let salt = b"salt-of-the-remembering-test";
+        let digest = derivation_digest(&pass, salt, params);
+        let want = MasterKeys::derive(&pass, salt, params)
+            .unwrap()
+            .verifier("v");
+        let is_right = |m: &MasterKeys| m.verifier("v") == want;
+        for _ in 0..2 {
+            let k = MasterKeys::derive_accepted(&pass, salt, params, is_right).unwrap();
+            assert_eq!(k.unwrap().verifier("v"), want);
+            assert_eq!(remembered(&digest), 1);
+        }
+        let wrong = Passphrase::new(b"another passphrase".to_vec()).unwrap();
+        let got = MasterKeys::derive_accepted(&wrong, salt, params, is_right).unwrap();
+        assert!(got.is_none());
+        assert_eq!(remembered(&derivation_digest(&wrong, salt, params)), 0);
+        // The same passphrase refused now (another verifier): not accepted from memory.
+        let got = MasterKeys::derive_accepted(&pass, salt, params, |_| false).unwrap();
+        assert!(got.is_none());
+        // Another salt or cost is another derivation.
+        assert_ne!(
+            &derivation_digest(&pass, b"other salt", params)[..],
+            &digest[..]
+        );
+        let cheaper = KdfParams {
+            m_kib: 16,
+            ..params
+        };
+        assert_ne!(&derivation_digest(&pass, salt, cheaper)[..], &digest[..]);
     }
 
     /// RFC 4231 test cases 1, 2, 3, 4 and 6 (HMAC-SHA-256).

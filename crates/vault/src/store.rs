@@ -382,13 +382,13 @@ impl Vault {
         let kdf: KdfParams = serde_json::from_str(&meta("kdf")?)
             .map_err(|e| corrupted(format!("KDF parameters: {e}")))?;
         let salt = crate::crypto::unhex(&meta("salt")?).ok_or_else(|| corrupted("salt".into()))?;
-        let master = MasterKeys::derive(pass, &salt, kdf)?;
-        if !crate::crypto::ct_eq(
-            master.verifier(&vault_id).as_bytes(),
-            meta("verifier")?.as_bytes(),
-        ) {
+        let verifier = meta("verifier")?;
+        let accepted = |m: &MasterKeys| {
+            crate::crypto::ct_eq(m.verifier(&vault_id).as_bytes(), verifier.as_bytes())
+        };
+        let Some(master) = MasterKeys::derive_accepted(pass, &salt, kdf, accepted)? else {
             return Err(VaultError::WrongMasterKey { path });
-        }
+        };
         let wrapped = crate::crypto::unhex(&meta("audit_key")?)
             .ok_or_else(|| corrupted("audit key".into()))?;
         let audit_key = master
