@@ -170,8 +170,10 @@ pub struct MasterKeys {
 /// cost once, not per request. Each entry is a digest of what was derived from (salt,
 /// parameters, passphrase) and the 32 derived bytes, both zeroized when dropped; only a
 /// derivation whose verifier matched is kept, and every open still checks the verifier.
-static DERIVED: std::sync::Mutex<Vec<(Zeroizing<[u8; 32]>, Zeroizing<[u8; 32]>)>> =
-    std::sync::Mutex::new(Vec::new());
+static DERIVED: std::sync::Mutex<Vec<Remembered>> = std::sync::Mutex::new(Vec::new());
+
+/// A remembered derivation: the digest it is found by, and the derived bytes.
+type Remembered = (Zeroizing<[u8; 32]>, Zeroizing<[u8; 32]>);
 
 /// Derivations kept at most (one per store and master key a process uses).
 const DERIVED_KEPT: usize = 8;
@@ -447,7 +449,7 @@ mod tests {
             .lock()
             .unwrap()
             .iter()
-            .filter(|(d, _)| &d[..] == &digest[..])
+            .filter(|(d, _)| d[..] == digest[..])
             .count()
     }
 
