@@ -33,6 +33,7 @@ pub fn attack_cmd(a: AttackCommand, quiet: bool) -> Result<()> {
                     DenominatorArg::Generated => Denominator::Generated,
                     DenominatorArg::Requested => Denominator::Requested,
                 },
+                keep_queries: false,
             },
         ),
         AttackCommand::Linkability {

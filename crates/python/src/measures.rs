@@ -169,7 +169,8 @@ impl Attack<'_> {
 /// Can a query isolate one source record? (`datavisa attack singling-out`)
 #[pyfunction]
 #[pyo3(signature = (source, twin, control = None, n_attacks = 500, confidence = 0.95, seed = 0,
-    mode = "multivariate", n_cols = 3, max_attempts = 10_000_000, denominator = "generated"))]
+    mode = "multivariate", n_cols = 3, max_attempts = 10_000_000, denominator = "generated",
+    keep_queries = false))]
 #[allow(clippy::too_many_arguments)]
 fn singling_out(
     py: Python<'_>,
@@ -183,6 +184,7 @@ fn singling_out(
     n_cols: usize,
     max_attempts: u64,
     denominator: &str,
+    keep_queries: bool,
 ) -> PyResult<String> {
     let mode = match mode {
         "univariate" => Mode::Univariate,
@@ -217,6 +219,7 @@ fn singling_out(
             n_cols,
             max_attempts,
             denominator,
+            keep_queries,
         },
     )
 }

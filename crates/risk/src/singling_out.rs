@@ -50,6 +50,9 @@ pub struct SinglingOutParams {
     /// twin (generalized, pseudonymized) each row is a person, and dropping duplicates would turn
     /// every k-anonymous class into a singled-out "record".
     pub keep_duplicates: bool,
+    /// Record every successful query in the details (`successful_queries`), not only a sample
+    /// of ten: what Anonymeter's `queries()` returns, for the Python drop-in.
+    pub keep_queries: bool,
 }
 
 impl Default for SinglingOutParams {
@@ -63,6 +66,7 @@ impl Default for SinglingOutParams {
             seed: 0,
             denominator: Denominator::Generated,
             keep_duplicates: false,
+            keep_queries: false,
         }
     }
 }
@@ -125,13 +129,24 @@ pub fn singling_out_watched(
         .iter()
         .filter(|&&h| h)
         .count();
+    let successful = |n: usize| -> Vec<String> {
+        queries
+            .iter()
+            .zip(&main_hits)
+            .filter(|(_, &h)| h)
+            .take(n)
+            .map(|(q, _)| q.describe(&twin))
+            .collect()
+    };
     let mut details = json!({
         "n_queries": queries.len(),
         "rows_after_dedup": {"source": source.n_rows, "twin": twin.n_rows,
                               "control": control.as_ref().map(|c| c.n_rows)},
-        "successful_queries_sample": queries.iter().zip(&main_hits).filter(|(_, &h)| h)
-            .take(10).map(|(q, _)| q.describe(&twin)).collect::<Vec<_>>(),
+        "successful_queries_sample": successful(10),
     });
+    if p.keep_queries {
+        details["successful_queries"] = json!(successful(usize::MAX));
+    }
     let control_successes = match &control {
         None => None,
         Some(c) => {

@@ -33,6 +33,7 @@ fn so(d: &Prepared, n: usize, seed: u64) -> AttackResult {
         seed,
         denominator: Denominator::Generated,
         keep_duplicates: false,
+        keep_queries: false,
     };
     singling_out(d, &p).unwrap()
 }

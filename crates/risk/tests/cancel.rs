@@ -74,6 +74,7 @@ fn so_params(mode: Mode) -> SinglingOutParams {
         seed: 5,
         denominator: Denominator::Generated,
         keep_duplicates: false,
+        keep_queries: false,
     }
 }
 

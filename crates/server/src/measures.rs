@@ -164,6 +164,7 @@ impl AttackBody {
                     RateDenominator::Generated => Denominator::Generated,
                     RateDenominator::Requested => Denominator::Requested,
                 },
+                keep_queries: false,
             },
             AttackName::Linkability => AttackKind::Linkability {
                 aux_a: self.aux_a.clone(),

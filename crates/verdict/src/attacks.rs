@@ -180,6 +180,7 @@ impl Attack for SinglingOut {
                     // People who share every known value are not singled out by it, whatever
                     // the twin's kind: duplicates stay (Anonymeter drops them).
                     keep_duplicates: true,
+                    keep_queries: false,
                 },
                 &cx.watch(),
             )?;

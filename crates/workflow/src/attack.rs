@@ -75,6 +75,8 @@ pub enum AttackKind {
         max_attempts: u64,
         /// What the success rate divides by.
         denominator: Denominator,
+        /// Record every successful query, not only a sample (Anonymeter's `queries()`).
+        keep_queries: bool,
     },
     /// Joining two halves of what the recipient knows through the twin.
     Linkability {
@@ -298,6 +300,7 @@ impl Workspace {
                 n_cols,
                 max_attempts,
                 denominator,
+                keep_queries,
             } => {
                 let _task = self.spinner("singling out");
                 let params = SinglingOutParams {
@@ -309,6 +312,7 @@ impl Workspace {
                     seed,
                     denominator,
                     keep_duplicates: false,
+                    keep_queries,
                 };
                 singling_out_watched(data, &params, &self.stop_watch())
             }

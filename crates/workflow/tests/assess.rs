@@ -176,6 +176,7 @@ impl Attack for EveryColumnAtOnce {
                 seed: cx.input.params.seed,
                 denominator: Denominator::Generated,
                 keep_duplicates: true,
+                keep_queries: false,
             },
         )?;
         Ok(AttackRuns {

@@ -133,6 +133,7 @@ fn singling_out() -> AttackKind {
         n_cols: 3,
         max_attempts: 100_000,
         denominator: Denominator::Generated,
+        keep_queries: false,
     }
 }
 

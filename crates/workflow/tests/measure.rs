@@ -87,6 +87,7 @@ fn a_copy_of_the_source_is_singled_out_and_a_missing_file_is_bad_input() {
             n_cols: 1,
             max_attempts: 100_000,
             denominator: Denominator::Generated,
+            keep_queries: false,
         },
         n_attacks: 50,
         confidence: 0.95,

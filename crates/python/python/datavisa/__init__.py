@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from . import _datavisa
-from . import attack
+from . import anonymeter, attack
 from ._datavisa import BadInput, Error, Frame, Interrupted, Refused
 from ._frames import frame
 from ._results import (
@@ -47,6 +47,7 @@ __all__ = [
     "RiskReport",
     "ScanReport",
     "UtilityReport",
+    "anonymeter",
     "attack",
     "check",
     "frame",

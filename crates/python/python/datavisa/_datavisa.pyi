@@ -60,6 +60,7 @@ def singling_out(
     n_cols: int = 3,
     max_attempts: int = 10000000,
     denominator: str = "generated",
+    keep_queries: bool = False,
 ) -> str: ...
 def linkability(
     source: Frame,

@@ -28,9 +28,11 @@ def singling_out(
     n_cols: int = 3,
     max_attempts: int = 10_000_000,
     denominator: str = "generated",
+    keep_queries: bool = False,
 ) -> AttackResult:
     """Can a query on the twin isolate one source record? `denominator="requested"` divides by
-    the attacks asked for, as Anonymeter 1.1.0 does; the default divides by those found."""
+    the attacks asked for, as Anonymeter 1.1.0 does; the default divides by those found.
+    `keep_queries` records every successful query in `details["successful_queries"]`."""
     return AttackResult._of(
         _datavisa.singling_out(
             frame(source, "source"),
@@ -43,6 +45,7 @@ def singling_out(
             n_cols,
             max_attempts,
             denominator,
+            keep_queries,
         )
     )
 
