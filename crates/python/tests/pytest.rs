@@ -10,10 +10,15 @@ use std::process::Command;
 const REQUIREMENTS: &[&str] = &[
     "maturin==1.16.0",
     "pytest==9.2.0",
-    "pyarrow==26.0.1",
-    "pandas==3.1.1",
-    "polars==2.1.0",
-    "numpy==2.4.6",
+    // Anonymeter 1.1.0 itself, for the drop-in's side-by-side test, and what it admits
+    // (numpy < 1.27, pyarrow < 22).
+    "anonymeter==1.1.0",
+    "numpy==1.26.4",
+    "pyarrow==21.0.0",
+    "pandas==2.2.3",
+    "polars==1.33.1",
+    "scikit-learn==1.5.2",
+    "numba==0.60.0",
 ];
 
 fn required() -> bool {
@@ -91,7 +96,11 @@ fn the_python_package_passes_its_tests() {
     pytest
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .arg(crate_dir.join("tests"))
-        .env("DATAVISA_SHARED_DATA", shared);
+        .env("DATAVISA_SHARED_DATA", shared)
+        .env(
+            "DATAVISA_REQUIRE_PYTHON",
+            if required() { "1" } else { "0" },
+        );
     // The CLI that `cargo test --workspace` builds, for the tests comparing with its JSON.
     let cli = target_dir().join("debug/datavisa");
     if cli.is_file() {

@@ -117,3 +117,57 @@ def test_results_before_evaluate_is_an_error(adults):
     ori, syn, _ = adults
     with pytest.raises(RuntimeError, match="evaluate"):
         SinglingOutEvaluator(ori=ori, syn=syn).risk()
+
+
+def _anonymeter():
+    """Anonymeter 1.1.0 from PyPI (in the test venv); required in CI."""
+    try:
+        from anonymeter import evaluators
+    except ImportError:
+        if os.environ.get("DATAVISA_REQUIRE_PYTHON") == "1":
+            raise
+        pytest.skip("anonymeter is not installed")
+    return evaluators
+
+
+def _overlap(a, b):
+    return a.ci[0] <= b.ci[1] and b.ci[0] <= a.ci[1]
+
+
+def test_side_by_side_with_anonymeter_the_intervals_overlap(adults):
+    """The same frames through Anonymeter itself and through the drop-in: each risk interval of
+    one overlaps the other's (Anonymeter's draws are unseeded, so only the intervals compare)."""
+    ev = _anonymeter()
+    ori, syn, control = adults
+    aux = (["type_employer", "education", "hr_per_week"], ["race", "sex", "age", "country"])
+    cases = [
+        (
+            lambda m: m.SinglingOutEvaluator(ori=ori, syn=syn, control=control, n_attacks=200),
+            {"mode": "univariate"},
+        ),
+        (
+            lambda m: m.LinkabilityEvaluator(
+                ori=ori, syn=syn, control=control, n_attacks=500, aux_cols=aux, n_neighbors=10
+            ),
+            {},
+        ),
+        (
+            lambda m: m.InferenceEvaluator(
+                ori=ori, syn=syn, control=control, n_attacks=500, secret="income",
+                aux_cols=["age", "education", "occupation", "sex", "hr_per_week"],
+            ),
+            {},
+        ),
+    ]
+    import datavisa.anonymeter as dropin
+
+    for make, args in cases:
+        theirs = make(ev)
+        theirs.evaluate(**args)
+        ours = make(dropin)
+        ours.evaluate(**args)
+        a, b = theirs.risk(), ours.risk()
+        assert _overlap(a, b), (type(ours).__name__, a, b)
+        ra, rb = theirs.results(), ours.results()
+        for x, y in [(ra.attack_rate, rb.attack_rate), (ra.control_rate, rb.control_rate)]:
+            assert abs(x.value - y.value) <= x.error + y.error + 1e-9, (type(ours).__name__, x, y)
