@@ -51,7 +51,9 @@ pub struct SinglingOutParams {
     /// every k-anonymous class into a singled-out "record".
     pub keep_duplicates: bool,
     /// Record every successful query in the details (`successful_queries`), not only a sample
-    /// of ten: what Anonymeter's `queries()` returns, for the Python drop-in.
+    /// of ten: what Anonymeter's `queries()` returns, for the Python drop-in. Recorded in the
+    /// parameters only when set, so every other result stays what it was.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub keep_queries: bool,
 }
 

@@ -1,0 +1,159 @@
+"""Issue 25's benchmark: datavisa's Python package against Anonymeter 1.1.0 in one Python
+process, on the same DataFrames (setup B of the attack spec: source and control the two halves
+of adults_control.csv, the twin adults_syn_ctgan.csv), then each evaluation alone in a child
+process for its peak memory, then datavisa on a 1,000,000-row pandas frame.
+
+Run by bench/python_issue25.sh (which makes the venv with Anonymeter and builds the package in
+release mode). Prints a Markdown table and writes bench/out/issue25.json."""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA = Path(os.environ.get("DATAVISA_SHARED_DATA", Path(__file__).parents[2] / "shared" / "data")) / "anonymeter"
+AUX = (
+    ["type_employer", "education", "hr_per_week", "capital_loss", "capital_gain"],
+    ["race", "sex", "fnlwgt", "age", "country"],
+)
+
+
+def frames():
+    real = pd.read_csv(DATA / "adults_control.csv")
+    ori = real.sample(frac=0.5, random_state=1)
+    control = real.drop(ori.index).reset_index(drop=True)
+    syn = pd.read_csv(DATA / "adults_syn_ctgan.csv")
+    return ori.reset_index(drop=True), syn, control
+
+
+def cases(n):
+    """(label, constructor arguments, evaluate arguments) of the attacks at n attacks."""
+    ori, syn, control = frames()
+    inf_aux = [c for c in ori.columns if c != "income"]
+    return [
+        ("singling out, univariate", "SinglingOutEvaluator",
+         dict(ori=ori, syn=syn, control=control, n_attacks=n), dict(mode="univariate")),
+        ("singling out, multivariate (n_cols 3)", "SinglingOutEvaluator",
+         dict(ori=ori, syn=syn, control=control, n_attacks=n), dict(mode="multivariate")),
+        ("linkability (notebook aux split, k = 10)", "LinkabilityEvaluator",
+         dict(ori=ori, syn=syn, control=control, n_attacks=n, aux_cols=AUX, n_neighbors=10), {}),
+        ("inference (secret income, 14 aux)", "InferenceEvaluator",
+         dict(ori=ori, syn=syn, control=control, n_attacks=n, aux_cols=inf_aux, secret="income"), {}),
+    ]
+
+
+def module(tool):
+    if tool == "anonymeter":
+        from anonymeter import evaluators
+
+        return evaluators
+    import datavisa.anonymeter
+
+    return datavisa.anonymeter
+
+
+def run(tool, cls, kwargs, ev_args):
+    ev = getattr(module(tool), cls)(**kwargs)
+    t = time.perf_counter()
+    ev.evaluate(**ev_args)
+    secs = time.perf_counter() - t
+    r = ev.risk()
+    return secs, r.value, r.ci
+
+
+def child(tool, label, n):
+    """One evaluation in this process alone: its peak RSS (MiB) after the data is loaded."""
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for lab, cls, kwargs, ev_args in cases(n):
+        if lab == label:
+            module(tool)
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            run(tool, cls, kwargs, ev_args)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            print(json.dumps({"peak_mib": peak / 1024, "before_mib": before / 1024, "base_mib": base / 1024}))
+            return
+
+
+def peak_of(tool, label, n):
+    out = subprocess.run([sys.executable, __file__, "--child", tool, label, str(n)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def million():
+    """datavisa on 1,000,000 rows: the source resampled from the real rows with jittered numbers."""
+    import datavisa
+
+    real = pd.read_csv(DATA / "adults_control.csv")
+    rng = np.random.default_rng(0)
+    big = real.sample(n=1_000_000, replace=True, random_state=0).reset_index(drop=True)
+    big["age"] = (big["age"] + rng.integers(-2, 3, len(big))).clip(17, 90)
+    big["fnlwgt"] = big["fnlwgt"] + rng.integers(-500, 501, len(big))
+    twin = big.sample(n=100_000, random_state=1).reset_index(drop=True)
+    out = {}
+    t = time.perf_counter()
+    f = datavisa.frame(big, "source")
+    out["frame (pandas -> datavisa, 1M x 15)"] = time.perf_counter() - t
+    t = time.perf_counter()
+    datavisa.risk(f, quasi=["age", "sex", "race", "education", "marital"])
+    out["classic risk, 5 quasi-identifiers"] = time.perf_counter() - t
+    t = time.perf_counter()
+    datavisa.attack.inference(f, twin, secret="income", aux=["age", "sex", "race", "education"], n_attacks=2000)
+    out["inference, 2,000 targets against a 100,000-row twin"] = time.perf_counter() - t
+    return out
+
+
+def main():
+    import anonymeter
+    import datavisa
+
+    rows = []
+    for n in (500, 2000):
+        for label, cls, kwargs, ev_args in cases(n):
+            if n == 2000 and "multivariate" in label:
+                continue  # Anonymeter takes minutes per run here (issue 3)
+            d = run("datavisa", cls, kwargs, ev_args)
+            a = run("anonymeter", cls, kwargs, ev_args)
+            overlap = d[2][0] <= a[2][1] and a[2][0] <= d[2][1]
+            rows.append(dict(attack=label, n_attacks=n, datavisa_s=d[0], anonymeter_s=a[0],
+                             speedup=a[0] / d[0], datavisa_risk=[d[1], *d[2]],
+                             anonymeter_risk=[a[1], *a[2]], overlap=overlap))
+            print(f"{label} n={n}: datavisa {d[0]:.3f} s, anonymeter {a[0]:.2f} s, "
+                  f"{a[0] / d[0]:.0f}x, overlap {overlap}", file=sys.stderr, flush=True)
+    mem = []
+    for label in ("linkability (notebook aux split, k = 10)", "inference (secret income, 14 aux)"):
+        mem.append(dict(attack=label, datavisa=peak_of("datavisa", label, 2000),
+                        anonymeter=peak_of("anonymeter", label, 2000)))
+    big = million()
+    result = dict(datavisa=datavisa.__version__, anonymeter=getattr(anonymeter, "__version__", "1.1.0"),
+                  cores=os.cpu_count(), rows=rows, memory=mem, million=big)
+    Path(__file__).with_name("out").mkdir(exist_ok=True)
+    Path(__file__).with_name("out").joinpath("issue25.json").write_text(json.dumps(result, indent=2))
+    print("| attack | n_attacks | datavisa risk [CI] | Anonymeter risk [CI] | overlap | datavisa s | Anonymeter s | speed-up |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        f = lambda x: f"{x[0]:.4f} [{x[1]:.4f}, {x[2]:.4f}]"
+        print(f"| {r['attack']} | {r['n_attacks']} | {f(r['datavisa_risk'])} | {f(r['anonymeter_risk'])} | "
+              f"{'yes' if r['overlap'] else 'no'} | {r['datavisa_s']:.3f} | {r['anonymeter_s']:.2f} | {r['speedup']:.0f}x |")
+    print()
+    print("| evaluation (2,000 attacks, alone in a process) | datavisa peak RSS | Anonymeter peak RSS | (data loaded) |")
+    print("| --- | --- | --- | --- |")
+    for m in mem:
+        print(f"| {m['attack']} | {m['datavisa']['peak_mib']:.0f} MiB | {m['anonymeter']['peak_mib']:.0f} MiB | "
+              f"{m['datavisa']['before_mib']:.0f} / {m['anonymeter']['before_mib']:.0f} MiB |")
+    print()
+    for k, v in big.items():
+        print(f"- {k}: {v:.2f} s")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        main()
