@@ -1,15 +1,13 @@
 """Issue 25's benchmark: datavisa's Python package against Anonymeter 1.1.0 in one Python
 process, on the same DataFrames (setup B of the attack spec: source and control the two halves
-of adults_control.csv, the twin adults_syn_ctgan.csv), then each evaluation alone in a child
-process for its peak memory, then datavisa on a 1,000,000-row pandas frame.
+of adults_control.csv, the twin adults_syn_ctgan.csv), then datavisa on a 1,000,000-row pandas
+frame. (Peak memory per tool is not measured yet.)
 
 Run by bench/python_issue25.sh (which makes the venv with Anonymeter and builds the package in
 release mode). Prints a Markdown table and writes bench/out/issue25.json."""
 
 import json
 import os
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -59,31 +57,13 @@ def module(tool):
 
 
 def run(tool, cls, kwargs, ev_args):
-    ev = getattr(module(tool), cls)(**kwargs)
+    # Construction and evaluation both: each tool prepares its tables in one or the other.
     t = time.perf_counter()
+    ev = getattr(module(tool), cls)(**kwargs)
     ev.evaluate(**ev_args)
     secs = time.perf_counter() - t
     r = ev.risk()
     return secs, r.value, r.ci
-
-
-def child(tool, label, n):
-    """One evaluation in this process alone: its peak RSS (MiB) after the data is loaded."""
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for lab, cls, kwargs, ev_args in cases(n):
-        if lab == label:
-            module(tool)
-            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            run(tool, cls, kwargs, ev_args)
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            print(json.dumps({"peak_mib": peak / 1024, "before_mib": before / 1024, "base_mib": base / 1024}))
-            return
-
-
-def peak_of(tool, label, n):
-    out = subprocess.run([sys.executable, __file__, "--child", tool, label, str(n)],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def million():
@@ -126,13 +106,9 @@ def main():
                              anonymeter_risk=[a[1], *a[2]], overlap=overlap))
             print(f"{label} n={n}: datavisa {d[0]:.3f} s, anonymeter {a[0]:.2f} s, "
                   f"{a[0] / d[0]:.0f}x, overlap {overlap}", file=sys.stderr, flush=True)
-    mem = []
-    for label in ("linkability (notebook aux split, k = 10)", "inference (secret income, 14 aux)"):
-        mem.append(dict(attack=label, datavisa=peak_of("datavisa", label, 2000),
-                        anonymeter=peak_of("anonymeter", label, 2000)))
     big = million()
     result = dict(datavisa=datavisa.__version__, anonymeter=getattr(anonymeter, "__version__", "1.1.0"),
-                  cores=os.cpu_count(), rows=rows, memory=mem, million=big)
+                  cores=os.cpu_count(), rows=rows, million=big)
     Path(__file__).with_name("out").mkdir(exist_ok=True)
     Path(__file__).with_name("out").joinpath("issue25.json").write_text(json.dumps(result, indent=2))
     print("| attack | n_attacks | datavisa risk [CI] | Anonymeter risk [CI] | overlap | datavisa s | Anonymeter s | speed-up |")
@@ -142,18 +118,9 @@ def main():
         print(f"| {r['attack']} | {r['n_attacks']} | {f(r['datavisa_risk'])} | {f(r['anonymeter_risk'])} | "
               f"{'yes' if r['overlap'] else 'no'} | {r['datavisa_s']:.3f} | {r['anonymeter_s']:.2f} | {r['speedup']:.0f}x |")
     print()
-    print("| evaluation (2,000 attacks, alone in a process) | datavisa peak RSS | Anonymeter peak RSS | (data loaded) |")
-    print("| --- | --- | --- | --- |")
-    for m in mem:
-        print(f"| {m['attack']} | {m['datavisa']['peak_mib']:.0f} MiB | {m['anonymeter']['peak_mib']:.0f} MiB | "
-              f"{m['datavisa']['before_mib']:.0f} / {m['anonymeter']['before_mib']:.0f} MiB |")
-    print()
     for k, v in big.items():
         print(f"- {k}: {v:.2f} s")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-    else:
-        main()
+    main()

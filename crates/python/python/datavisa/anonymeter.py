@@ -29,6 +29,7 @@ from statistics import NormalDist
 from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import attack as _attack
+from ._frames import frame as _frame
 from ._results import AttackResult
 
 __all__ = [
@@ -63,6 +64,15 @@ def _wilson(k: float, n: float, confidence: float) -> SuccessRate:
     rate = (k + z * z / 2) / (n + z * z)
     error = z / (n + z * z) * math.sqrt(k * (n - k) / n + z * z / 4)
     return SuccessRate(rate, error)
+
+
+def _frames(ori: Any, syn: Any, control: Any) -> Tuple[Any, Any, Any]:
+    """The three tables read once, at construction, as Anonymeter prepares its own."""
+    return (
+        _frame(ori, "ori"),
+        _frame(syn, "syn"),
+        None if control is None else _frame(control, "control"),
+    )
 
 
 def _clip(x: float) -> float:
@@ -151,7 +161,7 @@ class SinglingOutEvaluator(_Evaluator):
         *,
         seed: int = 0,
     ):
-        self._ori, self._syn, self._control = ori, syn, control
+        self._ori, self._syn, self._control = _frames(ori, syn, control)
         self._n_attacks, self._n_cols = n_attacks, n_cols
         self._max_attempts = 10_000_000 if max_attempts is None else int(max_attempts)
         self._seed = seed
@@ -195,9 +205,9 @@ class LinkabilityEvaluator(_Evaluator):
         *,
         seed: int = 0,
     ):
-        self._ori, self._syn, self._control = ori, syn, control
+        self._ori, self._syn, self._control = _frames(ori, syn, control)
         self._aux_cols = (list(aux_cols[0]), list(aux_cols[1]))
-        self._n_attacks = len(ori) if n_attacks is None else n_attacks
+        self._n_attacks = self._ori.rows if n_attacks is None else n_attacks
         self._n_neighbors = n_neighbors
         self._seed = seed
         self._by_neighbors: dict = {}
@@ -267,7 +277,7 @@ class InferenceEvaluator(_Evaluator):
             raise NotImplementedError("datavisa's inference is the nearest-neighbour guess")
         if not isinstance(secret, str):
             raise ValueError("secret must be a single column name")
-        self._ori, self._syn, self._control = ori, syn, control
+        self._ori, self._syn, self._control = _frames(ori, syn, control)
         self._aux_cols, self._secret = list(aux_cols), secret
         self._kind = "numeric" if regression else "categorical"
         self._n_attacks, self._seed = n_attacks, seed
