@@ -96,11 +96,7 @@ fn the_python_package_passes_its_tests() {
     pytest
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .arg(crate_dir.join("tests"))
-        .env("DATAVISA_SHARED_DATA", shared)
-        .env(
-            "DATAVISA_REQUIRE_PYTHON",
-            if required() { "1" } else { "0" },
-        );
+        .env("DATAVISA_SHARED_DATA", shared);
     // The CLI that `cargo test --workspace` builds, for the tests comparing with its JSON.
     let cli = target_dir().join("debug/datavisa");
     if cli.is_file() {

@@ -180,10 +180,6 @@ pub fn run(config: Config, on_listening: impl FnOnce(SocketAddr)) -> Result<(), 
     if !interrupted.is_empty() {
         tracing::warn!(jobs = ?interrupted, "jobs of an earlier run were interrupted");
     }
-    for id in &interrupted {
-        // What a killed job left is partial files at most: never a twin.
-        workspace.discard_job_twin(id);
-    }
     let mut pool = config.pool;
     pool.hold = std::env::var_os("DATAVISA_TEST_HOLD_JOBS").is_some_and(|v| v == "1");
     let state = AppState::new(workspace, config.limits, true).with_pool(pool);
@@ -208,16 +204,11 @@ fn stop_jobs(state: &AppState) {
     if !drained {
         tracing::warn!("jobs still running at the end of the grace period are interrupted");
     }
-    let ws = state.workspace();
-    match ws.interrupt_jobs() {
-        Ok(ids) => {
-            for id in &ids {
-                ws.discard_job_twin(id);
-            }
-            if !ids.is_empty() {
-                tracing::info!(jobs = ?ids, "queued and running jobs were interrupted");
-            }
+    match state.workspace().interrupt_jobs() {
+        Ok(ids) if !ids.is_empty() => {
+            tracing::info!(jobs = ?ids, "queued and running jobs were interrupted");
         }
+        Ok(_) => {}
         Err(e) => tracing::error!(error = %e.message, "could not mark the jobs interrupted"),
     }
 }

@@ -453,12 +453,17 @@ impl Workspace {
     }
 
     /// Marks every job queued or running in the store as interrupted (a server starting after
-    /// one that died); their ids.
+    /// one that died, or stopping) and discards what they wrote, partial files at most, never
+    /// a twin; their ids.
     pub fn interrupt_jobs(&self) -> Result<Vec<String>> {
         if !self.store().join(crate::users::TEAM_FILE).is_file() {
             return Ok(Vec::new());
         }
-        self.job_store()?.interrupt_unfinished(unix_now())
+        let ids = self.job_store()?.interrupt_unfinished(unix_now())?;
+        for id in &ids {
+            self.discard_job_twin(id);
+        }
+        Ok(ids)
     }
 
     /// Where twins made by jobs are kept.
@@ -527,11 +532,13 @@ impl Workspace {
     /// The stored table with content hash `sha256`, a twin a job made or an uploaded dataset:
     /// its file, or not found.
     pub fn stored_table(&self, sha256: &str) -> Result<PathBuf> {
-        if let Some((file, _)) = self.stored_twin(sha256)? {
-            return Ok(file);
+        // The dataset is one record found by its hash; a twin is found by reading every job's
+        // manifest, so it is looked for second.
+        if let Some(d) = self.dataset(sha256)? {
+            return Ok(self.dataset_file(&d.sha256));
         }
-        match self.dataset(sha256)? {
-            Some(d) => Ok(self.dataset_file(&d.sha256)),
+        match self.stored_twin(sha256)? {
+            Some((file, _)) => Ok(file),
             None => Err(Error::not_found(format!(
                 "no stored twin or dataset has the hash {sha256:?}"
             ))),
