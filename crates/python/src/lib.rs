@@ -160,7 +160,13 @@ pub(crate) fn run_json<T: serde::Serialize + Send>(
 ) -> PyResult<String> {
     let out = py.detach(|| {
         std::thread::scope(|s| {
-            let worker = s.spawn(work);
+            // The worker wakes the caller when it is done, so no call waits out a poll.
+            let caller = std::thread::current();
+            let worker = s.spawn(move || {
+                let out = work();
+                caller.unpark();
+                out
+            });
             while !worker.is_finished() {
                 std::thread::park_timeout(SIGNAL_POLL);
                 if !stop.load(Ordering::Relaxed) && Python::attach(|py| py.check_signals().is_err())

@@ -102,9 +102,11 @@ pub fn from_batches(
             ));
         }
         n_rows += batch.num_rows();
-        for (acc, col) in accs.iter_mut().zip(batch.columns()) {
-            append(path, acc, col, missing_tokens)?;
-        }
+        // Columns are independent: each is appended on its own thread.
+        use rayon::prelude::*;
+        accs.par_iter_mut()
+            .zip(batch.columns().par_iter())
+            .try_for_each(|(acc, col)| append(path, acc, col, missing_tokens))?;
     }
     if n_rows == 0 {
         return Err(TableError::HeaderOnly { path: path.into() });
@@ -208,6 +210,9 @@ fn append(path: &Path, acc: &mut Acc, col: &ArrayRef, missing: &[String]) -> Res
             }));
         }
         Acc::Text(dict, codes) => {
+            if let Some(keys) = text_dictionary(col) {
+                return append_dictionary(dict, codes, keys, missing).map_err(|e| perr(path, e));
+            }
             let s = arrow_cast::cast(col, &DataType::Utf8).map_err(|e| {
                 perr(
                     path,
@@ -231,6 +236,66 @@ fn append(path: &Path, acc: &mut Acc, col: &ArrayRef, missing: &[String]) -> Res
             }));
         }
     }
+    Ok(())
+}
+
+/// A dictionary-encoded text column (a pandas categorical, a factorized column) as its keys
+/// (as i64) and its values, when its values are UTF-8 text.
+fn text_dictionary(col: &ArrayRef) -> Option<(Vec<Option<usize>>, arrow_array::StringArray)> {
+    let DataType::Dictionary(_, value_type) = col.data_type() else {
+        return None;
+    };
+    if !matches!(
+        **value_type,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    ) {
+        return None;
+    }
+    let d = col.as_any_dictionary_opt()?;
+    let values = arrow_cast::cast(d.values(), &DataType::Utf8).ok()?;
+    let values = values.as_string::<i32>().clone();
+    let keys = arrow_cast::cast(d.keys(), &DataType::Int64).ok()?;
+    let keys = keys.as_primitive::<Int64Type>();
+    let keys: Vec<Option<usize>> = (0..keys.len())
+        .map(|i| (!keys.is_null(i)).then(|| keys.value(i) as usize))
+        .collect();
+    Some((keys, values))
+}
+
+/// Appends a dictionary-encoded column, interning each of its values once, at its first use,
+/// so the codes come out exactly as the row-by-row path gives them; a key outside the values
+/// (malformed data) is refused.
+fn append_dictionary(
+    dict: &mut Dictionary,
+    codes: &mut Vec<u32>,
+    (keys, values): (Vec<Option<usize>>, arrow_array::StringArray),
+    missing: &[String],
+) -> std::result::Result<(), String> {
+    if let Some(k) = keys.iter().flatten().find(|&&k| k >= values.len()) {
+        return Err(format!(
+            "a dictionary key ({k}) is outside its {} values",
+            values.len()
+        ));
+    }
+    const UNSEEN: u32 = u32::MAX - 1;
+    let mut code_of = vec![UNSEEN; values.len()];
+    codes.extend(keys.into_iter().map(|k| {
+        let Some(k) = k else {
+            return MISSING;
+        };
+        if values.is_null(k) {
+            return MISSING;
+        }
+        if code_of[k] == UNSEEN {
+            let v = values.value(k);
+            code_of[k] = if missing.iter().any(|m| m == v) {
+                MISSING
+            } else {
+                dict.intern(v)
+            };
+        }
+        code_of[k]
+    }));
     Ok(())
 }
 

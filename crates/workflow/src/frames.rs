@@ -80,35 +80,76 @@ impl Frame {
     }
 }
 
-/// The hash of a table's content: per column its name, type and every value (numbers as
-/// their IEEE bits, text as UTF-8, missing as a marker), so equal frames hash equal.
+/// The hash of a table's content: the SHA-256 of each column's name, type and digest, in
+/// order. A column's digest covers every value: numbers as their IEEE bits; text as its
+/// distinct values in order of first appearance (each with its length), then each row's rank in that order (missing
+/// as a marker), so it does not depend on how the dictionary was built. Equal frames hash
+/// equal; the columns are digested in parallel.
 fn content_sha256(t: &Table) -> String {
+    use rayon::prelude::*;
+    let digests: Vec<[u8; 32]> = t.columns.par_iter().map(column_digest).collect();
     let mut h = Sha256::new();
-    for c in &t.columns {
+    for (c, d) in t.columns.iter().zip(&digests) {
         h.update(c.name.as_bytes());
         h.update([0]);
         h.update(c.value_type.as_str().as_bytes());
         h.update([0]);
-        match &c.data {
-            ColumnData::Numeric(v) => {
-                for x in v {
-                    h.update(x.to_bits().to_le_bytes());
-                }
+        h.update(d);
+    }
+    datavisa_table::hex(&h.finalize())
+}
+
+/// Values hashed per update: big enough that the per-call cost vanishes.
+const HASH_CHUNK: usize = 8192;
+
+/// The digest of one column's values (see [`content_sha256`]).
+fn column_digest(c: &datavisa_table::Column) -> [u8; 32] {
+    let mut h = Sha256::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(HASH_CHUNK * 8);
+    match &c.data {
+        ColumnData::Numeric(v) => {
+            h.update(b"numbers");
+            for chunk in v.chunks(HASH_CHUNK) {
+                buf.clear();
+                buf.extend(chunk.iter().flat_map(|x| x.to_bits().to_le_bytes()));
+                h.update(&buf);
             }
-            ColumnData::Categorical(cat) => {
-                let dict = cat.dict();
-                for &code in cat.codes() {
+        }
+        ColumnData::Categorical(cat) => {
+            let dict = cat.dict();
+            // Each code's rank by first appearance; MISSING stays MISSING.
+            let mut rank = vec![MISSING; dict.len()];
+            let mut order: Vec<u32> = Vec::new();
+            let ranks: Vec<u32> = cat
+                .codes()
+                .iter()
+                .map(|&code| {
                     if code == MISSING {
-                        h.update([0xff, 0]);
-                    } else {
-                        h.update(dict.get(code).as_bytes());
-                        h.update([0]);
+                        return MISSING;
                     }
-                }
+                    let r = &mut rank[code as usize];
+                    if *r == MISSING {
+                        *r = order.len() as u32;
+                        order.push(code);
+                    }
+                    *r
+                })
+                .collect();
+            h.update(b"text");
+            h.update((order.len() as u64).to_le_bytes());
+            for &code in &order {
+                let value = dict.get(code).as_bytes();
+                h.update((value.len() as u64).to_le_bytes());
+                h.update(value);
+            }
+            for chunk in ranks.chunks(HASH_CHUNK) {
+                buf.clear();
+                buf.extend(chunk.iter().flat_map(|r| r.to_le_bytes()));
+                h.update(&buf);
             }
         }
     }
-    datavisa_table::hex(&h.finalize())
+    h.finalize().into()
 }
 
 /// The frames a workspace holds, by the path requests name them by.

@@ -23,6 +23,10 @@ def _pandas_to_arrow(df: Any, name: str) -> Any:
         seen[n] = i
     columns = []
     for n, col in zip(names, (df.iloc[:, i] for i in range(len(names)))):
+        text = _text_dictionary(pa, col)
+        if text is not None:
+            columns.append(text)
+            continue
         try:
             columns.append(pa.array(col, from_pandas=True))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as e:
@@ -32,6 +36,22 @@ def _pandas_to_arrow(df: Any, name: str) -> Any:
             except Exception:
                 raise BadInput(f"{name}: column {n!r} cannot be read: {e}") from None
     return pa.Table.from_arrays(columns, names=names)
+
+
+def _text_dictionary(pa: Any, col: Any) -> Any:
+    """An object column holding only text (and missing values) as a dictionary array: pandas
+    hashes the values once, in C, and datavisa then reads each distinct value once; None when
+    the column holds anything but text."""
+    if col.dtype != object:
+        return None
+    import pandas as pd
+
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    if not all(isinstance(u, str) for u in uniques):
+        return None
+    return pa.DictionaryArray.from_arrays(
+        pa.array(codes, type=pa.int32(), mask=codes < 0), pa.array(uniques, type=pa.string())
+    )
 
 
 def _as_text(v: Any) -> Any:
