@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
+import polars as pl
 import pytest
 
 # The only line a user changes:
@@ -38,8 +39,13 @@ def test_anonymeters_example_flow_runs_unchanged(adults):
     assert res.attack_rate.error > 0 and res.control_rate is not None
     assert res.baseline_rate.value >= 0
     queries = evaluator.queries()
-    assert isinstance(queries, list) and all(isinstance(q, str) for q in queries)
+    assert isinstance(queries, list) and all(isinstance(q, pl.Expr) for q in queries)
     assert len(queries) == round(res.n_success)
+    baseline = evaluator.queries(baseline=True)
+    assert len(baseline) == round(res.n_baseline)
+    # As Anonymeter's: each successful query singles out one row of the (deduplicated) source.
+    source = pl.from_pandas(ori, nan_to_null=True).unique()
+    assert queries and all(source.filter(q).height == 1 for q in queries + baseline)
     evaluator = SinglingOutEvaluator(ori=ori, syn=syn, control=control, n_attacks=100, n_cols=4)
     evaluator.evaluate(mode="multivariate")
     assert evaluator.risk().ci[0] == 0.0  # a null case: the interval holds 0
@@ -171,3 +177,50 @@ def test_side_by_side_with_anonymeter_the_intervals_overlap(adults):
         ra, rb = theirs.results(), ours.results()
         for x, y in [(ra.attack_rate, rb.attack_rate), (ra.control_rate, rb.control_rate)]:
             assert abs(x.value - y.value) <= x.error + y.error + 1e-9, (type(ours).__name__, x, y)
+
+
+class _Oracle:
+    """An 'inference model' that reads the secret off the target: every guess is right."""
+
+    def __init__(self, secret):
+        self.secret = secret
+
+    def predict(self, x):
+        return x[self.secret]
+
+
+class _Constant:
+    def __init__(self, value):
+        self.value = value
+
+    def predict(self, x):
+        return pd.Series([self.value] * len(x), index=x.index)
+
+
+def test_a_custom_inference_model_makes_the_guesses(adults):
+    ori, syn, control = adults
+    aux = [c for c in ori.columns if c != "income"]
+    oracle = InferenceEvaluator(
+        ori=ori, syn=syn, control=None, aux_cols=aux, secret="income", n_attacks=200,
+        inference_model=_Oracle("income"),
+    ).evaluate()
+    res = oracle.results()
+    assert res.n_success == 200 and res.n_control is None
+    assert res.attack_rate.value > 0.98
+    # The baseline still guesses a random synthetic row's secret: about the majority share.
+    share = (syn["income"] == syn["income"].mode()[0]).mean()
+    assert 0.2 < res.baseline_rate.value < 1.0 and abs(res.n_baseline / 200 - share) < 0.5
+    constant = InferenceEvaluator(
+        ori=ori, syn=syn, control=control, aux_cols=aux, secret="income", n_attacks=200,
+        inference_model=_Constant("no such income"),
+    ).evaluate()
+    assert constant.results().n_success == 0 and constant.results().n_control == 0
+    assert constant.risk().value == 0.0
+    # Seeded: the same run again gives the same counts.
+    again = InferenceEvaluator(
+        ori=ori, syn=syn, control=None, aux_cols=aux, secret="income", n_attacks=200,
+        inference_model=_Oracle("income"),
+    ).evaluate()
+    assert again.results().n_baseline == res.n_baseline
+    with pytest.raises(TypeError):
+        InferenceEvaluator(ori=ori, syn=syn, aux_cols=aux, secret="income", inference_model=object())

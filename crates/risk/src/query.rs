@@ -87,6 +87,26 @@ impl Predicate {
         }
     }
 
+    /// The predicate as `[column, operator, value]` (value a string, a number, or null for
+    /// `is null` / `is not null`), for a front end to rebuild it as its own expression.
+    pub fn term(&self, t: &Table) -> serde_json::Value {
+        let name = |c: u32| t.columns[c as usize].name.clone();
+        match *self {
+            Predicate::IsNull(c) => serde_json::json!([name(c), "is_null", null]),
+            Predicate::NotNull(c) => serde_json::json!([name(c), "is_not_null", null]),
+            Predicate::Code { col, eq, code } => {
+                let value = match &t.columns[col as usize].data {
+                    ColumnData::Categorical(cat) => serde_json::json!(cat.dict().get(code)),
+                    ColumnData::Numeric(_) => serde_json::json!(code),
+                };
+                serde_json::json!([name(col), if eq { "==" } else { "!=" }, value])
+            }
+            Predicate::Num { col, op, value } => {
+                serde_json::json!([name(col), op.symbol(), value])
+            }
+        }
+    }
+
     /// Human-readable form, e.g. `age >= 67` or `sex == "Female"`.
     pub fn describe(&self, t: &Table) -> String {
         let name = |c: u32| t.columns[c as usize].name.as_str();
@@ -121,6 +141,11 @@ impl Query {
     /// A hashable identity (two queries with the same predicates have the same key).
     pub fn key(&self) -> Vec<(u32, u8, u64)> {
         self.0.iter().map(Predicate::key).collect()
+    }
+
+    /// The predicates' terms ([`Predicate::term`]), all of which a row must satisfy.
+    pub fn terms(&self, t: &Table) -> serde_json::Value {
+        serde_json::Value::Array(self.0.iter().map(|p| p.term(t)).collect())
     }
 
     /// Human-readable form joined with `and`.

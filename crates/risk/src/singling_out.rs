@@ -75,6 +75,16 @@ impl Default for SinglingOutParams {
 
 const BATCH: usize = 1000;
 
+/// The terms of the queries that hit, in order (what `keep_queries` records for a front end).
+fn kept_terms(queries: &[Query], hit: &[bool], twin: &Table) -> serde_json::Value {
+    queries
+        .iter()
+        .zip(hit)
+        .filter(|(_, &h)| h)
+        .map(|(q, _)| q.terms(twin))
+        .collect()
+}
+
 /// Runs the singling-out attack on prepared tables.
 pub fn singling_out(data: &Prepared, p: &SinglingOutParams) -> Result<AttackResult> {
     singling_out_watched(data, p, &|_| {})
@@ -127,10 +137,8 @@ pub fn singling_out_watched(
         p.n_cols
     };
     let baseline = baseline_queries(&twin, baseline_cols.min(n_columns), p);
-    let base_hits = hits(&source_ix, &baseline, watch)?
-        .iter()
-        .filter(|&&h| h)
-        .count();
+    let baseline_hits = hits(&source_ix, &baseline, watch)?;
+    let base_hits = baseline_hits.iter().filter(|&&h| h).count();
     let successful = |n: usize| -> Vec<String> {
         queries
             .iter()
@@ -148,6 +156,14 @@ pub fn singling_out_watched(
     });
     if p.keep_queries {
         details["successful_queries"] = json!(successful(usize::MAX));
+        details["successful_query_terms"] = kept_terms(&queries, &main_hits, &twin);
+        details["successful_baseline_queries"] = baseline
+            .iter()
+            .zip(&baseline_hits)
+            .filter(|(_, &h)| h)
+            .map(|(q, _)| q.describe(&twin))
+            .collect();
+        details["successful_baseline_query_terms"] = kept_terms(&baseline, &baseline_hits, &twin);
     }
     let control_successes = match &control {
         None => None,

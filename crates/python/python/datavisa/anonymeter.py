@@ -24,7 +24,9 @@ is `(attack − control) / (1 − control)` with first-order error propagation, 
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from statistics import NormalDist
 from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -181,13 +183,43 @@ class SinglingOutEvaluator(_Evaluator):
         )
         return self
 
-    def queries(self, baseline: bool = False) -> List[str]:
-        """The successful queries of the main attack. (The baseline's are random queries whose
-        list datavisa does not keep: asking for them is an error.)"""
-        if baseline:
-            raise NotImplementedError("datavisa keeps the baseline's success count, not its queries")
+    def queries(self, baseline: bool = False) -> List[Any]:
+        """The successful queries of the main attack, or with `baseline=True` of the baseline
+        (random) attack, as polars expressions like Anonymeter 1.1.0's (`ori.filter(q)` on a
+        polars frame singles out one row); as datavisa's text (`age <= 17 and sex == "F"`)
+        when polars is not installed. (Anonymeter 1.1.0 itself returns an empty list for the
+        baseline: it never fills it.)"""
         details = self._evaluated()["details"]
-        return list(details.get("successful_queries", details.get("successful_queries_sample", [])))
+        prefix = "successful_baseline_query" if baseline else "successful_query"
+        try:
+            import polars as pl
+        except ImportError:
+            return list(details[prefix + "s"])
+        return [_polars_query(pl, terms) for terms in details[prefix + "_terms"]]
+
+
+def _polars_query(pl: Any, terms: Sequence[Sequence[Any]]) -> Any:
+    """A query's terms (`[column, operator, value]`, all to hold) as one polars expression."""
+    parts = []
+    for column, op, value in terms:
+        c = pl.col(column)
+        if op == "is_null":
+            parts.append(c.is_null())
+        elif op == "is_not_null":
+            parts.append(c.is_not_null())
+        else:
+            parts.append(_COMPARE[op](c, pl.lit(value)))
+    return functools.reduce(operator.and_, parts)
+
+
+_COMPARE = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
 
 
 class LinkabilityEvaluator(_Evaluator):
@@ -258,7 +290,13 @@ class LinkabilityEvaluator(_Evaluator):
 
 class InferenceEvaluator(_Evaluator):
     """Can `secret` be inferred from `aux_cols` through the synthetic data? (Anonymeter's, with
-    a `seed`; `regression=True` scores a numeric secret within 5% of the truth.)"""
+    a `seed`; `regression=True` scores a numeric secret within 5% of the truth, relative to the
+    truth, where Anonymeter 1.1.0 divides by the guess.)
+
+    `inference_model`, as in Anonymeter, is a model fitted on `syn` with `secret` as target
+    that has `predict(x)`: given, it makes the main and control guesses in place of datavisa's
+    nearest-neighbour guess, on seeded targets; the baseline still guesses a random synthetic
+    row's secret for each target."""
 
     def __init__(
         self,
@@ -273,17 +311,24 @@ class InferenceEvaluator(_Evaluator):
         *,
         seed: int = 0,
     ):
-        if inference_model is not None:
-            raise NotImplementedError("datavisa's inference is the nearest-neighbour guess")
         if not isinstance(secret, str):
             raise ValueError("secret must be a single column name")
+        if inference_model is not None and not callable(getattr(inference_model, "predict", None)):
+            raise TypeError("inference_model must have a predict(x) method")
+        self._model = inference_model
+        self._tables = (ori, syn, control)
         self._ori, self._syn, self._control = _frames(ori, syn, control)
+        if secret not in self._ori.columns:
+            raise ValueError(f"secret column '{secret}' not found in ori dataframe")
         self._aux_cols, self._secret = list(aux_cols), secret
         self._kind = "numeric" if regression else "categorical"
         self._n_attacks, self._seed = n_attacks, seed
 
     def evaluate(self, n_jobs: int = -2) -> "InferenceEvaluator":
         """Runs the attacks (`n_jobs` is accepted for compatibility: datavisa uses every core)."""
+        if self._model is not None:
+            self._result = _ModelInference(self).run()
+            return self
         self._result = _attack.inference(
             self._ori,
             self._syn,
@@ -295,3 +340,77 @@ class InferenceEvaluator(_Evaluator):
             secret_kind=self._kind,
         )
         return self
+
+
+class _ModelInference:
+    """The inference attack with the caller's model making the guesses: seeded targets, the
+    model's guesses scored as datavisa scores its own (exact, or within 5% of a numeric truth;
+    missing guessing missing counts), the baseline a random synthetic row's secret."""
+
+    TOLERANCE = 0.05
+
+    def __init__(self, ev: InferenceEvaluator):
+        import numpy as np
+        import pandas as pd
+
+        self.np, self.pd, self.ev = np, pd, ev
+        self.rng = np.random.default_rng(ev._seed)
+        ori, syn, control = ev._tables
+        self.ori, self.syn = self._pandas(ori), self._pandas(syn)
+        self.control = None if control is None else self._pandas(control)
+
+    def _pandas(self, data: Any) -> Any:
+        if isinstance(data, self.pd.DataFrame):
+            return data
+        if hasattr(data, "to_pandas"):
+            return data.to_pandas()
+        raise TypeError("a custom inference_model needs pandas, polars or pyarrow tables")
+
+    def _targets(self, table: Any) -> Any:
+        n = min(self.ev._n_attacks, len(table))
+        rows = self.rng.choice(len(table), size=n, replace=False)
+        return table.iloc[rows]
+
+    def _score(self, guesses: Any, truth: Any) -> int:
+        np, pd = self.np, self.pd
+        g, t = np.asarray(guesses, dtype=object), np.asarray(truth, dtype=object)
+        if len(g) != len(t):
+            raise RuntimeError(
+                f"the inference model gave {len(g)} guesses for {len(t)} targets"
+            )
+        both_missing = pd.isnull(g) & pd.isnull(t)
+        if self.ev._kind == "numeric":
+            gf = pd.to_numeric(pd.Series(g), errors="coerce").to_numpy(dtype=float)
+            tf = pd.to_numeric(pd.Series(t), errors="coerce").to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                hit = np.abs(gf - tf) <= self.TOLERANCE * np.abs(tf)
+        else:
+            hit = np.array([a == b for a, b in zip(g, t)], dtype=bool)
+        return int(np.sum(hit | both_missing))
+
+    def _model_hits(self, table: Any) -> Tuple[int, int]:
+        targets = self._targets(table)
+        guesses = self.ev._model.predict(targets)
+        return self._score(guesses, targets[self.ev._secret]), len(targets)
+
+    def run(self) -> AttackResult:
+        main, n_main = self._model_hits(self.ori)
+        targets = self._targets(self.ori)
+        picks = self.rng.choice(len(self.syn), size=len(targets), replace=True)
+        secret = self.ev._secret
+        base = self._score(self.syn[secret].to_numpy()[picks], targets[secret])
+        control, n_control = (None, None) if self.control is None else self._model_hits(self.control)
+        return AttackResult(
+            {
+                "attack": "inference",
+                "guesses": "the caller's inference_model",
+                "n_attacks": self.ev._n_attacks,
+                "seed": self.ev._seed,
+                "secret": secret,
+                "aux": list(self.ev._aux_cols),
+                "n_success": float(main),
+                "n_baseline": float(base),
+                "n_control": None if control is None else float(control),
+                "attempts": {"main": n_main, "baseline": len(targets), "control": n_control},
+            }
+        )
