@@ -1,7 +1,9 @@
 """Issue 25's benchmark: datavisa's Python package against Anonymeter 1.1.0 in one Python
 process, on the same DataFrames (setup B of the attack spec: source and control the two halves
 of adults_control.csv, the twin adults_syn_ctgan.csv), then datavisa on a 1,000,000-row pandas
-frame. (Peak memory per tool is not measured yet.)
+frame. Peak memory per call is the highest resident set size seen above the one at the call's
+start (sampled every millisecond from /proc/self/statm by a thread), Python's and Rust's
+allocations alike.
 
 Run by bench/python_issue25.sh (which makes the venv with Anonymeter and builds the package in
 release mode). Prints a Markdown table and writes bench/out/issue25.json."""
@@ -9,6 +11,7 @@ release mode). Prints a Markdown table and writes bench/out/issue25.json."""
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -56,14 +59,44 @@ def module(tool):
     return datavisa.anonymeter
 
 
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+
+
+class PeakRss:
+    """The highest resident set size above the one at entry, while the block runs."""
+
+    def __enter__(self):
+        self.start = self.peak = rss()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+        return self
+
+    def _watch(self):
+        while not self.done.wait(0.001):
+            self.peak = max(self.peak, rss())
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+        self.peak = max(self.peak, rss())
+        self.mib = (self.peak - self.start) / 2**20
+
+
 def run(tool, cls, kwargs, ev_args):
     # Construction and evaluation both: each tool prepares its tables in one or the other.
-    t = time.perf_counter()
-    ev = getattr(module(tool), cls)(**kwargs)
-    ev.evaluate(**ev_args)
-    secs = time.perf_counter() - t
+    with PeakRss() as mem:
+        t = time.perf_counter()
+        ev = getattr(module(tool), cls)(**kwargs)
+        ev.evaluate(**ev_args)
+        secs = time.perf_counter() - t
     r = ev.risk()
-    return secs, r.value, r.ci
+    return secs, r.value, r.ci, mem.mib
 
 
 def million():
@@ -77,15 +110,22 @@ def million():
     big["fnlwgt"] = big["fnlwgt"] + rng.integers(-500, 501, len(big))
     twin = big.sample(n=100_000, random_state=1).reset_index(drop=True)
     out = {}
-    t = time.perf_counter()
-    f = datavisa.frame(big, "source")
-    out["frame (pandas -> datavisa, 1M x 15)"] = time.perf_counter() - t
-    t = time.perf_counter()
-    datavisa.risk(f, quasi=["age", "sex", "race", "education", "marital"])
-    out["classic risk, 5 quasi-identifiers"] = time.perf_counter() - t
-    t = time.perf_counter()
-    datavisa.attack.inference(f, twin, secret="income", aux=["age", "sex", "race", "education"], n_attacks=2000)
-    out["inference, 2,000 targets against a 100,000-row twin"] = time.perf_counter() - t
+
+    def timed(label, work):
+        with PeakRss() as mem:
+            t = time.perf_counter()
+            value = work()
+            out[label] = dict(seconds=time.perf_counter() - t, peak_mib=mem.mib)
+        return value
+
+    f = timed("frame (pandas -> datavisa, 1M x 15)", lambda: datavisa.frame(big, "source"))
+    timed("classic risk, 5 quasi-identifiers",
+          lambda: datavisa.risk(f, quasi=["age", "sex", "race", "education", "marital"]))
+    timed("inference, 2,000 targets against a 100,000-row twin",
+          lambda: datavisa.attack.inference(f, twin, secret="income",
+                                            aux=["age", "sex", "race", "education"], n_attacks=2000))
+    timed("singling out, univariate, 500 queries, the 1M rows as twin and source",
+          lambda: datavisa.attack.singling_out(f, f, n_attacks=500, mode="univariate"))
     return out
 
 
@@ -103,23 +143,25 @@ def main():
             overlap = d[2][0] <= a[2][1] and a[2][0] <= d[2][1]
             rows.append(dict(attack=label, n_attacks=n, datavisa_s=d[0], anonymeter_s=a[0],
                              speedup=a[0] / d[0], datavisa_risk=[d[1], *d[2]],
-                             anonymeter_risk=[a[1], *a[2]], overlap=overlap))
-            print(f"{label} n={n}: datavisa {d[0]:.3f} s, anonymeter {a[0]:.2f} s, "
-                  f"{a[0] / d[0]:.0f}x, overlap {overlap}", file=sys.stderr, flush=True)
+                             anonymeter_risk=[a[1], *a[2]], overlap=overlap,
+                             datavisa_peak_mib=d[3], anonymeter_peak_mib=a[3]))
+            print(f"{label} n={n}: datavisa {d[0]:.3f} s {d[3]:.0f} MiB, anonymeter {a[0]:.2f} s "
+                  f"{a[3]:.0f} MiB, {a[0] / d[0]:.0f}x, overlap {overlap}", file=sys.stderr, flush=True)
     big = million()
     result = dict(datavisa=datavisa.__version__, anonymeter=getattr(anonymeter, "__version__", "1.1.0"),
                   cores=os.cpu_count(), rows=rows, million=big)
     Path(__file__).with_name("out").mkdir(exist_ok=True)
     Path(__file__).with_name("out").joinpath("issue25.json").write_text(json.dumps(result, indent=2))
-    print("| attack | n_attacks | datavisa risk [CI] | Anonymeter risk [CI] | overlap | datavisa s | Anonymeter s | speed-up |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| attack | n_attacks | datavisa risk [CI] | Anonymeter risk [CI] | overlap | datavisa s | Anonymeter s | speed-up | datavisa peak MiB | Anonymeter peak MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         f = lambda x: f"{x[0]:.4f} [{x[1]:.4f}, {x[2]:.4f}]"
         print(f"| {r['attack']} | {r['n_attacks']} | {f(r['datavisa_risk'])} | {f(r['anonymeter_risk'])} | "
-              f"{'yes' if r['overlap'] else 'no'} | {r['datavisa_s']:.3f} | {r['anonymeter_s']:.2f} | {r['speedup']:.0f}x |")
+              f"{'yes' if r['overlap'] else 'no'} | {r['datavisa_s']:.3f} | {r['anonymeter_s']:.2f} | {r['speedup']:.0f}x | "
+              f"{r['datavisa_peak_mib']:.0f} | {r['anonymeter_peak_mib']:.0f} |")
     print()
     for k, v in big.items():
-        print(f"- {k}: {v:.2f} s")
+        print(f"- {k}: {v['seconds']:.2f} s, peak {v['peak_mib']:.0f} MiB above the start")
 
 
 if __name__ == "__main__":
