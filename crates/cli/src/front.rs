@@ -3,9 +3,8 @@
 
 use crate::output::{progress_bar, spinner};
 use crate::{OutputArgs, ReadArgs};
-use datavisa_workflow::{
-    Error, Passphrase, Progress, ReadRequest, Result, Secrets, Task, Workspace,
-};
+use datavisa_workflow::secrets::{FileOrEnv, Spelling};
+use datavisa_workflow::{Progress, ReadRequest, Result, Task, Workspace};
 use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -91,91 +90,9 @@ fn uid_of_new_file() -> Option<String> {
     None
 }
 
-/// Secrets as the CLI takes them: a file named by a flag, else an environment variable.
-#[derive(Clone, Debug, Default)]
-pub struct CliSecrets {
-    /// `--master-key-file`.
-    pub master_key_file: Option<PathBuf>,
-    /// `--credential-file`.
-    pub credential_file: Option<PathBuf>,
-    /// `--new-master-key-file` (re-key).
-    pub new_master_key_file: Option<PathBuf>,
-}
-
-impl Secrets for CliSecrets {
-    fn master_key(&self) -> Result<Passphrase> {
-        secret(
-            self.master_key_file.as_deref(),
-            "DATAVISA_MASTER_KEY",
-            "master key",
-            "--master-key-file",
-        )
-    }
-    fn has_master_key(&self) -> bool {
-        self.master_key_file.is_some() || std::env::var_os("DATAVISA_MASTER_KEY").is_some()
-    }
-    fn approver_credential(&self) -> Result<Passphrase> {
-        secret(
-            self.credential_file.as_deref(),
-            "DATAVISA_APPROVER_CREDENTIAL",
-            "approver credential",
-            "--credential-file",
-        )
-    }
-    fn new_master_key(&self) -> Result<Passphrase> {
-        secret(
-            self.new_master_key_file.as_deref(),
-            "DATAVISA_NEW_MASTER_KEY",
-            "new master key",
-            "--new-master-key-file",
-        )
-    }
-}
-
-/// A secret from a file, else from an environment variable.
-pub fn secret(file: Option<&Path>, var: &str, what: &str, flag: &str) -> Result<Passphrase> {
-    let bytes = match file {
-        Some(f) => {
-            warn_if_readable_by_others(f);
-            // A missing or unreadable file is the user's input, named with the flag it came from.
-            std::fs::read(f).map_err(|e| {
-                Error::bad_input(format!(
-                    "{flag} {}: cannot read the {what} file: {e}",
-                    f.display()
-                ))
-            })?
-        }
-        None => match std::env::var_os(var) {
-            Some(v) => v.into_encoded_bytes(),
-            None => {
-                return Err(Error::bad_input(format!(
-                    "no {what}: set {var} or pass {flag} FILE"
-                )))
-            }
-        },
-    };
-    Passphrase::new(bytes).map_err(|_| {
-        Error::bad_input(format!(
-            "the {what} is empty (from {})",
-            file.map_or_else(|| var.to_owned(), |f| f.display().to_string())
-        ))
-    })
-}
-
-fn warn_if_readable_by_others(f: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(m) = std::fs::metadata(f) {
-            if m.permissions().mode() & 0o077 != 0 {
-                eprintln!(
-                    "warning: {} can be read by other users; `chmod 600` it",
-                    f.display()
-                );
-            }
-        }
-    }
-}
+/// Secrets as the CLI takes them: a file named by a flag, else an environment variable (the
+/// workflow's reader, shared with the Python package; the flags are the CLI's spelling).
+pub use datavisa_workflow::secrets::SecretFiles as CliSecrets;
 
 /// Spinners and bars on stderr, hidden when stderr is not a terminal or with `--quiet`.
 #[derive(Clone, Copy, Debug)]
@@ -242,15 +159,11 @@ pub fn lang() -> datavisa_workflow::i18n::Lang {
 
 /// The workspace of one command: its store, the CLI's secrets, the OS user, terminal progress.
 pub fn workspace(store: &Path, secrets: CliSecrets, quiet: bool) -> Result<Workspace> {
-    let ws = Workspace::open(store, os_user())?
-        .with_secrets(secrets)
-        .with_progress(Arc::new(Terminal { quiet }));
-    // Automatic audit anchors go where the environment says (ideally a place the auditor
-    // controls), else beside the store.
-    let (dir, key) = ws.anchor_place();
-    let dir = std::env::var_os("DATAVISA_ANCHOR_DIR").map_or(dir, PathBuf::from);
-    let key = std::env::var_os("DATAVISA_ANCHOR_KEY").map_or(key, PathBuf::from);
-    Ok(ws.with_anchors(dir, key))
+    // Automatic audit anchors go where the environment says, else beside the store.
+    Ok(Workspace::open(store, os_user())?
+        .with_secrets(FileOrEnv::new(secrets, Spelling::CLI))
+        .with_progress(Arc::new(Terminal { quiet }))
+        .with_anchors_from_env())
 }
 
 /// A workspace for verbs that touch no store (inspect, scan, attacks, twins without a vault).

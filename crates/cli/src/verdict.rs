@@ -186,9 +186,7 @@ pub fn assess_action(c: AssessCommand, quiet: bool) -> Result<()> {
         }
         AssessCommand::Show { id, store, format } => {
             let ws = workspace(&store.store, CliSecrets::default(), quiet)?;
-            let stored = ws.stored_assessment(&id)?;
-            let mut a = Assessed::of(&stored)?;
-            a.on_record = ws.on_record(&stored)?;
+            let a = ws.assessment(&id)?;
             match format {
                 Format::Json => print_json(&a),
                 Format::Human => print_assessment(&a),

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 mod measures;
+mod store;
 
 create_exception!(_datavisa, Error, PyException, "Any datavisa error.");
 create_exception!(
@@ -140,11 +141,16 @@ impl Progress for Interruptible {
 /// The workspace every function runs in (no store: the measures need none) and the flag that
 /// stops its work.
 pub(crate) fn workspace(frames: &[&Frame]) -> PyResult<(Workspace, Arc<AtomicBool>)> {
+    let ws = Workspace::open(".datavisa", "python").map_err(py_err)?;
+    Ok(interruptible(ws.with_frames(frames)))
+}
+
+/// `ws` showing no progress and stopping at its next progress point once the returned flag
+/// is set.
+pub(crate) fn interruptible(ws: Workspace) -> (Workspace, Arc<AtomicBool>) {
     let stop = Arc::new(AtomicBool::new(false));
-    let ws = Workspace::open(".datavisa", "python")
-        .map_err(py_err)?
-        .with_progress(Arc::new(Interruptible { stop: stop.clone() }));
-    Ok((ws.with_frames(frames), stop))
+    let ws = ws.with_progress(Arc::new(Interruptible { stop: stop.clone() }));
+    (ws, stop)
 }
 
 /// How often the calling thread looks for Ctrl-C while the work runs.
@@ -200,5 +206,6 @@ fn _datavisa(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_stream, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     measures::register(m)?;
+    store::register(m)?;
     Ok(())
 }

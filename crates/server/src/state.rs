@@ -20,17 +20,10 @@ impl StoreLocation {
     pub fn open(&self, secrets: ServerSecrets) -> Result<Workspace> {
         match self {
             StoreLocation::Dir(dir) => {
-                let ws = Workspace::open(dir.clone(), "datavisa-server")?.with_secrets(secrets);
-                // Anchors are signed with the key the environment names, as the CLI's are
-                // (ideally one the auditor, not the operator, controls).
-                let (anchors, key) = ws.anchor_place();
-                let env = |name: &str, default: PathBuf| {
-                    std::env::var_os(name).map_or(default, PathBuf::from)
-                };
-                Ok(ws.with_anchors(
-                    env("DATAVISA_ANCHOR_DIR", anchors),
-                    env("DATAVISA_ANCHOR_KEY", key),
-                ))
+                // Anchors are signed with the key the environment names, as the CLI's are.
+                Ok(Workspace::open(dir.clone(), "datavisa-server")?
+                    .with_secrets(secrets)
+                    .with_anchors_from_env())
             }
         }
     }

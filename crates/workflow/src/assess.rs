@@ -439,6 +439,15 @@ impl Workspace {
         Ok(reg.assessment(&id)?)
     }
 
+    /// A stored assessment as `assess` returned it, with what the register holds around it
+    /// (by its id or the id of a visa issued on it).
+    pub fn assessment(&self, id: &str) -> Result<Assessed> {
+        let stored = self.stored_assessment(id)?;
+        let mut a = Assessed::of(&stored)?;
+        a.on_record = self.on_record(&stored)?;
+        Ok(a)
+    }
+
     /// Issues a visa on a stored assessment, with the policy's review period and the recipient's
     /// controls as conditions unless the request names them.
     pub fn issue_visa(&self, req: &IssueRequest) -> Result<VisaView> {

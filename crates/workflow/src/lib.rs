@@ -24,6 +24,7 @@ pub mod pipia;
 pub mod read;
 pub mod relinks;
 pub mod report;
+pub mod secrets;
 pub mod sensitivity;
 pub mod split;
 pub mod team;

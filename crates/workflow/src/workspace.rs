@@ -247,6 +247,20 @@ impl Workspace {
         })
     }
 
+    /// The same workspace writing its automatic anchors where `DATAVISA_ANCHOR_DIR` and
+    /// `DATAVISA_ANCHOR_KEY` say (ideally a place the auditor, not the operator, controls),
+    /// else where [`Workspace::anchor_place`] puts them: every front end reads the same names.
+    pub fn with_anchors_from_env(self) -> Workspace {
+        let (dir, key) = self.anchor_place();
+        let env =
+            |name: &str, default: PathBuf| std::env::var_os(name).map_or(default, PathBuf::from);
+        let (dir, key) = (
+            env("DATAVISA_ANCHOR_DIR", dir),
+            env("DATAVISA_ANCHOR_KEY", key),
+        );
+        self.with_anchors(dir, key)
+    }
+
     /// The same workspace with `attack` run by every assessment after the built-in ones.
     pub fn with_attack(
         mut self,

@@ -18,6 +18,7 @@ from . import _datavisa
 from . import anonymeter, attack
 from ._datavisa import BadInput, Error, Frame, Interrupted, Refused
 from ._frames import frame
+from ._workspace import Record, Records, Workspace
 from ._results import (
     AttackResult,
     CheckReport,
@@ -42,11 +43,14 @@ __all__ = [
     "Interrupted",
     "Interval",
     "Rate",
+    "Record",
+    "Records",
     "Refused",
     "Result",
     "RiskReport",
     "ScanReport",
     "UtilityReport",
+    "Workspace",
     "anonymeter",
     "attack",
     "check",
