@@ -39,8 +39,10 @@ impl Frame {
         Ok(Frame::of_table(name, t))
     }
 
-    /// A frame of a table already built.
-    pub fn of_table(name: &str, table: Table) -> Frame {
+    /// A frame of a table already built; its numbers are made shared, so each read of the
+    /// frame clones the table without copying them.
+    pub fn of_table(name: &str, mut table: Table) -> Frame {
+        table.share_numbers();
         let sha256 = content_sha256(&table);
         Frame {
             name: name.to_owned(),
@@ -90,11 +92,7 @@ fn content_sha256(t: &Table) -> String {
         h.update(c.value_type.as_str().as_bytes());
         h.update([0]);
         match &c.data {
-            ColumnData::Numeric(v) => {
-                for x in v {
-                    h.update(x.to_bits().to_le_bytes());
-                }
-            }
+            ColumnData::Numeric(v) => hash_numbers(&mut h, v),
             ColumnData::Categorical(cat) => {
                 let dict = cat.dict();
                 for &code in cat.codes() {
@@ -109,6 +107,19 @@ fn content_sha256(t: &Table) -> String {
         }
     }
     datavisa_table::hex(&h.finalize())
+}
+
+/// Feeds the IEEE bits of `v` (little-endian) to `h` a block at a time: the same bytes as one
+/// update per value, without a call per value and without copying the column.
+fn hash_numbers(h: &mut Sha256, v: &[f64]) {
+    const BLOCK: usize = 1024;
+    let mut buf = [0u8; 8 * BLOCK];
+    for chunk in v.chunks(BLOCK) {
+        for (slot, x) in buf.chunks_exact_mut(8).zip(chunk) {
+            slot.copy_from_slice(&x.to_bits().to_le_bytes());
+        }
+        h.update(&buf[..8 * chunk.len()]);
+    }
 }
 
 /// The frames a workspace holds, by the path requests name them by.
@@ -151,5 +162,36 @@ mod tests {
         assert_ne!(a.sha256(), c.sha256());
         assert_ne!(a.sha256(), d.sha256());
         assert_eq!(a.path(), PathBuf::from("<x>"));
+    }
+
+    #[test]
+    fn numbers_hash_as_their_bits_one_value_after_another() {
+        let v: Vec<f64> = (0..2500).map(|i| i as f64 * 0.5 - 7.0).collect();
+        let mut blocks = Sha256::new();
+        hash_numbers(&mut blocks, &v);
+        let mut one_by_one = Sha256::new();
+        for x in &v {
+            one_by_one.update(x.to_bits().to_le_bytes());
+        }
+        assert_eq!(blocks.finalize(), one_by_one.finalize());
+    }
+
+    #[test]
+    fn reading_a_frame_copies_none_of_its_numbers() {
+        let values: Vec<f64> = vec![1.0, 2.5, f64::NAN];
+        let t = Table::new(vec![
+            Column::from_numbers("n", datavisa_table::ValueType::Float, values),
+            Column::from_texts("a", ["p", "q", "p"]),
+        ])
+        .unwrap();
+        let f = Frame::of_table("x", t);
+        let ptr = |t: &Table| match &t.columns[0].data {
+            ColumnData::Numeric(v) => v.as_ptr(),
+            ColumnData::Categorical(_) => unreachable!("column 0 is numeric"),
+        };
+        let ws = Workspace::open("d", "me").unwrap().with_frames(&[&f]);
+        let (read, _) = crate::read::load(&ws, &f.path(), &Default::default()).unwrap();
+        assert_eq!(ptr(&read), ptr(f.table()));
+        assert_eq!(read.columns[1].display(1).as_deref(), Some("q"));
     }
 }
