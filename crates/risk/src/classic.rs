@@ -284,7 +284,7 @@ fn journalist_marketer(
 /// within one table.
 fn joined_codes(a: &Column, b: &Column) -> Vec<u32> {
     if let (ColumnData::Numeric(x), ColumnData::Numeric(y)) = (&a.data, &b.data) {
-        let mut all = x.clone();
+        let mut all = x.to_vec();
         all.extend_from_slice(y);
         return numeric_ranks(&all);
     }

@@ -424,7 +424,7 @@ mod tests {
             Column {
                 name: "x".into(),
                 value_type: ValueType::Float,
-                data: ColumnData::Numeric(nums),
+                data: ColumnData::Numeric(nums.into()),
                 evidence: TypeEvidence::default(),
             },
             Column {

@@ -2,6 +2,7 @@
 
 use crate::date::{format_date, format_datetime};
 use crate::dictionary::{Dictionary, MISSING};
+use crate::numbers::Numbers;
 use crate::text::RawText;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -237,7 +238,8 @@ pub fn code_counts(codes: &[u32], n_codes: usize) -> Vec<u64> {
 #[derive(Clone, Debug)]
 pub enum ColumnData {
     Categorical(CatData),
-    Numeric(Vec<f64>),
+    /// f64 values, NaN for missing; owned or shared with an Arrow buffer.
+    Numeric(Numbers),
 }
 
 /// One named, typed column.
@@ -270,7 +272,7 @@ impl Column {
         Column {
             name: name.to_owned(),
             value_type,
-            data: ColumnData::Numeric(values),
+            data: ColumnData::Numeric(values.into()),
             evidence: TypeEvidence::default(),
         }
     }

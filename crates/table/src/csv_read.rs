@@ -993,7 +993,7 @@ fn read_column(
         let col = Column {
             name,
             value_type,
-            data: ColumnData::Numeric(values),
+            data: ColumnData::Numeric(values.into()),
             evidence,
         };
         return Ok((col, forms));
@@ -1114,7 +1114,7 @@ fn type_column_written(
             expected: value_type.as_str().to_owned(),
         });
     }
-    let values = codes
+    let values: Vec<f64> = codes
         .iter()
         .map(|&c| {
             if c == MISSING {
@@ -1128,7 +1128,7 @@ fn type_column_written(
     let col = Column {
         name,
         value_type,
-        data: ColumnData::Numeric(values),
+        data: ColumnData::Numeric(values.into()),
         evidence: inf.evidence,
     };
     Ok((col, forms))

@@ -4,6 +4,7 @@ use crate::column::{Column, ColumnData, TypeEvidence, ValueType};
 use crate::csv_read::type_columns;
 use crate::dictionary::{Dictionary, MISSING};
 use crate::error::{Result, TableError};
+use crate::numbers::Numbers;
 use crate::table::{FileFormat, Origin, RowLines, Table};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
@@ -27,7 +28,40 @@ fn perr(path: &Path, e: impl std::fmt::Display) -> TableError {
 /// Accumulates one Parquet column across record batches.
 enum Acc {
     Text(Dictionary, Vec<u32>),
-    Num(ValueType, Vec<f64>),
+    Num(ValueType, Nums),
+}
+
+/// A numeric column's values so far: nothing yet, one batch's Arrow buffer shared as it is, or
+/// values copied (several batches, or a type whose values are not already datavisa's f64).
+enum Nums {
+    Empty,
+    Shared(Numbers),
+    Copied(Vec<f64>),
+}
+
+impl Nums {
+    /// The values gathered, shared when they came as one shareable batch.
+    fn finish(self) -> Numbers {
+        match self {
+            Nums::Empty => Numbers::from(Vec::new()),
+            Nums::Shared(n) => n,
+            Nums::Copied(v) => Numbers::from(v),
+        }
+    }
+
+    /// A vector to extend with another batch (a shared first batch is copied into it).
+    fn copied(&mut self) -> &mut Vec<f64> {
+        let values = match std::mem::replace(self, Nums::Empty) {
+            Nums::Empty => Vec::new(),
+            Nums::Shared(n) => n.into_vec(),
+            Nums::Copied(v) => v,
+        };
+        *self = Nums::Copied(values);
+        match self {
+            Nums::Copied(v) => v,
+            _ => unreachable!("set above"),
+        }
+    }
 }
 
 /// Reads a Parquet file; string columns go through the same type inference as CSV. The
@@ -70,6 +104,12 @@ fn read_parquet_unguarded(
 /// the Arrow C stream interface), typed as a Parquet file is: numeric, date and timestamp
 /// columns keep their types, text columns go through CSV's type inference. `name` stands for
 /// the source in errors; the origin is `Memory` with no path.
+///
+/// Where the types allow, a column is not copied: a Float64 column that comes in one batch and
+/// whose null slots (if any) already hold NaN shares the Arrow buffer, since its values are
+/// exactly datavisa's. Every other column is converted into a new vector: integers, decimals,
+/// Float16/32, dates and timestamps (their values change), nulls over other values, and any
+/// column split over several batches.
 pub fn from_batches(
     name: &Path,
     schema: &Schema,
@@ -84,7 +124,7 @@ pub fn from_batches(
         .fields()
         .iter()
         .map(|f| match numeric_kind(f.data_type()) {
-            Some(t) => Acc::Num(t, Vec::new()),
+            Some(t) => Acc::Num(t, Nums::Empty),
             None => Acc::Text(Dictionary::new(), Vec::new()),
         })
         .collect();
@@ -123,7 +163,7 @@ pub fn from_batches(
                 text_cols.push((name.clone(), d, c));
                 slots.push(None);
             }
-            Acc::Num(t, v) => slots.push(Some(typed_numeric(name, t, v, declared))),
+            Acc::Num(t, v) => slots.push(Some(typed_numeric(name, t, v.finish(), declared))),
         }
     }
     let (tn, raw): (Vec<String>, Vec<(Dictionary, Vec<u32>)>) =
@@ -153,7 +193,7 @@ pub fn from_batches(
 fn typed_numeric(
     name: &str,
     t: ValueType,
-    v: Vec<f64>,
+    v: Numbers,
     declared: &HashMap<String, ValueType>,
 ) -> Column {
     let missing = v.iter().filter(|x| x.is_nan()).count() as u64;
@@ -197,7 +237,12 @@ fn numeric_kind(dt: &DataType) -> Option<ValueType> {
 
 fn append(path: &Path, acc: &mut Acc, col: &ArrayRef, missing: &[String]) -> Result<()> {
     match acc {
-        Acc::Num(_, out) => {
+        Acc::Num(_, nums @ Nums::Empty) if shareable(col) => {
+            let f = col.as_primitive::<Float64Type>();
+            *nums = Nums::Shared(Numbers::shared(f.values().clone()));
+        }
+        Acc::Num(_, nums) => {
+            let out = nums.copied();
             let f = to_f64(col).map_err(|e| perr(path, e))?;
             let f = f.as_primitive::<Float64Type>();
             let scale = seconds_scale(col.data_type());
@@ -299,6 +344,22 @@ fn append_dictionary(
     Ok(())
 }
 
+/// True for a Float64 array whose values buffer is already datavisa's column: every null slot
+/// holds the NaN a copy would write there (pandas' missing floats come so from pyarrow).
+fn shareable(col: &ArrayRef) -> bool {
+    if col.data_type() != &DataType::Float64 {
+        return false;
+    }
+    let f = col.as_primitive::<Float64Type>();
+    match f.nulls() {
+        None => true,
+        Some(nulls) => nulls
+            .iter()
+            .zip(f.values().iter())
+            .all(|(valid, x)| valid || x.to_bits() == f64::NAN.to_bits()),
+    }
+}
+
 // Dates become day numbers and timestamps raw ticks: integers first, then f64.
 fn to_f64(col: &ArrayRef) -> std::result::Result<ArrayRef, arrow_schema::ArrowError> {
     match col.data_type() {
@@ -378,5 +439,84 @@ fn to_arrow(c: &Column) -> (DataType, ArrayRef) {
                 v.iter().map(|x| (!x.is_nan()).then_some(*x)),
             )),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Float64Array, Int64Array};
+
+    fn read(columns: Vec<(&str, ArrayRef)>, batches: usize) -> Table {
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let arrays: Vec<ArrayRef> = columns.into_iter().map(|(_, a)| a).collect();
+        let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+        let all = (0..batches).map(|_| Ok(batch.clone()));
+        from_batches(Path::new("frame"), &schema, all, &[], &HashMap::new()).unwrap()
+    }
+
+    fn numbers(t: &Table, c: usize) -> &Numbers {
+        match &t.columns[c].data {
+            ColumnData::Numeric(v) => v,
+            other => panic!("column {c} is not numeric: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_float64_column_in_one_batch_shares_the_arrow_buffer() {
+        let a = Float64Array::from(vec![1.5, -0.0, f64::NAN, 4.0]);
+        let ptr = a.values().as_ptr();
+        let t = read(vec![("x", Arc::new(a))], 1);
+        let v = numbers(&t, 0);
+        assert!(v.is_shared());
+        assert_eq!(v.as_ptr(), ptr);
+        assert_eq!(t.columns[0].value_type, ValueType::Float);
+        assert_eq!(t.columns[0].evidence.missing, 1);
+        assert_eq!(t.columns[0].evidence.float, 3);
+        // A clone of the table (as a frame's read hands out) still points at the same buffer.
+        assert_eq!(numbers(&t.clone(), 0).as_ptr(), ptr);
+    }
+
+    #[test]
+    fn nulls_over_nan_are_shared_and_nulls_over_other_values_copied() {
+        // Null slots holding NaN, as pyarrow makes them from pandas' missing floats.
+        let values = arrow_buffer::ScalarBuffer::from(vec![1.0, f64::NAN, 3.0]);
+        let nulls = arrow_buffer::NullBuffer::from(vec![true, false, true]);
+        let over_nan = Float64Array::new(values, Some(nulls));
+        let ptr = over_nan.values().as_ptr();
+        // Null slots holding 0.0, as an array built from Options has them.
+        let over_zero = Float64Array::from(vec![Some(1.0), None, Some(3.0)]);
+        let t = read(
+            vec![("a", Arc::new(over_nan)), ("b", Arc::new(over_zero))],
+            1,
+        );
+        let (a, b) = (numbers(&t, 0), numbers(&t, 1));
+        assert!(a.is_shared());
+        assert_eq!(a.as_ptr(), ptr);
+        assert!(!b.is_shared());
+        for v in [a, b] {
+            assert_eq!((v[0], v[2]), (1.0, 3.0));
+            assert_eq!(v[1].to_bits(), f64::NAN.to_bits());
+        }
+        assert_eq!(t.columns[0].evidence.missing, 1);
+        assert_eq!(t.columns[1].evidence.missing, 1);
+    }
+
+    #[test]
+    fn integers_and_several_batches_are_copied_with_the_same_values() {
+        let ints = Int64Array::from(vec![Some(7), None, Some(-2)]);
+        let floats = Float64Array::from(vec![0.5, 1.5, 2.5]);
+        let t = read(vec![("i", Arc::new(ints)), ("f", Arc::new(floats))], 2);
+        assert_eq!(t.n_rows, 6);
+        let (i, f) = (numbers(&t, 0), numbers(&t, 1));
+        assert!(!i.is_shared() && !f.is_shared());
+        assert_eq!(t.columns[0].value_type, ValueType::Integer);
+        assert_eq!((i[0], i[2], i[3], i[5]), (7.0, -2.0, 7.0, -2.0));
+        assert!(i[1].is_nan() && i[4].is_nan());
+        assert_eq!(f, &vec![0.5, 1.5, 2.5, 0.5, 1.5, 2.5]);
     }
 }

@@ -159,6 +159,16 @@ impl Table {
         });
     }
 
+    /// Makes every numeric column's values shared (moved, not copied), so that clones of the
+    /// table, as a frame hands out on every read, copy no numbers.
+    pub fn share_numbers(&mut self) {
+        for c in &mut self.columns {
+            if let ColumnData::Numeric(v) = &mut c.data {
+                v.share();
+            }
+        }
+    }
+
     /// A new table with the given rows, in the given order (rows may repeat).
     pub fn take(&self, rows: &[usize]) -> Table {
         let columns = self

@@ -1,6 +1,7 @@
 """Data frames in: pyarrow Tables and RecordBatches, polars and pandas DataFrames, or anything
-with the Arrow PyCapsule interface, read once into a datavisa Frame (zero-copy hand-over of the
-Arrow buffers through the C stream interface)."""
+with the Arrow PyCapsule interface, read once into a datavisa Frame through the Arrow C stream
+interface. A float64 column in one chunk, with NaN under any nulls (pandas' missing floats come
+so), is shared with the frame, not copied; other types (int64 included) are converted."""
 
 from __future__ import annotations
 
