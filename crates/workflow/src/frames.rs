@@ -7,7 +7,9 @@
 use crate::{Result, Workspace};
 use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, Schema};
-use datavisa_table::{ColumnData, Table, MISSING};
+/// datavisa's columnar table, which a frame holds and a twin made in memory is.
+pub use datavisa_table::Table;
+use datavisa_table::{ColumnData, MISSING};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -80,9 +82,18 @@ impl Frame {
     }
 }
 
+/// A table as one Arrow record batch, typed as a Parquet twin is written (to hand a twin back
+/// through the Arrow C stream interface).
+pub fn record_batch(t: &Table) -> Result<RecordBatch> {
+    Ok(datavisa_table::parquet_io::to_record_batch(
+        t,
+        Path::new(crate::twins::TWIN_IN_MEMORY),
+    )?)
+}
+
 /// The hash of a table's content: per column its name, type and every value (numbers as
 /// their IEEE bits, text as UTF-8, missing as a marker), so equal frames hash equal.
-fn content_sha256(t: &Table) -> String {
+pub(crate) fn content_sha256(t: &Table) -> String {
     let mut h = Sha256::new();
     for c in &t.columns {
         h.update(c.name.as_bytes());
