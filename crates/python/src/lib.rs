@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 mod measures;
+mod twins;
 
 create_exception!(_datavisa, Error, PyException, "Any datavisa error.");
 create_exception!(
@@ -158,6 +159,16 @@ pub(crate) fn run_json<T: serde::Serialize + Send>(
     stop: &AtomicBool,
     work: impl FnOnce() -> datavisa_workflow::Result<T> + Send,
 ) -> PyResult<String> {
+    let out = run(py, stop, work)?;
+    serde_json::to_string(&out).map_err(|e| Error::new_err(e.to_string()))
+}
+
+/// [`run_json`]'s run, handing back the typed result itself.
+pub(crate) fn run<T: Send>(
+    py: Python<'_>,
+    stop: &AtomicBool,
+    work: impl FnOnce() -> datavisa_workflow::Result<T> + Send,
+) -> PyResult<T> {
     let out = py.detach(|| {
         std::thread::scope(|s| {
             let worker = s.spawn(work);
@@ -171,10 +182,8 @@ pub(crate) fn run_json<T: serde::Serialize + Send>(
             worker.join()
         })
     });
-    let out = out
-        .map_err(|_| Error::new_err("the engine panicked; the work was abandoned"))?
-        .map_err(py_err)?;
-    serde_json::to_string(&out).map_err(|e| Error::new_err(e.to_string()))
+    out.map_err(|_| Error::new_err("the engine panicked; the work was abandoned"))?
+        .map_err(py_err)
 }
 
 /// The version of the engine (the workspace's).
@@ -194,5 +203,6 @@ fn _datavisa(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_stream, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     measures::register(m)?;
+    twins::register(m)?;
     Ok(())
 }
