@@ -159,7 +159,7 @@ fn domains(spec: Option<PathBuf>, columns: Vec<(String, String)>) -> PyResult<Do
 
 /// Makes a differentially private synthetic twin of a frame over public domains
 /// (`datavisa twin synthesize`); with `out` the twin and its manifest are written as the CLI
-/// writes them.
+/// writes them. The warnings about the real data come third, as the CLI shows them.
 #[pyfunction]
 #[pyo3(signature = (frame, epsilon, domain_spec = None, domain_columns = Vec::new(),
     method = "mst", delta = 1e-9, rows = None, seed = None, dp_domain = false, drop = Vec::new(),
@@ -179,7 +179,7 @@ fn synthesize(
     drop: Vec<String>,
     iterations: Option<usize>,
     out: Option<PathBuf>,
-) -> PyResult<(String, PyTwinTable)> {
+) -> PyResult<(String, PyTwinTable, Vec<String>)> {
     let method = match method {
         "mst" => Method::Mst,
         "aim" => Method::Aim,
@@ -206,20 +206,24 @@ fn synthesize(
     let domains = domains(domain_spec, domain_columns)?;
     let (ws, stop) = workspace(&[&frame.inner])?;
     let input = frame.inner.path();
-    match out {
+    // The operator's warnings describe the real data: the caller sees them, the manifest never.
+    let (json, table, warnings) = match out {
         Some(out) => {
             let (written, twin) = run(py, &stop, move || {
                 ws.synthesize_to(&input, &domains, &params, &out)
             })?;
-            handed_back(&written, &twin)
+            let (json, table) = handed_back(&written, &twin)?;
+            (json, table, written.operator_warnings)
         }
         None => {
             let made = run(py, &stop, move || {
                 ws.synthesize_in_memory(&input, &domains, &params)
             })?;
-            handed_back(&made, &made.written.table)
+            let (json, table) = handed_back(&made, &made.written.table)?;
+            (json, table, made.operator_warnings)
         }
-    }
+    };
+    Ok((json, table, warnings))
 }
 
 /// Adds the twins to the module.

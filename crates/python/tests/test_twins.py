@@ -147,6 +147,20 @@ def test_synthesis_equals_the_clis_for_the_same_seed(tmp_path, monkeypatch):
     got = datavisa.synthesize(pd.read_csv("source.csv"), domain="spec.toml", epsilon=1.5, seed=11)
     assert comparable(got.to_dict()) == comparable(want)
     assert as_text(got.table).equals(as_text(pd.read_csv(tmp_path / "syn.csv", dtype=str)))
+    written = datavisa.synthesize(pd.read_csv("source.csv"), domain="spec.toml", epsilon=1.5, seed=11, out="py.csv")
+    assert (tmp_path / "py.csv").read_bytes() == (tmp_path / "syn.csv").read_bytes()
+    on_disk = json.loads((tmp_path / "py.csv.manifest.json").read_text())
+    assert on_disk["source"]["sha256"] == datavisa.frame(people()).sha256
+    assert comparable(on_disk) == comparable(want)
+    assert written.written == "py.csv.manifest.json"
+
+
+def test_values_outside_a_declared_domain_are_warned_about_not_recorded():
+    # The four "M" rows are not in sex's declared domain.
+    with pytest.warns(UserWarning, match=r'4 value\(s\) of "sex" are outside its declared domain'):
+        twin = datavisa.synthesize(people(), domain={"age": {"min": 30, "max": 49}, "sex": ["F"]},
+                                   epsilon=1.0, seed=2)
+    assert "outside" not in twin.to_json()
 
 
 def test_bad_inputs_are_bad_input_naming_the_column(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Any, Mapping, Optional, Sequence, Union
 
 from . import _datavisa
@@ -205,7 +206,7 @@ def synthesize(
         spec, columns = None, [(str(c), _domain_json(str(c), d)) for c, d in domain.items()]
     else:
         raise BadInput(f"domain: give a spec file or a dict, not {type(domain).__name__}")
-    text, twin = _datavisa.synthesize(
+    text, twin, notes = _datavisa.synthesize(
         frame(data, "frame"),
         epsilon,
         spec,
@@ -219,4 +220,8 @@ def synthesize(
         iterations,
         _out(out),
     )
+    for note in notes:
+        # About the real data (values outside a declared domain): for the caller's eyes only,
+        # never in the manifest.
+        warnings.warn(note, UserWarning, stacklevel=2)
     return SyntheticTwin(json.loads(text), _like(data, twin))
