@@ -132,6 +132,27 @@ fn a_frame_generalized_in_memory_is_the_files_twin_with_the_frames_evidence() {
         datavisa_table::file_sha256(&out).unwrap()
     );
 
+    // A recipe whose hierarchy was a frame cannot be re-applied from its manifest alone.
+    let framed_out = d.path().join("framed.csv");
+    let (w, _) = ws
+        .generalize_keeping(&GeneralizeRequest {
+            output: framed_out.clone(),
+            ..request(&source.path(), by_frame.clone())
+        })
+        .unwrap();
+    std::fs::write(d.path().join("people.csv"), "age,sex\n31,F\n32,F\n").unwrap();
+    let e = ws
+        .apply_recipe(
+            Path::new(&w.manifest_path),
+            (&d.path().join("people.csv"), &d.path().join("again.csv")),
+            &Default::default(),
+            &Default::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadInput);
+    assert!(e.message.contains("handed over in memory"), "{}", e.message);
+    assert!(!d.path().join("again.csv").exists());
+
     // A hierarchy frame without one of the values: bad input naming the column and value.
     let short = Frame::of_table(
         "hierarchy:age",
