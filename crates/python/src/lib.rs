@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 mod measures;
 mod store;
+mod twins;
 
 create_exception!(_datavisa, Error, PyException, "Any datavisa error.");
 create_exception!(
@@ -164,6 +165,16 @@ pub(crate) fn run_json<T: serde::Serialize + Send>(
     stop: &AtomicBool,
     work: impl FnOnce() -> datavisa_workflow::Result<T> + Send,
 ) -> PyResult<String> {
+    let out = run(py, stop, work)?;
+    serde_json::to_string(&out).map_err(|e| Error::new_err(e.to_string()))
+}
+
+/// [`run_json`]'s run, handing back the typed result itself.
+pub(crate) fn run<T: Send>(
+    py: Python<'_>,
+    stop: &AtomicBool,
+    work: impl FnOnce() -> datavisa_workflow::Result<T> + Send,
+) -> PyResult<T> {
     let out = py.detach(|| {
         std::thread::scope(|s| {
             // The worker wakes the caller when it is done, so no call waits out a poll.
@@ -183,10 +194,8 @@ pub(crate) fn run_json<T: serde::Serialize + Send>(
             worker.join()
         })
     });
-    let out = out
-        .map_err(|_| Error::new_err("the engine panicked; the work was abandoned"))?
-        .map_err(py_err)?;
-    serde_json::to_string(&out).map_err(|e| Error::new_err(e.to_string()))
+    out.map_err(|_| Error::new_err("the engine panicked; the work was abandoned"))?
+        .map_err(py_err)
 }
 
 /// The version of the engine (the workspace's).
@@ -207,5 +216,6 @@ fn _datavisa(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(version, m)?)?;
     measures::register(m)?;
     store::register(m)?;
+    twins::register(m)?;
     Ok(())
 }

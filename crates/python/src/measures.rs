@@ -100,15 +100,30 @@ fn risk(
 
 /// Checks a table as it is against k-anonymity, l-diversity and t-closeness.
 #[pyfunction]
-#[pyo3(signature = (frame, quasi, sensitive = Vec::new(), k = None, l = None,
-    l_variant = "distinct".to_owned(), c = 3.0, t = None, t_distance = "equal".to_owned(),
-    avg_risk = None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (frame, quasi, models, sensitive = Vec::new()))]
 fn check(
     py: Python<'_>,
     frame: &PyFrame,
     quasi: Vec<String>,
+    models: Models,
     sensitive: Vec<String>,
+) -> PyResult<String> {
+    let (ws, stop) = workspace(&[&frame.inner])?;
+    let req = CheckRequest {
+        file: frame.inner.path(),
+        quasi,
+        sensitive,
+        models: models.into(),
+        read: ReadRequest::default(),
+    };
+    run_json(py, &stop, move || ws.check(&req))
+}
+
+/// The privacy models as the Python layer hands them over: a dict keyed by the CLI's flag names
+/// (`k`, `l`, `l_variant`, `c`, `t`, `t_distance`, `avg_risk`, `suppression`).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(crate) struct Models {
     k: Option<u64>,
     l: Option<f64>,
     l_variant: String,
@@ -116,25 +131,22 @@ fn check(
     t: Option<f64>,
     t_distance: String,
     avg_risk: Option<f64>,
-) -> PyResult<String> {
-    let (ws, stop) = workspace(&[&frame.inner])?;
-    let req = CheckRequest {
-        file: frame.inner.path(),
-        quasi,
-        sensitive,
-        models: ModelChoice {
-            k,
-            l,
-            l_variant,
-            c,
-            t,
-            t_distance,
-            avg_risk,
-            suppression: 0.0,
-        },
-        read: ReadRequest::default(),
-    };
-    run_json(py, &stop, move || ws.check(&req))
+    suppression: f64,
+}
+
+impl From<Models> for ModelChoice {
+    fn from(m: Models) -> ModelChoice {
+        ModelChoice {
+            k: m.k,
+            l: m.l,
+            l_variant: m.l_variant,
+            c: m.c,
+            t: m.t,
+            t_distance: m.t_distance,
+            avg_risk: m.avg_risk,
+            suppression: m.suppression,
+        }
+    }
 }
 
 /// The frames of an attack and its common parameters.

@@ -385,6 +385,20 @@ fn seconds_scale(dt: &DataType) -> f64 {
 /// Writes a table as Parquet (Snappy) to `out`; types map to Int64, Float64, Date32,
 /// Timestamp(µs) and Utf8.
 pub fn write_parquet<W: std::io::Write + Send>(table: &Table, out: W, path: &Path) -> Result<()> {
+    let batch = to_record_batch(table, path)?;
+    let schema = batch.schema();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let mut w = ArrowWriter::try_new(out, schema, Some(props)).map_err(|e| perr(path, e))?;
+    w.write(&batch).map_err(|e| perr(path, e))?;
+    w.close().map_err(|e| perr(path, e))?;
+    Ok(())
+}
+
+/// A table as one Arrow record batch, typed as [`write_parquet`] writes it; `path` names the
+/// table in errors.
+pub fn to_record_batch(table: &Table, path: &Path) -> Result<RecordBatch> {
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
     for c in &table.columns {
@@ -393,14 +407,7 @@ pub fn write_parquet<W: std::io::Write + Send>(table: &Table, out: W, path: &Pat
         arrays.push(arr);
     }
     let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| perr(path, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build();
-    let mut w = ArrowWriter::try_new(out, schema, Some(props)).map_err(|e| perr(path, e))?;
-    w.write(&batch).map_err(|e| perr(path, e))?;
-    w.close().map_err(|e| perr(path, e))?;
-    Ok(())
+    RecordBatch::try_new(schema, arrays).map_err(|e| perr(path, e))
 }
 
 fn to_arrow(c: &Column) -> (DataType, ArrayRef) {

@@ -6,6 +6,7 @@
 use crate::builders;
 use crate::error::{Result, TwinError};
 use datavisa_table::date::{civil_from_days, format_date};
+use datavisa_table::Table;
 use hashbrown::HashMap;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -208,6 +209,40 @@ impl Hierarchy {
             def: None,
         };
         Self::from_rows(column, &rows, path, &|i| lines[i], source)
+    }
+
+    /// Reads a hierarchy handed over as a table (a data frame) laid out as an ARX file is: each
+    /// value in the first column, then one column per level up to the root. `name` and
+    /// `sha256` say where it came from in errors and in the manifest; a row is its line.
+    pub fn from_table(column: &str, t: &Table, name: &str, sha256: &str) -> Result<Hierarchy> {
+        let path = Path::new(name);
+        let mut rows = Vec::with_capacity(t.n_rows);
+        for r in 0..t.n_rows {
+            let row = (0..t.columns.len())
+                .map(|c| {
+                    t.as_written(c, r)
+                        .map(|v| v.trim().to_owned())
+                        .filter(|v| !v.is_empty())
+                        .ok_or_else(|| TwinError::Hierarchy {
+                            path: path.to_path_buf(),
+                            line: r + 1,
+                            column: column.to_owned(),
+                            message: format!(
+                                "row {} has no value in its column {:?}",
+                                r + 1,
+                                t.columns[c].name
+                            ),
+                        })
+                })
+                .collect::<Result<Vec<String>>>()?;
+            rows.push(row);
+        }
+        let source = HierarchySource {
+            kind: "table".into(),
+            detail: format!("{name} (sha256 {sha256})"),
+            def: None,
+        };
+        Self::from_rows(column, &rows, path, &|i| i + 1, source)
     }
 
     /// Builds a hierarchy from a `[hierarchies.<column>]` table of the spec, for the given
@@ -631,6 +666,37 @@ mod tests {
         assert_eq!(h.leaves[1], vec![2, 1]);
         assert_eq!(h.leaves[2], vec![3]);
         assert_eq!(h.leaf_of("c"), Some(2));
+    }
+
+    #[test]
+    fn a_table_reads_as_the_same_arx_file_and_an_empty_cell_names_its_row() {
+        use datavisa_table::{Column, ValueType};
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("age.csv");
+        std::fs::write(&file, "34;30-39;*\n37;30-39;*\n41;40-49;*\n").unwrap();
+        let from_file = Hierarchy::load_arx(&file, "age").unwrap();
+        let table = |top: Vec<&str>| {
+            Table::new(vec![
+                Column::from_numbers("value", ValueType::Integer, vec![34.0, 37.0, 41.0]),
+                Column::from_texts("decade", ["30-39", "30-39", "40-49"]),
+                Column::from_texts("top", top),
+            ])
+            .unwrap()
+        };
+        let h = Hierarchy::from_table("age", &table(vec!["*", "*", "*"]), "<h>", "ab").unwrap();
+        assert_eq!(h.labels, from_file.labels);
+        assert_eq!(h.map, from_file.map);
+        assert_eq!(h.leaf_of("37"), Some(1));
+        assert_eq!(h.source.kind, "table");
+        assert_eq!(h.source.detail, "<h> (sha256 ab)");
+        let e = Hierarchy::from_table("age", &table(vec!["*", "", "*"]), "<h>", "ab")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("<h>:2: hierarchy for \"age\""), "{e}");
+        assert!(
+            e.contains("row 2 has no value in its column \"top\""),
+            "{e}"
+        );
     }
 
     #[test]

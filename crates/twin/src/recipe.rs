@@ -22,6 +22,13 @@ pub enum HierarchySpec {
     File(PathBuf),
     /// A builder definition (`[hierarchies.<column>]`), with the file it was read from.
     Builder(toml::Table, PathBuf),
+    /// A table laid out as an ARX file (a data frame handed over in memory): its rows, the
+    /// name it is shown by and its content's SHA-256.
+    Table {
+        table: Table,
+        name: String,
+        sha256: String,
+    },
     /// Chosen from the column's type (dates by month/year/decade, numbers by intervals,
     /// fixed-length digit codes by masking, small categories value-or-`*`).
     Auto,
@@ -205,13 +212,27 @@ pub fn resolve_hierarchies(t: &Table, r: &Recipe) -> Result<Vec<(String, Hierarc
         .iter()
         .map(|q| {
             let h = match r.hierarchies.get(q).unwrap_or(&HierarchySpec::Auto) {
-                HierarchySpec::File(p) => Hierarchy::load_arx(p, q)?,
-                HierarchySpec::Builder(def, from) => build_for(t, q, def, from)?,
                 HierarchySpec::Auto => auto_hierarchy(t, q)?,
+                given => given_hierarchy(t, q, given)?,
             };
             Ok((q.clone(), h))
         })
         .collect()
+}
+
+/// The hierarchy of column `c` as given: read from its file or table, or built by its
+/// definition (`Auto` is chosen from the column by the caller).
+fn given_hierarchy(t: &Table, c: &str, given: &HierarchySpec) -> Result<Hierarchy> {
+    match given {
+        HierarchySpec::File(p) => Hierarchy::load_arx(p, c),
+        HierarchySpec::Builder(def, from) => build_for(t, c, def, from),
+        HierarchySpec::Table {
+            table,
+            name,
+            sha256,
+        } => Hierarchy::from_table(c, table, name, sha256),
+        HierarchySpec::Auto => auto_hierarchy(t, c),
+    }
 }
 
 /// Sensitive columns, each with its hierarchy when one is given (hierarchical t-closeness).
@@ -220,9 +241,8 @@ fn sensitive_with_hierarchies(t: &Table, r: &Recipe) -> Result<Vec<(String, Opti
         .iter()
         .map(|s| {
             let h = match r.hierarchies.get(s) {
-                Some(HierarchySpec::File(p)) => Some(Hierarchy::load_arx(p, s)?),
-                Some(HierarchySpec::Builder(def, from)) => Some(build_for(t, s, def, from)?),
-                _ => None,
+                None | Some(HierarchySpec::Auto) => None,
+                Some(given) => Some(given_hierarchy(t, s, given)?),
             };
             Ok((s.clone(), h))
         })
@@ -534,6 +554,12 @@ pub fn recorded(t: &Table, manifest: &crate::manifest::Manifest) -> Result<Recor
                 HierarchySpec::File(PathBuf::from(src["detail"].as_str().unwrap_or_default()))
             }
             Some("flat") => HierarchySpec::Auto,
+            Some("table") => {
+                return Err(invalid(format!(
+                    "the hierarchy of {col:?} was a table handed over in memory ({}), which the manifest does not hold; make the twin again with it",
+                    src["detail"].as_str().unwrap_or_default()
+                )))
+            }
             Some(_) => {
                 let def: toml::Table = serde_json::from_value(src["def"].clone())
                     .map_err(|_| bad("hierarchy definition"))?;

@@ -497,7 +497,7 @@ pub fn generalize_step(
     let task = ws.spinner("generalizing (k = 5, 5% suppression)");
     let g = datavisa_twin::recipe::generalize(t, &recipe).with_context(|| "demo twin step");
     drop(task);
-    let w = crate::twins::write_generalized(ws, (csv, t), &path, g?, &Default::default())?;
+    let w = crate::twins::write_generalized(ws, (csv, t), &path, &g?, &Default::default())?;
     let view = w.manifest.generalized().ok_or_else(|| {
         crate::Error::internal("the generalized twin's manifest does not read back")
     })?;

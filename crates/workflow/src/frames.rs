@@ -7,7 +7,9 @@
 use crate::{Result, Workspace};
 use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, Schema};
-use datavisa_table::{ColumnData, Table, MISSING};
+/// datavisa's columnar table, which a frame holds and a twin made in memory is.
+pub use datavisa_table::Table;
+use datavisa_table::{ColumnData, MISSING};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -82,12 +84,21 @@ impl Frame {
     }
 }
 
+/// A table as one Arrow record batch, typed as a Parquet twin is written (to hand a twin back
+/// through the Arrow C stream interface).
+pub fn record_batch(t: &Table) -> Result<RecordBatch> {
+    Ok(datavisa_table::parquet_io::to_record_batch(
+        t,
+        Path::new(crate::twins::TWIN_IN_MEMORY),
+    )?)
+}
+
 /// The hash of a table's content: the SHA-256 of each column's name, type and digest, in
 /// order. A column's digest covers every value: numbers as their IEEE bits; text as each
 /// row's rank among the distinct values in order of first appearance (missing as a marker),
 /// then those values with their lengths, so it does not depend on how the dictionary was
 /// built. Equal frames hash equal; the columns are digested in parallel.
-fn content_sha256(t: &Table) -> String {
+pub(crate) fn content_sha256(t: &Table) -> String {
     use rayon::prelude::*;
     let digests: Vec<[u8; 32]> = t.columns.par_iter().map(column_digest).collect();
     let mut h = Sha256::new();

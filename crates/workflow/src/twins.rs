@@ -110,7 +110,8 @@ fn kept_columns(twin: &Table, changed: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The privacy models, as a person names them.
+/// The privacy models, as a person names them (by default the CLI's: none chosen, distinct
+/// l-diversity with c = 3, equal t-closeness distance, no suppression).
 #[derive(Clone, Debug)]
 pub struct ModelChoice {
     /// k-anonymity.
@@ -129,6 +130,21 @@ pub struct ModelChoice {
     pub avg_risk: Option<f64>,
     /// Share of records that may be suppressed.
     pub suppression: f64,
+}
+
+impl Default for ModelChoice {
+    fn default() -> Self {
+        ModelChoice {
+            k: None,
+            l: None,
+            l_variant: "distinct".into(),
+            c: 3.0,
+            t: None,
+            t_distance: "equal".into(),
+            avg_risk: None,
+            suppression: 0.0,
+        }
+    }
 }
 
 impl ModelChoice {
@@ -253,6 +269,43 @@ pub struct SynthesizeRequest {
     pub output_format: OutputRequest,
 }
 
+/// A column's public domain as a spec declares it (`domain = { … }`).
+pub use datavisa_table::DomainSpec;
+
+/// Where a synthetic twin's public domains come from, for front ends that name no spec flag.
+#[derive(Clone, Debug)]
+pub enum Domains {
+    /// A spec file: its columns' domains, types and roles.
+    Spec(PathBuf),
+    /// Each column's domain, as a spec's `domain = { … }` would declare it.
+    Columns(Vec<(String, DomainSpec)>),
+}
+
+/// The name a spec made of given domains is shown by in errors and the manifest.
+pub const DOMAINS_GIVEN: &str = "<domain>";
+
+impl Domains {
+    /// The spec holding the domains, and the path its manifest names.
+    pub fn spec(&self) -> Result<(Spec, PathBuf)> {
+        match self {
+            Domains::Spec(p) => Ok((Spec::load(p)?, p.clone())),
+            Domains::Columns(columns) => {
+                let columns = columns
+                    .iter()
+                    .map(|(name, d)| {
+                        let mut c = datavisa_table::spec::column_spec(name);
+                        c.domain = Some(toml::Spanned::new(0..0, d.clone()));
+                        c
+                    })
+                    .collect();
+                let mut spec = Spec::new(None, columns);
+                spec.path = PathBuf::from(DOMAINS_GIVEN);
+                Ok((spec, PathBuf::from(DOMAINS_GIVEN)))
+            }
+        }
+    }
+}
+
 /// Reads each `COLUMN=FILE` list: one value a line, blank lines and `#` comments skipped, no
 /// value twice.
 fn domain_lists(flags: &[String]) -> Result<Vec<datavisa_twin::synth::DomainList>> {
@@ -299,12 +352,13 @@ fn domain_lists(flags: &[String]) -> Result<Vec<datavisa_twin::synth::DomainList
     Ok(out)
 }
 
-/// A synthetic twin written, and the warnings about the real data for the operator only.
+/// A synthetic twin written (or, as [`SynthesizedInMemory`], made in memory), and the warnings
+/// about the real data for the operator only.
 #[derive(Clone, Debug, Serialize)]
-pub struct Synthesized {
+pub struct Synthesized<W = TwinWritten> {
     /// The twin and its manifest.
     #[serde(flatten)]
-    pub written: TwinWritten,
+    pub written: W,
     /// About the real data: shown to the operator, never written to the manifest.
     #[serde(skip)]
     pub operator_warnings: Vec<String>,
@@ -313,6 +367,9 @@ pub struct Synthesized {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub domain_losses: Vec<datavisa_twin::synth::DomainLoss>,
 }
+
+/// A synthetic twin made in memory, with the warnings and domain losses of a written one.
+pub type SynthesizedInMemory = Synthesized<TwinMade>;
 
 /// A pseudonymized twin to make for one recipient.
 #[derive(Clone, Debug)]
@@ -396,8 +453,12 @@ fn require_quasi(quasi: &[String]) -> Result<()> {
 }
 
 /// Hierarchies from the spec (`hierarchy = "file.csv"` on a column, or `[hierarchies.<col>]`),
-/// then `COL=FILE` flags.
-fn hierarchies(spec: Option<&Spec>, flags: &[String]) -> Result<BTreeMap<String, HierarchySpec>> {
+/// then `COL=FILE` flags, where FILE may name a data frame the workspace holds.
+fn hierarchies(
+    ws: &Workspace,
+    spec: Option<&Spec>,
+    flags: &[String],
+) -> Result<BTreeMap<String, HierarchySpec>> {
     let mut out = BTreeMap::new();
     if let Some(s) = spec {
         for c in &s.columns {
@@ -427,7 +488,15 @@ fn hierarchies(spec: Option<&Spec>, flags: &[String]) -> Result<BTreeMap<String,
         let (col, file) = f
             .split_once('=')
             .ok_or_else(|| Error::bad_input(format!("--hierarchy takes COLUMN=FILE, got {f:?}")))?;
-        out.insert(col.to_owned(), HierarchySpec::File(PathBuf::from(file)));
+        let given = match ws.frames().get(Path::new(file)) {
+            Some(f) => HierarchySpec::Table {
+                table: f.table().clone(),
+                name: f.name().to_owned(),
+                sha256: f.sha256().to_owned(),
+            },
+            None => HierarchySpec::File(PathBuf::from(file)),
+        };
+        out.insert(col.to_owned(), given);
     }
     Ok(out)
 }
@@ -438,15 +507,15 @@ pub fn refuse_overwrite(input: &Path, output: &Path) -> Result<()> {
     crate::guard::check_output(output, &[input.to_path_buf()], None)
 }
 
-fn source_file(path: &Path, t: &Table, format: Option<TextFormat>) -> Result<SourceFile> {
-    let e = input_evidence(path, t)?;
-    Ok(SourceFile {
+/// The manifest's record of the source from its evidence and its text format.
+fn source_file(e: InputEvidence, format: Option<TextFormat>) -> SourceFile {
+    SourceFile {
         path: e.path,
         sha256: e.sha256,
         rows: e.rows as u64,
         columns: e.columns as u64,
         format,
-    })
+    }
 }
 
 fn stamp() -> ToolStamp {
@@ -474,10 +543,58 @@ fn write_manifest(output: &Path, manifest: Manifest) -> Result<TwinWritten> {
     })
 }
 
+/// What a generalized or synthetic twin's manifest says whether or not the twin is written:
+/// its kind, quality and the engine's report, and the source's scan.
+struct Described {
+    kind: ManifestKind,
+    quality: Option<QualityFigure>,
+    body: Map<String, Value>,
+    scanned: SourceScan,
+}
+
+impl Described {
+    /// Reads the engine's report of a twin made from `t` (read from `input`) and scans `t`.
+    fn of(ws: &Workspace, (input, t): (&Path, &Table), report: Value) -> Result<Described> {
+        let scanned = source_scan(&scan(t, &input.display().to_string(), &ws.scan_options()));
+        let Value::Object(mut body) = report else {
+            return Err(Error::internal("the twin's report is not an object"));
+        };
+        let kind: ManifestKind = take(&mut body, "kind")?;
+        let quality: Option<QualityFigure> = take(&mut body, "quality")?;
+        body.insert(
+            "created_at_unix".into(),
+            json!(std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())),
+        );
+        Ok(Described {
+            kind,
+            quality,
+            body,
+            scanned,
+        })
+    }
+
+    /// The manifest of the twin, from the source's and the output's records.
+    fn manifest(self, source: SourceFile, output: OutputFile) -> Manifest {
+        Manifest {
+            kind: self.kind,
+            source,
+            output,
+            tool: stamp(),
+            twin_id: None,
+            vault: None,
+            quality: self.quality,
+            source_scan: Some(self.scanned),
+            body: self.body,
+        }
+    }
+}
+
 /// The one protocol of generalized and synthetic twins: refuse to overwrite the input, write
 /// the twin (the `kept` columns as the source wrote them, in the source's format unless
-/// `choice` says otherwise), hash it, write its manifest stamped with the source's evidence,
-/// both formats and the tool.
+/// `choice` says otherwise), hash it, write its manifest stamped with the source's evidence
+/// (a data frame's name and content hash when the input is one), both formats and the tool.
 pub fn place_twin(
     ws: &Workspace,
     (input, t): (&Path, &Table),
@@ -486,36 +603,53 @@ pub fn place_twin(
     (kept, choice): (&[String], &FormatChoice),
 ) -> Result<TwinWritten> {
     refuse_overwrite(input, output)?;
-    let scanned = source_scan(&scan(t, &input.display().to_string(), &ws.scan_options()));
-    let Value::Object(mut body) = report else {
-        return Err(Error::internal("the twin's report is not an object"));
-    };
-    let kind: ManifestKind = take(&mut body, "kind")?;
-    let quality: Option<QualityFigure> = take(&mut body, "quality")?;
-    body.insert(
-        "created_at_unix".into(),
-        json!(std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())),
-    );
+    let described = Described::of(ws, (input, t), report)?;
     let formats = write_twin_file(t, twin, output, kept, choice)?;
-    let source = source_file(input, t, formats.source)?;
+    let source = source_file(ws.evidence_of(input, t)?, formats.source);
     let sha = file_sha256(output)?;
-    let manifest = Manifest {
-        kind,
-        source,
-        output: OutputFile {
-            format: formats.output,
-            ..OutputFile::written(output, sha, twin.n_rows, twin.column_names())
-        },
-        tool: stamp(),
-        twin_id: None,
-        vault: None,
-        quality,
-        source_scan: Some(scanned),
-        body,
+    let file = OutputFile {
+        format: formats.output,
+        ..OutputFile::written(output, sha, twin.n_rows, twin.column_names())
     };
-    write_manifest(output, manifest)
+    write_manifest(output, described.manifest(source, file))
+}
+
+/// A generalized or synthetic twin made in memory, with the manifest it would be written with.
+#[derive(Clone, Debug, Serialize)]
+pub struct TwinMade {
+    /// The twin.
+    #[serde(skip)]
+    pub table: Table,
+    /// Its manifest: the output is named `<twin>` and hashed over its content as a frame is.
+    #[serde(flatten)]
+    pub manifest: Manifest,
+}
+
+/// The name an in-memory twin's manifest gives its output.
+pub const TWIN_IN_MEMORY: &str = "<twin>";
+
+/// Describes a twin made from `t` (read from `input`) without writing it: the manifest
+/// `place_twin` would write, but for the file's path, format and hash.
+pub fn twin_in_memory(
+    ws: &Workspace,
+    (input, t): (&Path, &Table),
+    twin: Table,
+    report: Value,
+) -> Result<TwinMade> {
+    let described = Described::of(ws, (input, t), report)?;
+    let source = source_file(ws.evidence_of(input, t)?, None);
+    let output = OutputFile {
+        path: TWIN_IN_MEMORY.to_owned(),
+        file: None,
+        sha256: Some(crate::frames::content_sha256(&twin)),
+        rows: Some(twin.n_rows as u64),
+        columns: Some(twin.column_names()),
+        format: None,
+    };
+    Ok(TwinMade {
+        manifest: described.manifest(source, output),
+        table: twin,
+    })
 }
 
 /// Writes a generalized twin of `t` (read from `input`) to `output`: every column but the
@@ -524,7 +658,7 @@ pub fn write_generalized(
     ws: &Workspace,
     (input, t): (&Path, &Table),
     output: &Path,
-    g: Generalized,
+    g: &Generalized,
     choice: &FormatChoice,
 ) -> Result<TwinWritten> {
     let quasi: Vec<String> = g.report["recipe"]["quasi"]
@@ -536,7 +670,8 @@ pub fn write_generalized(
         })
         .unwrap_or_default();
     let kept = kept_columns(&g.twin, &quasi);
-    place_twin(ws, (input, t), (output, &g.twin), g.report, (&kept, choice))
+    let report = g.report.clone();
+    place_twin(ws, (input, t), (output, &g.twin), report, (&kept, choice))
 }
 
 /// Progress of a synthesis, one bar per phase, on the workspace's progress sink.
@@ -678,8 +813,26 @@ pub struct TwinJob<'a> {
 impl Workspace {
     /// Makes a generalized twin: the best transformation satisfying the models.
     pub fn generalize(&self, req: &GeneralizeRequest) -> Result<TwinWritten> {
-        let models = req.models.models(&["equal", "ordered", "hierarchical"])?;
+        Ok(self.generalize_keeping(req)?.0)
+    }
+
+    /// [`Workspace::generalize`], handing back the twin's table too (for a front end on frames).
+    pub fn generalize_keeping(&self, req: &GeneralizeRequest) -> Result<(TwinWritten, Table)> {
         let choice = req.output_format.choice()?;
+        let (t, g) = self.generalized(req)?;
+        let written = write_generalized(self, (&req.input, &t), &req.output, &g, &choice)?;
+        Ok((written, g.twin))
+    }
+
+    /// Makes a generalized twin in memory (`req.output` and `req.output_format` are not used).
+    pub fn generalize_in_memory(&self, req: &GeneralizeRequest) -> Result<TwinMade> {
+        let (t, g) = self.generalized(req)?;
+        twin_in_memory(self, (&req.input, &t), g.twin, g.report)
+    }
+
+    /// The source as read and its generalized twin, searched for as the request says.
+    fn generalized(&self, req: &GeneralizeRequest) -> Result<(Table, Generalized)> {
+        let models = req.models.models(&["equal", "ordered", "hierarchical"])?;
         check_choice(&req.search, &["optimal", "heuristic", "auto"], "--search")?;
         let spec = req.read.spec.as_deref().map(Spec::load).transpose()?;
         let (t, _) = load(self, &req.input, &req.read)?;
@@ -689,7 +842,7 @@ impl Workspace {
             quasi,
             sensitive,
             drop: dropped,
-            hierarchies: hierarchies(spec.as_ref(), &req.hierarchy)?,
+            hierarchies: hierarchies(self, spec.as_ref(), &req.hierarchy)?,
             models,
             metric: metric(&req.metric)?,
             search: SearchParams {
@@ -708,7 +861,7 @@ impl Workspace {
         let g = generalize_watched(&t, &recipe, &|| self.progress().cancelled());
         drop(task);
         self.checkpoint()?;
-        write_generalized(self, (&req.input, &t), &req.output, g?, &choice)
+        Ok((t, g?))
     }
 
     /// Re-applies the transformation a generalized twin's manifest records to new data.
@@ -723,7 +876,7 @@ impl Workspace {
         let manifest = Manifest::read(recipe)?;
         let (t, _) = load(self, input, read)?;
         let g = reapply(&t, &manifest)?;
-        write_generalized(self, (input, &t), output, g, &choice)
+        write_generalized(self, (input, &t), output, &g, &choice)
     }
 
     /// Checks a table as it is against privacy models.
@@ -772,28 +925,107 @@ impl Workspace {
         params: &SynthParams,
         choice: &FormatChoice,
     ) -> Result<Synthesized> {
+        let to = (output, choice);
+        Ok(self
+            .synthesize_keeping((input, t), (spec, spec_path), to, params)?
+            .0)
+    }
+
+    /// [`Workspace::synthesize_table`], handing back the twin's table too.
+    fn synthesize_keeping(
+        &self,
+        (input, t): (&Path, &Table),
+        (spec, spec_path): (&Spec, &Path),
+        (output, choice): (&Path, &FormatChoice),
+        params: &SynthParams,
+    ) -> Result<(Synthesized, Table)> {
+        let made = self.synthesized(t, (spec, spec_path), params)?;
+        let synthesized = Synthesized {
+            // No cell of a synthetic twin is the source's; only its format is kept.
+            written: place_twin(
+                self,
+                (input, t),
+                (output, &made.twin),
+                made.report,
+                (&[], choice),
+            )?,
+            operator_warnings: made.operator_warnings,
+            domain_losses: made.domain_losses,
+        };
+        Ok((synthesized, made.twin))
+    }
+
+    /// Synthesizes the table at `input` (a frame the workspace holds, or a file) over `domains`,
+    /// in memory.
+    pub fn synthesize_in_memory(
+        &self,
+        input: &Path,
+        domains: &Domains,
+        params: &SynthParams,
+    ) -> Result<SynthesizedInMemory> {
+        let (t, spec, spec_path) = self.synthesis_source(input, domains)?;
+        self.synthesize_table_in_memory((input, &t), (&spec, &spec_path), params)
+    }
+
+    /// Synthesizes the table at `input` over `domains`, written to `output` with its manifest as
+    /// `datavisa twin synthesize` writes it; the twin's table is handed back too.
+    pub fn synthesize_to(
+        &self,
+        input: &Path,
+        domains: &Domains,
+        params: &SynthParams,
+        output: &Path,
+    ) -> Result<(Synthesized, Table)> {
+        refuse_overwrite(input, output)?;
+        let (t, spec, spec_path) = self.synthesis_source(input, domains)?;
+        let to = (output, &FormatChoice::default());
+        self.synthesize_keeping((input, &t), (&spec, &spec_path), to, params)
+    }
+
+    /// The source read (as its spec says, when the domains are a spec file) and the spec.
+    fn synthesis_source(&self, input: &Path, domains: &Domains) -> Result<(Table, Spec, PathBuf)> {
+        let (spec, spec_path) = domains.spec()?;
+        let read = match domains {
+            Domains::Spec(p) => ReadRequest::default().with_spec(p),
+            Domains::Columns(_) => ReadRequest::default(),
+        };
+        let (t, _) = load(self, input, &read)?;
+        spec.check_columns(&t)?;
+        Ok((t, spec, spec_path))
+    }
+
+    /// Synthesizes a table already read, in memory, naming `spec_path` in the manifest.
+    pub fn synthesize_table_in_memory(
+        &self,
+        (input, t): (&Path, &Table),
+        (spec, spec_path): (&Spec, &Path),
+        params: &SynthParams,
+    ) -> Result<SynthesizedInMemory> {
+        let made = self.synthesized(t, (spec, spec_path), params)?;
+        Ok(SynthesizedInMemory {
+            written: twin_in_memory(self, (input, t), made.twin, made.report)?,
+            operator_warnings: made.operator_warnings,
+            domain_losses: made.domain_losses,
+        })
+    }
+
+    /// The engine's synthetic twin of `t`, its report naming `spec_path`.
+    fn synthesized(
+        &self,
+        t: &Table,
+        (spec, spec_path): (&Spec, &Path),
+        params: &SynthParams,
+    ) -> Result<synth::Synthesized> {
         let phases = Phases {
             ws: self,
             bar: Mutex::new(None),
         };
         let made = synth::synthesize(t, spec, params, &phases);
         drop(phases);
-        let made = made?;
+        let mut made = made?;
         self.checkpoint()?;
-        let mut report = made.report;
-        report["spec"] = json!(spec_path.display().to_string());
-        Ok(Synthesized {
-            // No cell of a synthetic twin is the source's; only its format is kept.
-            written: place_twin(
-                self,
-                (input, t),
-                (output, &made.twin),
-                report,
-                (&[], choice),
-            )?,
-            operator_warnings: made.operator_warnings,
-            domain_losses: made.domain_losses,
-        })
+        made.report["spec"] = json!(spec_path.display().to_string());
+        Ok(made)
     }
 
     /// Opens the vault with the workspace's master key, as `actor`.
@@ -914,7 +1146,7 @@ fn register_and_place(
     laps: &mut Laps,
 ) -> Result<TwinWritten> {
     let (output, recipient) = (job.output, job.recipient);
-    let source = source_file(job.input, job.table, formats.source)?;
+    let source = source_file(input_evidence(job.input, job.table)?, formats.source);
     let output_sha = file_sha256(tmp)?;
     let twin_id = datavisa_vault::crypto::random_id("tw")?;
     let created_at = datavisa_vault::store::rfc3339(datavisa_vault::store::unix_now());

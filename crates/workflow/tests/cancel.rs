@@ -204,13 +204,8 @@ fn generalize_request(dir: &Path, out: &str) -> GeneralizeRequest {
         hierarchy: vec![],
         models: ModelChoice {
             k: Some(5),
-            l: None,
-            l_variant: "distinct".into(),
-            c: 3.0,
-            t: None,
-            t_distance: "equal".into(),
-            avg_risk: None,
             suppression: 0.1,
+            ..Default::default()
         },
         metric: "loss".into(),
         search: "heuristic".into(),

@@ -299,13 +299,8 @@ fn a_synthetic_twin_adds_no_one_and_a_generalized_twin_counts_its_source() {
         hierarchy: vec![],
         models: ModelChoice {
             k: Some(5),
-            l: None,
-            l_variant: "distinct".into(),
-            c: 3.0,
-            t: None,
-            t_distance: "equal".into(),
-            avg_risk: None,
             suppression: 0.05,
+            ..Default::default()
         },
         metric: "loss".into(),
         search: "auto".into(),

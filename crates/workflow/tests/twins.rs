@@ -55,13 +55,8 @@ fn people(dir: &Path) {
 fn models(k: u64) -> ModelChoice {
     ModelChoice {
         k: Some(k),
-        l: None,
-        l_variant: "distinct".into(),
-        c: 3.0,
-        t: None,
-        t_distance: "equal".into(),
-        avg_risk: None,
         suppression: 0.05,
+        ..Default::default()
     }
 }
 

@@ -61,13 +61,7 @@ fn setup(dir: &Path) -> Workspace {
         hierarchy: Vec::new(),
         models: ModelChoice {
             k: Some(5),
-            l: None,
-            l_variant: "distinct".into(),
-            c: 3.0,
-            t: None,
-            t_distance: "equal".into(),
-            avg_risk: None,
-            suppression: 0.0,
+            ..Default::default()
         },
         metric: "loss".into(),
         search: "auto".into(),

@@ -97,13 +97,8 @@ fn customers_of(dir: &Path, recipients: &str, rows: usize) -> Workspace {
         hierarchy: Vec::new(),
         models: ModelChoice {
             k: Some(20),
-            l: None,
-            l_variant: "distinct".into(),
-            c: 3.0,
-            t: None,
-            t_distance: "equal".into(),
-            avg_risk: None,
             suppression: 0.05,
+            ..Default::default()
         },
         metric: "loss".into(),
         search: "auto".into(),

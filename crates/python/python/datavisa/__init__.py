@@ -5,6 +5,8 @@
     r.k, r.prosecutor["highest"]
     link = datavisa.attack.linkability(source, twin, aux_a=["age"], aux_b=["zip"], seed=3)
     link.risk            # Interval(value, low, high)
+    twin = datavisa.generalize(df, quasi=["age", "zip"], k=5, hierarchies={"zip": "zip.csv"})
+    twin.table, twin.levels   # the twin in df's library, and its manifest's figures
 
 Every function runs the engine the CLI runs, with the CLI's defaults, and its result's
 `to_dict()` is what the CLI prints with `--format json` (but for the names of the inputs).
@@ -19,6 +21,8 @@ from . import anonymeter, attack
 from ._datavisa import BadInput, Error, Frame, Interrupted, Refused
 from ._frames import frame
 from ._workspace import Record, Records, Workspace
+from ._results import models as _models
+from ._twins import GeneralizedTwin, SyntheticTwin, Twin, generalize, synthesize
 from ._results import (
     AttackResult,
     CheckReport,
@@ -39,6 +43,7 @@ __all__ = [
     "CheckReport",
     "Error",
     "Frame",
+    "GeneralizedTwin",
     "Inspection",
     "Interrupted",
     "Interval",
@@ -49,15 +54,19 @@ __all__ = [
     "Result",
     "RiskReport",
     "ScanReport",
+    "SyntheticTwin",
+    "Twin",
     "UtilityReport",
     "Workspace",
     "anonymeter",
     "attack",
     "check",
     "frame",
+    "generalize",
     "inspect",
     "risk",
     "scan",
+    "synthesize",
     "utility",
 ]
 
@@ -131,19 +140,9 @@ def check(
 ) -> CheckReport:
     """Whether the table as it is satisfies k-anonymity, l-diversity, t-closeness and an
     average-risk bound, with the classes that break them."""
+    models = _models(k, l, l_variant, c, t, t_distance, avg_risk, 0.0)
     return CheckReport._of(
-        _datavisa.check(
-            frame(data, "frame"),
-            list(quasi),
-            list(sensitive),
-            k,
-            l,
-            l_variant,
-            c,
-            t,
-            t_distance,
-            avg_risk,
-        )
+        _datavisa.check(frame(data, "frame"), list(quasi), models, list(sensitive))
     )
 
 

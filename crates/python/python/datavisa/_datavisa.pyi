@@ -1,6 +1,6 @@
 """Type stubs of the extension module (the engine); use the `datavisa` package's functions."""
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 class Error(Exception): ...
 class BadInput(Error): ...
@@ -16,6 +16,13 @@ class Frame:
     def name(self) -> str: ...
     @property
     def sha256(self) -> str: ...
+
+class TwinTable:
+    @property
+    def rows(self) -> int: ...
+    @property
+    def columns(self) -> List[str]: ...
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any: ...
 
 def version() -> str: ...
 def read_stream(capsule: Any, name: str) -> Frame: ...
@@ -40,14 +47,8 @@ def risk(
 def check(
     frame: Frame,
     quasi: List[str],
+    models: Dict[str, Any],
     sensitive: List[str] = ...,
-    k: Optional[int] = None,
-    l: Optional[float] = None,
-    l_variant: str = "distinct",
-    c: float = 3.0,
-    t: Optional[float] = None,
-    t_distance: str = "equal",
-    avg_risk: Optional[float] = None,
 ) -> str: ...
 def singling_out(
     source: Frame,
@@ -182,3 +183,30 @@ class Workspace:
         spec: Optional[str] = None,
         lang: str = "zh",
     ) -> str: ...
+def generalize(
+    frame: Frame,
+    quasi: List[str],
+    models: Dict[str, Any],
+    sensitive: List[str] = ...,
+    hierarchy_files: List[Tuple[str, str]] = ...,
+    hierarchy_frames: List[Tuple[str, Frame]] = ...,
+    metric: str = "loss",
+    search: str = "auto",
+    max_checks: int = 2000,
+    time_limit: float = 60.0,
+    out: Optional[str] = None,
+) -> Tuple[str, TwinTable]: ...
+def synthesize(
+    frame: Frame,
+    epsilon: float,
+    domain_spec: Optional[str] = None,
+    domain_columns: List[Tuple[str, str]] = ...,
+    method: str = "mst",
+    delta: float = 1e-9,
+    rows: Optional[int] = None,
+    seed: Optional[int] = None,
+    dp_domain: bool = False,
+    drop: List[str] = ...,
+    iterations: Optional[int] = None,
+    out: Optional[str] = None,
+) -> Tuple[str, TwinTable, List[str]]: ...

@@ -57,6 +57,23 @@ class Result:
         return f"{type(self).__name__}({keys}, …)"
 
 
+def models(
+    k: Optional[int],
+    l: Optional[float],  # noqa: E741 (the model's name)
+    l_variant: str,
+    c: float,
+    t: Optional[float],
+    t_distance: str,
+    avg_risk: Optional[float],
+    suppression: float,
+) -> dict:
+    """The privacy models as the engine takes them, keyed by the CLI's flag names."""
+    return {
+        "k": k, "l": l, "l_variant": l_variant, "c": c, "t": t,
+        "t_distance": t_distance, "avg_risk": avg_risk, "suppression": suppression,
+    }
+
+
 def _frame_of(rows: list) -> Any:
     import pandas as pd
 
