@@ -2,7 +2,7 @@
 //! order, one dictionary per column, exact duplicates removable.
 
 use crate::error::{invalid, Result};
-use datavisa_table::{encode_shared, EquivalenceClasses, Table};
+use datavisa_table::{encode_shared, Table};
 
 /// Source, twin and optional control, re-encoded with shared dictionaries over the twin's columns.
 #[derive(Clone, Debug)]
@@ -84,19 +84,64 @@ pub fn project(t: &Table, names: &[String]) -> Result<Table> {
 
 /// The rows of `t` with exact duplicates (over all columns) removed, first occurrence kept.
 pub fn dedup_rows(t: &Table) -> Table {
-    let all: Vec<usize> = (0..t.columns.len()).collect();
-    let classes = EquivalenceClasses::of(t, &all);
-    let mut seen = vec![false; classes.len()];
-    let keep: Vec<usize> = (0..t.n_rows)
-        .filter(|&r| {
-            let c = classes.class_of_row[r] as usize;
-            !std::mem::replace(&mut seen[c], true)
-        })
-        .collect();
+    let keep = first_of_each_row(t);
     if keep.len() == t.n_rows {
         return t.clone();
     }
     t.take(&keep)
+}
+
+/// A value's bits for row identity: numbers equal as values (`-0` is `0`), every NaN the one
+/// missing number, as equivalence classes see them.
+#[inline]
+fn identity_bits(x: f64) -> u64 {
+    if x.is_nan() {
+        u64::MAX
+    } else if x == 0.0 {
+        0
+    } else {
+        x.to_bits()
+    }
+}
+
+/// The rows that are the first with their values, in row order. Rows are hashed column by
+/// column, and rows with equal hashes compared value by value, so no sort is needed.
+fn first_of_each_row(t: &Table) -> Vec<usize> {
+    use datavisa_table::ColumnData;
+    let mut hashes = vec![0x51_7c_c1_b7_27_22_0a_95u64; t.n_rows];
+    let mix = |h: &mut u64, v: u64| {
+        *h = (*h ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+    };
+    for c in &t.columns {
+        match &c.data {
+            ColumnData::Numeric(v) => {
+                for (h, &x) in hashes.iter_mut().zip(v.iter()) {
+                    mix(h, identity_bits(x));
+                }
+            }
+            ColumnData::Categorical(cat) => {
+                for (h, &code) in hashes.iter_mut().zip(cat.codes()) {
+                    mix(h, u64::from(code));
+                }
+            }
+        }
+    }
+    let same = |a: usize, b: usize| {
+        t.columns.iter().all(|c| match &c.data {
+            ColumnData::Numeric(v) => identity_bits(v[a]) == identity_bits(v[b]),
+            ColumnData::Categorical(cat) => cat.codes()[a] == cat.codes()[b],
+        })
+    };
+    let mut firsts: hashbrown::HashTable<u32> = hashbrown::HashTable::with_capacity(t.n_rows);
+    let mut keep = Vec::with_capacity(t.n_rows);
+    for r in 0..t.n_rows {
+        let h = hashes[r];
+        if firsts.find(h, |&f| same(f as usize, r)).is_none() {
+            firsts.insert_unique(h, r as u32, |&f| hashes[f as usize]);
+            keep.push(r);
+        }
+    }
+    keep
 }
 
 /// Column indices by name, with a clear error for a name the table lacks.
@@ -105,4 +150,56 @@ pub fn column_indices(t: &Table, names: &[String]) -> Result<Vec<usize>> {
         .iter()
         .map(|n| t.index_of(n).map_err(Into::into))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datavisa_table::{CatData, Column, ColumnData, Dictionary, EquivalenceClasses, ValueType};
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    /// The first row of each equivalence class over every column: what dedup kept before it
+    /// hashed rows.
+    fn firsts_by_classes(t: &Table) -> Vec<usize> {
+        let all: Vec<usize> = (0..t.columns.len()).collect();
+        let classes = EquivalenceClasses::of(t, &all);
+        let mut seen = vec![false; classes.len()];
+        (0..t.n_rows)
+            .filter(|&r| !std::mem::replace(&mut seen[classes.class_of_row[r] as usize], true))
+            .collect()
+    }
+
+    fn table(nums: Vec<f64>, codes: Vec<u32>) -> Table {
+        let mut dict = Dictionary::new();
+        for v in ["a", "b", "c"] {
+            dict.intern(v);
+        }
+        let codes = codes
+            .into_iter()
+            .map(|c| if c == 3 { datavisa_table::MISSING } else { c })
+            .collect();
+        let cat = Column {
+            name: "c".into(),
+            value_type: ValueType::Categorical,
+            data: ColumnData::Categorical(CatData::new(codes, Arc::new(dict))),
+            evidence: Default::default(),
+        };
+        Table::new(vec![Column::from_numbers("n", ValueType::Float, nums), cat]).unwrap()
+    }
+
+    proptest! {
+        /// Hashing rows keeps exactly the rows the equivalence classes kept, NaN, -0 and
+        /// missing codes included.
+        #[test]
+        fn hashed_dedup_keeps_the_first_row_of_each_class(
+            rows in proptest::collection::vec((0usize..5, 0u32..4), 1..60)
+        ) {
+            let pick = [0.0, -0.0, f64::NAN, 1.5, -2.0];
+            let nums = rows.iter().map(|&(i, _)| pick[i]).collect();
+            let codes = rows.iter().map(|&(_, c)| c).collect();
+            let t = table(nums, codes);
+            prop_assert_eq!(first_of_each_row(&t), firsts_by_classes(&t));
+        }
+    }
 }

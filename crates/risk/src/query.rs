@@ -226,6 +226,15 @@ impl<'a> QueryIndex<'a> {
         }
     }
 
+    /// A numeric column's non-missing values in ascending order (`f64::total_cmp`); None for
+    /// a column of codes.
+    pub fn sorted_values(&self, c: usize) -> Option<&[f64]> {
+        match &self.index[c] {
+            ColumnIndex::Sorted { values, .. } => Some(values),
+            ColumnIndex::Postings { .. } => None,
+        }
+    }
+
     /// Rows of the indexed table.
     pub fn n_rows(&self) -> usize {
         self.n_rows

@@ -246,17 +246,18 @@ fn hits(ix: &QueryIndex<'_>, queries: &[Query], watch: &dyn Watch) -> Result<Vec
 
 /// Candidate univariate predicates in canonical order: a lone missing value, each numeric
 /// column's extremes, and every value that occurs exactly once.
-fn univariate_candidates(twin: &Table) -> Vec<Predicate> {
+fn univariate_candidates(twin: &Table, ix: &QueryIndex<'_>) -> Vec<Predicate> {
     let mut out = Vec::new();
     for (c, col) in twin.columns.iter().enumerate() {
+        let sorted = ix.sorted_values(c);
         let c = c as u32;
         if col.missing_count() == 1 {
             out.push(Predicate::IsNull(c));
         }
         match &col.data {
-            ColumnData::Numeric(v) => {
-                let mut present: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-                present.sort_unstable_by(f64::total_cmp);
+            ColumnData::Numeric(_) => {
+                // The twin's index holds the values sorted already.
+                let present = sorted.unwrap_or_default();
                 if let (Some(&lo), Some(&hi)) = (present.first(), present.last()) {
                     out.push(Predicate::Num {
                         col: c,
@@ -303,7 +304,7 @@ fn univariate_queries(
     p: &SinglingOutParams,
     watch: &dyn Watch,
 ) -> Result<Vec<Query>> {
-    let mut candidates = univariate_candidates(twin);
+    let mut candidates = univariate_candidates(twin, ix);
     candidates.shuffle(&mut rng_stream(p.seed, 1));
     let mut seen = HashSet::new();
     let mut out = Vec::new();
