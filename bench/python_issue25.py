@@ -1,9 +1,10 @@
 """Issue 25's benchmark: datavisa's Python package against Anonymeter 1.1.0 in one Python
 process, on the same DataFrames (setup B of the attack spec: source and control the two halves
 of adults_control.csv, the twin adults_syn_ctgan.csv), then datavisa on a 1,000,000-row pandas
-frame. Peak memory per call is the highest resident set size seen above the one at the call's
-start (sampled every millisecond from /proc/self/statm by a thread), Python's and Rust's
-allocations alike.
+frame. Peak memory per call is measured in a fresh process per tool and attack (after a small
+warm-up run of the same attack): the resident set's high-water mark (VmHWM, reset after the
+warm-up) above the resident set just before the call, Python's and Rust's allocations alike. The 1M-row runs' peaks are the highest
+resident set seen above the one at the call's start (sampled every millisecond).
 
 Run by bench/python_issue25.sh (which makes the venv with Anonymeter and builds the package in
 release mode). Prints a Markdown table and writes bench/out/issue25.json."""
@@ -90,13 +91,52 @@ class PeakRss:
 
 def run(tool, cls, kwargs, ev_args):
     # Construction and evaluation both: each tool prepares its tables in one or the other.
-    with PeakRss() as mem:
-        t = time.perf_counter()
-        ev = getattr(module(tool), cls)(**kwargs)
-        ev.evaluate(**ev_args)
-        secs = time.perf_counter() - t
+    t = time.perf_counter()
+    ev = getattr(module(tool), cls)(**kwargs)
+    ev.evaluate(**ev_args)
+    secs = time.perf_counter() - t
     r = ev.risk()
-    return secs, r.value, r.ci, mem.mib
+    return secs, r.value, r.ci
+
+
+def warm_up(tool, cls, kwargs, ev_args):
+    """One small run of the same attack, so imports and compiled code (Anonymeter's numba)
+    are in place before anything is measured."""
+    small = {k: (v.head(300) if isinstance(v, pd.DataFrame) else v) for k, v in kwargs.items()}
+    small["n_attacks"] = 20
+    run(tool, cls, small, ev_args)
+
+
+def peak_mib(tool, index, n):
+    """The memory one call needs: a fresh process warms up, then its resident set's high-water
+    mark (VmHWM, reset after the warm-up) above the resident set just before the call."""
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory", tool, str(index), str(n)],
+        check=True, capture_output=True, text=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def high_water():
+    """The resident set's high-water mark (VmHWM), in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def memory_child(tool, index, n):
+    label, cls, kwargs, ev_args = cases(n)[index]
+    warm_up(tool, cls, kwargs, ev_args)
+    # Start the high-water mark afresh at the current resident set (clear_refs 5).
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = rss()
+    run(tool, cls, kwargs, ev_args)
+    print((high_water() - before) / 2**20)
 
 
 def million():
@@ -115,7 +155,8 @@ def million():
         with PeakRss() as mem:
             t = time.perf_counter()
             value = work()
-            out[label] = dict(seconds=time.perf_counter() - t, peak_mib=mem.mib)
+            secs = time.perf_counter() - t
+        out[label] = dict(seconds=secs, peak_mib=mem.mib)
         return value
 
     f = timed("frame (pandas -> datavisa, 1M x 15)", lambda: datavisa.frame(big, "source"))
@@ -135,11 +176,13 @@ def main():
 
     rows = []
     for n in (500, 2000):
-        for label, cls, kwargs, ev_args in cases(n):
+        for index, (label, cls, kwargs, ev_args) in enumerate(cases(n)):
             if n == 2000 and "multivariate" in label:
                 continue  # Anonymeter takes minutes per run here (issue 3)
-            d = run("datavisa", cls, kwargs, ev_args)
-            a = run("anonymeter", cls, kwargs, ev_args)
+            warm_up("datavisa", cls, kwargs, ev_args)
+            warm_up("anonymeter", cls, kwargs, ev_args)
+            d = run("datavisa", cls, kwargs, ev_args) + (peak_mib("datavisa", index, n),)
+            a = run("anonymeter", cls, kwargs, ev_args) + (peak_mib("anonymeter", index, n),)
             overlap = d[2][0] <= a[2][1] and a[2][0] <= d[2][1]
             rows.append(dict(attack=label, n_attacks=n, datavisa_s=d[0], anonymeter_s=a[0],
                              speedup=a[0] / d[0], datavisa_risk=[d[1], *d[2]],
@@ -165,4 +208,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--memory"]:
+        memory_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        main()
