@@ -4,6 +4,7 @@ dict (`to_dict`) and as JSON text (`to_json`), with tables as pandas DataFrames.
 from __future__ import annotations
 
 import copy
+import gc
 import json
 from typing import Any, NamedTuple, Optional
 
@@ -23,6 +24,18 @@ class Rate(NamedTuple):
     error: float
 
 
+def parse(text: str) -> Any:
+    """The engine's JSON as Python objects, with the cycle collector paused: parsing makes many
+    containers and no cycles, and a large result would otherwise set off collections."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(text)
+    finally:
+        if paused:
+            gc.enable()
+
+
 class Result:
     """A datavisa result: the CLI's JSON, read-only."""
 
@@ -31,7 +44,7 @@ class Result:
 
     @classmethod
     def _of(cls, text: str) -> "Result":
-        return cls(json.loads(text))
+        return cls(parse(text))
 
     def to_dict(self) -> dict:
         """The result as the CLI's JSON object (a copy)."""
