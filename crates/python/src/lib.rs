@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 mod measures;
 mod store;
+mod text;
 mod twins;
 
 create_exception!(_datavisa, Error, PyException, "Any datavisa error.");
@@ -214,6 +215,7 @@ fn _datavisa(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyFrame>()?;
     m.add_function(wrap_pyfunction!(read_stream, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(text::encode_text, m)?)?;
     measures::register(m)?;
     store::register(m)?;
     twins::register(m)?;

@@ -203,3 +203,26 @@ def test_ctrl_c_stops_a_long_attack():
     out, _ = p.communicate(timeout=120)
     assert p.returncode == 0, out
     assert "interrupted" in out
+
+
+def test_text_columns_read_the_same_whichever_way_they_come():
+    # Equal strings as distinct objects, None and NaN missing, non-ASCII text: the engine's
+    # encoding by object identity gives what pyarrow's own conversion gives, by content hash.
+    a, b = "".join(["北", "京"]), "".join(["北", "京"])
+    assert a is not b
+    df = pd.DataFrame(
+        {
+            "city": [a, "上海", None, b, float("nan"), "上海"] * 50,
+            "n": list(range(300)),
+            "na": pd.Series(["x", pd.NA, "y", "x", None, "y"] * 50, dtype=object),
+            "odd": ["ok", "\ud800", "ok", "x", "y", "z"] * 50,
+        }
+    )
+    plain = datavisa.frame(pa.Table.from_pandas(df.drop(columns=["odd"]), preserve_index=False))
+    assert datavisa.frame(df.drop(columns=["odd"])).sha256 == plain.sha256
+    i = {c["name"]: c for c in datavisa.inspect(df.drop(columns=["odd"]))["columns"]}
+    assert i["city"]["missing_share"] == pytest.approx(2 / 6)
+    assert i["na"]["missing_share"] == pytest.approx(2 / 6)
+    # Text UTF-8 cannot hold is refused naming its column, not mangled.
+    with pytest.raises(datavisa.BadInput, match="odd"):
+        datavisa.frame(df)

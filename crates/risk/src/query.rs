@@ -372,25 +372,142 @@ fn build_index(c: ColumnView<'_>) -> (ColumnIndex, Vec<u32>) {
             (ColumnIndex::Postings { offsets, rows }, missing)
         }
         ColumnView::Numbers(v) => {
-            let mut missing = Vec::new();
-            let mut pairs: Vec<(f64, u32)> = Vec::with_capacity(v.len());
-            for (r, &x) in v.iter().enumerate() {
-                if x.is_nan() {
-                    missing.push(r as u32);
-                } else {
-                    pairs.push((x, r as u32));
-                }
-            }
-            pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let (values, rows) = pairs.into_iter().unzip();
+            let missing: Vec<u32> = (0..v.len() as u32)
+                .filter(|&r| v[r as usize].is_nan())
+                .collect();
+            let (values, rows) = sorted_by_few_values(v).unwrap_or_else(|| sorted_by_comparison(v));
             (ColumnIndex::Sorted { values, rows }, missing)
         }
     }
 }
 
+/// A column's non-missing values ascending (`f64::total_cmp`) with their rows, ties by row.
+type SortedColumn = (Vec<f64>, Vec<u32>);
+
+/// [`SortedColumn`] by sorting every (value, row) pair, as one integer each: the value's bits
+/// mapped so that unsigned order is `f64::total_cmp`'s, then the row.
+fn sorted_by_comparison(v: &[f64]) -> SortedColumn {
+    let mut keys: Vec<u128> = v
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| !x.is_nan())
+        .map(|(r, &x)| (u128::from(total_order_key(x)) << 32) | r as u128)
+        .collect();
+    keys.sort_unstable();
+    keys.iter()
+        .map(|&k| (from_total_order_key((k >> 32) as u64), k as u32))
+        .unzip()
+}
+
+/// `x`'s bits mapped so that unsigned comparison orders as `f64::total_cmp` does.
+fn total_order_key(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 {
+        !b
+    } else {
+        b | (1 << 63)
+    }
+}
+
+/// The value whose [`total_order_key`] is `k`.
+fn from_total_order_key(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+/// [`SortedColumn`] by sorting only the distinct values (by their exact bits, so the order is
+/// the comparison sort's) and placing the rows by counting, in row order; None when there are
+/// too many distinct values for that to pay.
+fn sorted_by_few_values(v: &[f64]) -> Option<SortedColumn> {
+    let limit = v.len() / 8;
+    let mut slot: hashbrown::HashMap<u64, u32, foldhash::fast::FixedState> =
+        hashbrown::HashMap::default();
+    let mut distinct: Vec<f64> = Vec::new();
+    let mut slot_of_row: Vec<u32> = Vec::with_capacity(v.len());
+    for &x in v {
+        if x.is_nan() {
+            slot_of_row.push(u32::MAX);
+            continue;
+        }
+        let next = distinct.len() as u32;
+        let s = *slot.entry(x.to_bits()).or_insert_with(|| {
+            distinct.push(x);
+            next
+        });
+        if distinct.len() > limit.max(1) {
+            return None;
+        }
+        slot_of_row.push(s);
+    }
+    let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| distinct[a as usize].total_cmp(&distinct[b as usize]));
+    let mut rank = vec![0u32; distinct.len()];
+    for (r, &s) in order.iter().enumerate() {
+        rank[s as usize] = r as u32;
+    }
+    let mut start = vec![0u32; distinct.len() + 1];
+    for &s in slot_of_row.iter().filter(|&&s| s != u32::MAX) {
+        start[rank[s as usize] as usize + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    let n = start[distinct.len()] as usize;
+    let (mut values, mut rows) = (vec![0.0; n], vec![0u32; n]);
+    for (r, &s) in slot_of_row.iter().enumerate() {
+        if s != u32::MAX {
+            let k = rank[s as usize] as usize;
+            let at = start[k] as usize;
+            values[at] = distinct[s as usize];
+            rows[at] = r as u32;
+            start[k] += 1;
+        }
+    }
+    Some((values, rows))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The integer key orders as `f64::total_cmp` and gives the value back, bit for bit.
+        #[test]
+        fn total_order_keys_order_as_total_cmp(a in proptest::num::f64::ANY, b in proptest::num::f64::ANY) {
+            proptest::prop_assert_eq!(total_order_key(a).cmp(&total_order_key(b)), a.total_cmp(&b));
+            proptest::prop_assert_eq!(from_total_order_key(total_order_key(a)).to_bits(), a.to_bits());
+        }
+
+        /// Sorting every pair gives (value by `total_cmp`, then row), -0 before 0.
+        #[test]
+        fn comparison_sort_orders_by_value_then_row(v in proptest::collection::vec(proptest::num::f64::ANY, 0..100)) {
+            let (values, rows) = sorted_by_comparison(&v);
+            let mut want: Vec<(f64, u32)> = v.iter().enumerate().filter(|(_, x)| !x.is_nan()).map(|(r, &x)| (x, r as u32)).collect();
+            want.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            proptest::prop_assert_eq!(rows, want.iter().map(|p| p.1).collect::<Vec<_>>());
+            proptest::prop_assert_eq!(
+                values.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|p| p.0.to_bits()).collect::<Vec<_>>()
+            );
+        }
+
+        /// Sorting by few distinct values gives exactly the comparison sort, NaN, -0 and ties
+        /// included.
+        #[test]
+        fn counting_the_few_values_sorts_as_comparing(
+            picks in proptest::collection::vec(0usize..6, 0..200)
+        ) {
+            let pool = [0.0, -0.0, f64::NAN, 1.5, -2.0, f64::INFINITY];
+            let v: Vec<f64> = picks.iter().map(|&i| pool[i]).collect();
+            let want = sorted_by_comparison(&v);
+            if let Some(got) = sorted_by_few_values(&v) {
+                proptest::prop_assert_eq!(&got.1, &want.1);
+                let bits = |x: &[f64]| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                proptest::prop_assert_eq!(bits(&got.0), bits(&want.0));
+            } else {
+                proptest::prop_assert!(v.len() < 48);
+            }
+        }
+    }
     use datavisa_table::{CatData, Column, Dictionary, TypeEvidence, ValueType};
     use proptest::prelude::*;
     use std::sync::Arc;

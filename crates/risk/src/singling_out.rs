@@ -136,7 +136,7 @@ pub fn singling_out_watched(
     } else {
         p.n_cols
     };
-    let baseline = baseline_queries(&twin, baseline_cols.min(n_columns), p);
+    let baseline = baseline_queries(&twin, &twin_ix, baseline_cols.min(n_columns), p);
     let baseline_hits = hits(&source_ix, &baseline, watch)?;
     let base_hits = baseline_hits.iter().filter(|&&h| h).count();
     let successful = |n: usize| -> Vec<String> {
@@ -436,10 +436,11 @@ enum Distinct {
     Numbers(Vec<f64>),
 }
 
-fn distinct_values(t: &Table) -> Vec<Distinct> {
+fn distinct_values(t: &Table, ix: &QueryIndex<'_>) -> Vec<Distinct> {
     t.columns
         .iter()
-        .map(|c| match &c.data {
+        .enumerate()
+        .map(|(j, c)| match &c.data {
             ColumnData::Categorical(cat) => {
                 let mut v: Vec<u32> = cat
                     .counts()
@@ -454,8 +455,8 @@ fn distinct_values(t: &Table) -> Vec<Distinct> {
                 Distinct::Codes(v)
             }
             ColumnData::Numeric(x) => {
-                let mut v: Vec<f64> = x.iter().copied().filter(|x| !x.is_nan()).collect();
-                v.sort_unstable_by(f64::total_cmp);
+                // The index holds the values sorted already.
+                let mut v: Vec<f64> = ix.sorted_values(j).unwrap_or_default().to_vec();
                 v.dedup();
                 if x.iter().any(|x| x.is_nan()) {
                     v.push(f64::NAN);
@@ -467,8 +468,13 @@ fn distinct_values(t: &Table) -> Vec<Distinct> {
 }
 
 /// Random queries that ignore what the twin says about individuals (the naive attacker).
-fn baseline_queries(twin: &Table, n_cols: usize, p: &SinglingOutParams) -> Vec<Query> {
-    let distinct = distinct_values(twin);
+fn baseline_queries(
+    twin: &Table,
+    ix: &QueryIndex<'_>,
+    n_cols: usize,
+    p: &SinglingOutParams,
+) -> Vec<Query> {
+    let distinct = distinct_values(twin, ix);
     let mut rng = rng_stream(p.seed, 2);
     (0..p.n_attacks)
         .map(|_| {

@@ -40,19 +40,29 @@ def _pandas_to_arrow(df: Any, name: str) -> Any:
 
 
 def _text_dictionary(pa: Any, col: Any) -> Any:
-    """An object column holding only text (and missing values) as a dictionary array: pandas
-    hashes the values once, in C, and datavisa then reads each distinct value once; None when
-    the column holds anything but text."""
+    """An object column holding only text (and missing values) as a dictionary array, its
+    distinct values in order of first appearance; None when it holds anything else. The engine
+    encodes it by object identity (pandas keeps one object per distinct value it parsed);
+    a column with other missing markers (pd.NA, NaT) goes through `pandas.factorize`."""
     if col.dtype != object:
         return None
-    import pandas as pd
+    import numpy as np
 
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    if not all(isinstance(u, str) for u in uniques):
-        return None
-    return pa.DictionaryArray.from_arrays(
-        pa.array(codes, type=pa.int32(), mask=codes < 0), pa.array(uniques, type=pa.string())
-    )
+    encoded = _datavisa.encode_text(col.to_numpy().tolist())
+    if encoded is not None:
+        codes = np.frombuffer(encoded[0], dtype=np.int32)
+        uniques = encoded[1]
+    else:
+        import pandas as pd
+
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        if not all(isinstance(u, str) for u in uniques):
+            return None
+    try:
+        values = pa.array(uniques, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError):
+        return None  # the general path names the column
+    return pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32(), mask=codes < 0), values)
 
 
 def _as_text(v: Any) -> Any:
