@@ -226,3 +226,15 @@ def test_text_columns_read_the_same_whichever_way_they_come():
     # Text UTF-8 cannot hold is refused naming its column, not mangled.
     with pytest.raises(datavisa.BadInput, match="odd"):
         datavisa.frame(df)
+
+
+def test_frames_read_together_keep_their_order_and_errors():
+    from datavisa._frames import frames
+
+    a, b = people(), people().rename(columns={"age": "years"})
+    fa, fb = frames((a, "a"), (b, "b"))
+    assert (fa.name, fb.name) == ("a", "b") and "years" in fb.columns
+    assert fa.sha256 == datavisa.frame(a, "a").sha256
+    empty = pd.DataFrame({"x": pd.Series([], dtype="float64")})
+    with pytest.raises(datavisa.BadInput, match="empty"):
+        frames((a, "a"), (empty, "empty"))

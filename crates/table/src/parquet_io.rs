@@ -285,8 +285,9 @@ fn append(path: &Path, acc: &mut Acc, col: &ArrayRef, missing: &[String]) -> Res
 }
 
 /// A dictionary-encoded text column (a pandas categorical, a factorized column) as its keys
-/// (as i64) and its values, when its values are UTF-8 text.
-fn text_dictionary(col: &ArrayRef) -> Option<(Vec<Option<usize>>, arrow_array::StringArray)> {
+/// (as i32, a no-op for the i32 keys the Python package makes) and its values, when its values
+/// are UTF-8 text and its keys fit.
+fn text_dictionary(col: &ArrayRef) -> Option<(arrow_array::Int32Array, arrow_array::StringArray)> {
     let DataType::Dictionary(_, value_type) = col.data_type() else {
         return None;
     };
@@ -299,12 +300,8 @@ fn text_dictionary(col: &ArrayRef) -> Option<(Vec<Option<usize>>, arrow_array::S
     let d = col.as_any_dictionary_opt()?;
     let values = arrow_cast::cast(d.values(), &DataType::Utf8).ok()?;
     let values = values.as_string::<i32>().clone();
-    let keys = arrow_cast::cast(d.keys(), &DataType::Int64).ok()?;
-    let keys = keys.as_primitive::<Int64Type>();
-    let keys: Vec<Option<usize>> = (0..keys.len())
-        .map(|i| (!keys.is_null(i)).then(|| keys.value(i) as usize))
-        .collect();
-    Some((keys, values))
+    let keys = arrow_cast::cast(d.keys(), &DataType::Int32).ok()?;
+    Some((keys.as_primitive::<Int32Type>().clone(), values))
 }
 
 /// Appends a dictionary-encoded column, interning each of its values once, at its first use,
@@ -313,23 +310,26 @@ fn text_dictionary(col: &ArrayRef) -> Option<(Vec<Option<usize>>, arrow_array::S
 fn append_dictionary(
     dict: &mut Dictionary,
     codes: &mut Vec<u32>,
-    (keys, values): (Vec<Option<usize>>, arrow_array::StringArray),
+    (keys, values): (arrow_array::Int32Array, arrow_array::StringArray),
     missing: &[String],
 ) -> std::result::Result<(), String> {
-    if let Some(k) = keys.iter().flatten().find(|&&k| k >= values.len()) {
+    let n = values.len();
+    let valid = |i: usize| !keys.is_null(i);
+    if let Some(i) = (0..keys.len()).find(|&i| valid(i) && !(0..n as i32).contains(&keys.value(i)))
+    {
         return Err(format!(
-            "a dictionary key ({k}) is outside its {} values",
-            values.len()
+            "a dictionary key ({}) is outside its {n} values",
+            keys.value(i)
         ));
     }
     const UNSEEN: u32 = u32::MAX - 1;
-    let mut code_of = vec![UNSEEN; values.len()];
-    codes.extend(keys.into_iter().map(|k| {
-        let Some(k) = k else {
-            return MISSING;
-        };
-        if values.is_null(k) {
-            return MISSING;
+    let mut code_of = vec![UNSEEN; n];
+    codes.reserve(keys.len());
+    for (i, &k) in keys.values().iter().enumerate() {
+        let k = k as usize;
+        if !valid(i) || values.is_null(k) {
+            codes.push(MISSING);
+            continue;
         }
         if code_of[k] == UNSEEN {
             let v = values.value(k);
@@ -339,8 +339,8 @@ fn append_dictionary(
                 dict.intern(v)
             };
         }
-        code_of[k]
-    }));
+        codes.push(code_of[k]);
+    }
     Ok(())
 }
 

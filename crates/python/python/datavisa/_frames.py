@@ -5,7 +5,7 @@ so), is shared with the frame, not copied; other types (int64 included) are conv
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, List, Tuple
 
 from . import _datavisa
 from ._datavisa import BadInput, Frame
@@ -82,17 +82,52 @@ def frame(data: Any, name: str = "frame") -> Frame:
     """The datavisa Frame of `data` (returned as is when it is one already)."""
     if isinstance(data, Frame):
         return data
+    return _datavisa.read_stream(_stream(data, name), name)
+
+
+def frames(*named: Tuple[Any, str]) -> List[Frame]:
+    """The Frames of several `(data, name)` pairs, in order. The engine reads each one (without
+    the GIL) on a thread of its own while the next is converted here, so the two overlap."""
+    import threading
+
+    out: List[Any] = [None] * len(named)
+    errors: List[BaseException] = []
+
+    def read(i: int, capsule: Any, name: str) -> None:
+        try:
+            out[i] = _datavisa.read_stream(capsule, name)
+        except BaseException as e:  # re-raised in the caller's thread, in order
+            errors.append(e)
+
+    readers = []
+    try:
+        for i, (data, name) in enumerate(named):
+            if isinstance(data, Frame):
+                out[i] = data
+                continue
+            t = threading.Thread(target=read, args=(i, _stream(data, name), name), daemon=True)
+            t.start()
+            readers.append(t)
+    finally:
+        for t in readers:
+            t.join()
+    if errors:
+        raise errors[0]
+    return out
+
+
+def _stream(data: Any, name: str) -> Any:
+    """`data` as an Arrow C stream capsule, pandas converted first."""
     module = type(data).__module__.split(".")[0]
     if module == "pandas":
         data = _pandas_to_arrow(data, name)
     if hasattr(data, "__arrow_c_stream__"):
-        return _datavisa.read_stream(data.__arrow_c_stream__(), name)
+        return data.__arrow_c_stream__()
     if module == "pyarrow" and hasattr(data, "num_rows"):
         import pyarrow as pa
 
         # A RecordBatch (older pyarrow gives it only the array interface).
-        table = pa.Table.from_batches([data])
-        return _datavisa.read_stream(table.__arrow_c_stream__(), name)
+        return pa.Table.from_batches([data]).__arrow_c_stream__()
     raise BadInput(
         f"{name}: expected a pandas, polars or pyarrow table, got {type(data).__name__}"
     )

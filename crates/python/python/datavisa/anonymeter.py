@@ -31,7 +31,7 @@ from statistics import NormalDist
 from typing import Any, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import attack as _attack
-from ._frames import frame as _frame
+from ._frames import frames as _read_frames
 from ._results import AttackResult
 
 __all__ = [
@@ -70,11 +70,11 @@ def _wilson(k: float, n: float, confidence: float) -> SuccessRate:
 
 def _frames(ori: Any, syn: Any, control: Any) -> Tuple[Any, Any, Any]:
     """The three tables read once, at construction, as Anonymeter prepares its own."""
-    return (
-        _frame(ori, "ori"),
-        _frame(syn, "syn"),
-        None if control is None else _frame(control, "control"),
-    )
+    if control is None:
+        o, s = _read_frames((ori, "ori"), (syn, "syn"))
+        return o, s, None
+    o, s, c = _read_frames((ori, "ori"), (syn, "syn"), (control, "control"))
+    return o, s, c
 
 
 def _clip(x: float) -> float:
