@@ -150,7 +150,7 @@ pub fn distances_watched(
 }
 
 /// A hash of row `r` over every column (numbers by value, categories by shared code).
-fn row_hash(t: &Table, r: usize) -> u64 {
+pub(crate) fn row_hash(t: &Table, r: usize) -> u64 {
     let mut h = foldhash::fast::FixedState::with_seed(0x636f_7079).build_hasher();
     for c in &t.columns {
         match &c.data {
@@ -171,7 +171,8 @@ fn canonical_bits(x: f64) -> u64 {
     }
 }
 
-fn same_row(a: &Table, ra: usize, b: &Table, rb: usize) -> bool {
+/// Whether row `ra` of `a` and row `rb` of `b` hold the same values ([`row_hash`]'s equality).
+pub(crate) fn same_row(a: &Table, ra: usize, b: &Table, rb: usize) -> bool {
     a.columns
         .iter()
         .zip(&b.columns)

@@ -1,6 +1,7 @@
 //! Puts source, twin and control on one footing before an attack: the same columns in the same
 //! order, one dictionary per column, exact duplicates removable.
 
+use crate::distance::{row_hash, same_row};
 use crate::error::{invalid, Result};
 use datavisa_table::{encode_shared, Table};
 
@@ -91,52 +92,14 @@ pub fn dedup_rows(t: &Table) -> Table {
     t.take(&keep)
 }
 
-/// A value's bits for row identity: numbers equal as values (`-0` is `0`), every NaN the one
-/// missing number, as equivalence classes see them.
-#[inline]
-fn identity_bits(x: f64) -> u64 {
-    if x.is_nan() {
-        u64::MAX
-    } else if x == 0.0 {
-        0
-    } else {
-        x.to_bits()
-    }
-}
-
-/// The rows that are the first with their values, in row order. Rows are hashed column by
-/// column, and rows with equal hashes compared value by value, so no sort is needed.
+/// The rows that are the first with their values, in row order: rows hashed and compared as
+/// exact copies are ([`row_hash`], [`same_row`]), so no sort is needed.
 fn first_of_each_row(t: &Table) -> Vec<usize> {
-    use datavisa_table::ColumnData;
-    let mut hashes = vec![0x51_7c_c1_b7_27_22_0a_95u64; t.n_rows];
-    let mix = |h: &mut u64, v: u64| {
-        *h = (*h ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
-    };
-    for c in &t.columns {
-        match &c.data {
-            ColumnData::Numeric(v) => {
-                for (h, &x) in hashes.iter_mut().zip(v.iter()) {
-                    mix(h, identity_bits(x));
-                }
-            }
-            ColumnData::Categorical(cat) => {
-                for (h, &code) in hashes.iter_mut().zip(cat.codes()) {
-                    mix(h, u64::from(code));
-                }
-            }
-        }
-    }
-    let same = |a: usize, b: usize| {
-        t.columns.iter().all(|c| match &c.data {
-            ColumnData::Numeric(v) => identity_bits(v[a]) == identity_bits(v[b]),
-            ColumnData::Categorical(cat) => cat.codes()[a] == cat.codes()[b],
-        })
-    };
+    let hashes: Vec<u64> = (0..t.n_rows).map(|r| row_hash(t, r)).collect();
     let mut firsts: hashbrown::HashTable<u32> = hashbrown::HashTable::with_capacity(t.n_rows);
     let mut keep = Vec::with_capacity(t.n_rows);
-    for r in 0..t.n_rows {
-        let h = hashes[r];
-        if firsts.find(h, |&f| same(f as usize, r)).is_none() {
+    for (r, &h) in hashes.iter().enumerate() {
+        if firsts.find(h, |&f| same_row(t, f as usize, t, r)).is_none() {
             firsts.insert_unique(h, r as u32, |&f| hashes[f as usize]);
             keep.push(r);
         }

@@ -5,8 +5,8 @@
 use arrow_buffer::ScalarBuffer;
 use std::ops::Deref;
 
-/// A numeric column's values: read as a slice, cloned cheaply when shared, copied only when
-/// mutated ([`Numbers::make_mut`]).
+/// A numeric column's values: read as a slice, cloned cheaply when shared; never changed in
+/// place (a new column is made instead).
 #[derive(Clone)]
 pub struct Numbers(Repr);
 
@@ -32,17 +32,6 @@ impl Numbers {
     pub fn share(&mut self) {
         if let Repr::Owned(v) = &mut self.0 {
             self.0 = Repr::Shared(ScalarBuffer::from(std::mem::take(v)));
-        }
-    }
-
-    /// The values as a vector one may change; shared values are copied first (copy on write).
-    pub fn make_mut(&mut self) -> &mut Vec<f64> {
-        if let Repr::Shared(b) = &self.0 {
-            self.0 = Repr::Owned(b.to_vec());
-        }
-        match &mut self.0 {
-            Repr::Owned(v) => v,
-            Repr::Shared(_) => unreachable!("made owned above"),
         }
     }
 
@@ -124,16 +113,6 @@ mod tests {
         assert_eq!(n.len(), 3);
         assert_eq!(n[0], 1.5);
         assert!(n[1].is_nan());
-    }
-
-    #[test]
-    fn making_shared_values_mutable_copies_and_leaves_the_buffer_alone() {
-        let buffer = ScalarBuffer::from(vec![1.0, 2.0]);
-        let mut n = Numbers::shared(buffer.clone());
-        n.make_mut()[0] = 9.0;
-        assert!(!n.is_shared());
-        assert_eq!(n, vec![9.0, 2.0]);
-        assert_eq!(&buffer[..], &[1.0, 2.0]);
     }
 
     #[test]

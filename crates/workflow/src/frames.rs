@@ -112,9 +112,6 @@ pub(crate) fn content_sha256(t: &Table) -> String {
     datavisa_table::hex(&h.finalize())
 }
 
-/// Values hashed per update: big enough that the per-call cost vanishes.
-const HASH_CHUNK: usize = 8192;
-
 /// The digest of one column's values (see [`content_sha256`]).
 fn column_digest(c: &datavisa_table::Column) -> [u8; 32] {
     let mut h = Sha256::new();
@@ -129,24 +126,18 @@ fn column_digest(c: &datavisa_table::Column) -> [u8; 32] {
             let mut rank = vec![MISSING; dict.len()];
             let mut order: Vec<u32> = Vec::new();
             h.update(b"text");
-            let mut buf = Vec::with_capacity(4 * HASH_CHUNK);
-            for chunk in cat.codes().chunks(HASH_CHUNK) {
-                buf.clear();
-                for &code in chunk {
-                    let r = if code == MISSING {
-                        MISSING
-                    } else {
-                        let r = &mut rank[code as usize];
-                        if *r == MISSING {
-                            *r = order.len() as u32;
-                            order.push(code);
-                        }
-                        *r
-                    };
-                    buf.extend_from_slice(&r.to_le_bytes());
+            let ranks = cat.codes().iter().map(|&code| {
+                if code == MISSING {
+                    return MISSING;
                 }
-                h.update(&buf);
-            }
+                let r = &mut rank[code as usize];
+                if *r == MISSING {
+                    *r = order.len() as u32;
+                    order.push(code);
+                }
+                *r
+            });
+            hash_in_blocks(&mut h, ranks.map(u32::to_le_bytes));
             h.update((order.len() as u64).to_le_bytes());
             for &code in &order {
                 let value = dict.get(code).as_bytes();
@@ -161,14 +152,22 @@ fn column_digest(c: &datavisa_table::Column) -> [u8; 32] {
 /// Feeds the IEEE bits of `v` (little-endian) to `h` a block at a time: the same bytes as one
 /// update per value, without a call per value and without copying the column.
 fn hash_numbers(h: &mut Sha256, v: &[f64]) {
-    const BLOCK: usize = 1024;
-    let mut buf = [0u8; 8 * BLOCK];
-    for chunk in v.chunks(BLOCK) {
-        for (slot, x) in buf.chunks_exact_mut(8).zip(chunk) {
-            slot.copy_from_slice(&x.to_bits().to_le_bytes());
+    hash_in_blocks(h, v.iter().map(|x| x.to_bits().to_le_bytes()));
+}
+
+/// Feeds `words` to `h` through one stack block, so each update is a block, not a word.
+fn hash_in_blocks<const W: usize>(h: &mut Sha256, words: impl Iterator<Item = [u8; W]>) {
+    let mut buf = [0u8; 8192];
+    let mut n = 0;
+    for w in words {
+        if n + W > buf.len() {
+            h.update(&buf[..n]);
+            n = 0;
         }
-        h.update(&buf[..8 * chunk.len()]);
+        buf[n..n + W].copy_from_slice(&w);
+        n += W;
     }
+    h.update(&buf[..n]);
 }
 
 /// The frames a workspace holds, by the path requests name them by.

@@ -51,16 +51,14 @@ impl Spelling {
 }
 
 /// Secrets from the named files, else from the environment, with the front end's spelling in
-/// messages and its way of warning about a key file other users can read.
+/// messages; a key file other users can read is warned about on stderr (never in a result,
+/// so the warning cannot end up in an output).
 #[derive(Clone, Debug)]
 pub struct FileOrEnv {
     /// The files named.
     pub files: SecretFiles,
     /// How the options are spelt in messages.
     pub spelling: Spelling,
-    /// Where the warning about a key file others can read goes (stderr in both front ends;
-    /// never a result, so the warning cannot end up in an output).
-    pub warn: fn(&str),
 }
 
 /// One secret: its file option, the variable read without it, and what it is called.
@@ -74,11 +72,7 @@ struct Source<'a> {
 impl FileOrEnv {
     /// Secrets from `files`, spelt as `spelling` says, warnings printed on stderr.
     pub fn new(files: SecretFiles, spelling: Spelling) -> FileOrEnv {
-        FileOrEnv {
-            files,
-            spelling,
-            warn: warn_on_stderr,
-        }
+        FileOrEnv { files, spelling }
     }
 
     /// Reads one secret: the file when named (a missing or unreadable one is bad input named
@@ -88,7 +82,7 @@ impl FileOrEnv {
         let bytes = match s.file {
             Some(f) => {
                 if let Some(warning) = readable_by_others(f) {
-                    (self.warn)(&warning);
+                    eprintln!("warning: {warning}");
                 }
                 std::fs::read(f).map_err(|e| {
                     Error::bad_input(format!(
@@ -148,11 +142,6 @@ impl Secrets for FileOrEnv {
             option: self.spelling.new_master_key,
         })
     }
-}
-
-/// The default warning sink: one line on stderr.
-fn warn_on_stderr(warning: &str) {
-    eprintln!("warning: {warning}");
 }
 
 /// The warning for a key file that users other than its owner can read, if it is one.
